@@ -1,0 +1,20 @@
+//! sea-orm entities, data only: one module per table of the `migration` crate's schema.
+
+pub mod api_keys;
+pub mod audit_log;
+pub mod login_throttle;
+pub mod sessions;
+pub mod settings;
+pub mod user_permissions;
+pub mod users;
+
+/// The entity types under their table names, e.g. `Users::find()`.
+pub mod prelude {
+    pub use super::api_keys::Entity as ApiKeys;
+    pub use super::audit_log::Entity as AuditLog;
+    pub use super::login_throttle::Entity as LoginThrottle;
+    pub use super::sessions::Entity as Sessions;
+    pub use super::settings::Entity as Settings;
+    pub use super::user_permissions::Entity as UserPermissions;
+    pub use super::users::Entity as Users;
+}

@@ -1,0 +1,81 @@
+//! `users`: one account. Timestamps are UTC, stored without time zone.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "users")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub user_id: i32,
+    /// Lowercase, 3–20 of `[a-z0-9_]`.
+    #[sea_orm(unique)]
+    pub username: String,
+    /// argon2id PHC string.
+    pub password: String,
+    pub email: Option<String>,
+    pub enabled: bool,
+    pub superuser: bool,
+    /// The user who manages this one (set null when that user is deleted).
+    pub manager: Option<i32>,
+    pub lang: String,
+    pub created: TimeDateTime,
+    pub last_update: TimeDateTime,
+    pub last_login: Option<TimeDateTime>,
+    pub last_ip: String,
+    /// Random, rotated on every credential change; sessions and login tokens carry it.
+    pub security_stamp: String,
+    /// Set by an admin reset: the user must change the password at the next login.
+    pub require_password_change: bool,
+    /// When the current (temporary) password stops working; `None` = never.
+    pub password_expires: Option<TimeDateTime>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    /// This user's manager (`users.manager` -> `users.user_id`).
+    #[sea_orm(
+        belongs_to = "Entity",
+        from = "Column::Manager",
+        to = "Column::UserId",
+        on_delete = "SetNull"
+    )]
+    Manager,
+    #[sea_orm(has_many = "super::user_permissions::Entity")]
+    UserPermissions,
+    #[sea_orm(has_many = "super::api_keys::Entity")]
+    ApiKeys,
+    #[sea_orm(has_many = "super::sessions::Entity")]
+    Sessions,
+}
+
+impl Related<super::user_permissions::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::UserPermissions.def()
+    }
+}
+
+impl Related<super::api_keys::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::ApiKeys.def()
+    }
+}
+
+impl Related<super::sessions::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Sessions.def()
+    }
+}
+
+/// From a user to their manager: `user.find_linked(users::ManagerLink)`.
+pub struct ManagerLink;
+
+impl Linked for ManagerLink {
+    type FromEntity = Entity;
+    type ToEntity = Entity;
+
+    fn link(&self) -> Vec<RelationDef> {
+        vec![Relation::Manager.def()]
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}
