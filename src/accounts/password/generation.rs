@@ -1,0 +1,213 @@
+//! Server-side password generation from a CSPRNG over an alphabet without look-alikes.
+
+use rand::seq::IndexedRandom;
+
+use super::policy::{MAX_LENGTH, MIN_LENGTH_FLOOR, Policy, PolicyViolation};
+use crate::accounts::secret::Secret;
+
+/// Length of a generated password when the user does not choose one.
+pub const GENERATED_DEFAULT_LENGTH: usize = 16;
+
+const UPPER: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
+const LOWER: &[u8] = b"abcdefghjkmnpqrstuvwxyz";
+const DIGITS: &[u8] = b"23456789";
+const SYMBOLS: &[u8] = b"!#$%&*+=?@";
+
+/// At or above [`shortest_length_for_score`] a candidate fails only by chance (a missing class,
+/// a rare zxcvbn pattern), so this bound is never reached in practice.
+const MAX_ATTEMPTS: usize = 1_000;
+
+/// zxcvbn rates an unrecognised string of n characters at 10^n guesses at most, and needs more
+/// than 10^3, 10^6, 10^8 and 10^10 guesses for scores 1 to 4. Below these lengths no password,
+/// however random, reaches the score: 8 characters cannot reach the default score of 3.
+fn shortest_length_for_score(score: u8) -> usize {
+    match score {
+        0 => 1,
+        1 => 4,
+        2 => 7,
+        3 => 9,
+        _ => 11,
+    }
+}
+
+/// A password of exactly `length` characters drawn uniformly, with rand's OS-seeded CSPRNG, from
+/// upper- and lowercase letters, digits and a few symbols, leaving out look-alikes
+/// (`0 O o 1 l I i |` and quotes or punctuation), with at least one character of each class.
+///
+/// The result passes `Policy::default()` and `policy` (checked without a username; a random
+/// password shares nothing with one). Candidates are drawn until one does.
+///
+/// Errors: `TooShort { min }` when `length` is below 8, below `policy.min_length`, or below the
+/// length at which zxcvbn can give the required score at all (9 for the default score 3, 11 for
+/// score 4); `TooLong` above 128; `TooWeak` only if no candidate passed after many draws.
+pub fn generate(length: usize, policy: &Policy) -> Result<Secret, PolicyViolation> {
+    let default_policy = Policy::default();
+    let min_score = policy.min_score.max(default_policy.min_score);
+    let min = MIN_LENGTH_FLOOR
+        .max(policy.min_length)
+        .max(shortest_length_for_score(min_score));
+    if length < min {
+        return Err(PolicyViolation::TooShort { min });
+    }
+    if length > MAX_LENGTH {
+        return Err(PolicyViolation::TooLong { max: MAX_LENGTH });
+    }
+    let alphabet: Vec<u8> = [UPPER, LOWER, DIGITS, SYMBOLS].concat();
+    let mut rng = rand::rng();
+    for _ in 0..MAX_ATTEMPTS {
+        let mut candidate = String::with_capacity(length);
+        candidate.extend((0..length).filter_map(|_| alphabet.choose(&mut rng).map(|&b| b as char)));
+        let candidate = Secret::new(candidate);
+        let password = candidate.expose();
+        let has_every_class = [UPPER, LOWER, DIGITS, SYMBOLS]
+            .iter()
+            .all(|class| password.bytes().any(|b| class.contains(&b)));
+        if has_every_class
+            && default_policy.check("", password).is_ok()
+            && policy.check("", password).is_ok()
+        {
+            return Ok(candidate);
+        }
+    }
+    Err(PolicyViolation::TooWeak)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn generated(length: usize) -> String {
+        generate(length, &Policy::default())
+            .unwrap()
+            .expose()
+            .to_owned()
+    }
+
+    fn random_string(length: usize) -> String {
+        let alphabet: Vec<u8> = [UPPER, LOWER, DIGITS, SYMBOLS].concat();
+        let mut rng = rand::rng();
+        (0..length)
+            .map(|_| *alphabet.choose(&mut rng).unwrap() as char)
+            .collect()
+    }
+
+    #[test]
+    fn length_is_honoured() {
+        for length in [9, 16, 57, 128] {
+            assert_eq!(generated(length).chars().count(), length);
+        }
+        assert_eq!(
+            generated(GENERATED_DEFAULT_LENGTH).chars().count(),
+            GENERATED_DEFAULT_LENGTH
+        );
+    }
+
+    #[test]
+    fn out_of_range_lengths_are_refused() {
+        let policy = Policy::default();
+        assert_eq!(
+            generate(0, &policy).unwrap_err(),
+            PolicyViolation::TooShort { min: 9 }
+        );
+        assert_eq!(
+            generate(129, &policy).unwrap_err(),
+            PolicyViolation::TooLong { max: 128 }
+        );
+        let longer = Policy::new(20, 3).unwrap();
+        assert_eq!(
+            generate(19, &longer).unwrap_err(),
+            PolicyViolation::TooShort { min: 20 }
+        );
+        assert_eq!(generate(20, &longer).unwrap().expose().chars().count(), 20);
+    }
+
+    #[test]
+    fn eight_characters_cannot_meet_the_default_score() {
+        // The default policy needs zxcvbn score 3, out of reach for any 8-character password.
+        for _ in 0..50 {
+            assert_eq!(
+                Policy::default().check("", &random_string(8)),
+                Err(PolicyViolation::TooWeak)
+            );
+        }
+        assert_eq!(
+            generate(8, &Policy::default()).unwrap_err(),
+            PolicyViolation::TooShort { min: 9 }
+        );
+        let strict = Policy::new(8, 4).unwrap();
+        assert_eq!(
+            generate(10, &strict).unwrap_err(),
+            PolicyViolation::TooShort { min: 11 }
+        );
+        assert_eq!(generate(11, &strict).unwrap().expose().chars().count(), 11);
+    }
+
+    #[test]
+    fn shortest_length_for_score_matches_zxcvbn() {
+        for score in 1..=4u8 {
+            let shortest = shortest_length_for_score(score);
+            for _ in 0..50 {
+                let below = zxcvbn::zxcvbn(&random_string(shortest - 1), &[]);
+                assert!(u8::from(below.score()) < score, "score {score}");
+            }
+            let reached = (0..50)
+                .filter(|_| {
+                    u8::from(zxcvbn::zxcvbn(&random_string(shortest), &[]).score()) >= score
+                })
+                .count();
+            assert!(reached > 25, "score {score}: only {reached} of 50");
+        }
+    }
+
+    #[test]
+    fn no_look_alike_characters() {
+        let look_alikes = "0Oo1lIi|`'\",.;:";
+        for _ in 0..200 {
+            let password = generated(GENERATED_DEFAULT_LENGTH);
+            assert!(
+                !password.chars().any(|c| look_alikes.contains(c)),
+                "{password}"
+            );
+            assert!(password.chars().all(|c| c.is_ascii_graphic()), "{password}");
+        }
+    }
+
+    #[test]
+    fn contains_every_character_class() {
+        for _ in 0..200 {
+            let password = generated(9);
+            assert!(
+                password.chars().any(|c| c.is_ascii_uppercase()),
+                "{password}"
+            );
+            assert!(
+                password.chars().any(|c| c.is_ascii_lowercase()),
+                "{password}"
+            );
+            assert!(password.chars().any(|c| c.is_ascii_digit()), "{password}");
+            assert!(password.bytes().any(|b| SYMBOLS.contains(&b)), "{password}");
+        }
+    }
+
+    #[test]
+    fn generated_passwords_pass_the_policy() {
+        let strict = Policy::new(12, 4).unwrap();
+        for round in 0..200 {
+            let length = [9, 12, 16][round % 3];
+            let password = generated(length);
+            assert_eq!(
+                Policy::default().check("alice", &password),
+                Ok(()),
+                "{password}"
+            );
+            let password = generate(12, &strict).unwrap();
+            assert_eq!(strict.check("alice", password.expose()), Ok(()));
+        }
+    }
+
+    #[test]
+    fn generated_passwords_differ() {
+        let passwords: std::collections::HashSet<String> = (0..50).map(|_| generated(16)).collect();
+        assert_eq!(passwords.len(), 50);
+    }
+}
