@@ -1,0 +1,73 @@
+//! The audit log: who did what to whom, when, from where. Never a secret.
+
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+
+use crate::accounts::clock;
+use crate::entities::{audit_log, users};
+use crate::error::Result;
+
+/// Who performs an operation: a signed-in user, or an operator at the command line.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub user_id: Option<i32>,
+    pub username: String,
+    pub ip: String,
+}
+
+impl Actor {
+    pub fn user(user: &users::Model, ip: impl Into<String>) -> Self {
+        Self {
+            user_id: Some(user.user_id),
+            username: user.username.clone(),
+            ip: ip.into(),
+        }
+    }
+
+    /// The local operator running `passgate user …`.
+    pub fn cli() -> Self {
+        Self {
+            user_id: None,
+            username: "cli".into(),
+            ip: "local".into(),
+        }
+    }
+
+    pub fn is(&self, user: &users::Model) -> bool {
+        self.user_id == Some(user.user_id)
+    }
+}
+
+/// Stable action names written to `audit_log.action`.
+pub mod action {
+    pub const LOGIN: &str = "login";
+    pub const LOGIN_FAILED: &str = "login_failed";
+    pub const LOGOUT: &str = "logout";
+    pub const PASSWORD_CHANGED: &str = "password_changed";
+    pub const PASSWORD_RESET: &str = "password_reset";
+    pub const USER_CREATED: &str = "user_created";
+    pub const TOKENS_INVALIDATED: &str = "tokens_invalidated";
+}
+
+/// Appends one entry; runs on the caller's connection or transaction.
+pub async fn record(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    target: Option<(i32, &str)>,
+    action: &str,
+    detail: String,
+) -> Result<()> {
+    audit_log::ActiveModel {
+        created: Set(clock::now()),
+        actor_id: Set(actor.user_id),
+        actor_name: Set(Some(actor.username.clone())),
+        target_id: Set(target.map(|(id, _)| id)),
+        target_name: Set(target.map(|(_, name)| name.to_string())),
+        action: Set(action.to_string()),
+        detail: Set(detail),
+        source_ip: Set(actor.ip.clone()),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}

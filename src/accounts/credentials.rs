@@ -1,0 +1,262 @@
+//! Credential changes: the one path by which a password is set on an existing user.
+//! Every change stores the new hash, settles the temporary-password flags, rotates the
+//! security stamp, ends the user's sessions and writes an audit entry, in one transaction.
+
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionSession, TransactionTrait,
+    sea_query::Expr,
+};
+use time::PrimitiveDateTime;
+
+use crate::accounts::audit::{self, Actor, action};
+use crate::accounts::clock;
+use crate::accounts::password::{self, Hasher, Policy, PolicyViolation};
+use crate::accounts::secret::Secret;
+use crate::accounts::users::{self, new_stamp};
+use crate::entities::{api_keys, sessions, users as user_entity};
+use crate::error::{Error, Result};
+
+/// The new state of a user's password, written by [`store_password`].
+struct PasswordUpdate {
+    hash: String,
+    require_password_change: bool,
+    password_expires: Option<PrimitiveDateTime>,
+}
+
+/// Writes the password and rotates the stamp, on the condition that the user's stamp is still
+/// the one the caller read (so a change decided on stale state, e.g. racing an admin reset,
+/// fails instead of undoing it). Deletes all the user's sessions. Returns the new stamp.
+async fn store_password(
+    txn: &impl ConnectionTrait,
+    user: &user_entity::Model,
+    update: PasswordUpdate,
+) -> Result<String> {
+    let stamp = new_stamp();
+    let result = user_entity::Entity::update_many()
+        .col_expr(user_entity::Column::Password, Expr::value(update.hash))
+        .col_expr(
+            user_entity::Column::RequirePasswordChange,
+            Expr::value(update.require_password_change),
+        )
+        .col_expr(
+            user_entity::Column::PasswordExpires,
+            Expr::value(update.password_expires),
+        )
+        .col_expr(
+            user_entity::Column::SecurityStamp,
+            Expr::value(stamp.clone()),
+        )
+        .col_expr(user_entity::Column::LastUpdate, Expr::value(clock::now()))
+        .filter(user_entity::Column::UserId.eq(user.user_id))
+        .filter(user_entity::Column::SecurityStamp.eq(user.security_stamp.clone()))
+        .exec(txn)
+        .await?;
+    if result.rows_affected != 1 {
+        // Someone changed this user's credentials since we read them.
+        return Err(Error::Unauthenticated);
+    }
+    end_sessions(txn, user.user_id).await?;
+    Ok(stamp)
+}
+
+/// Deletes every stored session of a user (their stamp check would refuse them anyway; this
+/// also frees the rows at once).
+pub async fn end_sessions(conn: &impl ConnectionTrait, user_id: i32) -> Result<()> {
+    sessions::Entity::delete_many()
+        .filter(sessions::Column::UserId.eq(user_id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Rotates the user's stamp and ends their sessions without touching the password
+/// (`invalidate_tokens`, disabling a user).
+pub async fn rotate_stamp(txn: &impl ConnectionTrait, user_id: i32) -> Result<String> {
+    let stamp = new_stamp();
+    user_entity::Entity::update_many()
+        .col_expr(
+            user_entity::Column::SecurityStamp,
+            Expr::value(stamp.clone()),
+        )
+        .col_expr(user_entity::Column::LastUpdate, Expr::value(clock::now()))
+        .filter(user_entity::Column::UserId.eq(user_id))
+        .exec(txn)
+        .await?;
+    end_sessions(txn, user_id).await?;
+    Ok(stamp)
+}
+
+/// A person changing their own password.
+pub struct PasswordChange {
+    /// Required unless the change is forced (the user's `require_password_change` is set).
+    pub current_password: Option<Secret>,
+    pub new_password: Secret,
+    /// When given (web forms), must equal `new_password`.
+    pub confirmation: Option<Secret>,
+}
+
+/// Changes a user's own password. Forced (flag set): no current password needed, the
+/// temporary password may not be reused. Voluntary: the current password is required and may
+/// not be reused. Clears both flags. Returns the updated user (with its new stamp).
+pub async fn change_password<C: TransactionTrait + ConnectionTrait>(
+    db: &C,
+    hasher: &Hasher,
+    policy: &Policy,
+    actor: &Actor,
+    user: &user_entity::Model,
+    change: PasswordChange,
+) -> Result<user_entity::Model> {
+    let forced = user.require_password_change;
+    if !forced {
+        let Some(current) = change.current_password.as_ref() else {
+            return Err(Error::IncorrectCurrentPassword);
+        };
+        if !hasher.verify(current, Some(&user.password)).await {
+            return Err(Error::IncorrectCurrentPassword);
+        }
+    }
+    if let Some(confirmation) = &change.confirmation
+        && confirmation.expose() != change.new_password.expose()
+    {
+        return Err(Error::PasswordMismatch);
+    }
+    policy
+        .check(&user.username, change.new_password.expose())
+        .map_err(Error::PasswordPolicy)?;
+    if hasher
+        .verify(&change.new_password, Some(&user.password))
+        .await
+    {
+        return Err(Error::PasswordPolicy(if forced {
+            PolicyViolation::ReusesTemporary
+        } else {
+            PolicyViolation::ReusesCurrent
+        }));
+    }
+    let hash = hasher
+        .hash(&change.new_password)
+        .await
+        .map_err(|e| Error::Internal(e.into()))?;
+    let txn = db.begin().await?;
+    store_password(
+        &txn,
+        user,
+        PasswordUpdate {
+            hash,
+            require_password_change: false,
+            password_expires: None,
+        },
+    )
+    .await?;
+    audit::record(
+        &txn,
+        actor,
+        Some((user.user_id, &user.username)),
+        action::PASSWORD_CHANGED,
+        format!("forced={forced}"),
+    )
+    .await?;
+    let updated = users::get(&txn, user.user_id).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// What an administrator (or the CLI) asks of a reset.
+#[derive(Clone, Copy, Debug)]
+pub struct ResetOptions {
+    pub length: usize,
+    pub expires_hours: i64,
+    pub require_password_change: bool,
+    pub revoke_api_keys: bool,
+}
+
+impl Default for ResetOptions {
+    fn default() -> Self {
+        Self {
+            length: password::GENERATED_DEFAULT_LENGTH,
+            expires_hours: -1,
+            require_password_change: true,
+            revoke_api_keys: false,
+        }
+    }
+}
+
+/// The result of a reset; `generated` is the password to show once, when the server chose it.
+pub struct ResetOutcome {
+    pub user: user_entity::Model,
+    pub generated: Option<Secret>,
+}
+
+/// Sets a temporary password on `target`. Who may do this is decided by the caller's
+/// permission check; nobody resets their own password here.
+pub async fn reset_password<C: TransactionTrait + ConnectionTrait>(
+    db: &C,
+    hasher: &Hasher,
+    policy: &Policy,
+    actor: &Actor,
+    target: &user_entity::Model,
+    chosen: Option<Secret>,
+    options: ResetOptions,
+) -> Result<ResetOutcome> {
+    if actor.is(target) {
+        return Err(Error::SelfResetNotAllowed);
+    }
+    let password_expires = users::expiry_from_hours(options.expires_hours)?;
+    let (password, generated) = match chosen {
+        Some(password) => {
+            policy
+                .check(&target.username, password.expose())
+                .map_err(Error::PasswordPolicy)?;
+            (password, false)
+        }
+        None => (
+            password::generate(options.length, policy).map_err(|_| {
+                Error::InvalidJsonSchema("length: a whole number from 8 to 128".into())
+            })?,
+            true,
+        ),
+    };
+    let hash = hasher
+        .hash(&password)
+        .await
+        .map_err(|e| Error::Internal(e.into()))?;
+    let txn = db.begin().await?;
+    store_password(
+        &txn,
+        target,
+        PasswordUpdate {
+            hash,
+            require_password_change: options.require_password_change,
+            password_expires,
+        },
+    )
+    .await?;
+    if options.revoke_api_keys {
+        api_keys::Entity::delete_many()
+            .filter(api_keys::Column::UserId.eq(target.user_id))
+            .exec(&txn)
+            .await?;
+    }
+    audit::record(
+        &txn,
+        actor,
+        Some((target.user_id, &target.username)),
+        action::PASSWORD_RESET,
+        format!(
+            "require_password_change={} expires={} generated={} revoke_api_keys={}",
+            options.require_password_change,
+            password_expires
+                .map(clock::rfc3339)
+                .unwrap_or_else(|| "never".into()),
+            generated,
+            options.revoke_api_keys
+        ),
+    )
+    .await?;
+    let user = users::get(&txn, target.user_id).await?;
+    txn.commit().await?;
+    Ok(ResetOutcome {
+        user,
+        generated: generated.then_some(password),
+    })
+}

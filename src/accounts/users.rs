@@ -1,0 +1,211 @@
+//! User queries and creation. Every query takes any `ConnectionTrait`, so it runs inside a
+//! transaction as well as on the pool.
+
+use rand::RngExt;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set, TransactionSession, TransactionTrait,
+};
+
+use crate::accounts::audit::{self, Actor, action};
+use crate::accounts::clock;
+use crate::accounts::password::{Hasher, Policy};
+use crate::accounts::secret::Secret;
+use crate::entities::users;
+use crate::error::{Error, Result};
+
+pub const USERNAME_MIN: usize = 3;
+pub const USERNAME_MAX: usize = 20;
+/// Largest `expires_hours` accepted (one year).
+pub const MAX_EXPIRES_HOURS: i64 = 8760;
+
+/// A fresh random security stamp (256 bits, hex).
+pub fn new_stamp() -> String {
+    let bytes: [u8; 32] = rand::rng().random();
+    hex::encode(bytes)
+}
+
+/// Usernames are stored lowercase: 3–20 of `[a-z0-9_]`. Returns the stored form.
+pub fn normalize_username(input: &str) -> Result<String> {
+    let name = input.trim().to_ascii_lowercase();
+    let ok = (USERNAME_MIN..=USERNAME_MAX).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if ok {
+        Ok(name)
+    } else {
+        Err(Error::InvalidJsonSchema(
+            "username: 3 to 20 characters of a-z, 0-9 and _".into(),
+        ))
+    }
+}
+
+/// When a temporary password given `expires_hours` from now expires; -1 means never.
+pub fn expiry_from_hours(expires_hours: i64) -> Result<Option<time::PrimitiveDateTime>> {
+    match expires_hours {
+        -1 => Ok(None),
+        1..=MAX_EXPIRES_HOURS => Ok(Some(clock::now() + time::Duration::hours(expires_hours))),
+        _ => Err(Error::InvalidJsonSchema(
+            "expires_hours: -1 (never) or 1 to 8760".into(),
+        )),
+    }
+}
+
+pub async fn find_by_id(conn: &impl ConnectionTrait, user_id: i32) -> Result<Option<users::Model>> {
+    Ok(users::Entity::find_by_id(user_id).one(conn).await?)
+}
+
+pub async fn get(conn: &impl ConnectionTrait, user_id: i32) -> Result<users::Model> {
+    find_by_id(conn, user_id).await?.ok_or(Error::UserNotFound)
+}
+
+/// Looks a username up in its stored (lowercase) form; anything that cannot be a username is
+/// simply not found.
+pub async fn find_by_username(
+    conn: &impl ConnectionTrait,
+    username: &str,
+) -> Result<Option<users::Model>> {
+    let Ok(name) = normalize_username(username) else {
+        return Ok(None);
+    };
+    Ok(users::Entity::find()
+        .filter(users::Column::Username.eq(name))
+        .one(conn)
+        .await?)
+}
+
+pub async fn count(conn: &impl ConnectionTrait) -> Result<u64> {
+    Ok(users::Entity::find().count(conn).await?)
+}
+
+pub async fn list_all(conn: &impl ConnectionTrait) -> Result<Vec<users::Model>> {
+    Ok(users::Entity::find()
+        .order_by_asc(users::Column::Username)
+        .all(conn)
+        .await?)
+}
+
+/// True when the user's temporary password has an expiry that has passed.
+pub fn temp_password_expired(user: &users::Model) -> bool {
+    user.password_expires.is_some_and(|at| at <= clock::now())
+}
+
+/// Records a successful sign-in.
+pub async fn record_login(
+    conn: &impl ConnectionTrait,
+    user: &users::Model,
+    ip: &str,
+) -> Result<()> {
+    users::Entity::update_many()
+        .col_expr(users::Column::LastLogin, Expr::value(Some(clock::now())))
+        .col_expr(
+            users::Column::LastIp,
+            Expr::value(ip.chars().take(64).collect::<String>()),
+        )
+        .filter(users::Column::UserId.eq(user.user_id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// What a new account looks like.
+pub struct NewUser {
+    pub username: String,
+    /// `None`: generate one (returned to the caller, shown once).
+    pub password: Option<Secret>,
+    pub email: Option<String>,
+    pub superuser: bool,
+    pub manager: Option<i32>,
+    pub lang: String,
+    pub require_password_change: bool,
+    pub expires_hours: i64,
+}
+
+/// Creates a user after checking the username and the password policy.
+/// Returns the user and the generated password, if one was generated.
+pub async fn create<C: TransactionTrait + ConnectionTrait>(
+    db: &C,
+    hasher: &Hasher,
+    policy: &Policy,
+    actor: &Actor,
+    new: NewUser,
+) -> Result<(users::Model, Option<Secret>)> {
+    let username = normalize_username(&new.username)?;
+    let password_expires = expiry_from_hours(new.expires_hours)?;
+    let (password, generated) = match new.password {
+        Some(password) => {
+            policy
+                .check(&username, password.expose())
+                .map_err(Error::PasswordPolicy)?;
+            (password, false)
+        }
+        None => (
+            crate::accounts::password::generate(
+                crate::accounts::password::GENERATED_DEFAULT_LENGTH,
+                policy,
+            )
+            .map_err(Error::PasswordPolicy)?,
+            true,
+        ),
+    };
+    if find_by_username(db, &username).await?.is_some() {
+        return Err(Error::UserExists);
+    }
+    let hash = hasher
+        .hash(&password)
+        .await
+        .map_err(|e| Error::Internal(e.into()))?;
+    let now = clock::now();
+    let txn = db.begin().await?;
+    let inserted = users::ActiveModel {
+        username: Set(username.clone()),
+        password: Set(hash),
+        email: Set(new.email.filter(|e| !e.trim().is_empty())),
+        enabled: Set(true),
+        superuser: Set(new.superuser),
+        manager: Set(new.manager),
+        lang: Set(new.lang),
+        created: Set(now),
+        last_update: Set(now),
+        last_login: Set(None),
+        last_ip: Set(String::new()),
+        security_stamp: Set(new_stamp()),
+        require_password_change: Set(new.require_password_change),
+        password_expires: Set(password_expires),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await;
+    let user = match inserted {
+        Ok(user) => user,
+        // A concurrent create of the same name loses on the unique index.
+        Err(err) if is_unique_violation(&err) => return Err(Error::UserExists),
+        Err(err) => return Err(err.into()),
+    };
+    audit::record(
+        &txn,
+        actor,
+        Some((user.user_id, &user.username)),
+        action::USER_CREATED,
+        format!(
+            "superuser={} require_password_change={} expires={}",
+            user.superuser,
+            user.require_password_change,
+            user.password_expires
+                .map(clock::rfc3339)
+                .unwrap_or_else(|| "never".into())
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((user, generated.then_some(password)))
+}
+
+fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}

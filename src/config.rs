@@ -1,0 +1,240 @@
+//! Configuration from flags and environment, validated once at start.
+
+use std::net::{IpAddr, SocketAddr};
+
+use ipnet::IpNet;
+
+use crate::accounts::password::Policy;
+
+/// Everything the server needs to know about its deployment.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub database_url: String,
+    /// Maximum pooled database connections (default 1 for SQLite, 8 for PostgreSQL).
+    pub max_connections: u32,
+    /// Mark the session cookie `Secure` (set when served over TLS, directly or behind a proxy).
+    pub cookie_secure: bool,
+    /// Peers whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpNet>,
+    pub policy: Policy,
+    pub throttle: ThrottleConfig,
+}
+
+/// Limits of the persisted login throttle.
+#[derive(Clone, Copy, Debug)]
+pub struct ThrottleConfig {
+    /// Failures allowed for one username within the window.
+    pub per_username: i32,
+    /// Failures allowed from one client address within the window.
+    pub per_ip: i32,
+    /// Length of the counting window, and of the lock once a limit is reached.
+    pub window_seconds: i64,
+}
+
+impl Default for ThrottleConfig {
+    fn default() -> Self {
+        Self {
+            per_username: 5,
+            per_ip: 20,
+            window_seconds: 15 * 60,
+        }
+    }
+}
+
+/// The default database: a SQLite file in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://passgate.db?mode=rwc";
+pub const DEFAULT_BIND: &str = "127.0.0.1:8000";
+
+/// Raw values as they come from flags and environment, before validation.
+#[derive(Clone, Debug, Default)]
+pub struct RawConfig {
+    pub bind: Option<String>,
+    pub database_url: Option<String>,
+    pub max_connections: Option<String>,
+    pub cookie_secure: Option<String>,
+    pub trusted_proxies: Option<String>,
+    pub min_password_length: Option<String>,
+    pub min_password_score: Option<String>,
+}
+
+impl RawConfig {
+    /// Reads the `PASSGATE_*` variables; flags given on the command line override them.
+    pub fn from_env() -> Self {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        Self {
+            bind: var("PASSGATE_BIND"),
+            database_url: var("PASSGATE_DATABASE_URL"),
+            max_connections: var("PASSGATE_DB_MAX_CONNECTIONS"),
+            cookie_secure: var("PASSGATE_COOKIE_SECURE"),
+            trusted_proxies: var("PASSGATE_TRUSTED_PROXIES"),
+            min_password_length: var("PASSGATE_MIN_PASSWORD_LENGTH"),
+            min_password_score: var("PASSGATE_MIN_PASSWORD_SCORE"),
+        }
+    }
+
+    /// Validates every value; the error is one line naming the variable and what is wrong.
+    pub fn validate(self) -> Result<Config, String> {
+        let bind_text = self.bind.as_deref().unwrap_or(DEFAULT_BIND);
+        let bind = bind_text.parse::<SocketAddr>().map_err(|_| {
+            format!("PASSGATE_BIND: '{bind_text}' is not an address such as 127.0.0.1:8000")
+        })?;
+        let database_url = self
+            .database_url
+            .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string());
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(
+                "PASSGATE_DATABASE_URL: must start with sqlite:, postgres:// or postgresql://"
+                    .into(),
+            );
+        }
+        let max_connections = match self.max_connections {
+            // SQLite has one writer at a time; one connection also avoids stale results seen
+            // from UPDATE … RETURNING across pooled SQLite connections.
+            None if database_url.starts_with("sqlite:") => 1,
+            None => 8,
+            Some(v) => v
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=1000).contains(n))
+                .ok_or("PASSGATE_DB_MAX_CONNECTIONS: must be a whole number from 1 to 1000")?,
+        };
+        let cookie_secure = match self.cookie_secure.as_deref().map(str::trim) {
+            None => false,
+            Some(v) => parse_bool(v).ok_or("PASSGATE_COOKIE_SECURE: must be true or false")?,
+        };
+        let trusted_proxies = match self.trusted_proxies {
+            None => Vec::new(),
+            Some(list) => parse_proxies(&list)?,
+        };
+        let min_length = match self.min_password_length {
+            None => 8,
+            Some(v) => v
+                .trim()
+                .parse::<usize>()
+                .map_err(|_| "PASSGATE_MIN_PASSWORD_LENGTH: must be a whole number")?,
+        };
+        let min_score = match self.min_password_score {
+            None => 3,
+            Some(v) => v
+                .trim()
+                .parse::<u8>()
+                .map_err(|_| "PASSGATE_MIN_PASSWORD_SCORE: must be a whole number from 0 to 4")?,
+        };
+        let policy =
+            Policy::new(min_length, min_score).map_err(|e| format!("password policy: {e}"))?;
+        Ok(Config {
+            bind,
+            database_url,
+            max_connections,
+            cookie_secure,
+            trusted_proxies,
+            policy,
+            throttle: ThrottleConfig::default(),
+        })
+    }
+}
+
+impl Config {
+    /// A configuration for tests and tools: defaults everywhere but the database.
+    pub fn for_database(database_url: &str) -> Self {
+        RawConfig {
+            database_url: Some(database_url.to_string()),
+            ..RawConfig::default()
+        }
+        .validate()
+        .expect("the default configuration is valid")
+    }
+
+    pub fn is_trusted_proxy(&self, addr: IpAddr) -> bool {
+        self.trusted_proxies.iter().any(|net| net.contains(&addr))
+    }
+}
+
+fn parse_bool(v: &str) -> Option<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+fn parse_proxies(list: &str) -> Result<Vec<IpNet>, String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|item| {
+            item.parse::<IpNet>()
+                .or_else(|_| item.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| {
+                    format!("PASSGATE_TRUSTED_PROXIES: '{item}' is not an IP address or CIDR range")
+                })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_local() {
+        let config = RawConfig::default().validate().unwrap();
+        assert_eq!(config.bind.to_string(), "127.0.0.1:8000");
+        assert!(config.database_url.starts_with("sqlite:"));
+        assert!(!config.cookie_secure);
+        assert!(config.trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        let cases = [
+            RawConfig {
+                bind: Some("nonsense".into()),
+                ..Default::default()
+            },
+            RawConfig {
+                database_url: Some("mysql://x".into()),
+                ..Default::default()
+            },
+            RawConfig {
+                cookie_secure: Some("maybe".into()),
+                ..Default::default()
+            },
+            RawConfig {
+                trusted_proxies: Some("10.0.0.0/8, banana".into()),
+                ..Default::default()
+            },
+            RawConfig {
+                min_password_length: Some("6".into()),
+                ..Default::default()
+            },
+        ];
+        for raw in cases {
+            let err = raw.clone().validate().unwrap_err();
+            assert!(!err.contains('\n'), "one line: {err}");
+            assert!(
+                err.contains("PASSGATE_") || err.contains("policy"),
+                "{raw:?}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn trusted_proxies_accept_addresses_and_ranges() {
+        let config = RawConfig {
+            trusted_proxies: Some("10.0.0.0/8, 192.168.1.7,::1".into()),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap();
+        assert!(config.is_trusted_proxy("10.1.2.3".parse().unwrap()));
+        assert!(config.is_trusted_proxy("192.168.1.7".parse().unwrap()));
+        assert!(config.is_trusted_proxy("::1".parse().unwrap()));
+        assert!(!config.is_trusted_proxy("192.168.1.8".parse().unwrap()));
+    }
+}

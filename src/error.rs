@@ -1,0 +1,164 @@
+//! The one error type: every failure has a status and a stable code; internals stay in the log.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::accounts::password::PolicyViolation;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Every way a request or a domain operation can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("the request body is not valid JSON")]
+    InvalidJson,
+    #[error("{0}")]
+    InvalidJsonSchema(String),
+    #[error("a user with this username already exists")]
+    UserExists,
+    #[error("the password does not meet the policy: {}", .0.code())]
+    PasswordPolicy(PolicyViolation),
+    #[error("the new password and its confirmation differ")]
+    PasswordMismatch,
+    #[error("the current password is incorrect")]
+    IncorrectCurrentPassword,
+    #[error("use the change-password dialog to change your own password")]
+    SelfResetNotAllowed,
+    #[error("authentication required")]
+    Unauthenticated,
+    #[error("incorrect username or password")]
+    IncorrectCredentials,
+    #[error("the temporary password has expired; ask an administrator for a new one")]
+    TempPasswordExpired,
+    #[error("access denied")]
+    AccessDenied,
+    #[error("the password must be changed first")]
+    PasswordChangeRequired,
+    #[error("this account is disabled")]
+    AccountDisabled,
+    #[error("no such user")]
+    UserNotFound,
+    #[error("not found")]
+    NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("the request body is too large")]
+    PayloadTooLarge,
+    #[error("too many attempts; try again later")]
+    TooManyAttempts { retry_after_seconds: u64 },
+    #[error("the CSRF token is missing or wrong")]
+    CsrfRejected,
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl Error {
+    pub fn status(&self) -> StatusCode {
+        use Error::*;
+        match self {
+            InvalidJson
+            | InvalidJsonSchema(_)
+            | UserExists
+            | PasswordPolicy(_)
+            | PasswordMismatch
+            | IncorrectCurrentPassword
+            | SelfResetNotAllowed => StatusCode::BAD_REQUEST,
+            Unauthenticated | IncorrectCredentials | TempPasswordExpired => {
+                StatusCode::UNAUTHORIZED
+            }
+            AccessDenied | PasswordChangeRequired | AccountDisabled | CsrfRejected => {
+                StatusCode::FORBIDDEN
+            }
+            UserNotFound | NotFound => StatusCode::NOT_FOUND,
+            MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable code of the JSON envelope (Crafty's names where Crafty has one).
+    pub fn code(&self) -> &'static str {
+        use Error::*;
+        match self {
+            InvalidJson => "INVALID_JSON",
+            InvalidJsonSchema(_) | PasswordMismatch => "INVALID_JSON_SCHEMA",
+            UserExists => "USER_EXISTS",
+            PasswordPolicy(_) => "PASSWORD_POLICY",
+            IncorrectCurrentPassword => "INCORRECT_CURRENT_PASSWORD",
+            SelfResetNotAllowed => "SELF_RESET_NOT_ALLOWED",
+            Unauthenticated | AccessDenied | CsrfRejected => "ACCESS_DENIED",
+            IncorrectCredentials => "INCORRECT_CREDENTIALS",
+            TempPasswordExpired => "TEMP_PASSWORD_EXPIRED",
+            PasswordChangeRequired => "PASSWORD_CHANGE_REQUIRED",
+            AccountDisabled => "ACCOUNT_DISABLED",
+            UserNotFound => "USER_NOT_FOUND",
+            NotFound => "NOT_FOUND",
+            MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            TooManyAttempts { .. } => "TOO_MANY_ATTEMPTS",
+            Internal(_) => "INTERNAL_ERROR",
+        }
+    }
+
+    /// Logs internal errors (with the request's span) and returns the message safe to show.
+    pub fn public_message(&self) -> String {
+        if let Error::Internal(err) = self {
+            tracing::error!(error = %format!("{err:#}"), "internal error");
+        }
+        self.to_string()
+    }
+
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            Error::TooManyAttempts {
+                retry_after_seconds,
+            } => Some(*retry_after_seconds),
+            _ => None,
+        }
+    }
+
+    /// Headers every rendering of this error carries (Retry-After, WWW-Authenticate).
+    pub fn apply_headers(&self, response: &mut Response) {
+        if let Some(seconds) = self.retry_after()
+            && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        if matches!(self, Error::Unauthenticated) {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for Error {
+    fn from(err: sea_orm::DbErr) -> Self {
+        Error::Internal(err.into())
+    }
+}
+
+impl From<sea_orm::TransactionError<Error>> for Error {
+    fn from(err: sea_orm::TransactionError<Error>) -> Self {
+        match err {
+            sea_orm::TransactionError::Connection(db) => db.into(),
+            sea_orm::TransactionError::Transaction(inner) => inner,
+        }
+    }
+}
+
+/// The JSON envelope of the API: `{"status":"error","error":CODE,"error_data":message}`.
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let body = json!({
+            "status": "error",
+            "error": self.code(),
+            "error_data": self.public_message(),
+        });
+        let mut response = (self.status(), axum::Json(body)).into_response();
+        self.apply_headers(&mut response);
+        response
+    }
+}
