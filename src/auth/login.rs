@@ -1,0 +1,79 @@
+//! The one login path, used by the web form and the API: throttle, verify, record.
+
+use crate::accounts::audit::{self, Actor, action};
+use crate::accounts::login::authenticate;
+use crate::accounts::secret::Secret;
+use crate::accounts::users;
+use crate::auth::client_ip::ClientIp;
+use crate::auth::throttle::{self, Keys};
+use crate::entities::users as user_entity;
+use crate::error::{Error, Result};
+use crate::state::AppState;
+
+/// Checks the throttle, then the credentials. A throttled attempt authenticates nobody.
+/// Successes and failures are audited (never with the password).
+pub async fn login(
+    state: &AppState,
+    ip: ClientIp,
+    username: &str,
+    password: &Secret,
+) -> Result<user_entity::Model> {
+    let ip_text = ip.to_string();
+    let keys = Keys::new(&ip_text, username);
+    throttle::check(&state.db, &keys).await?;
+    throttle::reserve(&state.db, &state.config.throttle, &keys).await?;
+    let outcome = authenticate(&state.db, &state.hasher, username, password).await;
+    let attempted = users::find_by_username(&state.db, username).await?;
+    let target = attempted.as_ref().map(|u| (u.user_id, u.username.as_str()));
+    let anonymous = Actor {
+        user_id: None,
+        username: String::new(),
+        ip: ip_text.clone(),
+    };
+    match outcome {
+        Ok(user) => {
+            throttle::succeeded(&state.db, &keys).await?;
+            users::record_login(&state.db, &user, &ip_text).await?;
+            audit::record(
+                &state.db,
+                &Actor::user(&user, ip_text),
+                target,
+                action::LOGIN,
+                String::new(),
+            )
+            .await?;
+            Ok(user)
+        }
+        Err(err @ Error::IncorrectCredentials) => {
+            throttle::failed(&state.db, &state.config.throttle, &keys).await?;
+            audit::record(
+                &state.db,
+                &anonymous,
+                target,
+                action::LOGIN_FAILED,
+                "incorrect credentials".into(),
+            )
+            .await?;
+            Err(err)
+        }
+        Err(err @ (Error::TempPasswordExpired | Error::AccountDisabled)) => {
+            // The password was right: this is no guessing, so it does not count against anyone.
+            throttle::succeeded(&state.db, &keys).await?;
+            let reason = if matches!(err, Error::TempPasswordExpired) {
+                "temporary password expired"
+            } else {
+                "account disabled"
+            };
+            audit::record(
+                &state.db,
+                &anonymous,
+                target,
+                action::LOGIN_FAILED,
+                reason.into(),
+            )
+            .await?;
+            Err(err)
+        }
+        Err(err) => Err(err),
+    }
+}

@@ -1,0 +1,9 @@
+//! Authentication: sessions, the web gate, CSRF, login throttling and client addresses.
+
+pub mod client_ip;
+pub mod csrf;
+pub mod gate;
+pub mod login;
+pub mod session;
+pub mod session_store;
+pub mod throttle;

@@ -1,0 +1,92 @@
+//! Web sessions: what a session holds, and whether it still stands for its user.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use tower_sessions::Session;
+
+use crate::accounts::users;
+use crate::auth::csrf;
+use crate::auth::session_store::USER_ID_KEY;
+use crate::entities::users as user_entity;
+use crate::error::{Error, Result};
+use sea_orm::ConnectionTrait;
+
+/// The user's `security_stamp` when the session was established.
+pub const STAMP_KEY: &str = "stamp";
+
+fn session_error(err: tower_sessions::session::Error) -> Error {
+    Error::Internal(anyhow::anyhow!("session: {err}"))
+}
+
+/// The signed-in user behind a session, read fresh from the database. A session whose stamp
+/// no longer matches, whose user is disabled or gone, or whose temporary password has expired
+/// is ended here and treated as anonymous.
+pub async fn current_user(
+    session: &Session,
+    db: &impl ConnectionTrait,
+) -> Result<Option<user_entity::Model>> {
+    let Some(user_id) = session
+        .get::<i32>(USER_ID_KEY)
+        .await
+        .map_err(session_error)?
+    else {
+        return Ok(None);
+    };
+    let stamp = session
+        .get::<String>(STAMP_KEY)
+        .await
+        .map_err(session_error)?
+        .unwrap_or_default();
+    let user = users::find_by_id(db, user_id).await?;
+    match user {
+        Some(user)
+            if user.enabled
+                && !stamp.is_empty()
+                && user.security_stamp == stamp
+                && !users::temp_password_expired(&user) =>
+        {
+            Ok(Some(user))
+        }
+        _ => {
+            session.flush().await.map_err(session_error)?;
+            Ok(None)
+        }
+    }
+}
+
+/// Binds the session to `user`: a new session id (no fixation), the current stamp, a new
+/// CSRF token.
+pub async fn establish(session: &Session, user: &user_entity::Model) -> Result<()> {
+    session.cycle_id().await.map_err(session_error)?;
+    session
+        .insert(USER_ID_KEY, user.user_id)
+        .await
+        .map_err(session_error)?;
+    session
+        .insert(STAMP_KEY, &user.security_stamp)
+        .await
+        .map_err(session_error)?;
+    csrf::rotate(session).await?;
+    Ok(())
+}
+
+/// Ends the session (the row is deleted and the cookie expired).
+pub async fn end(session: &Session) -> Result<()> {
+    session.flush().await.map_err(session_error)
+}
+
+/// The signed-in user of a `/panel` request, put in place by the gate.
+#[derive(Clone, Debug)]
+pub struct CurrentUser(pub user_entity::Model);
+
+impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<CurrentUser>()
+            .cloned()
+            .ok_or(Error::Unauthenticated)
+    }
+}

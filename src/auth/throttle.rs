@@ -1,0 +1,160 @@
+//! Login throttling persisted in the database, by client address and by username, so that it
+//! holds across restarts and instances. Every step is a single atomic statement.
+
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+
+use crate::accounts::clock;
+use crate::config::ThrottleConfig;
+use crate::entities::login_throttle;
+use crate::error::{Error, Result};
+
+/// The throttle counters one login attempt touches.
+pub struct Keys {
+    ip: String,
+    user: String,
+}
+
+impl Keys {
+    pub fn new(ip: &str, username: &str) -> Self {
+        let name: String = username.trim().to_lowercase().chars().take(64).collect();
+        Self {
+            ip: format!("ip:{ip}"),
+            user: format!("user:{name}"),
+        }
+    }
+
+    fn all(&self) -> [&str; 2] {
+        [&self.ip, &self.user]
+    }
+}
+
+fn limit(config: &ThrottleConfig, key: &str) -> i32 {
+    if key.starts_with("ip:") {
+        config.per_ip
+    } else {
+        config.per_username
+    }
+}
+
+/// Refuses (changing nothing) while any key is locked.
+pub async fn check(db: &impl ConnectionTrait, keys: &Keys) -> Result<()> {
+    let now = clock::now();
+    let locked = login_throttle::Entity::find()
+        .filter(login_throttle::Column::ThrottleKey.is_in(keys.all()))
+        .filter(login_throttle::Column::LockedUntil.gt(now))
+        .all(db)
+        .await?;
+    match locked.iter().filter_map(|row| row.locked_until).max() {
+        Some(until) => Err(Error::TooManyAttempts {
+            retry_after_seconds: Ord::max((until - now).whole_seconds(), 1) as u64,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Counts an attempt against every key before the password is checked, so that a burst of
+/// parallel guesses is counted as it arrives. Refuses when the count passes a limit.
+pub async fn reserve(
+    db: &impl ConnectionTrait,
+    config: &ThrottleConfig,
+    keys: &Keys,
+) -> Result<()> {
+    let now = clock::now();
+    let window_start = now - time::Duration::seconds(config.window_seconds);
+    for key in keys.all() {
+        // A fresh row, or a row whose window has passed, starts at one; otherwise add one.
+        let stale = Expr::col((login_throttle::Entity, login_throttle::Column::WindowStart))
+            .lt(window_start);
+        login_throttle::Entity::insert(login_throttle::ActiveModel {
+            throttle_key: Set(key.to_string()),
+            failures: Set(1),
+            window_start: Set(now),
+            locked_until: Set(None),
+        })
+        .on_conflict(
+            OnConflict::column(login_throttle::Column::ThrottleKey)
+                .value(
+                    login_throttle::Column::Failures,
+                    Expr::case(stale.clone(), 1).finally(
+                        Expr::col((login_throttle::Entity, login_throttle::Column::Failures))
+                            .add(1),
+                    ),
+                )
+                .value(
+                    login_throttle::Column::WindowStart,
+                    Expr::case(stale, now).finally(Expr::col((
+                        login_throttle::Entity,
+                        login_throttle::Column::WindowStart,
+                    ))),
+                )
+                .to_owned(),
+        )
+        .exec(db)
+        .await?;
+    }
+    let rows = login_throttle::Entity::find()
+        .filter(login_throttle::Column::ThrottleKey.is_in(keys.all()))
+        .all(db)
+        .await?;
+    if rows
+        .iter()
+        .any(|row| row.failures > limit(config, &row.throttle_key))
+    {
+        lock_over_limit(db, config, keys).await?;
+        return Err(Error::TooManyAttempts {
+            retry_after_seconds: config.window_seconds as u64,
+        });
+    }
+    Ok(())
+}
+
+/// After a failed attempt: lock every key that has reached its limit.
+pub async fn failed(db: &impl ConnectionTrait, config: &ThrottleConfig, keys: &Keys) -> Result<()> {
+    lock_over_limit(db, config, keys).await
+}
+
+/// After a successful login: the user's counter starts over, and the attempt is taken back
+/// from the address's counter (which counts failures, so that a busy office is not locked).
+pub async fn succeeded(db: &impl ConnectionTrait, keys: &Keys) -> Result<()> {
+    login_throttle::Entity::delete_many()
+        .filter(login_throttle::Column::ThrottleKey.eq(keys.user.as_str()))
+        .exec(db)
+        .await?;
+    login_throttle::Entity::update_many()
+        .col_expr(
+            login_throttle::Column::Failures,
+            Expr::col(login_throttle::Column::Failures).sub(1),
+        )
+        .filter(login_throttle::Column::ThrottleKey.eq(keys.ip.as_str()))
+        .filter(login_throttle::Column::Failures.gt(0))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+async fn lock_over_limit(
+    db: &impl ConnectionTrait,
+    config: &ThrottleConfig,
+    keys: &Keys,
+) -> Result<()> {
+    let now = clock::now();
+    let until = now + time::Duration::seconds(config.window_seconds);
+    for key in keys.all() {
+        login_throttle::Entity::update_many()
+            .col_expr(
+                login_throttle::Column::LockedUntil,
+                Expr::value(Some(until)),
+            )
+            .filter(login_throttle::Column::ThrottleKey.eq(key))
+            .filter(login_throttle::Column::Failures.gte(limit(config, key)))
+            .filter(
+                login_throttle::Column::LockedUntil
+                    .is_null()
+                    .or(login_throttle::Column::LockedUntil.lte(now)),
+            )
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,84 @@
+//! The change-password form: forced (after a temporary password) or voluntary.
+
+use maud::{Markup, html};
+
+use crate::i18n::Lang;
+use crate::views::components::{Field, alert, csrf_field, field};
+use crate::views::layout::{Nav, PageContext, page};
+use crate::web::paths;
+
+/// Messages beside the fields after a refused attempt.
+#[derive(Default)]
+pub struct ChangePasswordErrors {
+    pub current: Option<String>,
+    pub new: Option<String>,
+    pub confirm: Option<String>,
+}
+
+pub struct ChangePasswordView<'a> {
+    pub username: &'a str,
+    /// A forced change needs no current password.
+    pub forced: bool,
+    pub min_length: usize,
+    pub errors: ChangePasswordErrors,
+}
+
+/// The form box; swapped into the sign-in page in place, or shown on its own page.
+pub fn change_password_box(lang: Lang, csrf: &str, view: &ChangePasswordView) -> Markup {
+    let hint = lang
+        .t("login.passwordHint")
+        .replace("{min}", &view.min_length.to_string());
+    let mut current = Field::new(
+        "current_password",
+        lang.t("login.currentPassword"),
+        "password",
+    );
+    current.autocomplete = "current-password";
+    current.error = view.errors.current.as_deref();
+    current.autofocus = !view.forced;
+    let mut new = Field::new("new_password", lang.t("login.newPassword"), "password");
+    new.autocomplete = "new-password";
+    new.hint = Some(&hint);
+    new.error = view.errors.new.as_deref();
+    new.autofocus = view.forced;
+    let mut confirm = Field::new(
+        "confirm_password",
+        lang.t("login.confirmPassword"),
+        "password",
+    );
+    confirm.autocomplete = "new-password";
+    confirm.error = view.errors.confirm.as_deref();
+    html! {
+        section id="auth-box" class="card narrow" aria-labelledby="auth-title" {
+            h1 id="auth-title" { (lang.t("login.changePasswordTitle")) }
+            @if view.forced { (alert("info", "change-reason", lang.t("login.passwordChangeRequired"))) }
+            form method="post" action=(paths::CHANGE_PASSWORD) hx-post=(paths::CHANGE_PASSWORD)
+                hx-target="#auth-box" hx-swap="outerHTML" {
+                (csrf_field(csrf))
+                // Lets password managers file the new password under the right account.
+                input type="text" name="username" value=(view.username) autocomplete="username"
+                    hidden readonly aria-hidden="true" tabindex="-1";
+                @if !view.forced { (field(&current)) }
+                (field(&new))
+                (field(&confirm))
+                button type="submit" { (lang.t("login.changePasswordSubmit")) }
+            }
+        }
+    }
+}
+
+pub fn change_password_page(lang: Lang, csrf: &str, view: &ChangePasswordView) -> Markup {
+    let ctx = PageContext {
+        lang,
+        csrf,
+        nav: Some(Nav {
+            username: view.username,
+            restricted: view.forced,
+        }),
+    };
+    page(
+        &ctx,
+        lang.t("login.changePasswordTitle"),
+        change_password_box(lang, csrf, view),
+    )
+}

@@ -1,0 +1,67 @@
+//! Small building blocks shared by the pages.
+
+use maud::{Markup, html};
+
+/// A labelled input with its hint and error tied to it (`aria-describedby`, `aria-invalid`).
+pub struct Field<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub label: &'a str,
+    pub kind: &'a str,
+    pub value: Option<&'a str>,
+    pub error: Option<&'a str>,
+    pub hint: Option<&'a str>,
+    pub autocomplete: &'a str,
+    pub required: bool,
+    pub autofocus: bool,
+}
+
+impl<'a> Field<'a> {
+    pub fn new(id: &'a str, label: &'a str, kind: &'a str) -> Self {
+        Self {
+            id,
+            name: id,
+            label,
+            kind,
+            value: None,
+            error: None,
+            hint: None,
+            autocomplete: "off",
+            required: true,
+            autofocus: false,
+        }
+    }
+}
+
+pub fn field(f: &Field) -> Markup {
+    let error_id = format!("{}-error", f.id);
+    let hint_id = format!("{}-hint", f.id);
+    let mut described = Vec::new();
+    if f.hint.is_some() {
+        described.push(hint_id.as_str());
+    }
+    if f.error.is_some() {
+        described.push(error_id.as_str());
+    }
+    let described = described.join(" ");
+    html! {
+        div class="field" {
+            label for=(f.id) { (f.label) }
+            input id=(f.id) name=(f.name) type=(f.kind) autocomplete=(f.autocomplete)
+                value=[f.value] required[f.required] autofocus[f.autofocus]
+                aria-invalid=[f.error.map(|_| "true")]
+                aria-describedby=[(!described.is_empty()).then_some(described.as_str())];
+            @if let Some(hint) = f.hint { p id=(hint_id) class="hint" { (hint) } }
+            @if let Some(error) = f.error { p id=(error_id) class="field-error" { (error) } }
+        }
+    }
+}
+
+pub fn csrf_field(token: &str) -> Markup {
+    html! { input type="hidden" name="csrf_token" value=(token); }
+}
+
+/// A message for the whole form, announced to screen readers.
+pub fn alert(kind: &str, id: &str, text: &str) -> Markup {
+    html! { div id=(id) class=(format!("alert alert-{kind}")) role="alert" { (text) } }
+}

@@ -1,0 +1,64 @@
+//! The page layout every full page is wrapped in.
+
+use maud::{DOCTYPE, Markup, html};
+
+use crate::i18n::Lang;
+use crate::web::{asset_url, paths};
+
+/// htmx settings compatible with a strict CSP; 4xx fragments (form errors) are swapped in.
+const HTMX_CONFIG: &str = r#"{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,"selfRequestsOnly":true,"historyCacheSize":0,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"4..","swap":true,"error":false},{"code":"...","swap":false,"error":true}]}"#;
+
+/// Who is signed in, as the navigation shows it.
+pub struct Nav<'a> {
+    pub username: &'a str,
+    /// While a password change is pending the navigation offers only sign-out.
+    pub restricted: bool,
+}
+
+/// Everything the layout needs besides the content.
+pub struct PageContext<'a> {
+    pub lang: Lang,
+    pub csrf: &'a str,
+    pub nav: Option<Nav<'a>>,
+}
+
+pub fn page(ctx: &PageContext, title: &str, content: Markup) -> Markup {
+    let lang = ctx.lang;
+    html! {
+        (DOCTYPE)
+        html lang=(lang.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="htmx-config" content=(HTMX_CONFIG);
+                title { (title) " · passgate" }
+                link rel="stylesheet" href=(asset_url("app.css"));
+                script src=(asset_url("htmx.min.js")) defer {}
+            }
+            body hx-headers=(format!(r#"{{"X-CSRF-Token":"{}"}}"#, ctx.csrf)) {
+                a class="skip-link" href="#main" { (lang.t("base.skipToContent")) }
+                header class="top" {
+                    span class="brand" { "passgate" }
+                    @if let Some(nav) = &ctx.nav {
+                        nav aria-label=(lang.t("base.navigation")) {
+                            ul {
+                                @if !nav.restricted {
+                                    li { a href=(paths::DASHBOARD) { (lang.t("base.dashboard")) } }
+                                    li { a href=(paths::CHANGE_PASSWORD) { (lang.t("base.changePassword")) } }
+                                }
+                                li { span { (lang.t("base.signedInAs")) " " strong { (nav.username) } } }
+                                li {
+                                    form method="post" action=(paths::LOGOUT) {
+                                        input type="hidden" name="csrf_token" value=(ctx.csrf);
+                                        button type="submit" class="link" { (lang.t("base.logout")) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                main id="main" tabindex="-1" { (content) }
+            }
+        }
+    }
+}

@@ -1,0 +1,49 @@
+//! The sign-in page and its form fragment.
+
+use maud::{Markup, html};
+
+use crate::i18n::Lang;
+use crate::views::components::{Field, alert, csrf_field, field};
+use crate::views::layout::{PageContext, page};
+use crate::web::paths;
+
+/// What the sign-in form shows again after a failed attempt.
+#[derive(Default)]
+pub struct LoginForm<'a> {
+    pub username: &'a str,
+    pub error: Option<&'a str>,
+}
+
+/// The form box; the same fragment is the htmx swap target and part of the full page.
+pub fn login_box(lang: Lang, csrf: &str, form: &LoginForm) -> Markup {
+    let error_id = "login-error";
+    let mut username = Field::new("username", lang.t("login.username"), "text");
+    username.value = Some(form.username);
+    username.autocomplete = "username";
+    username.autofocus = true;
+    let mut password = Field::new("password", lang.t("login.password"), "password");
+    password.autocomplete = "current-password";
+    html! {
+        section id="auth-box" class="card narrow" aria-labelledby="auth-title" {
+            h1 id="auth-title" { (lang.t("login.title")) }
+            @if let Some(error) = form.error { (alert("error", error_id, error)) }
+            form method="post" action=(paths::LOGIN) hx-post=(paths::LOGIN)
+                hx-target="#auth-box" hx-swap="outerHTML"
+                aria-describedby=[form.error.map(|_| error_id)] {
+                (csrf_field(csrf))
+                (field(&username))
+                (field(&password))
+                button type="submit" { (lang.t("login.submit")) }
+            }
+        }
+    }
+}
+
+pub fn login_page(lang: Lang, csrf: &str, form: &LoginForm) -> Markup {
+    let ctx = PageContext {
+        lang,
+        csrf,
+        nav: None,
+    };
+    page(&ctx, lang.t("login.title"), login_box(lang, csrf, form))
+}

@@ -1,0 +1,8 @@
+//! maud views: pure functions from plain data to `Markup`. No database, no `Result`.
+
+pub mod change_password;
+pub mod components;
+pub mod dashboard;
+pub mod error;
+pub mod layout;
+pub mod login;

@@ -1,0 +1,159 @@
+//! GET/POST /panel/change_password: the forced change after a temporary password, and the
+//! voluntary one. Both go through the domain's `change_password`.
+
+use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use crate::accounts::audit::Actor;
+use crate::accounts::credentials::{PasswordChange, change_password};
+use crate::accounts::password::PolicyViolation;
+use crate::accounts::secret::Secret;
+use crate::auth::client_ip::ClientIp;
+use crate::auth::session::CurrentUser;
+use crate::auth::{csrf, session};
+use crate::entities::users;
+use crate::error::Error;
+use crate::i18n::Lang;
+use crate::state::AppState;
+use crate::views::change_password::{
+    ChangePasswordErrors, ChangePasswordView, change_password_box, change_password_page,
+};
+use crate::web::{Hx, paths, redirect};
+
+fn view<'a>(
+    state: &AppState,
+    user: &'a users::Model,
+    errors: ChangePasswordErrors,
+) -> ChangePasswordView<'a> {
+    ChangePasswordView {
+        username: &user.username,
+        forced: user.require_password_change,
+        min_length: state.config.policy.min_length,
+        errors,
+    }
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    session: Session,
+) -> Response {
+    let lang = Lang::from_code(&user.lang);
+    match csrf::token(&session).await {
+        Ok(token) => change_password_page(lang, &token, &view(&state, &user, Default::default()))
+            .into_response(),
+        Err(err) => err.into_response_html(lang),
+    }
+}
+
+/// The forced-change fragment that replaces the sign-in form after an htmx login.
+pub async fn forced_box(session: &Session, state: &AppState, user: &users::Model) -> Response {
+    let lang = Lang::from_code(&user.lang);
+    match csrf::token(session).await {
+        Ok(token) => {
+            let mut response =
+                change_password_box(lang, &token, &view(state, user, Default::default()))
+                    .into_response();
+            // The address bar follows, so a reload lands on the same form.
+            response.headers_mut().insert(
+                "hx-push-url",
+                axum::http::HeaderValue::from_static(paths::CHANGE_PASSWORD),
+            );
+            response
+        }
+        Err(err) => err.into_response_html(lang),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ChangeFields {
+    #[serde(default)]
+    current_password: Option<String>,
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    confirm_password: String,
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    hx: Hx,
+    ip: ClientIp,
+    session: Session,
+    Form(fields): Form<ChangeFields>,
+) -> Response {
+    let lang = Lang::from_code(&user.lang);
+    let change = PasswordChange {
+        current_password: fields.current_password.map(Secret::new),
+        new_password: Secret::new(fields.new_password),
+        confirmation: Some(Secret::new(fields.confirm_password)),
+    };
+    let actor = Actor::user(&user, ip.to_string());
+    match change_password(
+        &state.db,
+        &state.hasher,
+        &state.config.policy,
+        &actor,
+        &user,
+        change,
+    )
+    .await
+    {
+        Ok(updated) => {
+            // Every session of the user ended in the change; this browser gets a fresh one.
+            if let Err(err) = session::establish(&session, &updated).await {
+                return err.into_response_html(lang);
+            }
+            redirect(hx, paths::DASHBOARD)
+        }
+        Err(Error::Unauthenticated) => redirect(hx, paths::LOGIN),
+        Err(err) => match field_errors(lang, &err) {
+            Some(errors) => {
+                let token = match csrf::token(&session).await {
+                    Ok(token) => token,
+                    Err(err) => return err.into_response_html(lang),
+                };
+                let view = view(&state, &user, errors);
+                let markup = if hx.0 {
+                    change_password_box(lang, &token, &view)
+                } else {
+                    change_password_page(lang, &token, &view)
+                };
+                (StatusCode::BAD_REQUEST, markup).into_response()
+            }
+            None => err.into_response_html(lang),
+        },
+    }
+}
+
+/// The message beside the field a refusal is about.
+fn field_errors(lang: Lang, err: &Error) -> Option<ChangePasswordErrors> {
+    let mut errors = ChangePasswordErrors::default();
+    match err {
+        Error::IncorrectCurrentPassword => {
+            errors.current = Some(lang.t("validators.incorrectCurrentPassword").to_string())
+        }
+        Error::PasswordMismatch => {
+            errors.confirm = Some(lang.t("validators.passwordMismatch").to_string())
+        }
+        Error::PasswordPolicy(violation) => errors.new = Some(policy_message(lang, *violation)),
+        _ => return None,
+    }
+    Some(errors)
+}
+
+/// The translated text of a policy violation (`validators.<code>`, with its numbers).
+pub fn policy_message(lang: Lang, violation: PolicyViolation) -> String {
+    let key = format!("validators.{}", violation.code());
+    let text = lang.t(&key).to_string();
+    match violation {
+        PolicyViolation::TooShort { min } => text.replace("{min}", &min.to_string()),
+        PolicyViolation::TooLong { max } => text.replace("{max}", &max.to_string()),
+        _ => text,
+    }
+}

@@ -1,0 +1,122 @@
+//! GET/POST /login and POST /logout.
+
+use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use crate::accounts::audit::{self, Actor, action};
+use crate::accounts::secret::Secret;
+use crate::auth::client_ip::ClientIp;
+use crate::auth::{csrf, login, session};
+use crate::i18n::Lang;
+use crate::state::AppState;
+use crate::views::login::{LoginForm, login_box, login_page};
+use crate::web::{Hx, VisitorLang, change_password, paths, redirect};
+
+/// Where a signed-in user belongs.
+fn home(require_password_change: bool) -> &'static str {
+    if require_password_change {
+        paths::CHANGE_PASSWORD
+    } else {
+        paths::DASHBOARD
+    }
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    VisitorLang(lang): VisitorLang,
+    session: Session,
+) -> Response {
+    match session::current_user(&session, &state.db).await {
+        Ok(Some(user)) => return redirect(Hx(false), home(user.require_password_change)),
+        Ok(None) => {}
+        Err(err) => return err.into_response_html(lang),
+    }
+    match csrf::token(&session).await {
+        Ok(token) => login_page(lang, &token, &LoginForm::default()).into_response(),
+        Err(err) => err.into_response_html(lang),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LoginFields {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    VisitorLang(lang): VisitorLang,
+    hx: Hx,
+    ip: ClientIp,
+    session: Session,
+    Form(fields): Form<LoginFields>,
+) -> Response {
+    let password = Secret::new(fields.password);
+    let user = match login::login(&state, ip, &fields.username, &password).await {
+        Ok(user) => user,
+        Err(err) if err.status().is_server_error() => return err.into_response_html(lang),
+        Err(err) => return refused(lang, hx, &session, &fields.username, err).await,
+    };
+    if let Err(err) = session::establish(&session, &user).await {
+        return err.into_response_html(lang);
+    }
+    if user.require_password_change && hx.0 {
+        // Swap the sign-in form for the change form in place.
+        return change_password::forced_box(&session, &state, &user).await;
+    }
+    redirect(hx, home(user.require_password_change))
+}
+
+/// The sign-in form again, with the reason and the status of the refusal.
+async fn refused(
+    lang: Lang,
+    hx: Hx,
+    session: &Session,
+    username: &str,
+    err: crate::error::Error,
+) -> Response {
+    let token = match csrf::token(session).await {
+        Ok(token) => token,
+        Err(err) => return err.into_response_html(lang),
+    };
+    let form = LoginForm {
+        username,
+        error: Some(lang.t(err.message_key())),
+    };
+    let markup = if hx.0 {
+        login_box(lang, &token, &form)
+    } else {
+        login_page(lang, &token, &form)
+    };
+    let mut response = (err.status(), markup).into_response();
+    err.apply_headers(&mut response);
+    response
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    hx: Hx,
+    ip: ClientIp,
+    session: Session,
+) -> Response {
+    if let Ok(Some(user)) = session::current_user(&session, &state.db).await {
+        let actor = Actor::user(&user, ip.to_string());
+        let target = Some((user.user_id, user.username.as_str()));
+        if let Err(err) =
+            audit::record(&state.db, &actor, target, action::LOGOUT, String::new()).await
+        {
+            let _ = err.public_message();
+        }
+    }
+    if let Err(err) = session::end(&session).await {
+        let _ = err.public_message();
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+    redirect(hx, paths::LOGIN)
+}

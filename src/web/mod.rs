@@ -1,0 +1,141 @@
+//! HTML handlers: pages and htmx fragments, every one also reachable without JavaScript.
+
+mod assets;
+mod change_password;
+mod dashboard;
+mod login;
+
+use axum::Router;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+
+use crate::auth::{csrf, gate};
+use crate::error::Error;
+use crate::i18n::Lang;
+use crate::state::AppState;
+
+pub use assets::asset_url;
+
+/// Paths the pages link to.
+pub mod paths {
+    pub const LOGIN: &str = "/login";
+    pub const LOGOUT: &str = "/logout";
+    pub const DASHBOARD: &str = "/panel/dashboard";
+    pub const CHANGE_PASSWORD: &str = "/panel/change_password";
+}
+
+/// Whether the request came from htmx (`HX-Request: true`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hx(pub bool);
+
+impl Hx {
+    pub fn from_headers(headers: &HeaderMap) -> Self {
+        Hx(headers
+            .get("hx-request")
+            .is_some_and(|v| v.as_bytes() == b"true"))
+    }
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Hx {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Hx::from_headers(&parts.headers))
+    }
+}
+
+/// A redirect that works with and without htmx: `HX-Redirect` for htmx (a full page load of
+/// the target), otherwise 303 See Other.
+pub fn redirect(hx: Hx, to: &str) -> Response {
+    if hx.0 {
+        let mut response = StatusCode::OK.into_response();
+        if let Ok(value) = HeaderValue::from_str(to) {
+            response.headers_mut().insert("hx-redirect", value);
+        }
+        response
+    } else {
+        Redirect::to(to).into_response()
+    }
+}
+
+/// The language of a visitor who is not signed in: from `Accept-Language`.
+pub fn request_lang(headers: &HeaderMap) -> Lang {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(Lang::negotiate)
+        .unwrap_or_default()
+}
+
+/// The `Accept-Language` language as an extractor.
+pub struct VisitorLang(pub Lang);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for VisitorLang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(VisitorLang(request_lang(&parts.headers)))
+    }
+}
+
+impl Error {
+    /// The translation key of the message shown for this error on a page.
+    pub fn message_key(&self) -> &'static str {
+        use Error::*;
+        match self {
+            IncorrectCredentials => "login.incorrect",
+            TempPasswordExpired => "login.tempPasswordExpired",
+            AccountDisabled => "login.accountDisabled",
+            TooManyAttempts { .. } => "login.tooManyAttempts",
+            CsrfRejected => "error.csrf",
+            PayloadTooLarge => "error.tooLarge",
+            NotFound | UserNotFound => "error.notFound",
+            Unauthenticated | AccessDenied | PasswordChangeRequired => "error.accessDenied",
+            _ if self.status().is_server_error() => "error.internal",
+            _ => "error.badRequest",
+        }
+    }
+
+    /// A small full page for failures outside a form (CSRF, body size, internal errors).
+    pub fn into_response_html(self, lang: Lang) -> Response {
+        let status = self.status();
+        let _ = self.public_message(); // logs internal errors
+        let page = crate::views::error::error_page(lang, status, lang.t(self.message_key()));
+        let mut response = (status, page).into_response();
+        self.apply_headers(&mut response);
+        response
+    }
+}
+
+/// The HTML side of the app: pages, the panel behind its gate, assets, health.
+pub fn router(state: AppState) -> Router<AppState> {
+    let panel = Router::new()
+        .route(paths::DASHBOARD, get(dashboard::show))
+        .route(
+            paths::CHANGE_PASSWORD,
+            get(change_password::show).post(change_password::submit),
+        )
+        .route("/panel", get(dashboard::to_dashboard))
+        .route("/panel/", get(dashboard::to_dashboard))
+        .route("/panel/{*rest}", get(not_found).post(not_found))
+        .route_layer(middleware::from_fn_with_state(state, gate::panel_gate));
+    Router::new()
+        .route("/", get(dashboard::to_dashboard))
+        .route(paths::LOGIN, get(login::show).post(login::submit))
+        .route(paths::LOGOUT, axum::routing::post(login::logout))
+        .merge(panel)
+        .layer(middleware::from_fn(csrf::guard))
+        .merge(assets::router())
+}
+
+async fn not_found(VisitorLang(lang): VisitorLang) -> Response {
+    Error::NotFound.into_response_html(lang)
+}
