@@ -1,0 +1,323 @@
+//! Test harness: a fresh app on a fresh database per test, and a cookie-keeping client.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use passgate::accounts::audit::Actor;
+use passgate::accounts::credentials::{ResetOptions, reset_password};
+use passgate::accounts::secret::Secret;
+use passgate::accounts::users::{self, NewUser};
+use passgate::config::{Config, RawConfig};
+use passgate::entities::users as user_entity;
+use passgate::{AppState, app, db};
+use sea_orm::DatabaseConnection;
+use tower::ServiceExt;
+
+/// A password that passes the default policy.
+pub const STRONG: &str = "Tidal-Marble-Orchard-47";
+pub const STRONG_2: &str = "Quiet-Lantern-Harbor-83";
+pub const STRONG_3: &str = "Copper-Meadow-Violin-29";
+
+pub struct TestApp {
+    pub state: AppState,
+    pub db: DatabaseConnection,
+    pub database_url: String,
+    pub router: axum::Router,
+    _dir: std::sync::Arc<tempfile::TempDir>,
+}
+
+/// A fresh SQLite database, migrated, and the app on it.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(customize: impl FnOnce(&mut RawConfig)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database_url = format!("sqlite://{}/test.db?mode=rwc", dir.path().display());
+    let mut raw = RawConfig {
+        database_url: Some(database_url.clone()),
+        ..RawConfig::default()
+    };
+    customize(&mut raw);
+    let config: Config = raw.validate().expect("test config is valid");
+    let db = db::connect(&database_url, config.max_connections)
+        .await
+        .expect("connect");
+    db::migrate(&db).await.expect("migrate");
+    let state = AppState::new(db.clone(), config);
+    let router = app(state.clone());
+    TestApp {
+        state,
+        db,
+        database_url,
+        router,
+        _dir: std::sync::Arc::new(dir),
+    }
+}
+
+impl TestApp {
+    /// An app over a database prepared by the test itself.
+    pub fn from_parts(
+        state: AppState,
+        database_url: String,
+        make: fn(AppState) -> axum::Router,
+        dir: tempfile::TempDir,
+    ) -> TestApp {
+        TestApp {
+            router: make(state.clone()),
+            db: state.db.clone(),
+            state,
+            database_url,
+            _dir: std::sync::Arc::new(dir),
+        }
+    }
+
+    /// Another app on the same database: a restart, or a second instance.
+    pub fn second_instance(&self) -> TestApp {
+        let state = AppState::new(self.db.clone(), (*self.state.config).clone());
+        TestApp {
+            router: app(state.clone()),
+            state,
+            db: self.db.clone(),
+            database_url: self.database_url.clone(),
+            _dir: self._dir.clone(),
+        }
+    }
+
+    /// Creates a user directly through the domain.
+    pub async fn user(&self, name: &str, password: &str, superuser: bool) -> user_entity::Model {
+        let new = NewUser {
+            username: name.into(),
+            password: Some(Secret::new(password.into())),
+            email: None,
+            superuser,
+            manager: None,
+            lang: "en".into(),
+            require_password_change: false,
+            expires_hours: -1,
+        };
+        users::create(
+            &self.db,
+            &self.state.hasher,
+            &self.state.config.policy,
+            &Actor::cli(),
+            new,
+        )
+        .await
+        .expect("create user")
+        .0
+    }
+
+    /// Resets `name` to `password` with the given options, as an administrator would.
+    pub async fn reset(
+        &self,
+        name: &str,
+        password: &str,
+        options: ResetOptions,
+    ) -> user_entity::Model {
+        let target = self.find(name).await;
+        reset_password(
+            &self.db,
+            &self.state.hasher,
+            &self.state.config.policy,
+            &Actor::cli(),
+            &target,
+            Some(Secret::new(password.into())),
+            options,
+        )
+        .await
+        .expect("reset")
+        .user
+    }
+
+    pub async fn find(&self, name: &str) -> user_entity::Model {
+        users::find_by_username(&self.db, name)
+            .await
+            .expect("query")
+            .expect("user exists")
+    }
+
+    pub fn client(&self) -> Client<'_> {
+        Client::new(self, "127.0.0.1:50000")
+    }
+
+    pub fn client_from(&self, peer: &str) -> Client<'_> {
+        Client::new(self, peer)
+    }
+}
+
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl TestResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn location(&self) -> Option<&str> {
+        self.header("location")
+    }
+
+    #[track_caller]
+    pub fn assert_redirect(&self, to: &str) {
+        assert_eq!(self.status, StatusCode::SEE_OTHER, "body: {}", self.body);
+        assert_eq!(self.location(), Some(to));
+    }
+}
+
+/// A browser: keeps cookies and the last CSRF token it saw in a page.
+pub struct Client<'a> {
+    app: &'a TestApp,
+    pub cookies: HashMap<String, String>,
+    pub csrf: Option<String>,
+    peer: SocketAddr,
+    pub extra_headers: Vec<(String, String)>,
+}
+
+impl<'a> Client<'a> {
+    fn new(app: &'a TestApp, peer: &str) -> Self {
+        Self {
+            app,
+            cookies: HashMap::new(),
+            csrf: None,
+            peer: peer.parse().expect("peer address"),
+            extra_headers: Vec::new(),
+        }
+    }
+
+    pub fn session_cookie(&self) -> Option<&String> {
+        self.cookies.get("passgate_session")
+    }
+
+    pub async fn request(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<String>,
+        hx: bool,
+    ) -> TestResponse {
+        let mut builder = Request::builder().method(method).uri(path);
+        if !self.cookies.is_empty() {
+            let cookie = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            builder = builder.header(header::COOKIE, cookie);
+        }
+        if hx {
+            builder = builder.header("hx-request", "true");
+        }
+        for (k, v) in &self.extra_headers {
+            builder = builder.header(k.as_str(), v.as_str());
+        }
+        let body = match body {
+            Some(form) => {
+                builder = builder.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+                Body::from(form)
+            }
+            None => Body::empty(),
+        };
+        let mut request = builder.body(body).expect("request");
+        request.extensions_mut().insert(ConnectInfo(self.peer));
+        let response = self
+            .app
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        for set in headers.get_all(header::SET_COOKIE) {
+            let set = set.to_str().unwrap_or("");
+            let pair = set.split(';').next().unwrap_or("");
+            if let Some((name, value)) = pair.split_once('=') {
+                let expired = set.to_ascii_lowercase().contains("max-age=0");
+                if expired || value.is_empty() {
+                    self.cookies.remove(name);
+                } else {
+                    self.cookies.insert(name.to_string(), value.to_string());
+                }
+            }
+        }
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        let body = String::from_utf8_lossy(&bytes).into_owned();
+        if let Some(token) = csrf_in(&body) {
+            self.csrf = Some(token);
+        }
+        TestResponse {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> TestResponse {
+        self.request(Method::GET, path, None, false).await
+    }
+
+    pub async fn hx_get(&mut self, path: &str) -> TestResponse {
+        self.request(Method::GET, path, None, true).await
+    }
+
+    /// Posts a form the way a browser does, with the page's CSRF token.
+    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> TestResponse {
+        let body = self.form_with_csrf(fields);
+        self.request(Method::POST, path, Some(body), false).await
+    }
+
+    /// The same post as htmx sends it (`HX-Request: true`).
+    pub async fn hx_post(&mut self, path: &str, fields: &[(&str, &str)]) -> TestResponse {
+        let body = self.form_with_csrf(fields);
+        self.request(Method::POST, path, Some(body), true).await
+    }
+
+    /// A post without any CSRF token.
+    pub async fn post_without_csrf(&mut self, path: &str, fields: &[(&str, &str)]) -> TestResponse {
+        let body = serde_urlencoded::to_string(fields).expect("form");
+        self.request(Method::POST, path, Some(body), false).await
+    }
+
+    fn form_with_csrf(&self, fields: &[(&str, &str)]) -> String {
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        if let Some(token) = &self.csrf {
+            all.push(("csrf_token", token));
+        }
+        serde_urlencoded::to_string(&all).expect("form")
+    }
+
+    /// Opens the sign-in page (for its CSRF token) and signs in with a plain form post.
+    pub async fn login(&mut self, username: &str, password: &str) -> TestResponse {
+        self.get("/login").await;
+        self.post("/login", &[("username", username), ("password", password)])
+            .await
+    }
+
+    pub async fn hx_login(&mut self, username: &str, password: &str) -> TestResponse {
+        self.get("/login").await;
+        self.hx_post("/login", &[("username", username), ("password", password)])
+            .await
+    }
+}
+
+/// The CSRF token of the first form in a page.
+pub fn csrf_in(body: &str) -> Option<String> {
+    let marker = r#"name="csrf_token" value=""#;
+    let start = body.find(marker)? + marker.len();
+    let end = body[start..].find('"')? + start;
+    Some(body[start..end].to_string()).filter(|t| !t.is_empty())
+}

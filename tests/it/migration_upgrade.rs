@@ -1,0 +1,90 @@
+//! Upgrading a database created before the temporary-password feature.
+
+use axum::http::StatusCode;
+use migration::Migrator;
+use migration::sea_orm_migration::MigratorTrait;
+use passgate::accounts::password::Hasher;
+use passgate::accounts::secret::Secret;
+use passgate::config::Config;
+use passgate::{AppState, app, db};
+use sea_orm::{ConnectionTrait, Statement};
+
+#[tokio::test]
+async fn base_schema_users_can_log_in_after_the_upgrade() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/old.db?mode=rwc", dir.path().display());
+    let conn = db::connect(&url, 2).await.unwrap();
+    Migrator::up(&conn, Some(1))
+        .await
+        .expect("the base migration alone");
+    let hasher = Hasher::new(1);
+    let hash = hasher
+        .hash(&Secret::new(crate::helpers::STRONG.into()))
+        .await
+        .unwrap();
+    for (name, superuser) in [("olduser", false), ("oldadmin", true)] {
+        conn.execute_raw(Statement::from_sql_and_values(
+            conn.get_database_backend(),
+            "INSERT INTO users (username, password, email, enabled, superuser, lang, created, last_update, last_ip, security_stamp) \
+             VALUES (?, ?, NULL, ?, ?, 'en', '2026-01-05 10:00:00', '2026-01-05 10:00:00', '', ?)",
+            [name.into(), hash.clone().into(), true.into(), superuser.into(), format!("stamp-{name}").into()],
+        ))
+        .await
+        .expect("insert into the old schema");
+    }
+    // The new columns do not exist yet.
+    assert!(
+        conn.execute_unprepared("SELECT require_password_change FROM users")
+            .await
+            .is_err()
+    );
+
+    conn.close().await.unwrap();
+    let conn = db::open(&url, 4).await.expect("upgrade in place");
+    let state = AppState::new(conn.clone(), Config::for_database(&url));
+    let upgraded = crate::helpers::TestApp::from_parts(state, url, app, dir);
+    for name in ["olduser", "oldadmin"] {
+        let user = upgraded.find(name).await;
+        assert!(!user.require_password_change);
+        assert!(user.password_expires.is_none());
+        let mut browser = upgraded.client();
+        browser
+            .login(name, crate::helpers::STRONG)
+            .await
+            .assert_redirect("/panel/dashboard");
+        assert_eq!(browser.get("/panel/dashboard").await.status, StatusCode::OK);
+    }
+}
+
+#[tokio::test]
+async fn every_migration_rolls_back_and_forward() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/roll.db?mode=rwc", dir.path().display());
+    let conn = db::connect(&url, 1).await.unwrap();
+    Migrator::up(&conn, None).await.unwrap();
+    Migrator::down(&conn, Some(1))
+        .await
+        .expect("temp_password down");
+    assert!(
+        conn.execute_unprepared("SELECT password_expires FROM users")
+            .await
+            .is_err()
+    );
+    assert!(
+        conn.execute_unprepared("SELECT security_stamp FROM users")
+            .await
+            .is_ok()
+    );
+    Migrator::down(&conn, None).await.expect("base down");
+    assert!(
+        conn.execute_unprepared("SELECT 1 FROM users")
+            .await
+            .is_err()
+    );
+    Migrator::up(&conn, None).await.expect("up again");
+    assert!(
+        conn.execute_unprepared("SELECT password_expires FROM users")
+            .await
+            .is_ok()
+    );
+}

@@ -1,0 +1,146 @@
+//! CSRF, security headers and cookie attributes.
+
+use axum::http::StatusCode;
+use passgate::accounts::credentials::ResetOptions;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn change_password_without_csrf_token_is_refused_and_changes_nothing() {
+    let app = spawn_app().await;
+    app.user("bob", STRONG, false).await;
+    app.reset("bob", STRONG_2, ResetOptions::default()).await;
+    let before = app.find("bob").await;
+    let mut browser = app.client();
+    browser.login("bob", STRONG_2).await;
+    let page = browser
+        .post_without_csrf(
+            "/panel/change_password",
+            &[("new_password", STRONG_3), ("confirm_password", STRONG_3)],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    let wrong = browser
+        .post_without_csrf(
+            "/panel/change_password",
+            &[
+                ("new_password", STRONG_3),
+                ("confirm_password", STRONG_3),
+                ("csrf_token", "forged"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    let after = app.find("bob").await;
+    assert_eq!(before.password, after.password);
+    assert!(after.require_password_change);
+}
+
+#[tokio::test]
+async fn login_and_logout_need_the_csrf_token() {
+    let app = spawn_app().await;
+    app.user("alice", STRONG, false).await;
+    let mut browser = app.client();
+    browser.get("/login").await;
+    let page = browser
+        .post_without_csrf("/login", &[("username", "alice"), ("password", STRONG)])
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(app.find("alice").await.last_login.is_none());
+    browser
+        .login("alice", STRONG)
+        .await
+        .assert_redirect("/panel/dashboard");
+    assert_eq!(
+        browser.post_without_csrf("/logout", &[]).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(browser.get("/panel/dashboard").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn csrf_token_in_the_htmx_header_is_accepted() {
+    let app = spawn_app().await;
+    app.user("alice", STRONG, false).await;
+    let mut browser = app.client();
+    browser.get("/login").await;
+    let token = browser.csrf.clone().unwrap();
+    browser.extra_headers.push(("x-csrf-token".into(), token));
+    let page = browser
+        .post_without_csrf("/login", &[("username", "alice"), ("password", STRONG)])
+        .await;
+    page.assert_redirect("/panel/dashboard");
+}
+
+#[tokio::test]
+async fn pages_carry_strict_security_headers() {
+    let app = spawn_app().await;
+    let mut browser = app.client();
+    let page = browser.get("/login").await;
+    let csp = page.header("content-security-policy").unwrap();
+    assert!(csp.contains("script-src 'self'"));
+    assert!(csp.contains("style-src 'self'"));
+    assert!(csp.contains("frame-ancestors 'none'"));
+    assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"));
+    assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
+    assert!(page.header("referrer-policy").is_some());
+    assert!(page.header("x-request-id").is_some());
+    assert!(!page.body.contains("<script>"), "no inline script");
+    assert!(!page.body.contains("style="), "no inline style");
+}
+
+#[tokio::test]
+async fn session_cookie_is_httponly_lax_and_cycled_at_login() {
+    let app = spawn_app().await;
+    app.user("alice", STRONG, false).await;
+    let mut browser = app.client();
+    let page = browser.get("/login").await;
+    let cookie = page.header("set-cookie").unwrap().to_string();
+    assert!(cookie.starts_with("passgate_session="));
+    assert!(cookie.contains("HttpOnly"));
+    assert!(cookie.contains("SameSite=Lax"));
+    assert!(!cookie.contains("Secure"));
+    let anonymous = browser.session_cookie().cloned().unwrap();
+    browser
+        .post("/login", &[("username", "alice"), ("password", STRONG)])
+        .await;
+    let signed_in = browser.session_cookie().cloned().unwrap();
+    assert_ne!(anonymous, signed_in, "the session id changes at login");
+    // The pre-login id is worth nothing afterwards.
+    let mut attacker = app.client_from("10.6.6.6:1");
+    attacker
+        .cookies
+        .insert("passgate_session".into(), anonymous);
+    attacker
+        .get("/panel/dashboard")
+        .await
+        .assert_redirect("/login");
+}
+
+#[tokio::test]
+async fn secure_cookie_when_configured() {
+    let app = spawn_app_with(|raw| raw.cookie_secure = Some("true".into())).await;
+    let mut browser = app.client();
+    let page = browser.get("/login").await;
+    assert!(page.header("set-cookie").unwrap().contains("Secure"));
+}
+
+#[tokio::test]
+async fn health_answers_when_the_database_does() {
+    let app = spawn_app().await;
+    let mut browser = app.client();
+    let page = browser.get("/healthz").await;
+    assert_eq!(page.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn oversized_form_is_refused() {
+    let app = spawn_app().await;
+    let mut browser = app.client();
+    browser.get("/login").await;
+    let big = "x".repeat(70 * 1024);
+    let page = browser
+        .post("/login", &[("username", &big), ("password", "y")])
+        .await;
+    assert_eq!(page.status, StatusCode::PAYLOAD_TOO_LARGE);
+}
