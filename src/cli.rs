@@ -165,6 +165,8 @@ async fn user(
                 lang: "en".into(),
                 require_password_change: !no_require_change,
                 expires_hours: -1,
+                enabled: true,
+                permissions: Vec::new(),
             };
             let (user, generated) = users::create(db, &hasher, policy, &Actor::cli(), new)
                 .await

@@ -33,6 +33,8 @@ pub enum Error {
     TempPasswordExpired,
     #[error("access denied")]
     AccessDenied,
+    #[error("the last enabled superuser cannot be disabled, demoted or deleted")]
+    LastSuperuser,
     #[error("the password must be changed first")]
     PasswordChangeRequired,
     #[error("this account is disabled")]
@@ -67,7 +69,7 @@ impl Error {
             Unauthenticated | IncorrectCredentials | TempPasswordExpired => {
                 StatusCode::UNAUTHORIZED
             }
-            AccessDenied | PasswordChangeRequired | AccountDisabled | CsrfRejected => {
+            AccessDenied | LastSuperuser | PasswordChangeRequired | AccountDisabled | CsrfRejected => {
                 StatusCode::FORBIDDEN
             }
             UserNotFound | NotFound => StatusCode::NOT_FOUND,
@@ -88,7 +90,7 @@ impl Error {
             PasswordPolicy(_) => "PASSWORD_POLICY",
             IncorrectCurrentPassword => "INCORRECT_CURRENT_PASSWORD",
             SelfResetNotAllowed => "SELF_RESET_NOT_ALLOWED",
-            Unauthenticated | AccessDenied | CsrfRejected => "ACCESS_DENIED",
+            Unauthenticated | AccessDenied | LastSuperuser | CsrfRejected => "ACCESS_DENIED",
             IncorrectCredentials => "INCORRECT_CREDENTIALS",
             TempPasswordExpired => "TEMP_PASSWORD_EXPIRED",
             PasswordChangeRequired => "PASSWORD_CHANGE_REQUIRED",

@@ -1,6 +1,7 @@
 //! passgate: a self-hosted account panel with temporary passwords and forced password change.
 
 pub mod accounts;
+pub mod api;
 pub mod auth;
 pub mod cli;
 pub mod config;

@@ -8,7 +8,6 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -20,7 +19,7 @@ use crate::accounts::bootstrap;
 use crate::auth::session_store::DbSessionStore;
 use crate::config::Config;
 use crate::state::AppState;
-use crate::{db, web};
+use crate::{api, db, web};
 
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "passgate_session";
@@ -43,9 +42,9 @@ pub fn app(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .merge(web::router(state.clone()))
+        .merge(api::router(state.clone()))
         .route("/healthz", get(health))
         .layer(sessions)
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(security_header(header::CONTENT_SECURITY_POLICY, CSP))
         .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(security_header(header::REFERRER_POLICY, "no-referrer"))
@@ -83,7 +82,7 @@ async fn health(State(state): State<AppState>) -> impl IntoResponse {
 /// SIGINT or SIGTERM, letting requests in flight finish.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let db = db::open(&config.database_url, config.max_connections).await?;
-    let state = AppState::new(db.clone(), config.clone());
+    let state = AppState::load(db.clone(), config.clone()).await?;
     if let Some(password) =
         bootstrap::ensure_admin(&db, &state.hasher, &state.config.policy).await?
     {

@@ -5,24 +5,30 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use crate::accounts::password::Hasher;
+use crate::auth::tokens::SigningKey;
 use crate::config::Config;
+use crate::error::Result;
 
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
     pub config: Arc<Config>,
     pub hasher: Hasher,
+    pub signing_key: SigningKey,
 }
 
 impl AppState {
+    /// Loads (or on the first start creates) the token signing key from the database.
     /// Hashing is bounded by the number of cores: a login storm queues instead of starving
     /// every other request.
-    pub fn new(db: DatabaseConnection, config: Config) -> Self {
+    pub async fn load(db: DatabaseConnection, config: Config) -> Result<Self> {
+        let signing_key = SigningKey::load_or_create(&db).await?;
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Self {
+        Ok(Self {
             db,
             config: Arc::new(config),
             hasher: Hasher::new(cores),
-        }
+            signing_key,
+        })
     }
 }

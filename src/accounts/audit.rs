@@ -45,6 +45,10 @@ pub mod action {
     pub const PASSWORD_CHANGED: &str = "password_changed";
     pub const PASSWORD_RESET: &str = "password_reset";
     pub const USER_CREATED: &str = "user_created";
+    pub const USER_UPDATED: &str = "user_updated";
+    pub const USER_DELETED: &str = "user_deleted";
+    pub const KEY_CREATED: &str = "api_key_created";
+    pub const KEY_DELETED: &str = "api_key_deleted";
     pub const TOKENS_INVALIDATED: &str = "tokens_invalidated";
 }
 

@@ -30,6 +30,8 @@ pub async fn ensure_admin(
         lang: "en".into(),
         require_password_change: true,
         expires_hours: -1,
+        enabled: true,
+        permissions: Vec::new(),
     };
     match users::create(db, hasher, policy, &Actor::cli(), new).await {
         Ok((_, password)) => Ok(password),

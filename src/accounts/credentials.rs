@@ -10,23 +10,23 @@ use time::PrimitiveDateTime;
 
 use crate::accounts::audit::{self, Actor, action};
 use crate::accounts::clock;
-use crate::accounts::password::{self, Hasher, Policy, PolicyViolation};
+use crate::accounts::password::{self, Hasher, Policy};
 use crate::accounts::secret::Secret;
 use crate::accounts::users::{self, new_stamp};
 use crate::entities::{api_keys, sessions, users as user_entity};
 use crate::error::{Error, Result};
 
 /// The new state of a user's password, written by [`store_password`].
-struct PasswordUpdate {
-    hash: String,
-    require_password_change: bool,
-    password_expires: Option<PrimitiveDateTime>,
+pub(crate) struct PasswordUpdate {
+    pub hash: String,
+    pub require_password_change: bool,
+    pub password_expires: Option<PrimitiveDateTime>,
 }
 
 /// Writes the password and rotates the stamp, on the condition that the user's stamp is still
 /// the one the caller read (so a change decided on stale state, e.g. racing an admin reset,
 /// fails instead of undoing it). Deletes all the user's sessions. Returns the new stamp.
-async fn store_password(
+pub(crate) async fn store_password(
     txn: &impl ConnectionTrait,
     user: &user_entity::Model,
     update: PasswordUpdate,
@@ -84,81 +84,6 @@ pub async fn rotate_stamp(txn: &impl ConnectionTrait, user_id: i32) -> Result<St
         .await?;
     end_sessions(txn, user_id).await?;
     Ok(stamp)
-}
-
-/// A person changing their own password.
-pub struct PasswordChange {
-    /// Required unless the change is forced (the user's `require_password_change` is set).
-    pub current_password: Option<Secret>,
-    pub new_password: Secret,
-    /// When given (web forms), must equal `new_password`.
-    pub confirmation: Option<Secret>,
-}
-
-/// Changes a user's own password. Forced (flag set): no current password needed, the
-/// temporary password may not be reused. Voluntary: the current password is required and may
-/// not be reused. Clears both flags. Returns the updated user (with its new stamp).
-pub async fn change_password<C: TransactionTrait + ConnectionTrait>(
-    db: &C,
-    hasher: &Hasher,
-    policy: &Policy,
-    actor: &Actor,
-    user: &user_entity::Model,
-    change: PasswordChange,
-) -> Result<user_entity::Model> {
-    let forced = user.require_password_change;
-    if !forced {
-        let Some(current) = change.current_password.as_ref() else {
-            return Err(Error::IncorrectCurrentPassword);
-        };
-        if !hasher.verify(current, Some(&user.password)).await {
-            return Err(Error::IncorrectCurrentPassword);
-        }
-    }
-    if let Some(confirmation) = &change.confirmation
-        && confirmation.expose() != change.new_password.expose()
-    {
-        return Err(Error::PasswordMismatch);
-    }
-    policy
-        .check(&user.username, change.new_password.expose())
-        .map_err(Error::PasswordPolicy)?;
-    if hasher
-        .verify(&change.new_password, Some(&user.password))
-        .await
-    {
-        return Err(Error::PasswordPolicy(if forced {
-            PolicyViolation::ReusesTemporary
-        } else {
-            PolicyViolation::ReusesCurrent
-        }));
-    }
-    let hash = hasher
-        .hash(&change.new_password)
-        .await
-        .map_err(|e| Error::Internal(e.into()))?;
-    let txn = db.begin().await?;
-    store_password(
-        &txn,
-        user,
-        PasswordUpdate {
-            hash,
-            require_password_change: false,
-            password_expires: None,
-        },
-    )
-    .await?;
-    audit::record(
-        &txn,
-        actor,
-        Some((user.user_id, &user.username)),
-        action::PASSWORD_CHANGED,
-        format!("forced={forced}"),
-    )
-    .await?;
-    let updated = users::get(&txn, user.user_id).await?;
-    txn.commit().await?;
-    Ok(updated)
 }
 
 /// What an administrator (or the CLI) asks of a reset.

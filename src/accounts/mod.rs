@@ -1,10 +1,15 @@
 //! The domain: users, passwords, credential changes and audit, with no HTTP in sight.
 
+pub mod api_keys;
 pub mod audit;
 pub mod bootstrap;
 pub mod clock;
 pub mod credentials;
+pub mod grants;
+pub mod lang;
 pub mod login;
 pub mod password;
+pub mod permissions;
 pub mod secret;
+pub mod update;
 pub mod users;

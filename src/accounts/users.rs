@@ -2,7 +2,7 @@
 //! transaction as well as on the pool.
 
 use rand::RngExt;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, Set, TransactionSession, TransactionTrait,
@@ -121,6 +121,8 @@ pub struct NewUser {
     pub lang: String,
     pub require_password_change: bool,
     pub expires_hours: i64,
+    pub enabled: bool,
+    pub permissions: Vec<crate::accounts::grants::Grant>,
 }
 
 /// Creates a user after checking the username and the password policy.
@@ -133,6 +135,8 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
     new: NewUser,
 ) -> Result<(users::Model, Option<Secret>)> {
     let username = normalize_username(&new.username)?;
+    let lang = crate::accounts::lang::validate(&new.lang)?;
+    crate::accounts::grants::validate(&new.permissions)?;
     let password_expires = expiry_from_hours(new.expires_hours)?;
     let (password, generated) = match new.password {
         Some(password) => {
@@ -163,10 +167,10 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
         username: Set(username.clone()),
         password: Set(hash),
         email: Set(new.email.filter(|e| !e.trim().is_empty())),
-        enabled: Set(true),
+        enabled: Set(new.enabled),
         superuser: Set(new.superuser),
         manager: Set(new.manager),
-        lang: Set(new.lang),
+        lang: Set(lang),
         created: Set(now),
         last_update: Set(now),
         last_login: Set(None),
@@ -184,6 +188,7 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
         Err(err) if is_unique_violation(&err) => return Err(Error::UserExists),
         Err(err) => return Err(err.into()),
     };
+    crate::accounts::grants::replace(&txn, user.user_id, &new.permissions).await?;
     audit::record(
         &txn,
         actor,
@@ -208,4 +213,30 @@ fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
         err.sql_err(),
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
     )
+}
+
+/// The users a caller may see: superusers all; `USER_CONFIG` holders themselves and the users
+/// they manage; everyone else only themselves.
+pub async fn list_visible(
+    conn: &impl ConnectionTrait,
+    caller: &crate::accounts::permissions::Caller,
+) -> Result<Vec<users::Model>> {
+    let mut query = users::Entity::find().order_by_asc(users::Column::Username);
+    if !caller.is_superuser() {
+        let own = users::Column::UserId.eq(caller.user_id);
+        query = if caller.has_user_config() {
+            query.filter(own.or(users::Column::Manager.eq(caller.user_id)))
+        } else {
+            query.filter(own)
+        };
+    }
+    Ok(query.all(conn).await?)
+}
+
+/// How many users name `manager_id` as their manager (the `USER_CONFIG` quota counts them).
+pub async fn count_managed(conn: &impl ConnectionTrait, manager_id: i32) -> Result<u64> {
+    Ok(users::Entity::find()
+        .filter(users::Column::Manager.eq(manager_id))
+        .count(conn)
+        .await?)
 }

@@ -1,5 +1,6 @@
 //! Authentication: sessions, the web gate, CSRF, login throttling and client addresses.
 
+pub mod api;
 pub mod client_ip;
 pub mod csrf;
 pub mod gate;
@@ -7,3 +8,4 @@ pub mod login;
 pub mod session;
 pub mod session_store;
 pub mod throttle;
+pub mod tokens;

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::accounts::audit::Actor;
-use crate::accounts::credentials::{PasswordChange, change_password};
+use crate::accounts::update::{PasswordChange, change_password};
 use crate::accounts::password::PolicyViolation;
 use crate::accounts::secret::Secret;
 use crate::auth::client_ip::ClientIp;

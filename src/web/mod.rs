@@ -99,6 +99,7 @@ impl Error {
             PayloadTooLarge => "error.tooLarge",
             NotFound | UserNotFound => "error.notFound",
             Unauthenticated | AccessDenied | PasswordChangeRequired => "error.accessDenied",
+            LastSuperuser => "error.lastSuperuser",
             _ if self.status().is_server_error() => "error.internal",
             _ => "error.badRequest",
         }
@@ -133,6 +134,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(paths::LOGOUT, axum::routing::post(login::logout))
         .merge(panel)
         .layer(middleware::from_fn(csrf::guard))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            crate::server::MAX_BODY_BYTES,
+        ))
         .merge(assets::router())
 }
 

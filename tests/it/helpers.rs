@@ -48,7 +48,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut RawConfig)) -> TestApp {
         .await
         .expect("connect");
     db::migrate(&db).await.expect("migrate");
-    let state = AppState::new(db.clone(), config);
+    let state = AppState::load(db.clone(), config).await.expect("state");
     let router = app(state.clone());
     TestApp {
         state,
@@ -77,8 +77,10 @@ impl TestApp {
     }
 
     /// Another app on the same database: a restart, or a second instance.
-    pub fn second_instance(&self) -> TestApp {
-        let state = AppState::new(self.db.clone(), (*self.state.config).clone());
+    pub async fn second_instance(&self) -> TestApp {
+        let state = AppState::load(self.db.clone(), (*self.state.config).clone())
+            .await
+            .expect("state");
         TestApp {
             router: app(state.clone()),
             state,
@@ -99,6 +101,8 @@ impl TestApp {
             lang: "en".into(),
             require_password_change: false,
             expires_hours: -1,
+            enabled: true,
+            permissions: Vec::new(),
         };
         users::create(
             &self.db,
@@ -320,4 +324,133 @@ pub fn csrf_in(body: &str) -> Option<String> {
     let start = body.find(marker)? + marker.len();
     let end = body[start..].find('"')? + start;
     Some(body[start..end].to_string()).filter(|t| !t.is_empty())
+}
+
+/// An answer of the JSON API.
+pub struct ApiResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub json: serde_json::Value,
+}
+
+impl ApiResponse {
+    /// The envelope's error code (`None` on success).
+    pub fn code(&self) -> Option<&str> {
+        self.json.get("error").and_then(|v| v.as_str())
+    }
+
+    #[track_caller]
+    pub fn assert_error(&self, status: StatusCode, code: &str) {
+        assert_eq!(self.status, status, "{}", self.json);
+        assert_eq!(self.json["status"], "error", "{}", self.json);
+        assert_eq!(self.code(), Some(code), "{}", self.json);
+    }
+
+    #[track_caller]
+    pub fn assert_ok(&self) -> &serde_json::Value {
+        assert!(self.status.is_success(), "{}: {}", self.status, self.json);
+        assert_eq!(self.json["status"], "ok", "{}", self.json);
+        &self.json["data"]
+    }
+}
+
+impl TestApp {
+    /// A raw API call: any method, path, headers and body bytes.
+    pub async fn api_raw(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> ApiResponse {
+        let mut builder = Request::builder()
+            .method(Method::from_bytes(method.as_bytes()).expect("method"))
+            .uri(path);
+        for (k, v) in headers {
+            builder = builder.header(*k, *v);
+        }
+        let mut request = builder.body(Body::from(body)).expect("request");
+        let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+        request.extensions_mut().insert(ConnectInfo(peer));
+        let response = self.router.clone().oneshot(request).await.expect("infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        let json = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+            panic!("{method} {path}: not JSON ({status}): {}", String::from_utf8_lossy(&bytes))
+        });
+        ApiResponse { status, headers, json }
+    }
+
+    /// A JSON API call with an optional bearer token.
+    pub async fn api(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> ApiResponse {
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let mut headers = vec![("content-type", "application/json")];
+        if let Some(auth) = &auth {
+            headers.push(("authorization", auth.as_str()));
+        }
+        let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+        self.api_raw(method, path, &headers, body).await
+    }
+
+    /// Logs in through the API and returns the token.
+    pub async fn token(&self, username: &str, password: &str) -> String {
+        let response = self
+            .api("POST", "/api/v2/auth/login", None, Some(serde_json::json!({"username": username, "password": password})))
+            .await;
+        response.assert_ok()["token"].as_str().expect("token").to_string()
+    }
+
+    /// Creates a user with permissions and a manager directly through the domain.
+    pub async fn user_with(
+        &self,
+        name: &str,
+        password: &str,
+        superuser: bool,
+        manager: Option<i32>,
+        user_config: Option<i32>,
+    ) -> user_entity::Model {
+        let new = NewUser {
+            username: name.into(),
+            password: Some(Secret::new(password.into())),
+            email: None,
+            superuser,
+            manager,
+            lang: "en".into(),
+            require_password_change: false,
+            expires_hours: -1,
+            enabled: true,
+            permissions: user_config
+                .map(|quantity| vec![passgate::accounts::grants::Grant { name: "USER_CONFIG".into(), quantity }])
+                .unwrap_or_default(),
+        };
+        users::create(&self.db, &self.state.hasher, &self.state.config.policy, &Actor::cli(), new)
+            .await
+            .expect("create user")
+            .0
+    }
+
+    /// Creates an API key for `owner` directly through the domain and returns its token.
+    pub async fn api_key(&self, owner: &user_entity::Model, permissions: &[&str], full_access: bool) -> String {
+        let caller = passgate::accounts::permissions::Caller {
+            user_id: owner.user_id,
+            superuser: owner.superuser,
+            user_config: None,
+            key: None,
+        };
+        let scope = passgate::accounts::permissions::KeyScope {
+            full_access,
+            permissions: permissions.iter().map(|p| p.to_string()).collect(),
+        };
+        let (_, token) = passgate::accounts::api_keys::create(&self.db, &Actor::cli(), &caller, owner, "test key", scope)
+            .await
+            .expect("create key");
+        token.expose().to_string()
+    }
 }

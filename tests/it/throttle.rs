@@ -41,7 +41,7 @@ async fn the_throttle_is_in_the_database_and_survives_a_restart() {
         app.client().login("alice", "Wrong-Guess-Number-1").await;
     }
     // A second app (as after a restart, or another instance) on the same database.
-    let other = app.second_instance();
+    let other = app.second_instance().await;
     let page = other.client().login("alice", STRONG).await;
     assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
 }

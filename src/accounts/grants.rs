@@ -1,0 +1,74 @@
+//! A user's permissions (`user_permissions`): Crafty's `{name, quantity}` grants.
+
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use serde::{Deserialize, Serialize};
+
+use crate::accounts::permissions::KNOWN_PERMISSIONS;
+use crate::entities::user_permissions;
+use crate::error::{Error, Result};
+
+/// One permission held, with its quantity (-1 = no cap).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    pub name: String,
+    pub quantity: i32,
+}
+
+pub fn validate(grants: &[Grant]) -> Result<()> {
+    for grant in grants {
+        if !KNOWN_PERMISSIONS.contains(&grant.name.as_str()) {
+            return Err(Error::InvalidJsonSchema(format!(
+                "permissions: unknown permission '{}'",
+                grant.name.chars().take(40).collect::<String>()
+            )));
+        }
+        if grant.quantity < -1 {
+            return Err(Error::InvalidJsonSchema("permissions: quantity is -1 or more".into()));
+        }
+    }
+    let mut names: Vec<&str> = grants.iter().map(|g| g.name.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    if names.len() != grants.len() {
+        return Err(Error::InvalidJsonSchema("permissions: a permission is listed twice".into()));
+    }
+    Ok(())
+}
+
+pub async fn load(conn: &impl ConnectionTrait, user_id: i32) -> Result<Vec<Grant>> {
+    Ok(user_permissions::Entity::find()
+        .filter(user_permissions::Column::UserId.eq(user_id))
+        .order_by_asc(user_permissions::Column::Permission)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|row| Grant {
+            name: row.permission,
+            quantity: row.quantity,
+        })
+        .collect())
+}
+
+/// The quantity of `name` the user holds, if any.
+pub fn quantity(grants: &[Grant], name: &str) -> Option<i32> {
+    grants.iter().find(|g| g.name == name).map(|g| g.quantity)
+}
+
+/// Replaces the user's grants (call inside the caller's transaction).
+pub async fn replace(conn: &impl ConnectionTrait, user_id: i32, grants: &[Grant]) -> Result<()> {
+    user_permissions::Entity::delete_many()
+        .filter(user_permissions::Column::UserId.eq(user_id))
+        .exec(conn)
+        .await?;
+    for grant in grants {
+        user_permissions::ActiveModel {
+            user_id: Set(user_id),
+            permission: Set(grant.name.clone()),
+            quantity: Set(grant.quantity),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await?;
+    }
+    Ok(())
+}

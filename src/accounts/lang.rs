@@ -1,0 +1,16 @@
+//! The languages a user may choose.
+
+use crate::error::{Error, Result};
+
+/// The stored codes passgate accepts for `users.lang`.
+pub const SUPPORTED: [&str; 2] = ["en", "de"];
+
+/// Accepts `en`/`de` (and Crafty-style `en_EN`, `de_DE`); returns the stored code.
+pub fn validate(code: &str) -> Result<String> {
+    let primary = code.trim().split(['_', '-']).next().unwrap_or("").to_ascii_lowercase();
+    if SUPPORTED.contains(&primary.as_str()) {
+        Ok(primary)
+    } else {
+        Err(Error::InvalidJsonSchema("lang: one of en, de".into()))
+    }
+}

@@ -1,0 +1,61 @@
+//! POST /api/v2/auth/login and POST /api/v2/auth/invalidate_tokens.
+
+use axum::extract::State;
+use axum::response::Response;
+use sea_orm::TransactionTrait;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::accounts::audit::{self, action};
+use crate::accounts::credentials::rotate_stamp;
+use crate::accounts::secret::Secret;
+use crate::api::{ApiJson, ok};
+use crate::auth::api::ApiCaller;
+use crate::auth::client_ip::ClientIp;
+use crate::auth::{login, tokens};
+use crate::error::Result;
+use crate::state::AppState;
+use crate::web::paths;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    username: String,
+    password: Secret,
+}
+
+/// Signs in with username and password; the same throttle and rules as the web form.
+pub async fn login(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> Result<Response> {
+    let user = login::login(&state, ip, &body.username, &body.password).await?;
+    let page = if user.require_password_change {
+        paths::CHANGE_PASSWORD
+    } else {
+        paths::DASHBOARD
+    };
+    Ok(ok(json!({
+        "token": tokens::issue(&state.signing_key, &user),
+        "user_id": user.user_id.to_string(),
+        "page": page,
+        "require_password_change": user.require_password_change,
+    })))
+}
+
+/// Ends every session and login token of the caller (API keys stay).
+pub async fn invalidate_tokens(State(state): State<AppState>, caller: ApiCaller) -> Result<Response> {
+    let txn = state.db.begin().await?;
+    rotate_stamp(&txn, caller.user.user_id).await?;
+    audit::record(
+        &txn,
+        &caller.actor(),
+        Some((caller.user.user_id, &caller.user.username)),
+        action::TOKENS_INVALIDATED,
+        String::new(),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(ok(json!({})))
+}

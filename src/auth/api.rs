@@ -1,0 +1,181 @@
+//! Who is calling the API (login token, API key, or the session cookie with its CSRF header),
+//! and the gate that holds a user with a pending password change to the change itself.
+
+use axum::extract::{FromRequestParts, MatchedPath, RawPathParams, Request, State};
+use axum::http::request::Parts;
+use axum::http::{Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use subtle::ConstantTimeEq;
+use tower_sessions::Session;
+
+use crate::accounts::audit::Actor;
+use crate::accounts::grants::{self, Grant};
+use crate::accounts::permissions::{Caller, KeyScope, USER_CONFIG};
+use crate::accounts::{api_keys, clock, users};
+use crate::auth::client_ip::ClientIp;
+use crate::auth::{csrf, session, tokens};
+use crate::entities::{api_keys as key_entity, users as user_entity};
+use crate::error::{Error, Result};
+use crate::state::AppState;
+
+/// How the caller proved who they are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Via {
+    Session,
+    LoginToken,
+    ApiKey(KeyScope),
+}
+
+/// The authenticated caller of an API request.
+#[derive(Clone, Debug)]
+pub struct ApiCaller {
+    pub user: user_entity::Model,
+    pub via: Via,
+    pub grants: Vec<Grant>,
+    pub ip: ClientIp,
+}
+
+impl ApiCaller {
+    /// The caller as the permission rules see them.
+    pub fn rules(&self) -> Caller {
+        Caller {
+            user_id: self.user.user_id,
+            superuser: self.user.superuser,
+            user_config: grants::quantity(&self.grants, USER_CONFIG),
+            key: match &self.via {
+                Via::ApiKey(scope) => Some(scope.clone()),
+                _ => None,
+            },
+        }
+    }
+
+    /// The caller as the audit log names them.
+    pub fn actor(&self) -> Actor {
+        Actor::user(&self.user, self.ip.to_string())
+    }
+
+    /// Held at the change-password step: flagged, and not using an API key.
+    pub fn held_by_gate(&self) -> bool {
+        self.user.require_password_change && !matches!(self.via, Via::ApiKey(_))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ApiCaller {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<ApiCaller>().cloned().ok_or(Error::Unauthenticated)
+    }
+}
+
+pub const INVALIDATE_TOKENS_ROUTE: &str = "/api/v2/auth/invalidate_tokens";
+pub const USER_ROUTE: &str = "/api/v2/users/{id}";
+
+/// The gate's decision, on the route the router matched (never the raw path): while a
+/// change is pending only `PATCH /users/@me` and `POST /auth/invalidate_tokens` pass.
+pub fn gate_allows(method: &Method, route: Option<&str>, id: Option<&str>) -> bool {
+    match route {
+        Some(USER_ROUTE) => *method == Method::PATCH && id == Some("@me"),
+        Some(INVALIDATE_TOKENS_ROUTE) => *method == Method::POST,
+        _ => false,
+    }
+}
+
+/// Middleware on the authenticated API routes: authenticate, apply the gate, hand the
+/// caller to the handler.
+pub async fn authenticate(
+    State(state): State<AppState>,
+    session: Session,
+    ip: ClientIp,
+    request: Request,
+    next: Next,
+) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let caller = match identify(&state, &session, &parts, ip).await {
+        Ok(caller) => caller,
+        Err(err) => return err.into_response(),
+    };
+    if caller.held_by_gate() {
+        let route = parts.extensions.get::<MatchedPath>().map(|m| m.as_str().to_owned());
+        let params = RawPathParams::from_request_parts(&mut parts, &state).await.ok();
+        let id = params
+            .as_ref()
+            .and_then(|p| p.iter().find(|(name, _)| *name == "id").map(|(_, v)| v.to_owned()));
+        if !gate_allows(&parts.method, route.as_deref(), id.as_deref()) {
+            return Error::PasswordChangeRequired.into_response();
+        }
+    }
+    parts.extensions.insert(caller);
+    next.run(Request::from_parts(parts, body)).await
+}
+
+async fn identify(state: &AppState, session: &Session, parts: &Parts, ip: ClientIp) -> Result<ApiCaller> {
+    if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(Error::Unauthenticated)?;
+        return if token.starts_with(api_keys::PREFIX) {
+            by_api_key(state, token, ip).await
+        } else {
+            by_login_token(state, token, ip).await
+        };
+    }
+    let user = session::current_user(session, &state.db)
+        .await?
+        .ok_or(Error::Unauthenticated)?;
+    if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        // A cookie rides along with cross-site requests; the header proves same origin.
+        let expected = csrf::token(session).await?;
+        let given = parts.headers.get(csrf::HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+        if given.is_empty() || !bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
+            return Err(Error::CsrfRejected);
+        }
+    }
+    let grants = grants::load(&state.db, user.user_id).await?;
+    Ok(ApiCaller { user, via: Via::Session, grants, ip })
+}
+
+async fn by_login_token(state: &AppState, token: &str, ip: ClientIp) -> Result<ApiCaller> {
+    let claims = tokens::verify(&state.signing_key, token).ok_or(Error::Unauthenticated)?;
+    let user = users::find_by_id(&state.db, claims.user_id)
+        .await?
+        .filter(|u| u.enabled)
+        .filter(|u| {
+            let current = tokens::stamp_fingerprint(&u.security_stamp);
+            bool::from(current.as_bytes().ct_eq(claims.stamp.as_bytes()))
+        })
+        .ok_or(Error::Unauthenticated)?;
+    if users::temp_password_expired(&user) {
+        return Err(Error::TempPasswordExpired);
+    }
+    let grants = grants::load(&state.db, user.user_id).await?;
+    Ok(ApiCaller { user, via: Via::LoginToken, grants, ip })
+}
+
+async fn by_api_key(state: &AppState, token: &str, ip: ClientIp) -> Result<ApiCaller> {
+    let (key, user) = api_keys::authenticate(&state.db, token)
+        .await?
+        .filter(|(_, owner)| owner.enabled)
+        .ok_or(Error::Unauthenticated)?;
+    // Record use at most once a minute per key.
+    let now = clock::now();
+    key_entity::Entity::update_many()
+        .col_expr(key_entity::Column::LastUsed, Expr::value(Some(now)))
+        .filter(key_entity::Column::KeyId.eq(key.key_id))
+        .filter(
+            key_entity::Column::LastUsed
+                .is_null()
+                .or(key_entity::Column::LastUsed.lt(now - time::Duration::minutes(1))),
+        )
+        .exec(&state.db)
+        .await?;
+    let grants = grants::load(&state.db, user.user_id).await?;
+    Ok(ApiCaller { user, via: Via::ApiKey(api_keys::scope_of(&key)), grants, ip })
+}

@@ -1,0 +1,171 @@
+//! Login tokens: HS256 JWTs carrying `user_id`, `iat`, `exp` and a fingerprint of the user's
+//! security stamp. The signing key lives in `settings`, so every instance signs and accepts
+//! the same tokens; rotating a user's stamp voids all their tokens at once.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, KeyInit, Mac};
+use rand::RngExt;
+use sea_orm::{ConnectionTrait, EntityTrait, Set};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::entities::{settings, users};
+use crate::error::{Error, Result};
+
+/// How long a login token lives (the stamp can end it sooner).
+pub const TOKEN_LIFETIME: time::Duration = time::Duration::hours(24);
+const SIGNING_KEY_SETTING: &str = "token_signing_key";
+/// `{"alg":"HS256","typ":"JWT"}`
+const HEADER: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
+
+/// The HMAC key, shared through the database.
+#[derive(Clone)]
+pub struct SigningKey(Vec<u8>);
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SigningKey(***)")
+    }
+}
+
+impl SigningKey {
+    /// Reads the key from `settings`, creating it on the very first start (an insert that
+    /// loses a race with another instance keeps the winner's key).
+    pub async fn load_or_create(conn: &impl ConnectionTrait) -> Result<Self> {
+        let bytes: [u8; 32] = rand::rng().random();
+        settings::Entity::insert(settings::ActiveModel {
+            key: Set(SIGNING_KEY_SETTING.to_string()),
+            value: Set(URL_SAFE_NO_PAD.encode(bytes)),
+        })
+        .on_conflict_do_nothing_on([settings::Column::Key])
+        .exec(conn)
+        .await?;
+        let stored = settings::Entity::find_by_id(SIGNING_KEY_SETTING.to_string())
+            .one(conn)
+            .await?
+            .ok_or_else(|| Error::Internal(anyhow::anyhow!("signing key missing")))?;
+        let key = URL_SAFE_NO_PAD
+            .decode(stored.value.as_bytes())
+            .map_err(|_| Error::Internal(anyhow::anyhow!("signing key is not base64")))?;
+        Ok(SigningKey(key))
+    }
+
+    fn mac(&self) -> Hmac<Sha256> {
+        <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0).expect("HMAC takes keys of any length")
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct Claims {
+    pub user_id: i32,
+    pub iat: i64,
+    pub exp: i64,
+    /// A fingerprint of the user's security stamp when the token was issued.
+    pub stamp: String,
+}
+
+/// A short, one-way fingerprint of a stamp (the stamp itself never leaves the server).
+pub fn stamp_fingerprint(stamp: &str) -> String {
+    hex::encode(&Sha256::digest(stamp.as_bytes())[..16])
+}
+
+/// Issues a token for the user's current stamp.
+pub fn issue(key: &SigningKey, user: &users::Model) -> String {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let claims = Claims {
+        user_id: user.user_id,
+        iat: now,
+        exp: now + TOKEN_LIFETIME.whole_seconds(),
+        stamp: stamp_fingerprint(&user.security_stamp),
+    };
+    let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap_or_default());
+    let signing_input = format!("{HEADER}.{payload}");
+    let mut mac = key.mac();
+    mac.update(signing_input.as_bytes());
+    let signature = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+    format!("{signing_input}.{signature}")
+}
+
+/// The claims of a genuine, unexpired token; `None` for anything else. The caller still
+/// compares the stamp fingerprint with the user's current stamp.
+pub fn verify(key: &SigningKey, token: &str) -> Option<Claims> {
+    let mut parts = token.split('.');
+    let (header, payload, signature) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || header != HEADER {
+        return None;
+    }
+    let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
+    let mut mac = key.mac();
+    mac.update(header.as_bytes());
+    mac.update(b".");
+    mac.update(payload.as_bytes());
+    mac.verify_slice(&signature).ok()?;
+    let claims: Claims = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    (claims.exp > now).then_some(claims)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(byte: u8) -> SigningKey {
+        SigningKey(vec![byte; 32])
+    }
+
+    fn user() -> users::Model {
+        let now = crate::accounts::clock::now();
+        users::Model {
+            user_id: 7,
+            username: "alice".into(),
+            password: String::new(),
+            email: None,
+            enabled: true,
+            superuser: false,
+            manager: None,
+            lang: "en".into(),
+            created: now,
+            last_update: now,
+            last_login: None,
+            last_ip: String::new(),
+            security_stamp: "stamp-1".into(),
+            require_password_change: false,
+            password_expires: None,
+        }
+    }
+
+    #[test]
+    fn a_token_verifies_with_its_key_only() {
+        let token = issue(&key(1), &user());
+        let claims = verify(&key(1), &token).expect("genuine");
+        assert_eq!(claims.user_id, 7);
+        assert_eq!(claims.stamp, stamp_fingerprint("stamp-1"));
+        assert!(verify(&key(2), &token).is_none());
+    }
+
+    #[test]
+    fn tampered_or_malformed_tokens_are_refused() {
+        let token = issue(&key(1), &user());
+        let (head, sig) = token.rsplit_once('.').unwrap();
+        let forged_claims = URL_SAFE_NO_PAD.encode(br#"{"user_id":1,"iat":0,"exp":99999999999,"stamp":"x"}"#);
+        let forged = format!("{HEADER}.{forged_claims}.{sig}");
+        assert!(verify(&key(1), &forged).is_none());
+        assert!(verify(&key(1), &format!("{head}.")).is_none());
+        assert!(verify(&key(1), "").is_none());
+        assert!(verify(&key(1), "a.b.c.d").is_none());
+        let none_alg = format!("eyJhbGciOiJub25lIn0.{forged_claims}.");
+        assert!(verify(&key(1), &none_alg).is_none());
+    }
+
+    #[test]
+    fn expired_tokens_are_refused() {
+        let claims = Claims { user_id: 7, iat: 0, exp: 1, stamp: "x".into() };
+        let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap());
+        let input = format!("{HEADER}.{payload}");
+        let mut mac = key(1).mac();
+        mac.update(input.as_bytes());
+        let token = format!("{input}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()));
+        assert!(verify(&key(1), &token).is_none());
+    }
+}
