@@ -69,9 +69,11 @@ impl Error {
             Unauthenticated | IncorrectCredentials | TempPasswordExpired => {
                 StatusCode::UNAUTHORIZED
             }
-            AccessDenied | LastSuperuser | PasswordChangeRequired | AccountDisabled | CsrfRejected => {
-                StatusCode::FORBIDDEN
-            }
+            AccessDenied
+            | LastSuperuser
+            | PasswordChangeRequired
+            | AccountDisabled
+            | CsrfRejected => StatusCode::FORBIDDEN,
             UserNotFound | NotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

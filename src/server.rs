@@ -44,6 +44,7 @@ pub fn app(state: AppState) -> Router {
         .merge(web::router(state.clone()))
         .merge(api::router(state.clone()))
         .route("/healthz", get(health))
+        .fallback(web::not_found)
         .layer(sessions)
         .layer(security_header(header::CONTENT_SECURITY_POLICY, CSP))
         .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))

@@ -3,7 +3,10 @@
 
 use base64::Engine;
 use rand::RngExt;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionSession, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionSession, TransactionTrait,
+};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -50,13 +53,21 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
     if name.is_empty() || name.chars().count() > 64 {
         return Err(Error::InvalidJsonSchema("name: 1 to 64 characters".into()));
     }
-    if let Some(unknown) = scope.permissions.iter().find(|p| !KNOWN_PERMISSIONS.contains(&p.as_str())) {
+    if let Some(unknown) = scope
+        .permissions
+        .iter()
+        .find(|p| !KNOWN_PERMISSIONS.contains(&p.as_str()))
+    {
         return Err(Error::InvalidJsonSchema(format!(
             "permissions: unknown permission '{}'",
             unknown.chars().take(40).collect::<String>()
         )));
     }
-    let owner_grants: Vec<String> = grants::load(db, owner.user_id).await?.into_iter().map(|g| g.name).collect();
+    let owner_grants: Vec<String> = grants::load(db, owner.user_id)
+        .await?
+        .into_iter()
+        .map(|g| g.name)
+        .collect();
     permissions::can_grant_key(caller, owner.superuser, &owner_grants, &scope)?;
     let bytes: [u8; 32] = rand::rng().random();
     let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
@@ -78,7 +89,10 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
         actor,
         Some((owner.user_id, &owner.username)),
         action::KEY_CREATED,
-        format!("key_id={} full_access={} permissions={}", key.key_id, key.full_access, key.permissions),
+        format!(
+            "key_id={} full_access={} permissions={}",
+            key.key_id, key.full_access, key.permissions
+        ),
     )
     .await?;
     txn.commit().await?;
@@ -112,8 +126,14 @@ pub async fn delete<C: TransactionTrait + ConnectionTrait>(
     if deleted.rows_affected == 0 {
         return Err(Error::NotFound);
     }
-    audit::record(&txn, actor, Some((owner.user_id, &owner.username)), action::KEY_DELETED, format!("key_id={key_id}"))
-        .await?;
+    audit::record(
+        &txn,
+        actor,
+        Some((owner.user_id, &owner.username)),
+        action::KEY_DELETED,
+        format!("key_id={key_id}"),
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -123,7 +143,10 @@ pub async fn authenticate(
     conn: &impl ConnectionTrait,
     token: &str,
 ) -> Result<Option<(api_keys::Model, users::Model)>> {
-    let Some((id, secret)) = token.strip_prefix(PREFIX).and_then(|rest| rest.split_once('_')) else {
+    let Some((id, secret)) = token
+        .strip_prefix(PREFIX)
+        .and_then(|rest| rest.split_once('_'))
+    else {
         return Ok(None);
     };
     let Ok(key_id) = id.parse::<i32>() else {

@@ -1,6 +1,8 @@
 //! A user's permissions (`user_permissions`): Crafty's `{name, quantity}` grants.
 
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::accounts::permissions::KNOWN_PERMISSIONS;
@@ -23,14 +25,18 @@ pub fn validate(grants: &[Grant]) -> Result<()> {
             )));
         }
         if grant.quantity < -1 {
-            return Err(Error::InvalidJsonSchema("permissions: quantity is -1 or more".into()));
+            return Err(Error::InvalidJsonSchema(
+                "permissions: quantity is -1 or more".into(),
+            ));
         }
     }
     let mut names: Vec<&str> = grants.iter().map(|g| g.name.as_str()).collect();
     names.sort_unstable();
     names.dedup();
     if names.len() != grants.len() {
-        return Err(Error::InvalidJsonSchema("permissions: a permission is listed twice".into()));
+        return Err(Error::InvalidJsonSchema(
+            "permissions: a permission is listed twice".into(),
+        ));
     }
     Ok(())
 }

@@ -7,7 +7,12 @@ pub const SUPPORTED: [&str; 2] = ["en", "de"];
 
 /// Accepts `en`/`de` (and Crafty-style `en_EN`, `de_DE`); returns the stored code.
 pub fn validate(code: &str) -> Result<String> {
-    let primary = code.trim().split(['_', '-']).next().unwrap_or("").to_ascii_lowercase();
+    let primary = code
+        .trim()
+        .split(['_', '-'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
     if SUPPORTED.contains(&primary.as_str()) {
         Ok(primary)
     } else {

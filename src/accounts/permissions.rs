@@ -77,7 +77,11 @@ impl From<Denied> for Error {
 }
 
 fn allow(ok: bool) -> Result<(), Denied> {
-    if ok { Ok(()) } else { Err(Denied::AccessDenied) }
+    if ok {
+        Ok(())
+    } else {
+        Err(Denied::AccessDenied)
+    }
 }
 
 /// Reading a user: oneself, a superuser, or the manager holding `USER_CONFIG`.
@@ -172,7 +176,8 @@ pub fn can_grant_key(
         .iter()
         .all(|p| owner_superuser || owner_permissions.contains(p));
     let within_caller_key = caller.key.as_ref().is_none_or(|key| {
-        key.full_access || (!requested.full_access && requested.permissions.iter().all(|p| key.allows(p)))
+        key.full_access
+            || (!requested.full_access && requested.permissions.iter().all(|p| key.allows(p)))
     });
     allow(within_owner && within_caller_key)
 }

@@ -109,24 +109,32 @@ pub async fn update_user<C: TransactionTrait + ConnectionTrait>(
     {
         return Err(Error::UserExists);
     }
-    if let Some(Some(manager_id)) = manager {
-        if manager_id == target.user_id || users::find_by_id(db, manager_id).await?.is_none() {
-            return Err(Error::InvalidJsonSchema("manager: not an existing other user".into()));
-        }
+    if let Some(Some(manager_id)) = manager
+        && (manager_id == target.user_id || users::find_by_id(db, manager_id).await?.is_none())
+    {
+        return Err(Error::InvalidJsonSchema(
+            "manager: not an existing other user".into(),
+        ));
     }
     if let Some(grants) = &update.permissions {
         grants::validate(grants)?;
     }
-    let loses_superuser = target.superuser
-        && target.enabled
-        && (enabled == Some(false) || superuser == Some(false));
+    let loses_superuser =
+        target.superuser && target.enabled && (enabled == Some(false) || superuser == Some(false));
     if loses_superuser && enabled_superusers(db).await? <= 1 {
         return Err(Error::LastSuperuser);
     }
     let new_hash = match &update.password {
         Some(password) => Some(
-            checked_hash(hasher, policy, actor, target, password, update.current_password.as_ref())
-                .await?,
+            checked_hash(
+                hasher,
+                policy,
+                actor,
+                target,
+                password,
+                update.current_password.as_ref(),
+            )
+            .await?,
         ),
         None => None,
     };
@@ -189,9 +197,19 @@ pub async fn update_user<C: TransactionTrait + ConnectionTrait>(
             format!("forced={}", target.require_password_change),
         )
     } else {
-        (action::USER_UPDATED, format!("changed={}", changed.join(",")))
+        (
+            action::USER_UPDATED,
+            format!("changed={}", changed.join(",")),
+        )
     };
-    audit::record(&txn, actor, Some((target.user_id, &target.username)), what, detail).await?;
+    audit::record(
+        &txn,
+        actor,
+        Some((target.user_id, &target.username)),
+        what,
+        detail,
+    )
+    .await?;
     let updated = users::get(&txn, target.user_id).await?;
     txn.commit().await?;
     Ok(updated)
@@ -236,19 +254,24 @@ async fn checked_hash(
 fn validate_email(email: &str) -> Result<String> {
     let email = email.trim();
     let valid = email.len() <= 254
-        && email
-            .split_once('@')
-            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.starts_with('.'))
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
+        })
         && !email.chars().any(char::is_whitespace);
     if valid {
         Ok(email.to_string())
     } else {
-        Err(Error::InvalidJsonSchema("email: not an email address".into()))
+        Err(Error::InvalidJsonSchema(
+            "email: not an email address".into(),
+        ))
     }
 }
 
 fn unique_as_exists(err: sea_orm::DbErr) -> Error {
-    if matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) {
+    if matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    ) {
         Error::UserExists
     } else {
         err.into()
@@ -307,9 +330,17 @@ pub async fn delete_user<C: TransactionTrait + ConnectionTrait>(
         return Err(Error::LastSuperuser);
     }
     let txn = db.begin().await?;
-    user_entity::Entity::delete_by_id(target.user_id).exec(&txn).await?;
-    audit::record(&txn, actor, Some((target.user_id, &target.username)), action::USER_DELETED, String::new())
+    user_entity::Entity::delete_by_id(target.user_id)
+        .exec(&txn)
         .await?;
+    audit::record(
+        &txn,
+        actor,
+        Some((target.user_id, &target.username)),
+        action::USER_DELETED,
+        String::new(),
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }

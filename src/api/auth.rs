@@ -45,7 +45,10 @@ pub async fn login(
 }
 
 /// Ends every session and login token of the caller (API keys stay).
-pub async fn invalidate_tokens(State(state): State<AppState>, caller: ApiCaller) -> Result<Response> {
+pub async fn invalidate_tokens(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+) -> Result<Response> {
     let txn = state.db.begin().await?;
     rotate_stamp(&txn, caller.user.user_id).await?;
     audit::record(

@@ -18,16 +18,29 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         let bytes = to_bytes(request.into_body(), MAX_BODY_BYTES)
             .await
             .map_err(|_| Error::PayloadTooLarge)?;
-        let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
-        let value: serde_json::Value = serde_json::from_slice(text).map_err(|_| Error::InvalidJson)?;
+        let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+            b"{}"
+        } else {
+            &bytes
+        };
+        let value: serde_json::Value =
+            serde_json::from_slice(text).map_err(|_| Error::InvalidJson)?;
         if !value.is_object() {
-            return Err(Error::InvalidJsonSchema("the body must be a JSON object".into()));
+            return Err(Error::InvalidJsonSchema(
+                "the body must be a JSON object".into(),
+            ));
         }
-        serde_path_to_error::deserialize(value).map(ApiJson).map_err(|err| {
-            let path = err.path().to_string();
-            let message = err.into_inner().to_string();
-            Error::InvalidJsonSchema(if path == "." { message } else { format!("{path}: {message}") })
-        })
+        serde_path_to_error::deserialize(value)
+            .map(ApiJson)
+            .map_err(|err| {
+                let path = err.path().to_string();
+                let message = err.into_inner().to_string();
+                Error::InvalidJsonSchema(if path == "." {
+                    message
+                } else {
+                    format!("{path}: {message}")
+                })
+            })
     }
 }
 
@@ -46,6 +59,8 @@ pub fn check_length(field: &str, value: &str, min: usize, max: usize) -> Result<
     if (min..=max).contains(&length) {
         Ok(())
     } else {
-        Err(Error::InvalidJsonSchema(format!("{field}: {min} to {max} characters")))
+        Err(Error::InvalidJsonSchema(format!(
+            "{field}: {min} to {max} characters"
+        )))
     }
 }

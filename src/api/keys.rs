@@ -15,7 +15,11 @@ use crate::auth::api::ApiCaller;
 use crate::error::{Error, Result};
 use crate::state::AppState;
 
-pub async fn list(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Response> {
+pub async fn list(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+) -> Result<Response> {
     let owner = resolve(&state, &caller, &id).await?;
     permissions::can_manage_keys(&caller.rules(), &target_of(&owner))?;
     let keys: Vec<_> = api_keys::list(&state.db, owner.user_id)
@@ -58,10 +62,25 @@ pub async fn create(
     let owner = resolve(&state, &caller, &id).await?;
     let scope = KeyScope {
         full_access: body.full_access,
-        permissions: body.permissions.iter().filter(|p| p.enabled).map(|p| p.name.clone()).collect(),
+        permissions: body
+            .permissions
+            .iter()
+            .filter(|p| p.enabled)
+            .map(|p| p.name.clone())
+            .collect(),
     };
-    let (key, token) = api_keys::create(&state.db, &caller.actor(), &caller.rules(), &owner, &body.name, scope).await?;
-    Ok(created(json!({"key_id": key.key_id.to_string(), "token": token.expose()})))
+    let (key, token) = api_keys::create(
+        &state.db,
+        &caller.actor(),
+        &caller.rules(),
+        &owner,
+        &body.name,
+        scope,
+    )
+    .await?;
+    Ok(created(
+        json!({"key_id": key.key_id.to_string(), "token": token.expose()}),
+    ))
 }
 
 pub async fn delete(

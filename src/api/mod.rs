@@ -25,12 +25,20 @@ pub use json::ApiJson;
 
 /// `200 {"status":"ok","data":…}`
 pub fn ok(data: impl Serialize) -> Response {
-    (StatusCode::OK, axum::Json(json!({"status": "ok", "data": data}))).into_response()
+    (
+        StatusCode::OK,
+        axum::Json(json!({"status": "ok", "data": data})),
+    )
+        .into_response()
 }
 
 /// `201 {"status":"ok","data":…}`
 pub fn created(data: impl Serialize) -> Response {
-    (StatusCode::CREATED, axum::Json(json!({"status": "ok", "data": data}))).into_response()
+    (
+        StatusCode::CREATED,
+        axum::Json(json!({"status": "ok", "data": data})),
+    )
+        .into_response()
 }
 
 /// The API router. Every response, including those axum produces itself (404, 405, 413),
@@ -39,10 +47,19 @@ pub fn router(state: AppState) -> Router<AppState> {
     let authenticated = Router::new()
         .route(INVALIDATE_TOKENS_ROUTE, post(auth::invalidate_tokens))
         .route("/api/v2/users", get(users::list).post(users::create))
-        .route(USER_ROUTE, get(users::show).patch(users::update).delete(users::delete))
-        .route("/api/v2/users/{id}/reset-password", post(reset::reset_password))
+        .route(
+            USER_ROUTE,
+            get(users::show).patch(users::update).delete(users::delete),
+        )
+        .route(
+            "/api/v2/users/{id}/reset-password",
+            post(reset::reset_password),
+        )
         .route("/api/v2/users/{id}/key", get(keys::list).post(keys::create))
-        .route("/api/v2/users/{id}/key/{key_id}", axum::routing::delete(keys::delete))
+        .route(
+            "/api/v2/users/{id}/key/{key_id}",
+            axum::routing::delete(keys::delete),
+        )
         .route_layer(middleware::from_fn_with_state(state, authenticate));
     Router::new()
         .route("/api/v2/auth/login", post(auth::login))
@@ -76,7 +93,9 @@ async fn envelope(request: Request, next: Next) -> Response {
         StatusCode::PAYLOAD_TOO_LARGE => Error::PayloadTooLarge,
         StatusCode::UNAUTHORIZED => Error::Unauthenticated,
         StatusCode::FORBIDDEN => Error::AccessDenied,
-        StatusCode::TOO_MANY_REQUESTS => Error::TooManyAttempts { retry_after_seconds: 60 },
+        StatusCode::TOO_MANY_REQUESTS => Error::TooManyAttempts {
+            retry_after_seconds: 60,
+        },
         s if s.is_server_error() => Error::Internal(anyhow::anyhow!("{s} from a lower layer")),
         _ => Error::InvalidJson,
     };

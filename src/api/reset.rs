@@ -35,11 +35,15 @@ pub fn options_of(body: &ResetBody) -> Result<ResetOptions> {
     }
     let length = body.length.unwrap_or(GENERATED_DEFAULT_LENGTH as i64);
     if !(MIN_LENGTH_FLOOR as i64..=MAX_LENGTH as i64).contains(&length) {
-        return Err(Error::InvalidJsonSchema("length: a whole number from 8 to 128".into()));
+        return Err(Error::InvalidJsonSchema(
+            "length: a whole number from 8 to 128".into(),
+        ));
     }
     let expires_hours = body.expires_hours.unwrap_or(-1);
     if !(expires_hours == -1 || (1..=8760).contains(&expires_hours)) {
-        return Err(Error::InvalidJsonSchema("expires_hours: -1 (never) or 1 to 8760".into()));
+        return Err(Error::InvalidJsonSchema(
+            "expires_hours: -1 (never) or 1 to 8760".into(),
+        ));
     }
     Ok(ResetOptions {
         length: length as usize,

@@ -101,7 +101,9 @@ pub async fn resolve(state: &AppState, caller: &ApiCaller, id: &str) -> Result<u
         return Ok(caller.user.clone());
     }
     let id: i32 = id.parse().map_err(|_| Error::UserNotFound)?;
-    users::find_by_id(&state.db, id).await?.ok_or(Error::UserNotFound)
+    users::find_by_id(&state.db, id)
+        .await?
+        .ok_or(Error::UserNotFound)
 }
 
 pub async fn list(State(state): State<AppState>, caller: ApiCaller) -> Result<Response> {
@@ -113,12 +115,18 @@ pub async fn list(State(state): State<AppState>, caller: ApiCaller) -> Result<Re
     Ok(ok(rows))
 }
 
-pub async fn show(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Response> {
+pub async fn show(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+) -> Result<Response> {
     let user = resolve(&state, &caller, &id).await?;
     permissions::can_view(&caller.rules(), &target_of(&user))?;
     let grants = grants::load(&state.db, user.user_id).await?;
-    let mut row = serde_json::to_value(UserRow::from(&user)).map_err(|e| Error::Internal(e.into()))?;
-    row["permissions"] = serde_json::to_value(entries_of(&grants)).map_err(|e| Error::Internal(e.into()))?;
+    let mut row =
+        serde_json::to_value(UserRow::from(&user)).map_err(|e| Error::Internal(e.into()))?;
+    row["permissions"] =
+        serde_json::to_value(entries_of(&grants)).map_err(|e| Error::Internal(e.into()))?;
     Ok(ok(row))
 }
 
@@ -160,7 +168,9 @@ pub async fn create(
     if let Some(manager_id) = manager
         && users::find_by_id(&state.db, manager_id).await?.is_none()
     {
-        return Err(Error::InvalidJsonSchema("manager: not an existing user".into()));
+        return Err(Error::InvalidJsonSchema(
+            "manager: not an existing user".into(),
+        ));
     }
     let new = NewUser {
         username: body.username,
@@ -174,7 +184,14 @@ pub async fn create(
         enabled: body.enabled.unwrap_or(true),
         permissions: grants,
     };
-    let (user, generated) = users::create(&state.db, &state.hasher, &state.config.policy, &caller.actor(), new).await?;
+    let (user, generated) = users::create(
+        &state.db,
+        &state.hasher,
+        &state.config.policy,
+        &caller.actor(),
+        new,
+    )
+    .await?;
     let mut data = json!({ "user_id": user.user_id.to_string() });
     if let Some(password) = generated {
         data["password"] = json!(password.expose());
@@ -236,14 +253,19 @@ pub async fn update(
         update,
     )
     .await?;
-    let mut data = serde_json::to_value(UserRow::from(&updated)).map_err(|e| Error::Internal(e.into()))?;
+    let mut data =
+        serde_json::to_value(UserRow::from(&updated)).map_err(|e| Error::Internal(e.into()))?;
     if changes_own_password && !matches!(caller.via, Via::ApiKey(_)) {
         data["token"] = json!(tokens::issue(&state.signing_key, &updated));
     }
     Ok(ok(data))
 }
 
-pub async fn delete(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Response> {
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+) -> Result<Response> {
     let target = resolve(&state, &caller, &id).await?;
     update::delete_user(&state.db, &caller.actor(), &caller.rules(), &target).await?;
     Ok(ok(json!({})))

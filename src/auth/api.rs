@@ -67,7 +67,11 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiCaller {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        parts.extensions.get::<ApiCaller>().cloned().ok_or(Error::Unauthenticated)
+        parts
+            .extensions
+            .get::<ApiCaller>()
+            .cloned()
+            .ok_or(Error::Unauthenticated)
     }
 }
 
@@ -99,11 +103,18 @@ pub async fn authenticate(
         Err(err) => return err.into_response(),
     };
     if caller.held_by_gate() {
-        let route = parts.extensions.get::<MatchedPath>().map(|m| m.as_str().to_owned());
-        let params = RawPathParams::from_request_parts(&mut parts, &state).await.ok();
-        let id = params
-            .as_ref()
-            .and_then(|p| p.iter().find(|(name, _)| *name == "id").map(|(_, v)| v.to_owned()));
+        let route = parts
+            .extensions
+            .get::<MatchedPath>()
+            .map(|m| m.as_str().to_owned());
+        let params = RawPathParams::from_request_parts(&mut parts, &state)
+            .await
+            .ok();
+        let id = params.as_ref().and_then(|p| {
+            p.iter()
+                .find(|(name, _)| *name == "id")
+                .map(|(_, v)| v.to_owned())
+        });
         if !gate_allows(&parts.method, route.as_deref(), id.as_deref()) {
             return Error::PasswordChangeRequired.into_response();
         }
@@ -112,7 +123,12 @@ pub async fn authenticate(
     next.run(Request::from_parts(parts, body)).await
 }
 
-async fn identify(state: &AppState, session: &Session, parts: &Parts, ip: ClientIp) -> Result<ApiCaller> {
+async fn identify(
+    state: &AppState,
+    session: &Session,
+    parts: &Parts,
+    ip: ClientIp,
+) -> Result<ApiCaller> {
     if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
         let token = value
             .to_str()
@@ -133,13 +149,22 @@ async fn identify(state: &AppState, session: &Session, parts: &Parts, ip: Client
     if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
         // A cookie rides along with cross-site requests; the header proves same origin.
         let expected = csrf::token(session).await?;
-        let given = parts.headers.get(csrf::HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let given = parts
+            .headers
+            .get(csrf::HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
         if given.is_empty() || !bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
             return Err(Error::CsrfRejected);
         }
     }
     let grants = grants::load(&state.db, user.user_id).await?;
-    Ok(ApiCaller { user, via: Via::Session, grants, ip })
+    Ok(ApiCaller {
+        user,
+        via: Via::Session,
+        grants,
+        ip,
+    })
 }
 
 async fn by_login_token(state: &AppState, token: &str, ip: ClientIp) -> Result<ApiCaller> {
@@ -156,7 +181,12 @@ async fn by_login_token(state: &AppState, token: &str, ip: ClientIp) -> Result<A
         return Err(Error::TempPasswordExpired);
     }
     let grants = grants::load(&state.db, user.user_id).await?;
-    Ok(ApiCaller { user, via: Via::LoginToken, grants, ip })
+    Ok(ApiCaller {
+        user,
+        via: Via::LoginToken,
+        grants,
+        ip,
+    })
 }
 
 async fn by_api_key(state: &AppState, token: &str, ip: ClientIp) -> Result<ApiCaller> {
@@ -177,5 +207,10 @@ async fn by_api_key(state: &AppState, token: &str, ip: ClientIp) -> Result<ApiCa
         .exec(&state.db)
         .await?;
     let grants = grants::load(&state.db, user.user_id).await?;
-    Ok(ApiCaller { user, via: Via::ApiKey(api_keys::scope_of(&key)), grants, ip })
+    Ok(ApiCaller {
+        user,
+        via: Via::ApiKey(api_keys::scope_of(&key)),
+        grants,
+        ip,
+    })
 }

@@ -148,7 +148,8 @@ mod tests {
     fn tampered_or_malformed_tokens_are_refused() {
         let token = issue(&key(1), &user());
         let (head, sig) = token.rsplit_once('.').unwrap();
-        let forged_claims = URL_SAFE_NO_PAD.encode(br#"{"user_id":1,"iat":0,"exp":99999999999,"stamp":"x"}"#);
+        let forged_claims =
+            URL_SAFE_NO_PAD.encode(br#"{"user_id":1,"iat":0,"exp":99999999999,"stamp":"x"}"#);
         let forged = format!("{HEADER}.{forged_claims}.{sig}");
         assert!(verify(&key(1), &forged).is_none());
         assert!(verify(&key(1), &format!("{head}.")).is_none());
@@ -160,12 +161,20 @@ mod tests {
 
     #[test]
     fn expired_tokens_are_refused() {
-        let claims = Claims { user_id: 7, iat: 0, exp: 1, stamp: "x".into() };
+        let claims = Claims {
+            user_id: 7,
+            iat: 0,
+            exp: 1,
+            stamp: "x".into(),
+        };
         let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap());
         let input = format!("{HEADER}.{payload}");
         let mut mac = key(1).mac();
         mac.update(input.as_bytes());
-        let token = format!("{input}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()));
+        let token = format!(
+            "{input}.{}",
+            URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+        );
         assert!(verify(&key(1), &token).is_none());
     }
 }

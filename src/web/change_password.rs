@@ -9,9 +9,9 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::accounts::audit::Actor;
-use crate::accounts::update::{PasswordChange, change_password};
 use crate::accounts::password::PolicyViolation;
 use crate::accounts::secret::Secret;
+use crate::accounts::update::{PasswordChange, change_password};
 use crate::auth::client_ip::ClientIp;
 use crate::auth::session::CurrentUser;
 use crate::auth::{csrf, session};

@@ -140,6 +140,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(assets::router())
 }
 
-async fn not_found(VisitorLang(lang): VisitorLang) -> Response {
+/// The page for paths that lead nowhere.
+pub async fn not_found(VisitorLang(lang): VisitorLang) -> Response {
     Error::NotFound.into_response_html(lang)
 }

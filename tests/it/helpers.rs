@@ -372,14 +372,31 @@ impl TestApp {
         let mut request = builder.body(Body::from(body)).expect("request");
         let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
         request.extensions_mut().insert(ConnectInfo(peer));
-        let response = self.router.clone().oneshot(request).await.expect("infallible");
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("infallible");
         let status = response.status();
         let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
         let json = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-            panic!("{method} {path}: not JSON ({status}): {}", String::from_utf8_lossy(&bytes))
+            panic!(
+                "{method} {path}: not JSON ({status}): {}",
+                String::from_utf8_lossy(&bytes)
+            )
         });
-        ApiResponse { status, headers, json }
+        ApiResponse {
+            status,
+            headers,
+            json,
+        }
     }
 
     /// A JSON API call with an optional bearer token.
@@ -402,9 +419,17 @@ impl TestApp {
     /// Logs in through the API and returns the token.
     pub async fn token(&self, username: &str, password: &str) -> String {
         let response = self
-            .api("POST", "/api/v2/auth/login", None, Some(serde_json::json!({"username": username, "password": password})))
+            .api(
+                "POST",
+                "/api/v2/auth/login",
+                None,
+                Some(serde_json::json!({"username": username, "password": password})),
+            )
             .await;
-        response.assert_ok()["token"].as_str().expect("token").to_string()
+        response.assert_ok()["token"]
+            .as_str()
+            .expect("token")
+            .to_string()
     }
 
     /// Creates a user with permissions and a manager directly through the domain.
@@ -427,17 +452,33 @@ impl TestApp {
             expires_hours: -1,
             enabled: true,
             permissions: user_config
-                .map(|quantity| vec![passgate::accounts::grants::Grant { name: "USER_CONFIG".into(), quantity }])
+                .map(|quantity| {
+                    vec![passgate::accounts::grants::Grant {
+                        name: "USER_CONFIG".into(),
+                        quantity,
+                    }]
+                })
                 .unwrap_or_default(),
         };
-        users::create(&self.db, &self.state.hasher, &self.state.config.policy, &Actor::cli(), new)
-            .await
-            .expect("create user")
-            .0
+        users::create(
+            &self.db,
+            &self.state.hasher,
+            &self.state.config.policy,
+            &Actor::cli(),
+            new,
+        )
+        .await
+        .expect("create user")
+        .0
     }
 
     /// Creates an API key for `owner` directly through the domain and returns its token.
-    pub async fn api_key(&self, owner: &user_entity::Model, permissions: &[&str], full_access: bool) -> String {
+    pub async fn api_key(
+        &self,
+        owner: &user_entity::Model,
+        permissions: &[&str],
+        full_access: bool,
+    ) -> String {
         let caller = passgate::accounts::permissions::Caller {
             user_id: owner.user_id,
             superuser: owner.superuser,
@@ -448,9 +489,16 @@ impl TestApp {
             full_access,
             permissions: permissions.iter().map(|p| p.to_string()).collect(),
         };
-        let (_, token) = passgate::accounts::api_keys::create(&self.db, &Actor::cli(), &caller, owner, "test key", scope)
-            .await
-            .expect("create key");
+        let (_, token) = passgate::accounts::api_keys::create(
+            &self.db,
+            &Actor::cli(),
+            &caller,
+            owner,
+            "test key",
+            scope,
+        )
+        .await
+        .expect("create key");
         token.expose().to_string()
     }
 }
