@@ -2,6 +2,9 @@
 
 mod helpers;
 
+mod api_auth;
+mod api_gate;
+mod api_reset;
 mod change_password;
 mod cli_and_bootstrap;
 mod gate;

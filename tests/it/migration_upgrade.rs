@@ -41,7 +41,9 @@ async fn base_schema_users_can_log_in_after_the_upgrade() {
 
     conn.close().await.unwrap();
     let conn = db::open(&url, 4).await.expect("upgrade in place");
-    let state = AppState::load(conn.clone(), Config::for_database(&url)).await.unwrap();
+    let state = AppState::load(conn.clone(), Config::for_database(&url))
+        .await
+        .unwrap();
     let upgraded = crate::helpers::TestApp::from_parts(state, url, app, dir);
     for name in ["olduser", "oldadmin"] {
         let user = upgraded.find(name).await;
