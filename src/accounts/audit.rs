@@ -75,3 +75,31 @@ pub async fn record(
     .await?;
     Ok(())
 }
+
+/// One page of the audit log, newest first, optionally only entries where `user` (a
+/// username) is the actor or the target.
+pub async fn page(
+    conn: &impl ConnectionTrait,
+    user: Option<&str>,
+    page: u64,
+    per_page: u64,
+) -> Result<(Vec<audit_log::Model>, u64, u64)> {
+    use sea_orm::sea_query::ExprTrait;
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+    let mut query = audit_log::Entity::find()
+        .order_by_desc(audit_log::Column::Created)
+        .order_by_desc(audit_log::Column::AuditId);
+    if let Some(name) = user.map(str::trim).filter(|n| !n.is_empty()) {
+        let name = name.to_ascii_lowercase();
+        query = query.filter(
+            audit_log::Column::ActorName
+                .eq(name.clone())
+                .or(audit_log::Column::TargetName.eq(name)),
+        );
+    }
+    let paginator = query.paginate(conn, per_page);
+    let total = paginator.num_items().await?;
+    let pages = Ord::max(total.div_ceil(per_page), 1);
+    let page = page.clamp(1, pages);
+    Ok((paginator.fetch_page(page - 1).await?, page, pages))
+}

@@ -106,6 +106,36 @@ impl Default for ResetOptions {
     }
 }
 
+/// Which reset option is out of range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InvalidReset {
+    Length,
+    ExpiresHours,
+}
+
+impl ResetOptions {
+    /// The options of SPEC §4, range-checked: `length` 8–128, `expires_hours` -1 or 1–8760.
+    pub fn checked(
+        length: i64,
+        expires_hours: i64,
+        require_password_change: bool,
+        revoke_api_keys: bool,
+    ) -> Result<Self, InvalidReset> {
+        if !(password::MIN_LENGTH_FLOOR as i64..=password::MAX_LENGTH as i64).contains(&length) {
+            return Err(InvalidReset::Length);
+        }
+        if !(expires_hours == -1 || (1..=users::MAX_EXPIRES_HOURS).contains(&expires_hours)) {
+            return Err(InvalidReset::ExpiresHours);
+        }
+        Ok(Self {
+            length: length as usize,
+            expires_hours,
+            require_password_change,
+            revoke_api_keys,
+        })
+    }
+}
+
 /// The result of a reset; `generated` is the password to show once, when the server chose it.
 pub struct ResetOutcome {
     pub user: user_entity::Model,

@@ -7,6 +7,7 @@ pub mod clock;
 pub mod credentials;
 pub mod grants;
 pub mod lang;
+pub mod locks;
 pub mod login;
 pub mod password;
 pub mod permissions;

@@ -15,7 +15,7 @@ use crate::accounts::password::{Hasher, Policy, PolicyViolation};
 use crate::accounts::permissions::{self, Caller, EditScope, Target};
 use crate::accounts::secret::Secret;
 use crate::accounts::users::{self, normalize_username};
-use crate::accounts::{grants, lang};
+use crate::accounts::{grants, lang, locks};
 use crate::entities::users as user_entity;
 use crate::error::{Error, Result};
 
@@ -121,9 +121,6 @@ pub async fn update_user<C: TransactionTrait + ConnectionTrait>(
     }
     let loses_superuser =
         target.superuser && target.enabled && (enabled == Some(false) || superuser == Some(false));
-    if loses_superuser && enabled_superusers(db).await? <= 1 {
-        return Err(Error::LastSuperuser);
-    }
     let new_hash = match &update.password {
         Some(password) => Some(
             checked_hash(
@@ -141,6 +138,12 @@ pub async fn update_user<C: TransactionTrait + ConnectionTrait>(
 
     let mut changed: Vec<&str> = Vec::new();
     let txn = db.begin().await?;
+    if loses_superuser {
+        locks::exclusive(&txn, locks::SUPERUSERS).await?;
+        if enabled_superusers(&txn).await? <= 1 {
+            return Err(Error::LastSuperuser);
+        }
+    }
     if let Some(hash) = new_hash {
         store_password(
             &txn,
@@ -326,10 +329,13 @@ pub async fn delete_user<C: TransactionTrait + ConnectionTrait>(
     target: &user_entity::Model,
 ) -> Result<()> {
     permissions::can_delete(caller, &target_of(target))?;
-    if target.superuser && target.enabled && enabled_superusers(db).await? <= 1 {
-        return Err(Error::LastSuperuser);
-    }
     let txn = db.begin().await?;
+    if target.superuser && target.enabled {
+        locks::exclusive(&txn, locks::SUPERUSERS).await?;
+        if enabled_superusers(&txn).await? <= 1 {
+            return Err(Error::LastSuperuser);
+        }
+    }
     user_entity::Entity::delete_by_id(target.user_id)
         .exec(&txn)
         .await?;

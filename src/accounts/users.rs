@@ -123,6 +123,9 @@ pub struct NewUser {
     pub expires_hours: i64,
     pub enabled: bool,
     pub permissions: Vec<crate::accounts::grants::Grant>,
+    /// The creator's `USER_CONFIG` quota, enforced against `manager` inside the transaction
+    /// (`None`: no quota, e.g. a superuser or the CLI).
+    pub quota: Option<i32>,
 }
 
 /// Creates a user after checking the username and the password policy.
@@ -163,6 +166,12 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
         .map_err(|e| Error::Internal(e.into()))?;
     let now = clock::now();
     let txn = db.begin().await?;
+    if let (Some(quota), Some(manager)) = (new.quota.filter(|q| *q >= 0), new.manager) {
+        crate::accounts::locks::exclusive(&txn, crate::accounts::locks::QUOTAS).await?;
+        if count_managed(&txn, manager).await? >= quota as u64 {
+            return Err(Error::AccessDenied);
+        }
+    }
     let inserted = users::ActiveModel {
         username: Set(username.clone()),
         password: Set(hash),
@@ -239,4 +248,72 @@ pub async fn count_managed(conn: &impl ConnectionTrait, manager_id: i32) -> Resu
         .filter(users::Column::Manager.eq(manager_id))
         .count(conn)
         .await?)
+}
+
+/// One page of the users a caller may see, optionally filtered by a username fragment.
+pub struct UserPage {
+    pub users: Vec<users::Model>,
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+}
+
+impl UserPage {
+    pub fn pages(&self) -> u64 {
+        Ord::max(self.total.div_ceil(self.per_page), 1)
+    }
+}
+
+/// Pages through the visible users in username order; `search` matches anywhere in the
+/// username (case-insensitive, as usernames are stored lowercase).
+pub async fn search_visible(
+    conn: &impl ConnectionTrait,
+    caller: &crate::accounts::permissions::Caller,
+    search: &str,
+    page: u64,
+    per_page: u64,
+) -> Result<UserPage> {
+    let mut query = users::Entity::find().order_by_asc(users::Column::Username);
+    if !caller.is_superuser() {
+        let own = users::Column::UserId.eq(caller.user_id);
+        query = if caller.has_user_config() {
+            query.filter(own.or(users::Column::Manager.eq(caller.user_id)))
+        } else {
+            query.filter(own)
+        };
+    }
+    let needle: String = search
+        .trim()
+        .to_ascii_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .take(USERNAME_MAX)
+        .collect();
+    if !needle.is_empty() {
+        query = query.filter(users::Column::Username.contains(needle));
+    }
+    let paginator = query.paginate(conn, per_page);
+    let total = paginator.num_items().await?;
+    let pages = Ord::max(total.div_ceil(per_page), 1);
+    let page = page.clamp(1, pages);
+    let users = paginator.fetch_page(page - 1).await?;
+    Ok(UserPage { users, total, page, per_page })
+}
+
+/// Usernames of the given ids (for showing managers by name).
+pub async fn names_of(
+    conn: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = i32>,
+) -> Result<std::collections::HashMap<i32, String>> {
+    let ids: Vec<i32> = ids.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(users::Entity::find()
+        .filter(users::Column::UserId.is_in(ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|u| (u.user_id, u.username))
+        .collect())
 }

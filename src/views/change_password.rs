@@ -4,7 +4,7 @@ use maud::{Markup, html};
 
 use crate::i18n::Lang;
 use crate::views::components::{Field, alert, csrf_field, field};
-use crate::views::layout::{Nav, PageContext, page};
+use crate::views::layout::{PageContext, page};
 use crate::web::paths;
 
 /// Messages beside the fields after a refused attempt.
@@ -67,18 +67,20 @@ pub fn change_password_box(lang: Lang, csrf: &str, view: &ChangePasswordView) ->
     }
 }
 
-pub fn change_password_page(lang: Lang, csrf: &str, view: &ChangePasswordView) -> Markup {
-    let ctx = PageContext {
-        lang,
-        csrf,
-        nav: Some(Nav {
-            username: view.username,
-            restricted: view.forced,
-        }),
-    };
+pub fn change_password_page(ctx: &PageContext, view: &ChangePasswordView) -> Markup {
     page(
-        &ctx,
-        lang.t("login.changePasswordTitle"),
-        change_password_box(lang, csrf, view),
+        ctx,
+        ctx.lang.t("login.changePasswordTitle"),
+        change_password_box(ctx.lang, ctx.csrf, view),
+    )
+}
+
+/// The voluntary change form as a dialog (the users table's own row, one's own edit page).
+pub fn change_password_dialog(lang: Lang, csrf: &str, view: &ChangePasswordView) -> Markup {
+    crate::views::components::dialog(
+        "change-password-dialog",
+        "auth-title",
+        html! { (change_password_box(lang, csrf, view)) },
+        lang,
     )
 }

@@ -65,3 +65,29 @@ pub fn csrf_field(token: &str) -> Markup {
 pub fn alert(kind: &str, id: &str, text: &str) -> Markup {
     html! { div id=(id) class=(format!("alert alert-{kind}")) role="alert" { (text) } }
 }
+
+/// A dialog shown in place (htmx swaps it into `#dialog-slot`). It opens non-modal, so it
+/// needs no script; its Close button uses the native `method="dialog"` form.
+pub fn dialog(id: &str, labelled_by: &str, content: Markup, lang: crate::i18n::Lang) -> Markup {
+    html! {
+        dialog id=(id) class="dialog" open aria-labelledby=(labelled_by) {
+            (content)
+            form method="dialog" class="dialog-close" {
+                button type="submit" class="secondary" { (lang.t("base.close")) }
+            }
+        }
+    }
+}
+
+/// A dialog that only tells something (a refusal, a missing user).
+pub fn message_dialog(lang: crate::i18n::Lang, message: &str) -> Markup {
+    dialog(
+        "message-dialog",
+        "message-title",
+        html! {
+            h2 id="message-title" { (lang.t("error.title")) }
+            div class="alert alert-error" role="alert" { (message) }
+        },
+        lang,
+    )
+}

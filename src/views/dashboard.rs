@@ -2,8 +2,7 @@
 
 use maud::{Markup, html};
 
-use crate::i18n::Lang;
-use crate::views::layout::{Nav, PageContext, page};
+use crate::views::layout::{PageContext, page};
 use crate::web::paths;
 
 pub struct DashboardView<'a> {
@@ -13,30 +12,23 @@ pub struct DashboardView<'a> {
     /// RFC 3339, or `None` before the first sign-in.
     pub last_login: Option<String>,
     pub lang_code: &'a str,
-    pub notice: Option<&'a str>,
+    pub manages_users: bool,
+    pub sees_audit: bool,
 }
 
-pub fn dashboard_page(lang: Lang, csrf: &str, view: &DashboardView) -> Markup {
-    let ctx = PageContext {
-        lang,
-        csrf,
-        nav: Some(Nav {
-            username: view.username,
-            restricted: false,
-        }),
-    };
+pub fn dashboard_page(ctx: &PageContext, view: &DashboardView) -> Markup {
+    let lang = ctx.lang;
     let role = if view.superuser {
         lang.t("dashboard.roleSuperuser")
     } else {
         lang.t("dashboard.roleUser")
     };
     page(
-        &ctx,
+        ctx,
         lang.t("dashboard.title"),
         html! {
             section class="card" aria-labelledby="dash-title" {
                 h1 id="dash-title" { (lang.t("dashboard.welcome")) ", " (view.username) }
-                @if let Some(notice) = view.notice { div class="alert alert-ok" role="status" { (notice) } }
                 dl class="facts" {
                     dt { (lang.t("dashboard.username")) } dd { (view.username) }
                     dt { (lang.t("dashboard.role")) } dd { (role) }
@@ -50,6 +42,13 @@ pub fn dashboard_page(lang: Lang, csrf: &str, view: &DashboardView) -> Markup {
             section class="card" aria-labelledby="dash-links" {
                 h2 id="dash-links" { (lang.t("dashboard.links")) }
                 ul {
+                    @if view.manages_users {
+                        li { a href=(paths::USERS) { (lang.t("base.users")) } }
+                        li { a href=(paths::NEW_USER) { (lang.t("userConfig.newUser")) } }
+                    }
+                    @if view.sees_audit {
+                        li { a href=(paths::AUDIT) { (lang.t("base.audit")) } }
+                    }
                     li { a href=(paths::CHANGE_PASSWORD) { (lang.t("base.changePassword")) } }
                 }
             }

@@ -13,6 +13,10 @@ pub struct Nav<'a> {
     pub username: &'a str,
     /// While a password change is pending the navigation offers only sign-out.
     pub restricted: bool,
+    /// Show the users table (superusers and `USER_CONFIG` holders).
+    pub users: bool,
+    /// Show the audit log (superusers).
+    pub audit: bool,
 }
 
 /// Everything the layout needs besides the content.
@@ -44,6 +48,12 @@ pub fn page(ctx: &PageContext, title: &str, content: Markup) -> Markup {
                             ul {
                                 @if !nav.restricted {
                                     li { a href=(paths::DASHBOARD) { (lang.t("base.dashboard")) } }
+                                    @if nav.users {
+                                        li { a href=(paths::USERS) { (lang.t("base.users")) } }
+                                    }
+                                    @if nav.audit {
+                                        li { a href=(paths::AUDIT) { (lang.t("base.audit")) } }
+                                    }
                                     li { a href=(paths::CHANGE_PASSWORD) { (lang.t("base.changePassword")) } }
                                 }
                                 li { span { (lang.t("base.signedInAs")) " " strong { (nav.username) } } }
@@ -58,6 +68,7 @@ pub fn page(ctx: &PageContext, title: &str, content: Markup) -> Markup {
                     }
                 }
                 main id="main" tabindex="-1" { (content) }
+                script src=(asset_url("copy.js")) defer {}
             }
         }
     }

@@ -1,8 +1,12 @@
 //! maud views: pure functions from plain data to `Markup`. No database, no `Result`.
 
+pub mod audit;
 pub mod change_password;
 pub mod components;
 pub mod dashboard;
 pub mod error;
 pub mod layout;
 pub mod login;
+pub mod reset;
+pub mod user_form;
+pub mod users;

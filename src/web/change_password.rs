@@ -1,9 +1,9 @@
 //! GET/POST /panel/change_password: the forced change after a temporary password, and the
-//! voluntary one. Both go through the domain's `change_password`.
+//! voluntary one (also as a dialog). Both go through the domain's `change_password`.
 
 use axum::Form;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -13,22 +13,18 @@ use crate::accounts::password::PolicyViolation;
 use crate::accounts::secret::Secret;
 use crate::accounts::update::{PasswordChange, change_password};
 use crate::auth::client_ip::ClientIp;
-use crate::auth::session::CurrentUser;
 use crate::auth::{csrf, session};
 use crate::entities::users;
 use crate::error::Error;
 use crate::i18n::Lang;
 use crate::state::AppState;
 use crate::views::change_password::{
-    ChangePasswordErrors, ChangePasswordView, change_password_box, change_password_page,
+    ChangePasswordErrors, ChangePasswordView, change_password_box, change_password_dialog,
+    change_password_page,
 };
-use crate::web::{Hx, paths, redirect};
+use crate::web::{Hx, Viewer, paths, redirect};
 
-fn view<'a>(
-    state: &AppState,
-    user: &'a users::Model,
-    errors: ChangePasswordErrors,
-) -> ChangePasswordView<'a> {
+fn view<'a>(state: &AppState, user: &'a users::Model, errors: ChangePasswordErrors) -> ChangePasswordView<'a> {
     ChangePasswordView {
         username: &user.username,
         forced: user.require_password_change,
@@ -37,17 +33,16 @@ fn view<'a>(
     }
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    session: Session,
-) -> Response {
-    let lang = Lang::from_code(&user.lang);
-    match csrf::token(&session).await {
-        Ok(token) => change_password_page(lang, &token, &view(&state, &user, Default::default()))
-            .into_response(),
-        Err(err) => err.into_response_html(lang),
+pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Response {
+    change_password_page(&viewer.context(), &view(&state, &viewer.user, Default::default())).into_response()
+}
+
+/// The voluntary change as a dialog for htmx; the page itself without it.
+pub async fn dialog(State(state): State<AppState>, viewer: Viewer, hx: Hx) -> Response {
+    if !hx.0 {
+        return redirect(hx, paths::CHANGE_PASSWORD);
     }
+    change_password_dialog(viewer.lang, &viewer.csrf, &view(&state, &viewer.user, Default::default())).into_response()
 }
 
 /// The forced-change fragment that replaces the sign-in form after an htmx login.
@@ -55,14 +50,11 @@ pub async fn forced_box(session: &Session, state: &AppState, user: &users::Model
     let lang = Lang::from_code(&user.lang);
     match csrf::token(session).await {
         Ok(token) => {
-            let mut response =
-                change_password_box(lang, &token, &view(state, user, Default::default()))
-                    .into_response();
+            let mut response = change_password_box(lang, &token, &view(state, user, Default::default())).into_response();
             // The address bar follows, so a reload lands on the same form.
-            response.headers_mut().insert(
-                "hx-push-url",
-                axum::http::HeaderValue::from_static(paths::CHANGE_PASSWORD),
-            );
+            response
+                .headers_mut()
+                .insert("hx-push-url", HeaderValue::from_static(paths::CHANGE_PASSWORD));
             response
         }
         Err(err) => err.into_response_html(lang),
@@ -81,32 +73,23 @@ pub struct ChangeFields {
 
 pub async fn submit(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    viewer: Viewer,
     hx: Hx,
     ip: ClientIp,
-    session: Session,
     Form(fields): Form<ChangeFields>,
 ) -> Response {
-    let lang = Lang::from_code(&user.lang);
+    let lang = viewer.lang;
+    let user = &viewer.user;
     let change = PasswordChange {
         current_password: fields.current_password.map(Secret::new),
         new_password: Secret::new(fields.new_password),
         confirmation: Some(Secret::new(fields.confirm_password)),
     };
-    let actor = Actor::user(&user, ip.to_string());
-    match change_password(
-        &state.db,
-        &state.hasher,
-        &state.config.policy,
-        &actor,
-        &user,
-        change,
-    )
-    .await
-    {
+    let actor = Actor::user(user, ip.to_string());
+    match change_password(&state.db, &state.hasher, &state.config.policy, &actor, user, change).await {
         Ok(updated) => {
             // Every session of the user ended in the change; this browser gets a fresh one.
-            if let Err(err) = session::establish(&session, &updated).await {
+            if let Err(err) = session::establish(&viewer.session, &updated).await {
                 return err.into_response_html(lang);
             }
             redirect(hx, paths::DASHBOARD)
@@ -114,15 +97,11 @@ pub async fn submit(
         Err(Error::Unauthenticated) => redirect(hx, paths::LOGIN),
         Err(err) => match field_errors(lang, &err) {
             Some(errors) => {
-                let token = match csrf::token(&session).await {
-                    Ok(token) => token,
-                    Err(err) => return err.into_response_html(lang),
-                };
-                let view = view(&state, &user, errors);
+                let view = view(&state, user, errors);
                 let markup = if hx.0 {
-                    change_password_box(lang, &token, &view)
+                    change_password_box(lang, &viewer.csrf, &view)
                 } else {
-                    change_password_page(lang, &token, &view)
+                    change_password_page(&viewer.context(), &view)
                 };
                 (StatusCode::BAD_REQUEST, markup).into_response()
             }
@@ -138,9 +117,7 @@ fn field_errors(lang: Lang, err: &Error) -> Option<ChangePasswordErrors> {
         Error::IncorrectCurrentPassword => {
             errors.current = Some(lang.t("validators.incorrectCurrentPassword").to_string())
         }
-        Error::PasswordMismatch => {
-            errors.confirm = Some(lang.t("validators.passwordMismatch").to_string())
-        }
+        Error::PasswordMismatch => errors.confirm = Some(lang.t("validators.passwordMismatch").to_string()),
         Error::PasswordPolicy(violation) => errors.new = Some(policy_message(lang, *violation)),
         _ => return None,
     }

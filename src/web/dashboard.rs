@@ -1,30 +1,23 @@
 //! GET /panel/dashboard.
 
 use axum::response::{IntoResponse, Response};
-use tower_sessions::Session;
 
 use crate::accounts::clock;
-use crate::auth::csrf;
-use crate::auth::session::CurrentUser;
-use crate::i18n::Lang;
 use crate::views::dashboard::{DashboardView, dashboard_page};
-use crate::web::{Hx, paths, redirect};
+use crate::web::{Hx, Viewer, paths, redirect};
 
-pub async fn show(CurrentUser(user): CurrentUser, session: Session) -> Response {
-    let lang = Lang::from_code(&user.lang);
-    let token = match csrf::token(&session).await {
-        Ok(token) => token,
-        Err(err) => return err.into_response_html(lang),
-    };
+pub async fn show(viewer: Viewer) -> Response {
+    let user = &viewer.user;
     let view = DashboardView {
         username: &user.username,
         email: user.email.as_deref(),
         superuser: user.superuser,
         last_login: user.last_login.map(clock::rfc3339),
         lang_code: &user.lang,
-        notice: None,
+        manages_users: viewer.caller.is_superuser() || viewer.caller.has_user_config(),
+        sees_audit: viewer.caller.is_superuser(),
     };
-    dashboard_page(lang, &token, &view).into_response()
+    dashboard_page(&viewer.context(), &view).into_response()
 }
 
 pub async fn to_dashboard() -> Response {

@@ -1,9 +1,16 @@
 //! HTML handlers: pages and htmx fragments, every one also reachable without JavaScript.
 
 mod assets;
+mod audit;
 mod change_password;
 mod dashboard;
 mod login;
+mod reset;
+mod user_form;
+mod users;
+mod viewer;
+
+pub use viewer::Viewer;
 
 use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -24,6 +31,21 @@ pub mod paths {
     pub const LOGOUT: &str = "/logout";
     pub const DASHBOARD: &str = "/panel/dashboard";
     pub const CHANGE_PASSWORD: &str = "/panel/change_password";
+    pub const USERS: &str = "/panel/panel_config";
+    pub const NEW_USER: &str = "/panel/users/new";
+    pub const EDIT_USER: &str = "/panel/edit_user";
+    pub const DELETE_USER: &str = "/panel/delete_user";
+    pub const AUDIT: &str = "/panel/audit";
+    pub const CHANGE_PASSWORD_DIALOG: &str = "/panel/change_password/dialog";
+
+    /// The reset dialog of one user (a page of its own without JavaScript).
+    pub fn reset(user_id: i32) -> String {
+        format!("/panel/users/{user_id}/reset_password")
+    }
+
+    pub fn edit(user_id: i32) -> String {
+        format!("{EDIT_USER}?id={user_id}")
+    }
 }
 
 /// Whether the request came from htmx (`HX-Request: true`).
@@ -100,6 +122,7 @@ impl Error {
             NotFound | UserNotFound => "error.notFound",
             Unauthenticated | AccessDenied | PasswordChangeRequired => "error.accessDenied",
             LastSuperuser => "error.lastSuperuser",
+            DatabaseUnavailable => "error.databaseUnavailable",
             _ if self.status().is_server_error() => "error.internal",
             _ => "error.badRequest",
         }
@@ -124,6 +147,13 @@ pub fn router(state: AppState) -> Router<AppState> {
             paths::CHANGE_PASSWORD,
             get(change_password::show).post(change_password::submit),
         )
+        .route(paths::CHANGE_PASSWORD_DIALOG, get(change_password::dialog))
+        .route(paths::USERS, get(users::list))
+        .route(paths::NEW_USER, get(user_form::new_form).post(user_form::create))
+        .route(paths::EDIT_USER, get(user_form::edit_form).post(user_form::save))
+        .route(paths::DELETE_USER, get(user_form::delete_form).post(user_form::delete))
+        .route("/panel/users/{id}/reset_password", get(reset::show).post(reset::submit))
+        .route(paths::AUDIT, get(audit::show))
         .route("/panel", get(dashboard::to_dashboard))
         .route("/panel/", get(dashboard::to_dashboard))
         .route("/panel/{*rest}", get(not_found).post(not_found))
@@ -140,7 +170,12 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(assets::router())
 }
 
-/// The page for paths that lead nowhere.
-pub async fn not_found(VisitorLang(lang): VisitorLang) -> Response {
+/// The answer for paths that lead nowhere: JSON for anything that looks like the API (also
+/// spelled `//api/…` or `/API/…`), a page otherwise.
+pub async fn not_found(VisitorLang(lang): VisitorLang, uri: axum::http::Uri) -> Response {
+    let path = uri.path().trim_start_matches('/').to_ascii_lowercase();
+    if path == "api" || path.starts_with("api/") {
+        return Error::NotFound.into_response();
+    }
     Error::NotFound.into_response_html(lang)
 }

@@ -1,4 +1,5 @@
-//! Test harness: a fresh app on a fresh database per test, and a cookie-keeping client.
+//! Test harness: a fresh app on a fresh database per test (SQLite, or PostgreSQL when
+//! `PASSGATE_TEST_POSTGRES_URL` is set), and a cookie-keeping client.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -14,7 +15,7 @@ use passgate::accounts::users::{self, NewUser};
 use passgate::config::{Config, RawConfig};
 use passgate::entities::users as user_entity;
 use passgate::{AppState, app, db};
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use tower::ServiceExt;
 
 /// A password that passes the default policy.
@@ -28,16 +29,26 @@ pub struct TestApp {
     pub database_url: String,
     pub router: axum::Router,
     _dir: std::sync::Arc<tempfile::TempDir>,
+    /// The test's own PostgreSQL database (dropped with the last app using it), if any.
+    _pg: Option<std::sync::Arc<PgDatabase>>,
 }
 
-/// A fresh SQLite database, migrated, and the app on it.
+/// A fresh database (SQLite, or PostgreSQL when `PASSGATE_TEST_POSTGRES_URL` is set),
+/// migrated, and the app on it.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
 pub async fn spawn_app_with(customize: impl FnOnce(&mut RawConfig)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let database_url = format!("sqlite://{}/test.db?mode=rwc", dir.path().display());
+    let pg = match postgres_admin_url() {
+        Some(admin_url) => Some(std::sync::Arc::new(PgDatabase::create(&admin_url).await)),
+        None => None,
+    };
+    let database_url = match &pg {
+        Some(pg) => pg.url.clone(),
+        None => format!("sqlite://{}/test.db?mode=rwc", dir.path().display()),
+    };
     let mut raw = RawConfig {
         database_url: Some(database_url.clone()),
         ..RawConfig::default()
@@ -56,6 +67,100 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut RawConfig)) -> TestApp {
         database_url,
         router,
         _dir: std::sync::Arc::new(dir),
+        _pg: pg,
+    }
+}
+
+/// The PostgreSQL server the suite runs against (`PASSGATE_TEST_POSTGRES_URL`, a URL whose
+/// role may create databases, e.g. `postgres://passgate:passgate@127.0.0.1/postgres`), or
+/// `None` for SQLite.
+pub fn postgres_admin_url() -> Option<String> {
+    std::env::var("PASSGATE_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+}
+
+/// A fresh, empty PostgreSQL database with a unique name, made through the admin URL and
+/// dropped (`WITH (FORCE)`, ending connections still open) when this value is dropped, also
+/// when the test panics.
+pub struct PgDatabase {
+    admin_url: String,
+    pub name: String,
+    /// The URL of the new database: the admin URL with its database name replaced.
+    pub url: String,
+}
+
+impl PgDatabase {
+    pub async fn create(admin_url: &str) -> PgDatabase {
+        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let name = format!(
+            "passgate_test_{}_{}_{nanos:08x}",
+            std::process::id(),
+            COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        let admin = pg_admin(admin_url).await;
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .unwrap_or_else(|e| panic!("CREATE DATABASE {name} through {admin_url}: {e}"));
+        admin.close().await.ok();
+        PgDatabase {
+            admin_url: admin_url.to_string(),
+            url: with_database(admin_url, &name),
+            name,
+        }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let admin_url = self.admin_url.clone();
+        let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
+        // Drop cannot await: a thread of its own with a small runtime does the work.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async {
+                let admin = pg_admin(&admin_url).await;
+                if let Err(err) = admin.execute_unprepared(&sql).await {
+                    eprintln!("{sql}: {err}");
+                }
+                admin.close().await.ok();
+            });
+        })
+        .join();
+    }
+}
+
+async fn pg_admin(admin_url: &str) -> DatabaseConnection {
+    let mut options = sea_orm::ConnectOptions::new(admin_url);
+    options
+        .max_connections(1)
+        .min_connections(0)
+        .sqlx_logging(false);
+    sea_orm::Database::connect(options)
+        .await
+        .unwrap_or_else(|e| panic!("PASSGATE_TEST_POSTGRES_URL: cannot connect: {e}"))
+}
+
+/// `postgres://user:pw@host:port/old?params` with `old` replaced by `name`.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let authority = base.find("://").map_or(0, |i| i + 3);
+    let path = base[authority..]
+        .find('/')
+        .map_or(base.len(), |i| i + authority);
+    match query {
+        Some(query) => format!("{}/{name}?{query}", &base[..path]),
+        None => format!("{}/{name}", &base[..path]),
     }
 }
 
@@ -73,6 +178,7 @@ impl TestApp {
             state,
             database_url,
             _dir: std::sync::Arc::new(dir),
+            _pg: None,
         }
     }
 
@@ -87,6 +193,7 @@ impl TestApp {
             db: self.db.clone(),
             database_url: self.database_url.clone(),
             _dir: self._dir.clone(),
+            _pg: self._pg.clone(),
         }
     }
 
@@ -103,6 +210,7 @@ impl TestApp {
             expires_hours: -1,
             enabled: true,
             permissions: Vec::new(),
+            quota: None,
         };
         users::create(
             &self.db,
@@ -459,6 +567,7 @@ impl TestApp {
                     }]
                 })
                 .unwrap_or_default(),
+            quota: None,
         };
         users::create(
             &self.db,

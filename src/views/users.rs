@@ -1,0 +1,159 @@
+//! The users table (`/panel/panel_config`): search, pages, status badges, row actions.
+
+use maud::{Markup, html};
+
+use crate::i18n::Lang;
+use crate::views::layout::{PageContext, page};
+use crate::web::paths;
+
+/// Where a user's password stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PasswordStatus {
+    Ok,
+    ChangePending,
+    /// A temporary password that expires in the given (already formatted) time.
+    ExpiresIn(String),
+    Expired,
+}
+
+pub struct UserRowView {
+    pub user_id: i32,
+    pub username: String,
+    pub enabled: bool,
+    pub superuser: bool,
+    pub manager: Option<String>,
+    pub last_login: Option<String>,
+    pub statuses: Vec<PasswordStatus>,
+    pub is_self: bool,
+    pub can_reset: bool,
+    pub can_edit: bool,
+}
+
+pub struct UsersTableView {
+    pub rows: Vec<UserRowView>,
+    pub search: String,
+    pub page: u64,
+    pub pages: u64,
+    pub total: u64,
+    pub can_create: bool,
+}
+
+pub fn status_badge(lang: Lang, status: &PasswordStatus) -> Markup {
+    match status {
+        PasswordStatus::Ok => html! {},
+        PasswordStatus::ChangePending => {
+            html! { span class="badge badge-warn" { (lang.t("tempPassword.statusPending")) } }
+        }
+        PasswordStatus::ExpiresIn(when) => html! {
+            span class="badge badge-warn" { (lang.t("tempPassword.statusExpiresIn").replace("{time}", when)) }
+        },
+        PasswordStatus::Expired => {
+            html! { span class="badge badge-danger" { (lang.t("tempPassword.statusExpired")) } }
+        }
+    }
+}
+
+fn yes_no(lang: Lang, value: bool) -> &'static str {
+    if value { lang.t("panelConfig.yes") } else { lang.t("panelConfig.no") }
+}
+
+fn page_link(search: &str, page: u64) -> String {
+    let query = serde_urlencoded::to_string([("q", search), ("page", &page.to_string())]).unwrap_or_default();
+    format!("{}?{query}", paths::USERS)
+}
+
+fn row(lang: Lang, row: &UserRowView) -> Markup {
+    let reset_url = paths::reset(row.user_id);
+    html! {
+        tr {
+            th scope="row" { (row.username) }
+            td { (yes_no(lang, row.enabled)) }
+            td { (yes_no(lang, row.superuser)) }
+            td { (row.manager.as_deref().unwrap_or("—")) }
+            td { (row.last_login.as_deref().unwrap_or("—")) }
+            td { @for status in &row.statuses { (status_badge(lang, status)) " " } }
+            td class="actions" {
+                @if row.is_self {
+                    a class="icon-link" href=(paths::CHANGE_PASSWORD)
+                        hx-get=(paths::CHANGE_PASSWORD_DIALOG) hx-target="#dialog-slot" {
+                        (lang.t("panelConfig.changeOwnPassword"))
+                    }
+                } @else if row.can_reset {
+                    a class="icon-link" href=(reset_url) hx-get=(reset_url) hx-target="#dialog-slot"
+                        aria-label=(lang.t("tempPassword.resetFor").replace("{user}", &row.username))
+                        title=(lang.t("tempPassword.resetFor").replace("{user}", &row.username)) {
+                        img src=(crate::web::asset_url("lock.svg")) alt="" width="16" height="16";
+                    }
+                }
+                @if row.can_edit {
+                    a href=(paths::edit(row.user_id))
+                        aria-label=(lang.t("panelConfig.editUser").replace("{user}", &row.username)) {
+                        (lang.t("panelConfig.edit"))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The table with its pager: the htmx search swaps exactly this.
+pub fn users_table(lang: Lang, view: &UsersTableView) -> Markup {
+    html! {
+        div id="users-table" {
+            p class="hint" role="status" { (lang.t("panelConfig.count").replace("{n}", &view.total.to_string())) }
+            table class="data" {
+                caption class="visually-hidden" { (lang.t("panelConfig.title")) }
+                thead {
+                    tr {
+                        th scope="col" { (lang.t("panelConfig.username")) }
+                        th scope="col" { (lang.t("panelConfig.enabled")) }
+                        th scope="col" { (lang.t("panelConfig.superuser")) }
+                        th scope="col" { (lang.t("panelConfig.manager")) }
+                        th scope="col" { (lang.t("panelConfig.lastLogin")) }
+                        th scope="col" { (lang.t("panelConfig.status")) }
+                        th scope="col" { (lang.t("panelConfig.actions")) }
+                    }
+                }
+                tbody { @for r in &view.rows { (row(lang, r)) } }
+            }
+            @if view.pages > 1 {
+                nav class="pager" aria-label=(lang.t("panelConfig.pages")) {
+                    @if view.page > 1 {
+                        a href=(page_link(&view.search, view.page - 1)) rel="prev" { (lang.t("panelConfig.previous")) }
+                    }
+                    span { (lang.t("panelConfig.pageOf").replace("{page}", &view.page.to_string()).replace("{pages}", &view.pages.to_string())) }
+                    @if view.page < view.pages {
+                        a href=(page_link(&view.search, view.page + 1)) rel="next" { (lang.t("panelConfig.next")) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub fn users_page(ctx: &PageContext, view: &UsersTableView) -> Markup {
+    let lang = ctx.lang;
+    page(
+        ctx,
+        lang.t("panelConfig.title"),
+        html! {
+            section class="card" aria-labelledby="users-title" {
+                div class="card-head" {
+                    h1 id="users-title" { (lang.t("panelConfig.title")) }
+                    @if view.can_create {
+                        a class="button" href=(paths::NEW_USER) { (lang.t("userConfig.newUser")) }
+                    }
+                }
+                form method="get" action=(paths::USERS) role="search" class="search" {
+                    label for="q" { (lang.t("panelConfig.search")) }
+                    input id="q" name="q" type="search" value=(view.search) autocomplete="off"
+                        hx-get=(paths::USERS) hx-trigger="input changed delay:300ms, search"
+                        hx-target="#users-table" hx-swap="outerHTML" hx-push-url="true";
+                    button type="submit" class="secondary" { (lang.t("panelConfig.searchSubmit")) }
+                }
+                (users_table(lang, view))
+            }
+            div id="dialog-slot" {}
+        },
+    )
+}

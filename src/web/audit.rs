@@ -1,0 +1,44 @@
+//! GET /panel/audit: the audit log, for superusers.
+
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use crate::accounts::{audit, clock};
+use crate::error::Error;
+use crate::state::AppState;
+use crate::views::audit::{AuditRow, AuditView, audit_page};
+use crate::web::Viewer;
+
+pub const PER_PAGE: u64 = 50;
+
+#[derive(Deserialize)]
+pub struct AuditQuery {
+    #[serde(default)]
+    user: String,
+    page: Option<String>,
+}
+
+pub async fn show(State(state): State<AppState>, viewer: Viewer, Query(query): Query<AuditQuery>) -> Response {
+    if !viewer.caller.is_superuser() {
+        return viewer.error(Error::AccessDenied);
+    }
+    let page = query.page.as_deref().and_then(|p| p.parse().ok()).unwrap_or(1);
+    let (entries, page, pages) = match audit::page(&state.db, Some(&query.user), page, PER_PAGE).await {
+        Ok(found) => found,
+        Err(err) => return viewer.error(err),
+    };
+    let rows = entries
+        .into_iter()
+        .map(|e| AuditRow {
+            when: clock::rfc3339(e.created),
+            actor: e.actor_name.filter(|n| !n.is_empty()).unwrap_or_else(|| "—".into()),
+            action: e.action,
+            target: e.target_name.unwrap_or_else(|| "—".into()),
+            ip: e.source_ip,
+            detail: e.detail,
+        })
+        .collect();
+    let view = AuditView { rows, user: query.user, page, pages };
+    audit_page(&viewer.context(), &view).into_response()
+}

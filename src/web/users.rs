@@ -1,0 +1,100 @@
+//! The users table (`/panel/panel_config`) with its htmx search.
+
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use crate::accounts::permissions::{self};
+use crate::accounts::update::target_of;
+use crate::accounts::{clock, users};
+use crate::entities::users as user_entity;
+use crate::state::AppState;
+use crate::views::users::{PasswordStatus, UserRowView, UsersTableView, users_page, users_table};
+use crate::web::Viewer;
+
+pub const PER_PAGE: u64 = 50;
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    #[serde(default)]
+    q: String,
+    page: Option<String>,
+}
+
+/// The badges of a user's password state.
+pub fn statuses(user: &user_entity::Model) -> Vec<PasswordStatus> {
+    let mut out = Vec::new();
+    if users::temp_password_expired(user) {
+        out.push(PasswordStatus::Expired);
+        return out;
+    }
+    if user.require_password_change {
+        out.push(PasswordStatus::ChangePending);
+    }
+    if let Some(at) = user.password_expires {
+        out.push(PasswordStatus::ExpiresIn(remaining(at - clock::now())));
+    }
+    out
+}
+
+fn remaining(left: time::Duration) -> String {
+    let minutes = left.whole_minutes().max(1);
+    if minutes < 60 {
+        format!("{minutes} min")
+    } else if minutes < 48 * 60 {
+        format!("{} h", minutes / 60)
+    } else {
+        format!("{} d", minutes / (24 * 60))
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Query(query): Query<ListQuery>,
+) -> Response {
+    let page = query.page.as_deref().and_then(|p| p.parse().ok()).unwrap_or(1);
+    let found = match users::search_visible(&state.db, &viewer.caller, &query.q, page, PER_PAGE).await {
+        Ok(found) => found,
+        Err(err) => return viewer.error(err),
+    };
+    let manager_names = match users::names_of(&state.db, found.users.iter().filter_map(|u| u.manager)).await {
+        Ok(names) => names,
+        Err(err) => return viewer.error(err),
+    };
+    let rows = found
+        .users
+        .iter()
+        .map(|u| {
+            let target = target_of(u);
+            UserRowView {
+                user_id: u.user_id,
+                username: u.username.clone(),
+                enabled: u.enabled,
+                superuser: u.superuser,
+                manager: u.manager.and_then(|m| manager_names.get(&m).cloned()),
+                last_login: u.last_login.map(clock::rfc3339),
+                statuses: statuses(u),
+                is_self: u.user_id == viewer.user.user_id,
+                can_reset: permissions::can_reset(&viewer.caller, &target).is_ok(),
+                can_edit: permissions::can_view(&viewer.caller, &target).is_ok(),
+            }
+        })
+        .collect();
+    let view = UsersTableView {
+        rows,
+        search: query.q.clone(),
+        page: found.page,
+        pages: found.pages(),
+        total: found.total,
+        can_create: viewer.caller.is_superuser() || viewer.caller.has_user_config(),
+    };
+    let table_only = headers.get("hx-target").is_some_and(|t| t.as_bytes() == b"users-table");
+    if table_only {
+        users_table(viewer.lang, &view).into_response()
+    } else {
+        users_page(&viewer.context(), &view).into_response()
+    }
+}

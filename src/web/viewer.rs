@@ -1,0 +1,78 @@
+//! The signed-in user of a panel page, with what every page needs about them.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::response::Response;
+use tower_sessions::Session;
+
+use crate::accounts::grants;
+use crate::accounts::permissions::{Caller, USER_CONFIG};
+use crate::auth::csrf;
+use crate::auth::session::CurrentUser;
+use crate::entities::users;
+use crate::error::Error;
+use crate::i18n::Lang;
+use crate::state::AppState;
+use crate::views::layout::{Nav, PageContext};
+
+pub struct Viewer {
+    pub user: users::Model,
+    pub caller: Caller,
+    pub lang: Lang,
+    pub csrf: String,
+    pub session: Session,
+}
+
+impl Viewer {
+    pub fn nav(&self) -> Nav<'_> {
+        Nav {
+            username: &self.user.username,
+            restricted: self.user.require_password_change,
+            users: self.caller.is_superuser() || self.caller.has_user_config(),
+            audit: self.caller.is_superuser(),
+        }
+    }
+
+    pub fn context(&self) -> PageContext<'_> {
+        PageContext {
+            lang: self.lang,
+            csrf: &self.csrf,
+            nav: Some(self.nav()),
+        }
+    }
+
+    /// Renders an error as a page in the viewer's language.
+    pub fn error(&self, err: Error) -> Response {
+        err.into_response_html(self.lang)
+    }
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let fallback = crate::web::request_lang(&parts.headers);
+        let CurrentUser(user) = parts
+            .extensions
+            .get::<CurrentUser>()
+            .cloned()
+            .ok_or_else(|| Error::Unauthenticated.into_response_html(fallback))?;
+        let lang = Lang::from_code(&user.lang);
+        let session = parts
+            .extensions
+            .get::<Session>()
+            .cloned()
+            .ok_or_else(|| Error::Internal(anyhow::anyhow!("no session layer")).into_response_html(lang))?;
+        let csrf = csrf::token(&session).await.map_err(|e| e.into_response_html(lang))?;
+        let held = grants::load(&state.db, user.user_id)
+            .await
+            .map_err(|e| e.into_response_html(lang))?;
+        let caller = Caller {
+            user_id: user.user_id,
+            superuser: user.superuser,
+            user_config: grants::quantity(&held, USER_CONFIG),
+            key: None,
+        };
+        Ok(Viewer { user, caller, lang, csrf, session })
+    }
+}
