@@ -23,7 +23,8 @@ pub async fn exclusive(txn: &impl ConnectionTrait, key: i64) -> Result<()> {
             .await?;
         }
         _ => {
-            txn.execute_unprepared("UPDATE settings SET value = value WHERE 1 = 0").await?;
+            txn.execute_unprepared("UPDATE settings SET value = value WHERE 1 = 0")
+                .await?;
         }
     }
     Ok(())

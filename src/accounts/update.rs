@@ -83,7 +83,7 @@ pub async fn update_user<C: TransactionTrait + ConnectionTrait>(
     };
     let email = match update.email {
         Some(Some(ref e)) if e.trim().is_empty() => Some(None),
-        Some(Some(ref e)) => Some(Some(validate_email(e)?)),
+        Some(Some(ref e)) => Some(Some(users::validate_email(e)?)),
         other => other,
     }
     .filter(|e| *e != target.email);
@@ -252,22 +252,6 @@ async fn checked_hash(
         .hash(password)
         .await
         .map_err(|e| Error::Internal(e.into()))
-}
-
-fn validate_email(email: &str) -> Result<String> {
-    let email = email.trim();
-    let valid = email.len() <= 254
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
-        })
-        && !email.chars().any(char::is_whitespace);
-    if valid {
-        Ok(email.to_string())
-    } else {
-        Err(Error::InvalidJsonSchema(
-            "email: not an email address".into(),
-        ))
-    }
 }
 
 fn unique_as_exists(err: sea_orm::DbErr) -> Error {

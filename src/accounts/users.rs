@@ -42,6 +42,23 @@ pub fn normalize_username(input: &str) -> Result<String> {
     }
 }
 
+/// A plausible email address (trimmed), or `INVALID_JSON_SCHEMA` naming the field.
+pub fn validate_email(email: &str) -> Result<String> {
+    let email = email.trim();
+    let valid = email.len() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
+        })
+        && !email.chars().any(char::is_whitespace);
+    if valid {
+        Ok(email.to_string())
+    } else {
+        Err(Error::InvalidJsonSchema(
+            "email: not an email address".into(),
+        ))
+    }
+}
+
 /// When a temporary password given `expires_hours` from now expires; -1 means never.
 pub fn expiry_from_hours(expires_hours: i64) -> Result<Option<time::PrimitiveDateTime>> {
     match expires_hours {
@@ -139,6 +156,15 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
 ) -> Result<(users::Model, Option<Secret>)> {
     let username = normalize_username(&new.username)?;
     let lang = crate::accounts::lang::validate(&new.lang)?;
+    let email = match new
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    {
+        Some(email) => Some(validate_email(email)?),
+        None => None,
+    };
     crate::accounts::grants::validate(&new.permissions)?;
     let password_expires = expiry_from_hours(new.expires_hours)?;
     let (password, generated) = match new.password {
@@ -175,7 +201,7 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
     let inserted = users::ActiveModel {
         username: Set(username.clone()),
         password: Set(hash),
-        email: Set(new.email.filter(|e| !e.trim().is_empty())),
+        email: Set(email),
         enabled: Set(new.enabled),
         superuser: Set(new.superuser),
         manager: Set(new.manager),
@@ -297,7 +323,12 @@ pub async fn search_visible(
     let pages = Ord::max(total.div_ceil(per_page), 1);
     let page = page.clamp(1, pages);
     let users = paginator.fetch_page(page - 1).await?;
-    Ok(UserPage { users, total, page, per_page })
+    Ok(UserPage {
+        users,
+        total,
+        page,
+        per_page,
+    })
 }
 
 /// Usernames of the given ids (for showing managers by name).

@@ -22,53 +22,58 @@ pub struct AuditView {
 }
 
 fn link(user: &str, page: u64) -> String {
-    let query = serde_urlencoded::to_string([("user", user), ("page", &page.to_string())]).unwrap_or_default();
+    let query = serde_urlencoded::to_string([("user", user), ("page", &page.to_string())])
+        .unwrap_or_default();
     format!("{}?{query}", paths::AUDIT)
 }
 
 pub fn audit_page(ctx: &PageContext, view: &AuditView) -> Markup {
     let lang = ctx.lang;
-    page(ctx, lang.t("audit.title"), html! {
-        section class="card" aria-labelledby="audit-title" {
-            h1 id="audit-title" { (lang.t("audit.title")) }
-            form method="get" action=(paths::AUDIT) role="search" class="search" {
-                label for="audit-user" { (lang.t("audit.filter")) }
-                input id="audit-user" name="user" type="search" value=(view.user) autocomplete="off";
-                button type="submit" class="secondary" { (lang.t("audit.filterSubmit")) }
-            }
-            table class="data" {
-                caption class="visually-hidden" { (lang.t("audit.title")) }
-                thead {
-                    tr {
-                        th scope="col" { (lang.t("audit.when")) }
-                        th scope="col" { (lang.t("audit.actor")) }
-                        th scope="col" { (lang.t("audit.action")) }
-                        th scope="col" { (lang.t("audit.target")) }
-                        th scope="col" { (lang.t("audit.ip")) }
-                        th scope="col" { (lang.t("audit.detail")) }
-                    }
+    page(
+        ctx,
+        lang.t("audit.title"),
+        html! {
+            section class="card" aria-labelledby="audit-title" {
+                h1 id="audit-title" { (lang.t("audit.title")) }
+                form method="get" action=(paths::AUDIT) role="search" class="search" {
+                    label for="audit-user" { (lang.t("audit.filter")) }
+                    input id="audit-user" name="user" type="search" value=(view.user) autocomplete="off";
+                    button type="submit" class="secondary" { (lang.t("audit.filterSubmit")) }
                 }
-                tbody {
-                    @for row in &view.rows {
+                table class="data" {
+                    caption class="visually-hidden" { (lang.t("audit.title")) }
+                    thead {
                         tr {
-                            td { (row.when) }
-                            td { (row.actor) }
-                            td { (row.action) }
-                            td { (row.target) }
-                            td { (row.ip) }
-                            td { (row.detail) }
+                            th scope="col" { (lang.t("audit.when")) }
+                            th scope="col" { (lang.t("audit.actor")) }
+                            th scope="col" { (lang.t("audit.action")) }
+                            th scope="col" { (lang.t("audit.target")) }
+                            th scope="col" { (lang.t("audit.ip")) }
+                            th scope="col" { (lang.t("audit.detail")) }
+                        }
+                    }
+                    tbody {
+                        @for row in &view.rows {
+                            tr {
+                                td { (row.when) }
+                                td { (row.actor) }
+                                td { (row.action) }
+                                td { (row.target) }
+                                td { (row.ip) }
+                                td { (row.detail) }
+                            }
                         }
                     }
                 }
-            }
-            @if view.rows.is_empty() { p { (lang.t("audit.empty")) } }
-            @if view.pages > 1 {
-                nav class="pager" aria-label=(lang.t("panelConfig.pages")) {
-                    @if view.page > 1 { a href=(link(&view.user, view.page - 1)) rel="prev" { (lang.t("panelConfig.previous")) } }
-                    span { (lang.t("panelConfig.pageOf").replace("{page}", &view.page.to_string()).replace("{pages}", &view.pages.to_string())) }
-                    @if view.page < view.pages { a href=(link(&view.user, view.page + 1)) rel="next" { (lang.t("panelConfig.next")) } }
+                @if view.rows.is_empty() { p { (lang.t("audit.empty")) } }
+                @if view.pages > 1 {
+                    nav class="pager" aria-label=(lang.t("panelConfig.pages")) {
+                        @if view.page > 1 { a href=(link(&view.user, view.page - 1)) rel="prev" { (lang.t("panelConfig.previous")) } }
+                        span { (lang.t("panelConfig.pageOf").replace("{page}", &view.page.to_string()).replace("{pages}", &view.pages.to_string())) }
+                        @if view.page < view.pages { a href=(link(&view.user, view.page + 1)) rel="next" { (lang.t("panelConfig.next")) } }
+                    }
                 }
             }
-        }
-    })
+        },
+    )
 }

@@ -139,19 +139,27 @@ pub fn reset_result_dialog(lang: Lang, view: &ResetResultView) -> Markup {
 
 /// The same dialog as a page of its own, for browsers without JavaScript.
 pub fn reset_page(ctx: &PageContext, view: &ResetFormView) -> Markup {
-    page(ctx, ctx.lang.t("tempPassword.pageTitle"), html! {
-        section class="card narrow-wide" aria-labelledby="reset-title" {
-            (form(ctx.lang, ctx.csrf, view))
-            p { a href=(paths::USERS) { (ctx.lang.t("panelConfig.backToUsers")) } }
-        }
-    })
+    page(
+        ctx,
+        ctx.lang.t("tempPassword.pageTitle"),
+        html! {
+            section class="card narrow-wide" aria-labelledby="reset-title" {
+                (form(ctx.lang, ctx.csrf, view))
+                p { a href=(paths::USERS) { (ctx.lang.t("panelConfig.backToUsers")) } }
+            }
+        },
+    )
 }
 
 pub fn reset_result_page(ctx: &PageContext, view: &ResetResultView) -> Markup {
-    page(ctx, ctx.lang.t("tempPassword.pageTitle"), html! {
-        section class="card narrow-wide" aria-labelledby="reset-title" {
-            (result(ctx.lang, view))
-            p { a href=(paths::USERS) { (ctx.lang.t("panelConfig.backToUsers")) } }
-        }
-    })
+    page(
+        ctx,
+        ctx.lang.t("tempPassword.pageTitle"),
+        html! {
+            section class="card narrow-wide" aria-labelledby="reset-title" {
+                (result(ctx.lang, view))
+                p { a href=(paths::USERS) { (ctx.lang.t("panelConfig.backToUsers")) } }
+            }
+        },
+    )
 }

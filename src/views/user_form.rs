@@ -166,80 +166,99 @@ fn form(lang: Lang, csrf: &str, view: &UserFormView) -> Markup {
 pub fn user_form_page(ctx: &PageContext, view: &UserFormView) -> Markup {
     let lang = ctx.lang;
     let title = match view.user_id {
-        Some(_) => lang.t("userConfig.editTitle").replace("{user}", &view.username),
+        Some(_) => lang
+            .t("userConfig.editTitle")
+            .replace("{user}", &view.username),
         None => lang.t("userConfig.newUser").to_string(),
     };
-    page(ctx, &title, html! {
-        section class="card" aria-labelledby="form-title" {
-            h1 id="form-title" { (title) }
-            (form(lang, ctx.csrf, view))
-        }
-        @if let Some(id) = view.user_id {
-            section class="card" aria-labelledby="more-title" {
-                h2 id="more-title" { (lang.t("userConfig.moreActions")) }
-                div class="actions" {
-                    @if view.is_self {
-                        a class="button secondary" href=(paths::CHANGE_PASSWORD)
-                            hx-get=(paths::CHANGE_PASSWORD_DIALOG) hx-target="#dialog-slot" {
-                            (lang.t("base.changePassword"))
+    page(
+        ctx,
+        &title,
+        html! {
+            section class="card" aria-labelledby="form-title" {
+                h1 id="form-title" { (title) }
+                (form(lang, ctx.csrf, view))
+            }
+            @if let Some(id) = view.user_id {
+                section class="card" aria-labelledby="more-title" {
+                    h2 id="more-title" { (lang.t("userConfig.moreActions")) }
+                    div class="actions" {
+                        @if view.is_self {
+                            a class="button secondary" href=(paths::CHANGE_PASSWORD)
+                                hx-get=(paths::CHANGE_PASSWORD_DIALOG) hx-target="#dialog-slot" {
+                                (lang.t("base.changePassword"))
+                            }
+                        } @else if view.can_reset {
+                            a class="button secondary" href=(paths::reset(id)) hx-get=(paths::reset(id)) hx-target="#dialog-slot" {
+                                (lang.t("tempPassword.resetButton"))
+                            }
                         }
-                    } @else if view.can_reset {
-                        a class="button secondary" href=(paths::reset(id)) hx-get=(paths::reset(id)) hx-target="#dialog-slot" {
-                            (lang.t("tempPassword.resetButton"))
+                        @if view.can_delete {
+                            a class="button danger" href=(format!("{}?id={id}", paths::DELETE_USER)) { (lang.t("userConfig.delete")) }
                         }
+                        a href=(paths::USERS) { (lang.t("panelConfig.backToUsers")) }
                     }
-                    @if view.can_delete {
-                        a class="button danger" href=(format!("{}?id={id}", paths::DELETE_USER)) { (lang.t("userConfig.delete")) }
-                    }
-                    a href=(paths::USERS) { (lang.t("panelConfig.backToUsers")) }
                 }
             }
-        }
-        div id="dialog-slot" {}
-    })
+            div id="dialog-slot" {}
+        },
+    )
 }
 
 /// After creating: the password, shown once, when the server generated it.
-pub fn created_page(ctx: &PageContext, username: &str, user_id: i32, password: Option<&str>) -> Markup {
+pub fn created_page(
+    ctx: &PageContext,
+    username: &str,
+    user_id: i32,
+    password: Option<&str>,
+) -> Markup {
     let lang = ctx.lang;
-    page(ctx, lang.t("userConfig.createdTitle"), html! {
-        section class="card" aria-labelledby="created-title" {
-            h1 id="created-title" { (lang.t("userConfig.createdTitle")) }
-            div class="alert alert-ok" role="status" { (lang.t("userConfig.created").replace("{user}", username)) }
-            @if let Some(password) = password {
-                div class="field" {
-                    label for="created-password" { (lang.t("tempPassword.newPassword")) }
-                    div class="copy-row" {
-                        input id="created-password" type="text" value=(password) readonly spellcheck="false"
-                            aria-describedby="created-password-hint";
-                        button type="button" class="secondary" data-copy="created-password"
-                            data-copied=(lang.t("tempPassword.copied")) hidden { (lang.t("tempPassword.copy")) }
+    page(
+        ctx,
+        lang.t("userConfig.createdTitle"),
+        html! {
+            section class="card" aria-labelledby="created-title" {
+                h1 id="created-title" { (lang.t("userConfig.createdTitle")) }
+                div class="alert alert-ok" role="status" { (lang.t("userConfig.created").replace("{user}", username)) }
+                @if let Some(password) = password {
+                    div class="field" {
+                        label for="created-password" { (lang.t("tempPassword.newPassword")) }
+                        div class="copy-row" {
+                            input id="created-password" type="text" value=(password) readonly spellcheck="false"
+                                aria-describedby="created-password-hint";
+                            button type="button" class="secondary" data-copy="created-password"
+                                data-copied=(lang.t("tempPassword.copied")) hidden { (lang.t("tempPassword.copy")) }
+                        }
+                        p id="created-password-hint" class="hint" { (lang.t("tempPassword.shownOnce")) }
                     }
-                    p id="created-password-hint" class="hint" { (lang.t("tempPassword.shownOnce")) }
+                }
+                div class="actions" {
+                    a class="button" href=(paths::edit(user_id)) { (lang.t("panelConfig.edit")) }
+                    a href=(paths::USERS) { (lang.t("panelConfig.backToUsers")) }
                 }
             }
-            div class="actions" {
-                a class="button" href=(paths::edit(user_id)) { (lang.t("panelConfig.edit")) }
-                a href=(paths::USERS) { (lang.t("panelConfig.backToUsers")) }
-            }
-        }
-    })
+        },
+    )
 }
 
 pub fn delete_page(ctx: &PageContext, user_id: i32, username: &str, error: Option<&str>) -> Markup {
     let lang = ctx.lang;
-    page(ctx, lang.t("userConfig.deleteTitle"), html! {
-        section class="card narrow-wide" aria-labelledby="delete-title" {
-            h1 id="delete-title" { (lang.t("userConfig.deleteTitle")) }
-            @if let Some(error) = error { (alert("error", "delete-error", error)) }
-            p { (lang.t("userConfig.deleteConfirm").replace("{user}", username)) }
-            form method="post" action=(format!("{}?id={user_id}", paths::DELETE_USER)) {
-                (csrf_field(ctx.csrf))
-                div class="actions" {
-                    button type="submit" class="danger" { (lang.t("userConfig.deleteSubmit")) }
-                    a href=(paths::edit(user_id)) { (lang.t("userConfig.cancel")) }
+    page(
+        ctx,
+        lang.t("userConfig.deleteTitle"),
+        html! {
+            section class="card narrow-wide" aria-labelledby="delete-title" {
+                h1 id="delete-title" { (lang.t("userConfig.deleteTitle")) }
+                @if let Some(error) = error { (alert("error", "delete-error", error)) }
+                p { (lang.t("userConfig.deleteConfirm").replace("{user}", username)) }
+                form method="post" action=(format!("{}?id={user_id}", paths::DELETE_USER)) {
+                    (csrf_field(ctx.csrf))
+                    div class="actions" {
+                        button type="submit" class="danger" { (lang.t("userConfig.deleteSubmit")) }
+                        a href=(paths::edit(user_id)) { (lang.t("userConfig.cancel")) }
+                    }
                 }
             }
-        }
-    })
+        },
+    )
 }

@@ -54,11 +54,16 @@ pub fn status_badge(lang: Lang, status: &PasswordStatus) -> Markup {
 }
 
 fn yes_no(lang: Lang, value: bool) -> &'static str {
-    if value { lang.t("panelConfig.yes") } else { lang.t("panelConfig.no") }
+    if value {
+        lang.t("panelConfig.yes")
+    } else {
+        lang.t("panelConfig.no")
+    }
 }
 
 fn page_link(search: &str, page: u64) -> String {
-    let query = serde_urlencoded::to_string([("q", search), ("page", &page.to_string())]).unwrap_or_default();
+    let query = serde_urlencoded::to_string([("q", search), ("page", &page.to_string())])
+        .unwrap_or_default();
     format!("{}?{query}", paths::USERS)
 }
 

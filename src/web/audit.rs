@@ -19,26 +19,43 @@ pub struct AuditQuery {
     page: Option<String>,
 }
 
-pub async fn show(State(state): State<AppState>, viewer: Viewer, Query(query): Query<AuditQuery>) -> Response {
+pub async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(query): Query<AuditQuery>,
+) -> Response {
     if !viewer.caller.is_superuser() {
         return viewer.error(Error::AccessDenied);
     }
-    let page = query.page.as_deref().and_then(|p| p.parse().ok()).unwrap_or(1);
-    let (entries, page, pages) = match audit::page(&state.db, Some(&query.user), page, PER_PAGE).await {
-        Ok(found) => found,
-        Err(err) => return viewer.error(err),
-    };
+    let page = query
+        .page
+        .as_deref()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(1);
+    let (entries, page, pages) =
+        match audit::page(&state.db, Some(&query.user), page, PER_PAGE).await {
+            Ok(found) => found,
+            Err(err) => return viewer.error(err),
+        };
     let rows = entries
         .into_iter()
         .map(|e| AuditRow {
             when: clock::rfc3339(e.created),
-            actor: e.actor_name.filter(|n| !n.is_empty()).unwrap_or_else(|| "—".into()),
+            actor: e
+                .actor_name
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| "—".into()),
             action: e.action,
             target: e.target_name.unwrap_or_else(|| "—".into()),
             ip: e.source_ip,
             detail: e.detail,
         })
         .collect();
-    let view = AuditView { rows, user: query.user, page, pages };
+    let view = AuditView {
+        rows,
+        user: query.user,
+        page,
+        pages,
+    };
     audit_page(&viewer.context(), &view).into_response()
 }

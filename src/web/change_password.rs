@@ -24,7 +24,11 @@ use crate::views::change_password::{
 };
 use crate::web::{Hx, Viewer, paths, redirect};
 
-fn view<'a>(state: &AppState, user: &'a users::Model, errors: ChangePasswordErrors) -> ChangePasswordView<'a> {
+fn view<'a>(
+    state: &AppState,
+    user: &'a users::Model,
+    errors: ChangePasswordErrors,
+) -> ChangePasswordView<'a> {
     ChangePasswordView {
         username: &user.username,
         forced: user.require_password_change,
@@ -34,7 +38,11 @@ fn view<'a>(state: &AppState, user: &'a users::Model, errors: ChangePasswordErro
 }
 
 pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Response {
-    change_password_page(&viewer.context(), &view(&state, &viewer.user, Default::default())).into_response()
+    change_password_page(
+        &viewer.context(),
+        &view(&state, &viewer.user, Default::default()),
+    )
+    .into_response()
 }
 
 /// The voluntary change as a dialog for htmx; the page itself without it.
@@ -42,7 +50,12 @@ pub async fn dialog(State(state): State<AppState>, viewer: Viewer, hx: Hx) -> Re
     if !hx.0 {
         return redirect(hx, paths::CHANGE_PASSWORD);
     }
-    change_password_dialog(viewer.lang, &viewer.csrf, &view(&state, &viewer.user, Default::default())).into_response()
+    change_password_dialog(
+        viewer.lang,
+        &viewer.csrf,
+        &view(&state, &viewer.user, Default::default()),
+    )
+    .into_response()
 }
 
 /// The forced-change fragment that replaces the sign-in form after an htmx login.
@@ -50,11 +63,14 @@ pub async fn forced_box(session: &Session, state: &AppState, user: &users::Model
     let lang = Lang::from_code(&user.lang);
     match csrf::token(session).await {
         Ok(token) => {
-            let mut response = change_password_box(lang, &token, &view(state, user, Default::default())).into_response();
+            let mut response =
+                change_password_box(lang, &token, &view(state, user, Default::default()))
+                    .into_response();
             // The address bar follows, so a reload lands on the same form.
-            response
-                .headers_mut()
-                .insert("hx-push-url", HeaderValue::from_static(paths::CHANGE_PASSWORD));
+            response.headers_mut().insert(
+                "hx-push-url",
+                HeaderValue::from_static(paths::CHANGE_PASSWORD),
+            );
             response
         }
         Err(err) => err.into_response_html(lang),
@@ -86,7 +102,16 @@ pub async fn submit(
         confirmation: Some(Secret::new(fields.confirm_password)),
     };
     let actor = Actor::user(user, ip.to_string());
-    match change_password(&state.db, &state.hasher, &state.config.policy, &actor, user, change).await {
+    match change_password(
+        &state.db,
+        &state.hasher,
+        &state.config.policy,
+        &actor,
+        user,
+        change,
+    )
+    .await
+    {
         Ok(updated) => {
             // Every session of the user ended in the change; this browser gets a fresh one.
             if let Err(err) = session::establish(&viewer.session, &updated).await {
@@ -117,7 +142,9 @@ fn field_errors(lang: Lang, err: &Error) -> Option<ChangePasswordErrors> {
         Error::IncorrectCurrentPassword => {
             errors.current = Some(lang.t("validators.incorrectCurrentPassword").to_string())
         }
-        Error::PasswordMismatch => errors.confirm = Some(lang.t("validators.passwordMismatch").to_string()),
+        Error::PasswordMismatch => {
+            errors.confirm = Some(lang.t("validators.passwordMismatch").to_string())
+        }
         Error::PasswordPolicy(violation) => errors.new = Some(policy_message(lang, *violation)),
         _ => return None,
     }

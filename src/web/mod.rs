@@ -149,10 +149,22 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route(paths::CHANGE_PASSWORD_DIALOG, get(change_password::dialog))
         .route(paths::USERS, get(users::list))
-        .route(paths::NEW_USER, get(user_form::new_form).post(user_form::create))
-        .route(paths::EDIT_USER, get(user_form::edit_form).post(user_form::save))
-        .route(paths::DELETE_USER, get(user_form::delete_form).post(user_form::delete))
-        .route("/panel/users/{id}/reset_password", get(reset::show).post(reset::submit))
+        .route(
+            paths::NEW_USER,
+            get(user_form::new_form).post(user_form::create),
+        )
+        .route(
+            paths::EDIT_USER,
+            get(user_form::edit_form).post(user_form::save),
+        )
+        .route(
+            paths::DELETE_USER,
+            get(user_form::delete_form).post(user_form::delete),
+        )
+        .route(
+            "/panel/users/{id}/reset_password",
+            get(reset::show).post(reset::submit),
+        )
         .route(paths::AUDIT, get(audit::show))
         .route("/panel", get(dashboard::to_dashboard))
         .route("/panel/", get(dashboard::to_dashboard))

@@ -28,7 +28,12 @@ use crate::web::{Hx, Viewer};
 
 /// The target, if the viewer may reset them; otherwise the refusal as a message (in the
 /// dialog for htmx, as a page without).
-async fn target(state: &AppState, viewer: &Viewer, hx: Hx, id: &str) -> Result<user_entity::Model, Response> {
+async fn target(
+    state: &AppState,
+    viewer: &Viewer,
+    hx: Hx,
+    id: &str,
+) -> Result<user_entity::Model, Response> {
     let refuse = |err: Error| {
         if hx.0 && !err.status().is_server_error() {
             let message = viewer.lang.t(err.message_key());
@@ -40,7 +45,7 @@ async fn target(state: &AppState, viewer: &Viewer, hx: Hx, id: &str) -> Result<u
     let id: i32 = id.parse().map_err(|_| refuse(Error::UserNotFound))?;
     let target = users::find_by_id(&state.db, id)
         .await
-        .map_err(|e| refuse(e))?
+        .map_err(refuse)?
         .ok_or_else(|| refuse(Error::UserNotFound))?;
     permissions::can_reset(&viewer.caller, &target_of(&target)).map_err(|d| refuse(d.into()))?;
     Ok(target)
@@ -68,7 +73,12 @@ fn form_response(viewer: &Viewer, hx: Hx, status: StatusCode, view: &ResetFormVi
     (status, markup).into_response()
 }
 
-pub async fn show(State(state): State<AppState>, viewer: Viewer, hx: Hx, Path(id): Path<String>) -> Response {
+pub async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    hx: Hx,
+    Path(id): Path<String>,
+) -> Response {
     match target(&state, &viewer, hx, &id).await {
         Ok(target) => form_response(&viewer, hx, StatusCode::OK, &blank(&target)),
         Err(refusal) => refusal,
@@ -104,17 +114,27 @@ pub async fn submit(
     let lang = viewer.lang;
     let mut view = ResetFormView {
         password: fields.password.trim().to_string(),
-        length: fields.length.trim().parse().unwrap_or(GENERATED_DEFAULT_LENGTH),
+        length: fields
+            .length
+            .trim()
+            .parse()
+            .unwrap_or(GENERATED_DEFAULT_LENGTH),
         expires_hours: fields.expires_hours.trim().to_string(),
         require_change: fields.require_password_change.is_some(),
         revoke_keys: fields.revoke_api_keys.is_some(),
         ..blank(&target)
     };
     let length = fields.length.trim().parse::<i64>().unwrap_or(-1);
-    let expires = if view.expires_hours.is_empty() { Ok(-1) } else { view.expires_hours.parse::<i64>() };
-    let options = match expires.map_err(|_| InvalidReset::ExpiresHours).and_then(|hours| {
-        ResetOptions::checked(length, hours, view.require_change, view.revoke_keys)
-    }) {
+    let expires = if view.expires_hours.is_empty() {
+        Ok(-1)
+    } else {
+        view.expires_hours.parse::<i64>()
+    };
+    let options = match expires
+        .map_err(|_| InvalidReset::ExpiresHours)
+        .and_then(|hours| {
+            ResetOptions::checked(length, hours, view.require_change, view.revoke_keys)
+        }) {
         Ok(options) => options,
         Err(InvalidReset::Length) => {
             view.errors.length = Some(lang.t("tempPassword.invalidLength").to_string());
@@ -134,7 +154,16 @@ pub async fn submit(
     }
     let chosen = (!view.password.is_empty()).then(|| Secret::new(view.password.clone()));
     let actor = crate::accounts::audit::Actor::user(&viewer.user, ip.to_string());
-    let outcome = reset_password(&state.db, &state.hasher, &state.config.policy, &actor, &target, chosen, options).await;
+    let outcome = reset_password(
+        &state.db,
+        &state.hasher,
+        &state.config.policy,
+        &actor,
+        &target,
+        chosen,
+        options,
+    )
+    .await;
     match outcome {
         Ok(outcome) => {
             let result = ResetResultView {

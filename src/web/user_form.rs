@@ -19,7 +19,9 @@ use crate::entities::users as user_entity;
 use crate::error::Error;
 use crate::i18n::Lang;
 use crate::state::AppState;
-use crate::views::user_form::{UserFormErrors, UserFormView, created_page, delete_page, user_form_page};
+use crate::views::user_form::{
+    UserFormErrors, UserFormView, created_page, delete_page, user_form_page,
+};
 use crate::web::change_password::policy_message;
 use crate::web::{Hx, Viewer, paths, redirect};
 
@@ -73,7 +75,9 @@ fn place_error(lang: Lang, err: &Error, errors: &mut UserFormErrors) -> bool {
         Error::InvalidJsonSchema(message) if message.starts_with("manager") => {
             errors.manager = text("userConfig.managerUnknown")
         }
-        err if !err.status().is_server_error() => errors.general = Some(lang.t(err.message_key()).to_string()),
+        err if !err.status().is_server_error() => {
+            errors.general = Some(lang.t(err.message_key()).to_string())
+        }
         _ => return false,
     }
     true
@@ -84,7 +88,10 @@ fn grants_from(fields: &UserFields) -> Vec<Grant> {
         return Vec::new();
     }
     let quantity = fields.user_config_quota.trim().parse().unwrap_or(-1);
-    vec![Grant { name: USER_CONFIG.into(), quantity }]
+    vec![Grant {
+        name: USER_CONFIG.into(),
+        quantity,
+    }]
 }
 
 /// Looks a manager up by username; an empty field means no manager.
@@ -135,7 +142,12 @@ pub async fn new_form(viewer: Viewer) -> Response {
     user_form_page(&viewer.context(), &blank_new(&viewer)).into_response()
 }
 
-pub async fn create(State(state): State<AppState>, viewer: Viewer, ip: ClientIp, Form(fields): Form<UserFields>) -> Response {
+pub async fn create(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ip: ClientIp,
+    Form(fields): Form<UserFields>,
+) -> Response {
     if !may_create(&viewer) {
         return viewer.error(Error::AccessDenied);
     }
@@ -167,17 +179,29 @@ pub async fn create(State(state): State<AppState>, viewer: Viewer, ip: ClientIp,
             Ok(m) => m,
             Err(err) => {
                 place_error(lang, &err, &mut view.errors);
-                return (StatusCode::BAD_REQUEST, user_form_page(&viewer.context(), &view)).into_response();
+                return (
+                    StatusCode::BAD_REQUEST,
+                    user_form_page(&viewer.context(), &view),
+                )
+                    .into_response();
             }
         };
         (view.superuser, grants_from(&fields), manager)
     } else {
         (false, Vec::new(), Some(viewer.user.user_id))
     };
-    let expires_hours = if view.expires_hours.is_empty() { Ok(-1) } else { view.expires_hours.parse::<i64>() };
+    let expires_hours = if view.expires_hours.is_empty() {
+        Ok(-1)
+    } else {
+        view.expires_hours.parse::<i64>()
+    };
     let Ok(expires_hours) = expires_hours else {
         view.errors.expires = Some(lang.t("tempPassword.invalidExpiry").to_string());
-        return (StatusCode::BAD_REQUEST, user_form_page(&viewer.context(), &view)).into_response();
+        return (
+            StatusCode::BAD_REQUEST,
+            user_form_page(&viewer.context(), &view),
+        )
+            .into_response();
     };
     let outcome = async {
         let managed = users::count_managed(&state.db, viewer.user.user_id).await?;
@@ -188,12 +212,18 @@ pub async fn create(State(state): State<AppState>, viewer: Viewer, ip: ClientIp,
             email: Some(view.email.clone()).filter(|e| !e.is_empty()),
             superuser,
             manager,
-            lang: view.lang.clone(),
+            lang: Some(view.lang.clone())
+                .filter(|l| !l.is_empty())
+                .unwrap_or_else(|| viewer.user.lang.clone()),
             require_password_change: view.require_change,
             expires_hours,
             enabled: true,
             permissions,
-            quota: if admin { None } else { viewer.caller.user_config },
+            quota: if admin {
+                None
+            } else {
+                viewer.caller.user_config
+            },
         };
         let actor = Actor::user(&viewer.user, ip.to_string());
         users::create(&state.db, &state.hasher, &state.config.policy, &actor, new).await
@@ -212,8 +242,14 @@ pub async fn create(State(state): State<AppState>, viewer: Viewer, ip: ClientIp,
 }
 
 /// The user named by `?id=`, if the viewer may see them.
-async fn edited(state: &AppState, viewer: &Viewer, id: Option<&str>) -> Result<user_entity::Model, Response> {
-    let id: i32 = id.and_then(|id| id.parse().ok()).ok_or_else(|| viewer.error(Error::UserNotFound))?;
+async fn edited(
+    state: &AppState,
+    viewer: &Viewer,
+    id: Option<&str>,
+) -> Result<user_entity::Model, Response> {
+    let id: i32 = id
+        .and_then(|id| id.parse().ok())
+        .ok_or_else(|| viewer.error(Error::UserNotFound))?;
     let user = users::find_by_id(&state.db, id)
         .await
         .map_err(|e| viewer.error(e))?
@@ -222,10 +258,17 @@ async fn edited(state: &AppState, viewer: &Viewer, id: Option<&str>) -> Result<u
     Ok(user)
 }
 
-async fn edit_view(state: &AppState, viewer: &Viewer, user: &user_entity::Model) -> Result<UserFormView, Error> {
+async fn edit_view(
+    state: &AppState,
+    viewer: &Viewer,
+    user: &user_entity::Model,
+) -> Result<UserFormView, Error> {
     let held = grants::load(&state.db, user.user_id).await?;
     let manager = match user.manager {
-        Some(id) => users::find_by_id(&state.db, id).await?.map(|m| m.username).unwrap_or_default(),
+        Some(id) => users::find_by_id(&state.db, id)
+            .await?
+            .map(|m| m.username)
+            .unwrap_or_default(),
         None => String::new(),
     };
     let is_self = user.user_id == viewer.user.user_id;
@@ -238,19 +281,26 @@ async fn edit_view(state: &AppState, viewer: &Viewer, user: &user_entity::Model)
         enabled: user.enabled,
         superuser: user.superuser,
         user_config: grants::quantity(&held, USER_CONFIG).is_some(),
-        user_config_quota: grants::quantity(&held, USER_CONFIG).unwrap_or(-1).to_string(),
+        user_config_quota: grants::quantity(&held, USER_CONFIG)
+            .unwrap_or(-1)
+            .to_string(),
         manager,
         admin_fields: viewer.caller.is_superuser() && !is_self,
         enabled_field: !is_self,
         is_self,
         // The edit page offers the reset only to superusers (the table's lock serves managers).
-        can_reset: viewer.caller.is_superuser() && permissions::can_reset(&viewer.caller, &target).is_ok(),
+        can_reset: viewer.caller.is_superuser()
+            && permissions::can_reset(&viewer.caller, &target).is_ok(),
         can_delete: permissions::can_delete(&viewer.caller, &target).is_ok(),
         ..blank_new(viewer)
     })
 }
 
-pub async fn edit_form(State(state): State<AppState>, viewer: Viewer, Query(query): Query<IdQuery>) -> Response {
+pub async fn edit_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(query): Query<IdQuery>,
+) -> Response {
     let user = match edited(&state, &viewer, query.id.as_deref()).await {
         Ok(user) => user,
         Err(refusal) => return refusal,
@@ -297,14 +347,28 @@ pub async fn save(
             Ok(manager) => update.manager = Some(manager),
             Err(err) => {
                 place_error(lang, &err, &mut view.errors);
-                return (StatusCode::BAD_REQUEST, user_form_page(&viewer.context(), &view)).into_response();
+                return (
+                    StatusCode::BAD_REQUEST,
+                    user_form_page(&viewer.context(), &view),
+                )
+                    .into_response();
             }
         }
     }
     view.username = fields.username.trim().to_string();
     view.email = fields.email.trim().to_string();
     let actor = Actor::user(&viewer.user, ip.to_string());
-    match update::update_user(&state.db, &state.hasher, &state.config.policy, &actor, &viewer.caller, &user, update).await {
+    match update::update_user(
+        &state.db,
+        &state.hasher,
+        &state.config.policy,
+        &actor,
+        &viewer.caller,
+        &user,
+        update,
+    )
+    .await
+    {
         Ok(updated) => redirect(hx, &format!("{}&saved=1", paths::edit(updated.user_id))),
         Err(err) if place_error(lang, &err, &mut view.errors) => {
             (err.status(), user_form_page(&viewer.context(), &view)).into_response()
@@ -313,7 +377,11 @@ pub async fn save(
     }
 }
 
-pub async fn delete_form(State(state): State<AppState>, viewer: Viewer, Query(query): Query<IdQuery>) -> Response {
+pub async fn delete_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(query): Query<IdQuery>,
+) -> Response {
     let user = match edited(&state, &viewer, query.id.as_deref()).await {
         Ok(user) => user,
         Err(refusal) => return refusal,
@@ -340,7 +408,16 @@ pub async fn delete(
         Ok(()) => redirect(hx, paths::USERS),
         Err(err) if !err.status().is_server_error() => {
             let message = viewer.lang.t(err.message_key());
-            (err.status(), delete_page(&viewer.context(), user.user_id, &user.username, Some(message))).into_response()
+            (
+                err.status(),
+                delete_page(
+                    &viewer.context(),
+                    user.user_id,
+                    &user.username,
+                    Some(message),
+                ),
+            )
+                .into_response()
         }
         Err(err) => viewer.error(err),
     }

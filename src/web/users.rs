@@ -55,15 +55,21 @@ pub async fn list(
     headers: HeaderMap,
     Query(query): Query<ListQuery>,
 ) -> Response {
-    let page = query.page.as_deref().and_then(|p| p.parse().ok()).unwrap_or(1);
-    let found = match users::search_visible(&state.db, &viewer.caller, &query.q, page, PER_PAGE).await {
-        Ok(found) => found,
-        Err(err) => return viewer.error(err),
-    };
-    let manager_names = match users::names_of(&state.db, found.users.iter().filter_map(|u| u.manager)).await {
-        Ok(names) => names,
-        Err(err) => return viewer.error(err),
-    };
+    let page = query
+        .page
+        .as_deref()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(1);
+    let found =
+        match users::search_visible(&state.db, &viewer.caller, &query.q, page, PER_PAGE).await {
+            Ok(found) => found,
+            Err(err) => return viewer.error(err),
+        };
+    let manager_names =
+        match users::names_of(&state.db, found.users.iter().filter_map(|u| u.manager)).await {
+            Ok(names) => names,
+            Err(err) => return viewer.error(err),
+        };
     let rows = found
         .users
         .iter()
@@ -91,7 +97,9 @@ pub async fn list(
         total: found.total,
         can_create: viewer.caller.is_superuser() || viewer.caller.has_user_config(),
     };
-    let table_only = headers.get("hx-target").is_some_and(|t| t.as_bytes() == b"users-table");
+    let table_only = headers
+        .get("hx-target")
+        .is_some_and(|t| t.as_bytes() == b"users-table");
     if table_only {
         users_table(viewer.lang, &view).into_response()
     } else {

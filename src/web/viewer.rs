@@ -50,7 +50,10 @@ impl Viewer {
 impl FromRequestParts<AppState> for Viewer {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let fallback = crate::web::request_lang(&parts.headers);
         let CurrentUser(user) = parts
             .extensions
@@ -58,12 +61,12 @@ impl FromRequestParts<AppState> for Viewer {
             .cloned()
             .ok_or_else(|| Error::Unauthenticated.into_response_html(fallback))?;
         let lang = Lang::from_code(&user.lang);
-        let session = parts
-            .extensions
-            .get::<Session>()
-            .cloned()
-            .ok_or_else(|| Error::Internal(anyhow::anyhow!("no session layer")).into_response_html(lang))?;
-        let csrf = csrf::token(&session).await.map_err(|e| e.into_response_html(lang))?;
+        let session = parts.extensions.get::<Session>().cloned().ok_or_else(|| {
+            Error::Internal(anyhow::anyhow!("no session layer")).into_response_html(lang)
+        })?;
+        let csrf = csrf::token(&session)
+            .await
+            .map_err(|e| e.into_response_html(lang))?;
         let held = grants::load(&state.db, user.user_id)
             .await
             .map_err(|e| e.into_response_html(lang))?;
@@ -73,6 +76,12 @@ impl FromRequestParts<AppState> for Viewer {
             user_config: grants::quantity(&held, USER_CONFIG),
             key: None,
         };
-        Ok(Viewer { user, caller, lang, csrf, session })
+        Ok(Viewer {
+            user,
+            caller,
+            lang,
+            csrf,
+            session,
+        })
     }
 }
