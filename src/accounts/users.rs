@@ -256,16 +256,21 @@ pub async fn list_visible(
     conn: &impl ConnectionTrait,
     caller: &crate::accounts::permissions::Caller,
 ) -> Result<Vec<users::Model>> {
-    let mut query = users::Entity::find().order_by_asc(users::Column::Username);
-    if !caller.is_superuser() {
-        let own = users::Column::UserId.eq(caller.user_id);
-        query = if caller.has_user_config() {
-            query.filter(own.or(users::Column::Manager.eq(caller.user_id)))
-        } else {
-            query.filter(own)
-        };
+    Ok(visible_to(caller).all(conn).await?)
+}
+
+/// The query of the users `caller` may see, in username order.
+fn visible_to(caller: &crate::accounts::permissions::Caller) -> sea_orm::Select<users::Entity> {
+    let query = users::Entity::find().order_by_asc(users::Column::Username);
+    if caller.is_superuser() {
+        return query;
     }
-    Ok(query.all(conn).await?)
+    let own = users::Column::UserId.eq(caller.user_id);
+    if caller.has_user_config() {
+        query.filter(own.or(users::Column::Manager.eq(caller.user_id)))
+    } else {
+        query.filter(own)
+    }
 }
 
 /// How many users name `manager_id` as their manager (the `USER_CONFIG` quota counts them).
@@ -299,15 +304,7 @@ pub async fn search_visible(
     page: u64,
     per_page: u64,
 ) -> Result<UserPage> {
-    let mut query = users::Entity::find().order_by_asc(users::Column::Username);
-    if !caller.is_superuser() {
-        let own = users::Column::UserId.eq(caller.user_id);
-        query = if caller.has_user_config() {
-            query.filter(own.or(users::Column::Manager.eq(caller.user_id)))
-        } else {
-            query.filter(own)
-        };
-    }
+    let mut query = visible_to(caller);
     let needle: String = search
         .trim()
         .to_ascii_lowercase()

@@ -2,6 +2,7 @@
 
 use maud::{Markup, html};
 
+use crate::views::components::pager;
 use crate::views::layout::{PageContext, page};
 use crate::web::paths;
 
@@ -66,13 +67,7 @@ pub fn audit_page(ctx: &PageContext, view: &AuditView) -> Markup {
                     }
                 }
                 @if view.rows.is_empty() { p { (lang.t("audit.empty")) } }
-                @if view.pages > 1 {
-                    nav class="pager" aria-label=(lang.t("panelConfig.pages")) {
-                        @if view.page > 1 { a href=(link(&view.user, view.page - 1)) rel="prev" { (lang.t("panelConfig.previous")) } }
-                        span { (lang.t("panelConfig.pageOf").replace("{page}", &view.page.to_string()).replace("{pages}", &view.pages.to_string())) }
-                        @if view.page < view.pages { a href=(link(&view.user, view.page + 1)) rel="next" { (lang.t("panelConfig.next")) } }
-                    }
-                }
+                (pager(lang, view.page, view.pages, |n| link(&view.user, n)))
             }
         },
     )

@@ -91,3 +91,25 @@ pub fn message_dialog(lang: crate::i18n::Lang, message: &str) -> Markup {
         lang,
     )
 }
+
+/// Previous/next links around "page N of M"; `link(n)` is the URL of page n.
+pub fn pager(
+    lang: crate::i18n::Lang,
+    page: u64,
+    pages: u64,
+    link: impl Fn(u64) -> String,
+) -> Markup {
+    let position = lang
+        .t("panelConfig.pageOf")
+        .replace("{page}", &page.to_string())
+        .replace("{pages}", &pages.to_string());
+    html! {
+        @if pages > 1 {
+            nav class="pager" aria-label=(lang.t("panelConfig.pages")) {
+                @if page > 1 { a href=(link(page - 1)) rel="prev" { (lang.t("panelConfig.previous")) } }
+                span { (position) }
+                @if page < pages { a href=(link(page + 1)) rel="next" { (lang.t("panelConfig.next")) } }
+            }
+        }
+    }
+}

@@ -3,6 +3,7 @@
 use maud::{Markup, html};
 
 use crate::i18n::Lang;
+use crate::views::components::pager;
 use crate::views::layout::{PageContext, page};
 use crate::web::paths;
 
@@ -121,17 +122,7 @@ pub fn users_table(lang: Lang, view: &UsersTableView) -> Markup {
                 }
                 tbody { @for r in &view.rows { (row(lang, r)) } }
             }
-            @if view.pages > 1 {
-                nav class="pager" aria-label=(lang.t("panelConfig.pages")) {
-                    @if view.page > 1 {
-                        a href=(page_link(&view.search, view.page - 1)) rel="prev" { (lang.t("panelConfig.previous")) }
-                    }
-                    span { (lang.t("panelConfig.pageOf").replace("{page}", &view.page.to_string()).replace("{pages}", &view.pages.to_string())) }
-                    @if view.page < view.pages {
-                        a href=(page_link(&view.search, view.page + 1)) rel="next" { (lang.t("panelConfig.next")) }
-                    }
-                }
-            }
+            (pager(lang, view.page, view.pages, |n| page_link(&view.search, n)))
         }
     }
 }
