@@ -5,7 +5,7 @@ use std::io::Read;
 use clap::{Parser, Subcommand};
 use migration::Migrator;
 use migration::sea_orm_migration::MigratorTrait;
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use crate::accounts::audit::Actor;
 use crate::accounts::clock;
@@ -41,6 +41,19 @@ pub enum Command {
     /// Apply or roll back migrations.
     #[command(subcommand)]
     Migrate(MigrateCommand),
+    /// Write a consistent copy of a SQLite database to PATH while it is in use (refuses to
+    /// overwrite). For PostgreSQL use pg_dump.
+    Backup {
+        /// Where to write the copy; must not exist yet.
+        path: std::path::PathBuf,
+    },
+    /// Times COUNT argon2id hashes, one after another, with the production hasher and prints
+    /// the median in milliseconds (used by `bench/run.sh`; touches no database).
+    #[command(hide = true)]
+    BenchHash {
+        #[arg(long, default_value_t = 15)]
+        count: u32,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -107,14 +120,78 @@ pub async fn run_admin(config: &Config, command: Command) -> anyhow::Result<Stri
     match command {
         Command::Serve { .. } => Err(anyhow::anyhow!("serve is not an admin command")),
         Command::Migrate(cmd) => {
-            let db = db::connect(&config.database_url, 1).await?;
-            migrate(&db, cmd).await
+            // One connection, and on PostgreSQL the same advisory lock a starting server
+            // takes, so a manual migration never runs alongside an instance's.
+            let db = db::migrator_connection(&config.database_url).await?;
+            let result = db::with_migration_lock(&db, migrate(&db, cmd)).await;
+            db.close().await.ok();
+            result
         }
         Command::User(cmd) => {
-            let db = db::open(&config.database_url, config.max_connections).await?;
+            let db = db::open_with(&config.database_url, config.pool()).await?;
             user(&db, config, cmd).await
         }
+        Command::Backup { path } => backup(&config.database_url, &path).await,
+        Command::BenchHash { count } => bench_hash(count).await,
     }
+}
+
+/// `passgate bench-hash`: the median time of one production hash, sequentially.
+async fn bench_hash(count: u32) -> anyhow::Result<String> {
+    let hasher = Hasher::new(1);
+    let password = Secret::new("bench-hash correct horse battery".to_string());
+    let mut millis = Vec::new();
+    for _ in 0..count.max(1) {
+        let started = std::time::Instant::now();
+        hasher.hash(&password).await?;
+        millis.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    millis.sort_by(f64::total_cmp);
+    Ok(format!("{:.3}", millis[millis.len() / 2]))
+}
+
+/// `passgate backup PATH`: `VACUUM INTO` a new file, a consistent snapshot taken while
+/// servers keep running (readers and writers are not blocked for long; WAL mode).
+async fn backup(database_url: &str, path: &std::path::Path) -> anyhow::Result<String> {
+    if !database_url.starts_with("sqlite:") {
+        anyhow::bail!(
+            "backup works on SQLite only; for PostgreSQL use pg_dump, e.g. `pg_dump --format=custom --file=passgate.dump DBNAME` (restore with pg_restore)"
+        );
+    }
+    let source = sqlite_file(database_url).ok_or_else(|| {
+        anyhow::anyhow!("backup needs a SQLite database file, not {database_url}")
+    })?;
+    if !source.exists() {
+        anyhow::bail!("there is no database at {}", source.display());
+    }
+    if path.exists() {
+        anyhow::bail!("{} already exists; choose a new file name", path.display());
+    }
+    let target = path
+        .to_str()
+        .ok_or_else(|| anyhow::anyhow!("the backup path must be valid UTF-8"))?;
+    let db = db::connect(database_url, 1).await?;
+    let result = db
+        .execute_unprepared(&format!("VACUUM INTO '{}'", target.replace('\'', "''")))
+        .await;
+    db.close().await.ok();
+    result.map_err(|e| anyhow::anyhow!("backup to {} failed: {e}", path.display()))?;
+    Ok(format!(
+        "backed up {} to {}",
+        source.display(),
+        path.display()
+    ))
+}
+
+/// The file of a `sqlite:` URL (`sqlite://FILE?…`, `sqlite:FILE`), `None` for in-memory ones.
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let file = rest.split('?').next().unwrap_or("");
+    if file.is_empty() || file == ":memory:" || url.contains("mode=memory") {
+        return None;
+    }
+    Some(std::path::PathBuf::from(file))
 }
 
 async fn migrate(db: &DatabaseConnection, cmd: MigrateCommand) -> anyhow::Result<String> {
@@ -167,6 +244,7 @@ async fn user(
                 expires_hours: -1,
                 enabled: true,
                 permissions: Vec::new(),
+                quota: None,
             };
             let (user, generated) = users::create(db, &hasher, policy, &Actor::cli(), new)
                 .await
@@ -248,5 +326,71 @@ fn explain(err: Error) -> anyhow::Error {
         }
         Error::Internal(inner) => inner,
         other => anyhow::anyhow!("{other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_files_from_urls() {
+        assert_eq!(
+            sqlite_file("sqlite://passgate.db?mode=rwc"),
+            Some("passgate.db".into())
+        );
+        assert_eq!(
+            sqlite_file("sqlite:///var/lib/passgate/p.db"),
+            Some("/var/lib/passgate/p.db".into())
+        );
+        assert_eq!(sqlite_file("sqlite:p.db"), Some("p.db".into()));
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("postgres://x/y"), None);
+    }
+
+    #[tokio::test]
+    async fn backup_copies_a_live_database_and_never_overwrites() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/live.db?mode=rwc", dir.path().display());
+        let live = db::open(&url, 1).await.unwrap();
+        live.execute_unprepared("INSERT INTO settings (key, value) VALUES ('backup-test', 'kept')")
+            .await
+            .unwrap();
+        let target = dir.path().join("copy.db");
+        let out = backup(&url, &target).await.expect("backup");
+        assert!(out.contains("copy.db"), "{out}");
+
+        let copy_url = format!("sqlite://{}?mode=rw", target.display());
+        let copy = db::connect(&copy_url, 1).await.unwrap();
+        let row = copy
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Sqlite,
+                "SELECT value FROM settings WHERE key = 'backup-test'",
+            ))
+            .await
+            .unwrap()
+            .expect("the row is in the copy");
+        assert_eq!(row.try_get_by_index::<String>(0).unwrap(), "kept");
+        copy.close().await.unwrap();
+
+        let before = std::fs::read(&target).unwrap();
+        let err = backup(&url, &target).await.unwrap_err().to_string();
+        assert!(err.contains("already exists"), "{err}");
+        assert_eq!(std::fs::read(&target).unwrap(), before, "untouched");
+        live.close().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn backup_points_postgres_users_to_pg_dump() {
+        let err = backup(
+            "postgres://u:secret@localhost/db",
+            std::path::Path::new("x"),
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("pg_dump"), "{err}");
+        assert!(!err.contains("secret"), "no credentials in the message");
+        assert!(!err.contains('\n'));
     }
 }

@@ -1,6 +1,7 @@
 //! Configuration from flags and environment, validated once at start.
 
 use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
 
 use ipnet::IpNet;
 
@@ -13,6 +14,8 @@ pub struct Config {
     pub database_url: String,
     /// Maximum pooled database connections (default 1 for SQLite, 8 for PostgreSQL).
     pub max_connections: u32,
+    /// How long a request waits for a database connection before it gets 503 (default 10 s).
+    pub acquire_timeout: Duration,
     /// Mark the session cookie `Secure` (set when served over TLS, directly or behind a proxy).
     pub cookie_secure: bool,
     /// Peers whose `X-Forwarded-For` is believed.
@@ -52,6 +55,7 @@ pub struct RawConfig {
     pub bind: Option<String>,
     pub database_url: Option<String>,
     pub max_connections: Option<String>,
+    pub acquire_timeout_secs: Option<String>,
     pub cookie_secure: Option<String>,
     pub trusted_proxies: Option<String>,
     pub min_password_length: Option<String>,
@@ -66,6 +70,7 @@ impl RawConfig {
             bind: var("PASSGATE_BIND"),
             database_url: var("PASSGATE_DATABASE_URL"),
             max_connections: var("PASSGATE_DB_MAX_CONNECTIONS"),
+            acquire_timeout_secs: var("PASSGATE_DB_ACQUIRE_TIMEOUT_SECS"),
             cookie_secure: var("PASSGATE_COOKIE_SECURE"),
             trusted_proxies: var("PASSGATE_TRUSTED_PROXIES"),
             min_password_length: var("PASSGATE_MIN_PASSWORD_LENGTH"),
@@ -103,6 +108,18 @@ impl RawConfig {
                 .filter(|n| (1..=1000).contains(n))
                 .ok_or("PASSGATE_DB_MAX_CONNECTIONS: must be a whole number from 1 to 1000")?,
         };
+        let acquire_timeout = match self.acquire_timeout_secs {
+            None => crate::db::DEFAULT_ACQUIRE_TIMEOUT,
+            Some(v) => v
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (1..=3600).contains(n))
+                .map(Duration::from_secs)
+                .ok_or(
+                    "PASSGATE_DB_ACQUIRE_TIMEOUT_SECS: must be a whole number of seconds from 1 to 3600",
+                )?,
+        };
         let cookie_secure = match self.cookie_secure.as_deref().map(str::trim) {
             None => false,
             Some(v) => parse_bool(v).ok_or("PASSGATE_COOKIE_SECURE: must be true or false")?,
@@ -131,6 +148,7 @@ impl RawConfig {
             bind,
             database_url,
             max_connections,
+            acquire_timeout,
             cookie_secure,
             trusted_proxies,
             policy,
@@ -148,6 +166,14 @@ impl Config {
         }
         .validate()
         .expect("the default configuration is valid")
+    }
+
+    /// The pool settings for [`crate::db::open_with`].
+    pub fn pool(&self) -> crate::db::PoolOptions {
+        crate::db::PoolOptions {
+            max_connections: self.max_connections,
+            acquire_timeout: self.acquire_timeout,
+        }
     }
 
     pub fn is_trusted_proxy(&self, addr: IpAddr) -> bool {
@@ -211,6 +237,14 @@ mod tests {
             },
             RawConfig {
                 min_password_length: Some("6".into()),
+                ..Default::default()
+            },
+            RawConfig {
+                max_connections: Some("0".into()),
+                ..Default::default()
+            },
+            RawConfig {
+                acquire_timeout_secs: Some("soon".into()),
                 ..Default::default()
             },
         ];

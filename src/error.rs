@@ -51,6 +51,8 @@ pub enum Error {
     TooManyAttempts { retry_after_seconds: u64 },
     #[error("the CSRF token is missing or wrong")]
     CsrfRejected,
+    #[error("the database is unavailable; try again shortly")]
+    DatabaseUnavailable,
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -78,6 +80,7 @@ impl Error {
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -102,14 +105,19 @@ impl Error {
             MethodNotAllowed => "METHOD_NOT_ALLOWED",
             PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             TooManyAttempts { .. } => "TOO_MANY_ATTEMPTS",
+            DatabaseUnavailable => "DATABASE_UNAVAILABLE",
             Internal(_) => "INTERNAL_ERROR",
         }
     }
 
     /// Logs internal errors (with the request's span) and returns the message safe to show.
     pub fn public_message(&self) -> String {
-        if let Error::Internal(err) = self {
-            tracing::error!(error = %format!("{err:#}"), "internal error");
+        match self {
+            Error::Internal(err) => {
+                tracing::error!(error = %format!("{err:#}"), "internal error");
+            }
+            Error::DatabaseUnavailable => tracing::warn!("the database is unavailable"),
+            _ => {}
         }
         self.to_string()
     }
@@ -130,6 +138,11 @@ impl Error {
         {
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }
+        if matches!(self, Error::DatabaseUnavailable) {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
         if matches!(self, Error::Unauthenticated) {
             response
                 .headers_mut()
@@ -138,9 +151,42 @@ impl Error {
     }
 }
 
+/// A database that cannot be reached (pool timeout, refused or dropped connection, server
+/// shutting down) is a 503 the client may retry; every other database error is internal.
 impl From<sea_orm::DbErr> for Error {
     fn from(err: sea_orm::DbErr) -> Self {
-        Error::Internal(err.into())
+        if is_unavailable(&err) {
+            tracing::warn!(error = %err, "database unavailable");
+            Error::DatabaseUnavailable
+        } else {
+            Error::Internal(err.into())
+        }
+    }
+}
+
+/// True when `err` says the database could not be reached rather than that a statement
+/// failed.
+pub fn is_unavailable(err: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr};
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            sqlx_unavailable(e)
+        }
+        _ => false,
+    }
+}
+
+fn sqlx_unavailable(err: &sea_orm::sqlx::Error) -> bool {
+    use sea_orm::sqlx::Error as E;
+    match err {
+        E::Io(_) | E::Tls(_) | E::PoolTimedOut | E::PoolClosed | E::WorkerCrashed => true,
+        // PostgreSQL: class 08 (connection exception), 57P01–57P03 (shutting down, cannot
+        // connect now); SQLite: SQLITE_BUSY (5) and SQLITE_LOCKED (6) after the busy timeout.
+        E::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || code.starts_with("57P") || code == "5" || code == "6"
+        }),
+        _ => false,
     }
 }
 

@@ -82,7 +82,7 @@ async fn health(State(state): State<AppState>) -> impl IntoResponse {
 /// Connects, migrates, creates the first admin if the database is empty, and serves until
 /// SIGINT or SIGTERM, letting requests in flight finish.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
-    let db = db::open(&config.database_url, config.max_connections).await?;
+    let db = db::open_with(&config.database_url, config.pool()).await?;
     let state = AppState::load(db.clone(), config.clone()).await?;
     if let Some(password) =
         bootstrap::ensure_admin(&db, &state.hasher, &state.config.policy).await?

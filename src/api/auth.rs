@@ -9,22 +9,32 @@ use serde_json::json;
 use crate::accounts::audit::{self, action};
 use crate::accounts::credentials::rotate_stamp;
 use crate::accounts::secret::Secret;
+use crate::api::openapi::{InvalidateErrors, LoginErrors};
+use crate::api::schemas::{Empty, Envelope, LoginData};
 use crate::api::{ApiJson, ok};
-use crate::auth::api::ApiCaller;
+use crate::auth::api::{ApiCaller, INVALIDATE_TOKENS_ROUTE};
 use crate::auth::client_ip::ClientIp;
 use crate::auth::{login, tokens};
 use crate::error::Result;
 use crate::state::AppState;
 use crate::web::paths;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginBody {
     username: String,
+    #[schema(value_type = String, format = Password)]
     password: Secret,
 }
 
 /// Signs in with username and password; the same throttle and rules as the web form.
+#[utoipa::path(
+    post,
+    path = "/api/v2/auth/login",
+    tag = "auth",
+    request_body = LoginBody,
+    responses((status = 200, description = "Signed in", body = Envelope<LoginData>), LoginErrors)
+)]
 pub async fn login(
     State(state): State<AppState>,
     ip: ClientIp,
@@ -45,6 +55,13 @@ pub async fn login(
 }
 
 /// Ends every session and login token of the caller (API keys stay).
+#[utoipa::path(
+    post,
+    path = INVALIDATE_TOKENS_ROUTE,
+    tag = "auth",
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, description = "Done", body = Envelope<Empty>), InvalidateErrors)
+)]
 pub async fn invalidate_tokens(
     State(state): State<AppState>,
     caller: ApiCaller,

@@ -9,12 +9,24 @@ use crate::accounts::api_keys;
 use crate::accounts::clock;
 use crate::accounts::permissions::{self, KeyScope};
 use crate::accounts::update::target_of;
+use crate::api::openapi::{CreateKeyErrors, DeleteKeyErrors, ListKeysErrors};
+use crate::api::schemas::{CreatedKey, Empty, Envelope, KeyRow, UserId, UserKeyId};
 use crate::api::users::{PermissionEntry, resolve};
 use crate::api::{ApiJson, created, ok};
 use crate::auth::api::ApiCaller;
 use crate::error::{Error, Result};
 use crate::state::AppState;
 
+/// The user's API keys (never their secrets): oneself or a superuser.
+#[utoipa::path(
+    get,
+    path = "/api/v2/users/{id}/key",
+    tag = "keys",
+    operation_id = "list_keys",
+    params(UserId),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, description = "The keys", body = Envelope<Vec<KeyRow>>), ListKeysErrors)
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -42,17 +54,31 @@ pub async fn list(
     Ok(ok(keys))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeyBody {
+    /// 1 to 64 characters (after trimming).
     name: String,
+    /// Permissions of the owner the key may use (entries with `enabled: false` are left out).
     #[serde(default)]
     permissions: Vec<PermissionEntry>,
+    /// Every right of the owner, superuser rights included.
     #[serde(default)]
     full_access: bool,
 }
 
-/// Creates a key; the token is in this answer and never again.
+/// Creates a key; the token is in this answer and never again. Oneself or a superuser; a
+/// key never gets more than its owner, or than the key that creates it.
+#[utoipa::path(
+    post,
+    path = "/api/v2/users/{id}/key",
+    tag = "keys",
+    operation_id = "create_key",
+    params(UserId),
+    request_body = KeyBody,
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 201, description = "Created", body = Envelope<CreatedKey>), CreateKeyErrors)
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -83,6 +109,16 @@ pub async fn create(
     ))
 }
 
+/// Deletes (revokes) one of the user's keys: oneself or a superuser.
+#[utoipa::path(
+    delete,
+    path = "/api/v2/users/{id}/key/{key_id}",
+    tag = "keys",
+    operation_id = "delete_key",
+    params(UserKeyId),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, description = "Deleted", body = Envelope<Empty>), DeleteKeyErrors)
+)]
 pub async fn delete(
     State(state): State<AppState>,
     caller: ApiCaller,

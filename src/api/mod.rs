@@ -3,20 +3,26 @@
 mod auth;
 mod json;
 mod keys;
+mod openapi;
 mod reset;
+mod schemas;
 mod users;
 
-use axum::Router;
 use axum::extract::Request;
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post};
+use axum::routing::any;
+use axum::{Extension, Router};
 use serde::Serialize;
 use serde_json::json;
 use tower_http::limit::RequestBodyLimitLayer;
 
-use crate::auth::api::{INVALIDATE_TOKENS_ROUTE, USER_ROUTE, authenticate};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::api::authenticate;
 use crate::error::Error;
 use crate::server::MAX_BODY_BYTES;
 use crate::state::AppState;
@@ -42,28 +48,23 @@ pub fn created(data: impl Serialize) -> Response {
 }
 
 /// The API router. Every response, including those axum produces itself (404, 405, 413),
-/// carries the JSON envelope.
+/// carries the JSON envelope. Each handler is registered at the path and method of its
+/// `#[utoipa::path]`, which also puts it in the OpenAPI document.
 pub fn router(state: AppState) -> Router<AppState> {
-    let authenticated = Router::new()
-        .route(INVALIDATE_TOKENS_ROUTE, post(auth::invalidate_tokens))
-        .route("/api/v2/users", get(users::list).post(users::create))
-        .route(
-            USER_ROUTE,
-            get(users::show).patch(users::update).delete(users::delete),
-        )
-        .route(
-            "/api/v2/users/{id}/reset-password",
-            post(reset::reset_password),
-        )
-        .route("/api/v2/users/{id}/key", get(keys::list).post(keys::create))
-        .route(
-            "/api/v2/users/{id}/key/{key_id}",
-            axum::routing::delete(keys::delete),
-        )
+    let authenticated = OpenApiRouter::new()
+        .routes(routes!(auth::invalidate_tokens))
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::show, users::update, users::delete))
+        .routes(routes!(reset::reset_password))
+        .routes(routes!(keys::list, keys::create))
+        .routes(routes!(keys::delete))
         .route_layer(middleware::from_fn_with_state(state, authenticate));
-    Router::new()
-        .route("/api/v2/auth/login", post(auth::login))
+    let (api, document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(auth::login))
+        .routes(routes!(openapi::serve))
         .merge(authenticated)
+        .split_for_parts();
+    api.layer(Extension(openapi::Document::new(document)))
         .route("/api/v2", any(not_found))
         .route("/api/v2/", any(not_found))
         .route("/api/v2/{*rest}", any(not_found))

@@ -6,25 +6,37 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::accounts::clock;
-use crate::accounts::credentials::{ResetOptions, reset_password as reset};
+use crate::accounts::credentials::{InvalidReset, ResetOptions, reset_password as reset};
 use crate::accounts::password::{GENERATED_DEFAULT_LENGTH, MAX_LENGTH, MIN_LENGTH_FLOOR};
 use crate::accounts::permissions;
 use crate::accounts::secret::Secret;
 use crate::accounts::update::target_of;
 use crate::api::json::check_length;
+use crate::api::openapi::ResetErrors;
+use crate::api::schemas::{Envelope, ResetData, UserId};
 use crate::api::users::resolve;
 use crate::api::{ApiJson, ok};
 use crate::auth::api::ApiCaller;
 use crate::error::{Error, Result};
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetBody {
+    /// The temporary password; when absent the server generates one.
+    #[schema(value_type = Option<String>, format = Password, min_length = 8, max_length = 128)]
     password: Option<Secret>,
+    /// Length of a generated password.
+    #[schema(default = 16, minimum = 8, maximum = 128)]
     length: Option<i64>,
+    /// Hours until the temporary password expires: -1 = never, or 1 to 8760; 0 is refused.
+    #[schema(default = -1, minimum = -1, maximum = 8760)]
     expires_hours: Option<i64>,
+    /// Force a change at the next login.
+    #[schema(default = true)]
     require_password_change: Option<bool>,
+    /// Also delete the target's API keys (when compromise is suspected).
+    #[schema(default = false)]
     revoke_api_keys: Option<bool>,
 }
 
@@ -33,26 +45,31 @@ pub fn options_of(body: &ResetBody) -> Result<ResetOptions> {
     if let Some(password) = &body.password {
         check_length("password", password.expose(), MIN_LENGTH_FLOOR, MAX_LENGTH)?;
     }
-    let length = body.length.unwrap_or(GENERATED_DEFAULT_LENGTH as i64);
-    if !(MIN_LENGTH_FLOOR as i64..=MAX_LENGTH as i64).contains(&length) {
-        return Err(Error::InvalidJsonSchema(
-            "length: a whole number from 8 to 128".into(),
-        ));
-    }
-    let expires_hours = body.expires_hours.unwrap_or(-1);
-    if !(expires_hours == -1 || (1..=8760).contains(&expires_hours)) {
-        return Err(Error::InvalidJsonSchema(
-            "expires_hours: -1 (never) or 1 to 8760".into(),
-        ));
-    }
-    Ok(ResetOptions {
-        length: length as usize,
-        expires_hours,
-        require_password_change: body.require_password_change.unwrap_or(true),
-        revoke_api_keys: body.revoke_api_keys.unwrap_or(false),
+    ResetOptions::checked(
+        body.length.unwrap_or(GENERATED_DEFAULT_LENGTH as i64),
+        body.expires_hours.unwrap_or(-1),
+        body.require_password_change.unwrap_or(true),
+        body.revoke_api_keys.unwrap_or(false),
+    )
+    .map_err(|invalid| {
+        Error::InvalidJsonSchema(match invalid {
+            InvalidReset::Length => "length: a whole number from 8 to 128".into(),
+            InvalidReset::ExpiresHours => "expires_hours: -1 (never) or 1 to 8760".into(),
+        })
     })
 }
 
+/// Sets a temporary password: a superuser for anyone else, a `USER_CONFIG` holder for the
+/// non-superusers they manage; never oneself. Ends the target's sessions and login tokens.
+#[utoipa::path(
+    post,
+    path = "/api/v2/users/{id}/reset-password",
+    tag = "users",
+    params(UserId),
+    request_body = ResetBody,
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, description = "Reset", body = Envelope<ResetData>), ResetErrors)
+)]
 pub async fn reset_password(
     State(state): State<AppState>,
     caller: ApiCaller,

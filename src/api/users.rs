@@ -2,75 +2,27 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
+use utoipa::ToSchema;
 
-use crate::accounts::clock;
 use crate::accounts::grants::{self, Grant};
 use crate::accounts::permissions;
 use crate::accounts::secret::Secret;
 use crate::accounts::update::{self, UserUpdate, target_of};
 use crate::accounts::users::{self, NewUser};
 use crate::api::json::{check_length, nullable};
+use crate::api::openapi::{
+    CreateUserErrors, DeleteUserErrors, ListUsersErrors, ShowUserErrors, UpdateUserErrors,
+};
+use crate::api::schemas::{CreatedUser, Empty, Envelope, UpdatedUser, UserDetail, UserId};
+pub use crate::api::schemas::{PermissionEntry, UserRow};
 use crate::api::{ApiJson, created, ok};
-use crate::auth::api::{ApiCaller, Via};
+use crate::auth::api::{ApiCaller, USER_ROUTE, Via};
 use crate::auth::tokens;
 use crate::entities::users as user_entity;
 use crate::error::{Error, Result};
 use crate::state::AppState;
-
-/// A user as the API shows it: never the hash or the stamp.
-#[derive(Serialize)]
-pub struct UserRow {
-    pub user_id: i32,
-    pub username: String,
-    pub email: Option<String>,
-    pub enabled: bool,
-    pub superuser: bool,
-    pub manager: Option<i32>,
-    pub lang: String,
-    pub created: String,
-    pub last_login: Option<String>,
-    pub require_password_change: bool,
-    pub password_expires: Option<String>,
-}
-
-impl From<&user_entity::Model> for UserRow {
-    fn from(u: &user_entity::Model) -> Self {
-        UserRow {
-            user_id: u.user_id,
-            username: u.username.clone(),
-            email: u.email.clone(),
-            enabled: u.enabled,
-            superuser: u.superuser,
-            manager: u.manager,
-            lang: u.lang.clone(),
-            created: clock::rfc3339(u.created),
-            last_login: u.last_login.map(clock::rfc3339),
-            require_password_change: u.require_password_change,
-            password_expires: u.password_expires.map(clock::rfc3339),
-        }
-    }
-}
-
-/// Crafty's permission shape: `{"name":"USER_CONFIG","quantity":-1,"enabled":true}`.
-#[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct PermissionEntry {
-    pub name: String,
-    #[serde(default = "no_cap")]
-    pub quantity: i32,
-    #[serde(default = "yes")]
-    pub enabled: bool,
-}
-
-fn no_cap() -> i32 {
-    -1
-}
-
-fn yes() -> bool {
-    true
-}
 
 /// The grants a list of entries stands for (entries with `enabled: false` grant nothing).
 pub fn grants_of(entries: &[PermissionEntry]) -> Vec<Grant> {
@@ -106,6 +58,16 @@ pub async fn resolve(state: &AppState, caller: &ApiCaller, id: &str) -> Result<u
         .ok_or(Error::UserNotFound)
 }
 
+/// The users the caller may see: a superuser all, a `USER_CONFIG` holder themselves and
+/// the users they manage, anyone else themselves.
+#[utoipa::path(
+    get,
+    path = "/api/v2/users",
+    tag = "users",
+    operation_id = "list_users",
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, description = "The users", body = Envelope<Vec<UserRow>>), ListUsersErrors)
+)]
 pub async fn list(State(state): State<AppState>, caller: ApiCaller) -> Result<Response> {
     let rows: Vec<UserRow> = users::list_visible(&state.db, &caller.rules())
         .await?
@@ -115,6 +77,17 @@ pub async fn list(State(state): State<AppState>, caller: ApiCaller) -> Result<Re
     Ok(ok(rows))
 }
 
+/// One user with their permissions: oneself, a superuser, or the manager holding
+/// `USER_CONFIG`.
+#[utoipa::path(
+    get,
+    path = USER_ROUTE,
+    tag = "users",
+    operation_id = "show_user",
+    params(UserId),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, description = "The user", body = Envelope<UserDetail>), ShowUserErrors)
+)]
 pub async fn show(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -130,23 +103,46 @@ pub async fn show(
     Ok(ok(row))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
+    /// 3 to 20 characters of a-z, 0-9 and _ (stored in lowercase).
     username: String,
+    /// Without it the server generates one and answers with it, once.
+    #[schema(value_type = Option<String>, format = Password, min_length = 8, max_length = 128)]
     password: Option<Secret>,
     email: Option<String>,
+    #[schema(default = true)]
     enabled: Option<bool>,
+    /// Superusers only.
+    #[schema(default = false)]
     superuser: Option<bool>,
+    /// Superusers only; a non-superuser creator becomes the manager.
     manager: Option<i32>,
+    /// `en` or `de` (also `en_EN`, `de_DE`).
+    #[schema(default = "en")]
     lang: Option<String>,
+    /// Superusers only.
     permissions: Option<Vec<PermissionEntry>>,
+    /// Force a change at the first login.
+    #[schema(default = false)]
     require_password_change: Option<bool>,
+    /// Hours until the password expires: -1 = never, or 1 to 8760; 0 is refused.
+    #[schema(default = -1, minimum = -1, maximum = 8760)]
     expires_hours: Option<i64>,
 }
 
 /// Creates a user; a non-superuser creator becomes the manager. Without a password one is
 /// generated and returned once.
+#[utoipa::path(
+    post,
+    path = "/api/v2/users",
+    tag = "users",
+    operation_id = "create_user",
+    request_body = CreateBody,
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 201, description = "Created", body = Envelope<CreatedUser>), CreateUserErrors)
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -183,6 +179,11 @@ pub async fn create(
         expires_hours: body.expires_hours.unwrap_or(-1),
         enabled: body.enabled.unwrap_or(true),
         permissions: grants,
+        quota: if rules.is_superuser() {
+            None
+        } else {
+            rules.user_config
+        },
     };
     let (user, generated) = users::create(
         &state.db,
@@ -199,24 +200,48 @@ pub async fn create(
     Ok(created(data))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateBody {
+    /// 3 to 20 characters of a-z, 0-9 and _ (stored in lowercase).
     username: Option<String>,
+    /// The new password; ends the user's sessions and login tokens and clears
+    /// `require_password_change` and `password_expires`.
+    #[schema(value_type = Option<String>, format = Password, min_length = 8, max_length = 128)]
     password: Option<Secret>,
+    /// Required to change one's own password, except during a forced change.
+    #[schema(value_type = Option<String>, format = Password)]
     current_password: Option<Secret>,
+    /// `null` or `""` removes the address.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
     email: Option<Option<String>>,
+    /// `en` or `de` (also `en_EN`, `de_DE`).
     lang: Option<String>,
+    /// Nobody disables themselves.
     enabled: Option<bool>,
+    /// Superusers only.
     superuser: Option<bool>,
+    /// Superusers only; `null` removes the manager.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<i32>)]
     manager: Option<Option<i32>>,
+    /// Superusers only; replaces the user's permissions.
     permissions: Option<Vec<PermissionEntry>>,
 }
 
 /// Edits a user through the shared `update_user` path. Changing one's own password answers
 /// with a fresh login token, since the change ends every other.
+#[utoipa::path(
+    patch,
+    path = USER_ROUTE,
+    tag = "users",
+    operation_id = "update_user",
+    params(UserId),
+    request_body = UpdateBody,
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, description = "Updated", body = Envelope<UpdatedUser>), UpdateUserErrors)
+)]
 pub async fn update(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -261,6 +286,16 @@ pub async fn update(
     Ok(ok(data))
 }
 
+/// Deletes a user: never oneself, never the last enabled superuser.
+#[utoipa::path(
+    delete,
+    path = USER_ROUTE,
+    tag = "users",
+    operation_id = "delete_user",
+    params(UserId),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, description = "Deleted", body = Envelope<Empty>), DeleteUserErrors)
+)]
 pub async fn delete(
     State(state): State<AppState>,
     caller: ApiCaller,

@@ -58,7 +58,10 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut RawConfig)) -> TestApp {
     let db = db::connect(&database_url, config.max_connections)
         .await
         .expect("connect");
-    db::migrate(&db).await.expect("migrate");
+    if pg.is_none() {
+        // (A PostgreSQL test database is a copy of an already migrated template.)
+        db::migrate(&db).await.expect("migrate");
+    }
     let state = AppState::load(db.clone(), config).await.expect("state");
     let router = app(state.clone());
     TestApp {
@@ -91,26 +94,111 @@ pub struct PgDatabase {
 }
 
 impl PgDatabase {
+    /// A fresh database, already migrated: a copy of this test process's template.
     pub async fn create(admin_url: &str) -> PgDatabase {
-        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let name = format!(
-            "passgate_test_{}_{}_{nanos:08x}",
-            std::process::id(),
-            COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-        );
+        let template = pg_template(admin_url);
+        PgDatabase::create_from(admin_url, Some(&template)).await
+    }
+
+    /// A fresh, empty database (no tables at all), e.g. to test migrations themselves.
+    pub async fn create_empty(admin_url: &str) -> PgDatabase {
+        PgDatabase::create_from(admin_url, None).await
+    }
+
+    async fn create_from(admin_url: &str, template: Option<&str>) -> PgDatabase {
+        let name = unique_pg_name("db");
+        let sql = match template {
+            Some(template) => format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""),
+            None => format!("CREATE DATABASE \"{name}\""),
+        };
         let admin = pg_admin(admin_url).await;
         admin
-            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .execute_unprepared(&sql)
             .await
-            .unwrap_or_else(|e| panic!("CREATE DATABASE {name} through {admin_url}: {e}"));
+            .unwrap_or_else(|e| panic!("{sql} through {admin_url}: {e}"));
         admin.close().await.ok();
         PgDatabase {
             admin_url: admin_url.to_string(),
             url: with_database(admin_url, &name),
             name,
+        }
+    }
+}
+
+/// Names all start with `passgate_test_<pid>_`, so that leftovers of a killed run can be
+/// recognised (their process is gone) and dropped by the next run.
+fn unique_pg_name(kind: &str) -> String {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!(
+        "passgate_test_{}_{kind}{}_{nanos:08x}",
+        std::process::id(),
+        COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    )
+}
+
+/// The migrated template database of this test process, made on first use (migrating once
+/// instead of once per test). Databases of earlier runs whose process has gone are dropped
+/// at the same time.
+fn pg_template(admin_url: &str) -> String {
+    static TEMPLATE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEMPLATE
+        .get_or_init(|| {
+            let admin_url = admin_url.to_string();
+            // Its own thread and runtime: connections made here must not belong to the
+            // runtime of whichever test came first.
+            std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                runtime.block_on(async {
+                    let admin = pg_admin(&admin_url).await;
+                    drop_leftovers(&admin).await;
+                    let name = unique_pg_name("template");
+                    admin
+                        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                        .await
+                        .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
+                    let url = with_database(&admin_url, &name);
+                    let conn = db::migrator_connection(&url).await.expect("connect");
+                    db::migrate_locked(&conn)
+                        .await
+                        .expect("migrate the template");
+                    conn.close().await.ok();
+                    admin.close().await.ok();
+                    name
+                })
+            })
+            .join()
+            .expect("template database")
+        })
+        .clone()
+}
+
+async fn drop_leftovers(admin: &DatabaseConnection) {
+    let rows = admin
+        .query_all_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT datname::text FROM pg_database WHERE datname LIKE 'passgate\\_test\\_%'",
+        ))
+        .await
+        .unwrap_or_default();
+    for row in rows {
+        let Ok(name) = row.try_get_by_index::<String>(0) else {
+            continue;
+        };
+        let pid = name
+            .strip_prefix("passgate_test_")
+            .and_then(|rest| rest.split('_').next())
+            .and_then(|pid| pid.parse::<u32>().ok());
+        let gone = pid.is_some_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists());
+        if gone {
+            let _ = admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .await;
         }
     }
 }
@@ -609,5 +697,49 @@ impl TestApp {
         .await
         .expect("create key");
         token.expose().to_string()
+    }
+}
+
+impl TestApp {
+    /// Like `api_raw`, but answers (status, whether the body is the JSON envelope) instead of
+    /// panicking on anything unexpected: for generated requests.
+    pub async fn api_raw_lenient(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> (StatusCode, bool) {
+        let Ok(method) = Method::from_bytes(method.as_bytes()) else {
+            return (StatusCode::BAD_REQUEST, true);
+        };
+        let mut builder = Request::builder().method(method.clone()).uri(path);
+        for (k, v) in headers {
+            builder = builder.header(*k, *v);
+        }
+        let Ok(mut request) = builder.body(Body::from(body)) else {
+            // Not a valid request line at all: no server would see it.
+            return (StatusCode::BAD_REQUEST, true);
+        };
+        let peer: SocketAddr = "127.0.0.1:40001".parse().unwrap();
+        request.extensions_mut().insert(ConnectInfo(peer));
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("infallible");
+        let status = response.status();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        let envelope = serde_json::from_slice::<serde_json::Value>(&bytes)
+            .map(|v| v.get("status").is_some() || v.get("openapi").is_some())
+            .unwrap_or(false);
+        // HEAD answers carry no body.
+        (status, envelope || method == Method::HEAD)
     }
 }

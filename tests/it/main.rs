@@ -3,13 +3,19 @@
 mod helpers;
 
 mod api_auth;
+mod api_envelope;
 mod api_gate;
+mod api_openapi;
 mod api_reset;
+mod api_users;
 mod change_password;
 mod cli_and_bootstrap;
 mod gate;
 mod i18n_keys;
 mod login;
 mod migration_upgrade;
+mod postgres;
+mod properties;
 mod security;
 mod throttle;
+mod web_admin;

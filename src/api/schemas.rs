@@ -1,0 +1,215 @@
+//! The API's JSON shapes as the OpenAPI document describes them: the user row and the
+//! permission entry the handlers use, and the other answers' `data`, which the handlers
+//! build with `json!` (`tests/it/api_openapi.rs` checks real answers against these).
+
+// The answer shapes after `PermissionEntry` are described, never built.
+#![allow(dead_code)]
+
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::accounts::clock;
+use crate::entities::users as user_entity;
+
+/// A user as the API shows it: never the hash or the stamp.
+#[derive(Serialize, ToSchema)]
+pub struct UserRow {
+    pub user_id: i32,
+    pub username: String,
+    #[schema(required = true)]
+    pub email: Option<String>,
+    pub enabled: bool,
+    pub superuser: bool,
+    /// The id of the user who manages this one (a `USER_CONFIG` holder).
+    #[schema(required = true)]
+    pub manager: Option<i32>,
+    #[schema(example = "en")]
+    pub lang: String,
+    #[schema(format = DateTime)]
+    pub created: String,
+    #[schema(format = DateTime, required = true)]
+    pub last_login: Option<String>,
+    pub require_password_change: bool,
+    /// When the temporary password expires; `null` = never.
+    #[schema(format = DateTime, required = true)]
+    pub password_expires: Option<String>,
+}
+
+impl From<&user_entity::Model> for UserRow {
+    fn from(u: &user_entity::Model) -> Self {
+        UserRow {
+            user_id: u.user_id,
+            username: u.username.clone(),
+            email: u.email.clone(),
+            enabled: u.enabled,
+            superuser: u.superuser,
+            manager: u.manager,
+            lang: u.lang.clone(),
+            created: clock::rfc3339(u.created),
+            last_login: u.last_login.map(clock::rfc3339),
+            require_password_change: u.require_password_change,
+            password_expires: u.password_expires.map(clock::rfc3339),
+        }
+    }
+}
+
+/// Crafty's permission shape: `{"name":"USER_CONFIG","quantity":-1,"enabled":true}`.
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PermissionEntry {
+    /// A permission name; passgate knows `USER_CONFIG`.
+    #[schema(example = "USER_CONFIG")]
+    pub name: String,
+    /// For `USER_CONFIG`: how many users the holder may create; -1 = no limit. Ignored
+    /// for API keys.
+    #[serde(default = "no_cap")]
+    #[schema(default = -1, minimum = -1)]
+    pub quantity: i32,
+    /// An entry with `false` grants nothing.
+    #[serde(default = "yes")]
+    #[schema(default = true)]
+    pub enabled: bool,
+}
+
+fn no_cap() -> i32 {
+    -1
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `{"status":"ok","data":…}`: every successful answer of the API.
+#[derive(ToSchema)]
+pub struct Envelope<T> {
+    #[schema(inline)]
+    status: OkStatus,
+    data: T,
+}
+
+/// The constant `"ok"`.
+#[derive(ToSchema)]
+pub enum OkStatus {
+    #[serde(rename = "ok")]
+    Ok,
+}
+
+/// `data` of a call that answers with nothing more than success: `{}`.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Empty {}
+
+/// `data` of `POST /auth/login`.
+#[derive(ToSchema)]
+pub struct LoginData {
+    /// A login token for `Authorization: Bearer …`. It ends when the user's password
+    /// changes, a reset happens, the account is disabled or `invalidate_tokens` is called.
+    token: String,
+    /// The user's id, as a string (as in Crafty).
+    #[schema(example = "3")]
+    user_id: String,
+    /// Where the panel sends the user next: the change-password page while a change is
+    /// required.
+    #[schema(
+        pattern = "^/panel/(dashboard|change_password)$",
+        example = "/panel/dashboard"
+    )]
+    page: String,
+    /// While set, the token reaches only `PATCH /users/@me` (to set the password) and
+    /// `POST /auth/invalidate_tokens`.
+    require_password_change: bool,
+}
+
+/// `data` of `GET /users/{id}`: the user and their permissions.
+#[derive(ToSchema)]
+pub struct UserDetail {
+    #[serde(flatten)]
+    user: UserRow,
+    permissions: Vec<PermissionEntry>,
+}
+
+/// `data` of `PATCH /users/{id}`: the user as stored now.
+#[derive(ToSchema)]
+pub struct UpdatedUser {
+    #[serde(flatten)]
+    user: UserRow,
+    /// A fresh login token, present only when callers (not by API key) changed their own
+    /// password, since the change ended every other token.
+    #[schema(required = false)]
+    token: String,
+}
+
+/// `data` of `POST /users` (201).
+#[derive(ToSchema)]
+pub struct CreatedUser {
+    /// The new user's id, as a string (as in Crafty).
+    #[schema(example = "7")]
+    user_id: String,
+    /// The generated password, present only when the body had no `password`; shown once.
+    #[schema(required = false, format = Password)]
+    password: String,
+}
+
+/// `data` of `POST /users/{id}/reset-password`.
+#[derive(ToSchema)]
+pub struct ResetData {
+    /// The target's id, as a string (as in Crafty).
+    #[schema(example = "7")]
+    user_id: String,
+    require_password_change: bool,
+    /// When the temporary password expires (RFC 3339, UTC); `null` = never.
+    #[schema(format = DateTime, required = true, example = "2026-11-27T10:00:00Z")]
+    password_expires: Option<String>,
+    /// The generated password, present only when the body had no `password`; shown once.
+    #[schema(required = false, format = Password)]
+    password: String,
+}
+
+/// One API key of a user, as `GET /users/{id}/key` lists it (never the secret).
+#[derive(ToSchema)]
+pub struct KeyRow {
+    #[schema(example = "12")]
+    key_id: String,
+    name: String,
+    /// Whether the key may use every right of its owner, including superuser rights.
+    full_access: bool,
+    /// The permissions the key may use (each listed with `quantity` -1).
+    permissions: Vec<PermissionEntry>,
+    #[schema(format = DateTime)]
+    created: String,
+    #[schema(format = DateTime, required = true)]
+    last_used: Option<String>,
+}
+
+/// `data` of `POST /users/{id}/key` (201).
+#[derive(ToSchema)]
+pub struct CreatedKey {
+    #[schema(example = "12")]
+    key_id: String,
+    /// The key for `Authorization: Bearer …`; shown in this answer and never again.
+    #[schema(pattern = "^pgk_", example = "pgk_12_…")]
+    token: String,
+}
+
+/// `{id}`: whose resource.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct UserId {
+    /// A numeric user id, or `@me` for the caller. Anything else names no user
+    /// (404 `USER_NOT_FOUND`).
+    #[param(pattern = "^(@me|[0-9]+)$", example = "@me")]
+    id: String,
+}
+
+/// `{id}` and `{key_id}`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct UserKeyId {
+    /// A numeric user id, or `@me` for the caller. Anything else names no user
+    /// (404 `USER_NOT_FOUND`).
+    #[param(pattern = "^(@me|[0-9]+)$", example = "@me")]
+    id: String,
+    /// The key's id (`key_id` in the key list). A key of another user is 404 `NOT_FOUND`.
+    #[param(pattern = "^[0-9]+$", example = "12")]
+    key_id: String,
+}
