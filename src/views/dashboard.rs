@@ -6,6 +6,7 @@ use crate::views::layout::{PageContext, page};
 use crate::web::paths;
 
 pub struct DashboardView<'a> {
+    pub user_id: i32,
     pub username: &'a str,
     pub email: Option<&'a str>,
     pub superuser: bool,
@@ -49,6 +50,7 @@ pub fn dashboard_page(ctx: &PageContext, view: &DashboardView) -> Markup {
                     @if view.sees_audit {
                         li { a href=(paths::AUDIT) { (lang.t("base.audit")) } }
                     }
+                    li { a href=(paths::edit(view.user_id)) { (lang.t("dashboard.profile")) } }
                     li { a href=(paths::CHANGE_PASSWORD) { (lang.t("base.changePassword")) } }
                 }
             }

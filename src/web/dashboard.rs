@@ -9,6 +9,7 @@ use crate::web::{Hx, Viewer, paths, redirect};
 pub async fn show(viewer: Viewer) -> Response {
     let user = &viewer.user;
     let view = DashboardView {
+        user_id: user.user_id,
         username: &user.username,
         email: user.email.as_deref(),
         superuser: user.superuser,
