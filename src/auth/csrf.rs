@@ -30,7 +30,7 @@ pub async fn token(session: &Session) -> Result<String> {
     let existing = session
         .get::<String>(CSRF_KEY)
         .await
-        .map_err(|e| Error::Internal(anyhow::anyhow!("session: {e}")))?;
+        .map_err(crate::auth::session::session_error)?;
     match existing {
         Some(token) => Ok(token),
         None => rotate(session).await,
@@ -43,7 +43,7 @@ pub async fn rotate(session: &Session) -> Result<String> {
     session
         .insert(CSRF_KEY, &token)
         .await
-        .map_err(|e| Error::Internal(anyhow::anyhow!("session: {e}")))?;
+        .map_err(crate::auth::session::session_error)?;
     Ok(token)
 }
 

@@ -14,8 +14,14 @@ use sea_orm::ConnectionTrait;
 /// The user's `security_stamp` when the session was established.
 pub const STAMP_KEY: &str = "stamp";
 
-fn session_error(err: tower_sessions::session::Error) -> Error {
-    Error::Internal(anyhow::anyhow!("session: {err}"))
+/// A session failure: 503 when the database is unreachable, an internal error otherwise.
+pub fn session_error(err: tower_sessions::session::Error) -> Error {
+    let text = err.to_string();
+    if text.contains(crate::auth::session_store::UNAVAILABLE) {
+        Error::DatabaseUnavailable
+    } else {
+        Error::Internal(anyhow::anyhow!("session: {text}"))
+    }
 }
 
 /// The signed-in user behind a session, read fresh from the database. A session whose stamp

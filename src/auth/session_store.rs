@@ -45,8 +45,12 @@ fn to_primitive(at: OffsetDateTime) -> PrimitiveDateTime {
     PrimitiveDateTime::new(utc.date(), utc.time())
 }
 
+/// Marks store errors caused by an unreachable database, so pages can answer 503.
+pub const UNAVAILABLE: &str = "database unavailable: ";
+
 fn backend(err: sea_orm::DbErr) -> session_store::Error {
-    session_store::Error::Backend(err.to_string())
+    let mark = if crate::error::is_unavailable(&err) { UNAVAILABLE } else { "" };
+    session_store::Error::Backend(format!("{mark}{err}"))
 }
 
 #[async_trait]
