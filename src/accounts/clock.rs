@@ -15,3 +15,15 @@ pub fn rfc3339(at: PrimitiveDateTime) -> String {
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
 }
+
+/// `2026-11-26 12:55` (UTC), the form pages show.
+pub fn display(at: PrimitiveDateTime) -> String {
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute()
+    )
+}

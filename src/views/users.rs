@@ -78,7 +78,7 @@ fn row(lang: Lang, row: &UserRowView) -> Markup {
             td { (row.manager.as_deref().unwrap_or("—")) }
             td { (row.last_login.as_deref().unwrap_or("—")) }
             td { @for status in &row.statuses { (status_badge(lang, status)) " " } }
-            td class="actions" {
+            td { div class="row-actions" {
                 @if row.is_self {
                     a class="icon-link" href=(paths::CHANGE_PASSWORD)
                         hx-get=(paths::CHANGE_PASSWORD_DIALOG) hx-target="#dialog-slot" {
@@ -97,7 +97,7 @@ fn row(lang: Lang, row: &UserRowView) -> Markup {
                         (lang.t("panelConfig.edit"))
                     }
                 }
-            }
+            } }
         }
     }
 }

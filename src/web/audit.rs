@@ -40,7 +40,7 @@ pub async fn show(
     let rows = entries
         .into_iter()
         .map(|e| AuditRow {
-            when: clock::rfc3339(e.created),
+            when: clock::display(e.created),
             actor: e
                 .actor_name
                 .filter(|n| !n.is_empty())

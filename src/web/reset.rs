@@ -169,7 +169,7 @@ pub async fn submit(
             let result = ResetResultView {
                 target_name: target.username.clone(),
                 password: outcome.generated.map(|p| p.expose().to_string()),
-                expires: outcome.user.password_expires.map(clock::rfc3339),
+                expires: outcome.user.password_expires.map(|at| format!("{} UTC", clock::display(at))),
                 require_change: outcome.user.require_password_change,
             };
             if hx.0 {

@@ -81,7 +81,7 @@ pub async fn list(
                 enabled: u.enabled,
                 superuser: u.superuser,
                 manager: u.manager.and_then(|m| manager_names.get(&m).cloned()),
-                last_login: u.last_login.map(clock::rfc3339),
+                last_login: u.last_login.map(clock::display),
                 statuses: statuses(u),
                 is_self: u.user_id == viewer.user.user_id,
                 can_reset: permissions::can_reset(&viewer.caller, &target).is_ok(),
