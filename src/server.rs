@@ -95,12 +95,17 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         );
     }
     let cleanup = DbSessionStore::new(db.clone());
+    let cleanup_db = db.clone();
+    let throttle = config.throttle;
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(Duration::from_secs(600));
         loop {
             interval.tick().await;
             if let Err(err) = cleanup.delete_expired().await {
                 tracing::warn!(error = %err, "deleting expired sessions failed");
+            }
+            if let Err(err) = crate::auth::throttle::prune(&cleanup_db, &throttle).await {
+                tracing::warn!(error = %err, "pruning the login throttle failed");
             }
         }
     });

@@ -22,7 +22,15 @@ pub async fn login(
     let keys = Keys::new(&ip_text, username);
     throttle::check(&state.db, &keys).await?;
     throttle::reserve(&state.db, &state.config.throttle, &keys).await?;
-    let outcome = authenticate(&state.db, &state.hasher, username, password).await;
+    let outcome = match authenticate(&state.db, &state.hasher, username, password).await {
+        // A reset or change that committed during the slow password check wins: the
+        // password checked may no longer be the user's.
+        Ok(user) => match users::find_by_id(&state.db, user.user_id).await? {
+            Some(now) if now.security_stamp == user.security_stamp => Ok(now),
+            _ => Err(Error::IncorrectCredentials),
+        },
+        Err(err) => Err(err),
+    };
     let attempted = users::find_by_username(&state.db, username).await?;
     let target = attempted.as_ref().map(|u| (u.user_id, u.username.as_str()));
     let anonymous = Actor {

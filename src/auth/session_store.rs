@@ -3,11 +3,15 @@
 
 use async_trait::async_trait;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, Set,
+    Statement,
+};
 use time::{OffsetDateTime, PrimitiveDateTime};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 
+use crate::auth::session::STAMP_KEY;
 use crate::entities::sessions;
 
 /// The session key holding the signed-in user's id (also copied into `sessions.user_id`).
@@ -40,6 +44,69 @@ impl DbSessionStore {
     }
 }
 
+impl DbSessionStore {
+    /// Writes a signed-in session only while its stamp is still the user's current one, in a
+    /// single statement that also holds the user row (`FOR SHARE` on PostgreSQL; SQLite has
+    /// one writer). A reset or password change that committed while this request ran has
+    /// already deleted the user's sessions; this keeps a late save from bringing one back.
+    /// Returns whether a row was written.
+    async fn write_signed_in(
+        &self,
+        record: &Record,
+        user_id: i32,
+        stamp: &str,
+        upsert: bool,
+    ) -> Result<bool, sea_orm::DbErr> {
+        let data = serde_json::to_string(&record.data)
+            .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
+        let backend = self.db.get_database_backend();
+        let (placeholders, lock) = match backend {
+            DbBackend::Postgres => (["$1", "$2", "$3", "$4", "$5", "$6"], " FOR SHARE"),
+            _ => (["?", "?", "?", "?", "?", "?"], ""),
+        };
+        let [id, uid, body, expiry, check_id, check_stamp] = placeholders;
+        let on_conflict = if upsert {
+            " ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, data = excluded.data, \
+             expiry_date = excluded.expiry_date"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "INSERT INTO sessions (id, user_id, data, expiry_date) SELECT {id}, {uid}, {body}, {expiry} \
+             WHERE EXISTS (SELECT 1 FROM users WHERE user_id = {check_id} AND security_stamp = {check_stamp}{lock})\
+             {on_conflict}"
+        );
+        let values: [sea_orm::Value; 6] = [
+            record.id.to_string().into(),
+            user_id.into(),
+            data.into(),
+            to_primitive(record.expiry_date).into(),
+            user_id.into(),
+            stamp.to_string().into(),
+        ];
+        let result = self
+            .db
+            .execute_raw(Statement::from_sql_and_values(backend, sql, values))
+            .await?;
+        Ok(result.rows_affected() > 0)
+    }
+}
+
+/// The user id and stamp a record is bound to, if it is signed in.
+fn binding(record: &Record) -> Option<(i32, String)> {
+    let user_id = record
+        .data
+        .get(USER_ID_KEY)
+        .and_then(|v| v.as_i64())
+        .and_then(|v| i32::try_from(v).ok())?;
+    let stamp = record
+        .data
+        .get(STAMP_KEY)
+        .and_then(|v| v.as_str())?
+        .to_string();
+    Some((user_id, stamp))
+}
+
 fn to_primitive(at: OffsetDateTime) -> PrimitiveDateTime {
     let utc = at.to_offset(time::UtcOffset::UTC);
     PrimitiveDateTime::new(utc.date(), utc.time())
@@ -49,7 +116,11 @@ fn to_primitive(at: OffsetDateTime) -> PrimitiveDateTime {
 pub const UNAVAILABLE: &str = "database unavailable: ";
 
 fn backend(err: sea_orm::DbErr) -> session_store::Error {
-    let mark = if crate::error::is_unavailable(&err) { UNAVAILABLE } else { "" };
+    let mark = if crate::error::is_unavailable(&err) {
+        UNAVAILABLE
+    } else {
+        ""
+    };
     session_store::Error::Backend(format!("{mark}{err}"))
 }
 
@@ -59,9 +130,18 @@ impl SessionStore for DbSessionStore {
     /// but a silent overwrite would hand one user's session to another).
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         for _ in 0..8 {
-            let row = Self::row(record)?;
-            match sessions::Entity::insert(row).exec(&self.db).await {
-                Ok(_) => return Ok(()),
+            let inserted = match binding(record) {
+                Some((user_id, stamp)) => self
+                    .write_signed_in(record, user_id, &stamp, false)
+                    .await
+                    .map(|_| ()),
+                None => sessions::Entity::insert(Self::row(record)?)
+                    .exec(&self.db)
+                    .await
+                    .map(|_| ()),
+            };
+            match inserted {
+                Ok(()) => return Ok(()),
                 Err(err)
                     if matches!(
                         err.sql_err(),
@@ -77,6 +157,12 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
+        if let Some((user_id, stamp)) = binding(record) {
+            self.write_signed_in(record, user_id, &stamp, true)
+                .await
+                .map_err(backend)?;
+            return Ok(());
+        }
         let row = Self::row(record)?;
         sessions::Entity::insert(row)
             .on_conflict(

@@ -158,3 +158,19 @@ async fn lock_over_limit(
     }
     Ok(())
 }
+
+/// Deletes counters whose window and lock have both passed (run periodically).
+pub async fn prune(db: &impl ConnectionTrait, config: &ThrottleConfig) -> Result<()> {
+    let now = clock::now();
+    let window_start = now - time::Duration::seconds(config.window_seconds);
+    login_throttle::Entity::delete_many()
+        .filter(login_throttle::Column::WindowStart.lt(window_start))
+        .filter(
+            login_throttle::Column::LockedUntil
+                .is_null()
+                .or(login_throttle::Column::LockedUntil.lte(now)),
+        )
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -144,3 +144,41 @@ async fn oversized_form_is_refused() {
         .await;
     assert_eq!(page.status, StatusCode::PAYLOAD_TOO_LARGE);
 }
+
+#[tokio::test]
+async fn a_session_saved_after_a_reset_is_not_written_back() {
+    use passgate::auth::session_store::DbSessionStore;
+    use tower_sessions::session::{Id, Record};
+    use tower_sessions::session_store::SessionStore;
+    let app = spawn_app().await;
+    let user = app.user("alice", STRONG, false).await;
+    let store = DbSessionStore::new(app.db.clone());
+    let record_for = |stamp: &str| Record {
+        id: Id::default(),
+        data: [
+            ("user_id".to_string(), serde_json::json!(user.user_id)),
+            ("stamp".to_string(), serde_json::json!(stamp)),
+        ]
+        .into_iter()
+        .collect(),
+        expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+    };
+    // A sign-in that checked the password before a reset committed saves its session after.
+    let mut late = record_for(&user.security_stamp);
+    app.reset("alice", STRONG_2, ResetOptions::default()).await;
+    store.create(&mut late).await.unwrap();
+    assert!(
+        store.load(&late.id).await.unwrap().is_none(),
+        "created with a stale stamp"
+    );
+    store.save(&late).await.unwrap();
+    assert!(
+        store.load(&late.id).await.unwrap().is_none(),
+        "saved with a stale stamp"
+    );
+    // With the current stamp the session is stored as usual.
+    let current = app.find("alice").await.security_stamp;
+    let mut fresh = record_for(&current);
+    store.create(&mut fresh).await.unwrap();
+    assert!(store.load(&fresh.id).await.unwrap().is_some());
+}
