@@ -58,6 +58,7 @@ pub async fn list(
 #[serde(deny_unknown_fields)]
 pub struct KeyBody {
     /// 1 to 64 characters (after trimming).
+    #[schema(min_length = 1, max_length = 64)]
     name: String,
     /// Permissions of the owner the key may use (entries with `enabled: false` are left out).
     #[serde(default)]

@@ -107,6 +107,7 @@ pub async fn show(
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
     /// 3 to 20 characters of a-z, 0-9 and _ (stored in lowercase).
+    #[schema(pattern = "^[A-Za-z0-9_]{3,20}$")]
     username: String,
     /// Without it the server generates one and answers with it, once.
     #[schema(value_type = Option<String>, format = Password, min_length = 8, max_length = 128)]
@@ -120,7 +121,7 @@ pub struct CreateBody {
     /// Superusers only; a non-superuser creator becomes the manager.
     manager: Option<i32>,
     /// `en` or `de` (also `en_EN`, `de_DE`).
-    #[schema(default = "en")]
+    #[schema(default = "en", pattern = "^([Ee][Nn]|[Dd][Ee])([_-][A-Za-z]{2})?$")]
     lang: Option<String>,
     /// Superusers only.
     permissions: Option<Vec<PermissionEntry>>,
@@ -204,6 +205,7 @@ pub async fn create(
 #[serde(deny_unknown_fields)]
 pub struct UpdateBody {
     /// 3 to 20 characters of a-z, 0-9 and _ (stored in lowercase).
+    #[schema(pattern = "^[A-Za-z0-9_]{3,20}$")]
     username: Option<String>,
     /// The new password; ends the user's sessions and login tokens and clears
     /// `require_password_change` and `password_expires`.
@@ -217,6 +219,7 @@ pub struct UpdateBody {
     #[schema(value_type = Option<String>)]
     email: Option<Option<String>>,
     /// `en` or `de` (also `en_EN`, `de_DE`).
+    #[schema(pattern = "^([Ee][Nn]|[Dd][Ee])([_-][A-Za-z]{2})?$")]
     lang: Option<String>,
     /// Nobody disables themselves.
     enabled: Option<bool>,
