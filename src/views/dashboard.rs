@@ -34,7 +34,7 @@ pub fn dashboard_page(ctx: &PageContext, view: &DashboardView) -> Markup {
                     dt { (lang.t("dashboard.username")) } dd { (view.username) }
                     dt { (lang.t("dashboard.role")) } dd { (role) }
                     dt { (lang.t("dashboard.email")) } dd { (view.email.unwrap_or("—")) }
-                    dt { (lang.t("dashboard.language")) } dd { (view.lang_code) }
+                    dt { (lang.t("dashboard.language")) } dd { (lang.t(&format!("dashboard.languageName.{}", view.lang_code))) }
                     dt { (lang.t("dashboard.lastLogin")) }
                     dd { (view.last_login.as_deref().unwrap_or("—")) }
                     dt { (lang.t("dashboard.passwordStatus")) } dd { span class="badge badge-ok" { (lang.t("dashboard.passwordOk")) } }

@@ -32,7 +32,7 @@ pub struct ResetFormView {
 
 pub struct ResetResultView {
     pub target_name: String,
-    /// Shown exactly once; `None` when the administrator chose the password.
+    /// Shown exactly once.
     pub password: Option<String>,
     pub expires: Option<String>,
     pub require_change: bool,
@@ -64,7 +64,7 @@ fn form(lang: Lang, csrf: &str, view: &ResetFormView) -> Markup {
             div class="field" {
                 label for="reset-password" { (lang.t("tempPassword.password")) }
                 input id="reset-password" name="password" type="text" value=(view.password)
-                    autocomplete="off" spellcheck="false"
+                    autocomplete="off" spellcheck="false" autofocus
                     aria-invalid=[e.password.as_ref().map(|_| "true")]
                     aria-describedby=[described("reset-password", true, &e.password)];
                 p id="reset-password-hint" class="hint" { (lang.t("tempPassword.passwordHint")) }
@@ -144,6 +144,7 @@ pub fn reset_page(ctx: &PageContext, view: &ResetFormView) -> Markup {
         ctx.lang.t("tempPassword.pageTitle"),
         html! {
             section class="card narrow-wide" aria-labelledby="reset-title" {
+                h1 class="visually-hidden" { (ctx.lang.t("tempPassword.pageTitle")) }
                 (form(ctx.lang, ctx.csrf, view))
                 p { a href=(paths::USERS) { (ctx.lang.t("panelConfig.backToUsers")) } }
             }
@@ -157,6 +158,7 @@ pub fn reset_result_page(ctx: &PageContext, view: &ResetResultView) -> Markup {
         ctx.lang.t("tempPassword.pageTitle"),
         html! {
             section class="card narrow-wide" aria-labelledby="reset-title" {
+                h1 class="visually-hidden" { (ctx.lang.t("tempPassword.pageTitle")) }
                 (result(ctx.lang, view))
                 p { a href=(paths::USERS) { (ctx.lang.t("panelConfig.backToUsers")) } }
             }

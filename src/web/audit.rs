@@ -45,7 +45,7 @@ pub async fn show(
                 .actor_name
                 .filter(|n| !n.is_empty())
                 .unwrap_or_else(|| "—".into()),
-            action: e.action,
+            action: action_name(viewer.lang, &e.action),
             target: e.target_name.unwrap_or_else(|| "—".into()),
             ip: e.source_ip,
             detail: e.detail,
@@ -58,4 +58,15 @@ pub async fn show(
         pages,
     };
     audit_page(&viewer.context(), &view).into_response()
+}
+
+/// The translated name of an audit action (the stable code when there is none).
+fn action_name(lang: crate::i18n::Lang, action: &str) -> String {
+    let key = format!("audit.actions.{action}");
+    let text = lang.t(&key);
+    if text == key {
+        action.to_string()
+    } else {
+        text.to_string()
+    }
 }

@@ -13,7 +13,9 @@ pub async fn show(viewer: Viewer) -> Response {
         username: &user.username,
         email: user.email.as_deref(),
         superuser: user.superuser,
-        last_login: user.last_login.map(|at| format!("{} UTC", clock::display(at))),
+        last_login: user
+            .last_login
+            .map(|at| format!("{} UTC", clock::display(at))),
         lang_code: &user.lang,
         manages_users: viewer.caller.is_superuser() || viewer.caller.has_user_config(),
         sees_audit: viewer.caller.is_superuser(),

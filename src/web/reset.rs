@@ -168,8 +168,15 @@ pub async fn submit(
         Ok(outcome) => {
             let result = ResetResultView {
                 target_name: target.username.clone(),
-                password: outcome.generated.map(|p| p.expose().to_string()),
-                expires: outcome.user.password_expires.map(|at| format!("{} UTC", clock::display(at))),
+                // Shown once, whether the server or the administrator chose it.
+                password: Some(match &outcome.generated {
+                    Some(generated) => generated.expose().to_string(),
+                    None => view.password.clone(),
+                }),
+                expires: outcome
+                    .user
+                    .password_expires
+                    .map(|at| format!("{} UTC", clock::display(at))),
                 require_change: outcome.user.require_password_change,
             };
             if hx.0 {

@@ -231,7 +231,11 @@ pub async fn create(
     .await;
     match outcome {
         Ok((user, generated)) => {
-            let password = generated.as_ref().map(|p| p.expose());
+            // Shown once, whether the server generated it or the form carried it.
+            let password = match &generated {
+                Some(generated) => Some(generated.expose()),
+                None => Some(view.password.as_str()).filter(|p| !p.is_empty()),
+            };
             created_page(&viewer.context(), &user.username, user.user_id, password).into_response()
         }
         Err(err) if place_error(lang, &err, &mut view.errors) => {
