@@ -28,3 +28,23 @@ migrate-down:
 
 migrate-status:
     cargo run --release -- migrate status
+
+# Performance benchmark on 127.0.0.1 (installs wrk, builds release, ~4 min); see BENCHMARKS.md
+bench:
+    bash bench/run.sh
+
+# The browser suite (Debian chromium + playwright-core; installs what it needs)
+e2e:
+    bash tests/e2e/run.sh
+
+# Soak: mixed load against the release build, resident memory watched (CI runs 60 s)
+soak seconds="600":
+    bash tests/soak/run.sh {{seconds}}
+
+# Fault injection: SIGKILLs during concurrent resets and changes, then 64 concurrent writers
+fault:
+    bash tests/fault/run.sh
+
+# Schema-driven fuzzing of /api/v2 (schemathesis) as superuser, manager and flagged user
+fuzz-api:
+    bash tests/schemathesis/run.sh

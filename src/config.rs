@@ -12,7 +12,7 @@ use crate::accounts::password::Policy;
 pub struct Config {
     pub bind: SocketAddr,
     pub database_url: String,
-    /// Maximum pooled database connections (default 1 for SQLite, 8 for PostgreSQL).
+    /// Maximum pooled database connections (default 2 for SQLite, 8 for PostgreSQL).
     pub max_connections: u32,
     /// How long a request waits for a database connection before it gets 503 (default 10 s).
     pub acquire_timeout: Duration,
@@ -44,6 +44,9 @@ impl Default for ThrottleConfig {
         }
     }
 }
+
+/// Default pool size on SQLite.
+pub const DEFAULT_SQLITE_CONNECTIONS: u32 = 2;
 
 /// The default database: a SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://passgate.db?mode=rwc";
@@ -97,9 +100,10 @@ impl RawConfig {
             );
         }
         let max_connections = match self.max_connections {
-            // SQLite has one writer at a time; one connection also avoids stale results seen
-            // from UPDATE … RETURNING across pooled SQLite connections.
-            None if database_url.starts_with("sqlite:") => 1,
+            // SQLite: WAL lets readers run beside the one writer, and sqlx holds a connection
+            // for an extra round trip to its thread (a ping) on every release, so a single
+            // connection serialised every request (BENCHMARKS.md).
+            None if database_url.starts_with("sqlite:") => DEFAULT_SQLITE_CONNECTIONS,
             None => 8,
             Some(v) => v
                 .trim()

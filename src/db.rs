@@ -49,6 +49,9 @@ fn connect_options(url: &str, pool: PoolOptions) -> ConnectOptions {
         .connect_timeout(pool.acquire_timeout)
         .sqlx_logging(false);
     if url.starts_with("sqlite:") {
+        // A SQLite file cannot drop a connection the way a network peer can; the ping sqlx
+        // otherwise sends on every checkout doubled the round trips of each query.
+        options.test_before_acquire(false);
         options.map_sqlx_sqlite_opts(|opts| {
             opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)

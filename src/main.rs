@@ -5,6 +5,7 @@ use passgate::cli::{self, Cli, Command};
 use tracing_subscriber::EnvFilter;
 
 fn main() -> std::process::ExitCode {
+    tune_malloc();
     let cli = Cli::parse();
     let config = match cli::config(&cli) {
         Ok(config) => config,
@@ -27,7 +28,7 @@ fn main() -> std::process::ExitCode {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = match runtime() {
         Ok(rt) => rt,
         Err(err) => {
             eprintln!("passgate: cannot start the runtime: {err}");
@@ -54,3 +55,40 @@ fn main() -> std::process::ExitCode {
         }
     }
 }
+
+/// Half the cores run async work (at least one thread): on every request the other half
+/// runs the SQLite connection threads, and during logins the argon2 threads (one per core,
+/// see `Hasher`). On 2 cores one worker thread cost about a quarter less CPU per request
+/// than two, which kept waking each other for the database's replies (BENCHMARKS.md).
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(Ord::max(cores / 2, 1))
+        // Hashing has threads of its own; the blocking pool serves only rare file and DNS work.
+        .max_blocking_threads(16)
+        .enable_all()
+        .build()
+}
+
+/// glibc's malloc, set before any thread starts. A fixed mmap threshold keeps large blocks
+/// (the hashing threads' 19 MiB argon2 memory) in their own mappings, returned to the system
+/// when freed; left dynamic, glibc raises the threshold past 19 MiB after the first such free
+/// and the memory then stays in the heap for good (~100 MiB resident after a login storm).
+/// Two arenas instead of one per thread (up to 8 per core) keep the small allocations of the
+/// few threads together.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn tune_malloc() {
+    unsafe extern "C" {
+        fn mallopt(param: i32, value: i32) -> i32;
+    }
+    const M_MMAP_THRESHOLD: i32 = -3;
+    const M_ARENA_MAX: i32 = -8;
+    // SAFETY: plain configuration calls, made before any other thread exists.
+    unsafe {
+        mallopt(M_MMAP_THRESHOLD, 1 << 20);
+        mallopt(M_ARENA_MAX, 2);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn tune_malloc() {}

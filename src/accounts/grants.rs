@@ -78,3 +78,25 @@ pub async fn replace(conn: &impl ConnectionTrait, user_id: i32, grants: &[Grant]
     }
     Ok(())
 }
+
+/// A user and their grants in one query (the per-request check of a login token).
+pub async fn user_with_grants(
+    conn: &impl ConnectionTrait,
+    user_id: i32,
+) -> Result<Option<(crate::entities::users::Model, Vec<Grant>)>> {
+    use crate::entities::users;
+    let found = users::Entity::find_by_id(user_id)
+        .find_with_related(user_permissions::Entity)
+        .all(conn)
+        .await?;
+    Ok(found.into_iter().next().map(|(user, rows)| {
+        let grants = rows
+            .into_iter()
+            .map(|row| Grant {
+                name: row.permission,
+                quantity: row.quantity,
+            })
+            .collect();
+        (user, grants)
+    }))
+}

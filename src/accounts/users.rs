@@ -5,7 +5,7 @@ use rand::RngExt;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set, TransactionSession, TransactionTrait,
+    QueryOrder, QuerySelect, QueryTrait, Set, TransactionSession, TransactionTrait,
 };
 
 use crate::accounts::audit::{self, Actor, action};
@@ -315,11 +315,25 @@ pub async fn search_visible(
     if !needle.is_empty() {
         query = query.filter(users::Column::Username.contains(needle));
     }
-    let paginator = query.paginate(conn, per_page);
-    let total = paginator.num_items().await?;
+    // A plain COUNT(*) of the filter, without the order: the paginator's count wraps the
+    // ordered query in a subquery that SQLite cannot flatten, so it read every row of the
+    // table (10,000 users: ~10 ms); this one reads the username index or the b-tree only.
+    let mut counting = query.clone();
+    QueryTrait::query(&mut counting).clear_order_by();
+    let total = counting
+        .select_only()
+        .column_as(Expr::col(sea_orm::sea_query::Asterisk).count(), "total")
+        .into_tuple::<i64>()
+        .one(conn)
+        .await?
+        .map_or(0, |n| u64::try_from(n).unwrap_or(0));
     let pages = Ord::max(total.div_ceil(per_page), 1);
     let page = page.clamp(1, pages);
-    let users = paginator.fetch_page(page - 1).await?;
+    let users = query
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+        .all(conn)
+        .await?;
     Ok(UserPage {
         users,
         total,

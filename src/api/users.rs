@@ -95,7 +95,11 @@ pub async fn show(
 ) -> Result<Response> {
     let user = resolve(&state, &caller, &id).await?;
     permissions::can_view(&caller.rules(), &target_of(&user))?;
-    let grants = grants::load(&state.db, user.user_id).await?;
+    let grants = if user.user_id == caller.user.user_id {
+        caller.grants.clone()
+    } else {
+        grants::load(&state.db, user.user_id).await?
+    };
     let mut row =
         serde_json::to_value(UserRow::from(&user)).map_err(|e| Error::Internal(e.into()))?;
     row["permissions"] =

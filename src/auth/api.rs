@@ -169,10 +169,10 @@ async fn identify(
 
 async fn by_login_token(state: &AppState, token: &str, ip: ClientIp) -> Result<ApiCaller> {
     let claims = tokens::verify(&state.signing_key, token).ok_or(Error::Unauthenticated)?;
-    let user = users::find_by_id(&state.db, claims.user_id)
+    let (user, grants) = grants::user_with_grants(&state.db, claims.user_id)
         .await?
-        .filter(|u| u.enabled)
-        .filter(|u| {
+        .filter(|(u, _)| u.enabled)
+        .filter(|(u, _)| {
             let current = tokens::stamp_fingerprint(&u.security_stamp);
             bool::from(current.as_bytes().ct_eq(claims.stamp.as_bytes()))
         })
@@ -180,7 +180,6 @@ async fn by_login_token(state: &AppState, token: &str, ip: ClientIp) -> Result<A
     if users::temp_password_expired(&user) {
         return Err(Error::TempPasswordExpired);
     }
-    let grants = grants::load(&state.db, user.user_id).await?;
     Ok(ApiCaller {
         user,
         via: Via::LoginToken,
