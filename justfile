@@ -48,3 +48,7 @@ fault:
 # Schema-driven fuzzing of /api/v2 (schemathesis) as superuser, manager and flagged user
 fuzz-api:
     bash tests/schemathesis/run.sh
+
+# Real reverse proxy: Debian nginx terminates TLS in front of the release build (installs nginx, openssl)
+proxy:
+    bash tests/proxy/run.sh
