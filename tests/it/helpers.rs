@@ -559,29 +559,9 @@ impl TestApp {
         headers: &[(&str, &str)],
         body: Vec<u8>,
     ) -> ApiResponse {
-        let mut builder = Request::builder()
-            .method(Method::from_bytes(method.as_bytes()).expect("method"))
-            .uri(path);
-        for (k, v) in headers {
-            builder = builder.header(*k, *v);
-        }
-        let mut request = builder.body(Body::from(body)).expect("request");
-        let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
-        request.extensions_mut().insert(ConnectInfo(peer));
-        let response = self
-            .router
-            .clone()
-            .oneshot(request)
-            .await
-            .expect("infallible");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
+        let method_value = Method::from_bytes(method.as_bytes()).expect("method");
+        let request = api_request(method_value, path, headers, body).expect("request");
+        let (status, headers, bytes) = self.send(request).await;
         let json = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
             panic!(
                 "{method} {path}: not JSON ({status}): {}",
@@ -713,16 +693,38 @@ impl TestApp {
         let Ok(method) = Method::from_bytes(method.as_bytes()) else {
             return (StatusCode::BAD_REQUEST, true);
         };
-        let mut builder = Request::builder().method(method.clone()).uri(path);
-        for (k, v) in headers {
-            builder = builder.header(*k, *v);
-        }
-        let Ok(mut request) = builder.body(Body::from(body)) else {
+        let Some(request) = api_request(method.clone(), path, headers, body) else {
             // Not a valid request line at all: no server would see it.
             return (StatusCode::BAD_REQUEST, true);
         };
-        let peer: SocketAddr = "127.0.0.1:40001".parse().unwrap();
-        request.extensions_mut().insert(ConnectInfo(peer));
+        let (status, _, bytes) = self.send(request).await;
+        let envelope = serde_json::from_slice::<serde_json::Value>(&bytes)
+            .map(|v| v.get("status").is_some() || v.get("openapi").is_some())
+            .unwrap_or(false);
+        // HEAD answers carry no body.
+        (status, envelope || method == Method::HEAD)
+    }
+}
+
+/// A request as the API sees it from 127.0.0.1; `None` when it cannot be a request at all.
+fn api_request(
+    method: Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> Option<Request<Body>> {
+    let mut builder = Request::builder().method(method).uri(path);
+    for (k, v) in headers {
+        builder = builder.header(*k, *v);
+    }
+    let mut request = builder.body(Body::from(body)).ok()?;
+    let peer: SocketAddr = "127.0.0.1:40000".parse().ok()?;
+    request.extensions_mut().insert(ConnectInfo(peer));
+    Some(request)
+}
+
+impl TestApp {
+    async fn send(&self, request: Request<Body>) -> (StatusCode, HeaderMap, axum::body::Bytes) {
         let response = self
             .router
             .clone()
@@ -730,16 +732,13 @@ impl TestApp {
             .await
             .expect("infallible");
         let status = response.status();
+        let headers = response.headers().clone();
         let bytes = response
             .into_body()
             .collect()
             .await
             .expect("body")
             .to_bytes();
-        let envelope = serde_json::from_slice::<serde_json::Value>(&bytes)
-            .map(|v| v.get("status").is_some() || v.get("openapi").is_some())
-            .unwrap_or(false);
-        // HEAD answers carry no body.
-        (status, envelope || method == Method::HEAD)
+        (status, headers, bytes)
     }
 }
