@@ -4,6 +4,7 @@ mod assets;
 mod audit;
 mod change_password;
 mod dashboard;
+mod edit_user;
 mod login;
 mod reset;
 mod user_form;
@@ -155,11 +156,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route(
             paths::EDIT_USER,
-            get(user_form::edit_form).post(user_form::save),
+            get(edit_user::edit_form).post(edit_user::save),
         )
         .route(
             paths::DELETE_USER,
-            get(user_form::delete_form).post(user_form::delete),
+            get(edit_user::delete_form).post(edit_user::delete),
         )
         .route(
             "/panel/users/{id}/reset_password",

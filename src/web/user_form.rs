@@ -1,64 +1,60 @@
-//! Create (`/panel/users/new`), edit (`/panel/edit_user?id=N`) and delete a user. Every write
+//! Create a user (`/panel/users/new`) and the form fields shared with editing. Every write
 //! goes through the same domain functions as the API.
 
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::accounts::audit::Actor;
-use crate::accounts::grants::{self, Grant};
+use crate::accounts::grants::Grant;
 use crate::accounts::password::{self, GENERATED_DEFAULT_LENGTH};
 use crate::accounts::permissions::{self, USER_CONFIG};
 use crate::accounts::secret::Secret;
-use crate::accounts::update::{self, UserUpdate, target_of};
 use crate::accounts::users::{self, NewUser};
 use crate::auth::client_ip::ClientIp;
-use crate::entities::users as user_entity;
 use crate::error::Error;
 use crate::i18n::Lang;
 use crate::state::AppState;
-use crate::views::user_form::{
-    UserFormErrors, UserFormView, created_page, delete_page, user_form_page,
-};
+use crate::views::user_form::{UserFormErrors, UserFormView, created_page, user_form_page};
+use crate::web::Viewer;
 use crate::web::change_password::policy_message;
-use crate::web::{Hx, Viewer, paths, redirect};
 
 #[derive(Deserialize, Default)]
 pub struct UserFields {
     #[serde(default)]
-    username: String,
+    pub(super) username: String,
     #[serde(default)]
-    email: String,
+    pub(super) email: String,
     #[serde(default)]
-    lang: String,
+    pub(super) lang: String,
     #[serde(default)]
-    password: String,
+    pub(super) password: String,
     #[serde(default)]
-    length: String,
+    pub(super) length: String,
     #[serde(default)]
-    expires_hours: String,
-    require_password_change: Option<String>,
-    enabled: Option<String>,
-    superuser: Option<String>,
-    user_config: Option<String>,
+    pub(super) expires_hours: String,
+    pub(super) require_password_change: Option<String>,
+    pub(super) enabled: Option<String>,
+    pub(super) superuser: Option<String>,
+    pub(super) user_config: Option<String>,
     #[serde(default)]
-    user_config_quota: String,
+    pub(super) user_config_quota: String,
     #[serde(default)]
-    manager: String,
+    pub(super) manager: String,
     #[serde(default)]
-    intent: String,
+    pub(super) intent: String,
 }
 
 #[derive(Deserialize)]
 pub struct IdQuery {
-    id: Option<String>,
-    saved: Option<String>,
+    pub(super) id: Option<String>,
+    pub(super) saved: Option<String>,
 }
 
 /// Puts a refused write's message beside the field it is about.
-fn place_error(lang: Lang, err: &Error, errors: &mut UserFormErrors) -> bool {
+pub(super) fn place_error(lang: Lang, err: &Error, errors: &mut UserFormErrors) -> bool {
     let text = |key: &str| Some(lang.t(key).to_string());
     match err {
         Error::UserExists => errors.username = text("userConfig.usernameTaken"),
@@ -83,7 +79,7 @@ fn place_error(lang: Lang, err: &Error, errors: &mut UserFormErrors) -> bool {
     true
 }
 
-fn grants_from(fields: &UserFields) -> Vec<Grant> {
+pub(super) fn grants_from(fields: &UserFields) -> Vec<Grant> {
     if fields.user_config.is_none() {
         return Vec::new();
     }
@@ -95,7 +91,7 @@ fn grants_from(fields: &UserFields) -> Vec<Grant> {
 }
 
 /// Looks a manager up by username; an empty field means no manager.
-async fn manager_id(state: &AppState, name: &str) -> Result<Option<i32>, Error> {
+pub(super) async fn manager_id(state: &AppState, name: &str) -> Result<Option<i32>, Error> {
     let name = name.trim();
     if name.is_empty() {
         return Ok(None);
@@ -106,7 +102,7 @@ async fn manager_id(state: &AppState, name: &str) -> Result<Option<i32>, Error> 
     }
 }
 
-fn blank_new(viewer: &Viewer) -> UserFormView {
+pub(super) fn blank_new(viewer: &Viewer) -> UserFormView {
     UserFormView {
         user_id: None,
         username: String::new(),
@@ -240,188 +236,6 @@ pub async fn create(
         }
         Err(err) if place_error(lang, &err, &mut view.errors) => {
             (err.status(), user_form_page(&viewer.context(), &view)).into_response()
-        }
-        Err(err) => viewer.error(err),
-    }
-}
-
-/// The user named by `?id=`, if the viewer may see them.
-async fn edited(
-    state: &AppState,
-    viewer: &Viewer,
-    id: Option<&str>,
-) -> Result<user_entity::Model, Response> {
-    let id: i32 = id
-        .and_then(|id| id.parse().ok())
-        .ok_or_else(|| viewer.error(Error::UserNotFound))?;
-    let user = users::find_by_id(&state.db, id)
-        .await
-        .map_err(|e| viewer.error(e))?
-        .ok_or_else(|| viewer.error(Error::UserNotFound))?;
-    permissions::can_view(&viewer.caller, &target_of(&user)).map_err(|d| viewer.error(d.into()))?;
-    Ok(user)
-}
-
-async fn edit_view(
-    state: &AppState,
-    viewer: &Viewer,
-    user: &user_entity::Model,
-) -> Result<UserFormView, Error> {
-    let held = grants::load(&state.db, user.user_id).await?;
-    let manager = match user.manager {
-        Some(id) => users::find_by_id(&state.db, id)
-            .await?
-            .map(|m| m.username)
-            .unwrap_or_default(),
-        None => String::new(),
-    };
-    let is_self = user.user_id == viewer.user.user_id;
-    let target = target_of(user);
-    Ok(UserFormView {
-        user_id: Some(user.user_id),
-        username: user.username.clone(),
-        email: user.email.clone().unwrap_or_default(),
-        lang: user.lang.clone(),
-        enabled: user.enabled,
-        superuser: user.superuser,
-        user_config: grants::quantity(&held, USER_CONFIG).is_some(),
-        user_config_quota: grants::quantity(&held, USER_CONFIG)
-            .unwrap_or(-1)
-            .to_string(),
-        manager,
-        admin_fields: viewer.caller.is_superuser() && !is_self,
-        enabled_field: !is_self,
-        is_self,
-        // The edit page offers the reset only to superusers (the table's lock serves managers).
-        can_reset: viewer.caller.is_superuser()
-            && permissions::can_reset(&viewer.caller, &target).is_ok(),
-        can_delete: permissions::can_delete(&viewer.caller, &target).is_ok(),
-        ..blank_new(viewer)
-    })
-}
-
-pub async fn edit_form(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Query(query): Query<IdQuery>,
-) -> Response {
-    let user = match edited(&state, &viewer, query.id.as_deref()).await {
-        Ok(user) => user,
-        Err(refusal) => return refusal,
-    };
-    match edit_view(&state, &viewer, &user).await {
-        Ok(mut view) => {
-            view.saved = query.saved.is_some();
-            user_form_page(&viewer.context(), &view).into_response()
-        }
-        Err(err) => viewer.error(err),
-    }
-}
-
-pub async fn save(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    hx: Hx,
-    ip: ClientIp,
-    Query(query): Query<IdQuery>,
-    Form(fields): Form<UserFields>,
-) -> Response {
-    let user = match edited(&state, &viewer, query.id.as_deref()).await {
-        Ok(user) => user,
-        Err(refusal) => return refusal,
-    };
-    let mut view = match edit_view(&state, &viewer, &user).await {
-        Ok(view) => view,
-        Err(err) => return viewer.error(err),
-    };
-    let lang = viewer.lang;
-    let mut update = UserUpdate {
-        username: Some(fields.username.clone()),
-        email: Some(Some(fields.email.clone())),
-        lang: Some(fields.lang.clone()),
-        ..UserUpdate::default()
-    };
-    if view.enabled_field {
-        update.enabled = Some(fields.enabled.is_some());
-    }
-    if view.admin_fields {
-        update.superuser = Some(fields.superuser.is_some());
-        update.permissions = Some(grants_from(&fields));
-        match manager_id(&state, &fields.manager).await {
-            Ok(manager) => update.manager = Some(manager),
-            Err(err) => {
-                place_error(lang, &err, &mut view.errors);
-                return (
-                    StatusCode::BAD_REQUEST,
-                    user_form_page(&viewer.context(), &view),
-                )
-                    .into_response();
-            }
-        }
-    }
-    view.username = fields.username.trim().to_string();
-    view.email = fields.email.trim().to_string();
-    let actor = Actor::user(&viewer.user, ip.to_string());
-    match update::update_user(
-        &state.db,
-        &state.hasher,
-        &state.config.policy,
-        &actor,
-        &viewer.caller,
-        &user,
-        update,
-    )
-    .await
-    {
-        Ok(updated) => redirect(hx, &format!("{}&saved=1", paths::edit(updated.user_id))),
-        Err(err) if place_error(lang, &err, &mut view.errors) => {
-            (err.status(), user_form_page(&viewer.context(), &view)).into_response()
-        }
-        Err(err) => viewer.error(err),
-    }
-}
-
-pub async fn delete_form(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Query(query): Query<IdQuery>,
-) -> Response {
-    let user = match edited(&state, &viewer, query.id.as_deref()).await {
-        Ok(user) => user,
-        Err(refusal) => return refusal,
-    };
-    if let Err(denied) = permissions::can_delete(&viewer.caller, &target_of(&user)) {
-        return viewer.error(denied.into());
-    }
-    delete_page(&viewer.context(), user.user_id, &user.username, None).into_response()
-}
-
-pub async fn delete(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    hx: Hx,
-    ip: ClientIp,
-    Query(query): Query<IdQuery>,
-) -> Response {
-    let user = match edited(&state, &viewer, query.id.as_deref()).await {
-        Ok(user) => user,
-        Err(refusal) => return refusal,
-    };
-    let actor = Actor::user(&viewer.user, ip.to_string());
-    match update::delete_user(&state.db, &actor, &viewer.caller, &user).await {
-        Ok(()) => redirect(hx, paths::USERS),
-        Err(err) if !err.status().is_server_error() => {
-            let message = viewer.lang.t(err.message_key());
-            (
-                err.status(),
-                delete_page(
-                    &viewer.context(),
-                    user.user_id,
-                    &user.username,
-                    Some(message),
-                ),
-            )
-                .into_response()
         }
         Err(err) => viewer.error(err),
     }

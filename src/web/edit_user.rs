@@ -1,0 +1,202 @@
+//! Edit (`/panel/edit_user?id=N`) and delete a user, through the same domain functions as
+//! the API.
+
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::accounts::audit::Actor;
+use crate::accounts::grants;
+use crate::accounts::permissions::{self, USER_CONFIG};
+use crate::accounts::update::{self, UserUpdate, target_of};
+use crate::accounts::users;
+use crate::auth::client_ip::ClientIp;
+use crate::entities::users as user_entity;
+use crate::error::Error;
+use crate::state::AppState;
+use crate::views::user_form::{UserFormView, delete_page, user_form_page};
+use crate::web::user_form::{IdQuery, UserFields, blank_new, grants_from, manager_id, place_error};
+use crate::web::{Hx, Viewer, paths, redirect};
+
+/// The user named by `?id=`, if the viewer may see them.
+async fn edited(
+    state: &AppState,
+    viewer: &Viewer,
+    id: Option<&str>,
+) -> Result<user_entity::Model, Response> {
+    let id: i32 = id
+        .and_then(|id| id.parse().ok())
+        .ok_or_else(|| viewer.error(Error::UserNotFound))?;
+    let user = users::find_by_id(&state.db, id)
+        .await
+        .map_err(|e| viewer.error(e))?
+        .ok_or_else(|| viewer.error(Error::UserNotFound))?;
+    permissions::can_view(&viewer.caller, &target_of(&user)).map_err(|d| viewer.error(d.into()))?;
+    Ok(user)
+}
+
+async fn edit_view(
+    state: &AppState,
+    viewer: &Viewer,
+    user: &user_entity::Model,
+) -> Result<UserFormView, Error> {
+    let held = grants::load(&state.db, user.user_id).await?;
+    let manager = match user.manager {
+        Some(id) => users::find_by_id(&state.db, id)
+            .await?
+            .map(|m| m.username)
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    let is_self = user.user_id == viewer.user.user_id;
+    let target = target_of(user);
+    Ok(UserFormView {
+        user_id: Some(user.user_id),
+        username: user.username.clone(),
+        email: user.email.clone().unwrap_or_default(),
+        lang: user.lang.clone(),
+        enabled: user.enabled,
+        superuser: user.superuser,
+        user_config: grants::quantity(&held, USER_CONFIG).is_some(),
+        user_config_quota: grants::quantity(&held, USER_CONFIG)
+            .unwrap_or(-1)
+            .to_string(),
+        manager,
+        admin_fields: viewer.caller.is_superuser() && !is_self,
+        enabled_field: !is_self,
+        is_self,
+        // The edit page offers the reset only to superusers (the table's lock serves managers).
+        can_reset: viewer.caller.is_superuser()
+            && permissions::can_reset(&viewer.caller, &target).is_ok(),
+        can_delete: permissions::can_delete(&viewer.caller, &target).is_ok(),
+        ..blank_new(viewer)
+    })
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(query): Query<IdQuery>,
+) -> Response {
+    let user = match edited(&state, &viewer, query.id.as_deref()).await {
+        Ok(user) => user,
+        Err(refusal) => return refusal,
+    };
+    match edit_view(&state, &viewer, &user).await {
+        Ok(mut view) => {
+            view.saved = query.saved.is_some();
+            user_form_page(&viewer.context(), &view).into_response()
+        }
+        Err(err) => viewer.error(err),
+    }
+}
+
+pub async fn save(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    hx: Hx,
+    ip: ClientIp,
+    Query(query): Query<IdQuery>,
+    Form(fields): Form<UserFields>,
+) -> Response {
+    let user = match edited(&state, &viewer, query.id.as_deref()).await {
+        Ok(user) => user,
+        Err(refusal) => return refusal,
+    };
+    let mut view = match edit_view(&state, &viewer, &user).await {
+        Ok(view) => view,
+        Err(err) => return viewer.error(err),
+    };
+    let lang = viewer.lang;
+    let mut update = UserUpdate {
+        username: Some(fields.username.clone()),
+        email: Some(Some(fields.email.clone())),
+        lang: Some(fields.lang.clone()),
+        ..UserUpdate::default()
+    };
+    if view.enabled_field {
+        update.enabled = Some(fields.enabled.is_some());
+    }
+    if view.admin_fields {
+        update.superuser = Some(fields.superuser.is_some());
+        update.permissions = Some(grants_from(&fields));
+        match manager_id(&state, &fields.manager).await {
+            Ok(manager) => update.manager = Some(manager),
+            Err(err) => {
+                place_error(lang, &err, &mut view.errors);
+                return (
+                    StatusCode::BAD_REQUEST,
+                    user_form_page(&viewer.context(), &view),
+                )
+                    .into_response();
+            }
+        }
+    }
+    view.username = fields.username.trim().to_string();
+    view.email = fields.email.trim().to_string();
+    let actor = Actor::user(&viewer.user, ip.to_string());
+    match update::update_user(
+        &state.db,
+        &state.hasher,
+        &state.config.policy,
+        &actor,
+        &viewer.caller,
+        &user,
+        update,
+    )
+    .await
+    {
+        Ok(updated) => redirect(hx, &format!("{}&saved=1", paths::edit(updated.user_id))),
+        Err(err) if place_error(lang, &err, &mut view.errors) => {
+            (err.status(), user_form_page(&viewer.context(), &view)).into_response()
+        }
+        Err(err) => viewer.error(err),
+    }
+}
+
+pub async fn delete_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(query): Query<IdQuery>,
+) -> Response {
+    let user = match edited(&state, &viewer, query.id.as_deref()).await {
+        Ok(user) => user,
+        Err(refusal) => return refusal,
+    };
+    if let Err(denied) = permissions::can_delete(&viewer.caller, &target_of(&user)) {
+        return viewer.error(denied.into());
+    }
+    delete_page(&viewer.context(), user.user_id, &user.username, None).into_response()
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    hx: Hx,
+    ip: ClientIp,
+    Query(query): Query<IdQuery>,
+) -> Response {
+    let user = match edited(&state, &viewer, query.id.as_deref()).await {
+        Ok(user) => user,
+        Err(refusal) => return refusal,
+    };
+    let actor = Actor::user(&viewer.user, ip.to_string());
+    match update::delete_user(&state.db, &actor, &viewer.caller, &user).await {
+        Ok(()) => redirect(hx, paths::USERS),
+        Err(err) if !err.status().is_server_error() => {
+            let message = viewer.lang.t(err.message_key());
+            (
+                err.status(),
+                delete_page(
+                    &viewer.context(),
+                    user.user_id,
+                    &user.username,
+                    Some(message),
+                ),
+            )
+                .into_response()
+        }
+        Err(err) => viewer.error(err),
+    }
+}
