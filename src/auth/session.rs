@@ -51,6 +51,7 @@ pub async fn current_user(
                 && user.security_stamp == stamp
                 && !users::temp_password_expired(&user) =>
         {
+            touch(session).await?;
             Ok(Some(user))
         }
         _ => {
@@ -58,6 +59,29 @@ pub async fn current_user(
             Ok(None)
         }
     }
+}
+
+/// The session key holding when the session's expiry was last moved (Unix seconds).
+pub const TOUCHED_KEY: &str = "touched";
+/// How often an active session's inactivity expiry is moved forward (a write each time).
+const TOUCH_EVERY_SECONDS: i64 = 300;
+
+/// Keeps an active session alive: tower-sessions stores a session (and with it its
+/// inactivity expiry) only when it changes, so a session in use is re-saved every few
+/// minutes; otherwise it would end a fixed time after sign-in however busy its user is.
+async fn touch(session: &Session) -> Result<()> {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let touched = session
+        .get::<i64>(TOUCHED_KEY)
+        .await
+        .map_err(session_error)?;
+    if touched.is_none_or(|at| now - at >= TOUCH_EVERY_SECONDS) {
+        session
+            .insert(TOUCHED_KEY, now)
+            .await
+            .map_err(session_error)?;
+    }
+    Ok(())
 }
 
 /// Binds the session to `user`: a new session id (no fixation), the current stamp, a new

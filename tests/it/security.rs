@@ -182,3 +182,38 @@ async fn a_session_saved_after_a_reset_is_not_written_back() {
     store.create(&mut fresh).await.unwrap();
     assert!(store.load(&fresh.id).await.unwrap().is_some());
 }
+
+#[tokio::test]
+async fn an_active_session_keeps_moving_its_inactivity_expiry() {
+    use passgate::entities::sessions;
+    use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+    let app = spawn_app().await;
+    app.user("alice", STRONG, false).await;
+    let mut browser = app.client();
+    browser.login("alice", STRONG).await;
+    let stored = sessions::Entity::find().all(&app.db).await.unwrap();
+    let row = stored
+        .into_iter()
+        .find(|r| r.user_id.is_some())
+        .expect("a signed-in session");
+    // As if the last save was long ago and the session is about to run out.
+    let mut data: serde_json::Value = serde_json::from_str(&row.data).unwrap();
+    data["touched"] = serde_json::json!(0);
+    let soon = passgate::accounts::clock::now() + time::Duration::minutes(1);
+    let mut active: sessions::ActiveModel = row.clone().into();
+    active.data = Set(data.to_string());
+    active.expiry_date = Set(soon);
+    active.update(&app.db).await.unwrap();
+
+    assert_eq!(browser.get("/panel/dashboard").await.status, StatusCode::OK);
+    let after = sessions::Entity::find_by_id(row.id.clone())
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        after.expiry_date > passgate::accounts::clock::now() + time::Duration::hours(7),
+        "using the session moved its expiry: {}",
+        after.expiry_date
+    );
+}
