@@ -1,21 +1,14 @@
 //! The command line: serve, user administration (the lock-out recovery path), migrations.
 
-use std::io::Read;
-
 use clap::{Parser, Subcommand};
 use migration::Migrator;
 use migration::sea_orm_migration::MigratorTrait;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
-use crate::accounts::audit::Actor;
-use crate::accounts::clock;
-use crate::accounts::credentials::{ResetOptions, reset_password};
 use crate::accounts::password::Hasher;
 use crate::accounts::secret::Secret;
-use crate::accounts::users::{self, NewUser};
 use crate::config::{Config, RawConfig};
 use crate::db;
-use crate::error::Error;
 
 #[derive(Parser, Debug)]
 #[command(name = "passgate", version, about = "A self-hosted account panel")]
@@ -107,14 +100,6 @@ pub fn config(cli: &Cli) -> Result<Config, String> {
     raw.validate()
 }
 
-fn read_password_stdin() -> anyhow::Result<Secret> {
-    let mut input = String::new();
-    std::io::stdin().read_to_string(&mut input)?;
-    let line = input.lines().next().unwrap_or("").to_string();
-    input.clear();
-    Ok(Secret::new(line))
-}
-
 /// Runs a `user` or `migrate` command and returns what to print.
 pub async fn run_admin(config: &Config, command: Command) -> anyhow::Result<String> {
     match command {
@@ -129,7 +114,7 @@ pub async fn run_admin(config: &Config, command: Command) -> anyhow::Result<Stri
         }
         Command::User(cmd) => {
             let db = db::open_with(&config.database_url, config.pool()).await?;
-            user(&db, config, cmd).await
+            user::run(&db, config, cmd).await
         }
         Command::Backup { path } => backup(&config.database_url, &path).await,
         Command::BenchHash { count } => bench_hash(count).await,
@@ -214,183 +199,7 @@ async fn migrate(db: &DatabaseConnection, cmd: MigrateCommand) -> anyhow::Result
     }
 }
 
-async fn user(
-    db: &DatabaseConnection,
-    config: &Config,
-    cmd: UserCommand,
-) -> anyhow::Result<String> {
-    let hasher = Hasher::new(1);
-    let policy = &config.policy;
-    match cmd {
-        UserCommand::Create {
-            username,
-            superuser,
-            password_stdin,
-            no_require_change,
-        } => {
-            let password = if password_stdin {
-                Some(read_password_stdin()?)
-            } else {
-                None
-            };
-            let new = NewUser {
-                username,
-                password,
-                email: None,
-                superuser,
-                manager: None,
-                lang: "en".into(),
-                require_password_change: !no_require_change,
-                expires_hours: -1,
-                enabled: true,
-                permissions: Vec::new(),
-                quota: None,
-            };
-            let (user, generated) = users::create(db, &hasher, policy, &Actor::cli(), new)
-                .await
-                .map_err(explain)?;
-            Ok(match generated {
-                Some(password) => format!(
-                    "created '{}'; password: {}",
-                    user.username,
-                    password.expose()
-                ),
-                None => format!("created '{}'", user.username),
-            })
-        }
-        UserCommand::ResetPassword {
-            username,
-            expires_hours,
-            no_require_change,
-            password_stdin,
-        } => {
-            let target = users::find_by_username(db, &username)
-                .await
-                .map_err(explain)?
-                .ok_or_else(|| anyhow::anyhow!("no user named '{username}'"))?;
-            let chosen = if password_stdin {
-                Some(read_password_stdin()?)
-            } else {
-                None
-            };
-            let options = ResetOptions {
-                expires_hours,
-                require_password_change: !no_require_change,
-                ..ResetOptions::default()
-            };
-            let outcome =
-                reset_password(db, &hasher, policy, &Actor::cli(), &target, chosen, options)
-                    .await
-                    .map_err(explain)?;
-            let expiry = outcome
-                .user
-                .password_expires
-                .map(clock::rfc3339)
-                .unwrap_or_else(|| "never".into());
-            Ok(match outcome.generated {
-                Some(password) => format!(
-                    "reset '{}'; temporary password: {} (expires: {expiry})",
-                    target.username,
-                    password.expose()
-                ),
-                None => format!("reset '{}' (expires: {expiry})", target.username),
-            })
-        }
-        UserCommand::List => {
-            let mut out = String::from("id\tusername\tsuperuser\tenabled\tstatus\n");
-            for u in users::list_all(db).await.map_err(explain)? {
-                let status = match (u.require_password_change, u.password_expires) {
-                    _ if users::temp_password_expired(&u) => {
-                        "temporary password expired".to_string()
-                    }
-                    (true, Some(at)) => format!("change pending, expires {}", clock::rfc3339(at)),
-                    (true, None) => "change pending".to_string(),
-                    (false, Some(at)) => format!("expires {}", clock::rfc3339(at)),
-                    (false, None) => "ok".to_string(),
-                };
-                out.push_str(&format!(
-                    "{}\t{}\t{}\t{}\t{}\n",
-                    u.user_id, u.username, u.superuser, u.enabled, status
-                ));
-            }
-            Ok(out.trim_end().to_string())
-        }
-    }
-}
-
-/// Domain errors as one line for the terminal.
-fn explain(err: Error) -> anyhow::Error {
-    match err {
-        Error::PasswordPolicy(v) => {
-            anyhow::anyhow!("the password does not meet the policy ({})", v.code())
-        }
-        Error::Internal(inner) => inner,
-        other => anyhow::anyhow!("{other}"),
-    }
-}
+mod user;
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sqlite_files_from_urls() {
-        assert_eq!(
-            sqlite_file("sqlite://passgate.db?mode=rwc"),
-            Some("passgate.db".into())
-        );
-        assert_eq!(
-            sqlite_file("sqlite:///var/lib/passgate/p.db"),
-            Some("/var/lib/passgate/p.db".into())
-        );
-        assert_eq!(sqlite_file("sqlite:p.db"), Some("p.db".into()));
-        assert_eq!(sqlite_file("sqlite::memory:"), None);
-        assert_eq!(sqlite_file("postgres://x/y"), None);
-    }
-
-    #[tokio::test]
-    async fn backup_copies_a_live_database_and_never_overwrites() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/live.db?mode=rwc", dir.path().display());
-        let live = db::open(&url, 1).await.unwrap();
-        live.execute_unprepared("INSERT INTO settings (key, value) VALUES ('backup-test', 'kept')")
-            .await
-            .unwrap();
-        let target = dir.path().join("copy.db");
-        let out = backup(&url, &target).await.expect("backup");
-        assert!(out.contains("copy.db"), "{out}");
-
-        let copy_url = format!("sqlite://{}?mode=rw", target.display());
-        let copy = db::connect(&copy_url, 1).await.unwrap();
-        let row = copy
-            .query_one_raw(sea_orm::Statement::from_string(
-                sea_orm::DbBackend::Sqlite,
-                "SELECT value FROM settings WHERE key = 'backup-test'",
-            ))
-            .await
-            .unwrap()
-            .expect("the row is in the copy");
-        assert_eq!(row.try_get_by_index::<String>(0).unwrap(), "kept");
-        copy.close().await.unwrap();
-
-        let before = std::fs::read(&target).unwrap();
-        let err = backup(&url, &target).await.unwrap_err().to_string();
-        assert!(err.contains("already exists"), "{err}");
-        assert_eq!(std::fs::read(&target).unwrap(), before, "untouched");
-        live.close().await.unwrap();
-    }
-
-    #[tokio::test]
-    async fn backup_points_postgres_users_to_pg_dump() {
-        let err = backup(
-            "postgres://u:secret@localhost/db",
-            std::path::Path::new("x"),
-        )
-        .await
-        .unwrap_err()
-        .to_string();
-        assert!(err.contains("pg_dump"), "{err}");
-        assert!(!err.contains("secret"), "no credentials in the message");
-        assert!(!err.contains('\n'));
-    }
-}
+mod tests;

@@ -287,29 +287,7 @@ impl TestApp {
 
     /// Creates a user directly through the domain.
     pub async fn user(&self, name: &str, password: &str, superuser: bool) -> user_entity::Model {
-        let new = NewUser {
-            username: name.into(),
-            password: Some(Secret::new(password.into())),
-            email: None,
-            superuser,
-            manager: None,
-            lang: "en".into(),
-            require_password_change: false,
-            expires_hours: -1,
-            enabled: true,
-            permissions: Vec::new(),
-            quota: None,
-        };
-        users::create(
-            &self.db,
-            &self.state.hasher,
-            &self.state.config.policy,
-            &Actor::cli(),
-            new,
-        )
-        .await
-        .expect("create user")
-        .0
+        self.user_with(name, password, superuser, None, None).await
     }
 
     /// Resets `name` to `password` with the given options, as an administrator would.

@@ -1,0 +1,64 @@
+//! Tests of the command line's own logic.
+
+use super::*;
+
+#[test]
+fn sqlite_files_from_urls() {
+    assert_eq!(
+        sqlite_file("sqlite://passgate.db?mode=rwc"),
+        Some("passgate.db".into())
+    );
+    assert_eq!(
+        sqlite_file("sqlite:///var/lib/passgate/p.db"),
+        Some("/var/lib/passgate/p.db".into())
+    );
+    assert_eq!(sqlite_file("sqlite:p.db"), Some("p.db".into()));
+    assert_eq!(sqlite_file("sqlite::memory:"), None);
+    assert_eq!(sqlite_file("postgres://x/y"), None);
+}
+
+#[tokio::test]
+async fn backup_copies_a_live_database_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/live.db?mode=rwc", dir.path().display());
+    let live = db::open(&url, 1).await.unwrap();
+    live.execute_unprepared("INSERT INTO settings (key, value) VALUES ('backup-test', 'kept')")
+        .await
+        .unwrap();
+    let target = dir.path().join("copy.db");
+    let out = backup(&url, &target).await.expect("backup");
+    assert!(out.contains("copy.db"), "{out}");
+
+    let copy_url = format!("sqlite://{}?mode=rw", target.display());
+    let copy = db::connect(&copy_url, 1).await.unwrap();
+    let row = copy
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Sqlite,
+            "SELECT value FROM settings WHERE key = 'backup-test'",
+        ))
+        .await
+        .unwrap()
+        .expect("the row is in the copy");
+    assert_eq!(row.try_get_by_index::<String>(0).unwrap(), "kept");
+    copy.close().await.unwrap();
+
+    let before = std::fs::read(&target).unwrap();
+    let err = backup(&url, &target).await.unwrap_err().to_string();
+    assert!(err.contains("already exists"), "{err}");
+    assert_eq!(std::fs::read(&target).unwrap(), before, "untouched");
+    live.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn backup_points_postgres_users_to_pg_dump() {
+    let err = backup(
+        "postgres://u:secret@localhost/db",
+        std::path::Path::new("x"),
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("pg_dump"), "{err}");
+    assert!(!err.contains("secret"), "no credentials in the message");
+    assert!(!err.contains('\n'));
+}

@@ -1,0 +1,139 @@
+//! `passgate user …`: create, reset (the lock-out recovery path) and list, directly on the
+//! database through the same domain functions as the web and the API.
+
+use std::io::Read;
+
+use sea_orm::DatabaseConnection;
+
+use super::UserCommand;
+use crate::accounts::audit::Actor;
+use crate::accounts::clock;
+use crate::accounts::credentials::{ResetOptions, reset_password};
+use crate::accounts::password::Hasher;
+use crate::accounts::secret::Secret;
+use crate::accounts::users::{self, NewUser};
+use crate::config::Config;
+use crate::error::Error;
+
+fn read_password_stdin() -> anyhow::Result<Secret> {
+    let mut input = String::new();
+    std::io::stdin().read_to_string(&mut input)?;
+    let line = input.lines().next().unwrap_or("").to_string();
+    input.clear();
+    Ok(Secret::new(line))
+}
+
+pub(super) async fn run(
+    db: &DatabaseConnection,
+    config: &Config,
+    cmd: UserCommand,
+) -> anyhow::Result<String> {
+    let hasher = Hasher::new(1);
+    let policy = &config.policy;
+    match cmd {
+        UserCommand::Create {
+            username,
+            superuser,
+            password_stdin,
+            no_require_change,
+        } => {
+            let password = if password_stdin {
+                Some(read_password_stdin()?)
+            } else {
+                None
+            };
+            let new = NewUser {
+                username,
+                password,
+                email: None,
+                superuser,
+                manager: None,
+                lang: "en".into(),
+                require_password_change: !no_require_change,
+                expires_hours: -1,
+                enabled: true,
+                permissions: Vec::new(),
+                quota: None,
+            };
+            let (user, generated) = users::create(db, &hasher, policy, &Actor::cli(), new)
+                .await
+                .map_err(explain)?;
+            Ok(match generated {
+                Some(password) => format!(
+                    "created '{}'; password: {}",
+                    user.username,
+                    password.expose()
+                ),
+                None => format!("created '{}'", user.username),
+            })
+        }
+        UserCommand::ResetPassword {
+            username,
+            expires_hours,
+            no_require_change,
+            password_stdin,
+        } => {
+            let target = users::find_by_username(db, &username)
+                .await
+                .map_err(explain)?
+                .ok_or_else(|| anyhow::anyhow!("no user named '{username}'"))?;
+            let chosen = if password_stdin {
+                Some(read_password_stdin()?)
+            } else {
+                None
+            };
+            let options = ResetOptions {
+                expires_hours,
+                require_password_change: !no_require_change,
+                ..ResetOptions::default()
+            };
+            let outcome =
+                reset_password(db, &hasher, policy, &Actor::cli(), &target, chosen, options)
+                    .await
+                    .map_err(explain)?;
+            let expiry = outcome
+                .user
+                .password_expires
+                .map(clock::rfc3339)
+                .unwrap_or_else(|| "never".into());
+            Ok(match outcome.generated {
+                Some(password) => format!(
+                    "reset '{}'; temporary password: {} (expires: {expiry})",
+                    target.username,
+                    password.expose()
+                ),
+                None => format!("reset '{}' (expires: {expiry})", target.username),
+            })
+        }
+        UserCommand::List => {
+            let mut out = String::from("id\tusername\tsuperuser\tenabled\tstatus\n");
+            for u in users::list_all(db).await.map_err(explain)? {
+                let status = match (u.require_password_change, u.password_expires) {
+                    _ if users::temp_password_expired(&u) => {
+                        "temporary password expired".to_string()
+                    }
+                    (true, Some(at)) => format!("change pending, expires {}", clock::rfc3339(at)),
+                    (true, None) => "change pending".to_string(),
+                    (false, Some(at)) => format!("expires {}", clock::rfc3339(at)),
+                    (false, None) => "ok".to_string(),
+                };
+                out.push_str(&format!(
+                    "{}\t{}\t{}\t{}\t{}\n",
+                    u.user_id, u.username, u.superuser, u.enabled, status
+                ));
+            }
+            Ok(out.trim_end().to_string())
+        }
+    }
+}
+
+/// Domain errors as one line for the terminal.
+fn explain(err: Error) -> anyhow::Error {
+    match err {
+        Error::PasswordPolicy(v) => {
+            anyhow::anyhow!("the password does not meet the policy ({})", v.code())
+        }
+        Error::Internal(inner) => inner,
+        other => anyhow::anyhow!("{other}"),
+    }
+}
