@@ -1,6 +1,6 @@
 //! The audit log: who did what to whom, when, from where. Never a secret.
 
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use sea_orm::{ConnectionTrait, EntityTrait, Set};
 
 use crate::accounts::clock;
 use crate::entities::{audit_log, users};
@@ -60,7 +60,7 @@ pub async fn record(
     action: &str,
     detail: String,
 ) -> Result<()> {
-    audit_log::ActiveModel {
+    audit_log::Entity::insert(audit_log::ActiveModel {
         created: Set(clock::now()),
         actor_id: Set(actor.user_id),
         actor_name: Set(Some(actor.username.clone())),
@@ -70,8 +70,8 @@ pub async fn record(
         detail: Set(detail),
         source_ip: Set(actor.ip.clone()),
         ..Default::default()
-    }
-    .insert(conn)
+    })
+    .exec_without_returning(conn)
     .await?;
     Ok(())
 }

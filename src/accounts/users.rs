@@ -4,8 +4,8 @@
 use rand::RngExt;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, Set, TransactionSession, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, TransactionSession, TransactionTrait,
 };
 
 use crate::accounts::audit::{self, Actor, action};
@@ -109,22 +109,27 @@ pub fn temp_password_expired(user: &users::Model) -> bool {
     user.password_expires.is_some_and(|at| at <= clock::now())
 }
 
-/// Records a successful sign-in.
+/// Records a sign-in from `ip`, but only while the user's security stamp is still the one
+/// `user` was read with: a reset, change or disabling that committed while the password was
+/// being checked wins, and the sign-in is refused (`None`). Returns the user as stored now.
+/// One statement (`UPDATE … RETURNING`).
 pub async fn record_login(
     conn: &impl ConnectionTrait,
     user: &users::Model,
     ip: &str,
-) -> Result<()> {
-    users::Entity::update_many()
+) -> Result<Option<users::Model>> {
+    let mut update = users::Entity::update_many()
         .col_expr(users::Column::LastLogin, Expr::value(Some(clock::now())))
         .col_expr(
             users::Column::LastIp,
             Expr::value(ip.chars().take(64).collect::<String>()),
         )
         .filter(users::Column::UserId.eq(user.user_id))
-        .exec(conn)
-        .await?;
-    Ok(())
+        .filter(users::Column::SecurityStamp.eq(user.security_stamp.as_str()))
+        .into_query();
+    update.returning_all();
+    let statement = conn.get_database_backend().build(&update);
+    Ok(users::Model::find_by_statement(statement).one(conn).await?)
 }
 
 /// What a new account looks like.

@@ -22,17 +22,17 @@ pub async fn login(
     let keys = Keys::new(&ip_text, username);
     throttle::check(&state.db, &keys).await?;
     throttle::reserve(&state.db, &state.config.throttle, &keys).await?;
-    let outcome = match authenticate(&state.db, &state.hasher, username, password).await {
+    let attempted = users::find_by_username(&state.db, username).await?;
+    let target = attempted.as_ref().map(|u| (u.user_id, u.username.clone()));
+    let target = target.as_ref().map(|(id, name)| (*id, name.as_str()));
+    let outcome = match authenticate(&state.hasher, attempted, password).await {
         // A reset or change that committed during the slow password check wins: the
-        // password checked may no longer be the user's.
-        Ok(user) => match users::find_by_id(&state.db, user.user_id).await? {
-            Some(now) if now.security_stamp == user.security_stamp => Ok(now),
-            _ => Err(Error::IncorrectCredentials),
-        },
+        // password checked may no longer be the user's (the stamp check in `record_login`).
+        Ok(user) => users::record_login(&state.db, &user, &ip_text)
+            .await?
+            .ok_or(Error::IncorrectCredentials),
         Err(err) => Err(err),
     };
-    let attempted = users::find_by_username(&state.db, username).await?;
-    let target = attempted.as_ref().map(|u| (u.user_id, u.username.as_str()));
     let anonymous = Actor {
         user_id: None,
         username: String::new(),
@@ -41,7 +41,6 @@ pub async fn login(
     match outcome {
         Ok(user) => {
             throttle::succeeded(&state.db, &keys).await?;
-            users::record_login(&state.db, &user, &ip_text).await?;
             audit::record(
                 &state.db,
                 &Actor::user(&user, ip_text),

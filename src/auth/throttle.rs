@@ -2,7 +2,10 @@
 //! holds across restarts and instances. Every step is a single atomic statement.
 
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryTrait,
+    Set,
+};
 
 use crate::accounts::clock;
 use crate::config::ThrottleConfig;
@@ -54,7 +57,8 @@ pub async fn check(db: &impl ConnectionTrait, keys: &Keys) -> Result<()> {
 }
 
 /// Counts an attempt against every key before the password is checked, so that a burst of
-/// parallel guesses is counted as it arrives. Refuses when the count passes a limit.
+/// parallel guesses is counted as it arrives. Refuses when the count passes a limit. One
+/// statement counts both keys and returns the new counts.
 pub async fn reserve(
     db: &impl ConnectionTrait,
     config: &ThrottleConfig,
@@ -62,16 +66,16 @@ pub async fn reserve(
 ) -> Result<()> {
     let now = clock::now();
     let window_start = now - time::Duration::seconds(config.window_seconds);
-    for key in keys.all() {
-        // A fresh row, or a row whose window has passed, starts at one; otherwise add one.
-        let stale = Expr::col((login_throttle::Entity, login_throttle::Column::WindowStart))
-            .lt(window_start);
-        login_throttle::Entity::insert(login_throttle::ActiveModel {
-            throttle_key: Set(key.to_string()),
-            failures: Set(1),
-            window_start: Set(now),
-            locked_until: Set(None),
-        })
+    // A fresh row, or a row whose window has passed, starts at one; otherwise add one.
+    let stale =
+        Expr::col((login_throttle::Entity, login_throttle::Column::WindowStart)).lt(window_start);
+    let fresh = |key: &str| login_throttle::ActiveModel {
+        throttle_key: Set(key.to_string()),
+        failures: Set(1),
+        window_start: Set(now),
+        locked_until: Set(None),
+    };
+    let mut upsert = login_throttle::Entity::insert_many([fresh(&keys.ip), fresh(&keys.user)])
         .on_conflict(
             OnConflict::column(login_throttle::Column::ThrottleKey)
                 .value(
@@ -90,11 +94,9 @@ pub async fn reserve(
                 )
                 .to_owned(),
         )
-        .exec(db)
-        .await?;
-    }
-    let rows = login_throttle::Entity::find()
-        .filter(login_throttle::Column::ThrottleKey.is_in(keys.all()))
+        .into_query();
+    upsert.returning_all();
+    let rows = login_throttle::Model::find_by_statement(db.get_database_backend().build(&upsert))
         .all(db)
         .await?;
     if rows
@@ -114,25 +116,47 @@ pub async fn failed(db: &impl ConnectionTrait, config: &ThrottleConfig, keys: &K
     lock_over_limit(db, config, keys).await
 }
 
-/// After a successful login: the user's counter starts over, and the attempt is taken back
-/// from the address's counter (which counts failures, so that a busy office is not locked).
+/// After a successful login: the user's counter starts over (and any lock of it ends), and the
+/// attempt is taken back from the address's counter (which counts failures, so that a busy
+/// office is not locked). One statement.
 pub async fn succeeded(db: &impl ConnectionTrait, keys: &Keys) -> Result<()> {
-    login_throttle::Entity::delete_many()
-        .filter(login_throttle::Column::ThrottleKey.eq(keys.user.as_str()))
-        .exec(db)
-        .await?;
+    let is_user = Expr::col(login_throttle::Column::ThrottleKey).eq(keys.user.as_str());
+    let now = clock::now();
     login_throttle::Entity::update_many()
         .col_expr(
             login_throttle::Column::Failures,
-            Expr::col(login_throttle::Column::Failures).sub(1),
+            Expr::case(is_user.clone(), 0)
+                .finally(Expr::col(login_throttle::Column::Failures).sub(1))
+                .into(),
         )
-        .filter(login_throttle::Column::ThrottleKey.eq(keys.ip.as_str()))
-        .filter(login_throttle::Column::Failures.gt(0))
+        .col_expr(
+            login_throttle::Column::WindowStart,
+            Expr::case(is_user.clone(), now)
+                .finally(Expr::col(login_throttle::Column::WindowStart))
+                .into(),
+        )
+        .col_expr(
+            login_throttle::Column::LockedUntil,
+            Expr::case(
+                is_user.clone(),
+                Expr::value(Option::<time::PrimitiveDateTime>::None),
+            )
+            .finally(Expr::col(login_throttle::Column::LockedUntil))
+            .into(),
+        )
+        .filter(
+            Condition::any().add(is_user).add(
+                Condition::all()
+                    .add(login_throttle::Column::ThrottleKey.eq(keys.ip.as_str()))
+                    .add(login_throttle::Column::Failures.gt(0)),
+            ),
+        )
         .exec(db)
         .await?;
     Ok(())
 }
 
+/// Locks every key of the attempt that has reached its limit (and is not locked already).
 async fn lock_over_limit(
     db: &impl ConnectionTrait,
     config: &ThrottleConfig,
@@ -140,22 +164,27 @@ async fn lock_over_limit(
 ) -> Result<()> {
     let now = clock::now();
     let until = now + time::Duration::seconds(config.window_seconds);
+    let mut over_limit = Condition::any();
     for key in keys.all() {
-        login_throttle::Entity::update_many()
-            .col_expr(
-                login_throttle::Column::LockedUntil,
-                Expr::value(Some(until)),
-            )
-            .filter(login_throttle::Column::ThrottleKey.eq(key))
-            .filter(login_throttle::Column::Failures.gte(limit(config, key)))
-            .filter(
-                login_throttle::Column::LockedUntil
-                    .is_null()
-                    .or(login_throttle::Column::LockedUntil.lte(now)),
-            )
-            .exec(db)
-            .await?;
+        over_limit = over_limit.add(
+            Condition::all()
+                .add(login_throttle::Column::ThrottleKey.eq(key))
+                .add(login_throttle::Column::Failures.gte(limit(config, key))),
+        );
     }
+    login_throttle::Entity::update_many()
+        .col_expr(
+            login_throttle::Column::LockedUntil,
+            Expr::value(Some(until)),
+        )
+        .filter(over_limit)
+        .filter(
+            login_throttle::Column::LockedUntil
+                .is_null()
+                .or(login_throttle::Column::LockedUntil.lte(now)),
+        )
+        .exec(db)
+        .await?;
     Ok(())
 }
 

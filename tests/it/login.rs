@@ -233,3 +233,29 @@ async fn login_page_speaks_the_browser_language() {
             .contains("Benutzername oder Passwort ist falsch.")
     );
 }
+
+#[tokio::test]
+async fn a_reset_committed_during_the_password_check_wins_over_the_sign_in() {
+    use passgate::accounts::users::record_login;
+    let app = spawn_app().await;
+    // The account as the login read it, before its slow password check.
+    let before = app.user("alice", STRONG, false).await;
+    app.reset("alice", STRONG_2, ResetOptions::default()).await;
+    // Recording the sign-in checks the stamp read before: the reset changed it.
+    assert!(
+        record_login(&app.db, &before, "192.0.2.1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(app.find("alice").await.last_login.is_none());
+    // With the account as it is now, the sign-in is recorded and the fresh row returned.
+    let now = app.find("alice").await;
+    let recorded = record_login(&app.db, &now, "192.0.2.1")
+        .await
+        .unwrap()
+        .expect("recorded");
+    assert_eq!(recorded.last_ip, "192.0.2.1");
+    assert!(recorded.last_login.is_some());
+    assert!(recorded.require_password_change);
+}

@@ -108,6 +108,56 @@ async fn a_trusted_proxy_is_believed() {
 }
 
 #[tokio::test]
+async fn a_successful_login_starts_the_usernames_count_over() {
+    let app = spawn_app().await;
+    app.user("alice", STRONG, false).await;
+    // 4 + 4 wrong guesses from different addresses, with a sign-in between: never 5 in a row.
+    for round in 0..2 {
+        for i in 0..4 {
+            let page = app
+                .client_from(&format!("10.4.{round}.{i}:1"))
+                .login("alice", "Wrong-Guess-Number-1")
+                .await;
+            assert_eq!(page.status, StatusCode::UNAUTHORIZED, "round {round}, {i}");
+        }
+        app.client_from(&format!("10.4.{round}.9:1"))
+            .login("alice", STRONG)
+            .await
+            .assert_redirect("/panel/dashboard");
+    }
+    // The fifth wrong guess in a row locks the username.
+    for i in 0..5 {
+        app.client_from(&format!("10.4.5.{i}:1"))
+            .login("alice", "Wrong-Guess-Number-1")
+            .await;
+    }
+    let page = app.client_from("10.4.6.1:1").login("alice", STRONG).await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn failures_from_one_address_lock_the_address_for_every_username() {
+    let app = spawn_app().await;
+    app.user("alice", STRONG, false).await;
+    // 20 failures (the per-address limit), each for a different username.
+    for i in 0..20 {
+        let page = app
+            .client_from("10.5.0.1:1")
+            .login(&format!("guess_{i}"), "Wrong-Guess-Number-1")
+            .await;
+        assert_eq!(page.status, StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    let page = app.client_from("10.5.0.1:1").login("alice", STRONG).await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(app.find("alice").await.last_login.is_none());
+    // Another address is not locked.
+    app.client_from("10.5.0.2:1")
+        .login("alice", STRONG)
+        .await
+        .assert_redirect("/panel/dashboard");
+}
+
+#[tokio::test]
 async fn successful_logins_do_not_use_up_the_address_allowance() {
     let app = spawn_app().await;
     app.user("alice", STRONG, false).await;
