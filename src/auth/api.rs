@@ -143,7 +143,7 @@ async fn identify(
             by_login_token(state, token, ip).await
         };
     }
-    let user = session::current_user(session, &state.db)
+    let session::SignedIn { user, grants } = session::current_user(session, &state.db)
         .await?
         .ok_or(Error::Unauthenticated)?;
     if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
@@ -158,7 +158,6 @@ async fn identify(
             return Err(Error::CsrfRejected);
         }
     }
-    let grants = grants::load(&state.db, user.user_id).await?;
     Ok(ApiCaller {
         user,
         via: Via::Session,

@@ -6,7 +6,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tower_sessions::Session;
 
-use crate::auth::session::{CurrentUser, current_user};
+use crate::auth::session::current_user;
 use crate::state::AppState;
 use crate::web::{self, Hx, paths};
 
@@ -18,8 +18,8 @@ pub async fn panel_gate(
     next: Next,
 ) -> Response {
     let hx = Hx::from_headers(request.headers());
-    let user = match current_user(&session, &state.db).await {
-        Ok(Some(user)) => user,
+    let signed_in = match current_user(&session, &state.db).await {
+        Ok(Some(signed_in)) => signed_in,
         Ok(None) => return web::redirect(hx, paths::LOGIN),
         Err(err) => return err.into_response_html(web::request_lang(request.headers())),
     };
@@ -27,9 +27,9 @@ pub async fn panel_gate(
         .extensions()
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_owned());
-    if user.require_password_change && route.as_deref() != Some(paths::CHANGE_PASSWORD) {
+    if signed_in.user.require_password_change && route.as_deref() != Some(paths::CHANGE_PASSWORD) {
         return web::redirect(hx, paths::CHANGE_PASSWORD);
     }
-    request.extensions_mut().insert(CurrentUser(user));
+    request.extensions_mut().insert(signed_in);
     next.run(request).await.into_response()
 }

@@ -4,12 +4,14 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use tower_sessions::Session;
 
+use crate::accounts::grants::{self, Grant};
 use crate::accounts::users;
 use crate::auth::csrf;
-use crate::auth::session_store::USER_ID_KEY;
+use crate::auth::session_store::{SIGNED_IN_KEY, USER_ID_KEY};
 use crate::entities::users as user_entity;
 use crate::error::{Error, Result};
 use sea_orm::ConnectionTrait;
+use serde::{Deserialize, Serialize};
 
 /// The user's `security_stamp` when the session was established.
 pub const STAMP_KEY: &str = "stamp";
@@ -24,13 +26,21 @@ pub fn session_error(err: tower_sessions::session::Error) -> Error {
     }
 }
 
-/// The signed-in user behind a session, read fresh from the database. A session whose stamp
-/// no longer matches, whose user is disabled or gone, or whose temporary password has expired
-/// is ended here and treated as anonymous.
+/// A signed-in user and their grants, read fresh with the session.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SignedIn {
+    pub user: user_entity::Model,
+    pub grants: Vec<Grant>,
+}
+
+/// The signed-in user behind a session, read fresh from the database (in the statement that
+/// loaded the session, see `DbSessionStore::load`). A session whose stamp no longer matches,
+/// whose user is disabled or gone, or whose temporary password has expired is ended here and
+/// treated as anonymous.
 pub async fn current_user(
     session: &Session,
     db: &impl ConnectionTrait,
-) -> Result<Option<user_entity::Model>> {
+) -> Result<Option<SignedIn>> {
     let Some(user_id) = session
         .get::<i32>(USER_ID_KEY)
         .await
@@ -43,16 +53,27 @@ pub async fn current_user(
         .await
         .map_err(session_error)?
         .unwrap_or_default();
-    let user = users::find_by_id(db, user_id).await?;
-    match user {
-        Some(user)
-            if user.enabled
+    let loaded = session
+        .get::<Option<SignedIn>>(SIGNED_IN_KEY)
+        .await
+        .map_err(session_error)?;
+    let signed_in = match loaded {
+        Some(loaded) => loaded,
+        // Not loaded with the session (a store without the join): read it now.
+        None => grants::user_with_grants(db, user_id)
+            .await?
+            .map(|(user, grants)| SignedIn { user, grants }),
+    };
+    match signed_in {
+        Some(signed_in)
+            if signed_in.user.user_id == user_id
+                && signed_in.user.enabled
                 && !stamp.is_empty()
-                && user.security_stamp == stamp
-                && !users::temp_password_expired(&user) =>
+                && signed_in.user.security_stamp == stamp
+                && !users::temp_password_expired(&signed_in.user) =>
         {
             touch(session).await?;
-            Ok(Some(user))
+            Ok(Some(signed_in))
         }
         _ => {
             session.flush().await.map_err(session_error)?;
@@ -89,6 +110,10 @@ async fn touch(session: &Session) -> Result<()> {
 pub async fn establish(session: &Session, user: &user_entity::Model) -> Result<()> {
     session.cycle_id().await.map_err(session_error)?;
     session
+        .remove_value(SIGNED_IN_KEY)
+        .await
+        .map_err(session_error)?;
+    session
         .insert(USER_ID_KEY, user.user_id)
         .await
         .map_err(session_error)?;
@@ -106,16 +131,13 @@ pub async fn end(session: &Session) -> Result<()> {
 }
 
 /// The signed-in user of a `/panel` request, put in place by the gate.
-#[derive(Clone, Debug)]
-pub struct CurrentUser(pub user_entity::Model);
-
-impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
+impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         parts
             .extensions
-            .get::<CurrentUser>()
+            .get::<SignedIn>()
             .cloned()
             .ok_or(Error::Unauthenticated)
     }

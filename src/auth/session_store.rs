@@ -4,18 +4,23 @@
 use async_trait::async_trait;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, Set,
-    Statement,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult,
+    QueryFilter, QueryResult, Set, Statement,
 };
+use std::collections::{BTreeMap, HashMap};
 use time::{OffsetDateTime, PrimitiveDateTime};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 
-use crate::auth::session::STAMP_KEY;
-use crate::entities::sessions;
+use crate::accounts::grants::Grant;
+use crate::auth::session::{STAMP_KEY, SignedIn};
+use crate::entities::{sessions, users};
 
 /// The session key holding the signed-in user's id (also copied into `sessions.user_id`).
 pub const USER_ID_KEY: &str = "user_id";
+/// Where `load` leaves the signed-in user and their grants, read with the session (`null`:
+/// the user is gone). Never stored: `save` and `create` leave it out.
+pub const SIGNED_IN_KEY: &str = "__signed_in";
 
 #[derive(Clone, Debug)]
 pub struct DbSessionStore {
@@ -28,8 +33,7 @@ impl DbSessionStore {
     }
 
     fn row(record: &Record) -> session_store::Result<sessions::ActiveModel> {
-        let data = serde_json::to_string(&record.data)
-            .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let data = stored_data(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
         let user_id = record
             .data
             .get(USER_ID_KEY)
@@ -57,8 +61,7 @@ impl DbSessionStore {
         stamp: &str,
         upsert: bool,
     ) -> Result<bool, sea_orm::DbErr> {
-        let data = serde_json::to_string(&record.data)
-            .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
+        let data = stored_data(record).map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
         let backend = self.db.get_database_backend();
         let (placeholders, lock) = match backend {
             DbBackend::Postgres => (["$1", "$2", "$3", "$4", "$5", "$6"], " FOR SHARE"),
@@ -92,6 +95,29 @@ impl DbSessionStore {
     }
 }
 
+/// The session's data as stored: everything but the signed-in user `load` put beside it.
+fn stored_data(record: &Record) -> serde_json::Result<String> {
+    let kept: BTreeMap<&String, &serde_json::Value> = record
+        .data
+        .iter()
+        .filter(|(key, _)| key.as_str() != SIGNED_IN_KEY)
+        .collect();
+    serde_json::to_string(&kept)
+}
+
+/// The grants in the rows of `load` (none: one row with nulls).
+fn grants_of(rows: &[QueryResult]) -> Result<Vec<Grant>, sea_orm::DbErr> {
+    let mut grants = Vec::new();
+    for row in rows {
+        let name: Option<String> = row.try_get("", "grant_name")?;
+        let quantity: Option<i32> = row.try_get("", "grant_quantity")?;
+        if let (Some(name), Some(quantity)) = (name, quantity) {
+            grants.push(Grant { name, quantity });
+        }
+    }
+    Ok(grants)
+}
+
 /// The user id and stamp a record is bound to, if it is signed in.
 fn binding(record: &Record) -> Option<(i32, String)> {
     let user_id = record
@@ -115,7 +141,7 @@ fn to_primitive(at: OffsetDateTime) -> PrimitiveDateTime {
 /// Marks store errors caused by an unreachable database, so pages can answer 503.
 pub const UNAVAILABLE: &str = "database unavailable: ";
 
-fn backend(err: sea_orm::DbErr) -> session_store::Error {
+fn backend_error(err: sea_orm::DbErr) -> session_store::Error {
     let mark = if crate::error::is_unavailable(&err) {
         UNAVAILABLE
     } else {
@@ -150,7 +176,7 @@ impl SessionStore for DbSessionStore {
                 {
                     record.id = Id::default();
                 }
-                Err(err) => return Err(backend(err)),
+                Err(err) => return Err(backend_error(err)),
             }
         }
         Err(session_store::Error::Backend("no free session id".into()))
@@ -160,7 +186,7 @@ impl SessionStore for DbSessionStore {
         if let Some((user_id, stamp)) = binding(record) {
             self.write_signed_in(record, user_id, &stamp, true)
                 .await
-                .map_err(backend)?;
+                .map_err(backend_error)?;
             return Ok(());
         }
         let row = Self::row(record)?;
@@ -176,24 +202,63 @@ impl SessionStore for DbSessionStore {
             )
             .exec(&self.db)
             .await
-            .map_err(backend)?;
+            .map_err(backend_error)?;
         Ok(())
     }
 
+    /// Reads the session, and with it (same statement, so as fresh as the request) its user
+    /// and the user's grants, left under `SIGNED_IN_KEY` for `session::current_user`:
+    /// a cookie request costs one statement, like a login token's.
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let backend = self.db.get_database_backend();
+        let (session_id, expiry) = match backend {
+            DbBackend::Postgres => ("$1", "$2"),
+            _ => ("?", "?"),
+        };
+        let sql = format!(
+            "SELECT s.data AS session_data, s.expiry_date AS session_expiry, \
+             u.*, p.permission AS grant_name, p.quantity AS grant_quantity \
+             FROM sessions s \
+             LEFT JOIN users u ON u.user_id = s.user_id \
+             LEFT JOIN user_permissions p ON p.user_id = u.user_id \
+             WHERE s.id = {session_id} AND s.expiry_date > {expiry} \
+             ORDER BY p.permission"
+        );
         let now = to_primitive(OffsetDateTime::now_utc());
-        let row = sessions::Entity::find_by_id(id.to_string())
-            .filter(sessions::Column::ExpiryDate.gt(now))
-            .one(&self.db)
+        let rows = self
+            .db
+            .query_all_raw(Statement::from_sql_and_values(
+                backend,
+                sql,
+                [id.to_string().into(), now.into()],
+            ))
             .await
-            .map_err(backend)?;
-        let Some(row) = row else { return Ok(None) };
-        let data = serde_json::from_str(&row.data)
-            .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+            .map_err(backend_error)?;
+        let Some(first) = rows.first() else {
+            return Ok(None);
+        };
+        let decode = |e: sea_orm::DbErr| session_store::Error::Decode(e.to_string());
+        let text: String = first.try_get("", "session_data").map_err(decode)?;
+        let expiry: PrimitiveDateTime = first.try_get("", "session_expiry").map_err(decode)?;
+        let mut data: HashMap<String, serde_json::Value> =
+            serde_json::from_str(&text).map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        if data.contains_key(USER_ID_KEY) {
+            let user: Option<i32> = first.try_get("", "user_id").map_err(decode)?;
+            let signed_in = match user {
+                Some(_) => Some(SignedIn {
+                    user: users::Model::from_query_result(first, "").map_err(decode)?,
+                    grants: grants_of(&rows).map_err(decode)?,
+                }),
+                None => None,
+            };
+            let value = serde_json::to_value(signed_in)
+                .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+            data.insert(SIGNED_IN_KEY.to_string(), value);
+        }
         Ok(Some(Record {
             id: *id,
             data,
-            expiry_date: row.expiry_date.assume_utc(),
+            expiry_date: expiry.assume_utc(),
         }))
     }
 
@@ -201,7 +266,7 @@ impl SessionStore for DbSessionStore {
         sessions::Entity::delete_by_id(id.to_string())
             .exec(&self.db)
             .await
-            .map_err(backend)?;
+            .map_err(backend_error)?;
         Ok(())
     }
 }
@@ -214,7 +279,7 @@ impl ExpiredDeletion for DbSessionStore {
             .filter(sessions::Column::ExpiryDate.lte(now))
             .exec(&self.db)
             .await
-            .map_err(backend)?;
+            .map_err(backend_error)?;
         Ok(())
     }
 }

@@ -31,7 +31,9 @@ pub async fn show(
     session: Session,
 ) -> Response {
     match session::current_user(&session, &state.db).await {
-        Ok(Some(user)) => return redirect(Hx(false), home(user.require_password_change)),
+        Ok(Some(signed_in)) => {
+            return redirect(Hx(false), home(signed_in.user.require_password_change));
+        }
         Ok(None) => {}
         Err(err) => return err.into_response_html(lang),
     }
@@ -105,7 +107,9 @@ pub async fn logout(
     ip: ClientIp,
     session: Session,
 ) -> Response {
-    if let Ok(Some(user)) = session::current_user(&session, &state.db).await {
+    if let Ok(Some(session::SignedIn { user, .. })) =
+        session::current_user(&session, &state.db).await
+    {
         let actor = Actor::user(&user, ip.to_string());
         let target = Some((user.user_id, user.username.as_str()));
         if let Err(err) =

@@ -8,7 +8,7 @@ use tower_sessions::Session;
 use crate::accounts::grants;
 use crate::accounts::permissions::{Caller, USER_CONFIG};
 use crate::auth::csrf;
-use crate::auth::session::CurrentUser;
+use crate::auth::session::SignedIn;
 use crate::entities::users;
 use crate::error::Error;
 use crate::i18n::Lang;
@@ -52,12 +52,12 @@ impl FromRequestParts<AppState> for Viewer {
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &AppState,
+        _state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let fallback = crate::web::request_lang(&parts.headers);
-        let CurrentUser(user) = parts
+        let SignedIn { user, grants } = parts
             .extensions
-            .get::<CurrentUser>()
+            .get::<SignedIn>()
             .cloned()
             .ok_or_else(|| Error::Unauthenticated.into_response_html(fallback))?;
         let lang = Lang::from_code(&user.lang);
@@ -67,13 +67,10 @@ impl FromRequestParts<AppState> for Viewer {
         let csrf = csrf::token(&session)
             .await
             .map_err(|e| e.into_response_html(lang))?;
-        let held = grants::load(&state.db, user.user_id)
-            .await
-            .map_err(|e| e.into_response_html(lang))?;
         let caller = Caller {
             user_id: user.user_id,
             superuser: user.superuser,
-            user_config: grants::quantity(&held, USER_CONFIG),
+            user_config: grants::quantity(&grants, USER_CONFIG),
             key: None,
         };
         Ok(Viewer {

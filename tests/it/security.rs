@@ -2,6 +2,7 @@
 
 use axum::http::StatusCode;
 use passgate::accounts::credentials::ResetOptions;
+use serde_json::json;
 
 use crate::helpers::*;
 
@@ -216,4 +217,66 @@ async fn an_active_session_keeps_moving_its_inactivity_expiry() {
         "using the session moved its expiry: {}",
         after.expiry_date
     );
+}
+
+#[tokio::test]
+async fn the_stored_session_holds_neither_the_user_row_nor_the_password_hash() {
+    use passgate::entities::sessions;
+    use sea_orm::EntityTrait;
+    let app = spawn_app().await;
+    let alice = app.user("alice", STRONG, false).await;
+    let mut browser = app.client();
+    browser.login("alice", STRONG).await;
+    // Requests that load the session with its user, and one that saves it again (the first
+    // use after sign-in moves the expiry).
+    assert_eq!(browser.get("/panel/dashboard").await.status, StatusCode::OK);
+    assert_eq!(browser.get("/panel/dashboard").await.status, StatusCode::OK);
+    let stored = sessions::Entity::find().all(&app.db).await.unwrap();
+    let row = stored
+        .iter()
+        .find(|r| r.user_id == Some(alice.user_id))
+        .expect("alice's session");
+    let data: serde_json::Value = serde_json::from_str(&row.data).unwrap();
+    let keys: Vec<&String> = data.as_object().unwrap().keys().collect();
+    assert!(
+        !row.data.contains(&alice.password) && !row.data.contains("__signed_in"),
+        "stored session data: {keys:?}"
+    );
+    assert_eq!(data["user_id"], serde_json::json!(alice.user_id));
+}
+
+#[tokio::test]
+async fn a_cookie_request_sees_grants_changed_a_moment_ago() {
+    let app = spawn_app().await;
+    app.user("admin", STRONG, true).await;
+    let bob = app.user("bob", STRONG_2, false).await;
+    let mut browser = app.client();
+    browser.login("bob", STRONG_2).await;
+    let cookie = format!("passgate_session={}", browser.session_cookie().unwrap());
+    let cookie = [("cookie", cookie.as_str())];
+    let me = || app.api_raw("GET", "/api/v2/users/@me", &cookie, Vec::new());
+    assert_eq!(me().await.assert_ok()["permissions"], json!([]));
+    let admin = app.token("admin", STRONG).await;
+    let grant = json!([{"name": "USER_CONFIG", "quantity": -1, "enabled": true}]);
+    app.api(
+        "PATCH",
+        &format!("/api/v2/users/{}", bob.user_id),
+        Some(&admin),
+        Some(json!({"permissions": grant})),
+    )
+    .await
+    .assert_ok();
+    // The same session, on its next request: the grant is there (read with the session).
+    assert_eq!(me().await.assert_ok()["permissions"], grant);
+    // Disabling bob ends the session at once.
+    app.api(
+        "PATCH",
+        &format!("/api/v2/users/{}", bob.user_id),
+        Some(&admin),
+        Some(json!({"enabled": false})),
+    )
+    .await
+    .assert_ok();
+    me().await
+        .assert_error(StatusCode::UNAUTHORIZED, "ACCESS_DENIED");
 }
