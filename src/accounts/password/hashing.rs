@@ -241,7 +241,11 @@ fn run(job: Job, memory: &mut Vec<Block>) {
 /// production size once; larger (foreign) parameters get a buffer of their own.
 fn memory_for(memory: &mut Vec<Block>, blocks: usize) -> &mut [Block] {
     if memory.len() < blocks {
-        *memory = vec![Block::default(); Ord::max(blocks, PARAMS.block_count())];
+        let len = Ord::max(blocks, PARAMS.block_count());
+        let mut fresh = Vec::with_capacity(len);
+        advise_huge_pages(fresh.spare_capacity_mut());
+        fresh.resize(len, Block::default());
+        *memory = fresh;
     }
     &mut memory[..blocks]
 }
@@ -336,6 +340,34 @@ fn verify_blocking(
     }
     false
 }
+
+/// Asks the kernel to back `memory` with transparent huge pages where it can. argon2 reads
+/// its 19 MiB in a data-dependent order, so with 4 KiB pages nearly every block read misses
+/// the TLB; 2 MiB pages cut those misses, most of all when every core hashes at once. Called
+/// on the fresh allocation before its first write.
+#[cfg(target_os = "linux")]
+fn advise_huge_pages(memory: &mut [std::mem::MaybeUninit<Block>]) {
+    unsafe extern "C" {
+        fn madvise(addr: *mut std::ffi::c_void, len: usize, advice: i32) -> i32;
+    }
+    const MADV_HUGEPAGE: i32 = 14;
+    const PAGE: usize = 4096;
+    let start = memory.as_mut_ptr() as usize;
+    let end = start + std::mem::size_of_val(memory);
+    let first = start.next_multiple_of(PAGE);
+    let last = end - end % PAGE;
+    if last > first {
+        // SAFETY: the range lies inside `memory`, an allocation this thread owns; the advice
+        // changes how the kernel backs the pages, never their contents. Failure (no THP
+        // support) leaves ordinary pages.
+        unsafe {
+            madvise(first as *mut std::ffi::c_void, last - first, MADV_HUGEPAGE);
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn advise_huge_pages(_: &mut [std::mem::MaybeUninit<Block>]) {}
 
 /// Lowers the calling thread's scheduling priority (Linux: nice is per thread).
 #[cfg(target_os = "linux")]
