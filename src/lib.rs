@@ -9,6 +9,7 @@ pub mod db;
 pub mod entities;
 pub mod error;
 pub mod i18n;
+pub mod malloc;
 pub mod server;
 pub mod state;
 pub mod views;

@@ -5,7 +5,7 @@ use passgate::cli::{self, Cli, Command};
 use tracing_subscriber::EnvFilter;
 
 fn main() -> std::process::ExitCode {
-    tune_malloc();
+    passgate::malloc::tune();
     let cli = Cli::parse();
     let config = match cli::config(&cli) {
         Ok(config) => config,
@@ -69,26 +69,3 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
 }
-
-/// glibc's malloc, set before any thread starts. A fixed mmap threshold keeps large blocks
-/// (the hashing threads' 19 MiB argon2 memory) in their own mappings, returned to the system
-/// when freed; left dynamic, glibc raises the threshold past 19 MiB after the first such free
-/// and the memory then stays in the heap for good (~100 MiB resident after a login storm).
-/// Two arenas instead of one per thread (up to 8 per core) keep the small allocations of the
-/// few threads together.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn tune_malloc() {
-    unsafe extern "C" {
-        fn mallopt(param: i32, value: i32) -> i32;
-    }
-    const M_MMAP_THRESHOLD: i32 = -3;
-    const M_ARENA_MAX: i32 = -8;
-    // SAFETY: plain configuration calls, made before any other thread exists.
-    unsafe {
-        mallopt(M_MMAP_THRESHOLD, 1 << 20);
-        mallopt(M_ARENA_MAX, 2);
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn tune_malloc() {}

@@ -114,12 +114,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind))?;
     tracing::info!(address = %config.bind, "passgate listening");
     println!("passgate is listening on http://{}", config.bind);
-    axum::serve(
-        listener,
-        app(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    crate::malloc::release_free_memory();
+    axum::serve(listener, service)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     db.close().await.ok();
     tracing::info!("passgate stopped");
     Ok(())

@@ -86,11 +86,10 @@ impl Document {
 /// [`ApiJson`](super::ApiJson) reads an empty body as `{}`, so a body whose schema requires
 /// no field may be left out.
 fn optional_bodies(doc: &mut openapi::OpenApi) {
-    let schemas = doc.components.as_ref().map(|c| c.schemas.clone());
+    let schemas = doc.components.as_ref().map(|c| &c.schemas);
     let requires_nothing = |schema: &RefOr<Schema>| {
         let schema = match schema {
             RefOr::Ref(r) => schemas
-                .as_ref()
                 .and_then(|s| s.get(r.ref_location.trim_start_matches("#/components/schemas/"))),
             inline => Some(inline),
         };
