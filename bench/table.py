@@ -32,8 +32,11 @@ def med(rows, key):
 def main():
     work = sys.argv[1]
     given = dict(arg.split("=", 1) for arg in sys.argv[2:])
-    hash_ms = float(given["hash_ms"])
     cores = int(given["cores"])
+    # One hash timed before each run's logins; the share of the limit is taken run by run.
+    with open(os.path.join(work, "hash_runs.txt")) as f:
+        hash_runs = [float(line) for line in f if line.strip()]
+    hash_ms = statistics.median(hash_runs)
     limit = cores * 1000.0 / hash_ms
 
     health = runs(work, "healthz")
@@ -66,11 +69,13 @@ def main():
         row("  p50", f"{med(data, 'p50_ms'):.2f} ms")
         row("  p99", f"{p99:.2f} ms", "< 5 ms", p99 < 5)
         row("  server CPU per request", f"{med(data, 'cpu_us'):.0f} µs")
-    row("one argon2id hash (m=19456 KiB, t=2, p=1)", f"{hash_ms:.1f} ms")
+    row("one argon2id hash (m=19456 KiB, t=2, p=1), before each run's logins",
+        f"{hash_ms:.1f} ms ({' '.join(f'{h:.1f}' for h in hash_runs)}; at the start {float(given['hash_ms']):.1f})")
     row(f"argon2 limit = {cores} cores ÷ one hash", f"{limit:.1f} logins/s")
     l_rps = med(logins, "rps")
+    share = statistics.median(r["rps"] * h / (cores * 1000.0) for r, h in zip(logins, hash_runs))
     row("logins/s, 16 concurrent clients", f"{l_rps:.1f}")
-    row("  share of the argon2 limit", f"{100 * l_rps / limit:.0f} %", "≥ 90 %", l_rps >= 0.9 * limit)
+    row("  share of the argon2 limit (run by run)", f"{100 * share:.0f} %", "≥ 90 %", share >= 0.9)
     row("  login p50 / p99", f"{med(logins, 'p50_ms'):.0f} / {med(logins, 'p99_ms'):.0f} ms")
     s_p99 = med(storm_me, "p99_ms")
     row("@me (bearer, 16 conn.) during a 64-conn. login storm: p99", f"{s_p99:.2f} ms", "< 20 ms", s_p99 < 20)

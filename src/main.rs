@@ -1,8 +1,12 @@
 //! The `passgate` binary: parse the command line and hand over to the library.
 
+use std::io::IsTerminal;
+
 use clap::Parser;
 use passgate::cli::{self, Cli, Command};
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 fn main() -> std::process::ExitCode {
     passgate::malloc::tune();
@@ -15,18 +19,24 @@ fn main() -> std::process::ExitCode {
         }
     };
     let filter = std::env::var("PASSGATE_LOG").unwrap_or_else(|_| "info".into());
-    let filter = match EnvFilter::try_new(&filter) {
+    // Levels per target (`debug,sqlx=warn`): parsed without regular expressions, so a
+    // start-up does not compile any (and their code stays out of memory).
+    let filter = match filter.parse::<Targets>() {
         Ok(filter) => filter,
         Err(_) => {
             eprintln!(
-                "passgate: configuration error: PASSGATE_LOG: '{filter}' is not a tracing filter"
+                "passgate: configuration error: PASSGATE_LOG: '{filter}' is not a log filter (level, or target=level, comma-separated)"
             );
             return std::process::ExitCode::from(2);
         }
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(std::io::stderr().is_terminal()),
+        )
+        .with(filter)
         .init();
     let runtime = match runtime() {
         Ok(rt) => rt,

@@ -9,6 +9,7 @@ use crate::auth::throttle::{self, Keys};
 use crate::entities::users as user_entity;
 use crate::error::{Error, Result};
 use crate::state::AppState;
+use sea_orm::TransactionTrait;
 
 /// Checks the throttle, then the credentials. A throttled attempt authenticates nobody.
 /// Successes and failures are audited (never with the password).
@@ -20,15 +21,12 @@ pub async fn login(
 ) -> Result<user_entity::Model> {
     let ip_text = ip.to_string();
     let keys = Keys::new(&ip_text, username);
-    throttle::check(&state.db, &keys).await?;
     throttle::reserve(&state.db, &state.config.throttle, &keys).await?;
     let attempted = users::find_by_username(&state.db, username).await?;
     let target = attempted.as_ref().map(|u| (u.user_id, u.username.clone()));
     let target = target.as_ref().map(|(id, name)| (*id, name.as_str()));
     let outcome = match authenticate(&state.hasher, attempted, password).await {
-        // A reset or change that committed during the slow password check wins: the
-        // password checked may no longer be the user's (the stamp check in `record_login`).
-        Ok(user) => users::record_login(&state.db, &user, &ip_text)
+        Ok(user) => signed_in(state, &keys, &user, &ip_text, target)
             .await?
             .ok_or(Error::IncorrectCredentials),
         Err(err) => Err(err),
@@ -39,18 +37,7 @@ pub async fn login(
         ip: ip_text.clone(),
     };
     match outcome {
-        Ok(user) => {
-            throttle::succeeded(&state.db, &keys).await?;
-            audit::record(
-                &state.db,
-                &Actor::user(&user, ip_text),
-                target,
-                action::LOGIN,
-                String::new(),
-            )
-            .await?;
-            Ok(user)
-        }
+        Ok(user) => Ok(user),
         Err(err @ Error::IncorrectCredentials) => {
             throttle::failed(&state.db, &state.config.throttle, &keys).await?;
             audit::record(
@@ -83,4 +70,26 @@ pub async fn login(
         }
         Err(err) => Err(err),
     }
+}
+
+/// Records a sign-in whose password was right, in one transaction: the login time and address,
+/// the attempt taken back from the throttle, the audit entry. `None` (nothing recorded) when a
+/// reset or change committed during the slow password check: the password checked may no
+/// longer be the user's (the stamp check of `record_login`).
+async fn signed_in(
+    state: &AppState,
+    keys: &Keys,
+    user: &user_entity::Model,
+    ip: &str,
+    target: Option<(i32, &str)>,
+) -> Result<Option<user_entity::Model>> {
+    let txn = state.db.begin().await?;
+    let Some(user) = users::record_login(&txn, user, ip).await? else {
+        return Ok(None);
+    };
+    throttle::succeeded(&txn, keys).await?;
+    let actor = Actor::user(&user, ip.to_string());
+    audit::record(&txn, &actor, target, action::LOGIN, String::new()).await?;
+    txn.commit().await?;
+    Ok(Some(user))
 }

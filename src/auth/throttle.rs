@@ -40,25 +40,10 @@ fn limit(config: &ThrottleConfig, key: &str) -> i32 {
     }
 }
 
-/// Refuses (changing nothing) while any key is locked.
-pub async fn check(db: &impl ConnectionTrait, keys: &Keys) -> Result<()> {
-    let now = clock::now();
-    let locked = login_throttle::Entity::find()
-        .filter(login_throttle::Column::ThrottleKey.is_in(keys.all()))
-        .filter(login_throttle::Column::LockedUntil.gt(now))
-        .all(db)
-        .await?;
-    match locked.iter().filter_map(|row| row.locked_until).max() {
-        Some(until) => Err(Error::TooManyAttempts {
-            retry_after_seconds: Ord::max((until - now).whole_seconds(), 1) as u64,
-        }),
-        None => Ok(()),
-    }
-}
-
 /// Counts an attempt against every key before the password is checked, so that a burst of
-/// parallel guesses is counted as it arrives. Refuses when the count passes a limit. One
-/// statement counts both keys and returns the new counts.
+/// parallel guesses is counted as it arrives. One statement counts both keys and returns them.
+/// Refuses while a key is locked (taking the count back: a refused attempt changes nothing),
+/// and when a count passes its limit (which locks the key).
 pub async fn reserve(
     db: &impl ConnectionTrait,
     config: &ThrottleConfig,
@@ -99,6 +84,13 @@ pub async fn reserve(
     let rows = login_throttle::Model::find_by_statement(db.get_database_backend().build(&upsert))
         .all(db)
         .await?;
+    let locked = rows.iter().filter_map(|row| row.locked_until).max();
+    if let Some(until) = locked.filter(|until| *until > now) {
+        take_back(db, keys).await?;
+        return Err(Error::TooManyAttempts {
+            retry_after_seconds: Ord::max((until - now).whole_seconds(), 1) as u64,
+        });
+    }
     if rows
         .iter()
         .any(|row| row.failures > limit(config, &row.throttle_key))
@@ -108,6 +100,20 @@ pub async fn reserve(
             retry_after_seconds: config.window_seconds as u64,
         });
     }
+    Ok(())
+}
+
+/// Takes back the attempt `reserve` counted.
+async fn take_back(db: &impl ConnectionTrait, keys: &Keys) -> Result<()> {
+    login_throttle::Entity::update_many()
+        .col_expr(
+            login_throttle::Column::Failures,
+            Expr::col(login_throttle::Column::Failures).sub(1),
+        )
+        .filter(login_throttle::Column::ThrottleKey.is_in(keys.all()))
+        .filter(login_throttle::Column::Failures.gt(0))
+        .exec(db)
+        .await?;
     Ok(())
 }
 

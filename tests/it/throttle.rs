@@ -108,6 +108,42 @@ async fn a_trusted_proxy_is_believed() {
 }
 
 #[tokio::test]
+async fn an_attempt_refused_by_a_lock_counts_against_nobody() {
+    use passgate::entities::login_throttle;
+    let app = spawn_app().await;
+    app.user("alice", STRONG, false).await;
+    app.user("bob_b", STRONG_2, false).await;
+    for i in 0..5 {
+        app.client_from(&format!("10.6.0.{i}:1"))
+            .login("alice", "Wrong-Guess-Number-1")
+            .await;
+    }
+    let count = |key: &'static str| {
+        let db = app.db.clone();
+        async move {
+            login_throttle::Entity::find_by_id(key.to_string())
+                .one(&db)
+                .await
+                .unwrap()
+                .map(|row| row.failures)
+        }
+    };
+    assert_eq!(count("user:alice").await, Some(5));
+    // Refused at alice's lock: neither alice's count nor the new address's moves.
+    for _ in 0..3 {
+        let page = app.client_from("10.6.1.1:1").login("alice", STRONG).await;
+        assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+    }
+    assert_eq!(count("user:alice").await, Some(5));
+    assert_eq!(count("ip:10.6.1.1").await.unwrap_or(0), 0);
+    // The address is as good as new for another account.
+    app.client_from("10.6.1.1:1")
+        .login("bob_b", STRONG_2)
+        .await
+        .assert_redirect("/panel/dashboard");
+}
+
+#[tokio::test]
 async fn a_successful_login_starts_the_usernames_count_over() {
     let app = spawn_app().await;
     app.user("alice", STRONG, false).await;
