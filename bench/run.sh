@@ -175,9 +175,11 @@ for run in $(seq 1 "$RUNS"); do
     wrk_run "users_search_$conns" "$conns" "$SECS" -s "$REPORT" \
       -H "Cookie: passgate_session=$ADMIN_COOKIE" "$BASE/panel/panel_config?q=user012"
   done
-  # The argon2 limit of this run: one hash timed just before its logins (the machine is shared,
-  # so the speed of a hash moves from minute to minute).
-  "$BIN" bench-hash --count 9 >>"$WORK/hash_runs.txt"
+  # The argon2 limit of this run, timed just before its logins (the machine is shared, so the
+  # speed of a hash moves from minute to minute): one hash alone, and one hash while every
+  # core hashes (as during the logins; the cores then share caches and memory bandwidth).
+  echo "$("$BIN" bench-hash --count 9) $("$BIN" bench-hash --count 9 --parallel "$CORES")" \
+    >>"$WORK/hash_runs.txt"
   wrk_run logins 16 "$SECS" -s "$LOGIN" "$BASE"
   # The storm: 64 connections signing in, and 16 asking for @me in its middle.
   wrk_run storm_logins 64 $((SECS + 2)) -s "$LOGIN" "$BASE" &

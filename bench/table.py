@@ -33,10 +33,13 @@ def main():
     work = sys.argv[1]
     given = dict(arg.split("=", 1) for arg in sys.argv[2:])
     cores = int(given["cores"])
-    # One hash timed before each run's logins; the share of the limit is taken run by run.
+    # Before each run's logins: one hash alone, and one hash while every core hashes (the limit
+    # of that run). The share of the limit is taken run by run.
     with open(os.path.join(work, "hash_runs.txt")) as f:
-        hash_runs = [float(line) for line in f if line.strip()]
-    hash_ms = statistics.median(hash_runs)
+        hash_runs = [tuple(float(v) for v in line.split()) for line in f if line.strip()]
+    alone = [a for a, _ in hash_runs]
+    every_core = [p for _, p in hash_runs]
+    hash_ms = statistics.median(every_core)
     limit = cores * 1000.0 / hash_ms
 
     health = runs(work, "healthz")
@@ -69,13 +72,17 @@ def main():
         row("  p50", f"{med(data, 'p50_ms'):.2f} ms")
         row("  p99", f"{p99:.2f} ms", "< 5 ms", p99 < 5)
         row("  server CPU per request", f"{med(data, 'cpu_us'):.0f} µs")
-    row("one argon2id hash (m=19456 KiB, t=2, p=1), before each run's logins",
-        f"{hash_ms:.1f} ms ({' '.join(f'{h:.1f}' for h in hash_runs)}; at the start {float(given['hash_ms']):.1f})")
-    row(f"argon2 limit = {cores} cores ÷ one hash", f"{limit:.1f} logins/s")
+    row("one argon2id hash (m=19456 KiB, t=2, p=1), alone",
+        f"{statistics.median(alone):.1f} ms ({' '.join(f'{h:.1f}' for h in alone)}; "
+        f"at the start {float(given['hash_ms']):.1f})")
+    row(f"  while all {cores} cores hash at once", f"{hash_ms:.1f} ms ({' '.join(f'{h:.1f}' for h in every_core)})")
+    row(f"argon2 limit = {cores} cores ÷ one hash (all cores hashing)", f"{limit:.1f} logins/s")
     l_rps = med(logins, "rps")
-    share = statistics.median(r["rps"] * h / (cores * 1000.0) for r, h in zip(logins, hash_runs))
+    share = statistics.median(r["rps"] * p / (cores * 1000.0) for r, p in zip(logins, every_core))
+    share_alone = statistics.median(r["rps"] * a / (cores * 1000.0) for r, a in zip(logins, alone))
     row("logins/s, 16 concurrent clients", f"{l_rps:.1f}")
     row("  share of the argon2 limit (run by run)", f"{100 * share:.0f} %", "≥ 90 %", share >= 0.9)
+    row(f"  share of {cores} cores ÷ one hash alone", f"{100 * share_alone:.0f} %")
     row("  login p50 / p99", f"{med(logins, 'p50_ms'):.0f} / {med(logins, 'p99_ms'):.0f} ms")
     s_p99 = med(storm_me, "p99_ms")
     row("@me (bearer, 16 conn.) during a 64-conn. login storm: p99", f"{s_p99:.2f} ms", "< 20 ms", s_p99 < 20)

@@ -41,11 +41,14 @@ pub enum Command {
         path: std::path::PathBuf,
     },
     /// Times COUNT argon2id hashes, one after another, with the production hasher and prints
-    /// the median in milliseconds (used by `bench/run.sh`; touches no database).
+    /// the median in milliseconds (used by `bench/run.sh`; touches no database). With
+    /// `--parallel N`, N such sequences run at once (as in a login storm on N cores).
     #[command(hide = true)]
     BenchHash {
         #[arg(long, default_value_t = 15)]
         count: u32,
+        #[arg(long, default_value_t = 1)]
+        parallel: usize,
     },
 }
 
@@ -117,19 +120,32 @@ pub async fn run_admin(config: &Config, command: Command) -> anyhow::Result<Stri
             user::run(&db, config, cmd).await
         }
         Command::Backup { path } => backup(&config.database_url, &path).await,
-        Command::BenchHash { count } => bench_hash(count).await,
+        Command::BenchHash { count, parallel } => bench_hash(count, parallel).await,
     }
 }
 
-/// `passgate bench-hash`: the median time of one production hash, sequentially.
-async fn bench_hash(count: u32) -> anyhow::Result<String> {
-    let hasher = Hasher::new(1);
+/// `passgate bench-hash`: the median time of one production hash, with `parallel` hashes
+/// running at once (each on its own hashing thread).
+async fn bench_hash(count: u32, parallel: usize) -> anyhow::Result<String> {
+    let parallel = parallel.max(1);
+    let hasher = Hasher::new(parallel);
     let password = Secret::new("bench-hash correct horse battery".to_string());
+    let mut sequences = Vec::new();
+    for _ in 0..parallel {
+        let (hasher, password) = (hasher.clone(), password.clone());
+        sequences.push(tokio::spawn(async move {
+            let mut millis = Vec::new();
+            for _ in 0..count.max(1) {
+                let started = std::time::Instant::now();
+                hasher.hash(&password).await?;
+                millis.push(started.elapsed().as_secs_f64() * 1000.0);
+            }
+            anyhow::Ok(millis)
+        }));
+    }
     let mut millis = Vec::new();
-    for _ in 0..count.max(1) {
-        let started = std::time::Instant::now();
-        hasher.hash(&password).await?;
-        millis.push(started.elapsed().as_secs_f64() * 1000.0);
+    for sequence in sequences {
+        millis.extend(sequence.await??);
     }
     millis.sort_by(f64::total_cmp);
     Ok(format!("{:.3}", millis[millis.len() / 2]))
