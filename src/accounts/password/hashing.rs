@@ -180,13 +180,13 @@ fn work(shared: &Shared) {
                 Err(RecvTimeoutError::Timeout) => {
                     // Idle: the memory of every thread is in the spare list now.
                     drop(queue);
-                    if let Ok(mut spare) = shared.spare.lock() {
-                        if !spare.is_empty() {
-                            spare.clear();
-                            spare.shrink_to_fit();
-                            // And the heap the busy spell left free (request buffers).
-                            crate::malloc::release_free_memory();
-                        }
+                    if let Ok(mut spare) = shared.spare.lock()
+                        && !spare.is_empty()
+                    {
+                        spare.clear();
+                        spare.shrink_to_fit();
+                        // And the heap the busy spell left free (request buffers).
+                        crate::malloc::release_free_memory();
                     }
                     continue;
                 }
