@@ -184,14 +184,17 @@ async fn lock_over_limit(
             Expr::value(Some(until)),
         )
         .filter(over_limit)
-        .filter(
-            login_throttle::Column::LockedUntil
-                .is_null()
-                .or(login_throttle::Column::LockedUntil.lte(now)),
-        )
+        .filter(not_locked(now))
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// Rows without a lock at `now` (never locked, or the lock has passed).
+fn not_locked(now: time::PrimitiveDateTime) -> Condition {
+    Condition::any()
+        .add(login_throttle::Column::LockedUntil.is_null())
+        .add(login_throttle::Column::LockedUntil.lte(now))
 }
 
 /// Deletes counters whose window and lock have both passed (run periodically).
@@ -200,11 +203,7 @@ pub async fn prune(db: &impl ConnectionTrait, config: &ThrottleConfig) -> Result
     let window_start = now - time::Duration::seconds(config.window_seconds);
     login_throttle::Entity::delete_many()
         .filter(login_throttle::Column::WindowStart.lt(window_start))
-        .filter(
-            login_throttle::Column::LockedUntil
-                .is_null()
-                .or(login_throttle::Column::LockedUntil.lte(now)),
-        )
+        .filter(not_locked(now))
         .exec(db)
         .await?;
     Ok(())

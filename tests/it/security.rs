@@ -257,26 +257,14 @@ async fn a_cookie_request_sees_grants_changed_a_moment_ago() {
     let me = || app.api_raw("GET", "/api/v2/users/@me", &cookie, Vec::new());
     assert_eq!(me().await.assert_ok()["permissions"], json!([]));
     let admin = app.token("admin", STRONG).await;
+    let bob_path = format!("/api/v2/users/{}", bob.user_id);
+    let change_bob = |body| app.api("PATCH", &bob_path, Some(&admin), Some(body));
     let grant = json!([{"name": "USER_CONFIG", "quantity": -1, "enabled": true}]);
-    app.api(
-        "PATCH",
-        &format!("/api/v2/users/{}", bob.user_id),
-        Some(&admin),
-        Some(json!({"permissions": grant})),
-    )
-    .await
-    .assert_ok();
+    change_bob(json!({"permissions": grant})).await.assert_ok();
     // The same session, on its next request: the grant is there (read with the session).
     assert_eq!(me().await.assert_ok()["permissions"], grant);
     // Disabling bob ends the session at once.
-    app.api(
-        "PATCH",
-        &format!("/api/v2/users/{}", bob.user_id),
-        Some(&admin),
-        Some(json!({"enabled": false})),
-    )
-    .await
-    .assert_ok();
+    change_bob(json!({"enabled": false})).await.assert_ok();
     me().await
         .assert_error(StatusCode::UNAUTHORIZED, "ACCESS_DENIED");
 }
