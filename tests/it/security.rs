@@ -185,6 +185,69 @@ async fn a_session_saved_after_a_reset_is_not_written_back() {
 }
 
 #[tokio::test]
+async fn a_session_stands_for_its_user_only_while_the_stamp_holds_with_or_without_the_join() {
+    use passgate::auth::session::current_user;
+    use passgate::auth::session_store::{DbSessionStore, SIGNED_IN_KEY};
+    use sea_orm::EntityTrait;
+    use std::sync::Arc;
+    use tower_sessions::Session;
+    use tower_sessions::session::{Id, Record};
+    use tower_sessions::session_store::SessionStore;
+    let app = spawn_app().await;
+    let alice = app.user("alice", STRONG, false).await;
+    let store = Arc::new(DbSessionStore::new(app.db.clone()));
+    let mut record = Record {
+        id: Id::default(),
+        data: [
+            ("user_id".to_string(), json!(alice.user_id)),
+            ("stamp".to_string(), json!(alice.security_stamp)),
+        ]
+        .into_iter()
+        .collect(),
+        expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+    };
+    store.create(&mut record).await.unwrap();
+    let open = || Session::new(Some(record.id), store.clone(), None);
+    // Loaded with its user in one statement.
+    let session = open();
+    let signed_in = current_user(&session, &app.db)
+        .await
+        .unwrap()
+        .expect("alice");
+    assert_eq!(signed_in.user.user_id, alice.user_id);
+    // Without the user beside the data (as right after a sign-in in the same request), the
+    // user is read on its own, with the same checks.
+    let session = open();
+    session.remove_value(SIGNED_IN_KEY).await.unwrap();
+    let signed_in = current_user(&session, &app.db)
+        .await
+        .unwrap()
+        .expect("alice");
+    assert_eq!(signed_in.user.username, "alice");
+    // After a reset the row is gone; one put back as it was (old stamp) passes neither way.
+    let row = passgate::entities::sessions::Entity::find_by_id(record.id.to_string())
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("stored");
+    app.reset("alice", STRONG_2, ResetOptions::default()).await;
+    assert!(store.load(&record.id).await.unwrap().is_none());
+    let put_back = || async {
+        let active: passgate::entities::sessions::ActiveModel = row.clone().into();
+        passgate::entities::sessions::Entity::insert(active)
+            .exec_without_returning(&app.db)
+            .await
+            .unwrap();
+    };
+    put_back().await;
+    assert!(current_user(&open(), &app.db).await.unwrap().is_none());
+    put_back().await;
+    let session = open();
+    session.remove_value(SIGNED_IN_KEY).await.unwrap();
+    assert!(current_user(&session, &app.db).await.unwrap().is_none());
+}
+
+#[tokio::test]
 async fn an_active_session_keeps_moving_its_inactivity_expiry() {
     use passgate::entities::sessions;
     use sea_orm::{ActiveModelTrait, EntityTrait, Set};
