@@ -10,6 +10,7 @@ use tower_sessions::Session;
 
 use crate::accounts::audit::Actor;
 use crate::accounts::password::PolicyViolation;
+use crate::accounts::permissions::{self, Caller};
 use crate::accounts::secret::Secret;
 use crate::accounts::update::{PasswordChange, change_password};
 use crate::auth::client_ip::ClientIp;
@@ -26,12 +27,14 @@ use crate::web::{Hx, Viewer, paths, redirect};
 
 fn view<'a>(
     state: &AppState,
+    caller: &Caller,
     user: &'a users::Model,
     errors: ChangePasswordErrors,
 ) -> ChangePasswordView<'a> {
     ChangePasswordView {
         username: &user.username,
         forced: user.require_password_change,
+        current_required: !permissions::forced_change_exempt(caller, user.require_password_change),
         min_length: state.config.policy.min_length,
         errors,
     }
@@ -40,7 +43,7 @@ fn view<'a>(
 pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Response {
     change_password_page(
         &viewer.context(),
-        &view(&state, &viewer.user, Default::default()),
+        &view(&state, &viewer.caller, &viewer.user, Default::default()),
     )
     .into_response()
 }
@@ -53,19 +56,24 @@ pub async fn dialog(State(state): State<AppState>, viewer: Viewer, hx: Hx) -> Re
     change_password_dialog(
         viewer.lang,
         &viewer.csrf,
-        &view(&state, &viewer.user, Default::default()),
+        &view(&state, &viewer.caller, &viewer.user, Default::default()),
     )
     .into_response()
 }
 
-/// The forced-change fragment that replaces the sign-in form after an htmx login.
+/// The forced-change fragment that replaces the sign-in form after an htmx login (with the
+/// temporary password, just proved).
 pub async fn forced_box(session: &Session, state: &AppState, user: &users::Model) -> Response {
     let lang = Lang::from_code(&user.lang);
+    let caller = Caller::signed_in(user, None, true);
     match csrf::token(session).await {
         Ok(token) => {
-            let mut response =
-                change_password_box(lang, &token, &view(state, user, Default::default()))
-                    .into_response();
+            let mut response = change_password_box(
+                lang,
+                &token,
+                &view(state, &caller, user, Default::default()),
+            )
+            .into_response();
             // The address bar follows, so a reload lands on the same form.
             response.headers_mut().insert(
                 "hx-push-url",
@@ -107,6 +115,7 @@ pub async fn submit(
         &state.hasher,
         &state.config.policy,
         &actor,
+        &viewer.caller,
         user,
         change,
     )
@@ -114,7 +123,10 @@ pub async fn submit(
     {
         Ok(updated) => {
             // Every session of the user ended in the change; this browser gets a fresh one.
-            if let Err(err) = session::establish(&viewer.session, &updated).await {
+            if let Err(err) =
+                session::establish(&viewer.session, &updated, state.config.session_max_lifetime)
+                    .await
+            {
                 return err.into_response_html(lang);
             }
             redirect(hx, paths::DASHBOARD)
@@ -122,7 +134,7 @@ pub async fn submit(
         Err(Error::Unauthenticated) => redirect(hx, paths::LOGIN),
         Err(err) => match field_errors(lang, &err) {
             Some(errors) => {
-                let view = view(&state, user, errors);
+                let view = view(&state, &viewer.caller, user, errors);
                 let markup = if hx.0 {
                     change_password_box(lang, &viewer.csrf, &view)
                 } else {

@@ -65,7 +65,7 @@ pub async fn submit(
         Err(err) if err.status().is_server_error() => return err.into_response_html(lang),
         Err(err) => return refused(lang, hx, &session, &fields.username, err).await,
     };
-    if let Err(err) = session::establish(&session, &user).await {
+    if let Err(err) = session::establish(&session, &user, state.config.session_max_lifetime).await {
         return err.into_response_html(lang);
     }
     if user.require_password_change && hx.0 {

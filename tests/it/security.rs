@@ -201,6 +201,10 @@ async fn a_session_stands_for_its_user_only_while_the_stamp_holds_with_or_withou
         data: [
             ("user_id".to_string(), json!(alice.user_id)),
             ("stamp".to_string(), json!(alice.security_stamp)),
+            (
+                "ends_at".to_string(),
+                json!(time::OffsetDateTime::now_utc().unix_timestamp() + 3600),
+            ),
         ]
         .into_iter()
         .collect(),
