@@ -3,7 +3,7 @@
 
 use axum::Form;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -14,7 +14,7 @@ use crate::accounts::permissions::{self, Caller};
 use crate::accounts::secret::Secret;
 use crate::accounts::update::{PasswordChange, change_password};
 use crate::auth::client_ip::ClientIp;
-use crate::auth::{csrf, session};
+use crate::auth::{csrf, session, throttle};
 use crate::entities::users;
 use crate::error::Error;
 use crate::i18n::Lang;
@@ -110,7 +110,8 @@ pub async fn submit(
         confirmation: Some(Secret::new(fields.confirm_password)),
     };
     let actor = Actor::user(user, ip.to_string());
-    match change_password(
+    let guesses_current = change.current_password.is_some();
+    let change = change_password(
         &state.db,
         &state.hasher,
         &state.config.policy,
@@ -118,9 +119,20 @@ pub async fn submit(
         &viewer.caller,
         user,
         change,
-    )
-    .await
-    {
+    );
+    let outcome = if guesses_current {
+        throttle::counting_current_password(
+            &state.db,
+            &state.config.throttle,
+            &state.signing_key,
+            &user.username,
+            change,
+        )
+        .await
+    } else {
+        change.await
+    };
+    match outcome {
         Ok(updated) => {
             // Every session of the user ended in the change; this browser gets a fresh one.
             if let Err(err) =
@@ -140,7 +152,9 @@ pub async fn submit(
                 } else {
                     change_password_page(&viewer.context(), &view)
                 };
-                (StatusCode::BAD_REQUEST, markup).into_response()
+                let mut response = (err.status(), markup).into_response();
+                err.apply_headers(&mut response);
+                response
             }
             None => err.into_response_html(lang),
         },
@@ -158,6 +172,9 @@ fn field_errors(lang: Lang, err: &Error) -> Option<ChangePasswordErrors> {
             errors.confirm = Some(lang.t("validators.passwordMismatch").to_string())
         }
         Error::PasswordPolicy(violation) => errors.new = Some(policy_message(lang, *violation)),
+        Error::TooManyAttempts { .. } => {
+            errors.current = Some(lang.t(err.message_key()).to_string())
+        }
         _ => return None,
     }
     Some(errors)

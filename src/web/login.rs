@@ -87,8 +87,11 @@ async fn refused(
         Ok(token) => token,
         Err(err) => return err.into_response_html(lang),
     };
+    // The username field is not filled in again: what was typed there may have been a
+    // password (SPEC §3a), and it must not come back in a page.
+    let _ = username;
     let form = LoginForm {
-        username,
+        username: "",
         error: Some(lang.t(err.message_key())),
     };
     let markup = if hx.0 {

@@ -3,7 +3,7 @@
 
 use axum::http::StatusCode;
 use passgate::accounts::credentials::ResetOptions;
-use sea_orm::{ActiveModelTrait, Set};
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde_json::json;
 
 use crate::helpers::*;
@@ -258,4 +258,297 @@ async fn a_full_access_key_may_change_its_owners_identity_and_keys() {
     )
     .await
     .assert_ok();
+}
+
+// ---------------------------------------------------------------------------------------
+// Item 2: `current_password` guesses count in the user's bucket.
+
+#[tokio::test]
+async fn the_sixth_wrong_current_password_through_the_api_is_refused_and_changes_nothing() {
+    let app = spawn_app().await;
+    app.user("bob", STRONG, false).await;
+    let token = app.token("bob", STRONG).await;
+    for guess in 1..=5 {
+        let response = app
+            .api(
+                "PATCH",
+                "/api/v2/users/@me",
+                Some(&token),
+                Some(json!({"password": STRONG_3, "current_password": format!("Wrong-Guess-{guess}-xyz")})),
+            )
+            .await;
+        response.assert_error(StatusCode::BAD_REQUEST, "INCORRECT_CURRENT_PASSWORD");
+    }
+    let before = app.find("bob").await;
+    // The sixth, even with the right password, is refused before anything is checked.
+    let sixth = app
+        .api(
+            "PATCH",
+            "/api/v2/users/@me",
+            Some(&token),
+            Some(json!({"password": STRONG_3, "current_password": STRONG})),
+        )
+        .await;
+    sixth.assert_error(StatusCode::TOO_MANY_REQUESTS, "TOO_MANY_ATTEMPTS");
+    assert!(sixth.headers.get("retry-after").is_some());
+    let after = app.find("bob").await;
+    assert_eq!(after.password, before.password, "password unchanged");
+    assert_eq!(after.security_stamp, before.security_stamp);
+    // The same bucket as sign-ins: the account is locked there too.
+    login(&app, "bob", STRONG)
+        .await
+        .assert_error(StatusCode::TOO_MANY_REQUESTS, "TOO_MANY_ATTEMPTS");
+}
+
+#[tokio::test]
+async fn wrong_current_passwords_in_the_web_form_lock_the_change_too() {
+    let app = spawn_app().await;
+    app.user("bob", STRONG, false).await;
+    let mut browser = app.client();
+    browser
+        .login("bob", STRONG)
+        .await
+        .assert_redirect("/panel/dashboard");
+    browser.get("/panel/change_password").await;
+    for guess in 1..=5 {
+        let page = browser
+            .post(
+                "/panel/change_password",
+                &[
+                    ("current_password", &format!("Wrong-Guess-{guess}-xyz")),
+                    ("new_password", STRONG_3),
+                    ("confirm_password", STRONG_3),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::BAD_REQUEST, "guess {guess}");
+    }
+    let page = browser
+        .post(
+            "/panel/change_password",
+            &[
+                ("current_password", STRONG),
+                ("new_password", STRONG_3),
+                ("confirm_password", STRONG_3),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(page.body.contains("Too many"), "said beside the field");
+    assert!(
+        page.body.contains("id=\"current_password\""),
+        "the form is shown again"
+    );
+    app.client_from("10.9.9.9:1")
+        .login("bob", STRONG)
+        .await
+        .status
+        .eq(&StatusCode::TOO_MANY_REQUESTS)
+        .then_some(())
+        .expect("the user's bucket is locked");
+}
+
+#[tokio::test]
+async fn a_right_current_password_takes_its_attempt_back() {
+    let app = spawn_app().await;
+    app.user("bob", STRONG, false).await;
+    let token = app.token("bob", STRONG).await;
+    for guess in 1..=4 {
+        app.api(
+            "PATCH",
+            "/api/v2/users/@me",
+            Some(&token),
+            Some(json!({"password": STRONG_3, "current_password": format!("Wrong-Guess-{guess}-xyz")})),
+        )
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "INCORRECT_CURRENT_PASSWORD");
+    }
+    // A policy refusal after the right current password is no guess: not counted.
+    app.api(
+        "PATCH",
+        "/api/v2/users/@me",
+        Some(&token),
+        Some(json!({"password": "password", "current_password": STRONG})),
+    )
+    .await
+    .assert_error(StatusCode::BAD_REQUEST, "PASSWORD_POLICY");
+    let changed = app
+        .api(
+            "PATCH",
+            "/api/v2/users/@me",
+            Some(&token),
+            Some(json!({"password": STRONG_3, "current_password": STRONG})),
+        )
+        .await;
+    changed.assert_ok();
+}
+
+// ---------------------------------------------------------------------------------------
+// Item 3: the throttle stores no typed text; IPv6 by /64; ports in forwarded hops.
+
+#[tokio::test]
+async fn a_password_typed_as_username_is_neither_stored_nor_echoed() {
+    let app = spawn_app().await;
+    let typed = "My-Secret-Passphrase-42";
+    let mut browser = app.client();
+    browser.get("/login").await;
+    let page = browser.login(typed, "whatever-else-1").await;
+    assert_eq!(page.status, StatusCode::UNAUTHORIZED);
+    assert!(!page.body.contains(typed), "not echoed into the form");
+    let hx = app.client().hx_login(typed, "whatever-else-1").await;
+    assert!(!hx.body.contains(typed), "not echoed into the fragment");
+    let rows = passgate::entities::login_throttle::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert!(!rows.is_empty(), "the attempt was counted");
+    for row in &rows {
+        let key = row.throttle_key.to_lowercase();
+        assert!(
+            !key.contains(&typed.to_lowercase()),
+            "stored in clear: {key}"
+        );
+    }
+    // Named the same way (any case, spaces around), the bucket is the same.
+    let before = rows.len();
+    browser
+        .login(&format!("  {}  ", typed.to_uppercase()), "x-1")
+        .await;
+    let rows = passgate::entities::login_throttle::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), before);
+    let audit = passgate::entities::audit_log::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert!(
+        audit.iter().all(|e| !e.detail.contains(typed)
+            && !e.target_name.clone().unwrap_or_default().contains(typed))
+    );
+}
+
+#[tokio::test]
+async fn ipv6_clients_are_counted_by_their_64_network() {
+    let app = spawn_app().await;
+    // Twenty failures from twenty addresses of one /64, each a different username.
+    for i in 0..20 {
+        let mut browser = app.client_from(&format!("[2001:db8:1:2::{:x}]:4000", i + 1));
+        let page = browser
+            .login(&format!("ghost_{i}"), "Wrong-Guess-Number-1")
+            .await;
+        assert_eq!(page.status, StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    let mut same_net = app.client_from("[2001:db8:1:2:ffff:ffff:ffff:ffff]:4000");
+    let page = same_net.login("ghost_new", "Wrong-Guess-Number-1").await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+    // The next /64 is somebody else.
+    app.user("alice", STRONG, false).await;
+    app.client_from("[2001:db8:1:3::1]:4000")
+        .login("alice", STRONG)
+        .await
+        .assert_redirect("/panel/dashboard");
+}
+
+#[tokio::test]
+async fn forwarded_hops_with_ports_name_the_client() {
+    let app = spawn_app_with(|raw| raw.trusted_proxies = Some("10.0.0.1".into())).await;
+    for i in 0..20 {
+        let mut browser = app.client_from("10.0.0.1:4000");
+        browser.extra_headers.push((
+            "x-forwarded-for".into(),
+            format!("[2001:db8:7::{:x}]:{}", i + 1, 40000 + i),
+        ));
+        browser
+            .login(&format!("ghost_{i}"), "Wrong-Guess-Number-1")
+            .await;
+    }
+    let mut browser = app.client_from("10.0.0.1:4000");
+    browser
+        .extra_headers
+        .push(("x-forwarded-for".into(), "[2001:db8:7::99]:443".into()));
+    let page = browser.login("ghost_new", "Wrong-Guess-Number-1").await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+    // Another client behind the same proxy is not locked out.
+    let mut other = app.client_from("10.0.0.1:4000");
+    other
+        .extra_headers
+        .push(("x-forwarded-for".into(), "198.51.100.7:5678".into()));
+    let page = other.login("ghost_new", "Wrong-Guess-Number-1").await;
+    assert_eq!(page.status, StatusCode::UNAUTHORIZED);
+}
+
+// ---------------------------------------------------------------------------------------
+// Item 4: the operator lifts a lock.
+
+async fn lock_out(app: &TestApp, username: &str) {
+    for i in 0..5 {
+        app.client_from(&format!("10.5.0.{i}:1"))
+            .login(username, "Wrong-Guess-Number-1")
+            .await;
+    }
+    let page = app.client_from("10.5.1.1:1").login(username, STRONG).await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn cli_unlock_lifts_a_username_lock() {
+    use passgate::cli::{Command, UserCommand, run_admin};
+    let app = spawn_app().await;
+    app.user("alice", STRONG, false).await;
+    lock_out(&app, "alice").await;
+    let config = passgate::config::Config::for_database(&app.database_url);
+    let output = run_admin(
+        &config,
+        Command::User(UserCommand::Unlock {
+            username: "Alice".into(),
+        }),
+    )
+    .await
+    .expect("unlock");
+    assert_eq!(output, "unlocked 'alice'");
+    app.client_from("10.5.2.1:1")
+        .login("alice", STRONG)
+        .await
+        .assert_redirect("/panel/dashboard");
+    let again = run_admin(
+        &config,
+        Command::User(UserCommand::Unlock {
+            username: "alice".into(),
+        }),
+    )
+    .await
+    .expect("unlock");
+    assert_eq!(again, "'alice' was not locked");
+}
+
+#[tokio::test]
+async fn cli_reset_password_also_lifts_the_lock() {
+    use passgate::cli::{Command, UserCommand, run_admin};
+    let app = spawn_app().await;
+    app.user("alice", STRONG, false).await;
+    lock_out(&app, "alice").await;
+    let config = passgate::config::Config::for_database(&app.database_url);
+    let output = run_admin(
+        &config,
+        Command::User(UserCommand::ResetPassword {
+            username: "alice".into(),
+            expires_hours: -1,
+            no_require_change: false,
+            password_stdin: false,
+        }),
+    )
+    .await
+    .expect("reset");
+    let password = output
+        .split("temporary password: ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .expect("printed")
+        .to_string();
+    app.client_from("10.5.2.1:1")
+        .login("alice", &password)
+        .await
+        .assert_redirect("/panel/change_password");
 }
