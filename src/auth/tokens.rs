@@ -51,6 +51,11 @@ impl SigningKey {
         Ok(SigningKey(key))
     }
 
+    /// A key from raw bytes (tests and tools).
+    pub fn from_bytes(bytes: Vec<u8>) -> Self {
+        SigningKey(bytes)
+    }
+
     fn mac(&self) -> Hmac<Sha256> {
         <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0).expect("HMAC takes keys of any length")
     }

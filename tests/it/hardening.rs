@@ -552,3 +552,88 @@ async fn cli_reset_password_also_lifts_the_lock() {
         .await
         .assert_redirect("/panel/change_password");
 }
+
+// ---------------------------------------------------------------------------------------
+// Item 5: no session row for a visitor who has not signed in.
+
+async fn session_rows(app: &TestApp) -> usize {
+    passgate::entities::sessions::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .len()
+}
+
+#[tokio::test]
+async fn anonymous_visitors_leave_no_session_rows() {
+    let app = spawn_app().await;
+    app.user("alice", STRONG, false).await;
+    let before = session_rows(&app).await;
+    for i in 0..50 {
+        let mut browser = app.client_from(&format!("10.7.0.{}:1", i % 250));
+        assert_eq!(browser.get("/login").await.status, StatusCode::OK);
+    }
+    // Failed sign-ins, htmx or not, pages behind the gate and unknown pages: still none.
+    let mut browser = app.client();
+    browser.get("/login").await;
+    browser.login("alice", "Wrong-Guess-Number-1").await;
+    browser.hx_login("alice", "Wrong-Guess-Number-1").await;
+    browser.get("/panel/dashboard").await;
+    browser.get("/no/such/page").await;
+    assert_eq!(session_rows(&app).await, before);
+    // A sign-in makes exactly one; signing out removes it.
+    browser
+        .login("alice", STRONG)
+        .await
+        .assert_redirect("/panel/dashboard");
+    assert_eq!(session_rows(&app).await, before + 1);
+    browser.get("/panel/dashboard").await;
+    browser.post("/logout", &[]).await;
+    assert_eq!(session_rows(&app).await, before);
+}
+
+#[tokio::test]
+async fn the_sign_in_form_refuses_a_missing_forged_or_foreign_csrf_token() {
+    let app = spawn_app().await;
+    app.user("alice", STRONG, false).await;
+    // No token at all.
+    let mut browser = app.client();
+    browser.get("/login").await;
+    let page = browser
+        .post_without_csrf("/login", &[("username", "alice"), ("password", STRONG)])
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    // The token of the form but not the cookie (another browser's page, replayed).
+    let mut victim = app.client_from("10.8.0.1:1");
+    let mut attacker = app.client_from("10.8.0.2:1");
+    attacker.get("/login").await;
+    victim.csrf = attacker.csrf.clone();
+    let page = victim
+        .post("/login", &[("username", "alice"), ("password", STRONG)])
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    // A cookie and field both made up (equal, but not signed by the server).
+    let mut forger = app.client_from("10.8.0.3:1");
+    forger
+        .cookies
+        .insert("passgate_csrf".into(), "made-up.0000".into());
+    forger.csrf = Some("made-up.0000".into());
+    let page = forger
+        .post("/login", &[("username", "alice"), ("password", STRONG)])
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    // The browser's own page and cookie: accepted; a cross-site post with them: refused.
+    let mut own = app.client_from("10.8.0.4:1");
+    own.get("/login").await;
+    own.extra_headers
+        .push(("sec-fetch-site".into(), "cross-site".into()));
+    let page = own
+        .post("/login", &[("username", "alice"), ("password", STRONG)])
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    own.extra_headers.clear();
+    own.post("/login", &[("username", "alice"), ("password", STRONG)])
+        .await
+        .assert_redirect("/panel/dashboard");
+    assert!(app.find("alice").await.last_login.is_some());
+}
