@@ -637,3 +637,303 @@ async fn the_sign_in_form_refuses_a_missing_forged_or_foreign_csrf_token() {
         .assert_redirect("/panel/dashboard");
     assert!(app.find("alice").await.last_login.is_some());
 }
+
+// ---------------------------------------------------------------------------------------
+// Item 6: the absolute session lifetime.
+
+#[tokio::test]
+async fn a_busy_session_still_ends_at_its_absolute_lifetime() {
+    use passgate::entities::sessions;
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let app = spawn_app_with(|raw| raw.session_max_hours = Some("1".into())).await;
+    let alice = app.user("alice", STRONG, false).await;
+    let mut browser = app.client();
+    browser
+        .login("alice", STRONG)
+        .await
+        .assert_redirect("/panel/dashboard");
+    assert_eq!(browser.get("/panel/dashboard").await.status, StatusCode::OK);
+    // The stored session says when it ends: one hour after the sign-in.
+    let row = sessions::Entity::find()
+        .filter(sessions::Column::UserId.eq(alice.user_id))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("session row");
+    let mut data: serde_json::Value = serde_json::from_str(&row.data).unwrap();
+    let signed_in_at = data["signed_in_at"].as_i64().expect("signed_in_at");
+    assert_eq!(data["ends_at"].as_i64(), Some(signed_in_at + 3600));
+    // Move the sign-in an hour and a second into the past, as if the user had been busy
+    // all along (the idle expiry is still far away).
+    data["signed_in_at"] = json!(signed_in_at - 3601);
+    data["ends_at"] = json!(signed_in_at - 1);
+    let mut active: sessions::ActiveModel = row.into();
+    active.data = Set(data.to_string());
+    active.update(&app.db).await.unwrap();
+    browser
+        .get("/panel/dashboard")
+        .await
+        .assert_redirect("/login");
+    let token = browser.session_cookie().cloned();
+    assert!(
+        sessions::Entity::find()
+            .filter(sessions::Column::UserId.eq(alice.user_id))
+            .one(&app.db)
+            .await
+            .unwrap()
+            .is_none(),
+        "the ended session's row is gone ({token:?})"
+    );
+}
+
+#[tokio::test]
+async fn the_session_lifetime_defaults_to_seven_days() {
+    let app = spawn_app().await;
+    assert_eq!(
+        app.state.config.session_max_lifetime,
+        time::Duration::hours(168)
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Item 8: a secret sent with the wrong type is not echoed.
+
+#[tokio::test]
+async fn a_wrongly_typed_secret_is_named_but_never_echoed() {
+    let app = spawn_app().await;
+    app.user("root", STRONG, true).await;
+    let bob = app.user("bob", STRONG, false).await;
+    let token = app.token("root", STRONG).await;
+    let secret_number = 98765432109_i64;
+    let reset = format!("/api/v2/users/{}/reset-password", bob.user_id);
+    let login = "/api/v2/auth/login".to_string();
+    let me = "/api/v2/users/@me".to_string();
+    let users = "/api/v2/users".to_string();
+    let cases = [
+        (
+            "POST",
+            &login,
+            json!({"username": "bob", "password": secret_number}),
+            "password",
+        ),
+        (
+            "POST",
+            &login,
+            json!({"username": "bob", "password": [secret_number]}),
+            "password",
+        ),
+        ("PATCH", &me, json!({"password": secret_number}), "password"),
+        (
+            "PATCH",
+            &me,
+            json!({"password": STRONG_2, "current_password": secret_number}),
+            "current_password",
+        ),
+        (
+            "POST",
+            &reset,
+            json!({"password": secret_number}),
+            "password",
+        ),
+        (
+            "POST",
+            &users,
+            json!({"username": "carl", "password": secret_number}),
+            "password",
+        ),
+        ("POST", &reset, json!({"length": "98765432109"}), "length"),
+        (
+            "POST",
+            &users,
+            json!({"username": "carl", "password": {"nested": secret_number}}),
+            "password",
+        ),
+        (
+            "POST",
+            &users,
+            json!({"username": "carl", "password": 98765.4321}),
+            "password",
+        ),
+    ];
+    for (method, path, body, field) in cases {
+        let response = app
+            .api(method, path, Some(&token), Some(body.clone()))
+            .await;
+        response.assert_error(StatusCode::BAD_REQUEST, "INVALID_JSON_SCHEMA");
+        let text = response.json.to_string();
+        assert!(!text.contains("98765"), "{method} {path} {body}: {text}");
+        let message = response.json["error_data"].as_str().unwrap_or_default();
+        assert!(
+            message.starts_with(&format!("{field}:")),
+            "names the field: {message}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Item 9: the password never equals the username, also after a rename.
+
+#[tokio::test]
+async fn a_rename_to_the_current_password_is_refused() {
+    let app = spawn_app().await;
+    app.user("root", STRONG, true).await;
+    // A password that is also a valid username (and passes the policy for "bob").
+    let bob = app.user("bob", "zq7_harbor_lantern_9", false).await;
+    let root = app.token("root", STRONG).await;
+    let own = app.token("bob", "zq7_harbor_lantern_9").await;
+    for token in [&root, &own] {
+        let path = if token == &own {
+            "/api/v2/users/@me".to_string()
+        } else {
+            format!("/api/v2/users/{}", bob.user_id)
+        };
+        let response = app
+            .api(
+                "PATCH",
+                &path,
+                Some(token),
+                Some(json!({"username": "ZQ7_harbor_lantern_9"})),
+            )
+            .await;
+        response.assert_error(StatusCode::BAD_REQUEST, "PASSWORD_POLICY");
+    }
+    assert_eq!(app.find("bob").await.username, "bob");
+    // Renamed and given a new password at once: checked against the new name.
+    let both = app
+        .api(
+            "PATCH",
+            &format!("/api/v2/users/{}", bob.user_id),
+            Some(&root),
+            Some(json!({"username": "new_name_bob", "password": "new_name_bob"})),
+        )
+        .await;
+    both.assert_error(StatusCode::BAD_REQUEST, "PASSWORD_POLICY");
+    // Any other name is fine.
+    app.api(
+        "PATCH",
+        &format!("/api/v2/users/{}", bob.user_id),
+        Some(&root),
+        Some(json!({"username": "robert"})),
+    )
+    .await
+    .assert_ok();
+}
+
+// ---------------------------------------------------------------------------------------
+// Item 7: slow clients are cut off (a real socket against the real connection loop).
+
+struct RealServer {
+    address: std::net::SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for RealServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// The app served over TCP by the production connection loop, with short limits so the test
+/// does not wait long (the defaults, 10 s and 30 s, are checked in `config`'s unit tests).
+async fn real_server(app: &TestApp, headers_secs: u64, body_secs: u64) -> RealServer {
+    let mut state = app.state.clone();
+    let mut config = (*state.config).clone();
+    config.timeouts = passgate::config::ClientTimeouts {
+        headers: std::time::Duration::from_secs(headers_secs),
+        body: std::time::Duration::from_secs(body_secs),
+    };
+    state.config = std::sync::Arc::new(config);
+    let router = passgate::app(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(passgate::serve_connections(
+        listener,
+        router,
+        passgate::config::ClientTimeouts {
+            headers: std::time::Duration::from_secs(headers_secs),
+            body: std::time::Duration::from_secs(body_secs),
+        },
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    RealServer {
+        address,
+        stop: Some(stop),
+    }
+}
+
+/// Reads until the server closes the connection; what it said, if anything. Bounded by a
+/// generous limit so a server that never closes fails the test instead of hanging it.
+async fn read_until_closed(stream: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut received = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        stream.read_to_end(&mut received),
+    )
+    .await;
+    assert!(read.is_ok(), "the server kept a stalled connection open");
+    String::from_utf8_lossy(&received).into_owned()
+}
+
+#[tokio::test]
+async fn a_client_that_stalls_in_its_headers_is_disconnected() {
+    use tokio::io::AsyncWriteExt;
+    let app = spawn_app().await;
+    let server = real_server(&app, 1, 2).await;
+    let mut stream = tokio::net::TcpStream::connect(server.address)
+        .await
+        .unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
+        .await
+        .unwrap();
+    // Never finishes the headers: the server closes the connection without an answer
+    // from the app (hyper may say 408).
+    let said = read_until_closed(&mut stream).await;
+    assert!(
+        said.is_empty() || said.starts_with("HTTP/1.1 408"),
+        "{said}"
+    );
+    // The server is still fine for everyone else.
+    let mut ok = tokio::net::TcpStream::connect(server.address)
+        .await
+        .unwrap();
+    ok.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    assert!(read_until_closed(&mut ok).await.starts_with("HTTP/1.1 200"));
+}
+
+#[tokio::test]
+async fn a_client_that_trickles_its_body_gets_408_and_changes_nothing() {
+    use tokio::io::AsyncWriteExt;
+    let app = spawn_app().await;
+    app.user("alice", STRONG, false).await;
+    let server = real_server(&app, 5, 1).await;
+    let mut stream = tokio::net::TcpStream::connect(server.address)
+        .await
+        .unwrap();
+    let body = format!(r#"{{"username":"alice","password":"{STRONG}"}}"#);
+    let head = format!(
+        "POST /api/v2/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    // Half the body, then nothing more.
+    stream.write_all(&body.as_bytes()[..10]).await.unwrap();
+    let said = read_until_closed(&mut stream).await;
+    assert!(said.starts_with("HTTP/1.1 408"), "{said}");
+    assert!(
+        said.to_ascii_lowercase().contains("connection: close"),
+        "{said}"
+    );
+    assert!(
+        app.find("alice").await.last_login.is_none(),
+        "nobody signed in"
+    );
+}
