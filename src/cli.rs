@@ -82,6 +82,9 @@ pub enum UserCommand {
     /// Lift the sign-in lock of a username (after too many wrong passwords); the address
     /// locks stay.
     Unlock { username: String },
+    /// Remove every two-factor device and recovery code of a user (a lost phone); their
+    /// sessions and login tokens end. Works with or without a running server.
+    ResetMfa { username: String },
 }
 
 #[derive(Subcommand, Debug, Clone, Copy)]

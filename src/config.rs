@@ -28,6 +28,74 @@ pub struct Config {
     /// How long a client may take to send a request's headers, and its body, before the
     /// connection is closed (10 s and 30 s; tests shorten them).
     pub timeouts: ClientTimeouts,
+    /// Second factors (SPEC §9): skew, who must have one, the secrets' key.
+    pub mfa: MfaConfig,
+}
+
+/// Who must have a second factor (`PASSGATE_REQUIRE_MFA`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MfaPolicy {
+    /// Only users whose own `require_mfa` is set.
+    #[default]
+    None,
+    /// Every superuser, and users flagged themselves.
+    Superusers,
+    /// Everyone.
+    All,
+}
+
+/// Two-factor settings.
+#[derive(Clone, Debug, Default)]
+pub struct MfaConfig {
+    /// How many steps before the current one a TOTP code may come from (0 or 1, default 1;
+    /// `PASSGATE_TOTP_SKEW_STEPS`). A later step is never accepted.
+    pub skew_steps: i64,
+    pub policy: MfaPolicy,
+    /// The key that encrypts TOTP secrets, read from `PASSGATE_SECRET_KEY_FILE`; `None`:
+    /// a key generated once and kept in `settings`.
+    pub secret_key: Option<SecretKeyBytes>,
+}
+
+/// 32 key bytes; never printed, wiped on drop.
+#[derive(Clone)]
+pub struct SecretKeyBytes(pub [u8; 32]);
+
+impl std::fmt::Debug for SecretKeyBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretKeyBytes(***)")
+    }
+}
+
+impl Drop for SecretKeyBytes {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
+/// The key in a `PASSGATE_SECRET_KEY_FILE`: exactly 32 raw bytes, or (surrounding
+/// whitespace ignored) 64 hex digits, or base64 (standard or URL-safe, padded or not) of 32
+/// bytes — e.g. the output of `openssl rand -base64 32`.
+pub fn parse_secret_key(contents: &[u8]) -> Option<[u8; 32]> {
+    use base64::Engine;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
+    let text = std::str::from_utf8(contents).ok().map(str::trim);
+    let decoded = match text {
+        Some(t) if t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()) => hex::decode(t).ok(),
+        Some(t) => [&STANDARD, &URL_SAFE, &URL_SAFE_NO_PAD]
+            .iter()
+            .find_map(|engine| engine.decode(t).ok())
+            .or_else(|| {
+                base64::engine::general_purpose::STANDARD_NO_PAD
+                    .decode(t)
+                    .ok()
+            }),
+        None => None,
+    };
+    match decoded {
+        Some(bytes) if bytes.len() == 32 => bytes.try_into().ok(),
+        _ if contents.len() == 32 => contents.try_into().ok(),
+        _ => None,
+    }
 }
 
 /// Limits on slow clients (SPEC §3a).
@@ -89,6 +157,9 @@ pub struct RawConfig {
     pub min_password_length: Option<String>,
     pub min_password_score: Option<String>,
     pub session_max_hours: Option<String>,
+    pub totp_skew_steps: Option<String>,
+    pub require_mfa: Option<String>,
+    pub secret_key_file: Option<String>,
 }
 
 impl RawConfig {
@@ -105,6 +176,9 @@ impl RawConfig {
             min_password_length: var("PASSGATE_MIN_PASSWORD_LENGTH"),
             min_password_score: var("PASSGATE_MIN_PASSWORD_SCORE"),
             session_max_hours: var("PASSGATE_SESSION_MAX_HOURS"),
+            totp_skew_steps: var("PASSGATE_TOTP_SKEW_STEPS"),
+            require_mfa: var("PASSGATE_REQUIRE_MFA"),
+            secret_key_file: var("PASSGATE_SECRET_KEY_FILE"),
         }
     }
 
@@ -186,6 +260,39 @@ impl RawConfig {
                     "PASSGATE_SESSION_MAX_HOURS: must be a whole number of hours from 1 to 8760",
                 )?,
         };
+        let skew_steps = match self.totp_skew_steps.as_deref().map(str::trim) {
+            None => 1,
+            Some("0") => 0,
+            Some("1") => 1,
+            Some(_) => return Err("PASSGATE_TOTP_SKEW_STEPS: must be 0 or 1".into()),
+        };
+        let policy_mfa = match self
+            .require_mfa
+            .as_deref()
+            .map(|v| v.trim().to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("none") => MfaPolicy::None,
+            Some("superusers") => MfaPolicy::Superusers,
+            Some("all") => MfaPolicy::All,
+            Some(_) => {
+                return Err("PASSGATE_REQUIRE_MFA: must be none, superusers or all".into());
+            }
+        };
+        let secret_key = match self.secret_key_file.as_deref().map(str::trim) {
+            None => None,
+            Some(path) => {
+                let contents = std::fs::read(path)
+                    .map_err(|e| format!("PASSGATE_SECRET_KEY_FILE: cannot read '{path}': {e}"))?;
+                let key = parse_secret_key(&contents).ok_or_else(|| {
+                    format!(
+                        "PASSGATE_SECRET_KEY_FILE: '{path}' must hold a 32-byte key \
+                         (32 raw bytes, 64 hex digits or base64)"
+                    )
+                })?;
+                Some(SecretKeyBytes(key))
+            }
+        };
         Ok(Config {
             bind,
             database_url,
@@ -197,6 +304,11 @@ impl RawConfig {
             throttle: ThrottleConfig::default(),
             session_max_lifetime: time::Duration::hours(session_max_hours),
             timeouts: ClientTimeouts::default(),
+            mfa: MfaConfig {
+                skew_steps,
+                policy: policy_mfa,
+                secret_key,
+            },
         })
     }
 }
@@ -326,6 +438,73 @@ mod tests {
                 "{raw:?}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn mfa_settings_are_read_and_checked() {
+        let config = RawConfig::default().validate().unwrap();
+        assert_eq!(config.mfa.skew_steps, 1);
+        assert_eq!(config.mfa.policy, MfaPolicy::None);
+        assert!(config.mfa.secret_key.is_none());
+        let config = RawConfig {
+            totp_skew_steps: Some("0".into()),
+            require_mfa: Some("Superusers".into()),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(config.mfa.skew_steps, 0);
+        assert_eq!(config.mfa.policy, MfaPolicy::Superusers);
+        for (raw, variable) in [
+            (
+                RawConfig {
+                    totp_skew_steps: Some("2".into()),
+                    ..Default::default()
+                },
+                "PASSGATE_TOTP_SKEW_STEPS",
+            ),
+            (
+                RawConfig {
+                    require_mfa: Some("admins".into()),
+                    ..Default::default()
+                },
+                "PASSGATE_REQUIRE_MFA",
+            ),
+            (
+                RawConfig {
+                    secret_key_file: Some("/nonexistent/passgate.key".into()),
+                    ..Default::default()
+                },
+                "PASSGATE_SECRET_KEY_FILE",
+            ),
+        ] {
+            let err = raw.validate().unwrap_err();
+            assert!(err.starts_with(variable) && !err.contains('\n'), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_secret_key_file_holds_raw_hex_or_base64() {
+        let key = [7u8; 32];
+        assert_eq!(parse_secret_key(&key), Some(key));
+        assert_eq!(parse_secret_key(hex::encode(key).as_bytes()), Some(key));
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(key);
+        assert_eq!(parse_secret_key(format!("{b64}\n").as_bytes()), Some(key));
+        assert_eq!(parse_secret_key(b"too short"), None);
+        assert_eq!(parse_secret_key(&[1u8; 31]), None);
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), b"not a key").unwrap();
+        let err = RawConfig {
+            secret_key_file: Some(file.path().display().to_string()),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap_err();
+        assert!(
+            err.contains("must hold a 32-byte key") && !err.contains("not a key"),
+            "{err}"
+        );
     }
 
     #[test]

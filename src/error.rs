@@ -53,6 +53,16 @@ pub enum Error {
     CsrfRejected,
     #[error("the database is unavailable; try again shortly")]
     DatabaseUnavailable,
+    #[error("this account uses two-factor sign-in: send `totp` or `backup_code`")]
+    MfaRequired,
+    #[error("the two-factor code is incorrect")]
+    IncorrectMfa,
+    #[error("the two-factor code is incorrect")]
+    WrongMfaCode,
+    #[error("set up two-factor sign-in first")]
+    MfaSetupRequired,
+    #[error("two-factor sign-in is required for this account: its last device cannot be removed")]
+    MfaRequiredByPolicy,
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -67,15 +77,17 @@ impl Error {
             | PasswordPolicy(_)
             | PasswordMismatch
             | IncorrectCurrentPassword
-            | SelfResetNotAllowed => StatusCode::BAD_REQUEST,
-            Unauthenticated | IncorrectCredentials | TempPasswordExpired => {
-                StatusCode::UNAUTHORIZED
-            }
+            | SelfResetNotAllowed
+            | WrongMfaCode
+            | MfaRequiredByPolicy => StatusCode::BAD_REQUEST,
+            Unauthenticated | IncorrectCredentials | TempPasswordExpired | MfaRequired
+            | IncorrectMfa => StatusCode::UNAUTHORIZED,
             AccessDenied
             | LastSuperuser
             | PasswordChangeRequired
             | AccountDisabled
-            | CsrfRejected => StatusCode::FORBIDDEN,
+            | CsrfRejected
+            | MfaSetupRequired => StatusCode::FORBIDDEN,
             UserNotFound | NotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -106,6 +118,10 @@ impl Error {
             PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             TooManyAttempts { .. } => "TOO_MANY_ATTEMPTS",
             DatabaseUnavailable => "DATABASE_UNAVAILABLE",
+            MfaRequired => "MFA_REQUIRED",
+            IncorrectMfa | WrongMfaCode => "INCORRECT_MFA",
+            MfaSetupRequired => "MFA_SETUP_REQUIRED",
+            MfaRequiredByPolicy => "MFA_REQUIRED_BY_POLICY",
             Internal(_) => "INTERNAL_ERROR",
         }
     }

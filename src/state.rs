@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
+use crate::accounts::mfa::Mfa;
 use crate::accounts::password::Hasher;
 use crate::auth::tokens::SigningKey;
 use crate::config::Config;
@@ -15,6 +16,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub hasher: Hasher,
     pub signing_key: SigningKey,
+    /// Second factors: the secrets' cipher, the skew, the policy.
+    pub mfa: Mfa,
 }
 
 impl AppState {
@@ -23,12 +26,14 @@ impl AppState {
     /// every other request.
     pub async fn load(db: DatabaseConnection, config: Config) -> Result<Self> {
         let signing_key = SigningKey::load_or_create(&db).await?;
+        let mfa = Mfa::load(&db, &config.mfa).await?;
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(Self {
             db,
             config: Arc::new(config),
             hasher: Hasher::new(cores),
             signing_key,
+            mfa,
         })
     }
 }

@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20260101_000001_base;
 mod m20260216_000001_temp_password;
+mod m20261203_000002_mfa;
 
 /// All passgate migrations, oldest first.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20260101_000001_base::Migration),
             Box::new(m20260216_000001_temp_password::Migration),
+            Box::new(m20261203_000002_mfa::Migration),
         ]
     }
 }
@@ -108,15 +110,50 @@ mod tests {
         BASE_USER_COLUMNS.iter().map(|s| String::from(*s)).collect()
     }
 
-    fn full_user_columns() -> Vec<String> {
+    fn temp_password_user_columns() -> Vec<String> {
         let mut v = base_user_columns();
         v.push("require_password_change".into());
         v.push("password_expires".into());
         v
     }
 
+    fn full_user_columns() -> Vec<String> {
+        let mut v = temp_password_user_columns();
+        v.push("require_mfa".into());
+        v
+    }
+
+    /// The tables of the two-factor migration.
+    const MFA_TABLES: [&str; 3] = ["totp_devices", "totp_enrolments", "recovery_codes"];
+
+    fn all_tables() -> Vec<String> {
+        let mut v: Vec<&str> = TABLES.to_vec();
+        v.extend(MFA_TABLES);
+        sorted(&v)
+    }
+
     async fn assert_full_schema(db: &DatabaseConnection) {
-        assert_eq!(tables(db).await, sorted(&TABLES));
+        assert_eq!(tables(db).await, all_tables());
+        assert_eq!(
+            columns(db, "totp_devices").await,
+            [
+                "id",
+                "user_id",
+                "name",
+                "secret",
+                "last_step",
+                "created",
+                "last_used"
+            ]
+        );
+        assert_eq!(
+            columns(db, "totp_enrolments").await,
+            ["id", "user_id", "secret", "created", "expires"]
+        );
+        assert_eq!(
+            columns(db, "recovery_codes").await,
+            ["id", "user_id", "code_hash", "created", "used_at"]
+        );
         assert_eq!(columns(db, "users").await, full_user_columns());
         assert_eq!(
             columns(db, "user_permissions").await,
@@ -169,9 +206,12 @@ mod tests {
             sorted(&[
                 "idx_api_keys_user_id",
                 "idx_audit_log_created",
+                "idx_recovery_codes_user_hash",
                 "idx_audit_log_target_id",
                 "idx_sessions_expiry_date",
                 "idx_sessions_user_id",
+                "idx_totp_devices_user_id",
+                "idx_totp_enrolments_user_id",
                 "idx_user_permissions_user_permission",
             ])
         );
@@ -201,7 +241,11 @@ mod tests {
         assert_full_schema(&db).await;
         assert_eq!(
             applied(&db).await,
-            ["m20260101_000001_base", "m20260216_000001_temp_password"]
+            [
+                "m20260101_000001_base",
+                "m20260216_000001_temp_password",
+                "m20261203_000002_mfa"
+            ]
         );
         let row = db
             .query_one_raw(Statement::from_string(
@@ -253,7 +297,26 @@ mod tests {
                 .is_empty()
         );
 
-        // One step down: the temp-password columns go, the data stays.
+        // A device and recovery codes go with their user (cascade).
+        exec(
+            &db,
+            "INSERT INTO totp_devices (user_id, name, secret, created) \
+             SELECT user_id, 'phone', 'x', '2026-01-01 00:00:00' FROM users",
+        )
+        .await;
+        exec(
+            &db,
+            "INSERT INTO recovery_codes (user_id, code_hash, created) \
+             SELECT user_id, 'h', '2026-01-01 00:00:00' FROM users",
+        )
+        .await;
+
+        // One step down: the two-factor tables and column go, the data stays.
+        Migrator::down(&db, Some(1)).await.expect("mfa down");
+        assert_eq!(tables(&db).await, sorted(&TABLES));
+        assert_eq!(columns(&db, "users").await, temp_password_user_columns());
+
+        // Another: the temp-password columns go, the data stays.
         Migrator::down(&db, Some(1))
             .await
             .expect("temp password down");
@@ -269,7 +332,11 @@ mod tests {
         assert_full_schema(&db).await;
         assert_eq!(
             applied(&db).await,
-            ["m20260101_000001_base", "m20260216_000001_temp_password"]
+            [
+                "m20260101_000001_base",
+                "m20260216_000001_temp_password",
+                "m20261203_000002_mfa"
+            ]
         );
     }
 
@@ -310,8 +377,8 @@ mod tests {
              VALUES ('alice', 'h', '2026-01-01 00:00:00', '2026-01-01 00:00:00', 's')",
         )
         .await;
-        Migrator::up(&db, None).await.expect("temp password up");
-        assert_eq!(user_columns(db.clone()).await, full_user_columns());
+        Migrator::up(&db, Some(1)).await.expect("temp password up");
+        assert_eq!(user_columns(db.clone()).await, temp_password_user_columns());
         assert_eq!(
             pg_strings(
                 &db,
@@ -333,6 +400,11 @@ mod tests {
             ["timestamp without time zone", "timestamp without time zone"]
         );
 
+        Migrator::up(&db, None).await.expect("mfa up");
+        assert_eq!(user_columns(db.clone()).await, full_user_columns());
+        assert_eq!(tables(db.clone()).await, all_tables());
+        Migrator::down(&db, Some(1)).await.expect("mfa down");
+        assert_eq!(tables(db.clone()).await, sorted(&TABLES));
         Migrator::down(&db, Some(1))
             .await
             .expect("temp password down");
@@ -340,7 +412,7 @@ mod tests {
         Migrator::down(&db, None).await.expect("base down");
         assert!(tables(db.clone()).await.is_empty());
         Migrator::up(&db, None).await.expect("up again");
-        assert_eq!(tables(db.clone()).await, sorted(&TABLES));
+        assert_eq!(tables(db.clone()).await, all_tables());
         assert_eq!(user_columns(db.clone()).await, full_user_columns());
         Migrator::down(&db, None).await.expect("clean up");
     }

@@ -50,6 +50,11 @@ pub mod action {
     pub const KEY_CREATED: &str = "api_key_created";
     pub const KEY_DELETED: &str = "api_key_deleted";
     pub const TOKENS_INVALIDATED: &str = "tokens_invalidated";
+    pub const MFA_ENROLLED: &str = "mfa_enrolled";
+    pub const MFA_REMOVED: &str = "mfa_removed";
+    pub const MFA_RESET: &str = "mfa_reset";
+    pub const RECOVERY_CODES_RENEWED: &str = "recovery_codes_renewed";
+    pub const RECOVERY_CODE_USED: &str = "recovery_code_used";
 }
 
 /// Appends one entry; runs on the caller's connection or transaction.

@@ -118,6 +118,8 @@ pub struct ResetOptions {
     pub expires_hours: i64,
     pub require_password_change: bool,
     pub revoke_api_keys: bool,
+    /// Also remove every second factor of the target (a lost phone; SPEC §9).
+    pub reset_mfa: bool,
 }
 
 impl Default for ResetOptions {
@@ -127,6 +129,7 @@ impl Default for ResetOptions {
             expires_hours: -1,
             require_password_change: true,
             revoke_api_keys: false,
+            reset_mfa: false,
         }
     }
 }
@@ -157,6 +160,7 @@ impl ResetOptions {
             expires_hours,
             require_password_change,
             revoke_api_keys,
+            reset_mfa: false,
         })
     }
 }
@@ -217,19 +221,23 @@ pub async fn reset_password<C: TransactionTrait + ConnectionTrait>(
             .exec(&txn)
             .await?;
     }
+    if options.reset_mfa {
+        crate::accounts::mfa::remove_all(&txn, target.user_id).await?;
+    }
     audit::record(
         &txn,
         actor,
         Some((target.user_id, &target.username)),
         action::PASSWORD_RESET,
         format!(
-            "require_password_change={} expires={} generated={} revoke_api_keys={}",
+            "require_password_change={} expires={} generated={} revoke_api_keys={} reset_mfa={}",
             options.require_password_change,
             password_expires
                 .map(clock::rfc3339)
                 .unwrap_or_else(|| "never".into()),
             generated,
-            options.revoke_api_keys
+            options.revoke_api_keys,
+            options.reset_mfa
         ),
     )
     .await?;

@@ -8,6 +8,8 @@ use crate::error::Result;
 /// Lock keys, one per kind of decision.
 pub const SUPERUSERS: i64 = 0x7061_7373_0001;
 pub const QUOTAS: i64 = 0x7061_7373_0002;
+/// Removing a second factor (the last one may be protected by policy).
+pub const FACTORS: i64 = 0x7061_7373_0003;
 
 /// Takes an exclusive lock for the rest of the transaction `txn`: a PostgreSQL advisory
 /// transaction lock; on SQLite the database write lock (taken by a write that changes

@@ -9,6 +9,7 @@ pub mod grants;
 pub mod lang;
 pub mod locks;
 pub mod login;
+pub mod mfa;
 pub mod password;
 pub mod permissions;
 pub mod secret;

@@ -1,6 +1,6 @@
 //! Passwords: hashing and verifying with argon2id, the policy every new password meets, and generation.
 
-mod generation;
+pub(crate) mod generation;
 mod hashing;
 mod policy;
 

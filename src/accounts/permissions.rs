@@ -200,6 +200,8 @@ pub struct EditScope {
     pub superuser: bool,
     pub permissions: bool,
     pub manager: bool,
+    /// `Some(false)` lifts the user's own two-factor requirement.
+    pub require_mfa: Option<bool>,
 }
 
 /// Editing a user (Crafty's rules): oneself for profile and password; a superuser for
@@ -209,7 +211,9 @@ pub struct EditScope {
 pub fn can_edit(caller: &Caller, target: &Target, scope: &EditScope) -> Result<(), Denied> {
     if caller.is(target) {
         let own_admin_fields = scope.superuser || scope.permissions || scope.manager;
-        let disables_self = scope.enabled == Some(false);
+        // Anyone may require a second factor of themselves; only a superuser lifts it.
+        let disables_self = scope.enabled == Some(false)
+            || (scope.require_mfa == Some(false) && !caller.is_superuser());
         if disables_self || (own_admin_fields && !caller.is_superuser()) {
             return Err(Denied::AccessDenied);
         }
@@ -226,6 +230,28 @@ pub fn can_edit(caller: &Caller, target: &Target, scope: &EditScope) -> Result<(
         return Ok(());
     }
     allow(caller.manages(target) && !scope.superuser && !scope.permissions && !scope.manager)
+}
+
+/// Starting or finishing an enrolment, renewing recovery codes: oneself only (no
+/// administrator reads or creates another user's factors), and not through a narrow key.
+pub fn can_enrol(caller: &Caller, target: &Target) -> Result<(), Denied> {
+    allow(caller.is(target))?;
+    can_change_own(caller, OwnChange::SecondFactors)
+}
+
+/// Listing a user's devices (names and dates, never secrets): whoever may view the user.
+pub fn can_list_factors(caller: &Caller, target: &Target) -> Result<(), Denied> {
+    can_view(caller, target)
+}
+
+/// Removing a device: its owner (not through a narrow key), or whoever may reset the user
+/// (a lost phone).
+pub fn can_remove_factor(caller: &Caller, target: &Target) -> Result<(), Denied> {
+    if caller.is(target) {
+        can_change_own(caller, OwnChange::SecondFactors)
+    } else {
+        can_reset(caller, target)
+    }
 }
 
 /// Listing API keys: oneself or a superuser.

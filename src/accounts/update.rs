@@ -31,6 +31,8 @@ pub struct UserUpdate {
     /// `Some(None)` removes the manager.
     pub manager: Option<Option<i32>>,
     pub permissions: Option<Vec<grants::Grant>>,
+    /// The user's own two-factor requirement (SPEC §9).
+    pub require_mfa: Option<bool>,
     pub password: Option<Secret>,
     /// Needed to change one's own password outside a forced change.
     pub current_password: Option<Secret>,
@@ -46,6 +48,7 @@ impl UserUpdate {
             && self.superuser.is_none()
             && self.manager.is_none()
             && self.permissions.is_none()
+            && self.require_mfa.is_none()
     }
 }
 
@@ -94,6 +97,7 @@ pub async fn update_user<C: TransactionTrait + ConnectionTrait>(
     let enabled = update.enabled.filter(|e| *e != target.enabled);
     let superuser = update.superuser.filter(|s| *s != target.superuser);
     let manager = update.manager.filter(|m| *m != target.manager);
+    let require_mfa = update.require_mfa.filter(|r| *r != target.require_mfa);
     let scope = EditScope {
         profile: username.is_some() || email.is_some() || lang.is_some(),
         identity: username.is_some() || email.is_some(),
@@ -102,6 +106,7 @@ pub async fn update_user<C: TransactionTrait + ConnectionTrait>(
         superuser: superuser.is_some(),
         permissions: update.permissions.is_some(),
         manager: manager.is_some(),
+        require_mfa,
     };
     permissions::can_edit(caller, &target_of(target), &scope)?;
 
@@ -195,6 +200,10 @@ pub async fn update_user<C: TransactionTrait + ConnectionTrait>(
     if let Some(manager) = manager {
         query = query.col_expr(user_entity::Column::Manager, Expr::value(manager));
         changed.push("manager");
+    }
+    if let Some(require_mfa) = require_mfa {
+        query = query.col_expr(user_entity::Column::RequireMfa, Expr::value(require_mfa));
+        changed.push("require_mfa");
     }
     query.exec(&txn).await.map_err(unique_as_exists)?;
     if enabled == Some(false) && !changed.contains(&"password") {

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::accounts::credentials;
+use crate::accounts::mfa::{FactorInput, FactorUsed};
 use crate::accounts::secret::Secret;
 use crate::api::openapi::{InvalidateErrors, LoginErrors};
 use crate::api::schemas::{Empty, Envelope, LoginData};
@@ -23,6 +24,12 @@ pub struct LoginBody {
     username: String,
     #[schema(value_type = String, format = Password)]
     password: Secret,
+    /// A current code of one of the user's TOTP devices (needed once the user has one).
+    #[schema(value_type = Option<String>, format = Password, example = "123456")]
+    totp: Option<Secret>,
+    /// One of the user's recovery codes, instead of `totp` (each works once).
+    #[schema(value_type = Option<String>, format = Password, example = "ABCD-EFGH-JKLM-N234")]
+    backup_code: Option<Secret>,
 }
 
 /// Signs in with username and password; the same throttle and rules as the web form.
@@ -38,18 +45,32 @@ pub async fn login(
     ip: ClientIp,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<Response> {
-    let user = login::login(&state, ip, &body.username, &body.password).await?;
+    let factor = FactorInput {
+        totp: body.totp.as_ref().map(Secret::expose),
+        backup_code: body.backup_code.as_ref().map(Secret::expose),
+    };
+    let signed_in =
+        login::login_with_factor(&state, ip, &body.username, &body.password, factor).await?;
+    let user = signed_in.user;
     let page = if user.require_password_change {
         paths::CHANGE_PASSWORD
     } else {
         paths::DASHBOARD
     };
-    Ok(ok(json!({
-        "token": tokens::issue(&state.signing_key, &user),
+    let passed_factor = signed_in.factor != FactorUsed::None;
+    let mut data = json!({
+        "token": tokens::issue_with_mfa(&state.signing_key, &user, passed_factor),
         "user_id": user.user_id.to_string(),
         "page": page,
         "require_password_change": user.require_password_change,
-    })))
+    });
+    if let FactorUsed::RecoveryCode { left } = signed_in.factor {
+        data["warning"] = json!(format!(
+            "A recovery code was used; it will not work again. {left} left."
+        ));
+        data["recovery_codes_left"] = json!(left);
+    }
+    Ok(ok(data))
 }
 
 /// Ends every session and login token of the caller (API keys stay).

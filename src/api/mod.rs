@@ -3,6 +3,7 @@
 mod auth;
 mod json;
 mod keys;
+mod mfa;
 mod openapi;
 mod reset;
 mod schemas;
@@ -58,6 +59,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(reset::reset_password))
         .routes(routes!(keys::list, keys::create))
         .routes(routes!(keys::delete))
+        .routes(routes!(mfa::start, mfa::list))
+        .routes(routes!(mfa::verify))
+        .routes(routes!(mfa::remove))
+        .routes(routes!(mfa::renew))
         .route_layer(middleware::from_fn_with_state(state, authenticate));
     let (api, document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(auth::login))

@@ -36,6 +36,7 @@ use crate::server::SESSION_COOKIE;
         (name = "auth", description = "Login tokens"),
         (name = "users", description = "Users and temporary passwords"),
         (name = "keys", description = "API keys"),
+        (name = "mfa", description = "Two-factor sign-in: TOTP devices and recovery codes"),
         (name = "meta", description = "This document"),
     ),
     modifiers(&SecuritySchemes)
@@ -245,53 +246,90 @@ route_errors! {
     /// POST /auth/login
     LoginErrors => [
         body(),
-        vec![IncorrectCredentials, TempPasswordExpired, AccountDisabled],
+        vec![IncorrectCredentials, TempPasswordExpired, AccountDisabled, MfaRequired, IncorrectMfa],
         server(),
         vec![TooManyAttempts { retry_after_seconds: 60 }],
     ];
     /// POST /auth/invalidate_tokens: allowed through the gate.
     InvalidateErrors => [authenticated(), unsafe_method()];
     /// GET /users
-    ListUsersErrors => [authenticated(), vec![PasswordChangeRequired]];
+    ListUsersErrors => [authenticated(), vec![PasswordChangeRequired, MfaSetupRequired]];
     /// POST /users
     CreateUserErrors => [
         authenticated(), body(),
-        vec![UserExists, policy(), AccessDenied, PasswordChangeRequired],
+        vec![UserExists, policy(), AccessDenied, PasswordChangeRequired, MfaSetupRequired],
         unsafe_method(),
     ];
     /// GET /users/{id}
-    ShowUserErrors => [authenticated(), vec![AccessDenied, PasswordChangeRequired, UserNotFound]];
+    ShowUserErrors => [
+        authenticated(),
+        vec![AccessDenied, PasswordChangeRequired, MfaSetupRequired, UserNotFound],
+    ];
     /// PATCH /users/{id}
     UpdateUserErrors => [
         authenticated(), body(),
         vec![UserExists, policy(), IncorrectCurrentPassword],
-        vec![AccessDenied, LastSuperuser, PasswordChangeRequired, UserNotFound],
+        vec![AccessDenied, LastSuperuser, PasswordChangeRequired, MfaSetupRequired, UserNotFound],
         unsafe_method(),
     ];
     /// DELETE /users/{id}
     DeleteUserErrors => [
         authenticated(),
-        vec![AccessDenied, LastSuperuser, PasswordChangeRequired, UserNotFound],
+        vec![AccessDenied, LastSuperuser, PasswordChangeRequired, MfaSetupRequired, UserNotFound],
         unsafe_method(),
     ];
     /// POST /users/{id}/reset-password
     ResetErrors => [
         authenticated(), body(),
-        vec![policy(), SelfResetNotAllowed, AccessDenied, PasswordChangeRequired, UserNotFound],
+        vec![policy(), SelfResetNotAllowed, AccessDenied, PasswordChangeRequired, MfaSetupRequired, UserNotFound],
         unsafe_method(),
     ];
     /// GET /users/{id}/key
-    ListKeysErrors => [authenticated(), vec![AccessDenied, PasswordChangeRequired, UserNotFound]];
+    ListKeysErrors => [
+        authenticated(),
+        vec![AccessDenied, PasswordChangeRequired, MfaSetupRequired, UserNotFound],
+    ];
     /// POST /users/{id}/key
     CreateKeyErrors => [
         authenticated(), body(),
-        vec![AccessDenied, PasswordChangeRequired, UserNotFound],
+        vec![AccessDenied, PasswordChangeRequired, MfaSetupRequired, UserNotFound],
         unsafe_method(),
     ];
     /// DELETE /users/{id}/key/{key_id}
     DeleteKeyErrors => [
         authenticated(),
-        vec![AccessDenied, PasswordChangeRequired, UserNotFound, NotFound],
+        vec![AccessDenied, PasswordChangeRequired, MfaSetupRequired, UserNotFound, NotFound],
+        unsafe_method(),
+    ];
+    /// POST /users/{id}/totp: allowed through the enrolment gate (for @me).
+    EnrolErrors => [
+        authenticated(),
+        vec![AccessDenied, PasswordChangeRequired, MfaSetupRequired, UserNotFound],
+        unsafe_method(),
+    ];
+    /// POST /users/{id}/totp/{totp_id}/verify: allowed through the enrolment gate (for @me).
+    VerifyEnrolmentErrors => [
+        authenticated(), body(),
+        vec![WrongMfaCode, AccessDenied, PasswordChangeRequired, MfaSetupRequired, UserNotFound, NotFound],
+        vec![TooManyAttempts { retry_after_seconds: 60 }],
+        unsafe_method(),
+    ];
+    /// GET /users/{id}/totp
+    ListFactorsErrors => [
+        authenticated(),
+        vec![AccessDenied, PasswordChangeRequired, MfaSetupRequired, UserNotFound],
+    ];
+    /// DELETE /users/{id}/totp/{totp_id}
+    RemoveFactorErrors => [
+        authenticated(),
+        vec![MfaRequiredByPolicy, AccessDenied, PasswordChangeRequired, MfaSetupRequired, UserNotFound, NotFound],
+        unsafe_method(),
+    ];
+    /// POST /users/{id}/totp/recovery/renew
+    RenewCodesErrors => [
+        authenticated(), body(),
+        vec![WrongMfaCode, AccessDenied, PasswordChangeRequired, MfaSetupRequired, UserNotFound],
+        vec![TooManyAttempts { retry_after_seconds: 60 }],
         unsafe_method(),
     ];
 }

@@ -38,6 +38,9 @@ pub struct ResetBody {
     /// Also delete the target's API keys (when compromise is suspected).
     #[schema(default = false)]
     revoke_api_keys: Option<bool>,
+    /// Also remove the target's two-factor devices and recovery codes (a lost phone).
+    #[schema(default = false)]
+    reset_mfa: Option<bool>,
 }
 
 /// Validates the body as the schema of SPEC §4 says, before anything else happens.
@@ -51,6 +54,10 @@ pub fn options_of(body: &ResetBody) -> Result<ResetOptions> {
         body.require_password_change.unwrap_or(true),
         body.revoke_api_keys.unwrap_or(false),
     )
+    .map(|options| ResetOptions {
+        reset_mfa: body.reset_mfa.unwrap_or(false),
+        ..options
+    })
     .map_err(|invalid| {
         Error::InvalidJsonSchema(match invalid {
             InvalidReset::Length => "length: a whole number from 8 to 128".into(),

@@ -33,10 +33,15 @@ pub struct UserRow {
     /// When the temporary password expires; `null` = never.
     #[schema(format = DateTime, required = true)]
     pub password_expires: Option<String>,
+    /// The user must have a second factor (besides the server's `PASSGATE_REQUIRE_MFA`).
+    pub require_mfa: bool,
+    /// The user has at least one TOTP device.
+    pub mfa_enabled: bool,
 }
 
-impl From<&user_entity::Model> for UserRow {
-    fn from(u: &user_entity::Model) -> Self {
+impl UserRow {
+    /// The row of `u`; `mfa_enabled` comes from the user's devices.
+    pub fn new(u: &user_entity::Model, mfa_enabled: bool) -> Self {
         UserRow {
             user_id: u.user_id,
             username: u.username.clone(),
@@ -49,6 +54,8 @@ impl From<&user_entity::Model> for UserRow {
             last_login: u.last_login.map(clock::rfc3339),
             require_password_change: u.require_password_change,
             password_expires: u.password_expires.map(clock::rfc3339),
+            require_mfa: u.require_mfa,
+            mfa_enabled,
         }
     }
 }
@@ -118,7 +125,99 @@ pub struct LoginData {
     /// While set, the token reaches only `PATCH /users/@me` (to set the password) and
     /// `POST /auth/invalidate_tokens`.
     require_password_change: bool,
+    /// Present when a recovery code was used: that it will not work again.
+    #[schema(required = false)]
+    warning: String,
+    /// Present when a recovery code was used: how many unused ones are left.
+    #[schema(required = false, minimum = 0)]
+    recovery_codes_left: u64,
 }
+
+/// `data` of `POST /users/{id}/totp`.
+#[derive(ToSchema)]
+pub struct StartedEnrolment {
+    otp: PendingTotp,
+}
+
+/// A pending TOTP device; its secret is shown here once.
+#[derive(ToSchema)]
+pub struct PendingTotp {
+    /// The enrolment's id, for `…/totp/{totp_id}/verify`.
+    #[schema(example = "4")]
+    id: String,
+    /// The secret, base32 (RFC 4648, no padding).
+    #[schema(format = Password, pattern = "^[A-Z2-7]+$")]
+    totp_secret: String,
+    /// The `otpauth://totp/…` URI for a QR code.
+    #[schema(format = Password, pattern = "^otpauth://totp/")]
+    otpauth_uri: String,
+    username: String,
+    /// When the enrolment started (it expires 10 minutes later).
+    #[schema(format = DateTime)]
+    iat: String,
+}
+
+/// `data` of verify and renew: the new recovery codes (`XXXX-XXXX-XXXX-XXXX`), shown once;
+/// empty when an enrolment adds a device to a user who already has codes.
+#[derive(ToSchema)]
+pub struct BackupCodes {
+    #[schema(example = json!(["ABCD-EFGH-JKLM-N234"]))]
+    backup_codes: Vec<String>,
+    /// The new device's id (verify only).
+    #[schema(required = false, example = "3")]
+    id: String,
+    /// A fresh login token, when a caller signed in by login token or session changed their
+    /// own factors (the change ended every other token).
+    #[schema(required = false)]
+    token: String,
+}
+
+/// `data` of `DELETE /users/{id}/totp/{totp_id}`: `{}`, or a fresh login token when callers
+/// removed their own device.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenOnly {
+    #[schema(required = false)]
+    token: String,
+}
+
+/// One TOTP device of a user (never its secret).
+#[derive(ToSchema)]
+pub struct FactorRow {
+    #[schema(example = "3")]
+    id: String,
+    name: String,
+    #[schema(format = DateTime)]
+    created: String,
+    #[schema(format = DateTime, required = true)]
+    last_used: Option<String>,
+}
+
+/// A TOTP code: six digits as a string, or as an integer (Crafty's schema). Written by
+/// hand: the derive cannot put a pattern on an untagged variant.
+pub struct TotpCode;
+
+impl utoipa::PartialSchema for TotpCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        OneOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some("^[0-9]{6}$"))
+                    .examples(["123456"]),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(0))
+                    .maximum(Some(999_999)),
+            )
+            .into()
+    }
+}
+
+impl ToSchema for TotpCode {}
 
 /// `data` of `GET /users/{id}`: the user and their permissions.
 #[derive(ToSchema)]
@@ -199,6 +298,20 @@ pub struct UserId {
     /// (404 `USER_NOT_FOUND`).
     #[param(pattern = "^(@me|[0-9]+)$", example = "@me")]
     id: String,
+}
+
+/// `{id}` and `{totp_id}`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct UserTotpId {
+    /// A numeric user id, or `@me` for the caller. Anything else names no user
+    /// (404 `USER_NOT_FOUND`).
+    #[param(pattern = "^(@me|[0-9]+)$", example = "@me")]
+    id: String,
+    /// The enrolment's id (verify) or the device's id (delete). Another user's is 404
+    /// `NOT_FOUND`.
+    #[param(pattern = "^[0-9]+$", example = "3")]
+    totp_id: String,
 }
 
 /// `{id}` and `{key_id}`.

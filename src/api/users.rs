@@ -7,6 +7,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::accounts::grants::{self, Grant};
+use crate::accounts::mfa;
 use crate::accounts::permissions;
 use crate::accounts::secret::Secret;
 use crate::accounts::update::{self, UserUpdate, target_of};
@@ -69,10 +70,11 @@ pub async fn resolve(state: &AppState, caller: &ApiCaller, id: &str) -> Result<u
     responses((status = 200, description = "The users", body = Envelope<Vec<UserRow>>), ListUsersErrors)
 )]
 pub async fn list(State(state): State<AppState>, caller: ApiCaller) -> Result<Response> {
-    let rows: Vec<UserRow> = users::list_visible(&state.db, &caller.rules())
-        .await?
+    let visible = users::list_visible(&state.db, &caller.rules()).await?;
+    let with_factors = mfa::with_factors(&state.db, visible.iter().map(|u| u.user_id)).await?;
+    let rows: Vec<UserRow> = visible
         .iter()
-        .map(UserRow::from)
+        .map(|u| UserRow::new(u, with_factors.contains(&u.user_id)))
         .collect();
     Ok(ok(rows))
 }
@@ -100,8 +102,9 @@ pub async fn show(
     } else {
         grants::load(&state.db, user.user_id).await?
     };
-    let mut row =
-        serde_json::to_value(UserRow::from(&user)).map_err(|e| Error::Internal(e.into()))?;
+    let mfa_enabled = mfa::has_factor(&state.db, user.user_id).await?;
+    let mut row = serde_json::to_value(UserRow::new(&user, mfa_enabled))
+        .map_err(|e| Error::Internal(e.into()))?;
     row["permissions"] =
         serde_json::to_value(entries_of(&grants)).map_err(|e| Error::Internal(e.into()))?;
     Ok(ok(row))
@@ -235,6 +238,9 @@ pub struct UpdateBody {
     manager: Option<Option<i32>>,
     /// Superusers only; replaces the user's permissions.
     permissions: Option<Vec<PermissionEntry>>,
+    /// The user must have a second factor (held at enrolment until they have one). Whoever
+    /// may edit the user sets it; on oneself only a superuser clears it.
+    require_mfa: Option<bool>,
 }
 
 /// Edits a user through the shared `update_user` path. Changing one's own password answers
@@ -267,6 +273,7 @@ pub async fn update(
         superuser: body.superuser,
         manager: body.manager,
         permissions: body.permissions.as_deref().map(grants_of),
+        require_mfa: body.require_mfa,
         password: body.password,
         current_password: body.current_password,
     };
@@ -298,8 +305,9 @@ pub async fn update(
     } else {
         change.await?
     };
-    let mut data =
-        serde_json::to_value(UserRow::from(&updated)).map_err(|e| Error::Internal(e.into()))?;
+    let mfa_enabled = mfa::has_factor(&state.db, updated.user_id).await?;
+    let mut data = serde_json::to_value(UserRow::new(&updated, mfa_enabled))
+        .map_err(|e| Error::Internal(e.into()))?;
     if changes_own_password && !matches!(caller.via, Via::ApiKey(_)) {
         data["token"] = json!(tokens::issue(&state.signing_key, &updated));
     }

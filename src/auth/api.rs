@@ -14,7 +14,7 @@ use tower_sessions::Session;
 use crate::accounts::audit::Actor;
 use crate::accounts::grants::{self, Grant};
 use crate::accounts::permissions::{Caller, KeyScope, USER_CONFIG};
-use crate::accounts::{api_keys, clock, users};
+use crate::accounts::{api_keys, clock, mfa, users};
 use crate::auth::client_ip::ClientIp;
 use crate::auth::{csrf, session, tokens};
 use crate::entities::{api_keys as key_entity, users as user_entity};
@@ -38,6 +38,10 @@ pub struct ApiCaller {
     pub ip: ClientIp,
     /// The session or login token comes from a sign-in with a temporary password.
     pub proved_temporary: bool,
+    /// The login token comes from a sign-in that passed a second factor (its `mfa` claim).
+    pub mfa: bool,
+    /// The user must have a second factor and has none: held at enrolment (not for keys).
+    pub mfa_setup_required: bool,
 }
 
 impl ApiCaller {
@@ -80,12 +84,25 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiCaller {
 
 pub const INVALIDATE_TOKENS_ROUTE: &str = "/api/v2/auth/invalidate_tokens";
 pub const USER_ROUTE: &str = "/api/v2/users/{id}";
+pub const TOTP_ROUTE: &str = "/api/v2/users/{id}/totp";
+pub const TOTP_VERIFY_ROUTE: &str = "/api/v2/users/{id}/totp/{totp_id}/verify";
 
 /// The gate's decision, on the route the router matched (never the raw path): while a
 /// change is pending only `PATCH /users/@me` and `POST /auth/invalidate_tokens` pass.
 pub fn gate_allows(method: &Method, route: Option<&str>, id: Option<&str>) -> bool {
     match route {
         Some(USER_ROUTE) => *method == Method::PATCH && id == Some("@me"),
+        Some(INVALIDATE_TOKENS_ROUTE) => *method == Method::POST,
+        _ => false,
+    }
+}
+
+/// The enrolment gate's decision, on the matched route: a user who must have a second
+/// factor and has none reaches only the enrolment itself (`POST /users/@me/totp`, its
+/// verify) and `POST /auth/invalidate_tokens`.
+pub fn mfa_gate_allows(method: &Method, route: Option<&str>, id: Option<&str>) -> bool {
+    match route {
+        Some(TOTP_ROUTE | TOTP_VERIFY_ROUTE) => *method == Method::POST && id == Some("@me"),
         Some(INVALIDATE_TOKENS_ROUTE) => *method == Method::POST,
         _ => false,
     }
@@ -105,7 +122,7 @@ pub async fn authenticate(
         Ok(caller) => caller,
         Err(err) => return err.into_response(),
     };
-    if caller.held_by_gate() {
+    if caller.held_by_gate() || caller.mfa_setup_required {
         let route = parts
             .extensions
             .get::<MatchedPath>()
@@ -118,8 +135,13 @@ pub async fn authenticate(
                 .find(|(name, _)| *name == "id")
                 .map(|(_, v)| v.to_owned())
         });
-        if !gate_allows(&parts.method, route.as_deref(), id.as_deref()) {
-            return Error::PasswordChangeRequired.into_response();
+        // A pending password change comes first (SPEC §9: the change, then enrolment).
+        if caller.held_by_gate() {
+            if !gate_allows(&parts.method, route.as_deref(), id.as_deref()) {
+                return Error::PasswordChangeRequired.into_response();
+            }
+        } else if !mfa_gate_allows(&parts.method, route.as_deref(), id.as_deref()) {
+            return Error::MfaSetupRequired.into_response();
         }
     }
     parts.extensions.insert(caller);
@@ -162,13 +184,22 @@ async fn identify(
             return Err(Error::CsrfRejected);
         }
     }
+    let mfa_setup_required = must_enrol(state, &user).await?;
     Ok(ApiCaller {
         user,
         via: Via::Session,
         grants,
         ip,
         proved_temporary,
+        mfa: false,
+        mfa_setup_required,
     })
+}
+
+/// Whether a session or token user must have a second factor and has none (one query, only
+/// for users the policy covers).
+async fn must_enrol(state: &AppState, user: &user_entity::Model) -> Result<bool> {
+    Ok(mfa::required(state.mfa.policy, user) && !mfa::has_factor(&state.db, user.user_id).await?)
 }
 
 async fn by_login_token(state: &AppState, token: &str, ip: ClientIp) -> Result<ApiCaller> {
@@ -184,12 +215,15 @@ async fn by_login_token(state: &AppState, token: &str, ip: ClientIp) -> Result<A
     if users::temp_password_expired(&user) {
         return Err(Error::TempPasswordExpired);
     }
+    let mfa_setup_required = must_enrol(state, &user).await?;
     Ok(ApiCaller {
         user,
         via: Via::LoginToken,
         grants,
         ip,
         proved_temporary: claims.tmp,
+        mfa: claims.mfa,
+        mfa_setup_required,
     })
 }
 
@@ -217,5 +251,8 @@ async fn by_api_key(state: &AppState, token: &str, ip: ClientIp) -> Result<ApiCa
         grants,
         ip,
         proved_temporary: false,
+        mfa: false,
+        // API keys are exempt from the gates.
+        mfa_setup_required: false,
     })
 }

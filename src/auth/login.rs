@@ -1,7 +1,9 @@
-//! The one login path, used by the web form and the API: throttle, verify, record.
+//! The one login path, used by the web form and the API: throttle, verify the password, then
+//! the second factor, record.
 
 use crate::accounts::audit::{self, Actor, action};
 use crate::accounts::login::authenticate;
+use crate::accounts::mfa::{self, FactorInput, FactorUsed};
 use crate::accounts::secret::Secret;
 use crate::accounts::users;
 use crate::auth::client_ip::ClientIp;
@@ -11,14 +13,39 @@ use crate::error::{Error, Result};
 use crate::state::AppState;
 use sea_orm::TransactionTrait;
 
-/// Checks the throttle, then the credentials. A throttled attempt authenticates nobody.
-/// Successes and failures are audited (never with the password).
+/// A sign-in that went through.
+pub struct SignIn {
+    pub user: user_entity::Model,
+    /// Which second factor was passed.
+    pub factor: FactorUsed,
+}
+
+/// Checks the throttle, then the password alone: a user with a second factor gets
+/// `MfaRequired` (the web form, until its code page exists).
 pub async fn login(
     state: &AppState,
     ip: ClientIp,
     username: &str,
     password: &Secret,
 ) -> Result<user_entity::Model> {
+    login_with_factor(state, ip, username, password, FactorInput::default())
+        .await
+        .map(|signed_in| signed_in.user)
+}
+
+/// Checks the throttle, then the credentials, then (for a user with a device) the second
+/// factor. A throttled attempt authenticates nobody. A wrong password is
+/// `IncorrectCredentials` whatever codes were sent; after a right one, no code is
+/// `MfaRequired` (not counted: it is no guess) and a wrong code `IncorrectMfa` (counted in
+/// the user's bucket, so codes cannot be brute-forced). Successes and failures are audited
+/// (never with a password or code).
+pub async fn login_with_factor(
+    state: &AppState,
+    ip: ClientIp,
+    username: &str,
+    password: &Secret,
+    factor: FactorInput<'_>,
+) -> Result<SignIn> {
     let ip_text = ip.to_string();
     let keys = Keys::login(&state.signing_key, ip.0, username);
     throttle::reserve(&state.db, &state.config.throttle, &keys).await?;
@@ -26,9 +53,13 @@ pub async fn login(
     let target = attempted.as_ref().map(|u| (u.user_id, u.username.clone()));
     let target = target.as_ref().map(|(id, name)| (*id, name.as_str()));
     let outcome = match authenticate(&state.hasher, attempted, password).await {
-        Ok(user) => signed_in(state, &keys, &user, &ip_text, target)
-            .await?
-            .ok_or(Error::IncorrectCredentials),
+        Ok(user) => match mfa::check_sign_in(&state.db, &state.mfa, &user, factor).await {
+            Ok(used) => signed_in(state, &keys, &user, &ip_text, target)
+                .await?
+                .map(|user| SignIn { user, factor: used })
+                .ok_or(Error::IncorrectCredentials),
+            Err(err) => Err(err),
+        },
         Err(err) => Err(err),
     };
     let anonymous = Actor {
@@ -37,7 +68,37 @@ pub async fn login(
         ip: ip_text.clone(),
     };
     match outcome {
-        Ok(user) => Ok(user),
+        Ok(signed_in) => {
+            if let FactorUsed::RecoveryCode { left } = signed_in.factor {
+                let actor = Actor::user(&signed_in.user, ip_text.clone());
+                audit::record(
+                    &state.db,
+                    &actor,
+                    target,
+                    action::RECOVERY_CODE_USED,
+                    format!("left={left}"),
+                )
+                .await?;
+            }
+            Ok(signed_in)
+        }
+        Err(err @ Error::MfaRequired) => {
+            // The password was right and no code was tried: no guess to count.
+            throttle::not_a_guess(&state.db, &keys).await?;
+            Err(err)
+        }
+        Err(err @ Error::IncorrectMfa) => {
+            throttle::failed(&state.db, &state.config.throttle, &keys).await?;
+            audit::record(
+                &state.db,
+                &anonymous,
+                target,
+                action::LOGIN_FAILED,
+                "incorrect second factor".into(),
+            )
+            .await?;
+            Err(err)
+        }
         Err(err @ Error::IncorrectCredentials) => {
             throttle::failed(&state.db, &state.config.throttle, &keys).await?;
             audit::record(

@@ -82,6 +82,9 @@ pub struct Claims {
     /// password without `current_password` during the forced change.
     #[serde(default)]
     pub tmp: bool,
+    /// The sign-in that issued the token passed a second factor (Crafty's `mfa` claim).
+    #[serde(default)]
+    pub mfa: bool,
 }
 
 /// A short, one-way fingerprint of a stamp (the stamp itself never leaves the server).
@@ -93,6 +96,11 @@ pub fn stamp_fingerprint(stamp: &str) -> String {
 /// own password change (which clears the flag), so a token of a flagged user always comes
 /// from a sign-in with the temporary password (`tmp`).
 pub fn issue(key: &SigningKey, user: &users::Model) -> String {
+    issue_with_mfa(key, user, false)
+}
+
+/// [`issue`], stating whether a second factor was passed (the `mfa` claim).
+pub fn issue_with_mfa(key: &SigningKey, user: &users::Model, mfa: bool) -> String {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let claims = Claims {
         user_id: user.user_id,
@@ -100,6 +108,7 @@ pub fn issue(key: &SigningKey, user: &users::Model) -> String {
         exp: now + TOKEN_LIFETIME.whole_seconds(),
         stamp: stamp_fingerprint(&user.security_stamp),
         tmp: user.require_password_change,
+        mfa,
     };
     let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap_or_default());
     let signing_input = format!("{HEADER}.{payload}");
@@ -154,6 +163,7 @@ mod tests {
             security_stamp: "stamp-1".into(),
             require_password_change: false,
             password_expires: None,
+            require_mfa: false,
         }
     }
 
@@ -189,6 +199,7 @@ mod tests {
             exp: 1,
             stamp: "x".into(),
             tmp: false,
+            mfa: false,
         };
         let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap());
         let input = format!("{HEADER}.{payload}");

@@ -123,6 +123,19 @@ pub(super) async fn run(
                 format!("'{}' was not locked", username.trim().to_lowercase())
             })
         }
+        UserCommand::ResetMfa { username } => {
+            let target = users::find_by_username(db, &username)
+                .await
+                .map_err(explain)?
+                .ok_or_else(|| anyhow::anyhow!("no user named '{username}'"))?;
+            let removed = crate::accounts::mfa::reset_mfa(db, &Actor::cli(), &target)
+                .await
+                .map_err(explain)?;
+            Ok(format!(
+                "removed {removed} two-factor device(s) and the recovery codes of '{}'",
+                target.username
+            ))
+        }
         UserCommand::List => {
             let mut out = String::from("id\tusername\tsuperuser\tenabled\tstatus\n");
             for u in users::list_all(db).await.map_err(explain)? {

@@ -3,8 +3,11 @@
 pub mod api_keys;
 pub mod audit_log;
 pub mod login_throttle;
+pub mod recovery_codes;
 pub mod sessions;
 pub mod settings;
+pub mod totp_devices;
+pub mod totp_enrolments;
 pub mod user_permissions;
 pub mod users;
 
@@ -13,8 +16,11 @@ pub mod prelude {
     pub use super::api_keys::Entity as ApiKeys;
     pub use super::audit_log::Entity as AuditLog;
     pub use super::login_throttle::Entity as LoginThrottle;
+    pub use super::recovery_codes::Entity as RecoveryCodes;
     pub use super::sessions::Entity as Sessions;
     pub use super::settings::Entity as Settings;
+    pub use super::totp_devices::Entity as TotpDevices;
+    pub use super::totp_enrolments::Entity as TotpEnrolments;
     pub use super::user_permissions::Entity as UserPermissions;
     pub use super::users::Entity as Users;
 }

@@ -29,6 +29,8 @@ pub struct Model {
     pub require_password_change: bool,
     /// When the current (temporary) password stops working; `None` = never.
     pub password_expires: Option<TimeDateTime>,
+    /// This user must have a second factor (besides `PASSGATE_REQUIRE_MFA`).
+    pub require_mfa: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -118,10 +118,13 @@ impl Error {
             TempPasswordExpired => "login.tempPasswordExpired",
             AccountDisabled => "login.accountDisabled",
             TooManyAttempts { .. } => "login.tooManyAttempts",
+            MfaRequired | IncorrectMfa => "login.mfaRequired",
             CsrfRejected => "error.csrf",
             PayloadTooLarge => "error.tooLarge",
             NotFound | UserNotFound => "error.notFound",
-            Unauthenticated | AccessDenied | PasswordChangeRequired => "error.accessDenied",
+            Unauthenticated | AccessDenied | PasswordChangeRequired | MfaSetupRequired => {
+                "error.accessDenied"
+            }
             LastSuperuser => "error.lastSuperuser",
             DatabaseUnavailable => "error.databaseUnavailable",
             _ if self.status().is_server_error() => "error.internal",

@@ -8,9 +8,9 @@ use crate::accounts::secret::Secret;
 /// Length of a generated password when the user does not choose one.
 pub const GENERATED_DEFAULT_LENGTH: usize = 16;
 
-const UPPER: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
+pub(crate) const UPPER: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
 const LOWER: &[u8] = b"abcdefghjkmnpqrstuvwxyz";
-const DIGITS: &[u8] = b"23456789";
+pub(crate) const DIGITS: &[u8] = b"23456789";
 const SYMBOLS: &[u8] = b"!#$%&*+=?@";
 
 /// At or above [`shortest_length_for_score`] a candidate fails only by chance (a missing class,

@@ -298,6 +298,7 @@ const PROFILE: EditScope = EditScope {
     superuser: false,
     permissions: false,
     manager: false,
+    require_mfa: None,
 };
 const PASSWORD: EditScope = EditScope {
     password: true,
@@ -764,4 +765,86 @@ fn a_narrow_key_still_acts_on_others_within_its_permissions() {
     assert_eq!(can_edit(&manager_key, &managed, &password), OK);
     let me = Subject::Myself.target(Actor::UserConfigKey);
     assert_eq!(can_edit(&manager_key, &me, &password), NO);
+}
+
+// ---------------------------------------------------------------------------------------
+// §9 second factors: only oneself enrols (no administrator reads or creates another user's
+// factors), and not through a key without full_access; devices are listed by whoever may
+// view the user; removed by the owner or by whoever may reset the user.
+
+#[rustfmt::skip]
+const ENROL: Table = [
+    //                            myself managed other  unmgd  super  super-managed-by-actor
+    (Actor::Superuser,            [OK,    NO,     NO,    NO,    NO,    NO]),
+    (Actor::Manager,              [OK,    NO,     NO,    NO,    NO,    NO]),
+    (Actor::NonManager,           [OK,    NO,     NO,    NO,    NO,    NO]),
+    (Actor::Plain,                [OK,    NO,     NO,    NO,    NO,    NO]),
+    (Actor::UserConfigKey,        [NO,    NO,     NO,    NO,    NO,    NO]),
+    (Actor::KeyWithoutUserConfig, [NO,    NO,     NO,    NO,    NO,    NO]),
+    (Actor::SuperuserFullKey,     [OK,    NO,     NO,    NO,    NO,    NO]),
+    (Actor::SuperuserBareKey,     [NO,    NO,     NO,    NO,    NO,    NO]),
+];
+
+#[test]
+fn only_oneself_enrols_a_factor() {
+    check("can_enrol", &ENROL, can_enrol);
+}
+
+#[rustfmt::skip]
+const LIST_FACTORS: Table = [
+    //                            myself managed other  unmgd  super  super-managed-by-actor
+    (Actor::Superuser,            [OK,    OK,     OK,    OK,    OK,    OK]),
+    (Actor::Manager,              [OK,    OK,     NO,    NO,    NO,    NO]),
+    (Actor::NonManager,           [OK,    NO,     NO,    NO,    NO,    NO]),
+    (Actor::Plain,                [OK,    NO,     NO,    NO,    NO,    NO]),
+    (Actor::UserConfigKey,        [OK,    OK,     NO,    NO,    NO,    NO]),
+    (Actor::KeyWithoutUserConfig, [OK,    NO,     NO,    NO,    NO,    NO]),
+    (Actor::SuperuserFullKey,     [OK,    OK,     OK,    OK,    OK,    OK]),
+    (Actor::SuperuserBareKey,     [OK,    NO,     NO,    NO,    NO,    NO]),
+];
+
+#[test]
+fn factors_are_listed_by_whoever_may_view_the_user() {
+    check("can_list_factors", &LIST_FACTORS, can_list_factors);
+}
+
+#[rustfmt::skip]
+const REMOVE_FACTOR: Table = [
+    //                            myself managed other  unmgd  super  super-managed-by-actor
+    (Actor::Superuser,            [OK,    OK,     OK,    OK,    OK,    OK]),
+    (Actor::Manager,              [OK,    OK,     NO,    NO,    NO,    NO]),
+    (Actor::NonManager,           [OK,    NO,     NO,    NO,    NO,    NO]),
+    (Actor::Plain,                [OK,    NO,     NO,    NO,    NO,    NO]),
+    (Actor::UserConfigKey,        [NO,    OK,     NO,    NO,    NO,    NO]),
+    (Actor::KeyWithoutUserConfig, [NO,    NO,     NO,    NO,    NO,    NO]),
+    (Actor::SuperuserFullKey,     [OK,    OK,     OK,    OK,    OK,    OK]),
+    (Actor::SuperuserBareKey,     [NO,    NO,     NO,    NO,    NO,    NO]),
+];
+
+#[test]
+fn factors_are_removed_by_the_owner_or_whoever_may_reset_the_user() {
+    check("can_remove_factor", &REMOVE_FACTOR, can_remove_factor);
+}
+
+#[test]
+fn anyone_requires_a_factor_of_themselves_only_a_superuser_lifts_it() {
+    let on = EditScope {
+        require_mfa: Some(true),
+        ..Default::default()
+    };
+    let off = EditScope {
+        require_mfa: Some(false),
+        ..Default::default()
+    };
+    for actor in [Actor::Manager, Actor::Plain] {
+        let me = Subject::Myself.target(actor);
+        assert_eq!(can_edit(&actor.caller(), &me, &on), OK, "{actor:?}");
+        assert_eq!(can_edit(&actor.caller(), &me, &off), NO, "{actor:?}");
+    }
+    let me = Subject::Myself.target(Actor::Superuser);
+    assert_eq!(can_edit(&Actor::Superuser.caller(), &me, &off), OK);
+    let managed = Subject::Managed.target(Actor::Manager);
+    assert_eq!(can_edit(&Actor::Manager.caller(), &managed, &off), OK);
+    let other = Subject::ManagedByAnother.target(Actor::Manager);
+    assert_eq!(can_edit(&Actor::Manager.caller(), &other, &on), NO);
 }

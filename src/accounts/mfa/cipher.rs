@@ -1,0 +1,141 @@
+//! Encryption of TOTP secrets at rest: XChaCha20-Poly1305 under a key from
+//! `PASSGATE_SECRET_KEY_FILE` (outside the database) or, without one, a key generated once
+//! and kept in `settings`. The user id is the associated data, so a secret copied onto
+//! another user's row does not decrypt.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use rand::RngExt;
+use sea_orm::{ConnectionTrait, EntityTrait, Set};
+use zeroize::Zeroizing;
+
+use crate::config::SecretKeyBytes;
+use crate::entities::settings;
+use crate::error::{Error, Result};
+
+const KEY_SETTING: &str = "mfa_secret_key";
+/// Stored form: `v1:` then base64 of nonce (24 bytes) ‖ ciphertext ‖ tag.
+const VERSION: &str = "v1:";
+const NONCE_BYTES: usize = 24;
+
+/// The key that seals and opens TOTP secrets.
+#[derive(Clone)]
+pub struct SecretCipher(XChaCha20Poly1305);
+
+impl std::fmt::Debug for SecretCipher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretCipher(***)")
+    }
+}
+
+impl SecretCipher {
+    /// The configured key, or the one in `settings` (created on the very first start; an
+    /// insert that loses a race with another instance keeps the winner's key).
+    pub async fn load(
+        conn: &impl ConnectionTrait,
+        configured: Option<&SecretKeyBytes>,
+    ) -> Result<Self> {
+        if let Some(key) = configured {
+            return Ok(Self::from_key(&key.0));
+        }
+        let fresh = Zeroizing::new(rand::rng().random::<[u8; 32]>());
+        settings::Entity::insert(settings::ActiveModel {
+            key: Set(KEY_SETTING.to_string()),
+            value: Set(STANDARD.encode(*fresh)),
+        })
+        .on_conflict_do_nothing_on([settings::Column::Key])
+        .exec(conn)
+        .await?;
+        let stored = settings::Entity::find_by_id(KEY_SETTING.to_string())
+            .one(conn)
+            .await?
+            .ok_or_else(|| Error::Internal(anyhow::anyhow!("mfa secret key missing")))?;
+        let bytes = Zeroizing::new(
+            STANDARD
+                .decode(stored.value.as_bytes())
+                .map_err(|_| Error::Internal(anyhow::anyhow!("mfa secret key is not base64")))?,
+        );
+        let key: [u8; 32] = bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| Error::Internal(anyhow::anyhow!("mfa secret key is not 32 bytes")))?;
+        Ok(Self::from_key(&key))
+    }
+
+    pub fn from_key(key: &[u8; 32]) -> Self {
+        SecretCipher(XChaCha20Poly1305::new(&(*key).into()))
+    }
+
+    fn aad(user_id: i32) -> Vec<u8> {
+        format!("passgate-totp-secret:{user_id}").into_bytes()
+    }
+
+    /// Encrypts `secret` for `user_id` under a fresh random nonce.
+    pub fn seal(&self, user_id: i32, secret: &[u8]) -> Result<String> {
+        let nonce_bytes: [u8; NONCE_BYTES] = rand::rng().random();
+        let nonce = XNonce::from(nonce_bytes);
+        let aad = Self::aad(user_id);
+        let sealed = self
+            .0
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: secret,
+                    aad: &aad,
+                },
+            )
+            .map_err(|_| Error::Internal(anyhow::anyhow!("encrypting a secret failed")))?;
+        let mut out = nonce_bytes.to_vec();
+        out.extend_from_slice(&sealed);
+        Ok(format!("{VERSION}{}", STANDARD.encode(out)))
+    }
+
+    /// Decrypts what [`seal`](Self::seal) made for the same user. A wrong key (e.g. the key
+    /// file changed) or a row moved to another user is an internal error, never a match.
+    pub fn open(&self, user_id: i32, stored: &str) -> Result<Zeroizing<Vec<u8>>> {
+        let undecryptable = || Error::Internal(anyhow::anyhow!("a stored secret does not decrypt"));
+        let bytes = stored
+            .strip_prefix(VERSION)
+            .and_then(|b64| STANDARD.decode(b64).ok())
+            .filter(|b| b.len() > NONCE_BYTES)
+            .ok_or_else(undecryptable)?;
+        let (nonce, sealed) = bytes.split_at(NONCE_BYTES);
+        let nonce: [u8; NONCE_BYTES] = nonce.try_into().map_err(|_| undecryptable())?;
+        let aad = Self::aad(user_id);
+        self.0
+            .decrypt(
+                &XNonce::from(nonce),
+                Payload {
+                    msg: sealed,
+                    aad: &aad,
+                },
+            )
+            .map(Zeroizing::new)
+            .map_err(|_| undecryptable())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealed_secrets_open_for_their_user_and_key_only() {
+        let cipher = SecretCipher::from_key(&[1; 32]);
+        let sealed = cipher.seal(7, b"twenty bytes secret!").unwrap();
+        assert!(sealed.starts_with("v1:"));
+        assert!(!sealed.contains("twenty"));
+        assert_eq!(
+            cipher.open(7, &sealed).unwrap().as_slice(),
+            b"twenty bytes secret!"
+        );
+        assert!(cipher.open(8, &sealed).is_err(), "another user's row");
+        assert!(SecretCipher::from_key(&[2; 32]).open(7, &sealed).is_err());
+        assert!(cipher.open(7, "v1:AAAA").is_err());
+        assert!(cipher.open(7, "garbage").is_err());
+        // A fresh nonce each time.
+        assert_ne!(sealed, cipher.seal(7, b"twenty bytes secret!").unwrap());
+    }
+}
