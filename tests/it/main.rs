@@ -14,6 +14,7 @@ mod gate;
 mod hardening;
 mod i18n_keys;
 mod login;
+mod mfa;
 mod migration_upgrade;
 mod postgres;
 mod properties;

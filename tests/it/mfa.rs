@@ -1,0 +1,764 @@
+//! Two-factor sign-in (SPEC §9) from the attacker's side: enrolment, codes, replay, brute
+//! force, recovery codes, removal, the enrolment gate, and what the database holds.
+
+use axum::http::StatusCode;
+use passgate::accounts::mfa::totp;
+use passgate::cli::{Command, UserCommand, run_admin};
+use passgate::config::Config;
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+/// RFC 4648 base32 decoding, written here so the test does not trust the server's encoder.
+fn decode_base32(text: &str) -> Vec<u8> {
+    let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let (mut buffer, mut bits, mut out) = (0u32, 0u32, Vec::new());
+    for c in text.chars().filter(|c| *c != '=' && *c != ' ') {
+        let value = alphabet.find(c).expect("a base32 character") as u32;
+        buffer = (buffer << 5) | value;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+        }
+    }
+    out
+}
+
+fn unix_now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// The current step, after waiting out the last two seconds of a step, so that the step
+/// does not change between computing a code and the server checking it.
+async fn stable_step() -> i64 {
+    while unix_now().rem_euclid(totp::STEP_SECONDS) >= totp::STEP_SECONDS - 2 {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    totp::step_at(unix_now())
+}
+
+/// A device enrolled by its owner through the API.
+struct Enrolled {
+    secret: Vec<u8>,
+    base32: String,
+    device_id: String,
+    backup_codes: Vec<String>,
+    /// The owner's fresh token (the enrolment ended the old one).
+    token: String,
+}
+
+impl Enrolled {
+    fn code(&self, step: i64) -> String {
+        totp::code_at_step(&self.secret, step)
+    }
+}
+
+/// Enrols a device for the owner of `token`, verifying with the previous step's code so
+/// that the current step stays free for a sign-in.
+async fn enrol(app: &TestApp, token: &str) -> Enrolled {
+    let started = app
+        .api("POST", "/api/v2/users/@me/totp", Some(token), None)
+        .await;
+    let otp = started.assert_ok()["otp"].clone();
+    let base32 = otp["totp_secret"].as_str().expect("secret").to_string();
+    let secret = decode_base32(&base32);
+    assert_eq!(secret.len(), 20);
+    assert!(
+        otp["otpauth_uri"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("secret={base32}"))
+    );
+    let id = otp["id"].as_str().expect("id").to_string();
+    let step = stable_step().await;
+    let verified = app
+        .api(
+            "POST",
+            &format!("/api/v2/users/@me/totp/{id}/verify"),
+            Some(token),
+            Some(json!({"name": "phone", "totp": totp::code_at_step(&secret, step - 1)})),
+        )
+        .await;
+    let data = verified.assert_ok().clone();
+    Enrolled {
+        secret,
+        base32,
+        device_id: data["id"].as_str().expect("device id").to_string(),
+        backup_codes: data["backup_codes"]
+            .as_array()
+            .expect("codes")
+            .iter()
+            .map(|c| c.as_str().unwrap().to_string())
+            .collect(),
+        token: data["token"].as_str().expect("fresh token").to_string(),
+    }
+}
+
+async fn login(app: &TestApp, username: &str, extra: Value) -> ApiResponse {
+    let mut body = json!({"username": username, "password": STRONG});
+    if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+        body.extend(extra.clone());
+    }
+    app.api("POST", "/api/v2/auth/login", None, Some(body))
+        .await
+}
+
+#[tokio::test]
+async fn enrol_then_sign_in_with_a_code_and_the_code_is_used_once() {
+    let app = spawn_app().await;
+    app.user("alice", STRONG, false).await;
+    let old_token = app.token("alice", STRONG).await;
+    let device = enrol(&app, &old_token).await;
+    assert_eq!(device.backup_codes.len(), 10);
+    for code in &device.backup_codes {
+        assert_eq!(code.len(), 19, "{code}");
+        assert_eq!(code.matches('-').count(), 3);
+    }
+    // The enrolment rotated the stamp: the old token ends, the new one works.
+    app.api("GET", "/api/v2/users/@me", Some(&old_token), None)
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "ACCESS_DENIED");
+    let me = app
+        .api("GET", "/api/v2/users/@me", Some(&device.token), None)
+        .await;
+    assert_eq!(me.assert_ok()["mfa_enabled"], true);
+
+    // The password alone no longer signs in.
+    login(&app, "alice", json!({}))
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "MFA_REQUIRED");
+    let step = stable_step().await;
+    let signed_in = login(&app, "alice", json!({"totp": device.code(step)})).await;
+    let token = signed_in.assert_ok()["token"].as_str().unwrap().to_string();
+    let claims = token.split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(&base64_url_decode(claims)).unwrap();
+    assert_eq!(claims["mfa"], true);
+    // The same code again: refused, on this instance and on another.
+    login(&app, "alice", json!({"totp": device.code(step)}))
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "INCORRECT_MFA");
+    let other = app.second_instance().await;
+    login(&other, "alice", json!({"totp": device.code(step)}))
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "INCORRECT_MFA");
+    // The verify code (one step back) is also spent.
+    login(&app, "alice", json!({"totp": device.code(step - 1)}))
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "INCORRECT_MFA");
+}
+
+fn base64_url_decode(text: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text)
+        .expect("base64url")
+}
+
+#[tokio::test]
+async fn a_later_step_or_one_two_steps_back_is_refused() {
+    let app = spawn_app().await;
+    app.user("alice", STRONG, false).await;
+    let token = app.token("alice", STRONG).await;
+    let device = enrol(&app, &token).await;
+    let step = stable_step().await;
+    for refused in [step + 1, step + 2, step - 2] {
+        login(&app, "alice", json!({"totp": device.code(refused)}))
+            .await
+            .assert_error(StatusCode::UNAUTHORIZED, "INCORRECT_MFA");
+    }
+    login(&app, "alice", json!({"totp": device.code(step)}))
+        .await
+        .assert_ok();
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_incorrect_credentials_whatever_codes_are_sent() {
+    let app = spawn_app().await;
+    app.user("alice", STRONG, false).await;
+    let token = app.token("alice", STRONG).await;
+    let device = enrol(&app, &token).await;
+    let step = stable_step().await;
+    for extra in [
+        json!({"totp": device.code(step)}),
+        json!({"backup_code": device.backup_codes[0]}),
+        json!({"totp": "nonsense"}),
+        json!({}),
+    ] {
+        let mut body = json!({"username": "alice", "password": STRONG_2});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        app.api("POST", "/api/v2/auth/login", None, Some(body))
+            .await
+            .assert_error(StatusCode::UNAUTHORIZED, "INCORRECT_CREDENTIALS");
+    }
+    // None of these spent the code.
+    login(&app, "alice", json!({"totp": device.code(step)}))
+        .await
+        .assert_ok();
+}
+
+#[tokio::test]
+async fn guessing_codes_hits_the_throttle_and_missing_codes_do_not_count() {
+    let app = spawn_app().await;
+    app.user("alice", STRONG, false).await;
+    let token = app.token("alice", STRONG).await;
+    let device = enrol(&app, &token).await;
+    for _ in 0..8 {
+        login(&app, "alice", json!({}))
+            .await
+            .assert_error(StatusCode::UNAUTHORIZED, "MFA_REQUIRED");
+    }
+    let step = stable_step().await;
+    let wrong = format!(
+        "{:06}",
+        (device.code(step).parse::<u32>().unwrap() + 1) % 1_000_000
+    );
+    for _ in 0..5 {
+        login(&app, "alice", json!({"totp": wrong}))
+            .await
+            .assert_error(StatusCode::UNAUTHORIZED, "INCORRECT_MFA");
+    }
+    let locked = login(&app, "alice", json!({"totp": device.code(step)})).await;
+    locked.assert_error(StatusCode::TOO_MANY_REQUESTS, "TOO_MANY_ATTEMPTS");
+    // A sign-in without a code does not lift the lock either.
+    login(&app, "alice", json!({}))
+        .await
+        .assert_error(StatusCode::TOO_MANY_REQUESTS, "TOO_MANY_ATTEMPTS");
+}
+
+#[tokio::test]
+async fn recovery_codes_work_once_each_and_say_how_many_are_left() {
+    let app = spawn_app().await;
+    app.user("alice", STRONG, false).await;
+    let token = app.token("alice", STRONG).await;
+    let device = enrol(&app, &token).await;
+    let first = login(
+        &app,
+        "alice",
+        json!({"backup_code": device.backup_codes[0]}),
+    )
+    .await;
+    let data = first.assert_ok();
+    assert_eq!(data["recovery_codes_left"], 9);
+    assert!(data["warning"].as_str().is_some_and(|w| !w.is_empty()));
+    login(
+        &app,
+        "alice",
+        json!({"backup_code": device.backup_codes[0]}),
+    )
+    .await
+    .assert_error(StatusCode::UNAUTHORIZED, "INCORRECT_MFA");
+    // Typed in lower case without dashes.
+    let typed = device.backup_codes[1].replace('-', "").to_lowercase();
+    let second = login(&app, "alice", json!({"backup_code": typed})).await;
+    assert_eq!(second.assert_ok()["recovery_codes_left"], 8);
+    // Another user's code does not open this account.
+    app.user("bob", STRONG, false).await;
+    let bob_token = app.token("bob", STRONG).await;
+    let bob = enrol(&app, &bob_token).await;
+    login(&app, "alice", json!({"backup_code": bob.backup_codes[0]}))
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "INCORRECT_MFA");
+    let audit = app
+        .db
+        .query_one_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'recovery_code_used'",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<i64>(0)
+        .unwrap();
+    assert_eq!(audit, 2);
+}
+
+#[tokio::test]
+async fn renewing_recovery_codes_needs_a_code_and_replaces_them_all() {
+    let app = spawn_app().await;
+    app.user("alice", STRONG, false).await;
+    let token = app.token("alice", STRONG).await;
+    let device = enrol(&app, &token).await;
+    let step = stable_step().await;
+    let wrong = format!(
+        "{:06}",
+        (device.code(step).parse::<u32>().unwrap() + 1) % 1_000_000
+    );
+    app.api(
+        "POST",
+        "/api/v2/users/@me/totp/recovery/renew",
+        Some(&device.token),
+        Some(json!({"totp": wrong})),
+    )
+    .await
+    .assert_error(StatusCode::BAD_REQUEST, "INCORRECT_MFA");
+    // The code as an integer, as Crafty's schema allows.
+    let code: u32 = device.code(step).parse().unwrap();
+    let renewed = app
+        .api(
+            "POST",
+            "/api/v2/users/@me/totp/recovery/renew",
+            Some(&device.token),
+            Some(json!({"totp": code})),
+        )
+        .await;
+    let data = renewed.assert_ok().clone();
+    let fresh: Vec<String> = data["backup_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(fresh.len(), 10);
+    // The stamp rotated: the token used is over, the fresh one works.
+    app.api("GET", "/api/v2/users/@me", Some(&device.token), None)
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "ACCESS_DENIED");
+    let new_token = data["token"].as_str().unwrap();
+    app.api("GET", "/api/v2/users/@me", Some(new_token), None)
+        .await
+        .assert_ok();
+    login(
+        &app,
+        "alice",
+        json!({"backup_code": device.backup_codes[2]}),
+    )
+    .await
+    .assert_error(StatusCode::UNAUTHORIZED, "INCORRECT_MFA");
+    let used = login(&app, "alice", json!({"backup_code": fresh[0]})).await;
+    assert_eq!(used.assert_ok()["recovery_codes_left"], 9);
+}
+
+#[tokio::test]
+async fn nobody_reads_or_creates_another_users_factors() {
+    let app = spawn_app().await;
+    let admin = app.user("admin", STRONG, true).await;
+    let alice = app.user("alice", STRONG, false).await;
+    app.user("bob", STRONG, false).await;
+    let alice_token = app.token("alice", STRONG).await;
+    let admin_token = app.token("admin", STRONG).await;
+    let bob_token = app.token("bob", STRONG).await;
+    let alice_path = format!("/api/v2/users/{}/totp", alice.user_id);
+
+    // An administrator cannot start an enrolment for alice (and so never sees a secret).
+    app.api("POST", &alice_path, Some(&admin_token), None)
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "ACCESS_DENIED");
+    // Alice's pending enrolment cannot be finished by anyone else, by any route.
+    let started = app
+        .api("POST", "/api/v2/users/@me/totp", Some(&alice_token), None)
+        .await;
+    let otp = started.assert_ok()["otp"].clone();
+    let pending = otp["id"].as_str().unwrap();
+    let secret = decode_base32(otp["totp_secret"].as_str().unwrap());
+    let step = stable_step().await;
+    let body = json!({"totp": totp::code_at_step(&secret, step)});
+    app.api(
+        "POST",
+        &format!("/api/v2/users/@me/totp/{pending}/verify"),
+        Some(&bob_token),
+        Some(body.clone()),
+    )
+    .await
+    .assert_error(StatusCode::NOT_FOUND, "NOT_FOUND");
+    app.api(
+        "POST",
+        &format!("{alice_path}/{pending}/verify"),
+        Some(&admin_token),
+        Some(body.clone()),
+    )
+    .await
+    .assert_error(StatusCode::FORBIDDEN, "ACCESS_DENIED");
+    let _ = admin;
+
+    // Alice finishes it; the list shows names and dates, never a secret.
+    let enrolled = app
+        .api(
+            "POST",
+            &format!("/api/v2/users/@me/totp/{pending}/verify"),
+            Some(&alice_token),
+            Some(body),
+        )
+        .await;
+    let device_id = enrolled.assert_ok()["id"].as_str().unwrap().to_string();
+    let listed = app.api("GET", &alice_path, Some(&admin_token), None).await;
+    let rows = listed.assert_ok().as_array().unwrap().clone();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["name"], "Authenticator");
+    let text = listed.json.to_string();
+    assert!(!text.contains(otp["totp_secret"].as_str().unwrap()));
+    assert!(!text.contains("secret"));
+    // Bob may not list alice's devices, nor delete one through his own account.
+    app.api("GET", &alice_path, Some(&bob_token), None)
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "ACCESS_DENIED");
+    app.api(
+        "DELETE",
+        &format!("/api/v2/users/@me/totp/{device_id}"),
+        Some(&bob_token),
+        None,
+    )
+    .await
+    .assert_error(StatusCode::NOT_FOUND, "NOT_FOUND");
+    app.api(
+        "DELETE",
+        &format!("{alice_path}/{device_id}"),
+        Some(&bob_token),
+        None,
+    )
+    .await
+    .assert_error(StatusCode::FORBIDDEN, "ACCESS_DENIED");
+}
+
+#[tokio::test]
+async fn a_key_without_full_access_cannot_change_its_owners_factors() {
+    let app = spawn_app().await;
+    let alice = app.user("alice", STRONG, false).await;
+    let narrow = app.api_key(&alice, &[], false).await;
+    app.api("POST", "/api/v2/users/@me/totp", Some(&narrow), None)
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "ACCESS_DENIED");
+    let token = app.token("alice", STRONG).await;
+    let device = enrol(&app, &token).await;
+    app.api(
+        "DELETE",
+        &format!("/api/v2/users/@me/totp/{}", device.device_id),
+        Some(&narrow),
+        None,
+    )
+    .await
+    .assert_error(StatusCode::FORBIDDEN, "ACCESS_DENIED");
+}
+
+#[tokio::test]
+async fn the_last_device_stays_while_required_but_an_admin_may_remove_it() {
+    let app = spawn_app().await;
+    app.user("admin", STRONG, true).await;
+    let alice = app.user("alice", STRONG, false).await;
+    let admin_token = app.token("admin", STRONG).await;
+    let token = app.token("alice", STRONG).await;
+    let device = enrol(&app, &token).await;
+    app.api(
+        "PATCH",
+        &format!("/api/v2/users/{}", alice.user_id),
+        Some(&admin_token),
+        Some(json!({"require_mfa": true})),
+    )
+    .await
+    .assert_ok();
+    let step = stable_step().await;
+    let token = login(&app, "alice", json!({"totp": device.code(step)}))
+        .await
+        .assert_ok()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Alice cannot lift the requirement herself, nor remove her last device.
+    app.api(
+        "PATCH",
+        "/api/v2/users/@me",
+        Some(&token),
+        Some(json!({"require_mfa": false})),
+    )
+    .await
+    .assert_error(StatusCode::FORBIDDEN, "ACCESS_DENIED");
+    let own = format!("/api/v2/users/@me/totp/{}", device.device_id);
+    app.api("DELETE", &own, Some(&token), None)
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "MFA_REQUIRED_BY_POLICY");
+
+    // The administrator removes it (a lost phone): alice's tokens end, and she is held at
+    // enrolment.
+    let removed = app
+        .api(
+            "DELETE",
+            &format!("/api/v2/users/{}/totp/{}", alice.user_id, device.device_id),
+            Some(&admin_token),
+            None,
+        )
+        .await;
+    assert!(removed.assert_ok().get("token").is_none());
+    app.api("GET", "/api/v2/users/@me", Some(&token), None)
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "ACCESS_DENIED");
+    let token = login(&app, "alice", json!({})).await.assert_ok()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.api("GET", "/api/v2/users/@me", Some(&token), None)
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "MFA_SETUP_REQUIRED");
+    // A second device can go while another stays.
+    let first = enrol(&app, &token).await;
+    let second = enrol(&app, &first.token).await;
+    assert!(
+        second.backup_codes.is_empty(),
+        "codes come with the first device only"
+    );
+    let after = app
+        .api(
+            "DELETE",
+            &format!("/api/v2/users/@me/totp/{}", first.device_id),
+            Some(&second.token),
+            None,
+        )
+        .await;
+    let fresh = after.assert_ok()["token"].as_str().unwrap().to_string();
+    app.api("GET", "/api/v2/users/@me", Some(&second.token), None)
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "ACCESS_DENIED");
+    app.api("GET", "/api/v2/users/@me", Some(&fresh), None)
+        .await
+        .assert_ok();
+}
+
+#[tokio::test]
+async fn the_enrolment_gate_holds_on_every_spelling_and_lets_keys_through() {
+    let app = spawn_app_with(|raw| raw.require_mfa = Some("superusers".into())).await;
+    let admin = app.user("admin", STRONG, true).await;
+    app.user("alice", STRONG, false).await;
+    let token = app.token("admin", STRONG).await;
+    let held = |path: &'static str, method: &'static str| {
+        let (app, token) = (&app, token.clone());
+        async move {
+            let response = app.api(method, path, Some(&token), None).await;
+            assert!(
+                !response.status.is_success(),
+                "{method} {path}: {}",
+                response.json
+            );
+            response
+        }
+    };
+    held("/api/v2/users", "GET")
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "MFA_SETUP_REQUIRED");
+    held("/api/v2/users/@me", "GET")
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "MFA_SETUP_REQUIRED");
+    held("/api/v2/users/@me/totp", "GET")
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "MFA_SETUP_REQUIRED");
+    held("/api/v2/users/@ME/totp", "POST")
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "MFA_SETUP_REQUIRED");
+    held("/api/v2/users/@me/", "GET").await;
+    held("/api/v2//users/@me", "GET").await;
+    held("/api/v2/users/%40me", "GET").await;
+    held("/api/v2/Users/@me", "GET").await;
+    // A user the policy does not cover is not held.
+    let alice = app.token("alice", STRONG).await;
+    app.api("GET", "/api/v2/users/@me", Some(&alice), None)
+        .await
+        .assert_ok();
+    // API keys are exempt.
+    let key = app.api_key(&admin, &[], true).await;
+    let me = app.api("GET", "/api/v2/users/@me", Some(&key), None).await;
+    assert_eq!(me.assert_ok()["mfa_enabled"], false);
+    // The enrolment itself is reachable, also spelled with %40.
+    let started = app
+        .api("POST", "/api/v2/users/%40me/totp", Some(&token), None)
+        .await;
+    started.assert_ok();
+    let device = enrol(&app, &token).await;
+    app.api("GET", "/api/v2/users/@me", Some(&device.token), None)
+        .await
+        .assert_ok();
+}
+
+#[tokio::test]
+async fn secrets_are_stored_encrypted() {
+    let app = spawn_app().await;
+    app.user("alice", STRONG, false).await;
+    let token = app.token("alice", STRONG).await;
+    let device = enrol(&app, &token).await;
+    let started = app
+        .api("POST", "/api/v2/users/@me/totp", Some(&device.token), None)
+        .await;
+    let pending = started.assert_ok()["otp"]["totp_secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let backend = app.db.get_database_backend();
+    let mut stored = String::new();
+    for sql in [
+        "SELECT secret FROM totp_devices",
+        "SELECT secret FROM totp_enrolments",
+        "SELECT code_hash FROM recovery_codes",
+    ] {
+        for row in app
+            .db
+            .query_all_raw(Statement::from_string(backend, sql))
+            .await
+            .unwrap()
+        {
+            stored.push_str(&row.try_get_by_index::<String>(0).unwrap());
+            stored.push('\n');
+        }
+    }
+    assert!(!stored.is_empty());
+    for clear in [
+        device.base32.clone(),
+        device.base32.to_lowercase(),
+        hex_of(&device.secret),
+        pending.clone(),
+        hex_of(&decode_base32(&pending)),
+    ] {
+        assert!(!stored.contains(&clear), "{clear} is stored in clear");
+    }
+    for code in &device.backup_codes {
+        assert!(!stored.contains(code.as_str()));
+        assert!(!stored.contains(&code.replace('-', "")));
+    }
+    let audit = app
+        .db
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT detail FROM audit_log",
+        ))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get_by_index::<String>(0).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(!audit.contains(&device.base32));
+    assert!(!audit.contains(device.backup_codes[0].as_str()));
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[tokio::test]
+async fn an_admin_reset_with_reset_mfa_removes_the_factors() {
+    let app = spawn_app().await;
+    app.user("admin", STRONG, true).await;
+    let alice = app.user("alice", STRONG, false).await;
+    let token = app.token("alice", STRONG).await;
+    enrol(&app, &token).await;
+    let admin_token = app.token("admin", STRONG).await;
+    let reset = app
+        .api(
+            "POST",
+            &format!("/api/v2/users/{}/reset-password", alice.user_id),
+            Some(&admin_token),
+            Some(
+                json!({"password": STRONG_2, "reset_mfa": true, "require_password_change": false}),
+            ),
+        )
+        .await;
+    reset.assert_ok();
+    let listed = app
+        .api(
+            "GET",
+            &format!("/api/v2/users/{}/totp", alice.user_id),
+            Some(&admin_token),
+            None,
+        )
+        .await;
+    assert!(listed.assert_ok().as_array().unwrap().is_empty());
+    let body = json!({"username": "alice", "password": STRONG_2});
+    app.api("POST", "/api/v2/auth/login", None, Some(body))
+        .await
+        .assert_ok();
+}
+
+#[tokio::test]
+async fn the_cli_resets_a_users_factors() {
+    let app = spawn_app().await;
+    app.user("alice", STRONG, false).await;
+    let token = app.token("alice", STRONG).await;
+    let device = enrol(&app, &token).await;
+    let config = Config::for_database(&app.database_url);
+    let output = run_admin(
+        &config,
+        Command::User(UserCommand::ResetMfa {
+            username: "alice".into(),
+        }),
+    )
+    .await
+    .expect("reset-mfa works");
+    assert!(output.contains("removed 1"), "{output}");
+    app.api("GET", "/api/v2/users/@me", Some(&device.token), None)
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "ACCESS_DENIED");
+    login(&app, "alice", json!({})).await.assert_ok();
+}
+
+#[tokio::test]
+async fn the_web_form_does_not_sign_in_a_user_with_a_factor_on_the_password_alone() {
+    let app = spawn_app().await;
+    app.user("alice", STRONG, false).await;
+    app.user("bob", STRONG, false).await;
+    let token = app.token("alice", STRONG).await;
+    enrol(&app, &token).await;
+    let mut browser = app.client();
+    let refused = browser.login("alice", STRONG).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert!(refused.body.contains("two-factor"), "{}", refused.body);
+    browser
+        .get("/panel/dashboard")
+        .await
+        .assert_redirect("/login");
+    // A user without a factor signs in as before.
+    let mut other = app.client();
+    other
+        .login("bob", STRONG)
+        .await
+        .assert_redirect("/panel/dashboard");
+}
+
+#[tokio::test]
+async fn bad_input_names_the_field_and_never_echoes_a_code() {
+    let app = spawn_app().await;
+    app.user("alice", STRONG, false).await;
+    let token = app.token("alice", STRONG).await;
+    let started = app
+        .api("POST", "/api/v2/users/@me/totp", Some(&token), None)
+        .await;
+    let id = started.assert_ok()["otp"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = format!("/api/v2/users/@me/totp/{id}/verify");
+    let response = app
+        .api(
+            "POST",
+            &path,
+            Some(&token),
+            Some(json!({"totp": ["987654"]})),
+        )
+        .await;
+    response.assert_error(StatusCode::BAD_REQUEST, "INVALID_JSON_SCHEMA");
+    assert!(!response.json.to_string().contains("987654"));
+    app.api(
+        "POST",
+        &path,
+        Some(&token),
+        Some(json!({"totp": "123456", "extra": 1})),
+    )
+    .await
+    .assert_error(StatusCode::BAD_REQUEST, "INVALID_JSON_SCHEMA");
+    app.api(
+        "POST",
+        &path,
+        Some(&token),
+        Some(json!({"totp": "123456", "name": "x".repeat(65)})),
+    )
+    .await
+    .assert_error(StatusCode::BAD_REQUEST, "INVALID_JSON_SCHEMA");
+    let login = app
+        .api(
+            "POST",
+            "/api/v2/auth/login",
+            None,
+            Some(json!({"username": "alice", "password": STRONG, "totp": 987654})),
+        )
+        .await;
+    login.assert_error(StatusCode::BAD_REQUEST, "INVALID_JSON_SCHEMA");
+    assert!(!login.json.to_string().contains("987654"));
+}
