@@ -64,6 +64,18 @@ async fn every_migration_rolls_back_and_forward() {
     let url = format!("sqlite://{}/roll.db?mode=rwc", dir.path().display());
     let conn = db::connect(&url, 1).await.unwrap();
     Migrator::up(&conn, None).await.unwrap();
+    Migrator::down(&conn, Some(1)).await.expect("mfa down");
+    for gone in [
+        "SELECT require_mfa FROM users",
+        "SELECT 1 FROM totp_devices",
+    ] {
+        assert!(conn.execute_unprepared(gone).await.is_err(), "{gone}");
+    }
+    assert!(
+        conn.execute_unprepared("SELECT password_expires FROM users")
+            .await
+            .is_ok()
+    );
     Migrator::down(&conn, Some(1))
         .await
         .expect("temp_password down");
@@ -85,7 +97,7 @@ async fn every_migration_rolls_back_and_forward() {
     );
     Migrator::up(&conn, None).await.expect("up again");
     assert!(
-        conn.execute_unprepared("SELECT password_expires FROM users")
+        conn.execute_unprepared("SELECT password_expires, require_mfa FROM users")
             .await
             .is_ok()
     );
