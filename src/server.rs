@@ -154,6 +154,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             if let Err(err) = crate::auth::throttle::prune(&cleanup_db, &throttle).await {
                 tracing::warn!(error = %err, "pruning the login throttle failed");
             }
+            if let Err(err) = crate::accounts::mfa::prune_enrolments(&cleanup_db).await {
+                tracing::warn!(error = %err, "pruning expired two-factor enrolments failed");
+            }
         }
     });
     let listener = tokio::net::TcpListener::bind(config.bind)

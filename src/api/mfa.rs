@@ -70,8 +70,9 @@ fn codes_json(codes: &[Secret]) -> Value {
     json!(codes.iter().map(Secret::expose).collect::<Vec<_>>())
 }
 
-/// Runs a code check counted in the user's throttle bucket, like a sign-in: a locked bucket
-/// refuses first (429), a wrong code counts.
+/// Runs a check of a code of the user's devices, counted in the user's throttle bucket like a
+/// sign-in (a stolen token must not become a way around the sign-in's limit): a locked
+/// bucket refuses first (429), a wrong code counts.
 async fn counting_code<T>(
     state: &AppState,
     user: &user_entity::Model,
@@ -149,22 +150,19 @@ pub async fn verify(
     let name = mfa::device_name(body.name.as_deref())?;
     let enrolment_id: i32 = totp_id.parse().map_err(|_| Error::NotFound)?;
     let code = body.totp.text();
-    let (actor, rules) = (caller.actor(), caller.rules());
-    // Refused callers are refused before anything is counted in the user's bucket.
-    permissions::can_enrol(&rules, &target_of(&user))?;
-    let enrolled = counting_code(
-        &state,
+    // Not counted by the throttle: whoever verifies holds the secret already (a wrong code
+    // here is a typo, not a guess at someone's factor).
+    let enrolled = mfa::verify_enrolment(
+        &state.db,
+        &state.mfa,
+        &caller.actor(),
+        &caller.rules(),
         &user,
-        mfa::verify_enrolment(
-            &state.db,
-            &state.mfa,
-            &actor,
-            &rules,
-            &user,
+        mfa::EnrolmentAnswer {
             enrolment_id,
-            &name,
-            code.expose(),
-        ),
+            name: &name,
+            code: code.expose(),
+        },
     )
     .await?;
     let data = json!({
@@ -277,7 +275,12 @@ pub async fn renew(
     let user = resolve(&state, &caller, &id).await?;
     let code = body.totp.text();
     let (actor, rules) = (caller.actor(), caller.rules());
+    // Refused callers, and users without a device (nothing to guess), are answered before
+    // the throttle counts anything in the user's bucket.
     permissions::can_enrol(&rules, &target_of(&user))?;
+    if !mfa::has_factor(&state.db, user.user_id).await? {
+        return Err(Error::WrongMfaCode);
+    }
     let (codes, updated) = counting_code(
         &state,
         &user,

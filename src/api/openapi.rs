@@ -311,7 +311,6 @@ route_errors! {
     VerifyEnrolmentErrors => [
         authenticated(), body(),
         vec![WrongMfaCode, AccessDenied, PasswordChangeRequired, MfaSetupRequired, UserNotFound, NotFound],
-        vec![TooManyAttempts { retry_after_seconds: 60 }],
         unsafe_method(),
     ];
     /// GET /users/{id}/totp

@@ -762,3 +762,46 @@ async fn bad_input_names_the_field_and_never_echoes_a_code() {
     login.assert_error(StatusCode::BAD_REQUEST, "INVALID_JSON_SCHEMA");
     assert!(!login.json.to_string().contains("987654"));
 }
+
+#[tokio::test]
+async fn wrong_codes_at_renewal_count_but_typos_at_enrolment_do_not() {
+    let app = spawn_app().await;
+    app.user("alice", STRONG, false).await;
+    let token = app.token("alice", STRONG).await;
+    let renew = "/api/v2/users/@me/totp/recovery/renew";
+    // Without a device there is nothing to guess: refused, not counted.
+    for _ in 0..6 {
+        app.api("POST", renew, Some(&token), Some(json!({"totp": "000000"})))
+            .await
+            .assert_error(StatusCode::BAD_REQUEST, "INCORRECT_MFA");
+    }
+    let started = app
+        .api("POST", "/api/v2/users/@me/totp", Some(&token), None)
+        .await;
+    let otp = started.assert_ok()["otp"].clone();
+    let id = otp["id"].as_str().unwrap();
+    let secret = decode_base32(otp["totp_secret"].as_str().unwrap());
+    let step = stable_step().await;
+    let right = totp::code_at_step(&secret, step - 1);
+    let wrong = format!("{:06}", (right.parse::<u32>().unwrap() + 1) % 1_000_000);
+    let verify = format!("/api/v2/users/@me/totp/{id}/verify");
+    for _ in 0..6 {
+        app.api("POST", &verify, Some(&token), Some(json!({"totp": wrong})))
+            .await
+            .assert_error(StatusCode::BAD_REQUEST, "INCORRECT_MFA");
+    }
+    let enrolled = app
+        .api("POST", &verify, Some(&token), Some(json!({"totp": right})))
+        .await;
+    let token = enrolled.assert_ok()["token"].as_str().unwrap().to_string();
+    let now = totp::code_at_step(&secret, stable_step().await);
+    let wrong = format!("{:06}", (now.parse::<u32>().unwrap() + 1) % 1_000_000);
+    for _ in 0..5 {
+        app.api("POST", renew, Some(&token), Some(json!({"totp": wrong})))
+            .await
+            .assert_error(StatusCode::BAD_REQUEST, "INCORRECT_MFA");
+    }
+    app.api("POST", renew, Some(&token), Some(json!({"totp": now})))
+        .await
+        .assert_error(StatusCode::TOO_MANY_REQUESTS, "TOO_MANY_ATTEMPTS");
+}
