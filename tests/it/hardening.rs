@@ -937,3 +937,50 @@ async fn a_client_that_trickles_its_body_gets_408_and_changes_nothing() {
         "nobody signed in"
     );
 }
+
+#[tokio::test]
+async fn the_web_form_asks_for_the_current_password_unless_the_sign_in_used_the_temporary_one() {
+    let app = spawn_app().await;
+    app.user("bob", STRONG, false).await;
+    // Flagged after signing in with the real password: the form asks for it.
+    let mut browser = app.client();
+    browser
+        .login("bob", STRONG)
+        .await
+        .assert_redirect("/panel/dashboard");
+    let mut flagged: passgate::entities::users::ActiveModel = app.find("bob").await.into();
+    flagged.require_password_change = Set(true);
+    flagged.update(&app.db).await.expect("flag");
+    let page = browser.get("/panel/change_password").await;
+    assert!(
+        page.body.contains("name=\"current_password\""),
+        "asks for it"
+    );
+    let refused = browser
+        .post(
+            "/panel/change_password",
+            &[("new_password", STRONG_3), ("confirm_password", STRONG_3)],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(
+        app.find("bob").await.require_password_change,
+        "nothing changed"
+    );
+    // Signed in with a temporary password: the form does not ask.
+    app.reset("bob", STRONG_2, ResetOptions::default()).await;
+    let mut browser = app.client();
+    browser
+        .login("bob", STRONG_2)
+        .await
+        .assert_redirect("/panel/change_password");
+    let page = browser.get("/panel/change_password").await;
+    assert!(!page.body.contains("name=\"current_password\""));
+    browser
+        .post(
+            "/panel/change_password",
+            &[("new_password", STRONG_3), ("confirm_password", STRONG_3)],
+        )
+        .await
+        .assert_redirect("/panel/dashboard");
+}
