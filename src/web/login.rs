@@ -92,6 +92,8 @@ pub async fn submit(
     let user = match login::login(&state, ip, &fields.username, &password).await {
         Ok(user) => user,
         Err(err) if err.status().is_server_error() => return err.into_response_html(lang),
+        // `MfaRequired` for a user with a second factor: refused with its own message until
+        // the web code page (SPEC §9, "second factor pending" session) exists.
         Err(err) => return refused(&state, lang, hx, &session, &headers, err).await,
     };
     if let Err(err) = session::establish(&session, &user, state.config.session_max_lifetime).await {
