@@ -805,3 +805,124 @@ async fn wrong_codes_at_renewal_count_but_typos_at_enrolment_do_not() {
         .await
         .assert_error(StatusCode::TOO_MANY_REQUESTS, "TOO_MANY_ATTEMPTS");
 }
+
+#[tokio::test]
+async fn one_code_raced_on_two_instances_signs_in_once() {
+    let app = spawn_app().await;
+    app.user("alice", STRONG, false).await;
+    let token = app.token("alice", STRONG).await;
+    let device = enrol(&app, &token).await;
+    let other = app.second_instance().await;
+    let step = stable_step().await;
+    let code = json!({"totp": device.code(step)});
+    let (first, second) = tokio::join!(
+        login(&app, "alice", code.clone()),
+        login(&other, "alice", code.clone())
+    );
+    let successes = [&first, &second]
+        .iter()
+        .filter(|r| r.status.is_success())
+        .count();
+    assert_eq!(successes, 1, "{} / {}", first.json, second.json);
+    for response in [&first, &second] {
+        if !response.status.is_success() {
+            response.assert_error(StatusCode::UNAUTHORIZED, "INCORRECT_MFA");
+        }
+    }
+}
+
+#[tokio::test]
+async fn without_skew_only_the_current_step_is_accepted() {
+    let app = spawn_app_with(|raw| raw.totp_skew_steps = Some("0".into())).await;
+    app.user("alice", STRONG, false).await;
+    let token = app.token("alice", STRONG).await;
+    let started = app
+        .api("POST", "/api/v2/users/@me/totp", Some(&token), None)
+        .await;
+    let otp = started.assert_ok()["otp"].clone();
+    let secret = decode_base32(otp["totp_secret"].as_str().unwrap());
+    let verify = format!(
+        "/api/v2/users/@me/totp/{}/verify",
+        otp["id"].as_str().unwrap()
+    );
+    let step = stable_step().await;
+    let previous = json!({"totp": totp::code_at_step(&secret, step - 1)});
+    app.api("POST", &verify, Some(&token), Some(previous))
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "INCORRECT_MFA");
+    let current = json!({"totp": totp::code_at_step(&secret, step)});
+    app.api("POST", &verify, Some(&token), Some(current))
+        .await
+        .assert_ok();
+}
+
+#[tokio::test]
+async fn an_enrolment_expires_after_ten_minutes() {
+    let app = spawn_app().await;
+    app.user("alice", STRONG, false).await;
+    let token = app.token("alice", STRONG).await;
+    let started = app
+        .api("POST", "/api/v2/users/@me/totp", Some(&token), None)
+        .await;
+    let otp = started.assert_ok()["otp"].clone();
+    let secret = decode_base32(otp["totp_secret"].as_str().unwrap());
+    let expires = app
+        .db
+        .query_one_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT expires, created FROM totp_enrolments",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let (expires, created): (time::PrimitiveDateTime, time::PrimitiveDateTime) = (
+        expires.try_get_by_index(0).unwrap(),
+        expires.try_get_by_index(1).unwrap(),
+    );
+    assert_eq!(expires - created, time::Duration::minutes(10));
+    app.db
+        .execute_unprepared("UPDATE totp_enrolments SET expires = created")
+        .await
+        .unwrap();
+    let step = stable_step().await;
+    app.api(
+        "POST",
+        &format!(
+            "/api/v2/users/@me/totp/{}/verify",
+            otp["id"].as_str().unwrap()
+        ),
+        Some(&token),
+        Some(json!({"totp": totp::code_at_step(&secret, step)})),
+    )
+    .await
+    .assert_error(StatusCode::NOT_FOUND, "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn a_pending_password_change_comes_before_the_enrolment() {
+    let app = spawn_app_with(|raw| raw.require_mfa = Some("all".into())).await;
+    app.user("alice", STRONG, false).await;
+    app.reset(
+        "alice",
+        STRONG_2,
+        passgate::accounts::credentials::ResetOptions::default(),
+    )
+    .await;
+    let token = app.token("alice", STRONG_2).await;
+    for (method, path) in [
+        ("GET", "/api/v2/users/@me"),
+        ("POST", "/api/v2/users/@me/totp"),
+    ] {
+        app.api(method, path, Some(&token), None)
+            .await
+            .assert_error(StatusCode::FORBIDDEN, "PASSWORD_CHANGE_REQUIRED");
+    }
+    let changed = app.patch_me(&token, json!({"password": STRONG_3})).await;
+    let token = changed.assert_ok()["token"].as_str().unwrap().to_string();
+    app.api("GET", "/api/v2/users/@me", Some(&token), None)
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "MFA_SETUP_REQUIRED");
+    app.api("POST", "/api/v2/auth/invalidate_tokens", Some(&token), None)
+        .await
+        .assert_ok();
+}
