@@ -309,7 +309,12 @@ pub async fn update(
     let mut data = serde_json::to_value(UserRow::new(&updated, mfa_enabled))
         .map_err(|e| Error::Internal(e.into()))?;
     if changes_own_password && !matches!(caller.via, Via::ApiKey(_)) {
-        data["token"] = json!(tokens::issue(&state.signing_key, &updated));
+        // The fresh token keeps what the caller's sign-in proved (its `mfa` claim).
+        data["token"] = json!(tokens::issue_with_mfa(
+            &state.signing_key,
+            &updated,
+            caller.mfa
+        ));
     }
     Ok(ok(data))
 }
