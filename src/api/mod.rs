@@ -5,6 +5,7 @@ mod json;
 mod keys;
 mod openapi;
 mod reset;
+mod reset_links;
 mod schemas;
 mod users;
 
@@ -56,6 +57,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(users::list, users::create))
         .routes(routes!(users::show, users::update, users::delete))
         .routes(routes!(reset::reset_password))
+        .routes(routes!(
+            reset_links::create_reset_link,
+            reset_links::revoke_reset_link
+        ))
         .routes(routes!(keys::list, keys::create))
         .routes(routes!(keys::delete))
         .route_layer(middleware::from_fn_with_state(state, authenticate));

@@ -66,6 +66,14 @@ async fn every_migration_rolls_back_and_forward() {
     Migrator::up(&conn, None).await.unwrap();
     Migrator::down(&conn, Some(1))
         .await
+        .expect("reset_links down");
+    assert!(
+        conn.execute_unprepared("SELECT 1 FROM reset_links")
+            .await
+            .is_err()
+    );
+    Migrator::down(&conn, Some(1))
+        .await
         .expect("temp_password down");
     assert!(
         conn.execute_unprepared("SELECT password_expires FROM users")
@@ -86,6 +94,11 @@ async fn every_migration_rolls_back_and_forward() {
     Migrator::up(&conn, None).await.expect("up again");
     assert!(
         conn.execute_unprepared("SELECT password_expires FROM users")
+            .await
+            .is_ok()
+    );
+    assert!(
+        conn.execute_unprepared("SELECT state FROM reset_links")
             .await
             .is_ok()
     );
