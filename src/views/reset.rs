@@ -3,7 +3,7 @@
 use maud::{Markup, html};
 
 use crate::i18n::Lang;
-use crate::views::components::{csrf_field, dialog};
+use crate::views::components::{close_link, csrf_field, dialog};
 use crate::views::layout::{PageContext, page};
 use crate::web::paths;
 
@@ -99,6 +99,7 @@ fn form(lang: Lang, csrf: &str, view: &ResetFormView) -> Markup {
             }
             div class="actions" {
                 button type="submit" name="intent" value="reset" class="danger" { (lang.t("tempPassword.submit")) }
+                (close_link(lang.t("userConfig.cancel"), paths::USERS))
             }
         }
     }
@@ -126,15 +127,42 @@ fn result(lang: Lang, view: &ResetResultView) -> Markup {
             dt { (lang.t("tempPassword.requireChange")) }
             dd { (if view.require_change { lang.t("panelConfig.yes") } else { lang.t("panelConfig.no") }) }
         }
+        div class="actions" { (close_link(lang.t("base.close"), paths::USERS)) }
     }
 }
 
+fn already_shown(lang: Lang) -> Markup {
+    html! {
+        h2 id="reset-title" { (lang.t("base.alreadyShownTitle")) }
+        div class="alert alert-info" role="status" { (lang.t("base.alreadyShown")) }
+        div class="actions" { (close_link(lang.t("panelConfig.backToUsers"), paths::USERS)) }
+    }
+}
+
+/// A one-time result opened a second time (reload, back button): nothing is repeated.
+pub fn already_shown_dialog(lang: Lang) -> Markup {
+    dialog("reset-dialog", "reset-title", already_shown(lang))
+}
+
+pub fn already_shown_page(ctx: &PageContext) -> Markup {
+    page(
+        ctx,
+        ctx.lang.t("base.alreadyShownTitle"),
+        html! {
+            section class="card narrow-wide" aria-labelledby="reset-title" {
+                h1 class="visually-hidden" { (ctx.lang.t("base.alreadyShownTitle")) }
+                (already_shown(ctx.lang))
+            }
+        },
+    )
+}
+
 pub fn reset_dialog(lang: Lang, csrf: &str, view: &ResetFormView) -> Markup {
-    dialog("reset-dialog", "reset-title", form(lang, csrf, view), lang)
+    dialog("reset-dialog", "reset-title", form(lang, csrf, view))
 }
 
 pub fn reset_result_dialog(lang: Lang, view: &ResetResultView) -> Markup {
-    dialog("reset-dialog", "reset-title", result(lang, view), lang)
+    dialog("reset-dialog", "reset-title", result(lang, view))
 }
 
 /// The same dialog as a page of its own, for browsers without JavaScript.
@@ -146,7 +174,6 @@ pub fn reset_page(ctx: &PageContext, view: &ResetFormView) -> Markup {
             section class="card narrow-wide" aria-labelledby="reset-title" {
                 h1 class="visually-hidden" { (ctx.lang.t("tempPassword.pageTitle")) }
                 (form(ctx.lang, ctx.csrf, view))
-                p { a href=(paths::USERS) { (ctx.lang.t("panelConfig.backToUsers")) } }
             }
         },
     )
@@ -160,7 +187,6 @@ pub fn reset_result_page(ctx: &PageContext, view: &ResetResultView) -> Markup {
             section class="card narrow-wide" aria-labelledby="reset-title" {
                 h1 class="visually-hidden" { (ctx.lang.t("tempPassword.pageTitle")) }
                 (result(ctx.lang, view))
-                p { a href=(paths::USERS) { (ctx.lang.t("panelConfig.backToUsers")) } }
             }
         },
     )

@@ -1,7 +1,7 @@
 //! GET/POST /login and POST /logout.
 
 use axum::Form;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -10,6 +10,7 @@ use tower_sessions::Session;
 use crate::accounts::audit::{self, Actor, action};
 use crate::accounts::secret::Secret;
 use crate::auth::client_ip::ClientIp;
+use crate::auth::ended::EndReason;
 use crate::auth::{csrf, login, session};
 use crate::i18n::Lang;
 use crate::state::AppState;
@@ -25,10 +26,17 @@ fn home(require_password_change: bool) -> &'static str {
     }
 }
 
+/// `?ended=REASON`: why the previous session ended (see `auth::ended`).
+#[derive(Deserialize, Default)]
+pub struct EndedQuery {
+    ended: Option<String>,
+}
+
 pub async fn show(
     State(state): State<AppState>,
     VisitorLang(lang): VisitorLang,
     session: Session,
+    Query(query): Query<EndedQuery>,
 ) -> Response {
     match session::current_user(&session, &state.db).await {
         Ok(Some(signed_in)) => {
@@ -38,7 +46,18 @@ pub async fn show(
         Err(err) => return err.into_response_html(lang),
     }
     match csrf::token(&session).await {
-        Ok(token) => login_page(lang, &token, &LoginForm::default()).into_response(),
+        Ok(token) => {
+            let notice = query
+                .ended
+                .as_deref()
+                .and_then(EndReason::from_code)
+                .map(|reason| lang.t(reason.message_key()));
+            let form = LoginForm {
+                notice,
+                ..LoginForm::default()
+            };
+            login_page(lang, &token, &form).into_response()
+        }
         Err(err) => err.into_response_html(lang),
     }
 }
@@ -90,6 +109,7 @@ async fn refused(
     let form = LoginForm {
         username,
         error: Some(lang.t(err.message_key())),
+        notice: None,
     };
     let markup = if hx.0 {
         login_box(lang, &token, &form)

@@ -1,0 +1,59 @@
+//! GET /panel/result/{id}: a one-time result (see `web::one_time`), shown once; a second
+//! visit says it was already shown.
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use maud::html;
+
+use crate::state::AppState;
+use crate::views::reset::{ResetResultView, already_shown_dialog, already_shown_page, reset_result_dialog, reset_result_page};
+use crate::views::user_form::created_page;
+use crate::views::users::user_row_oob;
+use crate::web::one_time::{self, OneTime};
+use crate::web::{Hx, Viewer, users};
+
+pub async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    hx: Hx,
+    Path(id): Path<String>,
+) -> Response {
+    let lang = viewer.lang;
+    let taken = match one_time::take(&viewer.session, &id).await {
+        Ok(taken) => taken,
+        Err(err) => return viewer.error(err),
+    };
+    match taken {
+        Some(OneTime::Reset(shown)) => {
+            let view = ResetResultView {
+                target_name: shown.target_name,
+                password: Some(shown.password),
+                expires: shown.expires,
+                require_change: shown.require_change,
+            };
+            if !hx.0 {
+                return reset_result_page(&viewer.context(), &view).into_response();
+            }
+            // The table behind the dialog shows the user's new status at once.
+            let row = match users::fresh_row(&state, &viewer, shown.target_id).await {
+                Ok(row) => row,
+                Err(err) => return viewer.error(err),
+            };
+            html! {
+                (reset_result_dialog(lang, &view))
+                @if let Some(row) = &row { (user_row_oob(lang, row)) }
+            }
+            .into_response()
+        }
+        Some(OneTime::Created(created)) => created_page(
+            &viewer.context(),
+            &created.username,
+            created.user_id,
+            created.password.as_deref(),
+            created.require_change,
+        )
+        .into_response(),
+        None if hx.0 => already_shown_dialog(lang).into_response(),
+        None => already_shown_page(&viewer.context()).into_response(),
+    }
+}
