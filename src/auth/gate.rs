@@ -55,13 +55,14 @@ pub async fn panel_gate(
         .extensions()
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_owned());
-    let mut response =
-        if signed_in.user.require_password_change && route.as_deref() != Some(paths::CHANGE_PASSWORD) {
-            web::redirect(hx, paths::CHANGE_PASSWORD)
-        } else {
-            request.extensions_mut().insert(signed_in);
-            next.run(request).await.into_response()
-        };
+    let mut response = if signed_in.user.require_password_change
+        && route.as_deref() != Some(paths::CHANGE_PASSWORD)
+    {
+        web::redirect(hx, paths::CHANGE_PASSWORD)
+    } else {
+        request.extensions_mut().insert(signed_in);
+        next.run(request).await.into_response()
+    };
     if hinted != Some(user_id)
         && let Some(cookie) =
             ended::set_hint(&state.signing_key, user_id, state.config.cookie_secure)

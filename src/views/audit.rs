@@ -86,10 +86,17 @@ pub fn detail_sentence(lang: Lang, action: &str, detail: &str) -> String {
                 .map(|f| {
                     let key = format!("audit.fields.{f}");
                     let text = lang.t(&key);
-                    if text == key { f.to_string() } else { text.to_string() }
+                    if text == key {
+                        f.to_string()
+                    } else {
+                        text.to_string()
+                    }
                 })
                 .collect();
-            vec![lang.t("audit.changedFields").replace("{fields}", &fields.join(", "))]
+            vec![
+                lang.t("audit.changedFields")
+                    .replace("{fields}", &fields.join(", ")),
+            ]
         }
         "api_key_created" if get("key_id").is_some() => vec![
             lang.t("audit.keyCreated")
@@ -97,7 +104,10 @@ pub fn detail_sentence(lang: Lang, action: &str, detail: &str) -> String {
                 .replace("{full}", yes_no(get("full_access"))),
         ],
         "api_key_deleted" if get("key_id").is_some() => {
-            vec![lang.t("audit.keyDeleted").replace("{id}", get("key_id").unwrap_or_default())]
+            vec![
+                lang.t("audit.keyDeleted")
+                    .replace("{id}", get("key_id").unwrap_or_default()),
+            ]
         }
         "login_failed" => match detail {
             "incorrect credentials" => vec![lang.t("audit.failIncorrect").to_string()],

@@ -91,10 +91,7 @@ pub async fn take(session: &Session, id: &str) -> Result<Option<OneTime>> {
     let taken = entries.0.remove(id).map(|(_, item)| item);
     if taken.is_some() {
         if entries.0.is_empty() {
-            session
-                .remove_value(KEY)
-                .await
-                .map_err(session_error)?;
+            session.remove_value(KEY).await.map_err(session_error)?;
         } else {
             session.insert(KEY, &entries).await.map_err(session_error)?;
         }

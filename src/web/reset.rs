@@ -9,10 +9,12 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::accounts::clock;
-use crate::accounts::permissions::{Caller, Denied};
-use crate::accounts::credentials::{InvalidReset, ResetOptions, ResetPassword, reset_password_with};
+use crate::accounts::credentials::{
+    InvalidReset, ResetOptions, ResetPassword, reset_password_with,
+};
 use crate::accounts::password::{self, GENERATED_DEFAULT_LENGTH};
 use crate::accounts::permissions;
+use crate::accounts::permissions::{Caller, Denied};
 use crate::accounts::secret::Secret;
 use crate::accounts::update::target_of;
 use crate::accounts::users;
@@ -58,9 +60,7 @@ async fn target(
             }
         }
     };
-    let id: i32 = id
-        .parse()
-        .map_err(|_| refuse(Error::UserNotFound, None))?;
+    let id: i32 = id.parse().map_err(|_| refuse(Error::UserNotFound, None))?;
     let target = users::find_by_id(&state.db, id)
         .await
         .map_err(|e| refuse(e, None))?

@@ -6,7 +6,10 @@ use axum::response::{IntoResponse, Response};
 use maud::html;
 
 use crate::state::AppState;
-use crate::views::reset::{ResetResultView, already_shown_dialog, already_shown_page, reset_result_dialog, reset_result_page};
+use crate::views::reset::{
+    ResetResultView, already_shown_dialog, already_shown_page, reset_result_dialog,
+    reset_result_page,
+};
 use crate::views::user_form::created_page;
 use crate::views::users::user_row_oob;
 use crate::web::one_time::{self, OneTime};

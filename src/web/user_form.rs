@@ -18,9 +18,9 @@ use crate::error::Error;
 use crate::i18n::Lang;
 use crate::state::AppState;
 use crate::views::user_form::{UserFormErrors, UserFormView, user_form_page};
+use crate::web::change_password::policy_message;
 use crate::web::one_time::{self, CreatedShown, OneTime};
 use crate::web::{Hx, Viewer};
-use crate::web::change_password::policy_message;
 
 #[derive(Deserialize, Default)]
 pub struct UserFields {
@@ -153,10 +153,7 @@ async fn new_view(state: &AppState, viewer: &Viewer) -> Result<UserFormView, Err
 
 pub async fn new_form(State(state): State<AppState>, viewer: Viewer) -> Response {
     if !may_create(&viewer) {
-        return viewer.refuse(
-            StatusCode::FORBIDDEN,
-            viewer.lang.t("error.refuseCreate"),
-        );
+        return viewer.refuse(StatusCode::FORBIDDEN, viewer.lang.t("error.refuseCreate"));
     }
     match new_view(&state, &viewer).await {
         Ok(view) => user_form_page(&viewer.context(), &view).into_response(),
@@ -172,10 +169,7 @@ pub async fn create(
     Form(fields): Form<UserFields>,
 ) -> Response {
     if !may_create(&viewer) {
-        return viewer.refuse(
-            StatusCode::FORBIDDEN,
-            viewer.lang.t("error.refuseCreate"),
-        );
+        return viewer.refuse(StatusCode::FORBIDDEN, viewer.lang.t("error.refuseCreate"));
     }
     let lang = viewer.lang;
     let blank = match new_view(&state, &viewer).await {

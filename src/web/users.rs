@@ -112,7 +112,13 @@ pub async fn list(
     let rows = found
         .users
         .iter()
-        .map(|u| row_view(&viewer, u, u.manager.and_then(|m| manager_names.get(&m).cloned())))
+        .map(|u| {
+            row_view(
+                &viewer,
+                u,
+                u.manager.and_then(|m| manager_names.get(&m).cloned()),
+            )
+        })
         .collect();
     let view = UsersTableView {
         rows,

@@ -1,8 +1,8 @@
 //! The signed-in user of a panel page, with what every page needs about them.
 
 use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use tower_sessions::Session;
 
