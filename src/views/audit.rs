@@ -161,7 +161,7 @@ pub fn audit_page(ctx: &PageContext, view: &AuditView) -> Markup {
                     input id="audit-user" name="user" type="search" value=(view.user) autocomplete="off";
                     button type="submit" class="secondary" { (lang.t("audit.filterSubmit")) }
                 }
-                div class="table-scroll" role="region" tabindex="0" aria-label=(lang.t("audit.title")) {
+                div class="table-scroll" role="region" tabindex="0" aria-label=(lang.t("audit.tableLabel")) {
                 table class="data" {
                     caption class="visually-hidden" { (lang.t("audit.title")) }
                     thead {

@@ -123,7 +123,7 @@ pub fn users_table(lang: Lang, view: &UsersTableView) -> Markup {
     html! {
         div id="users-table" {
             p class="hint" role="status" { (lang.t("panelConfig.count").replace("{n}", &view.total.to_string())) }
-            div class="table-scroll" role="region" tabindex="0" aria-label=(lang.t("panelConfig.title")) {
+            div class="table-scroll" role="region" tabindex="0" aria-label=(lang.t("panelConfig.tableLabel")) {
             table class="data" {
                 caption class="visually-hidden" { (lang.t("panelConfig.title")) }
                 thead {

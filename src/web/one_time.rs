@@ -23,8 +23,10 @@ const KEY: &str = "one_time";
 /// Unshown results kept per session (a person opens a few tabs, not dozens).
 pub const MAX_ENTRIES: usize = 8;
 
+// No `Debug` on these: they carry passwords.
+
 /// A reset whose new password is shown once.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct ResetShown {
     pub target_id: i32,
     pub target_name: String,
@@ -34,7 +36,7 @@ pub struct ResetShown {
 }
 
 /// A created user, with the initial password when there is one to pass on.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct CreatedShown {
     pub user_id: i32,
     pub username: String,
@@ -42,12 +44,27 @@ pub struct CreatedShown {
     pub require_change: bool,
 }
 
+/// The reset form as the Generate button left it (without JavaScript the POST redirects to
+/// the form, which shows this once).
+#[derive(Clone, Serialize, Deserialize)]
+pub struct ResetDraft {
+    pub target_id: i32,
+    pub password: String,
+    pub length: usize,
+    pub expires_hours: String,
+    pub require_change: bool,
+    pub revoke_keys: bool,
+}
+
 /// Everything that is shown exactly once.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum OneTime {
     Reset(ResetShown),
     Created(CreatedShown),
+    ResetDraft(ResetDraft),
+    /// The new-user form as the Generate button left it.
+    UserDraft(crate::web::user_form::UserFields),
 }
 
 #[derive(Default, Serialize, Deserialize)]
@@ -99,10 +116,9 @@ pub async fn take(session: &Session, id: &str) -> Result<Option<OneTime>> {
     Ok(taken)
 }
 
-/// The answer to the POST that produced result `id`: 303 to its page, or for htmx an
-/// `HX-Location` that loads it into the dialog slot without touching the address bar.
-pub fn redirect_to(hx: Hx, id: &str) -> Response {
-    let url = paths::result(id);
+/// The answer to a POST whose result is shown by the GET at `url` (with htmx: the fragment
+/// of `url`, loaded into the dialog slot).
+pub fn see_other(hx: Hx, url: &str) -> Response {
     if hx.0 {
         let spec = serde_json::json!({
             "path": url,
@@ -116,6 +132,12 @@ pub fn redirect_to(hx: Hx, id: &str) -> Response {
         }
         response
     } else {
-        Redirect::to(&url).into_response()
+        Redirect::to(url).into_response()
     }
+}
+
+/// The answer to the POST that produced result `id`: 303 to its page, or for htmx an
+/// `HX-Location` that loads it into the dialog slot without touching the address bar.
+pub fn redirect_to(hx: Hx, id: &str) -> Response {
+    see_other(hx, &paths::result(id))
 }

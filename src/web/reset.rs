@@ -3,7 +3,7 @@
 //! to its one-time result (`web::one_time`), so a reload never resets twice.
 
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -25,8 +25,8 @@ use crate::state::AppState;
 use crate::views::components::message_dialog;
 use crate::views::reset::{ResetErrors, ResetFormView, reset_dialog, reset_page};
 use crate::web::change_password::policy_message;
-use crate::web::one_time::{self, OneTime, ResetShown};
-use crate::web::{Hx, Viewer, generated};
+use crate::web::one_time::{self, OneTime, ResetDraft, ResetShown};
+use crate::web::{Hx, Viewer, generated, paths};
 
 /// Why `caller` may not reset `target`, in words a person understands.
 pub fn refusal_key(caller: &Caller, target: &user_entity::Model, denied: Denied) -> &'static str {
@@ -94,16 +94,37 @@ fn form_response(viewer: &Viewer, hx: Hx, status: StatusCode, view: &ResetFormVi
     (status, markup).into_response()
 }
 
+#[derive(Deserialize)]
+pub struct DraftQuery {
+    draft: Option<String>,
+}
+
 pub async fn show(
     State(state): State<AppState>,
     viewer: Viewer,
     hx: Hx,
     Path(id): Path<String>,
+    Query(query): Query<DraftQuery>,
 ) -> Response {
-    match target(&state, &viewer, hx, &id).await {
-        Ok(target) => form_response(&viewer, hx, StatusCode::OK, &blank(&target)),
-        Err(refusal) => refusal,
+    let target = match target(&state, &viewer, hx, &id).await {
+        Ok(target) => target,
+        Err(refusal) => return refusal,
+    };
+    let mut view = blank(&target);
+    if let Some(draft) = &query.draft {
+        match one_time::take(&viewer.session, draft).await {
+            Ok(Some(OneTime::ResetDraft(draft))) if draft.target_id == target.user_id => {
+                view.password = draft.password;
+                view.length = draft.length;
+                view.expires_hours = draft.expires_hours;
+                view.require_change = draft.require_change;
+                view.revoke_keys = draft.revoke_keys;
+            }
+            Ok(_) => {}
+            Err(err) => return viewer.error(err),
+        }
     }
+    form_response(&viewer, hx, StatusCode::OK, &view)
 }
 
 #[derive(Deserialize)]
@@ -177,9 +198,29 @@ pub async fn submit(
                     return viewer.error(err);
                 }
             }
-            Err(violation) => view.errors.length = Some(policy_message(lang, violation)),
+            Err(violation) => {
+                view.errors.length = Some(policy_message(lang, violation));
+                return form_response(&viewer, hx, StatusCode::BAD_REQUEST, &view);
+            }
         }
-        return form_response(&viewer, hx, StatusCode::OK, &view);
+        if hx.0 {
+            return form_response(&viewer, hx, StatusCode::OK, &view);
+        }
+        // Without JavaScript: Post/Redirect/Get to the form, which shows the draft once.
+        let draft = ResetDraft {
+            target_id: target.user_id,
+            password: view.password.clone(),
+            length: view.length,
+            expires_hours: view.expires_hours.clone(),
+            require_change: view.require_change,
+            revoke_keys: view.revoke_keys,
+        };
+        return match one_time::put(&viewer.session, OneTime::ResetDraft(draft)).await {
+            Ok(id) => {
+                one_time::see_other(hx, &format!("{}?draft={id}", paths::reset(target.user_id)))
+            }
+            Err(err) => viewer.error(err),
+        };
     }
     let chosen = if view.password.is_empty() {
         ResetPassword::Generate

@@ -56,7 +56,12 @@ pub async fn show(
             created.require_change,
         )
         .into_response(),
-        None if hx.0 => already_shown_dialog(lang).into_response(),
-        None => already_shown_page(&viewer.context()).into_response(),
+        // Drafts are taken by their own forms; here they count as already shown.
+        None | Some(OneTime::ResetDraft(_) | OneTime::UserDraft(_)) if hx.0 => {
+            already_shown_dialog(lang).into_response()
+        }
+        None | Some(OneTime::ResetDraft(_) | OneTime::UserDraft(_)) => {
+            already_shown_page(&viewer.context()).into_response()
+        }
     }
 }

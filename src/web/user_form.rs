@@ -2,10 +2,10 @@
 //! goes through the same domain functions as the API.
 
 use axum::Form;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::accounts::audit::Actor;
 use crate::accounts::grants::Grant;
@@ -20,9 +20,9 @@ use crate::state::AppState;
 use crate::views::user_form::{UserFormErrors, UserFormView, user_form_page};
 use crate::web::change_password::policy_message;
 use crate::web::one_time::{self, CreatedShown, OneTime};
-use crate::web::{Hx, Viewer};
+use crate::web::{Hx, Viewer, paths};
 
-#[derive(Deserialize, Default)]
+#[derive(Clone, Deserialize, Serialize, Default)]
 pub struct UserFields {
     #[serde(default)]
     pub(super) username: String,
@@ -151,14 +151,49 @@ async fn new_view(state: &AppState, viewer: &Viewer) -> Result<UserFormView, Err
     Ok(view)
 }
 
-pub async fn new_form(State(state): State<AppState>, viewer: Viewer) -> Response {
+/// The form filled from submitted (or drafted) fields.
+fn view_from(fields: &UserFields, blank: UserFormView) -> UserFormView {
+    UserFormView {
+        username: fields.username.trim().to_string(),
+        email: fields.email.trim().to_string(),
+        lang: fields.lang.clone(),
+        superuser: fields.superuser.is_some(),
+        user_config: fields.user_config.is_some(),
+        user_config_quota: fields.user_config_quota.clone(),
+        manager: fields.manager.trim().to_string(),
+        password: fields.password.trim().to_string(),
+        length: fields.length.parse().unwrap_or(GENERATED_DEFAULT_LENGTH),
+        require_change: fields.require_password_change.is_some(),
+        expires_hours: fields.expires_hours.trim().to_string(),
+        ..blank
+    }
+}
+
+#[derive(Deserialize)]
+pub struct DraftQuery {
+    draft: Option<String>,
+}
+
+pub async fn new_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(query): Query<DraftQuery>,
+) -> Response {
     if !may_create(&viewer) {
         return viewer.refuse(StatusCode::FORBIDDEN, viewer.lang.t("error.refuseCreate"));
     }
-    match new_view(&state, &viewer).await {
-        Ok(view) => user_form_page(&viewer.context(), &view).into_response(),
-        Err(err) => viewer.error(err),
+    let mut view = match new_view(&state, &viewer).await {
+        Ok(view) => view,
+        Err(err) => return viewer.error(err),
+    };
+    if let Some(draft) = &query.draft {
+        match one_time::take(&viewer.session, draft).await {
+            Ok(Some(OneTime::UserDraft(fields))) => view = view_from(&fields, view),
+            Ok(_) => {}
+            Err(err) => return viewer.error(err),
+        }
     }
+    user_form_page(&viewer.context(), &view).into_response()
 }
 
 pub async fn create(
@@ -176,26 +211,26 @@ pub async fn create(
         Ok(view) => view,
         Err(err) => return viewer.error(err),
     };
-    let mut view = UserFormView {
-        username: fields.username.trim().to_string(),
-        email: fields.email.trim().to_string(),
-        lang: fields.lang.clone(),
-        superuser: fields.superuser.is_some(),
-        user_config: fields.user_config.is_some(),
-        user_config_quota: fields.user_config_quota.clone(),
-        manager: fields.manager.trim().to_string(),
-        password: fields.password.trim().to_string(),
-        length: fields.length.parse().unwrap_or(GENERATED_DEFAULT_LENGTH),
-        require_change: fields.require_password_change.is_some(),
-        expires_hours: fields.expires_hours.trim().to_string(),
-        ..blank
-    };
+    let mut view = view_from(&fields, blank);
     if fields.intent == "generate" {
         match password::generate(view.length, &state.config.policy) {
-            Ok(generated) => view.password = generated.expose().to_string(),
+            Ok(generated) => {
+                // Post/Redirect/Get: the form shows the draft once.
+                let mut draft = fields.clone();
+                draft.password = generated.expose().to_string();
+                draft.intent = String::new();
+                return match one_time::put(&viewer.session, OneTime::UserDraft(draft)).await {
+                    Ok(id) => one_time::see_other(hx, &format!("{}?draft={id}", paths::NEW_USER)),
+                    Err(err) => viewer.error(err),
+                };
+            }
             Err(v) => view.errors.password = Some(policy_message(lang, v)),
         }
-        return user_form_page(&viewer.context(), &view).into_response();
+        return (
+            StatusCode::BAD_REQUEST,
+            user_form_page(&viewer.context(), &view),
+        )
+            .into_response();
     }
     let admin = viewer.caller.is_superuser();
     let (superuser, permissions, manager) = if admin {

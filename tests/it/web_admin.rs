@@ -168,8 +168,27 @@ async fn reset_without_javascript_generates_resets_and_shows_the_password_once()
             ],
         )
         .await;
+    // Post/Redirect/Get: the form shows the generated password once, from the session.
+    assert_eq!(generated.status, StatusCode::SEE_OTHER);
+    let draft_url = generated.location().unwrap().to_string();
+    assert!(
+        draft_url.starts_with(&format!("{url}?draft=")),
+        "{draft_url}"
+    );
+    let generated = browser.get(&draft_url).await;
     let password = input_value(&generated.body, "reset-password").unwrap();
     assert_eq!(password.chars().count(), 20);
+    assert!(
+        generated
+            .body
+            .contains("name=\"require_password_change\" type=\"checkbox\" value=\"true\" checked"),
+        "the draft keeps the other fields"
+    );
+    let reload = browser.get(&draft_url).await;
+    assert!(
+        !reload.body.contains(&password),
+        "a draft is shown once too"
+    );
     assert_eq!(
         app.find("bob").await.password,
         bob.password,
@@ -334,6 +353,7 @@ async fn a_generated_password_is_audited_as_generated_and_a_typed_one_is_not() {
             ],
         )
         .await;
+    let generated = browser.get(generated.location().unwrap()).await;
     let password = input_value(&generated.body, "reset-password").unwrap();
     let done = browser
         .post(
