@@ -162,7 +162,7 @@ pub fn audit_page(ctx: &PageContext, view: &AuditView) -> Markup {
                     button type="submit" class="secondary" { (lang.t("audit.filterSubmit")) }
                 }
                 div class="table-scroll" role="region" tabindex="0" aria-label=(lang.t("audit.tableLabel")) {
-                table class="data" {
+                table class="data stack" {
                     caption class="visually-hidden" { (lang.t("audit.title")) }
                     thead {
                         tr {
@@ -177,12 +177,12 @@ pub fn audit_page(ctx: &PageContext, view: &AuditView) -> Markup {
                     tbody {
                         @for row in &view.rows {
                             tr {
-                                td { (row.when) }
-                                td { (row.actor) }
-                                td { (row.action) }
-                                td { (row.target) }
-                                td { (row.ip) }
-                                td { (row.detail) }
+                                td data-label=(lang.t("audit.when")) { (row.when) }
+                                td data-label=(lang.t("audit.actor")) { (row.actor) }
+                                td data-label=(lang.t("audit.action")) { (row.action) }
+                                td data-label=(lang.t("audit.target")) { (row.target) }
+                                td data-label=(lang.t("audit.ip")) { (row.ip) }
+                                td data-label=(lang.t("audit.detail")) { (row.detail) }
                             }
                         }
                     }

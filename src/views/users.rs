@@ -85,12 +85,12 @@ fn row(lang: Lang, row: &UserRowView, oob: bool) -> Markup {
     html! {
         tr id=(row_id(row.user_id)) hx-swap-oob=[oob.then_some("true")] {
             th scope="row" { (row.username) }
-            td { (yes_no(lang, row.enabled)) }
-            td { (yes_no(lang, row.superuser)) }
-            td { (row.manager.as_deref().unwrap_or("—")) }
-            td { (row.last_login.as_deref().unwrap_or("—")) }
-            td { div class="badges" { @for status in &row.statuses { (status_badge(lang, status)) } } }
-            td { div class="row-actions" {
+            td data-label=(lang.t("panelConfig.enabled")) { (yes_no(lang, row.enabled)) }
+            td data-label=(lang.t("panelConfig.superuser")) { (yes_no(lang, row.superuser)) }
+            td data-label=(lang.t("panelConfig.manager")) { (row.manager.as_deref().unwrap_or("—")) }
+            td data-label=(lang.t("panelConfig.lastLogin")) { (row.last_login.as_deref().unwrap_or("—")) }
+            td data-label=(lang.t("panelConfig.status")) { div class="badges" { @for status in &row.statuses { (status_badge(lang, status)) } } }
+            td data-label=(lang.t("panelConfig.actions")) { div class="row-actions" {
                 @if row.is_self {
                     a class="icon-link" id="change-own-password" href=(paths::CHANGE_PASSWORD)
                         hx-get=(paths::CHANGE_PASSWORD_DIALOG) hx-target="#dialog-slot" {
@@ -124,7 +124,7 @@ pub fn users_table(lang: Lang, view: &UsersTableView) -> Markup {
         div id="users-table" {
             p class="hint" role="status" { (lang.t("panelConfig.count").replace("{n}", &view.total.to_string())) }
             div class="table-scroll" role="region" tabindex="0" aria-label=(lang.t("panelConfig.tableLabel")) {
-            table class="data" {
+            table class="data stack" {
                 caption class="visually-hidden" { (lang.t("panelConfig.title")) }
                 thead {
                     tr {
