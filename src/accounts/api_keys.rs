@@ -48,7 +48,7 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
     name: &str,
     scope: KeyScope,
 ) -> Result<(api_keys::Model, Secret)> {
-    permissions::can_manage_keys(caller, &target_of(owner))?;
+    permissions::can_change_keys(caller, &target_of(owner))?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 64 {
         return Err(Error::InvalidJsonSchema("name: 1 to 64 characters".into()));
@@ -116,7 +116,7 @@ pub async fn delete<C: TransactionTrait + ConnectionTrait>(
     owner: &users::Model,
     key_id: i32,
 ) -> Result<()> {
-    permissions::can_manage_keys(caller, &target_of(owner))?;
+    permissions::can_change_keys(caller, &target_of(owner))?;
     let txn = db.begin().await?;
     let deleted = api_keys::Entity::delete_many()
         .filter(api_keys::Column::KeyId.eq(key_id))

@@ -11,6 +11,7 @@ mod api_users;
 mod change_password;
 mod cli_and_bootstrap;
 mod gate;
+mod hardening;
 mod i18n_keys;
 mod login;
 mod migration_upgrade;
