@@ -64,7 +64,7 @@ pub enum OneTime {
     Created(CreatedShown),
     ResetDraft(ResetDraft),
     /// The new-user form as the Generate button left it.
-    UserDraft(crate::web::user_form::UserFields),
+    UserDraft(Box<crate::web::user_form::UserFields>),
 }
 
 #[derive(Default, Serialize, Deserialize)]

@@ -94,7 +94,7 @@ pub(super) fn grants_from(fields: &UserFields) -> Vec<Grant> {
 /// The usernames that may be chosen as a manager: the holders of `USER_CONFIG`, sorted.
 pub(super) async fn eligible_managers(state: &AppState) -> Result<Vec<String>, Error> {
     let ids = crate::accounts::grants::holders(&state.db, USER_CONFIG).await?;
-    let names = users::names_of(&state.db, ids.into_iter()).await?;
+    let names = users::names_of(&state.db, ids).await?;
     let mut names: Vec<String> = names.into_values().collect();
     names.sort();
     Ok(names)
@@ -219,7 +219,9 @@ pub async fn create(
                 let mut draft = fields.clone();
                 draft.password = generated.expose().to_string();
                 draft.intent = String::new();
-                return match one_time::put(&viewer.session, OneTime::UserDraft(draft)).await {
+                return match one_time::put(&viewer.session, OneTime::UserDraft(Box::new(draft)))
+                    .await
+                {
                     Ok(id) => one_time::see_other(hx, &format!("{}?draft={id}", paths::NEW_USER)),
                     Err(err) => viewer.error(err),
                 };
