@@ -172,5 +172,10 @@ pub async fn logout(
         let _ = err.public_message();
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
-    redirect(hx, paths::LOGIN)
+    // Signed out here: the next visitor of this browser is told nothing about this session.
+    let mut response = redirect(hx, paths::LOGIN);
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, crate::auth::ended::clear_hint());
+    response
 }

@@ -755,11 +755,11 @@ async fn audit_page_shows_who_did_what_and_filters() {
         .await;
     let page = browser.get("/panel/audit").await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("<td>Password reset</td>") && page.body.contains("127.0.0.1"));
+    assert!(page.body.contains(">Password reset</td>") && page.body.contains("127.0.0.1"));
     let filtered = browser.get("/panel/audit?user=carol").await;
     assert!(
-        filtered.body.contains("<td>User created</td>")
-            && !filtered.body.contains("<td>Password reset</td>")
+        filtered.body.contains(">User created</td>")
+            && !filtered.body.contains(">Password reset</td>")
     );
 }
 
