@@ -2,6 +2,7 @@
 //! visit says it was already shown.
 
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use maud::html;
 
@@ -13,12 +14,22 @@ use crate::views::reset::{
 use crate::views::user_form::created_page;
 use crate::views::users::user_row_oob;
 use crate::web::one_time::{self, OneTime};
-use crate::web::{Hx, Viewer, users};
+use crate::web::{Hx, Viewer, paths, users};
+
+/// Whether the htmx request comes from the users table (only there is a row to swap).
+fn from_users_table(headers: &HeaderMap) -> bool {
+    headers
+        .get("hx-current-url")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|url| url.parse::<axum::http::Uri>().ok())
+        .is_some_and(|uri| uri.path() == paths::USERS)
+}
 
 pub async fn show(
     State(state): State<AppState>,
     viewer: Viewer,
     hx: Hx,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
     let lang = viewer.lang;
@@ -38,9 +49,13 @@ pub async fn show(
                 return reset_result_page(&viewer.context(), &view).into_response();
             }
             // The table behind the dialog shows the user's new status at once.
-            let row = match users::fresh_row(&state, &viewer, shown.target_id).await {
-                Ok(row) => row,
-                Err(err) => return viewer.error(err),
+            let row = if from_users_table(&headers) {
+                match users::fresh_row(&state, &viewer, shown.target_id).await {
+                    Ok(row) => row,
+                    Err(err) => return viewer.error(err),
+                }
+            } else {
+                None
             };
             html! {
                 (reset_result_dialog(lang, &view))
