@@ -56,6 +56,8 @@ fn described(id: &str, hint: bool, error: &Option<String>) -> Option<String> {
 fn form(lang: Lang, csrf: &str, view: &ResetFormView) -> Markup {
     let url = paths::reset(view.target_id);
     let e = &view.errors;
+    // Focus lands on the first field in error (the password field otherwise).
+    let focus_password = e.password.is_some() || (e.length.is_none() && e.expires.is_none());
     html! {
         h2 id="reset-title" { (lang.t("tempPassword.title").replace("{user}", &view.target_name)) }
         @if let Some(general) = &e.general { div class="alert alert-error" role="alert" { (general) } }
@@ -64,7 +66,8 @@ fn form(lang: Lang, csrf: &str, view: &ResetFormView) -> Markup {
             div class="field" {
                 label for="reset-password" { (lang.t("tempPassword.password")) }
                 input id="reset-password" name="password" type="text" value=(view.password)
-                    autocomplete="off" spellcheck="false" autofocus
+                    autocomplete="off" spellcheck="false"
+                    autofocus[focus_password]
                     aria-invalid=[e.password.as_ref().map(|_| "true")]
                     aria-describedby=[described("reset-password", true, &e.password)];
                 p id="reset-password-hint" class="hint" { (lang.t("tempPassword.passwordHint")) }
@@ -72,7 +75,7 @@ fn form(lang: Lang, csrf: &str, view: &ResetFormView) -> Markup {
             }
             div class="field inline" {
                 label for="reset-length" { (lang.t("tempPassword.length")) }
-                select id="reset-length" name="length"
+                select id="reset-length" name="length" autofocus[e.length.is_some() && !focus_password]
                     aria-invalid=[e.length.as_ref().map(|_| "true")]
                     aria-describedby=[described("reset-length", false, &e.length)] {
                     @for n in LENGTHS { option value=(n) selected[n == view.length] { (n) } }
@@ -83,6 +86,7 @@ fn form(lang: Lang, csrf: &str, view: &ResetFormView) -> Markup {
             div class="field" {
                 label for="reset-expires" { (lang.t("tempPassword.expiresHours")) }
                 input id="reset-expires" name="expires_hours" type="number" min="-1" max="8760" step="1"
+                    autofocus[e.expires.is_some() && e.length.is_none() && !focus_password]
                     value=(view.expires_hours)
                     aria-invalid=[e.expires.as_ref().map(|_| "true")]
                     aria-describedby=[described("reset-expires", true, &e.expires)];
