@@ -10,6 +10,8 @@ use crate::auth::session::session_error;
 use crate::error::Result;
 
 const KEY: &str = "generated";
+/// Forms remembered at once per session.
+const MAX_FORMS: usize = 8;
 
 /// The form key of the reset dialog for one user.
 pub fn reset_form(user_id: i32) -> String {
@@ -27,6 +29,13 @@ pub async fn remember(session: &Session, form: &str, password: &str) -> Result<(
         .map_err(session_error)?
         .unwrap_or_default();
     forms.insert(form.to_string(), password.to_string());
+    // A few forms at a time are plenty; drop the others rather than let the session grow.
+    while forms.len() > MAX_FORMS {
+        let Some(other) = forms.keys().find(|k| k.as_str() != form).cloned() else {
+            break;
+        };
+        forms.remove(&other);
+    }
     session.insert(KEY, &forms).await.map_err(session_error)
 }
 
