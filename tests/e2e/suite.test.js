@@ -911,6 +911,44 @@ function gallery(lang) {
       await snap(page, 'error-404');
     });
 
+    await step('the same pages without JavaScript', async () => {
+      const plain = await newContext(false, locale);
+      const p = await plain.newPage();
+      let m = 0;
+      const plainSnap = (name) => shotBoth(p, `gallery-${lang}-nojs-${String(++m).padStart(2, '0')}-${name}`, soft);
+      await p.goto(`${srv.url}/login`);
+      await p.fill('#username', boss);
+      await p.fill('#password', PASSWORDS.gallery);
+      await clickNav(p, p.locator('#auth-box form button[type=submit]'));
+      assert.equal(pathOf(p), '/panel/dashboard');
+      await plainSnap('dashboard');
+      const pages = [
+        ['users-table', '/panel/panel_config'],
+        ['reset-page', `/panel/users/${userId(srv, target)}/reset_password`],
+        ['new-user-form', '/panel/users/new'],
+        ['edit-user-form', `/panel/edit_user?id=${userId(srv, target)}`],
+        ['change-password', '/panel/change_password'],
+        ['audit', '/panel/audit'],
+      ];
+      for (const [name, url] of pages) {
+        await p.goto(`${srv.url}${url}`);
+        await axe.check(p, `${name} (without JavaScript)`, { js: false });
+        await plainSnap(name);
+      }
+      // The reset as a page of its own: Generate, reset, the result once, then already shown.
+      await p.goto(`${srv.url}/panel/users/${userId(srv, target)}/reset_password`);
+      await clickNav(p, p.getByRole('button', { name: T('tempPassword.generate') }));
+      await plainSnap('reset-generated');
+      await clickNav(p, p.locator('button[name="intent"][value="reset"]'));
+      await p.locator('#reset-result').waitFor();
+      await axe.check(p, 'reset result (without JavaScript)', { js: false });
+      await plainSnap('reset-result');
+      await p.reload();
+      assert.equal(await p.locator('#reset-result').count(), 0);
+      await plainSnap('reset-result-reloaded');
+      await plain.close();
+    });
+
     await step('the sign-in page says why a session ended', async () => {
       const other = await newContext(true, locale);
       const p = await other.newPage();
