@@ -13,6 +13,7 @@ pub fn title_key(status: StatusCode) -> &'static str {
     match status {
         StatusCode::FORBIDDEN => "error.forbiddenTitle",
         StatusCode::NOT_FOUND => "error.notFoundTitle",
+        StatusCode::BAD_REQUEST => "error.badRequestTitle",
         _ => "error.title",
     }
 }
