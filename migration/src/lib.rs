@@ -10,6 +10,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20260101_000001_base;
 mod m20260216_000001_temp_password;
 mod m20261203_000002_mfa;
+mod m20261203_000003_reset_links;
 
 /// All passgate migrations, oldest first.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260101_000001_base::Migration),
             Box::new(m20260216_000001_temp_password::Migration),
             Box::new(m20261203_000002_mfa::Migration),
+            Box::new(m20261203_000003_reset_links::Migration),
         ]
     }
 }
@@ -31,6 +33,34 @@ mod tests {
     use sea_orm_migration::sea_orm::{
         ConnectOptions, Database, DatabaseConnection, DbBackend, Statement,
     };
+
+    /// The tables of later migrations (the base has [`TABLES`]).
+    const LATER_TABLES: [&str; 4] = [
+        "totp_devices",
+        "totp_enrolments",
+        "recovery_codes",
+        "reset_links",
+    ];
+
+    /// Every table once all migrations ran.
+    fn all_tables() -> Vec<String> {
+        let mut all: Vec<&str> = TABLES.to_vec();
+        all.extend(LATER_TABLES);
+        sorted(&all)
+    }
+
+    /// Every migration's name, oldest first.
+    fn all_migrations() -> Vec<String> {
+        Migrator::migrations()
+            .iter()
+            .map(|m| m.name().to_string())
+            .collect()
+    }
+
+    /// How many migrations came after the base.
+    fn after_base() -> u32 {
+        Migrator::migrations().len() as u32 - 1
+    }
 
     const TABLES: [&str; 7] = [
         "users",
@@ -110,26 +140,12 @@ mod tests {
         BASE_USER_COLUMNS.iter().map(|s| String::from(*s)).collect()
     }
 
-    fn temp_password_user_columns() -> Vec<String> {
+    fn full_user_columns() -> Vec<String> {
         let mut v = base_user_columns();
         v.push("require_password_change".into());
         v.push("password_expires".into());
-        v
-    }
-
-    fn full_user_columns() -> Vec<String> {
-        let mut v = temp_password_user_columns();
         v.push("require_mfa".into());
         v
-    }
-
-    /// The tables of the two-factor migration.
-    const MFA_TABLES: [&str; 3] = ["totp_devices", "totp_enrolments", "recovery_codes"];
-
-    fn all_tables() -> Vec<String> {
-        let mut v: Vec<&str> = TABLES.to_vec();
-        v.extend(MFA_TABLES);
-        sorted(&v)
     }
 
     async fn assert_full_schema(db: &DatabaseConnection) {
@@ -195,6 +211,22 @@ mod tests {
             ["throttle_key", "failures", "window_start", "locked_until"]
         );
         assert_eq!(columns(db, "settings").await, ["key", "value"]);
+        assert_eq!(
+            columns(db, "reset_links").await,
+            [
+                "link_id",
+                "user_id",
+                "token_hash",
+                "purpose",
+                "state",
+                "created",
+                "created_by",
+                "expires",
+                "ended",
+                "revoke_api_keys",
+                "reset_mfa"
+            ]
+        );
         let indexes = strings(
             db,
             "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'idx_%' \
@@ -206,8 +238,9 @@ mod tests {
             sorted(&[
                 "idx_api_keys_user_id",
                 "idx_audit_log_created",
-                "idx_recovery_codes_user_hash",
                 "idx_audit_log_target_id",
+                "idx_recovery_codes_user_hash",
+                "idx_reset_links_user_id",
                 "idx_sessions_expiry_date",
                 "idx_sessions_user_id",
                 "idx_totp_devices_user_id",
@@ -239,14 +272,7 @@ mod tests {
         // Upgrade in place: the existing user gets the harmless defaults.
         Migrator::up(&db, None).await.expect("temp password up");
         assert_full_schema(&db).await;
-        assert_eq!(
-            applied(&db).await,
-            [
-                "m20260101_000001_base",
-                "m20260216_000001_temp_password",
-                "m20261203_000002_mfa"
-            ]
-        );
+        assert_eq!(applied(&db).await, all_migrations());
         let row = db
             .query_one_raw(Statement::from_string(
                 DbBackend::Sqlite,
@@ -297,7 +323,7 @@ mod tests {
                 .is_empty()
         );
 
-        // A device and recovery codes go with their user (cascade).
+        // A device and recovery codes go with their user (cascade) and with the migration.
         exec(
             &db,
             "INSERT INTO totp_devices (user_id, name, secret, created) \
@@ -311,15 +337,11 @@ mod tests {
         )
         .await;
 
-        // One step down: the two-factor tables and column go, the data stays.
-        Migrator::down(&db, Some(1)).await.expect("mfa down");
-        assert_eq!(tables(&db).await, sorted(&TABLES));
-        assert_eq!(columns(&db, "users").await, temp_password_user_columns());
-
-        // Another: the temp-password columns go, the data stays.
-        Migrator::down(&db, Some(1))
+        // Down to the base: the later tables and the temp-password columns go, the data stays.
+        Migrator::down(&db, Some(after_base()))
             .await
-            .expect("temp password down");
+            .expect("down to the base");
+        assert_eq!(tables(&db).await, sorted(&TABLES));
         assert_eq!(columns(&db, "users").await, base_user_columns());
         assert_eq!(strings(&db, "SELECT username FROM users").await, ["bob"]);
 
@@ -330,14 +352,7 @@ mod tests {
 
         Migrator::up(&db, None).await.expect("up again");
         assert_full_schema(&db).await;
-        assert_eq!(
-            applied(&db).await,
-            [
-                "m20260101_000001_base",
-                "m20260216_000001_temp_password",
-                "m20261203_000002_mfa"
-            ]
-        );
+        assert_eq!(applied(&db).await, all_migrations());
     }
 
     /// The same round trip on PostgreSQL, when `MIGRATION_TEST_PG_URL` names an empty
@@ -377,8 +392,8 @@ mod tests {
              VALUES ('alice', 'h', '2026-01-01 00:00:00', '2026-01-01 00:00:00', 's')",
         )
         .await;
-        Migrator::up(&db, Some(1)).await.expect("temp password up");
-        assert_eq!(user_columns(db.clone()).await, temp_password_user_columns());
+        Migrator::up(&db, None).await.expect("temp password up");
+        assert_eq!(user_columns(db.clone()).await, full_user_columns());
         assert_eq!(
             pg_strings(
                 &db,
@@ -400,15 +415,12 @@ mod tests {
             ["timestamp without time zone", "timestamp without time zone"]
         );
 
-        Migrator::up(&db, None).await.expect("mfa up");
-        assert_eq!(user_columns(db.clone()).await, full_user_columns());
         assert_eq!(tables(db.clone()).await, all_tables());
-        Migrator::down(&db, Some(1)).await.expect("mfa down");
-        assert_eq!(tables(db.clone()).await, sorted(&TABLES));
-        Migrator::down(&db, Some(1))
+        Migrator::down(&db, Some(after_base()))
             .await
-            .expect("temp password down");
+            .expect("down to the base");
         assert_eq!(user_columns(db.clone()).await, base_user_columns());
+        assert_eq!(tables(db.clone()).await, sorted(&TABLES));
         Migrator::down(&db, None).await.expect("base down");
         assert!(tables(db.clone()).await.is_empty());
         Migrator::up(&db, None).await.expect("up again");

@@ -55,6 +55,9 @@ pub mod action {
     pub const MFA_RESET: &str = "mfa_reset";
     pub const RECOVERY_CODES_RENEWED: &str = "recovery_codes_renewed";
     pub const RECOVERY_CODE_USED: &str = "recovery_code_used";
+    pub const RESET_LINK_CREATED: &str = "reset_link_created";
+    pub const RESET_LINK_USED: &str = "reset_link_used";
+    pub const RESET_LINK_REVOKED: &str = "reset_link_revoked";
 }
 
 /// Appends one entry; runs on the caller's connection or transaction.
@@ -79,6 +82,23 @@ pub async fn record(
     .exec_without_returning(conn)
     .await?;
     Ok(())
+}
+
+/// The newest of `actions` about `user_id` (as the target), if any.
+pub async fn latest_about(
+    conn: &impl ConnectionTrait,
+    user_id: i32,
+    actions: &[&str],
+) -> Result<Option<String>> {
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+    Ok(audit_log::Entity::find()
+        .filter(audit_log::Column::TargetId.eq(user_id))
+        .filter(audit_log::Column::Action.is_in(actions.iter().copied()))
+        .order_by_desc(audit_log::Column::Created)
+        .order_by_desc(audit_log::Column::AuditId)
+        .one(conn)
+        .await?
+        .map(|entry| entry.action))
 }
 
 /// One page of the audit log, newest first, optionally only entries where `user` (a

@@ -6,6 +6,7 @@ mod keys;
 mod mfa;
 mod openapi;
 mod reset;
+mod reset_links;
 mod schemas;
 mod users;
 
@@ -57,6 +58,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(users::list, users::create))
         .routes(routes!(users::show, users::update, users::delete))
         .routes(routes!(reset::reset_password))
+        .routes(routes!(
+            reset_links::create_reset_link,
+            reset_links::revoke_reset_link
+        ))
         .routes(routes!(keys::list, keys::create))
         .routes(routes!(keys::delete))
         .routes(routes!(mfa::start, mfa::list))

@@ -4,6 +4,7 @@ pub mod api_keys;
 pub mod audit_log;
 pub mod login_throttle;
 pub mod recovery_codes;
+pub mod reset_links;
 pub mod sessions;
 pub mod settings;
 pub mod totp_devices;
@@ -17,6 +18,7 @@ pub mod prelude {
     pub use super::audit_log::Entity as AuditLog;
     pub use super::login_throttle::Entity as LoginThrottle;
     pub use super::recovery_codes::Entity as RecoveryCodes;
+    pub use super::reset_links::Entity as ResetLinks;
     pub use super::sessions::Entity as Sessions;
     pub use super::settings::Entity as Settings;
     pub use super::totp_devices::Entity as TotpDevices;

@@ -18,6 +18,7 @@ mod mfa;
 mod migration_upgrade;
 mod postgres;
 mod properties;
+mod reset_links;
 mod security;
 mod throttle;
 mod web_admin;

@@ -926,3 +926,68 @@ async fn a_pending_password_change_comes_before_the_enrolment() {
         .await
         .assert_ok();
 }
+
+/// Makes a reset link for `user_id` as `token`'s holder; returns the path `/reset/…`.
+async fn reset_link(app: &TestApp, token: &str, user_id: i32, body: Value) -> String {
+    let response = app
+        .api(
+            "POST",
+            &format!("/api/v2/users/{user_id}/reset-link"),
+            Some(token),
+            Some(body),
+        )
+        .await;
+    let url = response.assert_ok()["url"].as_str().unwrap().to_string();
+    format!("/reset/{}", url.rsplit("/reset/").next().unwrap())
+}
+
+#[tokio::test]
+async fn a_reset_link_sets_the_password_but_not_past_the_second_factor() {
+    let app = spawn_app().await;
+    app.user("root", STRONG, true).await;
+    let alice = app.user("alice", STRONG, false).await;
+    let token = app.token("alice", STRONG).await;
+    let device = enrol(&app, &token).await;
+    let root = app.token("root", STRONG).await;
+
+    // Without reset_mfa: the password changes, the device stays, no session from the link.
+    let path = reset_link(&app, &root, alice.user_id, json!({})).await;
+    let mut browser = app.client();
+    browser.get(&path).await;
+    browser
+        .post(
+            &path,
+            &[("new_password", STRONG_2), ("confirm_password", STRONG_2)],
+        )
+        .await
+        .assert_redirect("/login");
+    browser
+        .get("/panel/dashboard")
+        .await
+        .assert_redirect("/login");
+    let body = json!({"username": "alice", "password": STRONG_2});
+    app.api("POST", "/api/v2/auth/login", None, Some(body))
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "MFA_REQUIRED");
+    let step = stable_step().await;
+    let body = json!({"username": "alice", "password": STRONG_2, "totp": device.code(step)});
+    app.api("POST", "/api/v2/auth/login", None, Some(body))
+        .await
+        .assert_ok();
+
+    // With reset_mfa (a lost phone): the factors go when the link is used.
+    let path = reset_link(&app, &root, alice.user_id, json!({"reset_mfa": true})).await;
+    let mut browser = app.client();
+    browser.get(&path).await;
+    browser
+        .post(
+            &path,
+            &[("new_password", STRONG_3), ("confirm_password", STRONG_3)],
+        )
+        .await
+        .assert_redirect("/panel/dashboard");
+    let body = json!({"username": "alice", "password": STRONG_3});
+    app.api("POST", "/api/v2/auth/login", None, Some(body))
+        .await
+        .assert_ok();
+}

@@ -64,6 +64,14 @@ async fn every_migration_rolls_back_and_forward() {
     let url = format!("sqlite://{}/roll.db?mode=rwc", dir.path().display());
     let conn = db::connect(&url, 1).await.unwrap();
     Migrator::up(&conn, None).await.unwrap();
+    Migrator::down(&conn, Some(1))
+        .await
+        .expect("reset_links down");
+    assert!(
+        conn.execute_unprepared("SELECT 1 FROM reset_links")
+            .await
+            .is_err()
+    );
     Migrator::down(&conn, Some(1)).await.expect("mfa down");
     for gone in [
         "SELECT require_mfa FROM users",
@@ -98,6 +106,11 @@ async fn every_migration_rolls_back_and_forward() {
     Migrator::up(&conn, None).await.expect("up again");
     assert!(
         conn.execute_unprepared("SELECT password_expires, require_mfa FROM users")
+            .await
+            .is_ok()
+    );
+    assert!(
+        conn.execute_unprepared("SELECT state FROM reset_links")
             .await
             .is_ok()
     );

@@ -33,7 +33,6 @@ fn postgres(test: &str) -> Option<String> {
 
 /// The names of every migration the application knows, oldest first.
 fn every_migration() -> Vec<String> {
-    use migration::sea_orm_migration::MigrationName;
     Migrator::migrations()
         .iter()
         .map(|m| m.name().to_string())
