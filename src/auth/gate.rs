@@ -1,6 +1,11 @@
 //! The web gate for `/panel/*`: sign-in required, and while a password change is pending only
 //! the change-password page answers. Decided on the route the router matched. A session that
 //! no longer stands is sent to the sign-in page with the reason (see `auth::ended`).
+//!
+//! Not yet here (SPEC §9, with the `/panel/security` pages): the enrolment gate for a user
+//! who must have a second factor and has none (`accounts::mfa::required` and `has_factor`,
+//! as `auth::api` applies it to the API with `mfa_gate_allows`), and the "second factor
+//! pending" session state between the password and the code page.
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header;
