@@ -22,6 +22,7 @@ pub async fn ensure_admin(
         return Ok(None);
     }
     let new = NewUser {
+        require_mfa: false,
         username: ADMIN_USERNAME.into(),
         password: None,
         email: None,

@@ -145,6 +145,8 @@ pub struct NewUser {
     pub expires_hours: i64,
     pub enabled: bool,
     pub permissions: Vec<crate::accounts::grants::Grant>,
+    /// The user must have a second factor (SPEC §9; held at enrolment until they have one).
+    pub require_mfa: bool,
     /// The creator's `USER_CONFIG` quota, enforced against `manager` inside the transaction
     /// (`None`: no quota, e.g. a superuser or the CLI).
     pub quota: Option<i32>,
@@ -218,6 +220,7 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
         security_stamp: Set(new_stamp()),
         require_password_change: Set(new.require_password_change),
         password_expires: Set(password_expires),
+        require_mfa: Set(new.require_mfa),
         ..Default::default()
     }
     .insert(&txn)
@@ -235,12 +238,13 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
         Some((user.user_id, &user.username)),
         action::USER_CREATED,
         format!(
-            "superuser={} require_password_change={} expires={}",
+            "superuser={} require_password_change={} expires={} require_mfa={}",
             user.superuser,
             user.require_password_change,
             user.password_expires
                 .map(clock::rfc3339)
-                .unwrap_or_else(|| "never".into())
+                .unwrap_or_else(|| "never".into()),
+            user.require_mfa
         ),
     )
     .await?;

@@ -138,6 +138,9 @@ pub struct CreateBody {
     /// Hours until the password expires: -1 = never, or 1 to 8760; 0 is refused.
     #[schema(default = -1, minimum = -1, maximum = 8760)]
     expires_hours: Option<i64>,
+    /// The user must set up a second factor before anything else (SPEC §9).
+    #[schema(default = false)]
+    require_mfa: Option<bool>,
 }
 
 /// Creates a user; a non-superuser creator becomes the manager. Without a password one is
@@ -177,6 +180,7 @@ pub async fn create(
         ));
     }
     let new = NewUser {
+        require_mfa: body.require_mfa.unwrap_or(false),
         username: body.username,
         password: body.password,
         email: body.email,

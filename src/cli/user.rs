@@ -46,6 +46,7 @@ pub(super) async fn run(
                 None
             };
             let new = NewUser {
+                require_mfa: false,
                 username,
                 password,
                 email: None,

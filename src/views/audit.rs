@@ -58,6 +58,9 @@ pub fn detail_sentence(lang: Lang, action: &str, detail: &str) -> String {
             if get("revoke_api_keys") == Some("true") {
                 parts.push(lang.t("audit.keysRevoked").to_string());
             }
+            if get("reset_mfa") == Some("true") {
+                parts.push(lang.t("audit.factorsRemoved").to_string());
+            }
             parts
         }
         "user_created" if !pairs.is_empty() => vec![

@@ -268,6 +268,7 @@ pub async fn create(
         let managed = users::count_managed(&state.db, viewer.user.user_id).await?;
         permissions::can_create(&viewer.caller, managed, superuser, !permissions.is_empty())?;
         let new = NewUser {
+            require_mfa: false,
             username: view.username.clone(),
             password: (!view.password.is_empty()).then(|| Secret::new(view.password.clone())),
             email: Some(view.email.clone()).filter(|e| !e.is_empty()),

@@ -606,6 +606,7 @@ impl TestApp {
         user_config: Option<i32>,
     ) -> user_entity::Model {
         let new = NewUser {
+            require_mfa: false,
             username: name.into(),
             password: Some(Secret::new(password.into())),
             email: None,

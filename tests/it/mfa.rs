@@ -991,3 +991,44 @@ async fn a_reset_link_sets_the_password_but_not_past_the_second_factor() {
         .await
         .assert_ok();
 }
+
+#[tokio::test]
+async fn require_mfa_is_set_at_creation_and_shown_in_user_rows() {
+    let app = spawn_app().await;
+    app.user("root", STRONG, true).await;
+    let root = app.token("root", STRONG).await;
+    let created = app
+        .api(
+            "POST",
+            "/api/v2/users",
+            Some(&root),
+            Some(json!({"username": "carol", "password": STRONG_2, "require_mfa": true})),
+        )
+        .await;
+    let id = created.assert_ok()["user_id"].as_str().unwrap().to_string();
+    let shown = app
+        .api("GET", &format!("/api/v2/users/{id}"), Some(&root), None)
+        .await;
+    let row = shown.assert_ok();
+    assert_eq!(row["require_mfa"], true);
+    assert_eq!(row["mfa_enabled"], false);
+    let listed = app.api("GET", "/api/v2/users", Some(&root), None).await;
+    let carol = listed
+        .assert_ok()
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "carol")
+        .cloned()
+        .unwrap();
+    assert_eq!(carol["require_mfa"], true);
+    let token = app.token("carol", STRONG_2).await;
+    app.api("GET", "/api/v2/users/@me", Some(&token), None)
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "MFA_SETUP_REQUIRED");
+    let device = enrol(&app, &token).await;
+    let me = app
+        .api("GET", "/api/v2/users/@me", Some(&device.token), None)
+        .await;
+    assert_eq!(me.assert_ok()["mfa_enabled"], true);
+}
