@@ -2,13 +2,14 @@
 //!
 //! Order matters: [`Migrator::migrations`] lists them oldest first. The names recorded in
 //! `seaql_migrations` are the module names (`m20260101_000001_base`,
-//! `m20260216_000001_temp_password`).
+//! `m20260216_000001_temp_password`, `m20261203_000001_crafty_preferences`).
 
 pub use sea_orm_migration;
 pub use sea_orm_migration::prelude::*;
 
 mod m20260101_000001_base;
 mod m20260216_000001_temp_password;
+mod m20261203_000001_crafty_preferences;
 
 /// All passgate migrations, oldest first.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20260101_000001_base::Migration),
             Box::new(m20260216_000001_temp_password::Migration),
+            Box::new(m20261203_000001_crafty_preferences::Migration),
         ]
     }
 }
@@ -108,12 +110,26 @@ mod tests {
         BASE_USER_COLUMNS.iter().map(|s| String::from(*s)).collect()
     }
 
-    fn full_user_columns() -> Vec<String> {
+    fn temp_password_user_columns() -> Vec<String> {
         let mut v = base_user_columns();
         v.push("require_password_change".into());
         v.push("password_expires".into());
         v
     }
+
+    fn full_user_columns() -> Vec<String> {
+        let mut v = temp_password_user_columns();
+        for column in ["theme", "hints", "server_order", "dashboard_columns"] {
+            v.push(column.into());
+        }
+        v
+    }
+
+    const ALL_MIGRATIONS: [&str; 3] = [
+        "m20260101_000001_base",
+        "m20260216_000001_temp_password",
+        "m20261203_000001_crafty_preferences",
+    ];
 
     async fn assert_full_schema(db: &DatabaseConnection) {
         assert_eq!(tables(db).await, sorted(&TABLES));
@@ -199,10 +215,7 @@ mod tests {
         // Upgrade in place: the existing user gets the harmless defaults.
         Migrator::up(&db, None).await.expect("temp password up");
         assert_full_schema(&db).await;
-        assert_eq!(
-            applied(&db).await,
-            ["m20260101_000001_base", "m20260216_000001_temp_password"]
-        );
+        assert_eq!(applied(&db).await, ALL_MIGRATIONS);
         let row = db
             .query_one_raw(Statement::from_string(
                 DbBackend::Sqlite,
@@ -218,6 +231,22 @@ mod tests {
         assert_eq!(row.try_get_by_index::<String>(3).unwrap(), "");
         assert!(!row.try_get_by_index::<bool>(4).unwrap());
         assert!(row.try_get_by_index::<bool>(5).unwrap());
+        let row = db
+            .query_one_raw(Statement::from_string(
+                DbBackend::Sqlite,
+                "SELECT theme, hints, server_order, dashboard_columns FROM users \
+                 WHERE username = 'alice'",
+            ))
+            .await
+            .unwrap()
+            .expect("alice has Crafty's defaults");
+        assert_eq!(row.try_get_by_index::<String>(0).unwrap(), "default");
+        assert!(row.try_get_by_index::<bool>(1).unwrap());
+        assert_eq!(row.try_get_by_index::<String>(2).unwrap(), "");
+        assert_eq!(
+            row.try_get_by_index::<String>(3).unwrap(),
+            "server,actions,cpuUsage,memUsage,size,players,status"
+        );
 
         // Foreign keys: manager is set null, permissions cascade.
         exec(
@@ -253,7 +282,12 @@ mod tests {
                 .is_empty()
         );
 
-        // One step down: the temp-password columns go, the data stays.
+        // One step down: Crafty's preference columns go, the data stays.
+        Migrator::down(&db, Some(1))
+            .await
+            .expect("crafty preferences down");
+        assert_eq!(columns(&db, "users").await, temp_password_user_columns());
+        // Another: the temp-password columns go.
         Migrator::down(&db, Some(1))
             .await
             .expect("temp password down");
@@ -267,10 +301,7 @@ mod tests {
 
         Migrator::up(&db, None).await.expect("up again");
         assert_full_schema(&db).await;
-        assert_eq!(
-            applied(&db).await,
-            ["m20260101_000001_base", "m20260216_000001_temp_password"]
-        );
+        assert_eq!(applied(&db).await, ALL_MIGRATIONS);
     }
 
     /// The same round trip on PostgreSQL, when `MIGRATION_TEST_PG_URL` names an empty
@@ -333,6 +364,10 @@ mod tests {
             ["timestamp without time zone", "timestamp without time zone"]
         );
 
+        Migrator::down(&db, Some(1))
+            .await
+            .expect("crafty preferences down");
+        assert_eq!(user_columns(db.clone()).await, temp_password_user_columns());
         Migrator::down(&db, Some(1))
             .await
             .expect("temp password down");

@@ -11,6 +11,7 @@ pub mod locks;
 pub mod login;
 pub mod password;
 pub mod permissions;
+pub mod preferences;
 pub mod secret;
 pub mod update;
 pub mod users;

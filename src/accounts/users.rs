@@ -145,6 +145,8 @@ pub struct NewUser {
     pub expires_hours: i64,
     pub enabled: bool,
     pub permissions: Vec<crate::accounts::grants::Grant>,
+    /// Crafty's preferences, stored as given (the rest keep Crafty's defaults).
+    pub preferences: crate::accounts::preferences::Preferences,
     /// The creator's `USER_CONFIG` quota, enforced against `manager` inside the transaction
     /// (`None`: no quota, e.g. a superuser or the CLI).
     pub quota: Option<i32>,
@@ -171,6 +173,7 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
         None => None,
     };
     crate::accounts::grants::validate(&new.permissions)?;
+    new.preferences.validate()?;
     let password_expires = expiry_from_hours(new.expires_hours)?;
     let (password, generated) = match new.password {
         Some(password) => {
@@ -203,7 +206,7 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
             return Err(Error::AccessDenied);
         }
     }
-    let inserted = users::ActiveModel {
+    let mut model = users::ActiveModel {
         username: Set(username.clone()),
         password: Set(hash),
         email: Set(email),
@@ -219,9 +222,21 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
         require_password_change: Set(new.require_password_change),
         password_expires: Set(password_expires),
         ..Default::default()
+    };
+    let preferences = new.preferences;
+    if let Some(theme) = preferences.theme {
+        model.theme = Set(theme);
     }
-    .insert(&txn)
-    .await;
+    if let Some(hints) = preferences.hints {
+        model.hints = Set(hints);
+    }
+    if let Some(order) = preferences.server_order {
+        model.server_order = Set(order);
+    }
+    if let Some(columns) = preferences.dashboard_columns {
+        model.dashboard_columns = Set(columns);
+    }
+    let inserted = model.insert(&txn).await;
     let user = match inserted {
         Ok(user) => user,
         // A concurrent create of the same name loses on the unique index.

@@ -132,6 +132,10 @@ mod tests {
             security_stamp: "stamp-1".into(),
             require_password_change: false,
             password_expires: None,
+            theme: "default".into(),
+            hints: true,
+            server_order: String::new(),
+            dashboard_columns: String::new(),
         }
     }
 

@@ -29,6 +29,11 @@ pub struct Model {
     pub require_password_change: bool,
     /// When the current (temporary) password stops working; `None` = never.
     pub password_expires: Option<TimeDateTime>,
+    /// Crafty's preferences, kept only to be returned to Crafty clients (SPEC §12).
+    pub theme: String,
+    pub hints: bool,
+    pub server_order: String,
+    pub dashboard_columns: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

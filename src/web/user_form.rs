@@ -215,6 +215,7 @@ pub async fn create(
             expires_hours,
             enabled: true,
             permissions,
+            preferences: Default::default(),
             quota: if admin {
                 None
             } else {

@@ -49,6 +49,9 @@ async fn base_schema_users_can_log_in_after_the_upgrade() {
         let user = upgraded.find(name).await;
         assert!(!user.require_password_change);
         assert!(user.password_expires.is_none());
+        // Crafty's preferences start at Crafty's defaults.
+        assert_eq!(user.theme, "default");
+        assert!(user.hints);
         let mut browser = upgraded.client();
         browser
             .login(name, crate::helpers::STRONG)
@@ -64,6 +67,19 @@ async fn every_migration_rolls_back_and_forward() {
     let url = format!("sqlite://{}/roll.db?mode=rwc", dir.path().display());
     let conn = db::connect(&url, 1).await.unwrap();
     Migrator::up(&conn, None).await.unwrap();
+    Migrator::down(&conn, Some(1))
+        .await
+        .expect("crafty_preferences down");
+    assert!(
+        conn.execute_unprepared("SELECT theme FROM users")
+            .await
+            .is_err()
+    );
+    assert!(
+        conn.execute_unprepared("SELECT password_expires FROM users")
+            .await
+            .is_ok()
+    );
     Migrator::down(&conn, Some(1))
         .await
         .expect("temp_password down");
@@ -85,7 +101,7 @@ async fn every_migration_rolls_back_and_forward() {
     );
     Migrator::up(&conn, None).await.expect("up again");
     assert!(
-        conn.execute_unprepared("SELECT password_expires FROM users")
+        conn.execute_unprepared("SELECT password_expires, dashboard_columns FROM users")
             .await
             .is_ok()
     );
