@@ -133,9 +133,7 @@ async fn identify(
         let token = value
             .to_str()
             .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
+            .and_then(bearer_token)
             .ok_or(Error::Unauthenticated)?;
         return if token.starts_with(api_keys::PREFIX) {
             by_api_key(state, token, ip).await
@@ -164,6 +162,14 @@ async fn identify(
         grants,
         ip,
     })
+}
+
+/// The token of an `Authorization: Bearer <token>` value. The scheme is matched without
+/// regard to case (RFC 7235 §2.1; Crafty clients send `bearer` too).
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 async fn by_login_token(state: &AppState, token: &str, ip: ClientIp) -> Result<ApiCaller> {
@@ -211,4 +217,26 @@ async fn by_api_key(state: &AppState, token: &str, ip: ClientIp) -> Result<ApiCa
         grants,
         ip,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_token;
+
+    #[test]
+    fn the_bearer_scheme_is_matched_in_any_case() {
+        for value in ["Bearer t0k", "bearer t0k", "BEARER t0k", "bEaReR  t0k "] {
+            assert_eq!(bearer_token(value), Some("t0k"), "{value}");
+        }
+        for value in [
+            "Basic dXNlcjpwYXNz",
+            "Bearer",
+            "Bearer ",
+            "Bearert0k",
+            "t0k",
+            "",
+        ] {
+            assert_eq!(bearer_token(value), None, "{value}");
+        }
+    }
 }
