@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v2`, compatible with Crafty Controller 4's user API.
 
 mod auth;
+pub mod crafty;
 mod json;
 mod keys;
 mod openapi;
@@ -47,7 +48,8 @@ pub fn created(data: impl Serialize) -> Response {
         .into_response()
 }
 
-/// The API router. Every response, including those axum produces itself (404, 405, 413),
+/// The API router. Every route also answers with one trailing slash, taken off before
+/// routing (see `server::app`). Every response, including those axum produces itself (404, 405, 413),
 /// carries the JSON envelope. Each handler is registered at the path and method of its
 /// `#[utoipa::path]`, which also puts it in the OpenAPI document.
 pub fn router(state: AppState) -> Router<AppState> {
@@ -56,17 +58,19 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(users::list, users::create))
         .routes(routes!(users::show, users::update, users::delete))
         .routes(routes!(reset::reset_password))
-        .routes(routes!(keys::list, keys::create))
-        .routes(routes!(keys::delete))
+        .routes(routes!(crafty::public_user))
+        .routes(routes!(crafty::picture))
+        .routes(routes!(crafty::user_permissions))
+        .routes(routes!(keys::list, keys::create, crafty::create_key))
+        .routes(routes!(crafty::show_key, keys::delete))
         .route_layer(middleware::from_fn_with_state(state, authenticate));
     let (api, document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(crafty::index))
         .routes(routes!(auth::login))
         .routes(routes!(openapi::serve))
         .merge(authenticated)
         .split_for_parts();
     api.layer(Extension(openapi::Document::new(document)))
-        .route("/api/v2", any(not_found))
-        .route("/api/v2/", any(not_found))
         .route("/api/v2/{*rest}", any(not_found))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(middleware::from_fn(envelope))

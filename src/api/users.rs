@@ -1,6 +1,6 @@
 //! /api/v2/users: list, create, show, update, delete.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::json;
@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use crate::accounts::grants::{self, Grant};
 use crate::accounts::permissions;
+use crate::accounts::preferences::Preferences;
 use crate::accounts::secret::Secret;
 use crate::accounts::update::{self, UserUpdate, target_of};
 use crate::accounts::users::{self, NewUser};
@@ -15,7 +16,9 @@ use crate::api::json::{check_length, nullable};
 use crate::api::openapi::{
     CreateUserErrors, DeleteUserErrors, ListUsersErrors, ShowUserErrors, UpdateUserErrors,
 };
-use crate::api::schemas::{CreatedUser, Empty, Envelope, UpdatedUser, UserDetail, UserId};
+use crate::api::schemas::{
+    CreatedUser, Empty, Envelope, IdsOnly, UpdatedUser, UserDetail, UserId, UserList,
+};
 pub use crate::api::schemas::{PermissionEntry, UserRow};
 use crate::api::{ApiJson, created, ok};
 use crate::auth::api::{ApiCaller, USER_ROUTE, Via};
@@ -65,16 +68,31 @@ pub async fn resolve(state: &AppState, caller: &ApiCaller, id: &str) -> Result<u
     path = "/api/v2/users",
     tag = "users",
     operation_id = "list_users",
+    params(IdsOnly),
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, description = "The users", body = Envelope<Vec<UserRow>>), ListUsersErrors)
+    responses((status = 200, description = "The users, or their ids", body = Envelope<UserList>), ListUsersErrors)
 )]
-pub async fn list(State(state): State<AppState>, caller: ApiCaller) -> Result<Response> {
-    let rows: Vec<UserRow> = users::list_visible(&state.db, &caller.rules())
-        .await?
+pub async fn list(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    RawQuery(query): RawQuery,
+) -> Result<Response> {
+    let visible = users::list_visible(&state.db, &caller.rules()).await?;
+    if ids_only(query.as_deref()) {
+        return Ok(ok(visible.iter().map(|u| u.user_id).collect::<Vec<_>>()));
+    }
+    Ok(ok(visible.iter().map(UserRow::from).collect::<Vec<_>>()))
+}
+
+/// `?ids=true` as Crafty reads it: the last `ids` parameter, and only the exact text `true`.
+fn ids_only(query: Option<&str>) -> bool {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(query.unwrap_or("")).unwrap_or_default();
+    pairs
         .iter()
-        .map(UserRow::from)
-        .collect();
-    Ok(ok(rows))
+        .rev()
+        .find(|(name, _)| name == "ids")
+        .is_some_and(|(_, value)| value == "true")
 }
 
 /// One user with their permissions: oneself, a superuser, or the manager holding
@@ -135,6 +153,42 @@ pub struct CreateBody {
     /// Hours until the password expires: -1 = never, or 1 to 8760; 0 is refused.
     #[schema(default = -1, minimum = -1, maximum = 8760)]
     expires_hours: Option<i64>,
+    /// Crafty's preference, stored and returned as given.
+    #[schema(default = "default", max_length = 255)]
+    theme: Option<String>,
+    /// Crafty's preference, stored and returned as given.
+    #[schema(default = true)]
+    hints: Option<bool>,
+    /// Crafty's preference, stored and returned as given.
+    #[schema(max_length = 255)]
+    server_order: Option<String>,
+    /// Crafty's preference, stored and returned as given.
+    #[schema(max_length = 255)]
+    dashboard_columns: Option<String>,
+    /// Accepted only as `[]`: passgate has no roles.
+    #[schema(max_items = 0)]
+    roles: Option<Vec<i64>>,
+}
+
+/// Crafty's preferences of a user body; `roles` other than none are refused.
+fn crafty_preferences(
+    theme: Option<String>,
+    hints: Option<bool>,
+    server_order: Option<String>,
+    dashboard_columns: Option<String>,
+    roles: Option<Vec<i64>>,
+) -> Result<Preferences> {
+    if roles.is_some_and(|roles| !roles.is_empty()) {
+        return Err(Error::InvalidJsonSchema(
+            "roles: passgate has no roles; only [] is accepted".into(),
+        ));
+    }
+    Ok(Preferences {
+        theme,
+        hints,
+        server_order,
+        dashboard_columns,
+    })
 }
 
 /// Creates a user; a non-superuser creator becomes the manager. Without a password one is
@@ -156,6 +210,13 @@ pub async fn create(
     if let Some(password) = &body.password {
         check_length("password", password.expose(), 8, 128)?;
     }
+    let preferences = crafty_preferences(
+        body.theme,
+        body.hints,
+        body.server_order,
+        body.dashboard_columns,
+        body.roles,
+    )?;
     let rules = caller.rules();
     let grants = grants_of(body.permissions.as_deref().unwrap_or(&[]));
     let superuser = body.superuser.unwrap_or(false);
@@ -184,6 +245,7 @@ pub async fn create(
         expires_hours: body.expires_hours.unwrap_or(-1),
         enabled: body.enabled.unwrap_or(true),
         permissions: grants,
+        preferences,
         quota: if rules.is_superuser() {
             None
         } else {
@@ -235,6 +297,21 @@ pub struct UpdateBody {
     manager: Option<Option<i32>>,
     /// Superusers only; replaces the user's permissions.
     permissions: Option<Vec<PermissionEntry>>,
+    /// Crafty's preference, stored and returned as given.
+    #[schema(default = "default", max_length = 255)]
+    theme: Option<String>,
+    /// Crafty's preference, stored and returned as given.
+    #[schema(default = true)]
+    hints: Option<bool>,
+    /// Crafty's preference, stored and returned as given.
+    #[schema(max_length = 255)]
+    server_order: Option<String>,
+    /// Crafty's preference, stored and returned as given.
+    #[schema(max_length = 255)]
+    dashboard_columns: Option<String>,
+    /// Accepted only as `[]`: passgate has no roles.
+    #[schema(max_items = 0)]
+    roles: Option<Vec<i64>>,
 }
 
 /// Edits a user through the shared `update_user` path. Changing one's own password answers
@@ -259,6 +336,13 @@ pub async fn update(
     if let Some(password) = &body.password {
         check_length("password", password.expose(), 8, 128)?;
     }
+    let preferences = crafty_preferences(
+        body.theme,
+        body.hints,
+        body.server_order,
+        body.dashboard_columns,
+        body.roles,
+    )?;
     let update = UserUpdate {
         username: body.username,
         email: body.email,
@@ -269,6 +353,7 @@ pub async fn update(
         permissions: body.permissions.as_deref().map(grants_of),
         password: body.password,
         current_password: body.current_password,
+        preferences,
     };
     if caller.held_by_gate() && (update.password.is_none() || !update.touches_only_password()) {
         // While a change is pending, @me may only be patched to set the password.

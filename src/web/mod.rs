@@ -120,7 +120,7 @@ impl Error {
             TooManyAttempts { .. } => "login.tooManyAttempts",
             CsrfRejected => "error.csrf",
             PayloadTooLarge => "error.tooLarge",
-            NotFound | UserNotFound => "error.notFound",
+            NotFound | UserNotFound | KeyNotRetrievable => "error.notFound",
             Unauthenticated | AccessDenied | PasswordChangeRequired => "error.accessDenied",
             LastSuperuser => "error.lastSuperuser",
             DatabaseUnavailable => "error.databaseUnavailable",
