@@ -10,6 +10,7 @@ mod api_reset;
 mod api_users;
 mod change_password;
 mod cli_and_bootstrap;
+mod crafty;
 mod gate;
 mod i18n_keys;
 mod login;
