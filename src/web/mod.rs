@@ -168,7 +168,6 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route(paths::AUDIT, get(audit::show))
         .route("/panel", get(dashboard::to_dashboard))
-        .route("/panel/", get(dashboard::to_dashboard))
         .route("/panel/{*rest}", get(not_found).post(not_found))
         .route_layer(middleware::from_fn_with_state(state, gate::panel_gate));
     Router::new()
