@@ -83,6 +83,9 @@ pub enum UserCommand {
     },
     /// List users and their password status.
     List,
+    /// Lift the sign-in lock of a username (after too many wrong passwords); the address
+    /// locks stay.
+    Unlock { username: String },
 }
 
 #[derive(Subcommand, Debug)]

@@ -22,7 +22,32 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     pub policy: Policy,
     pub throttle: ThrottleConfig,
+    /// A session ends this long after its sign-in however active it is
+    /// (`PASSGATE_SESSION_MAX_HOURS`, default 168 = 7 days), besides the 8-hour idle timeout.
+    pub session_max_lifetime: time::Duration,
+    /// How long a client may take to send a request's headers, and its body, before the
+    /// connection is closed (10 s and 30 s; tests shorten them).
+    pub timeouts: ClientTimeouts,
 }
+
+/// Limits on slow clients (SPEC §3a).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientTimeouts {
+    pub headers: Duration,
+    pub body: Duration,
+}
+
+impl Default for ClientTimeouts {
+    fn default() -> Self {
+        Self {
+            headers: Duration::from_secs(10),
+            body: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The default absolute session lifetime, in hours.
+pub const DEFAULT_SESSION_MAX_HOURS: i64 = 168;
 
 /// Limits of the persisted login throttle.
 #[derive(Clone, Copy, Debug)]
@@ -63,6 +88,7 @@ pub struct RawConfig {
     pub trusted_proxies: Option<String>,
     pub min_password_length: Option<String>,
     pub min_password_score: Option<String>,
+    pub session_max_hours: Option<String>,
 }
 
 impl RawConfig {
@@ -78,6 +104,7 @@ impl RawConfig {
             trusted_proxies: var("PASSGATE_TRUSTED_PROXIES"),
             min_password_length: var("PASSGATE_MIN_PASSWORD_LENGTH"),
             min_password_score: var("PASSGATE_MIN_PASSWORD_SCORE"),
+            session_max_hours: var("PASSGATE_SESSION_MAX_HOURS"),
         }
     }
 
@@ -148,6 +175,17 @@ impl RawConfig {
         };
         let policy =
             Policy::new(min_length, min_score).map_err(|e| format!("password policy: {e}"))?;
+        let session_max_hours = match self.session_max_hours {
+            None => DEFAULT_SESSION_MAX_HOURS,
+            Some(v) => v
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (1..=8760).contains(n))
+                .ok_or(
+                    "PASSGATE_SESSION_MAX_HOURS: must be a whole number of hours from 1 to 8760",
+                )?,
+        };
         Ok(Config {
             bind,
             database_url,
@@ -157,6 +195,8 @@ impl RawConfig {
             trusted_proxies,
             policy,
             throttle: ThrottleConfig::default(),
+            session_max_lifetime: time::Duration::hours(session_max_hours),
+            timeouts: ClientTimeouts::default(),
         })
     }
 }
@@ -218,6 +258,32 @@ mod tests {
         assert!(config.database_url.starts_with("sqlite:"));
         assert!(!config.cookie_secure);
         assert!(config.trusted_proxies.is_empty());
+        assert_eq!(config.session_max_lifetime, time::Duration::days(7));
+        assert_eq!(config.timeouts.headers, Duration::from_secs(10));
+        assert_eq!(config.timeouts.body, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn session_max_hours_is_read_and_checked() {
+        let config = RawConfig {
+            session_max_hours: Some(" 12 ".into()),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(config.session_max_lifetime, time::Duration::hours(12));
+        for bad in ["0", "-1", "8761", "a week"] {
+            let err = RawConfig {
+                session_max_hours: Some(bad.into()),
+                ..Default::default()
+            }
+            .validate()
+            .unwrap_err();
+            assert!(
+                err.starts_with("PASSGATE_SESSION_MAX_HOURS"),
+                "{bad}: {err}"
+            );
+        }
     }
 
     #[test]

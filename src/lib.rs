@@ -15,5 +15,5 @@ pub mod state;
 pub mod views;
 pub mod web;
 
-pub use server::app;
+pub use server::{app, serve_connections};
 pub use state::AppState;

@@ -1,6 +1,5 @@
 //! Serving: the app's middleware stack, the listener, background work and shutdown.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
@@ -19,7 +18,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::accounts::bootstrap;
 use crate::auth::session_store::DbSessionStore;
-use crate::config::Config;
+use crate::config::{ClientTimeouts, Config};
 use crate::state::AppState;
 use crate::{api, db, web};
 
@@ -104,7 +103,55 @@ fn routes(state: AppState) -> Router {
             }),
         )
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(axum::middleware::from_fn_with_state(
+            state.config.timeouts.body,
+            body_within,
+        ))
         .with_state(state)
+}
+
+/// Reads a request's body (bodies are small: at most [`MAX_BODY_BYTES`] are accepted) within
+/// `limit` of the handler being reached, so a client that trickles its body cannot hold a
+/// connection and a task: past the limit it gets 408 and the connection is closed. A body
+/// over the size limit is passed on cut just past it, for the surface's own 413.
+async fn body_within(
+    State(limit): State<Duration>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use http_body_util::BodyExt;
+    let (parts, mut body) = request.into_parts();
+    let read = async {
+        let mut bytes = Vec::new();
+        while bytes.len() <= MAX_BODY_BYTES {
+            match body.frame().await {
+                None => break,
+                Some(Ok(frame)) => {
+                    if let Ok(data) = frame.into_data() {
+                        bytes.extend_from_slice(&data);
+                    }
+                }
+                Some(Err(_)) => return None,
+            }
+        }
+        bytes.truncate(MAX_BODY_BYTES + 1);
+        Some(bytes)
+    };
+    match tokio::time::timeout(limit, read).await {
+        Ok(Some(bytes)) => {
+            next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+                .await
+        }
+        Ok(None) => (StatusCode::BAD_REQUEST, "unreadable request body").into_response(),
+        Err(_) => {
+            let mut response =
+                (StatusCode::REQUEST_TIMEOUT, "request body too slow").into_response();
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            response
+        }
+    }
 }
 
 fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
@@ -154,14 +201,64 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind))?;
     tracing::info!(address = %config.bind, "passgate listening");
     println!("passgate is listening on http://{}", config.bind);
-    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let timeouts = state.config.timeouts;
+    let router = app(state);
     crate::malloc::release_free_memory();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    serve_connections(listener, router, timeouts, shutdown_signal()).await;
     db.close().await.ok();
     tracing::info!("passgate stopped");
     Ok(())
+}
+
+/// Accepts connections and serves `router` on each (HTTP/1.1) until `shutdown` completes,
+/// then lets the requests in flight finish. Unlike `axum::serve`, this sets hyper's header
+/// read timeout: a client must send a request's headers within `timeouts.headers`, or the
+/// connection is closed (SPEC §3a; the body's limit is [`body_within`]).
+pub async fn serve_connections(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    timeouts: ClientTimeouts,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt;
+
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    // Out of file descriptors and the like: wait a moment, keep serving.
+                    tracing::warn!(error = %err, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let router = router.clone();
+        let service = hyper::service::service_fn(move |mut request: hyper::Request<_>| {
+            request
+                .extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
+            router.clone().oneshot(request.map(axum::body::Body::new))
+        });
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        builder
+            .timer(TokioTimer::new())
+            .header_read_timeout(timeouts.headers);
+        let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(err) = connection.await {
+                tracing::debug!(error = %err, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
 }
 
 async fn shutdown_signal() {

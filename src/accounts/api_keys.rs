@@ -51,7 +51,7 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
     scope: KeyScope,
 ) -> Result<(api_keys::Model, Secret)> {
     if let Some(caller) = caller {
-        permissions::can_manage_keys(caller, &target_of(owner))?;
+        permissions::can_change_keys(caller, &target_of(owner))?;
     }
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 64 {
@@ -148,7 +148,7 @@ pub async fn delete<C: TransactionTrait + ConnectionTrait>(
     owner: &users::Model,
     key_id: i32,
 ) -> Result<()> {
-    permissions::can_manage_keys(caller, &target_of(owner))?;
+    permissions::can_change_keys(caller, &target_of(owner))?;
     let txn = db.begin().await?;
     let deleted = api_keys::Entity::delete_many()
         .filter(api_keys::Column::KeyId.eq(key_id))

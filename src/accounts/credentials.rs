@@ -11,6 +11,7 @@ use time::PrimitiveDateTime;
 use crate::accounts::audit::{self, Actor, action};
 use crate::accounts::clock;
 use crate::accounts::password::{self, Hasher, Policy};
+use crate::accounts::permissions::{self, Caller, OwnChange};
 use crate::accounts::secret::Secret;
 use crate::accounts::users::{self, new_stamp};
 use crate::entities::{api_keys, sessions, users as user_entity};
@@ -84,6 +85,30 @@ pub async fn rotate_stamp(txn: &impl ConnectionTrait, user_id: i32) -> Result<St
         .await?;
     end_sessions(txn, user_id).await?;
     Ok(stamp)
+}
+
+/// Ends every session and login token of the caller's own account (`invalidate_tokens`):
+/// the stamp rotates and the sessions go, in one transaction, with an audit entry. Not for
+/// an API key without `full_access` (it could lock its owner out of every sign-in).
+pub async fn invalidate_tokens<C: TransactionTrait + ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    caller: &Caller,
+    user: &user_entity::Model,
+) -> Result<()> {
+    permissions::can_change_own(caller, OwnChange::InvalidateTokens)?;
+    let txn = db.begin().await?;
+    rotate_stamp(&txn, user.user_id).await?;
+    audit::record(
+        &txn,
+        actor,
+        Some((user.user_id, &user.username)),
+        action::TOKENS_INVALIDATED,
+        String::new(),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// What an administrator (or the CLI) asks of a reset.

@@ -30,9 +30,27 @@ pub struct Caller {
     pub user_config: Option<i32>,
     /// `Some` when acting through an API key, which narrows the user's rights.
     pub key: Option<KeyScope>,
+    /// Signed in with a temporary password in this very session or login token (the only
+    /// caller a forced change lets skip `current_password`). Never true for an API key.
+    pub proved_temporary: bool,
 }
 
 impl Caller {
+    /// A user signed in by session or login token, with their `USER_CONFIG` quantity.
+    pub fn signed_in(
+        user: &crate::entities::users::Model,
+        user_config: Option<i32>,
+        proved_temporary: bool,
+    ) -> Self {
+        Caller {
+            user_id: user.user_id,
+            superuser: user.superuser,
+            user_config,
+            key: None,
+            proved_temporary,
+        }
+    }
+
     /// Superuser rights: the flag, and through a key only with `full_access`.
     pub fn is_superuser(&self) -> bool {
         self.superuser && self.key.as_ref().is_none_or(|k| k.full_access)
@@ -49,6 +67,12 @@ impl Caller {
 
     fn is(&self, target: &Target) -> bool {
         self.user_id == target.user_id
+    }
+
+    /// A key that is not `full_access`: it may use its owner's rights, never change what
+    /// proves the owner's identity.
+    fn is_limited_key(&self) -> bool {
+        self.key.as_ref().is_some_and(|k| !k.full_access)
     }
 }
 
@@ -82,6 +106,44 @@ fn allow(ok: bool) -> Result<(), Denied> {
     } else {
         Err(Denied::AccessDenied)
     }
+}
+
+/// A change of one's own account that takes over or locks out the account: it needs an
+/// interactive sign-in (session or login token) or a `full_access` key (SPEC §3a).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OwnChange {
+    Password,
+    Username,
+    Email,
+    SecondFactors,
+    ApiKeys,
+    InvalidateTokens,
+}
+
+impl OwnChange {
+    pub const ALL: [OwnChange; 6] = [
+        OwnChange::Password,
+        OwnChange::Username,
+        OwnChange::Email,
+        OwnChange::SecondFactors,
+        OwnChange::ApiKeys,
+        OwnChange::InvalidateTokens,
+    ];
+}
+
+/// Whether the caller may make `change` to their own account: anyone signed in, or a key
+/// with `full_access`; a narrower key (a monitoring key, say) never.
+pub fn can_change_own(caller: &Caller, change: OwnChange) -> Result<(), Denied> {
+    let _ = change; // The same rule for each kind today; the kind keeps call sites honest.
+    allow(!caller.is_limited_key())
+}
+
+/// Whether a change of one's own password may skip `current_password`: only while a change
+/// is forced (`target_flagged`), and only for a caller who proved the temporary password in
+/// this sign-in. An API key never: it proves nothing about the password, so a key left over
+/// from before an admin reset cannot take the account back.
+pub fn forced_change_exempt(caller: &Caller, target_flagged: bool) -> bool {
+    target_flagged && caller.key.is_none() && caller.proved_temporary
 }
 
 /// Reading a user: oneself, a superuser, or the manager holding `USER_CONFIG`.
@@ -130,6 +192,8 @@ pub fn can_create(
 pub struct EditScope {
     /// Username, email, language: what anyone may change on themselves.
     pub profile: bool,
+    /// Username or email (also counted in `profile`): on oneself, not through a narrow key.
+    pub identity: bool,
     pub password: bool,
     /// `Some(false)` disables the user.
     pub enabled: Option<bool>,
@@ -149,6 +213,12 @@ pub fn can_edit(caller: &Caller, target: &Target, scope: &EditScope) -> Result<(
         if disables_self || (own_admin_fields && !caller.is_superuser()) {
             return Err(Denied::AccessDenied);
         }
+        if scope.password {
+            can_change_own(caller, OwnChange::Password)?;
+        }
+        if scope.identity {
+            can_change_own(caller, OwnChange::Username)?;
+        }
         // A superuser may set their own permissions or manager, but not drop their own flag.
         return allow(!scope.superuser);
     }
@@ -158,10 +228,20 @@ pub fn can_edit(caller: &Caller, target: &Target, scope: &EditScope) -> Result<(
     allow(caller.manages(target) && !scope.superuser && !scope.permissions && !scope.manager)
 }
 
-/// Listing, creating and deleting API keys: oneself or a superuser. A key may not mint a key
-/// with more than it has itself.
+/// Listing API keys: oneself or a superuser.
 pub fn can_manage_keys(caller: &Caller, target: &Target) -> Result<(), Denied> {
     allow(caller.is(target) || caller.is_superuser())
+}
+
+/// Creating and deleting API keys: as for listing, and one's own only when signed in or
+/// through a `full_access` key. A key may not mint a key with more than it has itself
+/// ([`can_grant_key`]).
+pub fn can_change_keys(caller: &Caller, target: &Target) -> Result<(), Denied> {
+    can_manage_keys(caller, target)?;
+    if caller.is(target) {
+        can_change_own(caller, OwnChange::ApiKeys)?;
+    }
+    Ok(())
 }
 
 /// Whether a new key's scope stays within what its owner (and the calling key) may use.

@@ -113,6 +113,7 @@ pub async fn update_user<C: TransactionTrait + ConnectionTrait>(
     let manager = update.manager.filter(|m| *m != target.manager);
     let scope = EditScope {
         profile: username.is_some() || email.is_some() || lang.is_some() || !preferences.is_empty(),
+        identity: username.is_some() || email.is_some(),
         password: update.password.is_some(),
         enabled,
         superuser: superuser.is_some(),
@@ -138,13 +139,15 @@ pub async fn update_user<C: TransactionTrait + ConnectionTrait>(
     }
     let loses_superuser =
         target.superuser && target.enabled && (enabled == Some(false) || superuser == Some(false));
+    let new_username = username.as_deref().unwrap_or(&target.username);
     let new_hash = match &update.password {
         Some(password) => Some(
             checked_hash(
                 hasher,
                 policy,
-                actor,
+                caller,
                 target,
+                new_username,
                 password,
                 update.current_password.as_ref(),
             )
@@ -152,6 +155,15 @@ pub async fn update_user<C: TransactionTrait + ConnectionTrait>(
         ),
         None => None,
     };
+    if let Some(name) = &username
+        && new_hash.is_none()
+        && hasher
+            .verify(&Secret::new(name.clone()), Some(&target.password))
+            .await
+    {
+        // The password would equal the username after the rename (SPEC §3a).
+        return Err(Error::PasswordPolicy(PolicyViolation::SameAsUsername));
+    }
 
     let mut changed: Vec<&str> = Vec::new();
     let txn = db.begin().await?;
@@ -251,19 +263,23 @@ pub async fn update_user<C: TransactionTrait + ConnectionTrait>(
     Ok(updated)
 }
 
-/// Checks and hashes a new password. For one's own password: the current password unless
-/// the change is forced, and no reuse of the current (or temporary) password.
+/// Checks and hashes a new password for `target`, who will be called `username`. For one's
+/// own password: the current password unless the caller may skip it (a forced change by
+/// whoever signed in with the temporary password, see
+/// [`permissions::forced_change_exempt`]), and no reuse of the current (or temporary)
+/// password.
 async fn checked_hash(
     hasher: &Hasher,
     policy: &Policy,
-    actor: &Actor,
+    caller: &Caller,
     target: &user_entity::Model,
+    username: &str,
     password: &Secret,
     current: Option<&Secret>,
 ) -> Result<String> {
-    let own = actor.is(target);
+    let own = caller.user_id == target.user_id;
     let forced = own && target.require_password_change;
-    if own && !forced {
+    if own && !permissions::forced_change_exempt(caller, target.require_password_change) {
         let Some(current) = current else {
             return Err(Error::IncorrectCurrentPassword);
         };
@@ -272,7 +288,7 @@ async fn checked_hash(
         }
     }
     policy
-        .check(&target.username, password.expose())
+        .check(username, password.expose())
         .map_err(Error::PasswordPolicy)?;
     if own && hasher.verify(password, Some(&target.password)).await {
         return Err(Error::PasswordPolicy(if forced {
@@ -307,14 +323,16 @@ pub struct PasswordChange {
     pub confirmation: Option<Secret>,
 }
 
-/// Changes a user's own password through [`update_user`]. Forced (flag set): no current
-/// password needed, the temporary password may not be reused. Voluntary: the current
-/// password is required and may not be reused. Returns the user with its new stamp.
+/// Changes `caller`'s own password through [`update_user`]. Forced (flag set, and the
+/// caller signed in with the temporary password): no current password needed, the temporary
+/// password may not be reused. Otherwise the current password is required and may not be
+/// reused. Returns the user with its new stamp.
 pub async fn change_password<C: TransactionTrait + ConnectionTrait>(
     db: &C,
     hasher: &Hasher,
     policy: &Policy,
     actor: &Actor,
+    caller: &Caller,
     user: &user_entity::Model,
     change: PasswordChange,
 ) -> Result<user_entity::Model> {
@@ -323,18 +341,12 @@ pub async fn change_password<C: TransactionTrait + ConnectionTrait>(
     {
         return Err(Error::PasswordMismatch);
     }
-    let caller = Caller {
-        user_id: user.user_id,
-        superuser: user.superuser,
-        user_config: None,
-        key: None,
-    };
     let update = UserUpdate {
         password: Some(change.new_password),
         current_password: change.current_password,
         ..UserUpdate::default()
     };
-    update_user(db, hasher, policy, actor, &caller, user, update).await
+    update_user(db, hasher, policy, actor, caller, user, update).await
 }
 
 /// Deletes a user (their sessions, keys and permissions go with them). Never oneself, never

@@ -2,12 +2,10 @@
 
 use axum::extract::State;
 use axum::response::Response;
-use sea_orm::TransactionTrait;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::accounts::audit::{self, action};
-use crate::accounts::credentials::rotate_stamp;
+use crate::accounts::credentials;
 use crate::accounts::secret::Secret;
 use crate::api::openapi::{InvalidateErrors, LoginErrors};
 use crate::api::schemas::{Empty, Envelope, LoginData};
@@ -66,16 +64,7 @@ pub async fn invalidate_tokens(
     State(state): State<AppState>,
     caller: ApiCaller,
 ) -> Result<Response> {
-    let txn = state.db.begin().await?;
-    rotate_stamp(&txn, caller.user.user_id).await?;
-    audit::record(
-        &txn,
-        &caller.actor(),
-        Some((caller.user.user_id, &caller.user.username)),
-        action::TOKENS_INVALIDATED,
-        String::new(),
-    )
-    .await?;
-    txn.commit().await?;
+    credentials::invalidate_tokens(&state.db, &caller.actor(), &caller.rules(), &caller.user)
+        .await?;
     Ok(ok(json!({})))
 }

@@ -22,7 +22,7 @@ use crate::api::schemas::{
 pub use crate::api::schemas::{PermissionEntry, UserRow};
 use crate::api::{ApiJson, created, ok};
 use crate::auth::api::{ApiCaller, USER_ROUTE, Via};
-use crate::auth::tokens;
+use crate::auth::{throttle, tokens};
 use crate::entities::users as user_entity;
 use crate::error::{Error, Result};
 use crate::state::AppState;
@@ -360,16 +360,29 @@ pub async fn update(
         return Err(Error::PasswordChangeRequired);
     }
     let changes_own_password = update.password.is_some() && target.user_id == caller.user.user_id;
-    let updated = update::update_user(
+    let guesses_current = changes_own_password && update.current_password.is_some();
+    let (actor, rules) = (caller.actor(), caller.rules());
+    let change = update::update_user(
         &state.db,
         &state.hasher,
         &state.config.policy,
-        &caller.actor(),
-        &caller.rules(),
+        &actor,
+        &rules,
         &target,
         update,
-    )
-    .await?;
+    );
+    let updated = if guesses_current {
+        throttle::counting_current_password(
+            &state.db,
+            &state.config.throttle,
+            &state.signing_key,
+            &target.username,
+            change,
+        )
+        .await?
+    } else {
+        change.await?
+    };
     let mut data =
         serde_json::to_value(UserRow::from(&updated)).map_err(|e| Error::Internal(e.into()))?;
     if changes_own_password && !matches!(caller.via, Via::ApiKey(_)) {

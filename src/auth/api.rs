@@ -36,6 +36,8 @@ pub struct ApiCaller {
     pub via: Via,
     pub grants: Vec<Grant>,
     pub ip: ClientIp,
+    /// The session or login token comes from a sign-in with a temporary password.
+    pub proved_temporary: bool,
 }
 
 impl ApiCaller {
@@ -49,6 +51,7 @@ impl ApiCaller {
                 Via::ApiKey(scope) => Some(scope.clone()),
                 _ => None,
             },
+            proved_temporary: self.proved_temporary && !matches!(self.via, Via::ApiKey(_)),
         }
     }
 
@@ -144,6 +147,7 @@ async fn identify(
     let session::SignedIn { user, grants } = session::current_user(session, &state.db)
         .await?
         .ok_or(Error::Unauthenticated)?;
+    let proved_temporary = session::proved_temporary(session).await?;
     if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
         // A cookie rides along with cross-site requests; the header proves same origin.
         let expected = csrf::token(session).await?;
@@ -161,6 +165,7 @@ async fn identify(
         via: Via::Session,
         grants,
         ip,
+        proved_temporary,
     })
 }
 
@@ -190,6 +195,7 @@ async fn by_login_token(state: &AppState, token: &str, ip: ClientIp) -> Result<A
         via: Via::LoginToken,
         grants,
         ip,
+        proved_temporary: claims.tmp,
     })
 }
 
@@ -216,6 +222,7 @@ async fn by_api_key(state: &AppState, token: &str, ip: ClientIp) -> Result<ApiCa
         via: Via::ApiKey(api_keys::scope_of(&key)),
         grants,
         ip,
+        proved_temporary: false,
     })
 }
 

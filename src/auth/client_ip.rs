@@ -34,7 +34,7 @@ pub fn resolve(config: &Config, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
         .map(str::trim)
         .collect::<Vec<_>>();
     for hop in hops.iter().rev() {
-        let Ok(addr) = hop.parse::<IpAddr>() else {
+        let Some(addr) = parse_hop(hop) else {
             // A malformed hop ends what we can believe.
             break;
         };
@@ -44,6 +44,21 @@ pub fn resolve(config: &Config, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
         }
     }
     client
+}
+
+/// One `X-Forwarded-For` hop: an address, with or without a port (`1.2.3.4:5678`,
+/// `[2001:db8::1]:443`, `[2001:db8::1]`), as proxies write them.
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    if let Ok(addr) = hop.parse::<IpAddr>() {
+        return Some(addr);
+    }
+    if let Ok(socket) = hop.parse::<SocketAddr>() {
+        return Some(socket.ip());
+    }
+    hop.strip_prefix('[')
+        .and_then(|rest| rest.strip_suffix(']'))
+        .and_then(|inner| inner.parse::<std::net::Ipv6Addr>().ok())
+        .map(IpAddr::V6)
 }
 
 impl FromRequestParts<AppState> for ClientIp {
@@ -100,6 +115,25 @@ mod tests {
             "1.2.3.4"
         );
         assert_eq!(resolve(&cfg, peer, &xff("garbage")), peer);
+        assert_eq!(
+            resolve(&cfg, peer, &xff("1.2.3.4:5678")).to_string(),
+            "1.2.3.4"
+        );
+        assert_eq!(
+            resolve(&cfg, peer, &xff("[2001:db8::1]:443")).to_string(),
+            "2001:db8::1"
+        );
+        assert_eq!(
+            resolve(&cfg, peer, &xff("[2001:db8::1]")).to_string(),
+            "2001:db8::1"
+        );
+        // A port after an unbracketed IPv6 address is no address at all.
+        assert_eq!(resolve(&cfg, peer, &xff("2001:db8::1:443:x")), peer);
+        // Hops with ports are walked like any other: the trusted one is skipped.
+        assert_eq!(
+            resolve(&cfg, peer, &xff("5.6.7.8:1000, 10.0.0.2:80")).to_string(),
+            "5.6.7.8"
+        );
         assert_eq!(resolve(&cfg, peer, &HeaderMap::new()), peer);
     }
 }

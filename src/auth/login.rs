@@ -20,7 +20,7 @@ pub async fn login(
     password: &Secret,
 ) -> Result<user_entity::Model> {
     let ip_text = ip.to_string();
-    let keys = Keys::new(&ip_text, username);
+    let keys = Keys::login(&state.signing_key, ip.0, username);
     throttle::reserve(&state.db, &state.config.throttle, &keys).await?;
     let attempted = users::find_by_username(&state.db, username).await?;
     let target = attempted.as_ref().map(|u| (u.user_id, u.username.clone()));

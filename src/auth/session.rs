@@ -15,6 +15,13 @@ use serde::{Deserialize, Serialize};
 
 /// The user's `security_stamp` when the session was established.
 pub const STAMP_KEY: &str = "stamp";
+/// Whether the sign-in that established the session was made with a temporary password
+/// (the only session a forced change lets skip `current_password`).
+pub const PROVED_TEMPORARY_KEY: &str = "proved_temporary";
+/// When the session was established (Unix seconds).
+pub const SIGNED_IN_AT_KEY: &str = "signed_in_at";
+/// When the session ends however active it is (Unix seconds): its absolute lifetime.
+pub const ENDS_AT_KEY: &str = "ends_at";
 
 /// A session failure: 503 when the database is unreachable, an internal error otherwise.
 pub fn session_error(err: tower_sessions::session::Error) -> Error {
@@ -35,8 +42,8 @@ pub struct SignedIn {
 
 /// The signed-in user behind a session, read fresh from the database (in the statement that
 /// loaded the session, see `DbSessionStore::load`). A session whose stamp no longer matches,
-/// whose user is disabled or gone, or whose temporary password has expired is ended here and
-/// treated as anonymous.
+/// whose user is disabled or gone, whose temporary password has expired, or which has passed
+/// its absolute lifetime is ended here and treated as anonymous.
 pub async fn current_user(
     session: &Session,
     db: &impl ConnectionTrait,
@@ -53,6 +60,11 @@ pub async fn current_user(
         .await
         .map_err(session_error)?
         .unwrap_or_default();
+    let ends_at = session
+        .get::<i64>(ENDS_AT_KEY)
+        .await
+        .map_err(session_error)?
+        .unwrap_or(0);
     let loaded = session
         .get::<Option<SignedIn>>(SIGNED_IN_KEY)
         .await
@@ -70,6 +82,7 @@ pub async fn current_user(
                 && signed_in.user.enabled
                 && !stamp.is_empty()
                 && signed_in.user.security_stamp == stamp
+                && time::OffsetDateTime::now_utc().unix_timestamp() < ends_at
                 && !users::temp_password_expired(&signed_in.user) =>
         {
             touch(session).await?;
@@ -105,9 +118,24 @@ async fn touch(session: &Session) -> Result<()> {
     Ok(())
 }
 
-/// Binds the session to `user`: a new session id (no fixation), the current stamp, a new
-/// CSRF token.
-pub async fn establish(session: &Session, user: &user_entity::Model) -> Result<()> {
+/// Whether this session's sign-in was made with a temporary password.
+pub async fn proved_temporary(session: &Session) -> Result<bool> {
+    Ok(session
+        .get::<bool>(PROVED_TEMPORARY_KEY)
+        .await
+        .map_err(session_error)?
+        .unwrap_or(false))
+}
+
+/// Binds the session to `user`, who has just proved their password: a new session id (no
+/// fixation), the current stamp, whether the password was a temporary one, the sign-in time
+/// and the absolute end (`max_lifetime` from now), a new CSRF token.
+pub async fn establish(
+    session: &Session,
+    user: &user_entity::Model,
+    max_lifetime: time::Duration,
+) -> Result<()> {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
     session.cycle_id().await.map_err(session_error)?;
     session
         .remove_value(SIGNED_IN_KEY)
@@ -119,6 +147,18 @@ pub async fn establish(session: &Session, user: &user_entity::Model) -> Result<(
         .map_err(session_error)?;
     session
         .insert(STAMP_KEY, &user.security_stamp)
+        .await
+        .map_err(session_error)?;
+    session
+        .insert(PROVED_TEMPORARY_KEY, user.require_password_change)
+        .await
+        .map_err(session_error)?;
+    session
+        .insert(SIGNED_IN_AT_KEY, now)
+        .await
+        .map_err(session_error)?;
+    session
+        .insert(ENDS_AT_KEY, now + max_lifetime.whole_seconds())
         .await
         .map_err(session_error)?;
     csrf::rotate(session).await?;

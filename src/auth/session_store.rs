@@ -2,10 +2,9 @@
 //! owner's `user_id` beside them so that all sessions of one user can be deleted at once.
 
 use async_trait::async_trait;
-use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult,
-    QueryFilter, QueryResult, Set, Statement,
+    QueryFilter, QueryResult, Statement,
 };
 use std::collections::{BTreeMap, HashMap};
 use time::{OffsetDateTime, PrimitiveDateTime};
@@ -30,21 +29,6 @@ pub struct DbSessionStore {
 impl DbSessionStore {
     pub fn new(db: DatabaseConnection) -> Self {
         Self { db }
-    }
-
-    fn row(record: &Record) -> session_store::Result<sessions::ActiveModel> {
-        let data = stored_data(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
-        let user_id = record
-            .data
-            .get(USER_ID_KEY)
-            .and_then(|v| v.as_i64())
-            .and_then(|v| i32::try_from(v).ok());
-        Ok(sessions::ActiveModel {
-            id: Set(record.id.to_string()),
-            user_id: Set(user_id),
-            data: Set(data),
-            expiry_date: Set(to_primitive(record.expiry_date)),
-        })
     }
 }
 
@@ -155,17 +139,16 @@ impl SessionStore for DbSessionStore {
     /// Inserts with a fresh id until the id is unused (collisions are astronomically rare,
     /// but a silent overwrite would hand one user's session to another).
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        let Some((user_id, stamp)) = binding(record) else {
+            // A visitor who has not signed in gets no row (SPEC §3a): an anonymous session
+            // lives for its one request. (The sign-in form's CSRF token is a cookie.)
+            return Ok(());
+        };
         for _ in 0..8 {
-            let inserted = match binding(record) {
-                Some((user_id, stamp)) => self
-                    .write_signed_in(record, user_id, &stamp, false)
-                    .await
-                    .map(|_| ()),
-                None => sessions::Entity::insert(Self::row(record)?)
-                    .exec(&self.db)
-                    .await
-                    .map(|_| ()),
-            };
+            let inserted = self
+                .write_signed_in(record, user_id, &stamp, false)
+                .await
+                .map(|_| ());
             match inserted {
                 Ok(()) => return Ok(()),
                 Err(err)
@@ -183,26 +166,15 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        if let Some((user_id, stamp)) = binding(record) {
-            self.write_signed_in(record, user_id, &stamp, true)
-                .await
-                .map_err(backend_error)?;
-            return Ok(());
+        match binding(record) {
+            Some((user_id, stamp)) => {
+                self.write_signed_in(record, user_id, &stamp, true)
+                    .await
+                    .map_err(backend_error)?;
+            }
+            // No longer signed in (or never was): nothing to keep, and no anonymous row.
+            None => self.delete(&record.id).await?,
         }
-        let row = Self::row(record)?;
-        sessions::Entity::insert(row)
-            .on_conflict(
-                OnConflict::column(sessions::Column::Id)
-                    .update_columns([
-                        sessions::Column::UserId,
-                        sessions::Column::Data,
-                        sessions::Column::ExpiryDate,
-                    ])
-                    .to_owned(),
-            )
-            .exec(&self.db)
-            .await
-            .map_err(backend_error)?;
         Ok(())
     }
 

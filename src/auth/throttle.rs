@@ -7,28 +7,75 @@ use sea_orm::{
     Set,
 };
 
+use std::net::{IpAddr, Ipv6Addr};
+
 use crate::accounts::clock;
+use crate::auth::tokens::SigningKey;
 use crate::config::ThrottleConfig;
 use crate::entities::login_throttle;
 use crate::error::{Error, Result};
 
-/// The throttle counters one login attempt touches.
+/// The throttle counters one attempt touches: the client's address bucket and the user's
+/// bucket for a sign-in, the user's bucket alone for a `current_password` check.
+///
+/// No typed text is stored: the user's bucket is a keyed hash of the normalised username
+/// (a password typed into the username field never lands in the database in clear), and an
+/// IPv6 client counts with its whole /64, which one host typically holds.
 pub struct Keys {
-    ip: String,
+    ip: Option<String>,
     user: String,
 }
 
+/// The purpose label of the username buckets' keyed hash.
+const USERNAME_BUCKET: &str = "login-throttle-username";
+
 impl Keys {
-    pub fn new(ip: &str, username: &str) -> Self {
-        let name: String = username.trim().to_lowercase().chars().take(64).collect();
+    /// A sign-in attempt from `ip` naming `username`.
+    pub fn login(key: &SigningKey, ip: IpAddr, username: &str) -> Self {
         Self {
-            ip: format!("ip:{ip}"),
-            user: format!("user:{name}"),
+            ip: Some(address_bucket(ip)),
+            user: user_bucket(key, username),
         }
     }
 
-    fn all(&self) -> [&str; 2] {
-        [&self.ip, &self.user]
+    /// A guess of `username`'s current password by someone already signed in (their
+    /// address is not counted: an office shares one).
+    pub fn user(key: &SigningKey, username: &str) -> Self {
+        Self {
+            ip: None,
+            user: user_bucket(key, username),
+        }
+    }
+
+    fn all(&self) -> Vec<&str> {
+        self.ip
+            .iter()
+            .map(String::as_str)
+            .chain([self.user.as_str()])
+            .collect()
+    }
+}
+
+/// The bucket of a username: `user:` and a keyed hash of its normalised form.
+fn user_bucket(key: &SigningKey, username: &str) -> String {
+    let normalised = username.trim().to_lowercase();
+    format!(
+        "user:{}",
+        key.keyed_hash(USERNAME_BUCKET, normalised.as_bytes())
+    )
+}
+
+/// The bucket of a client address: IPv4 as it is (also when mapped into IPv6), IPv6 by /64.
+pub fn address_bucket(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => format!("ip:{v4}"),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => format!("ip:{v4}"),
+            None => {
+                let network = u128::from(v6) & !((1u128 << 64) - 1);
+                format!("ip:{}/64", Ipv6Addr::from(network))
+            }
+        },
     }
 }
 
@@ -60,7 +107,7 @@ pub async fn reserve(
         window_start: Set(now),
         locked_until: Set(None),
     };
-    let mut upsert = login_throttle::Entity::insert_many([fresh(&keys.ip), fresh(&keys.user)])
+    let mut upsert = login_throttle::Entity::insert_many(keys.all().into_iter().map(fresh))
         .on_conflict(
             OnConflict::column(login_throttle::Column::ThrottleKey)
                 .value(
@@ -117,9 +164,56 @@ async fn take_back(db: &impl ConnectionTrait, keys: &Keys) -> Result<()> {
     Ok(())
 }
 
+/// Runs `change`, one that checks `username`'s current password, counted in that user's
+/// bucket like a sign-in (SPEC §3a): a locked bucket refuses it before anything is checked
+/// (429, nothing changed); a wrong current password counts as a failure; any other outcome
+/// takes the attempt back.
+pub async fn counting_current_password<T>(
+    db: &impl ConnectionTrait,
+    config: &ThrottleConfig,
+    key: &SigningKey,
+    username: &str,
+    change: impl Future<Output = Result<T>>,
+) -> Result<T> {
+    let keys = Keys::user(key, username);
+    reserve(db, config, &keys).await?;
+    let outcome = change.await;
+    match &outcome {
+        Err(Error::IncorrectCurrentPassword) => failed(db, config, &keys).await?,
+        _ => not_a_guess(db, &keys).await?,
+    }
+    outcome
+}
+
 /// After a failed attempt: lock every key that has reached its limit.
 pub async fn failed(db: &impl ConnectionTrait, config: &ThrottleConfig, keys: &Keys) -> Result<()> {
     lock_over_limit(db, config, keys).await
+}
+
+/// After an attempt that was no wrong guess (the right current password, or a request
+/// refused before any password was checked): the attempt is taken back, nothing reset.
+pub async fn not_a_guess(db: &impl ConnectionTrait, keys: &Keys) -> Result<()> {
+    take_back(db, keys).await
+}
+
+/// Lifts the lock of `username`'s bucket and starts its count over (the operator's
+/// recovery: `passgate user unlock`, `passgate user reset-password`). Returns whether the
+/// bucket was locked.
+pub async fn unlock_username(
+    db: &impl ConnectionTrait,
+    key: &SigningKey,
+    username: &str,
+) -> Result<bool> {
+    let bucket = user_bucket(key, username);
+    let now = clock::now();
+    let locked = login_throttle::Entity::find_by_id(bucket.clone())
+        .one(db)
+        .await?
+        .is_some_and(|row| row.locked_until.is_some_and(|until| until > now));
+    login_throttle::Entity::delete_by_id(bucket)
+        .exec(db)
+        .await?;
+    Ok(locked)
 }
 
 /// After a successful login: the user's counter starts over (and any lock of it ends), and the
@@ -153,7 +247,7 @@ pub async fn succeeded(db: &impl ConnectionTrait, keys: &Keys) -> Result<()> {
         .filter(
             Condition::any().add(is_user).add(
                 Condition::all()
-                    .add(login_throttle::Column::ThrottleKey.eq(keys.ip.as_str()))
+                    .add(login_throttle::Column::ThrottleKey.is_in(keys.ip.as_deref()))
                     .add(login_throttle::Column::Failures.gt(0)),
             ),
         )

@@ -51,8 +51,23 @@ impl SigningKey {
         Ok(SigningKey(key))
     }
 
+    /// A key from raw bytes (tests and tools).
+    pub fn from_bytes(bytes: Vec<u8>) -> Self {
+        SigningKey(bytes)
+    }
+
     fn mac(&self) -> Hmac<Sha256> {
         <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0).expect("HMAC takes keys of any length")
+    }
+
+    /// A keyed hash of `data` for another purpose than tokens (`purpose` separates the
+    /// uses), hex: e.g. the throttle's username buckets, so no typed text is stored.
+    pub fn keyed_hash(&self, purpose: &str, data: &[u8]) -> String {
+        let mut mac = self.mac();
+        mac.update(purpose.as_bytes());
+        mac.update(&[0]);
+        mac.update(data);
+        hex::encode(mac.finalize().into_bytes())
     }
 }
 
@@ -63,6 +78,10 @@ pub struct Claims {
     pub exp: i64,
     /// A fingerprint of the user's security stamp when the token was issued.
     pub stamp: String,
+    /// Issued by a sign-in with a temporary password: only such a token may set a new
+    /// password without `current_password` during the forced change.
+    #[serde(default)]
+    pub tmp: bool,
 }
 
 /// A short, one-way fingerprint of a stamp (the stamp itself never leaves the server).
@@ -70,7 +89,9 @@ pub fn stamp_fingerprint(stamp: &str) -> String {
     hex::encode(&Sha256::digest(stamp.as_bytes())[..16])
 }
 
-/// Issues a token for the user's current stamp.
+/// Issues a token for the user's current stamp. Tokens are issued at sign-in and after one's
+/// own password change (which clears the flag), so a token of a flagged user always comes
+/// from a sign-in with the temporary password (`tmp`).
 pub fn issue(key: &SigningKey, user: &users::Model) -> String {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let claims = Claims {
@@ -78,6 +99,7 @@ pub fn issue(key: &SigningKey, user: &users::Model) -> String {
         iat: now,
         exp: now + TOKEN_LIFETIME.whole_seconds(),
         stamp: stamp_fingerprint(&user.security_stamp),
+        tmp: user.require_password_change,
     };
     let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap_or_default());
     let signing_input = format!("{HEADER}.{payload}");
@@ -170,6 +192,7 @@ mod tests {
             iat: 0,
             exp: 1,
             stamp: "x".into(),
+            tmp: false,
         };
         let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap());
         let input = format!("{HEADER}.{payload}");

@@ -1,4 +1,4 @@
-//! `passgate user …`: create, reset (the lock-out recovery path) and list, directly on the
+//! `passgate user …`: create, reset (the lock-out recovery path), unlock and list, directly on the
 //! database through the same domain functions as the web and the API.
 
 use std::io::Read;
@@ -12,6 +12,8 @@ use crate::accounts::credentials::{ResetOptions, reset_password};
 use crate::accounts::password::Hasher;
 use crate::accounts::secret::Secret;
 use crate::accounts::users::{self, NewUser};
+use crate::auth::throttle;
+use crate::auth::tokens::SigningKey;
 use crate::config::Config;
 use crate::error::Error;
 
@@ -92,6 +94,11 @@ pub(super) async fn run(
                 reset_password(db, &hasher, policy, &Actor::cli(), &target, chosen, options)
                     .await
                     .map_err(explain)?;
+            // The recovery path also lets the user sign in at once.
+            let key = SigningKey::load_or_create(db).await.map_err(explain)?;
+            throttle::unlock_username(db, &key, &target.username)
+                .await
+                .map_err(explain)?;
             let expiry = outcome
                 .user
                 .password_expires
@@ -104,6 +111,17 @@ pub(super) async fn run(
                     password.expose()
                 ),
                 None => format!("reset '{}' (expires: {expiry})", target.username),
+            })
+        }
+        UserCommand::Unlock { username } => {
+            let key = SigningKey::load_or_create(db).await.map_err(explain)?;
+            let was_locked = throttle::unlock_username(db, &key, &username)
+                .await
+                .map_err(explain)?;
+            Ok(if was_locked {
+                format!("unlocked '{}'", username.trim().to_lowercase())
+            } else {
+                format!("'{}' was not locked", username.trim().to_lowercase())
             })
         }
         UserCommand::List => {

@@ -17,8 +17,11 @@ pub struct ChangePasswordErrors {
 
 pub struct ChangePasswordView<'a> {
     pub username: &'a str,
-    /// A forced change needs no current password.
+    /// A change is forced (the reason is shown above the form).
     pub forced: bool,
+    /// The current password is asked for: always, except in a forced change by whoever
+    /// signed in with the temporary password.
+    pub current_required: bool,
     pub min_length: usize,
     pub errors: ChangePasswordErrors,
 }
@@ -35,12 +38,12 @@ pub fn change_password_box(lang: Lang, csrf: &str, view: &ChangePasswordView) ->
     );
     current.autocomplete = "current-password";
     current.error = view.errors.current.as_deref();
-    current.autofocus = !view.forced;
+    current.autofocus = view.current_required;
     let mut new = Field::new("new_password", lang.t("login.newPassword"), "password");
     new.autocomplete = "new-password";
     new.hint = Some(&hint);
     new.error = view.errors.new.as_deref();
-    new.autofocus = view.forced;
+    new.autofocus = !view.current_required;
     let mut confirm = Field::new(
         "confirm_password",
         lang.t("login.confirmPassword"),
@@ -58,7 +61,7 @@ pub fn change_password_box(lang: Lang, csrf: &str, view: &ChangePasswordView) ->
                 // Lets password managers file the new password under the right account.
                 input type="text" name="username" value=(view.username) autocomplete="username"
                     hidden readonly aria-hidden="true" tabindex="-1";
-                @if !view.forced { (field(&current)) }
+                @if view.current_required { (field(&current)) }
                 (field(&new))
                 (field(&confirm))
                 button type="submit" { (lang.t("login.changePasswordSubmit")) }

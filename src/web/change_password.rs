@@ -3,17 +3,18 @@
 
 use axum::Form;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::accounts::audit::Actor;
 use crate::accounts::password::PolicyViolation;
+use crate::accounts::permissions::{self, Caller};
 use crate::accounts::secret::Secret;
 use crate::accounts::update::{PasswordChange, change_password};
 use crate::auth::client_ip::ClientIp;
-use crate::auth::{csrf, session};
+use crate::auth::{csrf, session, throttle};
 use crate::entities::users;
 use crate::error::Error;
 use crate::i18n::Lang;
@@ -26,12 +27,14 @@ use crate::web::{Hx, Viewer, paths, redirect};
 
 fn view<'a>(
     state: &AppState,
+    caller: &Caller,
     user: &'a users::Model,
     errors: ChangePasswordErrors,
 ) -> ChangePasswordView<'a> {
     ChangePasswordView {
         username: &user.username,
         forced: user.require_password_change,
+        current_required: !permissions::forced_change_exempt(caller, user.require_password_change),
         min_length: state.config.policy.min_length,
         errors,
     }
@@ -40,7 +43,7 @@ fn view<'a>(
 pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Response {
     change_password_page(
         &viewer.context(),
-        &view(&state, &viewer.user, Default::default()),
+        &view(&state, &viewer.caller, &viewer.user, Default::default()),
     )
     .into_response()
 }
@@ -53,19 +56,24 @@ pub async fn dialog(State(state): State<AppState>, viewer: Viewer, hx: Hx) -> Re
     change_password_dialog(
         viewer.lang,
         &viewer.csrf,
-        &view(&state, &viewer.user, Default::default()),
+        &view(&state, &viewer.caller, &viewer.user, Default::default()),
     )
     .into_response()
 }
 
-/// The forced-change fragment that replaces the sign-in form after an htmx login.
+/// The forced-change fragment that replaces the sign-in form after an htmx login (with the
+/// temporary password, just proved).
 pub async fn forced_box(session: &Session, state: &AppState, user: &users::Model) -> Response {
     let lang = Lang::from_code(&user.lang);
+    let caller = Caller::signed_in(user, None, true);
     match csrf::token(session).await {
         Ok(token) => {
-            let mut response =
-                change_password_box(lang, &token, &view(state, user, Default::default()))
-                    .into_response();
+            let mut response = change_password_box(
+                lang,
+                &token,
+                &view(state, &caller, user, Default::default()),
+            )
+            .into_response();
             // The address bar follows, so a reload lands on the same form.
             response.headers_mut().insert(
                 "hx-push-url",
@@ -102,19 +110,35 @@ pub async fn submit(
         confirmation: Some(Secret::new(fields.confirm_password)),
     };
     let actor = Actor::user(user, ip.to_string());
-    match change_password(
+    let guesses_current = change.current_password.is_some();
+    let change = change_password(
         &state.db,
         &state.hasher,
         &state.config.policy,
         &actor,
+        &viewer.caller,
         user,
         change,
-    )
-    .await
-    {
+    );
+    let outcome = if guesses_current {
+        throttle::counting_current_password(
+            &state.db,
+            &state.config.throttle,
+            &state.signing_key,
+            &user.username,
+            change,
+        )
+        .await
+    } else {
+        change.await
+    };
+    match outcome {
         Ok(updated) => {
             // Every session of the user ended in the change; this browser gets a fresh one.
-            if let Err(err) = session::establish(&viewer.session, &updated).await {
+            if let Err(err) =
+                session::establish(&viewer.session, &updated, state.config.session_max_lifetime)
+                    .await
+            {
                 return err.into_response_html(lang);
             }
             redirect(hx, paths::DASHBOARD)
@@ -122,13 +146,15 @@ pub async fn submit(
         Err(Error::Unauthenticated) => redirect(hx, paths::LOGIN),
         Err(err) => match field_errors(lang, &err) {
             Some(errors) => {
-                let view = view(&state, user, errors);
+                let view = view(&state, &viewer.caller, user, errors);
                 let markup = if hx.0 {
                     change_password_box(lang, &viewer.csrf, &view)
                 } else {
                     change_password_page(&viewer.context(), &view)
                 };
-                (StatusCode::BAD_REQUEST, markup).into_response()
+                let mut response = (err.status(), markup).into_response();
+                err.apply_headers(&mut response);
+                response
             }
             None => err.into_response_html(lang),
         },
@@ -146,6 +172,9 @@ fn field_errors(lang: Lang, err: &Error) -> Option<ChangePasswordErrors> {
             errors.confirm = Some(lang.t("validators.passwordMismatch").to_string())
         }
         Error::PasswordPolicy(violation) => errors.new = Some(policy_message(lang, *violation)),
+        Error::TooManyAttempts { .. } => {
+            errors.current = Some(lang.t(err.message_key()).to_string())
+        }
         _ => return None,
     }
     Some(errors)

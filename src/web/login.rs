@@ -2,7 +2,7 @@
 
 use axum::Form;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -28,6 +28,7 @@ fn home(require_password_change: bool) -> &'static str {
 pub async fn show(
     State(state): State<AppState>,
     VisitorLang(lang): VisitorLang,
+    headers: HeaderMap,
     session: Session,
 ) -> Response {
     match session::current_user(&session, &state.db).await {
@@ -37,10 +38,37 @@ pub async fn show(
         Ok(None) => {}
         Err(err) => return err.into_response_html(lang),
     }
-    match csrf::token(&session).await {
-        Ok(token) => login_page(lang, &token, &LoginForm::default()).into_response(),
-        Err(err) => err.into_response_html(lang),
+    with_form_token(&state, &session, &headers, |token| {
+        (
+            StatusCode::OK,
+            login_page(lang, token, &LoginForm::default()),
+        )
+            .into_response()
+    })
+    .await
+    .unwrap_or_else(|err| err.into_response_html(lang))
+}
+
+/// Renders a sign-in form with its CSRF token (the visitor has no session: the anonymous
+/// double-submit token, whose cookie is set on the response when it is new).
+async fn with_form_token(
+    state: &AppState,
+    session: &Session,
+    headers: &HeaderMap,
+    render: impl FnOnce(&str) -> Response,
+) -> crate::error::Result<Response> {
+    let (token, set_cookie) = csrf::form_token(
+        session,
+        &state.signing_key,
+        headers,
+        state.config.cookie_secure,
+    )
+    .await?;
+    let mut response = render(&token);
+    if let Some(cookie) = set_cookie {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
     }
+    Ok(response)
 }
 
 #[derive(Deserialize)]
@@ -56,6 +84,7 @@ pub async fn submit(
     VisitorLang(lang): VisitorLang,
     hx: Hx,
     ip: ClientIp,
+    headers: HeaderMap,
     session: Session,
     Form(fields): Form<LoginFields>,
 ) -> Response {
@@ -63,9 +92,9 @@ pub async fn submit(
     let user = match login::login(&state, ip, &fields.username, &password).await {
         Ok(user) => user,
         Err(err) if err.status().is_server_error() => return err.into_response_html(lang),
-        Err(err) => return refused(lang, hx, &session, &fields.username, err).await,
+        Err(err) => return refused(&state, lang, hx, &session, &headers, err).await,
     };
-    if let Err(err) = session::establish(&session, &user).await {
+    if let Err(err) = session::establish(&session, &user, state.config.session_max_lifetime).await {
         return err.into_response_html(lang);
     }
     if user.require_password_change && hx.0 {
@@ -75,30 +104,37 @@ pub async fn submit(
     redirect(hx, home(user.require_password_change))
 }
 
-/// The sign-in form again, with the reason and the status of the refusal.
+/// The sign-in form again, with the reason and the status of the refusal. The username field
+/// is not filled in again: what was typed there may have been a password (SPEC §3a), and it
+/// must not come back in a page.
 async fn refused(
+    state: &AppState,
     lang: Lang,
     hx: Hx,
     session: &Session,
-    username: &str,
+    headers: &HeaderMap,
     err: crate::error::Error,
 ) -> Response {
-    let token = match csrf::token(session).await {
-        Ok(token) => token,
-        Err(err) => return err.into_response_html(lang),
-    };
     let form = LoginForm {
-        username,
+        username: "",
         error: Some(lang.t(err.message_key())),
     };
-    let markup = if hx.0 {
-        login_box(lang, &token, &form)
-    } else {
-        login_page(lang, &token, &form)
-    };
-    let mut response = (err.status(), markup).into_response();
-    err.apply_headers(&mut response);
-    response
+    let rendered = with_form_token(state, session, headers, |token| {
+        let markup = if hx.0 {
+            login_box(lang, token, &form)
+        } else {
+            login_page(lang, token, &form)
+        };
+        (err.status(), markup).into_response()
+    })
+    .await;
+    match rendered {
+        Ok(mut response) => {
+            err.apply_headers(&mut response);
+            response
+        }
+        Err(failure) => failure.into_response_html(lang),
+    }
 }
 
 pub async fn logout(

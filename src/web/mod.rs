@@ -169,13 +169,16 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(paths::AUDIT, get(audit::show))
         .route("/panel", get(dashboard::to_dashboard))
         .route("/panel/{*rest}", get(not_found).post(not_found))
-        .route_layer(middleware::from_fn_with_state(state, gate::panel_gate));
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            gate::panel_gate,
+        ));
     Router::new()
         .route("/", get(dashboard::to_dashboard))
         .route(paths::LOGIN, get(login::show).post(login::submit))
         .route(paths::LOGOUT, axum::routing::post(login::logout))
         .merge(panel)
-        .layer(middleware::from_fn(csrf::guard))
+        .layer(middleware::from_fn_with_state(state, csrf::guard))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             crate::server::MAX_BODY_BYTES,
         ))

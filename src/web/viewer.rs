@@ -67,12 +67,14 @@ impl FromRequestParts<AppState> for Viewer {
         let csrf = csrf::token(&session)
             .await
             .map_err(|e| e.into_response_html(lang))?;
-        let caller = Caller {
-            user_id: user.user_id,
-            superuser: user.superuser,
-            user_config: grants::quantity(&grants, USER_CONFIG),
-            key: None,
-        };
+        let proved_temporary = crate::auth::session::proved_temporary(&session)
+            .await
+            .map_err(|e| e.into_response_html(lang))?;
+        let caller = Caller::signed_in(
+            &user,
+            grants::quantity(&grants, USER_CONFIG),
+            proved_temporary,
+        );
         Ok(Viewer {
             user,
             caller,

@@ -1418,13 +1418,22 @@ async fn a_key_cannot_mint_a_key_with_more_than_it_has() {
         before
     );
 
-    // Within its own scope a key may mint another.
+    // A narrow key mints none at all (SPEC §3a); a full_access key mints within its owner.
     let scoped = app.api_key(&w.mgr, &["USER_CONFIG"], false).await;
+    app.api(
+        "POST",
+        "/api/v2/users/@me/key",
+        Some(&scoped),
+        Some(json!({"name": "same", "permissions": user_config})),
+    )
+    .await
+    .assert_error(StatusCode::FORBIDDEN, "ACCESS_DENIED");
+    let full = app.api_key(&w.mgr, &[], true).await;
     let minted = app
         .api(
             "POST",
             "/api/v2/users/@me/key",
-            Some(&scoped),
+            Some(&full),
             Some(json!({"name": "same", "permissions": user_config})),
         )
         .await;

@@ -640,6 +640,7 @@ impl TestApp {
             superuser: owner.superuser,
             user_config: None,
             key: None,
+            proved_temporary: false,
         };
         let scope = passgate::accounts::permissions::KeyScope {
             full_access,

@@ -12,6 +12,7 @@ mod change_password;
 mod cli_and_bootstrap;
 mod crafty;
 mod gate;
+mod hardening;
 mod i18n_keys;
 mod login;
 mod migration_upgrade;

@@ -221,6 +221,7 @@ fn caller() -> impl Strategy<Value = Caller> {
             user_id,
             superuser,
             user_config,
+            proved_temporary: false,
             key: key.map(|(full_access, with_user_config)| KeyScope {
                 full_access,
                 permissions: if with_user_config {

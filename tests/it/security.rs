@@ -96,22 +96,43 @@ async fn session_cookie_is_httponly_lax_and_cycled_at_login() {
     app.user("alice", STRONG, false).await;
     let mut browser = app.client();
     let page = browser.get("/login").await;
-    let cookie = page.header("set-cookie").unwrap().to_string();
-    assert!(cookie.starts_with("passgate_session="));
+    // Before sign-in there is no session, only the sign-in form's CSRF cookie.
+    let cookies: Vec<&str> = page
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    assert_eq!(cookies.len(), 1, "{cookies:?}");
+    assert!(cookies[0].starts_with("passgate_csrf="));
+    assert!(cookies[0].contains("HttpOnly"));
+    assert!(cookies[0].contains("SameSite=Strict"));
+    assert!(!cookies[0].contains("Secure"));
+    assert!(browser.session_cookie().is_none());
+    // A session id planted before sign-in (fixation) is not adopted.
+    let planted = tower_sessions::session::Id::default().to_string();
+    browser
+        .cookies
+        .insert("passgate_session".into(), planted.clone());
+    let response = browser
+        .post("/login", &[("username", "alice"), ("password", STRONG)])
+        .await;
+    response.assert_redirect("/panel/dashboard");
+    let cookie = response
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("passgate_session="))
+        .expect("a session cookie at sign-in")
+        .to_string();
     assert!(cookie.contains("HttpOnly"));
     assert!(cookie.contains("SameSite=Lax"));
     assert!(!cookie.contains("Secure"));
-    let anonymous = browser.session_cookie().cloned().unwrap();
-    browser
-        .post("/login", &[("username", "alice"), ("password", STRONG)])
-        .await;
     let signed_in = browser.session_cookie().cloned().unwrap();
-    assert_ne!(anonymous, signed_in, "the session id changes at login");
-    // The pre-login id is worth nothing afterwards.
+    assert_ne!(planted, signed_in, "the session id is the server's own");
     let mut attacker = app.client_from("10.6.6.6:1");
-    attacker
-        .cookies
-        .insert("passgate_session".into(), anonymous);
+    attacker.cookies.insert("passgate_session".into(), planted);
     attacker
         .get("/panel/dashboard")
         .await
@@ -121,9 +142,22 @@ async fn session_cookie_is_httponly_lax_and_cycled_at_login() {
 #[tokio::test]
 async fn secure_cookie_when_configured() {
     let app = spawn_app_with(|raw| raw.cookie_secure = Some("true".into())).await;
+    app.user("alice", STRONG, false).await;
     let mut browser = app.client();
     let page = browser.get("/login").await;
     assert!(page.header("set-cookie").unwrap().contains("Secure"));
+    let response = browser
+        .post("/login", &[("username", "alice"), ("password", STRONG)])
+        .await;
+    let session = response
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("passgate_session="))
+        .expect("a session cookie")
+        .to_string();
+    assert!(session.contains("Secure"));
 }
 
 #[tokio::test]
@@ -201,6 +235,10 @@ async fn a_session_stands_for_its_user_only_while_the_stamp_holds_with_or_withou
         data: [
             ("user_id".to_string(), json!(alice.user_id)),
             ("stamp".to_string(), json!(alice.security_stamp)),
+            (
+                "ends_at".to_string(),
+                json!(time::OffsetDateTime::now_utc().unix_timestamp() + 3600),
+            ),
         ]
         .into_iter()
         .collect(),

@@ -335,12 +335,15 @@ def phase_trusted(args):
         b = Client(nginx, CLIENT)
         page = b.request("GET", "/login")
         check(page.status == 200, "https: GET /login answers 200", page)
-        cookies = [v for v in page.all("set-cookie") if v.startswith("passgate_session=")]
+        # Before sign-in there is no session (SPEC §3a): only the form's CSRF cookie.
+        cookies = [v for v in page.all("set-cookie") if v.startswith("passgate_csrf=")]
         attrs = [a.strip().lower() for a in cookies[0].split(";")] if cookies else []
         check(bool(cookies) and "secure" in attrs and "httponly" in attrs
-              and "samesite=lax" in attrs,
-              "https: the login page sets passgate_session with Secure; HttpOnly; SameSite=Lax",
+              and "samesite=strict" in attrs,
+              "https: the login page sets passgate_csrf with Secure; HttpOnly; SameSite=Strict",
               page.all("set-cookie"))
+        check(not any(v.startswith("passgate_session=") for v in page.all("set-cookie")),
+              "https: the login page starts no session", page.all("set-cookie"))
         m = re.search(rb'name="csrf_token" value="([^"]+)"', page.body)
         check(m is not None, "https: the login page carries a csrf_token", page.body[:300])
         token = m.group(1).decode() if m else ""
@@ -352,8 +355,11 @@ def phase_trusted(args):
               and not location.startswith("http://"),
               "https: sign-in answers 303 to /panel/change_password", (r, location))
         post_cookies = [v for v in r.all("set-cookie") if v.startswith("passgate_session=")]
-        check(all("secure" in [a.strip().lower() for a in v.split(";")] for v in post_cookies),
-              "https: every session cookie set at sign-in is Secure", post_cookies)
+        check(bool(post_cookies) and all(
+                  {"secure", "httponly", "samesite=lax"} <= {a.strip().lower() for a in v.split(";")}
+                  for v in post_cookies),
+              "https: the session cookie set at sign-in is Secure; HttpOnly; SameSite=Lax",
+              post_cookies)
         target = location if location.startswith("/") else urllib.parse.urlsplit(location).path
         page = b.request("GET", target or "/panel/change_password")
         check(page.status == 200 and b"csrf_token" in page.body,

@@ -68,6 +68,7 @@ fn user(superuser: bool, user_config: Option<i32>, key: Option<KeyScope>) -> Cal
         superuser,
         user_config,
         key,
+        proved_temporary: false,
     }
 }
 
@@ -291,6 +292,7 @@ fn nobody_deletes_themselves() {
 
 const PROFILE: EditScope = EditScope {
     profile: true,
+    identity: false,
     password: false,
     enabled: None,
     superuser: false,
@@ -334,9 +336,24 @@ fn profile_is_edited_by_self_superuser_or_manager() {
     check_edit("can_edit profile", &SELF_SUPERUSER_OR_MANAGER, PROFILE);
 }
 
+/// A password is edited as a profile is, except that one's own needs a sign-in or a
+/// `full_access` key (§3a): a narrow key never changes its owner's password.
+#[rustfmt::skip]
+const EDIT_PASSWORD: Table = [
+    //                            myself managed other  unmgd  super  super-managed-by-actor
+    (Actor::Superuser,            [OK,    OK,     OK,    OK,    OK,    OK]),
+    (Actor::Manager,              [OK,    OK,     NO,    NO,    NO,    NO]),
+    (Actor::NonManager,           [OK,    NO,     NO,    NO,    NO,    NO]),
+    (Actor::Plain,                [OK,    NO,     NO,    NO,    NO,    NO]),
+    (Actor::UserConfigKey,        [NO,    OK,     NO,    NO,    NO,    NO]),
+    (Actor::KeyWithoutUserConfig, [NO,    NO,     NO,    NO,    NO,    NO]),
+    (Actor::SuperuserFullKey,     [OK,    OK,     OK,    OK,    OK,    OK]),
+    (Actor::SuperuserBareKey,     [NO,    NO,     NO,    NO,    NO,    NO]),
+];
+
 #[test]
 fn password_is_edited_by_self_superuser_or_manager() {
-    check_edit("can_edit password", &SELF_SUPERUSER_OR_MANAGER, PASSWORD);
+    check_edit("can_edit password", &EDIT_PASSWORD, PASSWORD);
 }
 
 #[test]
@@ -445,6 +462,26 @@ const MANAGE_KEYS: Table = [
 #[test]
 fn api_keys_are_managed_by_their_owner_or_a_superuser() {
     check("can_manage_keys", &MANAGE_KEYS, can_manage_keys);
+}
+
+/// Creating and deleting keys: as listing, but never one's own through a key without
+/// `full_access` (§3a).
+#[rustfmt::skip]
+const CHANGE_KEYS: Table = [
+    //                            myself managed other  unmgd  super  super-managed-by-actor
+    (Actor::Superuser,            [OK,    OK,     OK,    OK,    OK,    OK]),
+    (Actor::Manager,              [OK,    NO,     NO,    NO,    NO,    NO]),
+    (Actor::NonManager,           [OK,    NO,     NO,    NO,    NO,    NO]),
+    (Actor::Plain,                [OK,    NO,     NO,    NO,    NO,    NO]),
+    (Actor::UserConfigKey,        [NO,    NO,     NO,    NO,    NO,    NO]),
+    (Actor::KeyWithoutUserConfig, [NO,    NO,     NO,    NO,    NO,    NO]),
+    (Actor::SuperuserFullKey,     [OK,    OK,     OK,    OK,    OK,    OK]),
+    (Actor::SuperuserBareKey,     [NO,    NO,     NO,    NO,    NO,    NO]),
+];
+
+#[test]
+fn api_keys_are_created_and_deleted_by_their_owner_signed_in_or_a_superuser() {
+    check("can_change_keys", &CHANGE_KEYS, can_change_keys);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -577,4 +614,154 @@ fn new_key_stays_within_its_owner_and_the_calling_key() {
             caller.key
         );
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// §3a: what a credential may do to its own account. Caller kinds × each self-change: a
+// session or login token may make every change; a key only with `full_access`.
+
+/// How the caller signed in.
+#[derive(Clone, Copy, Debug)]
+enum CallerKind {
+    Session,
+    /// A session or login token from a sign-in with the temporary password.
+    SessionWithTemporary,
+    LoginToken,
+    LoginTokenWithTemporary,
+    FullAccessKey,
+    /// A key without `full_access`, holding every permission there is.
+    KeyWithPermissions,
+    /// A key without `full_access` or permissions (a monitoring key).
+    BareKey,
+}
+
+const CALLER_KINDS: [CallerKind; 7] = [
+    CallerKind::Session,
+    CallerKind::SessionWithTemporary,
+    CallerKind::LoginToken,
+    CallerKind::LoginTokenWithTemporary,
+    CallerKind::FullAccessKey,
+    CallerKind::KeyWithPermissions,
+    CallerKind::BareKey,
+];
+
+impl CallerKind {
+    /// The same person each time (a superuser holding `USER_CONFIG`, the most a key could
+    /// borrow), signed in a different way.
+    fn caller(self) -> Caller {
+        let mut caller = user(true, Some(-1), None);
+        match self {
+            CallerKind::Session | CallerKind::LoginToken => {}
+            CallerKind::SessionWithTemporary | CallerKind::LoginTokenWithTemporary => {
+                caller.proved_temporary = true
+            }
+            CallerKind::FullAccessKey => caller.key = Some(key(true, &[])),
+            CallerKind::KeyWithPermissions => caller.key = Some(key(false, &[USER_CONFIG])),
+            CallerKind::BareKey => caller.key = Some(key(false, &[])),
+        }
+        caller
+    }
+
+    /// May it change the account's password, username, email, factors or keys, or end its
+    /// sessions? (§3a: a session, a login token, or a `full_access` key.)
+    fn may_change_own(self) -> bool {
+        !matches!(self, CallerKind::KeyWithPermissions | CallerKind::BareKey)
+    }
+
+    /// May it set a new password without `current_password` while a change is forced?
+    /// (§3a: only whoever proved the temporary password in this sign-in; a key never.)
+    fn skips_current_password_when_forced(self) -> bool {
+        matches!(
+            self,
+            CallerKind::SessionWithTemporary | CallerKind::LoginTokenWithTemporary
+        )
+    }
+}
+
+#[test]
+fn own_credentials_change_only_through_a_sign_in_or_a_full_access_key() {
+    for kind in CALLER_KINDS {
+        let caller = kind.caller();
+        let expected = if kind.may_change_own() { OK } else { NO };
+        for change in OwnChange::ALL {
+            assert_eq!(
+                can_change_own(&caller, change),
+                expected,
+                "{kind:?} {change:?}"
+            );
+        }
+        let me = Subject::Myself.target(Actor::Superuser);
+        let edits = [
+            (
+                "password",
+                EditScope {
+                    password: true,
+                    ..Default::default()
+                },
+            ),
+            (
+                "username",
+                EditScope {
+                    profile: true,
+                    identity: true,
+                    ..Default::default()
+                },
+            ),
+        ];
+        for (what, scope) in edits {
+            assert_eq!(
+                can_edit(&caller, &me, &scope),
+                expected,
+                "{kind:?} edits own {what}"
+            );
+        }
+        assert_eq!(can_change_keys(&caller, &me), expected, "{kind:?} own keys");
+        // Reading stays open to every kind: a key may list its owner's keys and read its
+        // profile, and change the language.
+        assert_eq!(can_manage_keys(&caller, &me), OK, "{kind:?} lists own keys");
+        let lang_only = EditScope {
+            profile: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            can_edit(&caller, &me, &lang_only),
+            OK,
+            "{kind:?} own language"
+        );
+    }
+}
+
+#[test]
+fn only_a_sign_in_with_the_temporary_password_skips_current_password() {
+    for kind in CALLER_KINDS {
+        let caller = kind.caller();
+        assert_eq!(
+            forced_change_exempt(&caller, true),
+            kind.skips_current_password_when_forced(),
+            "{kind:?}, change forced"
+        );
+        assert!(
+            !forced_change_exempt(&caller, false),
+            "{kind:?}, no change forced"
+        );
+    }
+    // A key cannot claim the proof, whatever it carries.
+    let mut key_caller = CallerKind::FullAccessKey.caller();
+    key_caller.proved_temporary = true;
+    assert!(!forced_change_exempt(&key_caller, true));
+}
+
+#[test]
+fn a_narrow_key_still_acts_on_others_within_its_permissions() {
+    // The self-change rule is about the key's owner only: a manager's USER_CONFIG key may
+    // set a new password on a user its owner manages.
+    let manager_key = Actor::UserConfigKey.caller();
+    let managed = Subject::Managed.target(Actor::UserConfigKey);
+    let password = EditScope {
+        password: true,
+        ..Default::default()
+    };
+    assert_eq!(can_edit(&manager_key, &managed, &password), OK);
+    let me = Subject::Myself.target(Actor::UserConfigKey);
+    assert_eq!(can_edit(&manager_key, &me, &password), NO);
 }
