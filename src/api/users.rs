@@ -298,10 +298,9 @@ pub struct UpdateBody {
     /// Superusers only; replaces the user's permissions.
     permissions: Option<Vec<PermissionEntry>>,
     /// Crafty's preference, stored and returned as given.
-    #[schema(default = "default", max_length = 255)]
+    #[schema(max_length = 255)]
     theme: Option<String>,
     /// Crafty's preference, stored and returned as given.
-    #[schema(default = true)]
     hints: Option<bool>,
     /// Crafty's preference, stored and returned as given.
     #[schema(max_length = 255)]

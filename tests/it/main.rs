@@ -11,6 +11,7 @@ mod api_users;
 mod change_password;
 mod cli_and_bootstrap;
 mod crafty;
+mod crafty_keys;
 mod gate;
 mod hardening;
 mod i18n_keys;
