@@ -1,7 +1,7 @@
 //! The JSON API under `/api/v2`, compatible with Crafty Controller 4's user API.
 
 mod auth;
-pub mod crafty;
+mod crafty;
 mod json;
 mod keys;
 mod openapi;
