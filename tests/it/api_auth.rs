@@ -7,13 +7,7 @@ use serde_json::json;
 use crate::helpers::*;
 
 async fn login(app: &TestApp, username: &str, password: &str) -> ApiResponse {
-    app.api(
-        "POST",
-        "/api/v2/auth/login",
-        None,
-        Some(json!({"username": username, "password": password})),
-    )
-    .await
+    app.api_login(username, password).await
 }
 
 #[tokio::test]

@@ -11,13 +11,7 @@ use crate::helpers::*;
 const ATTACKER_CHOSEN: &str = "Attacker-Chosen-Pass-991!";
 
 async fn login(app: &TestApp, username: &str, password: &str) -> ApiResponse {
-    app.api(
-        "POST",
-        "/api/v2/auth/login",
-        None,
-        Some(json!({"username": username, "password": password})),
-    )
-    .await
+    app.api_login(username, password).await
 }
 
 /// The reported hole: a read-only monitoring key of a superuser, left in place by an admin
@@ -31,21 +25,14 @@ async fn a_leftover_monitoring_key_cannot_take_over_a_reset_superuser() {
     app.reset("boss2", STRONG_2, ResetOptions::default()).await;
 
     let patch = app
-        .api(
-            "PATCH",
-            "/api/v2/users/@me",
-            Some(&monitor),
-            Some(json!({"password": ATTACKER_CHOSEN})),
-        )
+        .patch_me(&monitor, json!({"password": ATTACKER_CHOSEN}))
         .await;
     patch.assert_error(StatusCode::FORBIDDEN, "ACCESS_DENIED");
     // Even knowing the temporary password, a narrow key does not change the password.
     let with_current = app
-        .api(
-            "PATCH",
-            "/api/v2/users/@me",
-            Some(&monitor),
-            Some(json!({"password": ATTACKER_CHOSEN, "current_password": STRONG_2})),
+        .patch_me(
+            &monitor,
+            json!({"password": ATTACKER_CHOSEN, "current_password": STRONG_2}),
         )
         .await;
     with_current.assert_error(StatusCode::FORBIDDEN, "ACCESS_DENIED");
@@ -69,31 +56,22 @@ async fn a_full_access_key_needs_the_temporary_password_to_finish_a_forced_chang
     app.reset("bob", STRONG_2, ResetOptions::default()).await;
 
     let without = app
-        .api(
-            "PATCH",
-            "/api/v2/users/@me",
-            Some(&key),
-            Some(json!({"password": ATTACKER_CHOSEN})),
-        )
+        .patch_me(&key, json!({"password": ATTACKER_CHOSEN}))
         .await;
     without.assert_error(StatusCode::BAD_REQUEST, "INCORRECT_CURRENT_PASSWORD");
     let wrong = app
-        .api(
-            "PATCH",
-            "/api/v2/users/@me",
-            Some(&key),
-            Some(json!({"password": ATTACKER_CHOSEN, "current_password": STRONG})),
+        .patch_me(
+            &key,
+            json!({"password": ATTACKER_CHOSEN, "current_password": STRONG}),
         )
         .await;
     wrong.assert_error(StatusCode::BAD_REQUEST, "INCORRECT_CURRENT_PASSWORD");
     assert!(app.find("bob").await.require_password_change);
 
     let right = app
-        .api(
-            "PATCH",
-            "/api/v2/users/@me",
-            Some(&key),
-            Some(json!({"password": STRONG_3, "current_password": STRONG_2})),
+        .patch_me(
+            &key,
+            json!({"password": STRONG_3, "current_password": STRONG_2}),
         )
         .await;
     right.assert_ok();
@@ -108,14 +86,7 @@ async fn a_sign_in_with_the_temporary_password_skips_current_password() {
     app.user("bob", STRONG, false).await;
     app.reset("bob", STRONG_2, ResetOptions::default()).await;
     let token = app.token("bob", STRONG_2).await;
-    let response = app
-        .api(
-            "PATCH",
-            "/api/v2/users/@me",
-            Some(&token),
-            Some(json!({"password": STRONG_3})),
-        )
-        .await;
+    let response = app.patch_me(&token, json!({"password": STRONG_3})).await;
     let data = response.assert_ok();
     assert!(data["token"].is_string(), "a fresh token: {data}");
     login(&app, "bob", STRONG_3).await.assert_ok();
@@ -132,21 +103,12 @@ async fn a_sign_in_from_before_the_flag_must_still_give_the_current_password() {
     flagged.require_password_change = Set(true);
     flagged.update(&app.db).await.expect("flag");
 
-    let without = app
-        .api(
-            "PATCH",
-            "/api/v2/users/@me",
-            Some(&token),
-            Some(json!({"password": STRONG_3})),
-        )
-        .await;
+    let without = app.patch_me(&token, json!({"password": STRONG_3})).await;
     without.assert_error(StatusCode::BAD_REQUEST, "INCORRECT_CURRENT_PASSWORD");
     let with_current = app
-        .api(
-            "PATCH",
-            "/api/v2/users/@me",
-            Some(&token),
-            Some(json!({"password": STRONG_3, "current_password": STRONG})),
+        .patch_me(
+            &token,
+            json!({"password": STRONG_3, "current_password": STRONG}),
         )
         .await;
     with_current.assert_ok();
@@ -218,14 +180,7 @@ async fn a_narrow_key_cannot_change_its_owners_identity_keys_or_sessions() {
             "listing still works"
         );
         // What the key may still do to its owner: the language.
-        app.api(
-            "PATCH",
-            "/api/v2/users/@me",
-            Some(&key),
-            Some(json!({"lang": "de"})),
-        )
-        .await
-        .assert_ok();
+        app.patch_me(&key, json!({"lang": "de"})).await.assert_ok();
     }
 }
 
@@ -234,14 +189,9 @@ async fn a_full_access_key_may_change_its_owners_identity_and_keys() {
     let app = spawn_app().await;
     let bob = app.user("bob", STRONG, false).await;
     let key = app.api_key(&bob, &[], true).await;
-    app.api(
-        "PATCH",
-        "/api/v2/users/@me",
-        Some(&key),
-        Some(json!({"email": "bob@example.com"})),
-    )
-    .await
-    .assert_ok();
+    app.patch_me(&key, json!({"email": "bob@example.com"}))
+        .await
+        .assert_ok();
     app.api(
         "POST",
         "/api/v2/users/@me/key",
@@ -269,24 +219,16 @@ async fn the_sixth_wrong_current_password_through_the_api_is_refused_and_changes
     app.user("bob", STRONG, false).await;
     let token = app.token("bob", STRONG).await;
     for guess in 1..=5 {
-        let response = app
-            .api(
-                "PATCH",
-                "/api/v2/users/@me",
-                Some(&token),
-                Some(json!({"password": STRONG_3, "current_password": format!("Wrong-Guess-{guess}-xyz")})),
-            )
+        let response = app.patch_me(&token, json!({"password": STRONG_3, "current_password": format!("Wrong-Guess-{guess}-xyz")}))
             .await;
         response.assert_error(StatusCode::BAD_REQUEST, "INCORRECT_CURRENT_PASSWORD");
     }
     let before = app.find("bob").await;
     // The sixth, even with the right password, is refused before anything is checked.
     let sixth = app
-        .api(
-            "PATCH",
-            "/api/v2/users/@me",
-            Some(&token),
-            Some(json!({"password": STRONG_3, "current_password": STRONG})),
+        .patch_me(
+            &token,
+            json!({"password": STRONG_3, "current_password": STRONG}),
         )
         .await;
     sixth.assert_error(StatusCode::TOO_MANY_REQUESTS, "TOO_MANY_ATTEMPTS");
@@ -354,30 +296,24 @@ async fn a_right_current_password_takes_its_attempt_back() {
     app.user("bob", STRONG, false).await;
     let token = app.token("bob", STRONG).await;
     for guess in 1..=4 {
-        app.api(
-            "PATCH",
-            "/api/v2/users/@me",
-            Some(&token),
-            Some(json!({"password": STRONG_3, "current_password": format!("Wrong-Guess-{guess}-xyz")})),
+        app.patch_me(
+            &token,
+            json!({"password": STRONG_3, "current_password": format!("Wrong-Guess-{guess}-xyz")}),
         )
         .await
         .assert_error(StatusCode::BAD_REQUEST, "INCORRECT_CURRENT_PASSWORD");
     }
     // A policy refusal after the right current password is no guess: not counted.
-    app.api(
-        "PATCH",
-        "/api/v2/users/@me",
-        Some(&token),
-        Some(json!({"password": "password", "current_password": STRONG})),
+    app.patch_me(
+        &token,
+        json!({"password": "password", "current_password": STRONG}),
     )
     .await
     .assert_error(StatusCode::BAD_REQUEST, "PASSWORD_POLICY");
     let changed = app
-        .api(
-            "PATCH",
-            "/api/v2/users/@me",
-            Some(&token),
-            Some(json!({"password": STRONG_3, "current_password": STRONG})),
+        .patch_me(
+            &token,
+            json!({"password": STRONG_3, "current_password": STRONG}),
         )
         .await;
     changed.assert_ok();
@@ -936,4 +872,51 @@ async fn a_client_that_trickles_its_body_gets_408_and_changes_nothing() {
         app.find("alice").await.last_login.is_none(),
         "nobody signed in"
     );
+}
+
+#[tokio::test]
+async fn the_web_form_asks_for_the_current_password_unless_the_sign_in_used_the_temporary_one() {
+    let app = spawn_app().await;
+    app.user("bob", STRONG, false).await;
+    // Flagged after signing in with the real password: the form asks for it.
+    let mut browser = app.client();
+    browser
+        .login("bob", STRONG)
+        .await
+        .assert_redirect("/panel/dashboard");
+    let mut flagged: passgate::entities::users::ActiveModel = app.find("bob").await.into();
+    flagged.require_password_change = Set(true);
+    flagged.update(&app.db).await.expect("flag");
+    let page = browser.get("/panel/change_password").await;
+    assert!(
+        page.body.contains("name=\"current_password\""),
+        "asks for it"
+    );
+    let refused = browser
+        .post(
+            "/panel/change_password",
+            &[("new_password", STRONG_3), ("confirm_password", STRONG_3)],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(
+        app.find("bob").await.require_password_change,
+        "nothing changed"
+    );
+    // Signed in with a temporary password: the form does not ask.
+    app.reset("bob", STRONG_2, ResetOptions::default()).await;
+    let mut browser = app.client();
+    browser
+        .login("bob", STRONG_2)
+        .await
+        .assert_redirect("/panel/change_password");
+    let page = browser.get("/panel/change_password").await;
+    assert!(!page.body.contains("name=\"current_password\""));
+    browser
+        .post(
+            "/panel/change_password",
+            &[("new_password", STRONG_3), ("confirm_password", STRONG_3)],
+        )
+        .await
+        .assert_redirect("/panel/dashboard");
 }

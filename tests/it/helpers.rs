@@ -570,16 +570,26 @@ impl TestApp {
         self.api_raw(method, path, &headers, body).await
     }
 
+    /// `POST /auth/login` with a username and password.
+    pub async fn api_login(&self, username: &str, password: &str) -> ApiResponse {
+        self.api(
+            "POST",
+            "/api/v2/auth/login",
+            None,
+            Some(serde_json::json!({"username": username, "password": password})),
+        )
+        .await
+    }
+
+    /// `PATCH /users/@me` with `body`, as the holder of `token`.
+    pub async fn patch_me(&self, token: &str, body: serde_json::Value) -> ApiResponse {
+        self.api("PATCH", "/api/v2/users/@me", Some(token), Some(body))
+            .await
+    }
+
     /// Logs in through the API and returns the token.
     pub async fn token(&self, username: &str, password: &str) -> String {
-        let response = self
-            .api(
-                "POST",
-                "/api/v2/auth/login",
-                None,
-                Some(serde_json::json!({"username": username, "password": password})),
-            )
-            .await;
+        let response = self.api_login(username, password).await;
         response.assert_ok()["token"]
             .as_str()
             .expect("token")
