@@ -222,7 +222,7 @@ pub struct PublicUser {
 
 /// Crafty's three crafty permissions, by name.
 #[derive(ToSchema)]
-#[allow(non_snake_case)]
+#[allow(non_snake_case)] // the field names are the JSON keys, Crafty's permission names
 pub struct CraftyCounts {
     SERVER_CREATION: i64,
     USER_CONFIG: i64,
