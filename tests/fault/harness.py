@@ -231,7 +231,14 @@ class Http:
                 pass
         self.conn = None
 
+    # The server closes a connection that sends no request for 10 s (its header read timeout);
+    # like a browser or urllib3, the client does not reuse a connection idle for that long.
+    IDLE_REUSE_SECONDS = 5.0
+
     def _connection(self):
+        idle = time.monotonic() - getattr(self, "last_used", 0.0)
+        if self.conn is not None and idle > self.IDLE_REUSE_SECONDS:
+            self.close()
         if self.conn is None or self.conn_port != self.server.port:
             self.close()
             source = (self.source_ip, 0) if self.source_ip else None
@@ -270,6 +277,7 @@ class Http:
         except Exception:
             self.close()
             raise
+        self.last_used = time.monotonic()
         headers_out = {}
         for k, v in resp.getheaders():
             headers_out.setdefault(k.lower(), v)

@@ -67,6 +67,8 @@ http {{
     upstream passgate {{
         server 127.0.0.1:{upstream};
         keepalive 16;
+        # passgate closes a connection idle for 10 s (its header read timeout): let go first.
+        keepalive_timeout 5s;
     }}
 
     server {{
