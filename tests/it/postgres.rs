@@ -65,7 +65,11 @@ async fn instances_starting_at_once_migrate_once() {
     }
     assert_eq!(
         applied_migrations(&pools[0]).await,
-        ["m20260101_000001_base", "m20260216_000001_temp_password"]
+        [
+            "m20260101_000001_base",
+            "m20260216_000001_temp_password",
+            "m20261203_000001_crafty_preferences"
+        ]
     );
     for pool in pools {
         pool.close().await.ok();
@@ -122,7 +126,7 @@ async fn a_starting_instance_waits_while_another_holds_the_migration_lock() {
         .expect("it proceeds once the lock is free")
         .unwrap()
         .expect("and migrates");
-    assert_eq!(applied_migrations(&pool).await.len(), 2);
+    assert_eq!(applied_migrations(&pool).await.len(), 3);
     // The lock is free again (session locks end with the migrator's connection anyway).
     let free = holder
         .query_one_raw(Statement::from_string(
@@ -193,12 +197,14 @@ async fn base_schema_users_can_log_in_after_the_upgrade_on_postgres() {
             .assert_redirect("/panel/dashboard");
         assert_eq!(browser.get("/panel/dashboard").await.status.as_u16(), 200);
     }
-    // And back down one step and up again on PostgreSQL, with the users kept.
-    Migrator::down(&upgraded.db, Some(1))
+    assert_eq!(upgraded.find("olduser").await.theme, "default");
+    // And back down two steps and up again on PostgreSQL, with the users kept.
+    Migrator::down(&upgraded.db, Some(2))
         .await
-        .expect("temp_password down");
+        .expect("crafty_preferences and temp_password down");
     Migrator::up(&upgraded.db, None).await.expect("up again");
     assert!(!upgraded.find("olduser").await.require_password_change);
+    assert!(upgraded.find("olduser").await.hints);
     upgraded.db.clone().close().await.ok();
 }
 
