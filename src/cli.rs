@@ -83,6 +83,14 @@ pub enum UserCommand {
     },
     /// List users and their password status.
     List,
+    /// Print a single-use link with which the user sets a new password of their own
+    /// (nothing else changes until it is used; an older link stops working).
+    ResetLink {
+        username: String,
+        /// Hours until the link stops working (1–72).
+        #[arg(long, default_value_t = 24)]
+        expires_hours: i64,
+    },
     /// Lift the sign-in lock of a username (after too many wrong passwords); the address
     /// locks stay.
     Unlock { username: String },

@@ -28,6 +28,9 @@ pub struct Config {
     /// How long a client may take to send a request's headers, and its body, before the
     /// connection is closed (10 s and 30 s; tests shorten them).
     pub timeouts: ClientTimeouts,
+    /// The base of links passgate hands out (reset links): `PASSGATE_PUBLIC_URL`, never a
+    /// request's `Host`. Unset: `http://` and the bind address (the start-up log says so).
+    pub public_url: Option<String>,
 }
 
 /// Limits on slow clients (SPEC §3a).
@@ -89,6 +92,7 @@ pub struct RawConfig {
     pub min_password_length: Option<String>,
     pub min_password_score: Option<String>,
     pub session_max_hours: Option<String>,
+    pub public_url: Option<String>,
 }
 
 impl RawConfig {
@@ -105,6 +109,7 @@ impl RawConfig {
             min_password_length: var("PASSGATE_MIN_PASSWORD_LENGTH"),
             min_password_score: var("PASSGATE_MIN_PASSWORD_SCORE"),
             session_max_hours: var("PASSGATE_SESSION_MAX_HOURS"),
+            public_url: var("PASSGATE_PUBLIC_URL"),
         }
     }
 
@@ -186,6 +191,10 @@ impl RawConfig {
                     "PASSGATE_SESSION_MAX_HOURS: must be a whole number of hours from 1 to 8760",
                 )?,
         };
+        let public_url = match self.public_url {
+            None => None,
+            Some(url) => Some(parse_public_url(&url)?),
+        };
         Ok(Config {
             bind,
             database_url,
@@ -197,6 +206,7 @@ impl RawConfig {
             throttle: ThrottleConfig::default(),
             session_max_lifetime: time::Duration::hours(session_max_hours),
             timeouts: ClientTimeouts::default(),
+            public_url,
         })
     }
 }
@@ -220,8 +230,37 @@ impl Config {
         }
     }
 
+    /// The base URL of links (no trailing slash): `PASSGATE_PUBLIC_URL`, else the bind address.
+    pub fn link_base(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.clone(),
+            None => format!("http://{}", self.bind),
+        }
+    }
+
     pub fn is_trusted_proxy(&self, addr: IpAddr) -> bool {
         self.trusted_proxies.iter().any(|net| net.contains(&addr))
+    }
+}
+
+/// `http(s)://host[:port][/path]`, without query or fragment; the trailing slash dropped.
+fn parse_public_url(url: &str) -> Result<String, String> {
+    let url = url.trim().trim_end_matches('/');
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    let valid = rest.is_some_and(|rest| {
+        let host = rest.split('/').next().unwrap_or("");
+        !host.is_empty()
+            && !rest.contains(['?', '#', ' ', '"', '<', '>', '\\'])
+            && !host.contains('@')
+    });
+    if valid {
+        Ok(url.to_string())
+    } else {
+        Err(format!(
+            "PASSGATE_PUBLIC_URL: '{url}' is not a base URL such as https://passgate.example.org"
+        ))
     }
 }
 
@@ -261,6 +300,34 @@ mod tests {
         assert_eq!(config.session_max_lifetime, time::Duration::days(7));
         assert_eq!(config.timeouts.headers, Duration::from_secs(10));
         assert_eq!(config.timeouts.body, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn public_url_is_the_base_of_links() {
+        let default = RawConfig::default().validate().unwrap();
+        assert_eq!(default.link_base(), "http://127.0.0.1:8000");
+        let set = RawConfig {
+            public_url: Some("https://pass.example.org/panel/ ".into()),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(set.link_base(), "https://pass.example.org/panel");
+        for bad in [
+            "pass.example.org",
+            "ftp://x",
+            "https://",
+            "https://a?b=c",
+            "https://u@evil",
+        ] {
+            let err = RawConfig {
+                public_url: Some(bad.into()),
+                ..Default::default()
+            }
+            .validate()
+            .unwrap_err();
+            assert!(err.starts_with("PASSGATE_PUBLIC_URL"), "{bad}: {err}");
+        }
     }
 
     #[test]

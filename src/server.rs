@@ -98,8 +98,9 @@ fn routes(state: AppState) -> Router {
                     .get("x-request-id")
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("");
-                // The path only: no query string, no headers (cookies) in the log.
-                tracing::info_span!("request", id, method = %request.method(), path = %request.uri().path())
+                // The path only: no query string, no headers (cookies) in the log, and a reset
+                // link's token left out (SPEC §2).
+                tracing::info_span!("request", id, method = %request.method(), path = %loggable_path(request.uri().path()))
             }),
         )
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
@@ -154,6 +155,15 @@ async fn body_within(
     }
 }
 
+/// The path as the log shows it: a reset link's token is replaced by `…`.
+pub fn loggable_path(path: &str) -> &str {
+    if path.starts_with(crate::accounts::reset_links::PATH_PREFIX) {
+        "/reset/…"
+    } else {
+        path
+    }
+}
+
 fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
     SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
 }
@@ -199,6 +209,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind))?;
+    if config.public_url.is_none() {
+        tracing::warn!(
+            base = %config.link_base(),
+            "PASSGATE_PUBLIC_URL is not set: reset links use the bind address as their base"
+        );
+    }
     tracing::info!(address = %config.bind, "passgate listening");
     println!("passgate is listening on http://{}", config.bind);
     let timeouts = state.config.timeouts;
@@ -282,7 +298,7 @@ async fn shutdown_signal() {
 
 #[cfg(test)]
 mod tests {
-    use super::without_one_trailing_slash;
+    use super::{loggable_path, without_one_trailing_slash};
 
     #[test]
     fn exactly_one_trailing_slash_is_taken_off() {
@@ -294,5 +310,19 @@ mod tests {
         for unchanged in ["/", "//", "/api/v2/users", "/api/v2/users//", ""] {
             assert_eq!(without_one_trailing_slash(unchanged), None, "{unchanged}");
         }
+    }
+
+    #[test]
+    fn a_reset_links_token_never_reaches_the_log() {
+        assert_eq!(
+            loggable_path("/reset/3q2-7wXhAbCdEfGhIjKlMnOpQrStUvWxYz0123456789"),
+            "/reset/…"
+        );
+        assert_eq!(loggable_path("/reset/"), "/reset/…");
+        assert_eq!(loggable_path("/login"), "/login");
+        assert_eq!(
+            loggable_path("/api/v2/users/7/reset-link"),
+            "/api/v2/users/7/reset-link"
+        );
     }
 }

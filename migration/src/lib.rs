@@ -2,7 +2,8 @@
 //!
 //! Order matters: [`Migrator::migrations`] lists them oldest first. The names recorded in
 //! `seaql_migrations` are the module names (`m20260101_000001_base`,
-//! `m20260216_000001_temp_password`, `m20261203_000001_crafty_preferences`).
+//! `m20260216_000001_temp_password`, `m20261203_000001_crafty_preferences`,
+//! `m20261203_000003_reset_links`).
 
 pub use sea_orm_migration;
 pub use sea_orm_migration::prelude::*;
@@ -10,6 +11,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20260101_000001_base;
 mod m20260216_000001_temp_password;
 mod m20261203_000001_crafty_preferences;
+mod m20261203_000003_reset_links;
 
 /// All passgate migrations, oldest first.
 pub struct Migrator;
@@ -21,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260101_000001_base::Migration),
             Box::new(m20260216_000001_temp_password::Migration),
             Box::new(m20261203_000001_crafty_preferences::Migration),
+            Box::new(m20261203_000003_reset_links::Migration),
         ]
     }
 }
@@ -31,6 +34,29 @@ mod tests {
     use sea_orm_migration::sea_orm::{
         ConnectOptions, Database, DatabaseConnection, DbBackend, Statement,
     };
+
+    /// The tables of later migrations (the base has [`TABLES`]).
+    const LATER_TABLES: [&str; 1] = ["reset_links"];
+
+    /// Every table once all migrations ran.
+    fn all_tables() -> Vec<String> {
+        let mut all: Vec<&str> = TABLES.to_vec();
+        all.extend(LATER_TABLES);
+        sorted(&all)
+    }
+
+    /// Every migration's name, oldest first.
+    fn all_migrations() -> Vec<String> {
+        Migrator::migrations()
+            .iter()
+            .map(|m| m.name().to_string())
+            .collect()
+    }
+
+    /// How many migrations came after the base.
+    fn after_base() -> u32 {
+        Migrator::migrations().len() as u32 - 1
+    }
 
     const TABLES: [&str; 7] = [
         "users",
@@ -125,14 +151,8 @@ mod tests {
         v
     }
 
-    const ALL_MIGRATIONS: [&str; 3] = [
-        "m20260101_000001_base",
-        "m20260216_000001_temp_password",
-        "m20261203_000001_crafty_preferences",
-    ];
-
     async fn assert_full_schema(db: &DatabaseConnection) {
-        assert_eq!(tables(db).await, sorted(&TABLES));
+        assert_eq!(tables(db).await, all_tables());
         assert_eq!(columns(db, "users").await, full_user_columns());
         assert_eq!(
             columns(db, "user_permissions").await,
@@ -174,6 +194,22 @@ mod tests {
             ["throttle_key", "failures", "window_start", "locked_until"]
         );
         assert_eq!(columns(db, "settings").await, ["key", "value"]);
+        assert_eq!(
+            columns(db, "reset_links").await,
+            [
+                "link_id",
+                "user_id",
+                "token_hash",
+                "purpose",
+                "state",
+                "created",
+                "created_by",
+                "expires",
+                "ended",
+                "revoke_api_keys",
+                "reset_mfa"
+            ]
+        );
         let indexes = strings(
             db,
             "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'idx_%' \
@@ -186,6 +222,7 @@ mod tests {
                 "idx_api_keys_user_id",
                 "idx_audit_log_created",
                 "idx_audit_log_target_id",
+                "idx_reset_links_user_id",
                 "idx_sessions_expiry_date",
                 "idx_sessions_user_id",
                 "idx_user_permissions_user_permission",
@@ -215,7 +252,7 @@ mod tests {
         // Upgrade in place: the existing user gets the harmless defaults.
         Migrator::up(&db, None).await.expect("temp password up");
         assert_full_schema(&db).await;
-        assert_eq!(applied(&db).await, ALL_MIGRATIONS);
+        assert_eq!(applied(&db).await, all_migrations());
         let row = db
             .query_one_raw(Statement::from_string(
                 DbBackend::Sqlite,
@@ -282,15 +319,11 @@ mod tests {
                 .is_empty()
         );
 
-        // One step down: Crafty's preference columns go, the data stays.
-        Migrator::down(&db, Some(1))
+        // Down to the base: the later tables and the temp-password columns go, the data stays.
+        Migrator::down(&db, Some(after_base()))
             .await
-            .expect("crafty preferences down");
-        assert_eq!(columns(&db, "users").await, temp_password_user_columns());
-        // Another: the temp-password columns go.
-        Migrator::down(&db, Some(1))
-            .await
-            .expect("temp password down");
+            .expect("down to the base");
+        assert_eq!(tables(&db).await, sorted(&TABLES));
         assert_eq!(columns(&db, "users").await, base_user_columns());
         assert_eq!(strings(&db, "SELECT username FROM users").await, ["bob"]);
 
@@ -301,7 +334,7 @@ mod tests {
 
         Migrator::up(&db, None).await.expect("up again");
         assert_full_schema(&db).await;
-        assert_eq!(applied(&db).await, ALL_MIGRATIONS);
+        assert_eq!(applied(&db).await, all_migrations());
     }
 
     /// The same round trip on PostgreSQL, when `MIGRATION_TEST_PG_URL` names an empty
@@ -364,18 +397,16 @@ mod tests {
             ["timestamp without time zone", "timestamp without time zone"]
         );
 
-        Migrator::down(&db, Some(1))
+        assert_eq!(tables(db.clone()).await, all_tables());
+        Migrator::down(&db, Some(after_base()))
             .await
-            .expect("crafty preferences down");
-        assert_eq!(user_columns(db.clone()).await, temp_password_user_columns());
-        Migrator::down(&db, Some(1))
-            .await
-            .expect("temp password down");
+            .expect("down to the base");
         assert_eq!(user_columns(db.clone()).await, base_user_columns());
+        assert_eq!(tables(db.clone()).await, sorted(&TABLES));
         Migrator::down(&db, None).await.expect("base down");
         assert!(tables(db.clone()).await.is_empty());
         Migrator::up(&db, None).await.expect("up again");
-        assert_eq!(tables(db.clone()).await, sorted(&TABLES));
+        assert_eq!(tables(db.clone()).await, all_tables());
         assert_eq!(user_columns(db.clone()).await, full_user_columns());
         Migrator::down(&db, None).await.expect("clean up");
     }

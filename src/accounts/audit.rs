@@ -50,6 +50,9 @@ pub mod action {
     pub const KEY_CREATED: &str = "api_key_created";
     pub const KEY_DELETED: &str = "api_key_deleted";
     pub const TOKENS_INVALIDATED: &str = "tokens_invalidated";
+    pub const RESET_LINK_CREATED: &str = "reset_link_created";
+    pub const RESET_LINK_USED: &str = "reset_link_used";
+    pub const RESET_LINK_REVOKED: &str = "reset_link_revoked";
 }
 
 /// Appends one entry; runs on the caller's connection or transaction.

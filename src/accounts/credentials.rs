@@ -12,6 +12,7 @@ use crate::accounts::audit::{self, Actor, action};
 use crate::accounts::clock;
 use crate::accounts::password::{self, Hasher, Policy};
 use crate::accounts::permissions::{self, Caller, OwnChange};
+use crate::accounts::reset_links;
 use crate::accounts::secret::Secret;
 use crate::accounts::users::{self, new_stamp};
 use crate::entities::{api_keys, sessions, users as user_entity};
@@ -57,6 +58,8 @@ pub(crate) async fn store_password(
         return Err(Error::Unauthenticated);
     }
     end_sessions(txn, user.user_id).await?;
+    // A reset link made before this change no longer stands (SPEC §10).
+    reset_links::end_live_links(txn, user.user_id, reset_links::state::PASSWORD_CHANGED).await?;
     Ok(stamp)
 }
 

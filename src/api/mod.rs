@@ -6,6 +6,7 @@ mod json;
 mod keys;
 mod openapi;
 mod reset;
+mod reset_links;
 mod schemas;
 mod users;
 
@@ -58,6 +59,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(users::list, users::create))
         .routes(routes!(users::show, users::update, users::delete))
         .routes(routes!(reset::reset_password))
+        .routes(routes!(
+            reset_links::create_reset_link,
+            reset_links::revoke_reset_link
+        ))
         .routes(routes!(crafty::public_user))
         .routes(routes!(crafty::picture))
         .routes(routes!(crafty::user_permissions))

@@ -282,6 +282,18 @@ route_errors! {
         vec![policy(), SelfResetNotAllowed, AccessDenied, PasswordChangeRequired, UserNotFound],
         unsafe_method(),
     ];
+    /// POST /users/{id}/reset-link
+    ResetLinkErrors => [
+        authenticated(), body(),
+        vec![SelfResetNotAllowed, AccessDenied, PasswordChangeRequired, UserNotFound],
+        unsafe_method(),
+    ];
+    /// DELETE /users/{id}/reset-link
+    RevokeLinkErrors => [
+        authenticated(),
+        vec![SelfResetNotAllowed, AccessDenied, PasswordChangeRequired, UserNotFound],
+        unsafe_method(),
+    ];
     /// GET /users/{id}/key
     ListKeysErrors => [authenticated(), vec![AccessDenied, PasswordChangeRequired, UserNotFound]];
     /// POST /users/{id}/key

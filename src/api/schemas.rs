@@ -254,6 +254,17 @@ pub struct CraftyCreatedKey {
     token: String,
 }
 
+/// `data` of `POST /users/{id}/reset-link`.
+#[derive(ToSchema)]
+pub struct ResetLinkData {
+    /// The single-use link, shown this once: `<PASSGATE_PUBLIC_URL>/reset/<token>`.
+    #[schema(example = "https://passgate.example.org/reset/3q2-7wXh…")]
+    url: String,
+    /// When the link stops working (RFC 3339, UTC).
+    #[schema(format = DateTime, example = "2026-12-04T10:00:00Z")]
+    expires: String,
+}
+
 /// One API key of a user, as `GET /users/{id}/key` lists it (never the secret).
 #[derive(ToSchema)]
 pub struct KeyRow {

@@ -10,6 +10,7 @@ use crate::accounts::audit::Actor;
 use crate::accounts::clock;
 use crate::accounts::credentials::{ResetOptions, reset_password};
 use crate::accounts::password::Hasher;
+use crate::accounts::reset_links::{self, LinkOptions, Purpose};
 use crate::accounts::secret::Secret;
 use crate::accounts::users::{self, NewUser};
 use crate::auth::throttle;
@@ -112,6 +113,28 @@ pub(super) async fn run(
                 ),
                 None => format!("reset '{}' (expires: {expiry})", target.username),
             })
+        }
+        UserCommand::ResetLink {
+            username,
+            expires_hours,
+        } => {
+            let target = users::find_by_username(db, &username)
+                .await
+                .map_err(explain)?
+                .ok_or_else(|| anyhow::anyhow!("no user named '{username}'"))?;
+            let options = LinkOptions::checked(expires_hours, false, false).map_err(explain)?;
+            let link =
+                reset_links::create_unchecked(db, &Actor::cli(), &target, Purpose::Reset, options)
+                    .await
+                    .map_err(explain)?;
+            Ok(format!(
+                "reset link for '{}' (expires: {}; works once):\n{}{}{}",
+                target.username,
+                clock::rfc3339(link.expires),
+                config.link_base(),
+                reset_links::PATH_PREFIX,
+                link.token.expose()
+            ))
         }
         UserCommand::Unlock { username } => {
             let key = SigningKey::load_or_create(db).await.map_err(explain)?;

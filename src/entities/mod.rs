@@ -3,6 +3,7 @@
 pub mod api_keys;
 pub mod audit_log;
 pub mod login_throttle;
+pub mod reset_links;
 pub mod sessions;
 pub mod settings;
 pub mod user_permissions;
@@ -13,6 +14,7 @@ pub mod prelude {
     pub use super::api_keys::Entity as ApiKeys;
     pub use super::audit_log::Entity as AuditLog;
     pub use super::login_throttle::Entity as LoginThrottle;
+    pub use super::reset_links::Entity as ResetLinks;
     pub use super::sessions::Entity as Sessions;
     pub use super::settings::Entity as Settings;
     pub use super::user_permissions::Entity as UserPermissions;

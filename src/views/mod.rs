@@ -8,5 +8,6 @@ pub mod error;
 pub mod layout;
 pub mod login;
 pub mod reset;
+pub mod reset_link;
 pub mod user_form;
 pub mod users;

@@ -7,6 +7,7 @@ mod dashboard;
 mod edit_user;
 mod login;
 mod reset;
+mod reset_link;
 mod user_form;
 mod users;
 mod viewer;
@@ -177,6 +178,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/", get(dashboard::to_dashboard))
         .route(paths::LOGIN, get(login::show).post(login::submit))
         .route(paths::LOGOUT, axum::routing::post(login::logout))
+        .route(
+            "/reset/{token}",
+            get(reset_link::show).post(reset_link::submit),
+        )
         .merge(panel)
         .layer(middleware::from_fn_with_state(state, csrf::guard))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(

@@ -11,7 +11,7 @@ use crate::helpers::*;
 const DOC: &str = "/api/v2/openapi.json";
 
 /// Every (method, path) the API serves.
-const ROUTES: [(&str, &str); 18] = [
+const ROUTES: [(&str, &str); 20] = [
     ("GET", "/api/v2"),
     ("POST", "/api/v2/auth/login"),
     ("POST", "/api/v2/auth/invalidate_tokens"),
@@ -21,6 +21,8 @@ const ROUTES: [(&str, &str); 18] = [
     ("PATCH", "/api/v2/users/{id}"),
     ("DELETE", "/api/v2/users/{id}"),
     ("POST", "/api/v2/users/{id}/reset-password"),
+    ("POST", "/api/v2/users/{id}/reset-link"),
+    ("DELETE", "/api/v2/users/{id}/reset-link"),
     ("GET", "/api/v2/users/{id}/key"),
     ("POST", "/api/v2/users/{id}/key"),
     ("PATCH", "/api/v2/users/{id}/key"),

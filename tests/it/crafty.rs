@@ -156,6 +156,18 @@ async fn every_route_answers_with_one_trailing_slash_as_without() {
             StatusCode::OK,
         ),
         (
+            "POST",
+            format!("/api/v2/users/{alice}/reset-link/"),
+            Some(json!({"expires_hours": 2})),
+            StatusCode::OK,
+        ),
+        (
+            "DELETE",
+            format!("/api/v2/users/{alice}/reset-link/"),
+            None,
+            StatusCode::OK,
+        ),
+        (
             "DELETE",
             format!("/api/v2/users/{alice}/"),
             None,
@@ -236,6 +248,16 @@ async fn a_flagged_user_is_held_by_the_gate_on_every_trailing_slash_twin() {
         (
             "POST",
             format!("/api/v2/users/{}/reset-password/", w.alice),
+            None,
+        ),
+        (
+            "POST",
+            format!("/api/v2/users/{}/reset-link/", w.alice),
+            None,
+        ),
+        (
+            "DELETE",
+            format!("/api/v2/users/{}/reset-link/", w.alice),
             None,
         ),
         ("GET", "/api/v2/users/@me/public/".into(), None),

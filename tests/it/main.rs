@@ -19,6 +19,7 @@ mod login;
 mod migration_upgrade;
 mod postgres;
 mod properties;
+mod reset_links;
 mod security;
 mod throttle;
 mod web_admin;

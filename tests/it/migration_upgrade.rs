@@ -69,6 +69,14 @@ async fn every_migration_rolls_back_and_forward() {
     Migrator::up(&conn, None).await.unwrap();
     Migrator::down(&conn, Some(1))
         .await
+        .expect("reset_links down");
+    assert!(
+        conn.execute_unprepared("SELECT 1 FROM reset_links")
+            .await
+            .is_err()
+    );
+    Migrator::down(&conn, Some(1))
+        .await
         .expect("crafty_preferences down");
     assert!(
         conn.execute_unprepared("SELECT theme FROM users")
@@ -102,6 +110,11 @@ async fn every_migration_rolls_back_and_forward() {
     Migrator::up(&conn, None).await.expect("up again");
     assert!(
         conn.execute_unprepared("SELECT password_expires, dashboard_columns FROM users")
+            .await
+            .is_ok()
+    );
+    assert!(
+        conn.execute_unprepared("SELECT state FROM reset_links")
             .await
             .is_ok()
     );

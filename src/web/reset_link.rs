@@ -1,0 +1,175 @@
+//! GET/POST /reset/{token}: the page a reset link opens (SPEC §10). GET shows the form and
+//! consumes nothing (link previewers fetch URLs); POST sets the password, which uses up the
+//! link, ends every session and token of the user, and signs this browser in.
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use crate::accounts::reset_links::{self, LinkProblem, Used};
+use crate::accounts::secret::Secret;
+use crate::auth::client_ip::ClientIp;
+use crate::auth::{csrf, session};
+use crate::error::Error;
+use crate::i18n::Lang;
+use crate::state::AppState;
+use crate::views::reset_link::{
+    SetPasswordErrors, SetPasswordView, link_not_valid_page, set_password_page,
+};
+use crate::web::change_password::policy_message;
+use crate::web::{Hx, VisitorLang, paths, redirect};
+
+/// The page of a link that does not work (410 Gone: it will not work again).
+fn not_valid(lang: Lang, problem: LinkProblem) -> Response {
+    (StatusCode::GONE, link_not_valid_page(lang, problem.code())).into_response()
+}
+
+/// What every rendering of the form needs from the request.
+struct Request<'a> {
+    state: &'a AppState,
+    session: &'a Session,
+    headers: &'a HeaderMap,
+    token: &'a str,
+}
+
+/// The form, with the anonymous CSRF cookie when it is new.
+async fn form(
+    request: &Request<'_>,
+    lang: Lang,
+    status: StatusCode,
+    username: &str,
+    errors: SetPasswordErrors,
+) -> Response {
+    let Request {
+        state,
+        session,
+        headers,
+        token,
+    } = *request;
+    let (csrf_token, set_cookie) = match csrf::form_token(
+        session,
+        &state.signing_key,
+        headers,
+        state.config.cookie_secure,
+    )
+    .await
+    {
+        Ok(pair) => pair,
+        Err(err) => return err.into_response_html(lang),
+    };
+    let action = format!("{}{token}", reset_links::PATH_PREFIX);
+    let view = SetPasswordView {
+        action: &action,
+        username,
+        min_length: state.config.policy.min_length,
+        errors,
+    };
+    let mut response = (status, set_password_page(lang, &csrf_token, &view)).into_response();
+    if let Some(cookie) = set_cookie {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    VisitorLang(lang): VisitorLang,
+    headers: HeaderMap,
+    session: Session,
+    Path(token): Path<String>,
+) -> Response {
+    match reset_links::look_up(&state.db, &token).await {
+        Ok(Ok(live)) => {
+            let lang = Lang::from_code(&live.user.lang);
+            let request = Request {
+                state: &state,
+                session: &session,
+                headers: &headers,
+                token: &token,
+            };
+            form(
+                &request,
+                lang,
+                StatusCode::OK,
+                &live.user.username,
+                SetPasswordErrors::default(),
+            )
+            .await
+        }
+        Ok(Err(problem)) => not_valid(lang, problem),
+        Err(err) => err.into_response_html(lang),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SetPasswordFields {
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    confirm_password: String,
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    VisitorLang(lang): VisitorLang,
+    ip: ClientIp,
+    headers: HeaderMap,
+    session: Session,
+    Path(token): Path<String>,
+    Form(fields): Form<SetPasswordFields>,
+) -> Response {
+    let outcome = reset_links::consume(
+        &state.db,
+        &state.hasher,
+        &state.config.policy,
+        &token,
+        Secret::new(fields.new_password),
+        Secret::new(fields.confirm_password),
+        &ip.to_string(),
+    )
+    .await;
+    match outcome {
+        Ok(Used::Done(user)) => {
+            // Every session of the user ended with the change; this browser starts afresh.
+            if let Err(err) =
+                session::establish(&session, &user, state.config.session_max_lifetime).await
+            {
+                return err.into_response_html(lang);
+            }
+            // A plain form (no htmx on this page): 303 to the dashboard.
+            redirect(Hx(false), paths::DASHBOARD)
+        }
+        Ok(Used::NotValid(problem)) => not_valid(lang, problem),
+        Err(err @ (Error::PasswordMismatch | Error::PasswordPolicy(_))) => {
+            let Ok(Ok(live)) = reset_links::look_up(&state.db, &token).await else {
+                return not_valid(lang, LinkProblem::Unknown);
+            };
+            let lang = Lang::from_code(&live.user.lang);
+            let mut errors = SetPasswordErrors::default();
+            match err {
+                Error::PasswordPolicy(violation) => {
+                    errors.new = Some(policy_message(lang, violation))
+                }
+                _ => errors.confirm = Some(lang.t("validators.passwordMismatch").to_string()),
+            }
+            let request = Request {
+                state: &state,
+                session: &session,
+                headers: &headers,
+                token: &token,
+            };
+            form(
+                &request,
+                lang,
+                StatusCode::BAD_REQUEST,
+                &live.user.username,
+                errors,
+            )
+            .await
+        }
+        Err(err) => err.into_response_html(lang),
+    }
+}
