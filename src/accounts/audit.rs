@@ -79,6 +79,23 @@ pub async fn record(
     Ok(())
 }
 
+/// The newest of `actions` about `user_id` (as the target), if any.
+pub async fn latest_about(
+    conn: &impl ConnectionTrait,
+    user_id: i32,
+    actions: &[&str],
+) -> Result<Option<String>> {
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+    Ok(audit_log::Entity::find()
+        .filter(audit_log::Column::TargetId.eq(user_id))
+        .filter(audit_log::Column::Action.is_in(actions.iter().copied()))
+        .order_by_desc(audit_log::Column::Created)
+        .order_by_desc(audit_log::Column::AuditId)
+        .one(conn)
+        .await?
+        .map(|entry| entry.action))
+}
+
 /// One page of the audit log, newest first, optionally only entries where `user` (a
 /// username) is the actor or the target.
 pub async fn page(

@@ -55,6 +55,17 @@ pub async fn load(conn: &impl ConnectionTrait, user_id: i32) -> Result<Vec<Grant
         .collect())
 }
 
+/// The ids of the users holding permission `name` (e.g. who may be a manager).
+pub async fn holders(conn: &impl ConnectionTrait, name: &str) -> Result<Vec<i32>> {
+    Ok(user_permissions::Entity::find()
+        .filter(user_permissions::Column::Permission.eq(name))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|row| row.user_id)
+        .collect())
+}
+
 /// The quantity of `name` the user holds, if any.
 pub fn quantity(grants: &[Grant], name: &str) -> Option<i32> {
     grants.iter().find(|g| g.name == name).map(|g| g.quantity)

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod client_ip;
 pub mod csrf;
+pub mod ended;
 pub mod gate;
 pub mod login;
 pub mod session;

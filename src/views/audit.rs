@@ -2,6 +2,7 @@
 
 use maud::{Markup, html};
 
+use crate::i18n::Lang;
 use crate::views::components::pager;
 use crate::views::layout::{PageContext, page};
 use crate::web::paths;
@@ -13,6 +14,146 @@ pub struct AuditRow {
     pub target: String,
     pub ip: String,
     pub detail: String,
+}
+
+/// An audit entry's stored detail (`key=value` pairs, or a short reason for failed sign-ins)
+/// as a translated sentence; a detail this does not know is shown as stored.
+pub fn detail_sentence(lang: Lang, action: &str, detail: &str) -> String {
+    let pairs: Vec<(&str, &str)> = detail
+        .split_whitespace()
+        .filter_map(|pair| pair.split_once('='))
+        .collect();
+    let get = |key: &str| pairs.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
+    let yes_no = |value: Option<&str>| {
+        if value == Some("true") {
+            lang.t("panelConfig.yes")
+        } else {
+            lang.t("panelConfig.no")
+        }
+    };
+    let expiry = |value: Option<&str>| match value.and_then(display_time) {
+        Some(at) => lang.t("audit.expiresAt").replace("{at}", &at),
+        None => lang.t("audit.expiresNever").to_string(),
+    };
+    let change = |value: Option<&str>| {
+        if value == Some("true") {
+            lang.t("audit.changeRequired")
+        } else {
+            lang.t("audit.changeNotRequired")
+        }
+        .to_string()
+    };
+    let parts: Vec<String> = match action {
+        "password_reset" if !pairs.is_empty() => {
+            let mut parts = vec![
+                if get("generated") == Some("true") {
+                    lang.t("audit.resetGenerated")
+                } else {
+                    lang.t("audit.resetChosen")
+                }
+                .to_string(),
+                expiry(get("expires")),
+                change(get("require_password_change")),
+            ];
+            if get("revoke_api_keys") == Some("true") {
+                parts.push(lang.t("audit.keysRevoked").to_string());
+            }
+            parts
+        }
+        "user_created" if !pairs.is_empty() => vec![
+            if get("superuser") == Some("true") {
+                lang.t("audit.createdSuperuser")
+            } else {
+                lang.t("audit.createdUser")
+            }
+            .to_string(),
+            change(get("require_password_change")),
+            expiry(get("expires")),
+        ],
+        "password_changed" if get("forced").is_some() => vec![
+            if get("forced") == Some("true") {
+                lang.t("audit.forcedChange")
+            } else {
+                lang.t("audit.voluntaryChange")
+            }
+            .to_string(),
+        ],
+        "user_updated" if get("changed").is_some() => {
+            let fields: Vec<String> = get("changed")
+                .unwrap_or_default()
+                .split(',')
+                .filter(|f| !f.is_empty())
+                .map(|f| {
+                    let key = format!("audit.fields.{f}");
+                    let text = lang.t(&key);
+                    if text == key {
+                        f.to_string()
+                    } else {
+                        text.to_string()
+                    }
+                })
+                .collect();
+            vec![
+                lang.t("audit.changedFields")
+                    .replace("{fields}", &fields.join(", ")),
+            ]
+        }
+        "api_key_created" if get("key_id").is_some() => vec![
+            lang.t("audit.keyCreated")
+                .replace("{id}", get("key_id").unwrap_or_default())
+                .replace("{full}", yes_no(get("full_access"))),
+        ],
+        "api_key_deleted" if get("key_id").is_some() => {
+            vec![
+                lang.t("audit.keyDeleted")
+                    .replace("{id}", get("key_id").unwrap_or_default()),
+            ]
+        }
+        "reset_link_created" if get("expires").is_some() => {
+            let mut parts = vec![
+                if get("purpose") == Some("setup") {
+                    lang.t("audit.setupLinkMade")
+                } else {
+                    lang.t("audit.resetLinkMade")
+                }
+                .replace("{at}", &expiry(get("expires"))),
+            ];
+            if get("revoke_api_keys") == Some("true") {
+                parts.push(lang.t("audit.linkRevokesKeys").to_string());
+            }
+            parts
+        }
+        "reset_link_used" => {
+            let mut parts = vec![lang.t("audit.resetLinkUsed").to_string()];
+            if get("revoke_api_keys") == Some("true") {
+                parts.push(lang.t("audit.keysRevoked").to_string());
+            }
+            parts
+        }
+        "login_failed" => match detail {
+            "incorrect credentials" => vec![lang.t("audit.failIncorrect").to_string()],
+            "temporary password expired" => vec![lang.t("audit.failExpired").to_string()],
+            "account disabled" => vec![lang.t("audit.failDisabled").to_string()],
+            _ => return detail.to_string(),
+        },
+        _ => return detail.to_string(),
+    };
+    format!("{}.", parts.join("; "))
+}
+
+/// `2026-11-27T10:00:00Z` as `2026-11-27 10:00`.
+fn display_time(rfc3339: &str) -> Option<String> {
+    let at = time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
+        .ok()?
+        .to_offset(time::UtcOffset::UTC);
+    Some(format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute()
+    ))
 }
 
 pub struct AuditView {
@@ -41,7 +182,8 @@ pub fn audit_page(ctx: &PageContext, view: &AuditView) -> Markup {
                     input id="audit-user" name="user" type="search" value=(view.user) autocomplete="off";
                     button type="submit" class="secondary" { (lang.t("audit.filterSubmit")) }
                 }
-                table class="data" {
+                div class="table-scroll" role="region" tabindex="0" aria-label=(lang.t("audit.tableLabel")) {
+                table class="data stack" {
                     caption class="visually-hidden" { (lang.t("audit.title")) }
                     thead {
                         tr {
@@ -56,19 +198,45 @@ pub fn audit_page(ctx: &PageContext, view: &AuditView) -> Markup {
                     tbody {
                         @for row in &view.rows {
                             tr {
-                                td { (row.when) }
-                                td { (row.actor) }
-                                td { (row.action) }
-                                td { (row.target) }
-                                td { (row.ip) }
-                                td { (row.detail) }
+                                td data-label=(lang.t("audit.when")) { (row.when) }
+                                td data-label=(lang.t("audit.actor")) { (row.actor) }
+                                td data-label=(lang.t("audit.action")) { (row.action) }
+                                td data-label=(lang.t("audit.target")) { (row.target) }
+                                td data-label=(lang.t("audit.ip")) { (row.ip) }
+                                td data-label=(lang.t("audit.detail")) { (row.detail) }
                             }
                         }
                     }
+                }
                 }
                 @if view.rows.is_empty() { p { (lang.t("audit.empty")) } }
                 (pager(lang, view.page, view.pages, |n| link(&view.user, n)))
             }
         },
     )
+}
+
+#[cfg(test)]
+mod reset_link_tests {
+    use super::*;
+
+    #[test]
+    fn reset_link_entries_read_as_sentences_in_both_languages() {
+        let made =
+            "purpose=reset expires=2026-12-04T10:00:00Z revoke_api_keys=true reset_mfa=false";
+        assert_eq!(
+            detail_sentence(Lang::En, "reset_link_created", made),
+            "A single-use link to set a new password (expires 2026-12-04 10:00 UTC); using it will delete the API keys."
+        );
+        let german = detail_sentence(Lang::De, "reset_link_created", made);
+        assert!(german.starts_with("Ein einmaliger Link"), "{german}");
+        assert_eq!(
+            detail_sentence(
+                Lang::En,
+                "reset_link_used",
+                "purpose=reset revoke_api_keys=false reset_mfa=false"
+            ),
+            "The user set a new password with a reset link."
+        );
+    }
 }

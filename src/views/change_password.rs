@@ -64,7 +64,12 @@ pub fn change_password_box(lang: Lang, csrf: &str, view: &ChangePasswordView) ->
                 @if view.current_required { (field(&current)) }
                 (field(&new))
                 (field(&confirm))
-                button type="submit" { (lang.t("login.changePasswordSubmit")) }
+                div class="actions" {
+                    button type="submit" { (lang.t("login.changePasswordSubmit")) }
+                    @if !view.forced {
+                        (crate::views::components::close_link(lang.t("userConfig.cancel"), paths::DASHBOARD))
+                    }
+                }
             }
         }
     }
@@ -84,6 +89,5 @@ pub fn change_password_dialog(lang: Lang, csrf: &str, view: &ChangePasswordView)
         "change-password-dialog",
         "auth-title",
         html! { (change_password_box(lang, csrf, view)) },
-        lang,
     )
 }

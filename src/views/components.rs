@@ -66,29 +66,33 @@ pub fn alert(kind: &str, id: &str, text: &str) -> Markup {
     html! { div id=(id) class=(format!("alert alert-{kind}")) role="alert" { (text) } }
 }
 
-/// A dialog shown in place (htmx swaps it into `#dialog-slot`). It opens non-modal, so it
-/// needs no script; its Close button uses the native `method="dialog"` form.
-pub fn dialog(id: &str, labelled_by: &str, content: Markup, lang: crate::i18n::Lang) -> Markup {
+/// A dialog shown in place: htmx swaps it into `#dialog-slot` and `dialog.js` opens it modal
+/// (`showModal()`: backdrop, Escape, focus kept inside and returned to the opener). Its
+/// content carries its own Close/Cancel beside the primary button ([`close_link`]); without
+/// JavaScript the same content is a page of its own.
+pub fn dialog(id: &str, labelled_by: &str, content: Markup) -> Markup {
     html! {
         dialog id=(id) class="dialog" open aria-labelledby=(labelled_by) {
             (content)
-            form method="dialog" class="dialog-close" {
-                button type="submit" class="secondary" { (lang.t("base.close")) }
-            }
         }
     }
 }
 
+/// Close/Cancel: in a dialog `dialog.js` closes it; as a page it leads back to the users.
+pub fn close_link(label: &str, href: &str) -> Markup {
+    html! { a class="button secondary" href=(href) data-close-dialog { (label) } }
+}
+
 /// A dialog that only tells something (a refusal, a missing user).
-pub fn message_dialog(lang: crate::i18n::Lang, message: &str) -> Markup {
+pub fn message_dialog(lang: crate::i18n::Lang, title: &str, message: &str) -> Markup {
     dialog(
         "message-dialog",
         "message-title",
         html! {
-            h2 id="message-title" { (lang.t("error.title")) }
+            h2 id="message-title" { (title) }
             div class="alert alert-error" role="alert" { (message) }
+            div class="actions" { (close_link(lang.t("base.close"), crate::web::paths::USERS)) }
         },
-        lang,
     )
 }
 

@@ -41,34 +41,44 @@ pub fn page(ctx: &PageContext, title: &str, content: Markup) -> Markup {
             }
             body hx-headers=(format!(r#"{{"X-CSRF-Token":"{}"}}"#, ctx.csrf)) {
                 a class="skip-link" href="#main" { (lang.t("base.skipToContent")) }
-                header class="top" {
-                    span class="brand" { "passgate" }
-                    @if let Some(nav) = &ctx.nav {
-                        nav aria-label=(lang.t("base.navigation")) {
-                            ul {
-                                @if !nav.restricted {
-                                    li { a href=(paths::DASHBOARD) { (lang.t("base.dashboard")) } }
-                                    @if nav.users {
-                                        li { a href=(paths::USERS) { (lang.t("base.users")) } }
-                                    }
-                                    @if nav.audit {
-                                        li { a href=(paths::AUDIT) { (lang.t("base.audit")) } }
-                                    }
-                                    li { a href=(paths::CHANGE_PASSWORD) { (lang.t("base.changePassword")) } }
-                                }
-                                li { span { (lang.t("base.signedInAs")) " " strong { (nav.username) } } }
-                                li {
-                                    form method="post" action=(paths::LOGOUT) {
-                                        input type="hidden" name="csrf_token" value=(ctx.csrf);
-                                        button type="submit" class="link" { (lang.t("base.logout")) }
-                                    }
-                                }
+                (site_header(ctx, false))
+                main id="main" tabindex="-1" { (content) }
+                script src=(asset_url("copy.js")) defer {}
+                script src=(asset_url("dialog.js")) defer {}
+            }
+        }
+    }
+}
+
+/// The header: the brand and, for a signed-in user, who it is and how to sign out. `oob`
+/// marks it for an htmx out-of-band swap (the in-place forced change after signing in).
+pub fn site_header(ctx: &PageContext, oob: bool) -> Markup {
+    let lang = ctx.lang;
+    html! {
+        header id="site-header" class="top" hx-swap-oob=[oob.then_some("true")] {
+            span class="brand" { "passgate" }
+            @if let Some(nav) = &ctx.nav {
+                nav aria-label=(lang.t("base.navigation")) {
+                    ul {
+                        @if !nav.restricted {
+                            li { a href=(paths::DASHBOARD) { (lang.t("base.dashboard")) } }
+                            @if nav.users {
+                                li { a href=(paths::USERS) { (lang.t("base.users")) } }
+                            }
+                            @if nav.audit {
+                                li { a href=(paths::AUDIT) { (lang.t("base.audit")) } }
+                            }
+                            li { a href=(paths::CHANGE_PASSWORD) { (lang.t("base.changePassword")) } }
+                        }
+                        li { span { (lang.t("base.signedInAs")) " " strong { (nav.username) } } }
+                        li {
+                            form method="post" action=(paths::LOGOUT) {
+                                input type="hidden" name="csrf_token" value=(ctx.csrf);
+                                button type="submit" class="link" { (lang.t("base.logout")) }
                             }
                         }
                     }
                 }
-                main id="main" tabindex="-1" { (content) }
-                script src=(asset_url("copy.js")) defer {}
             }
         }
     }

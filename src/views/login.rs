@@ -12,6 +12,8 @@ use crate::web::paths;
 pub struct LoginForm<'a> {
     pub username: &'a str,
     pub error: Option<&'a str>,
+    /// Why the previous session ended, when it did.
+    pub notice: Option<&'a str>,
 }
 
 /// The form box; the same fragment is the htmx swap target and part of the full page.
@@ -26,6 +28,9 @@ pub fn login_box(lang: Lang, csrf: &str, form: &LoginForm) -> Markup {
     html! {
         section id="auth-box" class="card narrow" aria-labelledby="auth-title" {
             h1 id="auth-title" { (lang.t("login.title")) }
+            @if let Some(notice) = form.notice {
+                div id="login-notice" class="alert alert-info" role="status" { (notice) }
+            }
             @if let Some(error) = form.error { (alert("error", error_id, error)) }
             form method="post" action=(paths::LOGIN) hx-post=(paths::LOGIN)
                 hx-target="#auth-box" hx-swap="outerHTML"

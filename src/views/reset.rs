@@ -3,7 +3,7 @@
 use maud::{Markup, html};
 
 use crate::i18n::Lang;
-use crate::views::components::{csrf_field, dialog};
+use crate::views::components::{close_link, csrf_field, dialog};
 use crate::views::layout::{PageContext, page};
 use crate::web::paths;
 
@@ -56,6 +56,8 @@ fn described(id: &str, hint: bool, error: &Option<String>) -> Option<String> {
 fn form(lang: Lang, csrf: &str, view: &ResetFormView) -> Markup {
     let url = paths::reset(view.target_id);
     let e = &view.errors;
+    // Focus lands on the first field in error (the password field otherwise).
+    let focus_password = e.password.is_some() || (e.length.is_none() && e.expires.is_none());
     html! {
         h2 id="reset-title" { (lang.t("tempPassword.title").replace("{user}", &view.target_name)) }
         @if let Some(general) = &e.general { div class="alert alert-error" role="alert" { (general) } }
@@ -64,7 +66,8 @@ fn form(lang: Lang, csrf: &str, view: &ResetFormView) -> Markup {
             div class="field" {
                 label for="reset-password" { (lang.t("tempPassword.password")) }
                 input id="reset-password" name="password" type="text" value=(view.password)
-                    autocomplete="off" spellcheck="false" autofocus
+                    autocomplete="off" spellcheck="false"
+                    autofocus[focus_password]
                     aria-invalid=[e.password.as_ref().map(|_| "true")]
                     aria-describedby=[described("reset-password", true, &e.password)];
                 p id="reset-password-hint" class="hint" { (lang.t("tempPassword.passwordHint")) }
@@ -72,7 +75,7 @@ fn form(lang: Lang, csrf: &str, view: &ResetFormView) -> Markup {
             }
             div class="field inline" {
                 label for="reset-length" { (lang.t("tempPassword.length")) }
-                select id="reset-length" name="length"
+                select id="reset-length" name="length" autofocus[e.length.is_some() && !focus_password]
                     aria-invalid=[e.length.as_ref().map(|_| "true")]
                     aria-describedby=[described("reset-length", false, &e.length)] {
                     @for n in LENGTHS { option value=(n) selected[n == view.length] { (n) } }
@@ -83,6 +86,7 @@ fn form(lang: Lang, csrf: &str, view: &ResetFormView) -> Markup {
             div class="field" {
                 label for="reset-expires" { (lang.t("tempPassword.expiresHours")) }
                 input id="reset-expires" name="expires_hours" type="number" min="-1" max="8760" step="1"
+                    autofocus[e.expires.is_some() && e.length.is_none() && !focus_password]
                     value=(view.expires_hours)
                     aria-invalid=[e.expires.as_ref().map(|_| "true")]
                     aria-describedby=[described("reset-expires", true, &e.expires)];
@@ -99,6 +103,7 @@ fn form(lang: Lang, csrf: &str, view: &ResetFormView) -> Markup {
             }
             div class="actions" {
                 button type="submit" name="intent" value="reset" class="danger" { (lang.t("tempPassword.submit")) }
+                (close_link(lang.t("userConfig.cancel"), paths::USERS))
             }
         }
     }
@@ -126,15 +131,42 @@ fn result(lang: Lang, view: &ResetResultView) -> Markup {
             dt { (lang.t("tempPassword.requireChange")) }
             dd { (if view.require_change { lang.t("panelConfig.yes") } else { lang.t("panelConfig.no") }) }
         }
+        div class="actions" { (close_link(lang.t("base.close"), paths::USERS)) }
     }
 }
 
+fn already_shown(lang: Lang) -> Markup {
+    html! {
+        h2 id="reset-title" { (lang.t("base.alreadyShownTitle")) }
+        div class="alert alert-info" role="status" { (lang.t("base.alreadyShown")) }
+        div class="actions" { (close_link(lang.t("panelConfig.backToUsers"), paths::USERS)) }
+    }
+}
+
+/// A one-time result opened a second time (reload, back button): nothing is repeated.
+pub fn already_shown_dialog(lang: Lang) -> Markup {
+    dialog("reset-dialog", "reset-title", already_shown(lang))
+}
+
+pub fn already_shown_page(ctx: &PageContext) -> Markup {
+    page(
+        ctx,
+        ctx.lang.t("base.alreadyShownTitle"),
+        html! {
+            section class="card narrow-wide" aria-labelledby="reset-title" {
+                h1 class="visually-hidden" { (ctx.lang.t("base.alreadyShownTitle")) }
+                (already_shown(ctx.lang))
+            }
+        },
+    )
+}
+
 pub fn reset_dialog(lang: Lang, csrf: &str, view: &ResetFormView) -> Markup {
-    dialog("reset-dialog", "reset-title", form(lang, csrf, view), lang)
+    dialog("reset-dialog", "reset-title", form(lang, csrf, view))
 }
 
 pub fn reset_result_dialog(lang: Lang, view: &ResetResultView) -> Markup {
-    dialog("reset-dialog", "reset-title", result(lang, view), lang)
+    dialog("reset-dialog", "reset-title", result(lang, view))
 }
 
 /// The same dialog as a page of its own, for browsers without JavaScript.
@@ -146,7 +178,6 @@ pub fn reset_page(ctx: &PageContext, view: &ResetFormView) -> Markup {
             section class="card narrow-wide" aria-labelledby="reset-title" {
                 h1 class="visually-hidden" { (ctx.lang.t("tempPassword.pageTitle")) }
                 (form(ctx.lang, ctx.csrf, view))
-                p { a href=(paths::USERS) { (ctx.lang.t("panelConfig.backToUsers")) } }
             }
         },
     )
@@ -160,7 +191,6 @@ pub fn reset_result_page(ctx: &PageContext, view: &ResetResultView) -> Markup {
             section class="card narrow-wide" aria-labelledby="reset-title" {
                 h1 class="visually-hidden" { (ctx.lang.t("tempPassword.pageTitle")) }
                 (result(ctx.lang, view))
-                p { a href=(paths::USERS) { (ctx.lang.t("panelConfig.backToUsers")) } }
             }
         },
     )

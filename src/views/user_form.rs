@@ -43,6 +43,8 @@ pub struct UserFormView {
     pub user_config: bool,
     pub user_config_quota: String,
     pub manager: String,
+    /// The users who may be chosen as manager (they hold `USER_CONFIG`).
+    pub managers: Vec<String>,
     pub password: String,
     pub length: usize,
     pub require_change: bool,
@@ -107,11 +109,11 @@ fn form(lang: Lang, csrf: &str, view: &UserFormView) -> Markup {
                 fieldset {
                     legend { (lang.t("userConfig.passwordLegend")) }
                     div class="field" {
-                        label for="password" { (lang.t("tempPassword.password")) }
+                        label for="password" { (lang.t("userConfig.initialPassword")) }
                         input id="password" name="password" type="text" value=(view.password) autocomplete="off"
                             spellcheck="false" aria-invalid=[e.password.as_ref().map(|_| "true")]
                             aria-describedby=(if e.password.is_some() { "password-hint password-error" } else { "password-hint" });
-                        p id="password-hint" class="hint" { (lang.t("tempPassword.passwordHint")) }
+                        p id="password-hint" class="hint" { (lang.t("userConfig.initialPasswordHint")) }
                         @if let Some(err) = &e.password { p id="password-error" class="field-error" { (err) } }
                     }
                     div class="field inline" {
@@ -146,9 +148,14 @@ fn form(lang: Lang, csrf: &str, view: &UserFormView) -> Markup {
                     }
                     div class="field" {
                         label for="manager" { (lang.t("userConfig.manager")) }
-                        input id="manager" name="manager" type="text" value=(view.manager) autocomplete="off"
+                        select id="manager" name="manager"
                             aria-invalid=[e.manager.as_ref().map(|_| "true")]
-                            aria-describedby=(if e.manager.is_some() { "manager-hint manager-error" } else { "manager-hint" });
+                            aria-describedby=(if e.manager.is_some() { "manager-hint manager-error" } else { "manager-hint" }) {
+                            option value="" selected[view.manager.is_empty()] { (lang.t("userConfig.noManager")) }
+                            @for name in &view.managers {
+                                option value=(name) selected[&view.manager == name] { (name) }
+                            }
+                        }
                         p id="manager-hint" class="hint" { (lang.t("userConfig.managerHint")) }
                         @if let Some(err) = &e.manager { p id="manager-error" class="field-error" { (err) } }
                     }
@@ -205,12 +212,13 @@ pub fn user_form_page(ctx: &PageContext, view: &UserFormView) -> Markup {
     )
 }
 
-/// After creating: the password, shown once, when the server generated it.
+/// After creating: the initial password, shown once.
 pub fn created_page(
     ctx: &PageContext,
     username: &str,
     user_id: i32,
     password: Option<&str>,
+    require_change: bool,
 ) -> Markup {
     let lang = ctx.lang;
     page(
@@ -222,7 +230,9 @@ pub fn created_page(
                 div class="alert alert-ok" role="status" { (lang.t("userConfig.created").replace("{user}", username)) }
                 @if let Some(password) = password {
                     div class="field" {
-                        label for="created-password" { (lang.t("tempPassword.newPassword")) }
+                        label for="created-password" {
+                            (if require_change { lang.t("userConfig.temporaryPassword") } else { lang.t("userConfig.initialPassword") })
+                        }
                         div class="copy-row" {
                             input id="created-password" type="text" value=(password) readonly spellcheck="false"
                                 aria-describedby="created-password-hint";

@@ -28,6 +28,8 @@ pub struct UserRowView {
     pub is_self: bool,
     pub can_reset: bool,
     pub can_edit: bool,
+    /// The viewer sees this superuser but may not reset them: say why instead of an empty cell.
+    pub superuser_only: bool,
 }
 
 pub struct UsersTableView {
@@ -68,28 +70,42 @@ fn page_link(search: &str, page: u64) -> String {
     format!("{}?{query}", paths::USERS)
 }
 
-fn row(lang: Lang, row: &UserRowView) -> Markup {
+/// The id of a user's table row (the target of the out-of-band swap after a reset).
+pub fn row_id(user_id: i32) -> String {
+    format!("user-row-{user_id}")
+}
+
+/// The id of a row's reset link (focus returns to it when the dialog closes).
+pub fn reset_link_id(user_id: i32) -> String {
+    format!("reset-link-{user_id}")
+}
+
+fn row(lang: Lang, row: &UserRowView, oob: bool) -> Markup {
     let reset_url = paths::reset(row.user_id);
     html! {
-        tr {
+        tr id=(row_id(row.user_id)) hx-swap-oob=[oob.then_some("true")] {
             th scope="row" { (row.username) }
-            td { (yes_no(lang, row.enabled)) }
-            td { (yes_no(lang, row.superuser)) }
-            td { (row.manager.as_deref().unwrap_or("—")) }
-            td { (row.last_login.as_deref().unwrap_or("—")) }
-            td { @for status in &row.statuses { (status_badge(lang, status)) " " } }
-            td { div class="row-actions" {
+            td data-label=(lang.t("panelConfig.enabled")) { (yes_no(lang, row.enabled)) }
+            td data-label=(lang.t("panelConfig.superuser")) { (yes_no(lang, row.superuser)) }
+            td data-label=(lang.t("panelConfig.manager")) { (row.manager.as_deref().unwrap_or("—")) }
+            td data-label=(lang.t("panelConfig.lastLogin")) { (row.last_login.as_deref().unwrap_or("—")) }
+            td data-label=(lang.t("panelConfig.status")) { div class="badges" { @for status in &row.statuses { (status_badge(lang, status)) } } }
+            td data-label=(lang.t("panelConfig.actions")) { div class="row-actions" {
                 @if row.is_self {
-                    a class="icon-link" href=(paths::CHANGE_PASSWORD)
+                    a class="icon-link" id="change-own-password" href=(paths::CHANGE_PASSWORD)
                         hx-get=(paths::CHANGE_PASSWORD_DIALOG) hx-target="#dialog-slot" {
                         (lang.t("panelConfig.changeOwnPassword"))
                     }
                 } @else if row.can_reset {
-                    a class="icon-link" href=(reset_url) hx-get=(reset_url) hx-target="#dialog-slot"
+                    a class="icon-link" id=(reset_link_id(row.user_id)) href=(reset_url)
+                        hx-get=(reset_url) hx-target="#dialog-slot"
                         aria-label=(lang.t("tempPassword.resetFor").replace("{user}", &row.username))
                         title=(lang.t("tempPassword.resetFor").replace("{user}", &row.username)) {
                         img src=(crate::web::asset_url("lock.svg")) alt="" width="16" height="16";
+                        span { (lang.t("tempPassword.resetShort")) }
                     }
+                } @else if row.superuser_only {
+                    span class="hint" { (lang.t("panelConfig.superuserOnly")) }
                 }
                 @if row.can_edit {
                     a href=(paths::edit(row.user_id))
@@ -107,7 +123,8 @@ pub fn users_table(lang: Lang, view: &UsersTableView) -> Markup {
     html! {
         div id="users-table" {
             p class="hint" role="status" { (lang.t("panelConfig.count").replace("{n}", &view.total.to_string())) }
-            table class="data" {
+            div class="table-scroll" role="region" tabindex="0" aria-label=(lang.t("panelConfig.tableLabel")) {
+            table class="data stack" {
                 caption class="visually-hidden" { (lang.t("panelConfig.title")) }
                 thead {
                     tr {
@@ -120,11 +137,18 @@ pub fn users_table(lang: Lang, view: &UsersTableView) -> Markup {
                         th scope="col" { (lang.t("panelConfig.actions")) }
                     }
                 }
-                tbody { @for r in &view.rows { (row(lang, r)) } }
+                tbody { @for r in &view.rows { (row(lang, r, false)) } }
+            }
             }
             (pager(lang, view.page, view.pages, |n| page_link(&view.search, n)))
         }
     }
+}
+
+/// One row, swapped out of band into the table behind a dialog (after a reset): wrapped in a
+/// `<template>` so that the HTML parser keeps a `<tr>` outside a table.
+pub fn user_row_oob(lang: Lang, view: &UserRowView) -> Markup {
+    html! { template { (row(lang, view, true)) } }
 }
 
 pub fn users_page(ctx: &PageContext, view: &UsersTableView) -> Markup {

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use crate::accounts::{audit, clock};
 use crate::error::Error;
 use crate::state::AppState;
-use crate::views::audit::{AuditRow, AuditView, audit_page};
+use crate::views::audit::{AuditRow, AuditView, audit_page, detail_sentence};
 use crate::web::Viewer;
 
 pub const PER_PAGE: u64 = 50;
@@ -48,7 +48,7 @@ pub async fn show(
             action: action_name(viewer.lang, &e.action),
             target: e.target_name.unwrap_or_else(|| "—".into()),
             ip: e.source_ip,
-            detail: e.detail,
+            detail: detail_sentence(viewer.lang, &e.action, &e.detail),
         })
         .collect();
     let view = AuditView {

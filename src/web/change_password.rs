@@ -23,6 +23,7 @@ use crate::views::change_password::{
     ChangePasswordErrors, ChangePasswordView, change_password_box, change_password_dialog,
     change_password_page,
 };
+use crate::views::layout::{Nav, PageContext, site_header};
 use crate::web::{Hx, Viewer, paths, redirect};
 
 fn view<'a>(
@@ -68,11 +69,21 @@ pub async fn forced_box(session: &Session, state: &AppState, user: &users::Model
     let caller = Caller::signed_in(user, None, true);
     match csrf::token(session).await {
         Ok(token) => {
-            let mut response = change_password_box(
+            // The header follows (out of band): who is signed in, and Sign out.
+            let ctx = PageContext {
                 lang,
-                &token,
-                &view(state, &caller, user, Default::default()),
-            )
+                csrf: &token,
+                nav: Some(Nav {
+                    username: &user.username,
+                    restricted: true,
+                    users: false,
+                    audit: false,
+                }),
+            };
+            let mut response = maud::html! {
+                (change_password_box(lang, &token, &view(state, &caller, user, Default::default())))
+                (site_header(&ctx, true))
+            }
             .into_response();
             // The address bar follows, so a reload lands on the same form.
             response.headers_mut().insert(

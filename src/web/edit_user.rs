@@ -16,7 +16,9 @@ use crate::entities::users as user_entity;
 use crate::error::Error;
 use crate::state::AppState;
 use crate::views::user_form::{UserFormView, delete_page, user_form_page};
-use crate::web::user_form::{IdQuery, UserFields, blank_new, grants_from, manager_id, place_error};
+use crate::web::user_form::{
+    IdQuery, UserFields, blank_new, eligible_managers, grants_from, manager_id, place_error,
+};
 use crate::web::{Hx, Viewer, paths, redirect};
 
 /// The user named by `?id=`, if the viewer may see them.
@@ -51,6 +53,18 @@ async fn edit_view(
     };
     let is_self = user.user_id == viewer.user.user_id;
     let target = target_of(user);
+    let admin_fields = viewer.caller.is_superuser() && !is_self;
+    let managers = if admin_fields {
+        let mut names = eligible_managers(state).await?;
+        names.retain(|name| name != &user.username);
+        if !manager.is_empty() && !names.contains(&manager) {
+            names.push(manager.clone());
+            names.sort();
+        }
+        names
+    } else {
+        Vec::new()
+    };
     Ok(UserFormView {
         user_id: Some(user.user_id),
         username: user.username.clone(),
@@ -63,7 +77,8 @@ async fn edit_view(
             .unwrap_or(-1)
             .to_string(),
         manager,
-        admin_fields: viewer.caller.is_superuser() && !is_self,
+        managers,
+        admin_fields,
         enabled_field: !is_self,
         is_self,
         // The edit page offers the reset only to superusers (the table's lock serves managers).

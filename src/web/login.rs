@@ -1,7 +1,7 @@
 //! GET/POST /login and POST /logout.
 
 use axum::Form;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -10,6 +10,7 @@ use tower_sessions::Session;
 use crate::accounts::audit::{self, Actor, action};
 use crate::accounts::secret::Secret;
 use crate::auth::client_ip::ClientIp;
+use crate::auth::ended::EndReason;
 use crate::auth::{csrf, login, session};
 use crate::i18n::Lang;
 use crate::state::AppState;
@@ -25,11 +26,18 @@ fn home(require_password_change: bool) -> &'static str {
     }
 }
 
+/// `?ended=REASON`: why the previous session ended (see `auth::ended`).
+#[derive(Deserialize, Default)]
+pub struct EndedQuery {
+    ended: Option<String>,
+}
+
 pub async fn show(
     State(state): State<AppState>,
     VisitorLang(lang): VisitorLang,
     headers: HeaderMap,
     session: Session,
+    Query(query): Query<EndedQuery>,
 ) -> Response {
     match session::current_user(&session, &state.db).await {
         Ok(Some(signed_in)) => {
@@ -38,12 +46,17 @@ pub async fn show(
         Ok(None) => {}
         Err(err) => return err.into_response_html(lang),
     }
+    let notice = query
+        .ended
+        .as_deref()
+        .and_then(EndReason::from_code)
+        .map(|reason| lang.t(reason.message_key()));
+    let form = LoginForm {
+        notice,
+        ..LoginForm::default()
+    };
     with_form_token(&state, &session, &headers, |token| {
-        (
-            StatusCode::OK,
-            login_page(lang, token, &LoginForm::default()),
-        )
-            .into_response()
+        (StatusCode::OK, login_page(lang, token, &form)).into_response()
     })
     .await
     .unwrap_or_else(|err| err.into_response_html(lang))
@@ -118,6 +131,7 @@ async fn refused(
     let form = LoginForm {
         username: "",
         error: Some(lang.t(err.message_key())),
+        notice: None,
     };
     let rendered = with_form_token(state, session, headers, |token| {
         let markup = if hx.0 {
@@ -158,5 +172,10 @@ pub async fn logout(
         let _ = err.public_message();
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
-    redirect(hx, paths::LOGIN)
+    // Signed out here: the next visitor of this browser is told nothing about this session.
+    let mut response = redirect(hx, paths::LOGIN);
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, crate::auth::ended::clear_hint());
+    response
 }

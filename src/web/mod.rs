@@ -5,9 +5,12 @@ mod audit;
 mod change_password;
 mod dashboard;
 mod edit_user;
+pub mod generated;
 mod login;
+pub mod one_time;
 mod reset;
 mod reset_link;
+mod result;
 mod user_form;
 mod users;
 mod viewer;
@@ -43,6 +46,11 @@ pub mod paths {
     /// The reset dialog of one user (a page of its own without JavaScript).
     pub fn reset(user_id: i32) -> String {
         format!("/panel/users/{user_id}/reset_password")
+    }
+
+    /// A one-time result (shown once, see `web::one_time`).
+    pub fn result(id: &str) -> String {
+        format!("/panel/result/{id}")
     }
 
     pub fn edit(user_id: i32) -> String {
@@ -168,8 +176,9 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(reset::show).post(reset::submit),
         )
         .route(paths::AUDIT, get(audit::show))
+        .route("/panel/result/{id}", get(result::show))
         .route("/panel", get(dashboard::to_dashboard))
-        .route("/panel/{*rest}", get(not_found).post(not_found))
+        .route("/panel/{*rest}", get(panel_not_found).post(panel_not_found))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             gate::panel_gate,
@@ -188,6 +197,11 @@ pub fn router(state: AppState) -> Router<AppState> {
             crate::server::MAX_BODY_BYTES,
         ))
         .merge(assets::router())
+}
+
+/// An unknown page inside the panel: a page of the panel, with its navigation.
+async fn panel_not_found(viewer: Viewer) -> Response {
+    viewer.error(Error::NotFound)
 }
 
 /// The answer for paths that lead nowhere: JSON for anything that looks like the API (also

@@ -1,16 +1,20 @@
 //! The reset-password dialog: GET shows it (a fragment for htmx, a page without), POST either
-//! generates a password into the form or performs the reset through the domain.
+//! generates a password into the form or performs the reset through the domain and redirects
+//! to its one-time result (`web::one_time`), so a reload never resets twice.
 
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::accounts::clock;
-use crate::accounts::credentials::{InvalidReset, ResetOptions, reset_password};
+use crate::accounts::credentials::{
+    InvalidReset, ResetOptions, ResetPassword, reset_password_with,
+};
 use crate::accounts::password::{self, GENERATED_DEFAULT_LENGTH};
 use crate::accounts::permissions;
+use crate::accounts::permissions::{Caller, Denied};
 use crate::accounts::secret::Secret;
 use crate::accounts::update::target_of;
 use crate::accounts::users;
@@ -19,12 +23,22 @@ use crate::entities::users as user_entity;
 use crate::error::Error;
 use crate::state::AppState;
 use crate::views::components::message_dialog;
-use crate::views::reset::{
-    ResetErrors, ResetFormView, ResetResultView, reset_dialog, reset_page, reset_result_dialog,
-    reset_result_page,
-};
+use crate::views::reset::{ResetErrors, ResetFormView, reset_dialog, reset_page};
 use crate::web::change_password::policy_message;
-use crate::web::{Hx, Viewer};
+use crate::web::one_time::{self, OneTime, ResetDraft, ResetShown};
+use crate::web::{Hx, Viewer, generated, paths};
+
+/// Why `caller` may not reset `target`, in words a person understands.
+pub fn refusal_key(caller: &Caller, target: &user_entity::Model, denied: Denied) -> &'static str {
+    match denied {
+        Denied::SelfReset => "error.refuseSelfReset",
+        Denied::AccessDenied if target.superuser && !caller.is_superuser() => {
+            "error.refuseResetSuperuser"
+        }
+        Denied::AccessDenied if caller.has_user_config() => "error.refuseResetNotManaged",
+        Denied::AccessDenied => "error.refuseResetNoPermission",
+    }
+}
 
 /// The target, if the viewer may reset them; otherwise the refusal as a message (in the
 /// dialog for htmx, as a page without).
@@ -34,20 +48,27 @@ async fn target(
     hx: Hx,
     id: &str,
 ) -> Result<user_entity::Model, Response> {
-    let refuse = |err: Error| {
+    let refuse = |err: Error, key: Option<&'static str>| {
         if hx.0 && !err.status().is_server_error() {
-            let message = viewer.lang.t(err.message_key());
-            (err.status(), message_dialog(viewer.lang, message)).into_response()
+            let message = viewer.lang.t(key.unwrap_or(err.message_key()));
+            let title = viewer.lang.t(crate::views::error::title_key(err.status()));
+            (err.status(), message_dialog(viewer.lang, title, message)).into_response()
         } else {
-            viewer.error(err)
+            match key {
+                Some(key) => viewer.refuse(err.status(), viewer.lang.t(key)),
+                None => viewer.error(err),
+            }
         }
     };
-    let id: i32 = id.parse().map_err(|_| refuse(Error::UserNotFound))?;
+    let id: i32 = id.parse().map_err(|_| refuse(Error::UserNotFound, None))?;
     let target = users::find_by_id(&state.db, id)
         .await
-        .map_err(refuse)?
-        .ok_or_else(|| refuse(Error::UserNotFound))?;
-    permissions::can_reset(&viewer.caller, &target_of(&target)).map_err(|d| refuse(d.into()))?;
+        .map_err(|e| refuse(e, None))?
+        .ok_or_else(|| refuse(Error::UserNotFound, None))?;
+    permissions::can_reset(&viewer.caller, &target_of(&target)).map_err(|denied| {
+        let key = refusal_key(&viewer.caller, &target, denied);
+        refuse(denied.into(), Some(key))
+    })?;
     Ok(target)
 }
 
@@ -73,16 +94,37 @@ fn form_response(viewer: &Viewer, hx: Hx, status: StatusCode, view: &ResetFormVi
     (status, markup).into_response()
 }
 
+#[derive(Deserialize)]
+pub struct DraftQuery {
+    draft: Option<String>,
+}
+
 pub async fn show(
     State(state): State<AppState>,
     viewer: Viewer,
     hx: Hx,
     Path(id): Path<String>,
+    Query(query): Query<DraftQuery>,
 ) -> Response {
-    match target(&state, &viewer, hx, &id).await {
-        Ok(target) => form_response(&viewer, hx, StatusCode::OK, &blank(&target)),
-        Err(refusal) => refusal,
+    let target = match target(&state, &viewer, hx, &id).await {
+        Ok(target) => target,
+        Err(refusal) => return refusal,
+    };
+    let mut view = blank(&target);
+    if let Some(draft) = &query.draft {
+        match one_time::take(&viewer.session, draft).await {
+            Ok(Some(OneTime::ResetDraft(draft))) if draft.target_id == target.user_id => {
+                view.password = draft.password;
+                view.length = draft.length;
+                view.expires_hours = draft.expires_hours;
+                view.require_change = draft.require_change;
+                view.revoke_keys = draft.revoke_keys;
+            }
+            Ok(_) => {}
+            Err(err) => return viewer.error(err),
+        }
     }
+    form_response(&viewer, hx, StatusCode::OK, &view)
 }
 
 #[derive(Deserialize)]
@@ -145,16 +187,52 @@ pub async fn submit(
             return form_response(&viewer, hx, StatusCode::BAD_REQUEST, &view);
         }
     };
+    let form_key = generated::reset_form(target.user_id);
     if fields.intent == "generate" {
         match password::generate(options.length, &state.config.policy) {
-            Ok(generated) => view.password = generated.expose().to_string(),
-            Err(violation) => view.errors.length = Some(policy_message(lang, violation)),
+            Ok(password) => {
+                view.password = password.expose().to_string();
+                if let Err(err) =
+                    generated::remember(&viewer.session, &form_key, &view.password).await
+                {
+                    return viewer.error(err);
+                }
+            }
+            Err(violation) => {
+                view.errors.length = Some(policy_message(lang, violation));
+                return form_response(&viewer, hx, StatusCode::BAD_REQUEST, &view);
+            }
         }
-        return form_response(&viewer, hx, StatusCode::OK, &view);
+        if hx.0 {
+            return form_response(&viewer, hx, StatusCode::OK, &view);
+        }
+        // Without JavaScript: Post/Redirect/Get to the form, which shows the draft once.
+        let draft = ResetDraft {
+            target_id: target.user_id,
+            password: view.password.clone(),
+            length: view.length,
+            expires_hours: view.expires_hours.clone(),
+            require_change: view.require_change,
+            revoke_keys: view.revoke_keys,
+        };
+        return match one_time::put(&viewer.session, OneTime::ResetDraft(draft)).await {
+            Ok(id) => {
+                one_time::see_other(hx, &format!("{}?draft={id}", paths::reset(target.user_id)))
+            }
+            Err(err) => viewer.error(err),
+        };
     }
-    let chosen = (!view.password.is_empty()).then(|| Secret::new(view.password.clone()));
+    let chosen = if view.password.is_empty() {
+        ResetPassword::Generate
+    } else {
+        match generated::was_generated(&viewer.session, &form_key, &view.password).await {
+            Ok(true) => ResetPassword::GeneratedEarlier(Secret::new(view.password.clone())),
+            Ok(false) => ResetPassword::Chosen(Secret::new(view.password.clone())),
+            Err(err) => return viewer.error(err),
+        }
+    };
     let actor = crate::accounts::audit::Actor::user(&viewer.user, ip.to_string());
-    let outcome = reset_password(
+    let outcome = reset_password_with(
         &state.db,
         &state.hasher,
         &state.config.policy,
@@ -166,23 +244,23 @@ pub async fn submit(
     .await;
     match outcome {
         Ok(outcome) => {
-            let result = ResetResultView {
+            let shown = ResetShown {
+                target_id: target.user_id,
                 target_name: target.username.clone(),
                 // Shown once, whether the server or the administrator chose it.
-                password: Some(match &outcome.generated {
+                password: match &outcome.generated {
                     Some(generated) => generated.expose().to_string(),
                     None => view.password.clone(),
-                }),
+                },
                 expires: outcome
                     .user
                     .password_expires
                     .map(|at| format!("{} UTC", clock::display(at))),
                 require_change: outcome.user.require_password_change,
             };
-            if hx.0 {
-                reset_result_dialog(lang, &result).into_response()
-            } else {
-                reset_result_page(&viewer.context(), &result).into_response()
+            match one_time::put(&viewer.session, OneTime::Reset(shown)).await {
+                Ok(id) => one_time::redirect_to(hx, &id),
+                Err(err) => viewer.error(err),
             }
         }
         Err(Error::PasswordPolicy(violation)) => {

@@ -2,10 +2,10 @@
 //! goes through the same domain functions as the API.
 
 use axum::Form;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::accounts::audit::Actor;
 use crate::accounts::grants::Grant;
@@ -17,11 +17,12 @@ use crate::auth::client_ip::ClientIp;
 use crate::error::Error;
 use crate::i18n::Lang;
 use crate::state::AppState;
-use crate::views::user_form::{UserFormErrors, UserFormView, created_page, user_form_page};
-use crate::web::Viewer;
+use crate::views::user_form::{UserFormErrors, UserFormView, user_form_page};
 use crate::web::change_password::policy_message;
+use crate::web::one_time::{self, CreatedShown, OneTime};
+use crate::web::{Hx, Viewer, paths};
 
-#[derive(Deserialize, Default)]
+#[derive(Clone, Deserialize, Serialize, Default)]
 pub struct UserFields {
     #[serde(default)]
     pub(super) username: String,
@@ -90,6 +91,15 @@ pub(super) fn grants_from(fields: &UserFields) -> Vec<Grant> {
     }]
 }
 
+/// The usernames that may be chosen as a manager: the holders of `USER_CONFIG`, sorted.
+pub(super) async fn eligible_managers(state: &AppState) -> Result<Vec<String>, Error> {
+    let ids = crate::accounts::grants::holders(&state.db, USER_CONFIG).await?;
+    let names = users::names_of(&state.db, ids).await?;
+    let mut names: Vec<String> = names.into_values().collect();
+    names.sort();
+    Ok(names)
+}
+
 /// Looks a manager up by username; an empty field means no manager.
 pub(super) async fn manager_id(state: &AppState, name: &str) -> Result<Option<i32>, Error> {
     let name = name.trim();
@@ -113,6 +123,7 @@ pub(super) fn blank_new(viewer: &Viewer) -> UserFormView {
         user_config: false,
         user_config_quota: "-1".into(),
         manager: String::new(),
+        managers: Vec::new(),
         password: String::new(),
         length: GENERATED_DEFAULT_LENGTH,
         require_change: true,
@@ -131,24 +142,18 @@ fn may_create(viewer: &Viewer) -> bool {
     viewer.caller.is_superuser() || viewer.caller.has_user_config()
 }
 
-pub async fn new_form(viewer: Viewer) -> Response {
-    if !may_create(&viewer) {
-        return viewer.error(Error::AccessDenied);
+/// The new-user form, with the eligible managers for a superuser to choose from.
+async fn new_view(state: &AppState, viewer: &Viewer) -> Result<UserFormView, Error> {
+    let mut view = blank_new(viewer);
+    if view.admin_fields {
+        view.managers = eligible_managers(state).await?;
     }
-    user_form_page(&viewer.context(), &blank_new(&viewer)).into_response()
+    Ok(view)
 }
 
-pub async fn create(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    ip: ClientIp,
-    Form(fields): Form<UserFields>,
-) -> Response {
-    if !may_create(&viewer) {
-        return viewer.error(Error::AccessDenied);
-    }
-    let lang = viewer.lang;
-    let mut view = UserFormView {
+/// The form filled from submitted (or drafted) fields.
+fn view_from(fields: &UserFields, blank: UserFormView) -> UserFormView {
+    UserFormView {
         username: fields.username.trim().to_string(),
         email: fields.email.trim().to_string(),
         lang: fields.lang.clone(),
@@ -160,14 +165,74 @@ pub async fn create(
         length: fields.length.parse().unwrap_or(GENERATED_DEFAULT_LENGTH),
         require_change: fields.require_password_change.is_some(),
         expires_hours: fields.expires_hours.trim().to_string(),
-        ..blank_new(&viewer)
+        ..blank
+    }
+}
+
+#[derive(Deserialize)]
+pub struct DraftQuery {
+    draft: Option<String>,
+}
+
+pub async fn new_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(query): Query<DraftQuery>,
+) -> Response {
+    if !may_create(&viewer) {
+        return viewer.refuse(StatusCode::FORBIDDEN, viewer.lang.t("error.refuseCreate"));
+    }
+    let mut view = match new_view(&state, &viewer).await {
+        Ok(view) => view,
+        Err(err) => return viewer.error(err),
     };
+    if let Some(draft) = &query.draft {
+        match one_time::take(&viewer.session, draft).await {
+            Ok(Some(OneTime::UserDraft(fields))) => view = view_from(&fields, view),
+            Ok(_) => {}
+            Err(err) => return viewer.error(err),
+        }
+    }
+    user_form_page(&viewer.context(), &view).into_response()
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    hx: Hx,
+    ip: ClientIp,
+    Form(fields): Form<UserFields>,
+) -> Response {
+    if !may_create(&viewer) {
+        return viewer.refuse(StatusCode::FORBIDDEN, viewer.lang.t("error.refuseCreate"));
+    }
+    let lang = viewer.lang;
+    let blank = match new_view(&state, &viewer).await {
+        Ok(view) => view,
+        Err(err) => return viewer.error(err),
+    };
+    let mut view = view_from(&fields, blank);
     if fields.intent == "generate" {
         match password::generate(view.length, &state.config.policy) {
-            Ok(generated) => view.password = generated.expose().to_string(),
+            Ok(generated) => {
+                // Post/Redirect/Get: the form shows the draft once.
+                let mut draft = fields.clone();
+                draft.password = generated.expose().to_string();
+                draft.intent = String::new();
+                return match one_time::put(&viewer.session, OneTime::UserDraft(Box::new(draft)))
+                    .await
+                {
+                    Ok(id) => one_time::see_other(hx, &format!("{}?draft={id}", paths::NEW_USER)),
+                    Err(err) => viewer.error(err),
+                };
+            }
             Err(v) => view.errors.password = Some(policy_message(lang, v)),
         }
-        return user_form_page(&viewer.context(), &view).into_response();
+        return (
+            StatusCode::BAD_REQUEST,
+            user_form_page(&viewer.context(), &view),
+        )
+            .into_response();
     }
     let admin = viewer.caller.is_superuser();
     let (superuser, permissions, manager) = if admin {
@@ -230,10 +295,19 @@ pub async fn create(
         Ok((user, generated)) => {
             // Shown once, whether the server generated it or the form carried it.
             let password = match &generated {
-                Some(generated) => Some(generated.expose()),
-                None => Some(view.password.as_str()).filter(|p| !p.is_empty()),
+                Some(generated) => Some(generated.expose().to_string()),
+                None => Some(view.password.clone()).filter(|p| !p.is_empty()),
             };
-            created_page(&viewer.context(), &user.username, user.user_id, password).into_response()
+            let created = CreatedShown {
+                user_id: user.user_id,
+                username: user.username.clone(),
+                password,
+                require_change: user.require_password_change,
+            };
+            match one_time::put(&viewer.session, OneTime::Created(created)).await {
+                Ok(id) => one_time::redirect_to(hx, &id),
+                Err(err) => viewer.error(err),
+            }
         }
         Err(err) if place_error(lang, &err, &mut view.errors) => {
             (err.status(), user_form_page(&viewer.context(), &view)).into_response()

@@ -49,6 +49,45 @@ fn remaining(left: time::Duration) -> String {
     }
 }
 
+/// What the table shows of `user` to `viewer`.
+pub fn row_view(viewer: &Viewer, u: &user_entity::Model, manager: Option<String>) -> UserRowView {
+    let target = target_of(u);
+    let is_self = u.user_id == viewer.user.user_id;
+    let can_reset = permissions::can_reset(&viewer.caller, &target).is_ok();
+    UserRowView {
+        user_id: u.user_id,
+        username: u.username.clone(),
+        enabled: u.enabled,
+        superuser: u.superuser,
+        manager,
+        last_login: u.last_login.map(clock::display),
+        statuses: statuses(u),
+        is_self,
+        can_reset,
+        can_edit: permissions::can_view(&viewer.caller, &target).is_ok(),
+        superuser_only: !is_self && !can_reset && u.superuser,
+    }
+}
+
+/// One user's row as the table shows it now (for the out-of-band swap after an action).
+pub async fn fresh_row(
+    state: &AppState,
+    viewer: &Viewer,
+    user_id: i32,
+) -> crate::error::Result<Option<UserRowView>> {
+    let Some(user) = users::find_by_id(&state.db, user_id).await? else {
+        return Ok(None);
+    };
+    if permissions::can_view(&viewer.caller, &target_of(&user)).is_err() {
+        return Ok(None);
+    }
+    let manager = match user.manager {
+        Some(id) => users::find_by_id(&state.db, id).await?.map(|m| m.username),
+        None => None,
+    };
+    Ok(Some(row_view(viewer, &user, manager)))
+}
+
 pub async fn list(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -74,19 +113,11 @@ pub async fn list(
         .users
         .iter()
         .map(|u| {
-            let target = target_of(u);
-            UserRowView {
-                user_id: u.user_id,
-                username: u.username.clone(),
-                enabled: u.enabled,
-                superuser: u.superuser,
-                manager: u.manager.and_then(|m| manager_names.get(&m).cloned()),
-                last_login: u.last_login.map(clock::display),
-                statuses: statuses(u),
-                is_self: u.user_id == viewer.user.user_id,
-                can_reset: permissions::can_reset(&viewer.caller, &target).is_ok(),
-                can_edit: permissions::can_view(&viewer.caller, &target).is_ok(),
-            }
+            row_view(
+                &viewer,
+                u,
+                u.manager.and_then(|m| manager_names.get(&m).cloned()),
+            )
         })
         .collect();
     let view = UsersTableView {

@@ -1,8 +1,9 @@
 //! The signed-in user of a panel page, with what every page needs about them.
 
 use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use tower_sessions::Session;
 
 use crate::accounts::grants;
@@ -41,9 +42,21 @@ impl Viewer {
         }
     }
 
-    /// Renders an error as a page in the viewer's language.
+    /// Renders an error as a page in the viewer's language, inside the normal layout.
     pub fn error(&self, err: Error) -> Response {
-        err.into_response_html(self.lang)
+        let status = err.status();
+        if status.is_server_error() {
+            return err.into_response_html(self.lang);
+        }
+        let mut response = self.refuse(status, self.lang.t(err.message_key()));
+        err.apply_headers(&mut response);
+        response
+    }
+
+    /// A refusal that says what and why, inside the normal layout with its navigation.
+    pub fn refuse(&self, status: StatusCode, message: &str) -> Response {
+        let page = crate::views::error::error_page_in(&self.context(), status, message);
+        (status, page).into_response()
     }
 }
 

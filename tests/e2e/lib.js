@@ -157,11 +157,15 @@ class Soft {
   }
 }
 
-/** A full-page PNG in the artifacts folder. */
+/**
+ * A PNG in the artifacts folder: the full page, or the window while a modal dialog is open
+ * (its backdrop covers the window, so a full-page picture would show a half-covered page).
+ */
 async function shot(page, name) {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   const file = path.join(ARTIFACTS, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
+  const modal = await page.evaluate(() => !!document.querySelector('dialog:modal')).catch(() => false);
+  await page.screenshot({ path: file, fullPage: !modal });
   return file;
 }
 

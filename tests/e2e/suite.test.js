@@ -154,6 +154,72 @@ async function changePassword(page, js, password, { current, axe, what, shotName
   if (shotName) await shot(page, shotName);
 }
 
+/**
+ * What a person at 360 px would trip over: the page scrolling sideways. Returns a problem or
+ * null. The viewport is set back to what it was.
+ */
+async function sideScroll(page, width = 360) {
+  const before = page.viewportSize();
+  await page.setViewportSize({ width, height: before.height });
+  const found = await page.evaluate(() => {
+    const doc = document.documentElement;
+    if (doc.scrollWidth <= doc.clientWidth + 1) return null;
+    const wide = [...document.body.querySelectorAll('*')]
+      .filter((el) => el.getBoundingClientRect().right > doc.clientWidth + 1)
+      .slice(-3)
+      .map((el) => `<${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.className ? `.${String(el.className).split(' ').join('.')}` : ''}>`);
+    return `the page is ${doc.scrollWidth}px wide in a ${doc.clientWidth}px window (${wide.join(', ')})`;
+  });
+  await page.setViewportSize(before);
+  return found;
+}
+
+/** A screenshot at 1280 px and one at 375 px; fails softly when the page scrolls sideways. */
+async function shotBoth(page, name, soft) {
+  await shot(page, name);
+  const before = page.viewportSize();
+  await page.setViewportSize({ width: 375, height: 740 });
+  await shot(page, `${name}-375`);
+  await page.setViewportSize(before);
+  for (const width of [375, 360]) {
+    const problem = await sideScroll(page, width);
+    if (soft) soft.check(!problem, `${name} at ${width} px: ${problem}`);
+  }
+}
+
+/** The modal dialog as a keyboard user meets it: modal, focus kept inside, buttons side by side. */
+async function modalProblems(page, selector) {
+  const problems = [];
+  const state = await page.evaluate((sel) => {
+    const d = document.querySelector(sel);
+    if (!d) return null;
+    const primary = d.querySelector('.actions button, .actions .button');
+    const close = d.querySelector('[data-close-dialog]');
+    return {
+      modal: d.matches(':modal'),
+      backdrop: getComputedStyle(d, '::backdrop').backgroundColor,
+      sideBySide: !!(primary && close && Math.abs(primary.getBoundingClientRect().top - close.getBoundingClientRect().top) < 4),
+    };
+  }, selector);
+  if (!state) return [`no ${selector}`];
+  if (!state.modal) problems.push('the dialog is not modal (showModal)');
+  if (/rgba\(0, 0, 0, 0\)|transparent/.test(state.backdrop)) problems.push(`no visible backdrop (${state.backdrop})`);
+  if (!state.sideBySide) problems.push('Close/Cancel does not sit beside the primary button');
+  for (let i = 0; i < 25; i += 1) {
+    await page.keyboard.press('Tab');
+    const inside = await page.evaluate((sel) => document.querySelector(sel)?.contains(document.activeElement), selector);
+    if (!inside) {
+      problems.push(`Tab number ${i + 1} left the dialog`);
+      break;
+    }
+  }
+  await page.keyboard.press('Shift+Tab');
+  if (!(await page.evaluate((sel) => document.querySelector(sel)?.contains(document.activeElement), selector))) {
+    problems.push('Shift+Tab left the dialog');
+  }
+  return problems;
+}
+
 // ---------------------------------------------------------------------------------------
 // The walk: the seed's steps 1–6, with or without JavaScript.
 
@@ -169,7 +235,7 @@ function walk(js) {
         await fn();
       });
     let n = 0;
-    const snap = (page, name) => shot(page, `${mode}-en-${String(++n).padStart(2, '0')}-${name}`);
+    const snap = (page, name) => shotBoth(page, `${mode}-en-${String(++n).padStart(2, '0')}-${name}`, soft);
     const contexts = [];
     const context = async () => {
       const c = await newContext(js);
@@ -220,6 +286,7 @@ function walk(js) {
       await clickNav(admin, admin.getByRole('link', { name: 'New user' }));
       assert.equal(pathOf(admin), '/panel/users/new');
       assert.ok(await admin.locator('#require_password_change').isChecked(), '"require password change" is on by default');
+      assert.equal(await admin.locator('label[for="password"]').innerText(), 'Initial password');
       await axe.check(admin, 'new user form', { js });
       await snap(admin, 'new-user-form');
 
@@ -259,7 +326,7 @@ function walk(js) {
         await admin.fill('#username', name);
         await admin.fill('#password', password);
         await admin.getByLabel('Require password change at first sign-in').uncheck();
-        await admin.fill('#manager', manager);
+        await admin.selectOption('#manager', manager);
         if (superuser) await admin.getByLabel('Superuser', { exact: true }).check();
         await clickNav(admin, admin.getByRole('button', { name: 'Create user' }));
         assert.match(await admin.locator('h1').innerText(), /User created/, `${name} created`);
@@ -301,7 +368,21 @@ function walk(js) {
 
       const lock = rowOf(admin, 'alice').getByRole('link', { name: 'Reset the password of alice' });
       assert.equal(await lock.locator('img').count(), 1, 'the lock icon');
+      soft.equal((await lock.innerText()).trim(), 'Reset', 'the lock carries a visible label');
       if (js) {
+        // Modal: Escape closes it and focus returns to the lock that opened it.
+        await lock.focus();
+        await clickHx(admin, lock);
+        await admin.locator('#dialog-slot dialog#reset-dialog').waitFor();
+        await until(() => admin.evaluate(() => document.querySelector('#reset-dialog')?.matches(':modal')), 'the dialog to open modal');
+        for (const p of await modalProblems(admin, '#reset-dialog')) soft.check(false, `reset dialog: ${p}`);
+        await admin.keyboard.press('Escape');
+        await until(async () => (await admin.locator('#reset-dialog').count()) === 0, 'Escape to close the dialog');
+        assert.equal(
+          await admin.evaluate(() => document.activeElement?.id),
+          `reset-link-${state.ids.alice}`,
+          'focus returns to the lock that opened the dialog',
+        );
         await markDocument(admin);
         await clickHx(admin, lock);
         await admin.locator('#dialog-slot dialog#reset-dialog').waitFor();
@@ -339,6 +420,11 @@ function walk(js) {
       if (js) {
         assert.ok(await sameDocument(admin), 'the result is shown in the dialog');
         for (const p of await dialogProblems(admin, '#reset-dialog')) soft.check(false, `reset result dialog: ${p}`);
+        // The table behind the dialog already tells the truth (out-of-band swap, no reload).
+        await until(async () => /Password change pending/.test(await rowOf(admin, 'alice').innerText()), 'the row to show the pending change');
+        assert.ok(await sameDocument(admin), 'the row changed without a reload');
+      } else {
+        assert.match(pathOf(admin), /^\/panel\/result\//, 'the result is a page of its own, reached by 303 (Post/Redirect/Get)');
       }
       await axe.check(admin, 'reset result', { js });
       await snap(admin, 'reset-result');
@@ -359,15 +445,40 @@ function walk(js) {
           soft.check(await copy.isHidden(), 'without JavaScript the Copy button of the reset result stays hidden');
         }
       }
+      if (!js) {
+        // A reload (and the back button) never resets again: one audit entry, the password holds.
+        await admin.reload();
+        assert.match(await admin.locator('main').innerText(), /Already shown/);
+        assert.ok(!(await admin.content()).includes(generated), 'the password is not shown again');
+        await axe.check(admin, 'result already shown', { js });
+        await snap(admin, 'result-already-shown');
+        await admin.goBack();
+        assert.equal(
+          sql(srv, `SELECT COUNT(*) FROM audit_log WHERE action = 'password_reset' AND target_name = 'alice'`),
+          '1',
+          'one reset, one audit entry',
+        );
+      }
     });
 
     await step('the users table shows the pending change', async () => {
       if (js) {
-        await admin.getByRole('button', { name: 'Close' }).click();
+        await admin.locator('#reset-dialog').getByRole('link', { name: 'Close' }).click();
         await until(async () => !(await admin.locator('dialog#reset-dialog').isVisible()), 'the dialog to close');
+        assert.equal(
+          await admin.evaluate(() => document.activeElement?.id),
+          `reset-link-${state.ids.alice}`,
+          'focus returns to the (swapped) lock of the row',
+        );
       }
       await admin.goto(`${srv.url}/panel/panel_config`);
       assert.match(await rowOf(admin, 'alice').innerText(), /Password change pending/);
+      await admin.reload();
+      assert.equal(
+        sql(srv, `SELECT COUNT(*) FROM audit_log WHERE action = 'password_reset' AND target_name = 'alice'`),
+        '1',
+        'reloading after the reset resets nothing again',
+      );
     });
 
     await step('the users table searches by username', async () => {
@@ -395,7 +506,7 @@ function walk(js) {
       const lock = rowOf(admin, 'sam').getByRole('link', { name: 'Reset the password of sam' });
       if (js) {
         if (await admin.locator('dialog#reset-dialog').isVisible()) {
-          await admin.getByRole('button', { name: 'Close' }).click();
+          await admin.locator('#reset-dialog').getByRole('link', { name: 'Close' }).click();
         }
         await clickHx(admin, lock);
       } else {
@@ -446,6 +557,8 @@ function walk(js) {
       assert.match(await alice.locator('#change-reason').innerText(), /temporary password/);
       const nav = alice.getByRole('navigation');
       assert.equal(await nav.getByRole('link', { name: 'Dashboard' }).count(), 0, 'the navigation offers nothing but sign-out');
+      assert.match(await nav.innerText(), /Signed in as\s+alice/, 'the forced change shows who is signed in');
+      assert.equal(await nav.getByRole('button', { name: 'Sign out' }).count(), 1, 'and how to sign out');
 
       for (const p of ['/panel/dashboard', '/panel/panel_config', '/panel/audit', '/panel/users/new', `/panel/edit_user?id=${state.ids.admin}`]) {
         await alice.goto(`${srv.url}${p}`);
@@ -476,6 +589,9 @@ function walk(js) {
       sql(srv, "UPDATE users SET password_expires = '2000-01-01 00:00:00.0' WHERE username = 'dave'");
       await open.goto(`${srv.url}/panel/change_password`);
       assert.equal(pathOf(open), '/login', 'the open session ends when its temporary password expires');
+      assert.match(await open.locator('#login-notice').innerText(), /temporary password expired/, 'the sign-in page says why');
+      await axe.check(open, 'login (session ended)', { js });
+      await snap(open, 'login-session-ended');
 
       const dave = await (await context()).newPage();
       await submitLogin(dave, srv, js, 'dave', temp);
@@ -516,7 +632,7 @@ function walk(js) {
         await carol.evaluate((url) => window.htmx.ajax('GET', url, '#dialog-slot'), `/panel/users/${state.ids.sam}/reset_password`);
         const message = carol.locator('#dialog-slot dialog#message-dialog');
         await message.waitFor();
-        assert.match(await message.innerText(), /You are not allowed to do this\./);
+        assert.match(await message.innerText(), /Only superusers can reset a superuser's password\./);
         await axe.check(carol, 'refusal dialog', { js });
         await snap(carol, 'refusal-dialog');
       }
@@ -524,8 +640,9 @@ function walk(js) {
         const url = `${srv.url}/panel/users/${state.ids[name]}/reset_password`;
         const status = await gotoStatus(carol, url);
         assert.equal(status, 403, `${url} is refused`);
-        assert.match(await carol.locator('main').innerText(), /You are not allowed to do this\./);
+        assert.match(await carol.locator('main').innerText(), /Only superusers can reset a superuser's password\./);
         assert.equal(await carol.locator('h1').count(), 1, 'a page of the panel, not a raw error');
+        assert.match(await carol.getByRole('navigation').innerText(), /Signed in as\s+carol/, 'inside the normal layout');
         assert.equal(await carol.locator('#reset-password').count(), 0, 'no reset form');
       }
       await axe.check(carol, 'error page (403 refusal)', { js });
@@ -539,7 +656,7 @@ function walk(js) {
         headers: { Origin: srv.url },
       });
       assert.equal(posted.status(), 403, 'a forced POST of the reset form is refused');
-      assert.match(await posted.text(), /You are not allowed to do this\./);
+      assert.match(await posted.text(), /Only superusers can reset a superuser/);
       const after = sql(srv, "SELECT password || require_password_change || security_stamp FROM users WHERE username = 'sam'");
       assert.equal(after, before, 'sam is unchanged');
     });
@@ -578,6 +695,13 @@ function walk(js) {
       assert.equal(pathOf(admin), '/panel/audit');
       const table = admin.locator('table.data tbody');
       assert.match(await table.innerText(), /alice/);
+      const aliceReset = table.locator('tr').filter({ hasText: 'Password reset' }).filter({ hasText: 'alice' });
+      assert.match(
+        await aliceReset.first().innerText(),
+        /Temporary password generated by the server; never expires; change required at next sign-in\./,
+        'the audit detail is a sentence, and Generate is recorded as generated',
+      );
+      assert.doesNotMatch(await table.innerText(), /require_password_change=/, 'no raw details');
       await axe.check(admin, 'audit page', { js });
       await snap(admin, 'audit');
       await admin.fill('#audit-user', 'alice');
@@ -636,7 +760,7 @@ function gallery(lang) {
       for (const problem of await dialogProblems(p, selector, opts)) soft.check(false, `${what}: ${problem}`);
     };
     let n = 0;
-    const snap = (page, name) => shot(page, `gallery-${lang}-${String(++n).padStart(2, '0')}-${name}`);
+    const snap = (page, name) => shotBoth(page, `gallery-${lang}-${String(++n).padStart(2, '0')}-${name}`, soft);
     const locale = lang === 'de' ? 'de-DE' : 'en-US';
     const context = await newContext(true, locale);
     const page = await context.newPage();
@@ -677,6 +801,9 @@ function gallery(lang) {
       await submitLogin(p, srv, true, forced, PASSWORDS.gallery);
       await p.locator('#new_password').waitFor();
       assert.equal(await p.locator('#change-reason').innerText(), T('login.passwordChangeRequired'));
+      const nav = p.getByRole('navigation');
+      soft.check((await nav.innerText()).includes(forced), 'the in-place forced change shows who is signed in');
+      soft.equal(await nav.getByRole('button', { name: T('base.logout') }).count(), 1, 'the in-place forced change offers Sign out');
       await axe.check(p, 'change password (forced)');
       await snap(p, 'change-password-forced');
       await p.fill('#new_password', 'x');
@@ -707,6 +834,7 @@ function gallery(lang) {
       await clickHx(page, rowOf(page, boss).getByRole('link', { name: T('panelConfig.changeOwnPassword') }));
       await page.locator('#change-password-dialog').waitFor();
       await looks(page, '#change-password-dialog', 'change password dialog');
+      for (const problem of await modalProblems(page, '#change-password-dialog')) soft.check(false, `change password dialog: ${problem}`);
       await axe.check(page, 'change password dialog');
       await snap(page, 'change-password-dialog');
 
@@ -714,6 +842,7 @@ function gallery(lang) {
       await clickHx(page, rowOf(page, target).getByRole('link', { name: T('tempPassword.resetFor', { user: target }) }));
       await page.locator('#reset-dialog').waitFor();
       await looks(page, '#reset-dialog', 'reset dialog');
+      for (const problem of await modalProblems(page, '#reset-dialog')) soft.check(false, `reset dialog: ${problem}`);
       await axe.check(page, 'reset dialog');
       await snap(page, 'reset-dialog');
       await page.fill('#reset-expires', '0');
@@ -734,6 +863,7 @@ function gallery(lang) {
       await axe.check(page, 'reset result');
       await snap(page, 'reset-result');
 
+      assert.match(await rowOf(page, target).innerText(), new RegExp(T('tempPassword.statusPending')), 'the row shows the reset at once');
       await page.goto(`${srv.url}/panel/panel_config`);
       await snap(page, 'users-table-badges');
 
@@ -745,6 +875,17 @@ function gallery(lang) {
       await page.locator('#created-password').waitFor();
       await axe.check(page, 'user created');
       await snap(page, 'user-created');
+      await page.reload();
+      assert.equal(await page.locator('#created-password').count(), 0, 'a reload does not show the password again');
+      assert.match(await page.locator('main').innerText(), new RegExp(T('base.alreadyShownTitle')));
+      await axe.check(page, 'result already shown');
+      await snap(page, 'result-already-shown');
+
+      const refused = await page.goto(`${srv.url}/panel/users/${userId(srv, boss)}/reset_password`);
+      assert.equal(refused.status(), 400);
+      assert.match(await page.locator('main').innerText(), new RegExp(T('error.refuseSelfReset').slice(0, 20)));
+      await axe.check(page, 'refusal page');
+      await snap(page, 'refusal-page');
 
       await page.goto(`${srv.url}/panel/edit_user?id=${userId(srv, target)}`);
       await axe.check(page, 'edit user form');
@@ -768,6 +909,56 @@ function gallery(lang) {
       assert.match(await page.locator('main').innerText(), new RegExp(T('error.notFound')));
       await axe.check(page, 'error page (404)');
       await snap(page, 'error-404');
+    });
+
+    await step('the same pages without JavaScript', async () => {
+      const plain = await newContext(false, locale);
+      const p = await plain.newPage();
+      let m = 0;
+      const plainSnap = (name) => shotBoth(p, `gallery-${lang}-nojs-${String(++m).padStart(2, '0')}-${name}`, soft);
+      await p.goto(`${srv.url}/login`);
+      await p.fill('#username', boss);
+      await p.fill('#password', PASSWORDS.gallery);
+      await clickNav(p, p.locator('#auth-box form button[type=submit]'));
+      assert.equal(pathOf(p), '/panel/dashboard');
+      await plainSnap('dashboard');
+      const pages = [
+        ['users-table', '/panel/panel_config'],
+        ['reset-page', `/panel/users/${userId(srv, target)}/reset_password`],
+        ['new-user-form', '/panel/users/new'],
+        ['edit-user-form', `/panel/edit_user?id=${userId(srv, target)}`],
+        ['change-password', '/panel/change_password'],
+        ['audit', '/panel/audit'],
+      ];
+      for (const [name, url] of pages) {
+        await p.goto(`${srv.url}${url}`);
+        await axe.check(p, `${name} (without JavaScript)`, { js: false });
+        await plainSnap(name);
+      }
+      // The reset as a page of its own: Generate, reset, the result once, then already shown.
+      await p.goto(`${srv.url}/panel/users/${userId(srv, target)}/reset_password`);
+      await clickNav(p, p.getByRole('button', { name: T('tempPassword.generate') }));
+      await plainSnap('reset-generated');
+      await clickNav(p, p.locator('button[name="intent"][value="reset"]'));
+      await p.locator('#reset-result').waitFor();
+      await axe.check(p, 'reset result (without JavaScript)', { js: false });
+      await plainSnap('reset-result');
+      await p.reload();
+      assert.equal(await p.locator('#reset-result').count(), 0);
+      await plainSnap('reset-result-reloaded');
+      await plain.close();
+    });
+
+    await step('the sign-in page says why a session ended', async () => {
+      const other = await newContext(true, locale);
+      const p = await other.newPage();
+      for (const reason of ['expired', 'reset', 'signed_out']) {
+        await p.goto(`${srv.url}/login?ended=${reason}`);
+        assert.ok((await p.locator('#login-notice').innerText()).length > 10);
+      }
+      await axe.check(p, 'login (session ended)');
+      await snap(p, 'login-session-ended');
+      await other.close();
     });
 
     await step('the dialogs look right', () => {

@@ -247,5 +247,5 @@ async fn an_admin_reset_ends_the_targets_sessions() {
     browser
         .get("/panel/dashboard")
         .await
-        .assert_redirect("/login");
+        .assert_redirect("/login?ended=reset");
 }

@@ -34,7 +34,7 @@ async fn cli_reset_password_ends_an_open_session_and_its_password_works() {
     browser
         .get("/panel/dashboard")
         .await
-        .assert_redirect("/login");
+        .assert_redirect("/login?ended=reset");
     let user = app.find("alice").await;
     assert!(user.require_password_change);
     assert!(user.password_expires.is_some());

@@ -609,7 +609,7 @@ async fn a_busy_session_still_ends_at_its_absolute_lifetime() {
     browser
         .get("/panel/dashboard")
         .await
-        .assert_redirect("/login");
+        .assert_redirect("/login?ended=ended");
     let token = browser.session_cookie().cloned();
     assert!(
         sessions::Entity::find()

@@ -123,7 +123,7 @@ async fn temp_password_expiring_ends_an_open_session() {
     browser
         .get("/panel/change_password")
         .await
-        .assert_redirect("/login");
+        .assert_redirect("/login?ended=expired");
     // The session is gone for good, not just refused once.
     browser
         .get("/panel/dashboard")

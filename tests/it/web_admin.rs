@@ -2,6 +2,7 @@
 
 use axum::http::StatusCode;
 use passgate::accounts::credentials::ResetOptions;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::helpers::*;
 
@@ -19,6 +20,14 @@ fn input_value(body: &str, id: &str) -> Option<String> {
             .replace("&lt;", "<")
             .replace("&gt;", ">"),
     )
+}
+
+/// A POST's 303 to its one-time result, followed: the result page.
+async fn follow_result(browser: &mut Client<'_>, response: TestResponse) -> TestResponse {
+    assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
+    let to = response.location().expect("a Location").to_string();
+    assert!(to.starts_with("/panel/result/"), "{to}");
+    browser.get(&to).await
 }
 
 async fn admin_browser(app: &TestApp) -> Client<'_> {
@@ -98,7 +107,7 @@ async fn status_badges_tell_pending_expiring_and_expired() {
             || row("expiring").contains("expires in 5 h")
     );
     assert!(row("expired").contains("Temporary password expired"));
-    assert!(!row("admin").contains("badge"));
+    assert!(!row("admin").contains("class=\"badge "));
 }
 
 #[tokio::test]
@@ -159,8 +168,27 @@ async fn reset_without_javascript_generates_resets_and_shows_the_password_once()
             ],
         )
         .await;
+    // Post/Redirect/Get: the form shows the generated password once, from the session.
+    assert_eq!(generated.status, StatusCode::SEE_OTHER);
+    let draft_url = generated.location().unwrap().to_string();
+    assert!(
+        draft_url.starts_with(&format!("{url}?draft=")),
+        "{draft_url}"
+    );
+    let generated = browser.get(&draft_url).await;
     let password = input_value(&generated.body, "reset-password").unwrap();
     assert_eq!(password.chars().count(), 20);
+    assert!(
+        generated
+            .body
+            .contains("name=\"require_password_change\" type=\"checkbox\" value=\"true\" checked"),
+        "the draft keeps the other fields"
+    );
+    let reload = browser.get(&draft_url).await;
+    assert!(
+        !reload.body.contains(&password),
+        "a draft is shown once too"
+    );
     assert_eq!(
         app.find("bob").await.password,
         bob.password,
@@ -178,6 +206,7 @@ async fn reset_without_javascript_generates_resets_and_shows_the_password_once()
             ],
         )
         .await;
+    let done = follow_result(&mut browser, done).await;
     assert_eq!(done.status, StatusCode::OK);
     assert!(done.body.contains("The password was reset."));
     assert_eq!(
@@ -207,6 +236,7 @@ async fn reset_without_javascript_generates_resets_and_shows_the_password_once()
             ],
         )
         .await;
+    let done = follow_result(&mut browser, done).await;
     let shown = input_value(&done.body, "reset-result").unwrap();
     assert_eq!(shown.chars().count(), 16);
     assert!(
@@ -240,8 +270,148 @@ async fn reset_dialog_through_htmx_is_a_fragment() {
             ],
         )
         .await;
-    assert!(done.body.starts_with("<dialog"));
-    assert!(input_value(&done.body, "reset-result").is_some());
+    // htmx loads the one-time result into the dialog slot, with the user's row out of band.
+    let location = done.header("hx-location").expect("HX-Location").to_string();
+    let spec: serde_json::Value = serde_json::from_str(&location).unwrap();
+    assert_eq!(spec["target"], "#dialog-slot");
+    assert_eq!(spec["push"], "false");
+    // htmx names the page it runs on: the users table has a row to swap.
+    browser.extra_headers.push((
+        "hx-current-url".into(),
+        "http://localhost/panel/panel_config?q=".into(),
+    ));
+    let result = browser.hx_get(spec["path"].as_str().unwrap()).await;
+    assert!(result.body.starts_with("<dialog"), "{}", result.body);
+    assert!(input_value(&result.body, "reset-result").is_some());
+    assert!(
+        result.body.contains(&format!(
+            "<template><tr id=\"user-row-{}\" hx-swap-oob=\"true\">",
+            bob.user_id
+        )),
+        "{}",
+        result.body
+    );
+    assert!(result.body.contains("Password change pending"));
+    let again = browser.hx_get(spec["path"].as_str().unwrap()).await;
+    assert!(
+        again.body.contains("Already shown") && input_value(&again.body, "reset-result").is_none()
+    );
+}
+
+#[tokio::test]
+async fn reloading_a_reset_result_shows_already_shown_and_resets_nothing_twice() {
+    let app = spawn_app().await;
+    let mut browser = admin_browser(&app).await;
+    let bob = app.user("bob", STRONG_2, false).await;
+    let url = format!("/panel/users/{}/reset_password", bob.user_id);
+    browser.get(&url).await;
+    let posted = browser
+        .post(
+            &url,
+            &[
+                ("intent", "reset"),
+                ("length", "16"),
+                ("expires_hours", "-1"),
+                ("require_password_change", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(posted.status, StatusCode::SEE_OTHER);
+    let result_url = posted.location().unwrap().to_string();
+    let first = browser.get(&result_url).await;
+    let password = input_value(&first.body, "reset-result").expect("shown once");
+    // The reload (and the back button) land on the same GET: nothing is repeated.
+    let reload = browser.get(&result_url).await;
+    assert_eq!(reload.status, StatusCode::OK);
+    assert!(reload.body.contains("Already shown"), "{}", reload.body);
+    assert!(!reload.body.contains(&password));
+    assert!(
+        reload.body.contains("Signed in as"),
+        "inside the normal layout"
+    );
+    let resets = passgate::entities::audit_log::Entity::find()
+        .filter(passgate::entities::audit_log::Column::Action.eq("password_reset"))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(resets.len(), 1, "one reset, one audit entry");
+    app.client_from("10.8.0.3:1")
+        .login("bob", &password)
+        .await
+        .assert_redirect("/panel/change_password");
+}
+
+#[tokio::test]
+async fn a_generated_password_is_audited_as_generated_and_a_typed_one_is_not() {
+    let app = spawn_app().await;
+    let mut browser = admin_browser(&app).await;
+    let bob = app.user("bob", STRONG_2, false).await;
+    let url = format!("/panel/users/{}/reset_password", bob.user_id);
+    browser.get(&url).await;
+    let generated = browser
+        .post(
+            &url,
+            &[
+                ("intent", "generate"),
+                ("length", "16"),
+                ("expires_hours", "-1"),
+            ],
+        )
+        .await;
+    let generated = browser.get(generated.location().unwrap()).await;
+    let password = input_value(&generated.body, "reset-password").unwrap();
+    let done = browser
+        .post(
+            &url,
+            &[
+                ("intent", "reset"),
+                ("password", &password),
+                ("length", "16"),
+                ("expires_hours", "-1"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    let typed = browser
+        .post(
+            &url,
+            &[
+                ("intent", "reset"),
+                ("password", STRONG_3),
+                ("length", "16"),
+                ("expires_hours", "-1"),
+            ],
+        )
+        .await;
+    assert_eq!(typed.status, StatusCode::SEE_OTHER);
+    let mut details: Vec<String> = passgate::entities::audit_log::Entity::find()
+        .filter(passgate::entities::audit_log::Column::Action.eq("password_reset"))
+        .order_by_asc(passgate::entities::audit_log::Column::AuditId)
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.detail)
+        .collect();
+    assert_eq!(details.len(), 2);
+    let typed_detail = details.pop().unwrap();
+    assert!(details[0].contains("generated=true"), "{}", details[0]);
+    assert!(typed_detail.contains("generated=false"), "{typed_detail}");
+    let audit = browser.get("/panel/audit").await;
+    assert!(
+        audit
+            .body
+            .contains("Temporary password generated by the server")
+    );
+    assert!(
+        audit
+            .body
+            .contains("Temporary password chosen by the administrator")
+    );
+    assert!(
+        !audit.body.contains("require_password_change="),
+        "no raw details"
+    );
 }
 
 #[tokio::test]
@@ -327,12 +497,24 @@ async fn a_manager_sees_their_users_only_and_no_lock_for_a_superuser() {
     let url = format!("/panel/users/{}/reset_password", admin.user_id);
     let refused = browser.get(&url).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
-    assert!(refused.body.contains("You are not allowed to do this."));
+    assert!(
+        refused
+            .body
+            .contains("Only superusers can reset a superuser&#39;s password.")
+            || refused
+                .body
+                .contains("Only superusers can reset a superuser's password."),
+        "what and why: {}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("Signed in as") && refused.body.contains("Sign out"),
+        "inside the normal layout"
+    );
     let refused = browser.hx_get(&url).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert!(
-        refused.body.starts_with("<dialog")
-            && refused.body.contains("You are not allowed to do this.")
+        refused.body.starts_with("<dialog") && refused.body.contains("Only superusers can reset")
     );
     browser.get(&url).await;
     let post = browser
@@ -396,8 +578,16 @@ async fn creating_a_user_shows_a_generated_password_once_and_flags_the_user() {
             ],
         )
         .await;
+    let result_url = done.location().unwrap_or_default().to_string();
+    let done = follow_result(&mut browser, done).await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
     let password = input_value(&done.body, "created-password").unwrap();
+    assert!(
+        done.body.contains("Temporary password"),
+        "a change is required"
+    );
+    let reload = browser.get(&result_url).await;
+    assert!(reload.body.contains("Already shown") && !reload.body.contains(&password));
     let user = app.find("newbie").await;
     assert!(user.require_password_change);
     assert_eq!(user.lang, "de");
@@ -451,7 +641,7 @@ async fn a_manager_creates_users_they_then_manage_within_quota() {
             ],
         )
         .await;
-    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
     let first = app.find("first").await;
     assert_eq!(first.manager, Some(mgr.user_id));
     assert!(!first.superuser, "a forged superuser field is ignored");
@@ -570,11 +760,11 @@ async fn audit_page_shows_who_did_what_and_filters() {
         .await;
     let page = browser.get("/panel/audit").await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("<td>Password reset</td>") && page.body.contains("127.0.0.1"));
+    assert!(page.body.contains(">Password reset</td>") && page.body.contains("127.0.0.1"));
     let filtered = browser.get("/panel/audit?user=carol").await;
     assert!(
-        filtered.body.contains("<td>User created</td>")
-            && !filtered.body.contains("<td>Password reset</td>")
+        filtered.body.contains(">User created</td>")
+            && !filtered.body.contains(">Password reset</td>")
     );
 }
 
@@ -601,4 +791,74 @@ async fn admin_forms_need_the_csrf_token() {
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     let after = app.find("bob").await;
     assert_eq!(after.password, bob.password);
+}
+
+#[tokio::test]
+async fn a_session_ended_by_a_reset_or_an_expiry_says_why_on_the_sign_in_page() {
+    let app = spawn_app().await;
+    let mut admin = admin_browser(&app).await;
+    let bob = app.user("bob", STRONG_2, false).await;
+    let mut bob_browser = app.client_from("10.8.0.1:1");
+    bob_browser.login("bob", STRONG_2).await;
+    assert_eq!(
+        bob_browser.get("/panel/dashboard").await.status,
+        StatusCode::OK
+    );
+    let url = format!("/panel/users/{}/reset_password", bob.user_id);
+    admin.get(&url).await;
+    let reset = admin
+        .post(
+            &url,
+            &[
+                ("intent", "reset"),
+                ("password", STRONG_3),
+                ("length", "16"),
+                ("expires_hours", "1"),
+                ("require_password_change", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(reset.status, StatusCode::SEE_OTHER);
+    bob_browser
+        .get("/panel/dashboard")
+        .await
+        .assert_redirect("/login?ended=reset");
+    let login = bob_browser.get("/login?ended=reset").await;
+    assert!(
+        login.body.contains("an administrator reset your password"),
+        "{}",
+        login.body
+    );
+
+    // Signed in with the temporary password, which then expires during the session.
+    bob_browser.login("bob", STRONG_3).await;
+    assert_eq!(
+        bob_browser.get("/panel/change_password").await.status,
+        StatusCode::OK
+    );
+    crate::api_auth::expire_temp_password(&app, "bob").await;
+    bob_browser
+        .get("/panel/change_password")
+        .await
+        .assert_redirect("/login?ended=expired");
+    let login = bob_browser.get("/login?ended=expired").await;
+    assert!(login.body.contains("your temporary password expired"));
+}
+
+#[tokio::test]
+async fn a_manager_is_chosen_from_the_users_who_may_manage() {
+    let app = spawn_app().await;
+    let mut browser = admin_browser(&app).await;
+    app.user_with("boss", STRONG, false, None, Some(-1)).await;
+    app.user("plain", STRONG_2, false).await;
+    let form = browser.get("/panel/users/new").await;
+    assert!(
+        form.body
+            .contains("<select id=\"manager\" name=\"manager\"")
+    );
+    assert!(form.body.contains("<option value=\"boss\">boss</option>"));
+    assert!(
+        !form.body.contains("<option value=\"plain\">"),
+        "plain holds no USER_CONFIG"
+    );
 }

@@ -1,0 +1,82 @@
+//! GET /panel/result/{id}: a one-time result (see `web::one_time`), shown once; a second
+//! visit says it was already shown.
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use maud::html;
+
+use crate::state::AppState;
+use crate::views::reset::{
+    ResetResultView, already_shown_dialog, already_shown_page, reset_result_dialog,
+    reset_result_page,
+};
+use crate::views::user_form::created_page;
+use crate::views::users::user_row_oob;
+use crate::web::one_time::{self, OneTime};
+use crate::web::{Hx, Viewer, paths, users};
+
+/// Whether the htmx request comes from the users table (only there is a row to swap).
+fn from_users_table(headers: &HeaderMap) -> bool {
+    headers
+        .get("hx-current-url")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|url| url.parse::<axum::http::Uri>().ok())
+        .is_some_and(|uri| uri.path() == paths::USERS)
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    hx: Hx,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let lang = viewer.lang;
+    let taken = match one_time::take(&viewer.session, &id).await {
+        Ok(taken) => taken,
+        Err(err) => return viewer.error(err),
+    };
+    match taken {
+        Some(OneTime::Reset(shown)) => {
+            let view = ResetResultView {
+                target_name: shown.target_name,
+                password: Some(shown.password),
+                expires: shown.expires,
+                require_change: shown.require_change,
+            };
+            if !hx.0 {
+                return reset_result_page(&viewer.context(), &view).into_response();
+            }
+            // The table behind the dialog shows the user's new status at once.
+            let row = if from_users_table(&headers) {
+                match users::fresh_row(&state, &viewer, shown.target_id).await {
+                    Ok(row) => row,
+                    Err(err) => return viewer.error(err),
+                }
+            } else {
+                None
+            };
+            html! {
+                (reset_result_dialog(lang, &view))
+                @if let Some(row) = &row { (user_row_oob(lang, row)) }
+            }
+            .into_response()
+        }
+        Some(OneTime::Created(created)) => created_page(
+            &viewer.context(),
+            &created.username,
+            created.user_id,
+            created.password.as_deref(),
+            created.require_change,
+        )
+        .into_response(),
+        // Drafts are taken by their own forms; here they count as already shown.
+        None | Some(OneTime::ResetDraft(_) | OneTime::UserDraft(_)) if hx.0 => {
+            already_shown_dialog(lang).into_response()
+        }
+        None | Some(OneTime::ResetDraft(_) | OneTime::UserDraft(_)) => {
+            already_shown_page(&viewer.context()).into_response()
+        }
+    }
+}
