@@ -6,6 +6,12 @@ use crate::error::{Error, Result};
 /// The longest text a preference may hold: the width of Crafty's `CharField` columns.
 pub const MAX_LENGTH: usize = 255;
 
+/// Crafty's defaults for a new user (its `Users` model), also the columns' defaults.
+pub const DEFAULT_THEME: &str = "default";
+pub const DEFAULT_HINTS: bool = true;
+pub const DEFAULT_SERVER_ORDER: &str = "";
+pub const DEFAULT_DASHBOARD_COLUMNS: &str = "server,actions,cpuUsage,memUsage,size,players,status";
+
 /// Preferences given in a request; `None` leaves a preference as it is (or at Crafty's
 /// default for a new user).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

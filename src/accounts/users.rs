@@ -11,6 +11,9 @@ use sea_orm::{
 use crate::accounts::audit::{self, Actor, action};
 use crate::accounts::clock;
 use crate::accounts::password::{Hasher, Policy};
+use crate::accounts::preferences::{
+    DEFAULT_DASHBOARD_COLUMNS, DEFAULT_HINTS, DEFAULT_SERVER_ORDER, DEFAULT_THEME,
+};
 use crate::accounts::secret::Secret;
 use crate::entities::users;
 use crate::error::{Error, Result};
@@ -206,7 +209,8 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
             return Err(Error::AccessDenied);
         }
     }
-    let mut model = users::ActiveModel {
+    let preferences = new.preferences;
+    let inserted = users::ActiveModel {
         username: Set(username.clone()),
         password: Set(hash),
         email: Set(email),
@@ -221,22 +225,19 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
         security_stamp: Set(new_stamp()),
         require_password_change: Set(new.require_password_change),
         password_expires: Set(password_expires),
+        // Every column is given: a row read back must never depend on a column default.
+        theme: Set(preferences.theme.unwrap_or_else(|| DEFAULT_THEME.into())),
+        hints: Set(preferences.hints.unwrap_or(DEFAULT_HINTS)),
+        server_order: Set(preferences
+            .server_order
+            .unwrap_or_else(|| DEFAULT_SERVER_ORDER.into())),
+        dashboard_columns: Set(preferences
+            .dashboard_columns
+            .unwrap_or_else(|| DEFAULT_DASHBOARD_COLUMNS.into())),
         ..Default::default()
-    };
-    let preferences = new.preferences;
-    if let Some(theme) = preferences.theme {
-        model.theme = Set(theme);
     }
-    if let Some(hints) = preferences.hints {
-        model.hints = Set(hints);
-    }
-    if let Some(order) = preferences.server_order {
-        model.server_order = Set(order);
-    }
-    if let Some(columns) = preferences.dashboard_columns {
-        model.dashboard_columns = Set(columns);
-    }
-    let inserted = model.insert(&txn).await;
+    .insert(&txn)
+    .await;
     let user = match inserted {
         Ok(user) => user,
         // A concurrent create of the same name loses on the unique index.
