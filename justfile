@@ -49,6 +49,10 @@ fault:
 fuzz-api:
     bash tests/schemathesis/run.sh
 
+# Crafty 4's API clients from PyPI (three, pinned), unchanged, against the release build
+crafty-clients:
+    bash tests/crafty_clients/run.sh
+
 # Real reverse proxy: Debian nginx terminates TLS in front of the release build (installs nginx, openssl)
 proxy:
     bash tests/proxy/run.sh

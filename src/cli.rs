@@ -31,6 +31,10 @@ pub enum Command {
     /// Manage users directly in the database (works whether or not a server is running).
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage API keys directly in the database (the token Crafty users take from the
+    /// console).
+    #[command(subcommand)]
+    Key(KeyCommand),
     /// Apply or roll back migrations.
     #[command(subcommand)]
     Migrate(MigrateCommand),
@@ -95,6 +99,23 @@ pub enum UserCommand {
     ResetMfa { username: String },
 }
 
+#[derive(Subcommand, Debug)]
+pub enum KeyCommand {
+    /// Create an API key for USERNAME and print its token (shown only now).
+    Create {
+        username: String,
+        /// A name to tell the key by (1 to 64 characters).
+        #[arg(long)]
+        name: String,
+        /// Every right of the user, superuser rights included.
+        #[arg(long)]
+        full_access: bool,
+        /// The user's USER_CONFIG permission (the user must hold it).
+        #[arg(long)]
+        user_config: bool,
+    },
+}
+
 #[derive(Subcommand, Debug, Clone, Copy)]
 pub enum MigrateCommand {
     /// Apply all pending migrations.
@@ -117,7 +138,7 @@ pub fn config(cli: &Cli) -> Result<Config, String> {
     raw.validate()
 }
 
-/// Runs a `user` or `migrate` command and returns what to print.
+/// Runs a `user`, `key` or `migrate` command and returns what to print.
 pub async fn run_admin(config: &Config, command: Command) -> anyhow::Result<String> {
     match command {
         Command::Serve { .. } => Err(anyhow::anyhow!("serve is not an admin command")),
@@ -132,6 +153,10 @@ pub async fn run_admin(config: &Config, command: Command) -> anyhow::Result<Stri
         Command::User(cmd) => {
             let db = db::open_with(&config.database_url, config.pool()).await?;
             user::run(&db, config, cmd).await
+        }
+        Command::Key(cmd) => {
+            let db = db::open_with(&config.database_url, config.pool()).await?;
+            key::run(&db, cmd).await
         }
         Command::Backup { path } => backup(&config.database_url, &path).await,
         Command::BenchHash { count, parallel } => bench_hash(count, parallel).await,
@@ -229,6 +254,7 @@ async fn migrate(db: &DatabaseConnection, cmd: MigrateCommand) -> anyhow::Result
     }
 }
 
+mod key;
 mod user;
 
 #[cfg(test)]

@@ -43,6 +43,8 @@ pub enum Error {
     UserNotFound,
     #[error("not found")]
     NotFound,
+    #[error("an API key's secret is shown only when the key is created; create a new key")]
+    KeyNotRetrievable,
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("the request body is too large")]
@@ -89,6 +91,7 @@ impl Error {
             | CsrfRejected
             | MfaSetupRequired => StatusCode::FORBIDDEN,
             UserNotFound | NotFound => StatusCode::NOT_FOUND,
+            KeyNotRetrievable => StatusCode::GONE,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -114,6 +117,7 @@ impl Error {
             AccountDisabled => "ACCOUNT_DISABLED",
             UserNotFound => "USER_NOT_FOUND",
             NotFound => "NOT_FOUND",
+            KeyNotRetrievable => "KEY_NOT_RETRIEVABLE",
             MethodNotAllowed => "METHOD_NOT_ALLOWED",
             PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             TooManyAttempts { .. } => "TOO_MANY_ATTEMPTS",

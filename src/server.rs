@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::uri::PathAndQuery;
+use axum::http::{HeaderName, HeaderValue, StatusCode, Uri, header};
+use axum::middleware;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -30,8 +32,46 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
 connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
-/// The whole application, for `main` and for tests.
+/// The whole application, for `main` and for tests. One trailing slash is taken off the
+/// path before routing (Crafty registers every route as `…/?` and its clients call
+/// `/api/v2/users/`), so a twin reaches the same route, with the same gate, as the path
+/// without it; `//` and other spellings stay unknown.
 pub fn app(state: AppState) -> Router {
+    let routed = routes(state);
+    Router::new().fallback_service(
+        tower::ServiceBuilder::new()
+            .layer(middleware::map_request(trim_one_trailing_slash))
+            .service(routed),
+    )
+}
+
+/// `/a/b/` becomes `/a/b` (the query kept); `/`, `/a/b` and `/a/b//` stay as they are.
+pub fn without_one_trailing_slash(path: &str) -> Option<&str> {
+    let trimmed = path.strip_suffix('/')?;
+    (!trimmed.is_empty() && !trimmed.ends_with('/')).then_some(trimmed)
+}
+
+async fn trim_one_trailing_slash(mut request: Request) -> Request {
+    let uri = request.uri();
+    let Some(path) = without_one_trailing_slash(uri.path()) else {
+        return request;
+    };
+    let path_and_query = match uri.query() {
+        Some(query) => format!("{path}?{query}"),
+        None => path.to_owned(),
+    };
+    let mut parts = uri.clone().into_parts();
+    let Ok(path_and_query) = PathAndQuery::try_from(path_and_query) else {
+        return request;
+    };
+    parts.path_and_query = Some(path_and_query);
+    if let Ok(uri) = Uri::from_parts(parts) {
+        *request.uri_mut() = uri;
+    }
+    request
+}
+
+fn routes(state: AppState) -> Router {
     let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
         .with_name(SESSION_COOKIE)
         .with_http_only(true)
@@ -261,7 +301,19 @@ async fn shutdown_signal() {
 
 #[cfg(test)]
 mod tests {
-    use super::loggable_path;
+    use super::{loggable_path, without_one_trailing_slash};
+
+    #[test]
+    fn exactly_one_trailing_slash_is_taken_off() {
+        assert_eq!(
+            without_one_trailing_slash("/api/v2/users/"),
+            Some("/api/v2/users")
+        );
+        assert_eq!(without_one_trailing_slash("/api/v2/"), Some("/api/v2"));
+        for unchanged in ["/", "//", "/api/v2/users", "/api/v2/users//", ""] {
+            assert_eq!(without_one_trailing_slash(unchanged), None, "{unchanged}");
+        }
+    }
 
     #[test]
     fn a_reset_links_token_never_reaches_the_log() {

@@ -2,13 +2,15 @@
 //!
 //! Order matters: [`Migrator::migrations`] lists them oldest first. The names recorded in
 //! `seaql_migrations` are the module names (`m20260101_000001_base`,
-//! `m20260216_000001_temp_password`).
+//! `m20260216_000001_temp_password`, `m20261203_000001_crafty_preferences`,
+//! `m20261203_000002_mfa`, `m20261203_000003_reset_links`).
 
 pub use sea_orm_migration;
 pub use sea_orm_migration::prelude::*;
 
 mod m20260101_000001_base;
 mod m20260216_000001_temp_password;
+mod m20261203_000001_crafty_preferences;
 mod m20261203_000002_mfa;
 mod m20261203_000003_reset_links;
 
@@ -21,6 +23,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20260101_000001_base::Migration),
             Box::new(m20260216_000001_temp_password::Migration),
+            Box::new(m20261203_000001_crafty_preferences::Migration),
             Box::new(m20261203_000002_mfa::Migration),
             Box::new(m20261203_000003_reset_links::Migration),
         ]
@@ -140,10 +143,18 @@ mod tests {
         BASE_USER_COLUMNS.iter().map(|s| String::from(*s)).collect()
     }
 
-    fn full_user_columns() -> Vec<String> {
+    fn temp_password_user_columns() -> Vec<String> {
         let mut v = base_user_columns();
         v.push("require_password_change".into());
         v.push("password_expires".into());
+        v
+    }
+
+    fn full_user_columns() -> Vec<String> {
+        let mut v = temp_password_user_columns();
+        for column in ["theme", "hints", "server_order", "dashboard_columns"] {
+            v.push(column.into());
+        }
         v.push("require_mfa".into());
         v
     }
@@ -288,6 +299,22 @@ mod tests {
         assert_eq!(row.try_get_by_index::<String>(3).unwrap(), "");
         assert!(!row.try_get_by_index::<bool>(4).unwrap());
         assert!(row.try_get_by_index::<bool>(5).unwrap());
+        let row = db
+            .query_one_raw(Statement::from_string(
+                DbBackend::Sqlite,
+                "SELECT theme, hints, server_order, dashboard_columns FROM users \
+                 WHERE username = 'alice'",
+            ))
+            .await
+            .unwrap()
+            .expect("alice has Crafty's defaults");
+        assert_eq!(row.try_get_by_index::<String>(0).unwrap(), "default");
+        assert!(row.try_get_by_index::<bool>(1).unwrap());
+        assert_eq!(row.try_get_by_index::<String>(2).unwrap(), "");
+        assert_eq!(
+            row.try_get_by_index::<String>(3).unwrap(),
+            "server,actions,cpuUsage,memUsage,size,players,status"
+        );
 
         // Foreign keys: manager is set null, permissions cascade.
         exec(

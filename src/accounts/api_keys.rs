@@ -40,15 +40,19 @@ pub fn scope_of(key: &api_keys::Model) -> KeyScope {
 }
 
 /// Creates a key for `owner` and returns it with the token, which is never shown again.
+/// `caller` is the API's caller, whose rights bound the key; `None` is the operator at the
+/// console (`passgate key create`), bound only by what the owner holds.
 pub async fn create<C: TransactionTrait + ConnectionTrait>(
     db: &C,
     actor: &Actor,
-    caller: &Caller,
+    caller: Option<&Caller>,
     owner: &users::Model,
     name: &str,
     scope: KeyScope,
 ) -> Result<(api_keys::Model, Secret)> {
-    permissions::can_change_keys(caller, &target_of(owner))?;
+    if let Some(caller) = caller {
+        permissions::can_change_keys(caller, &target_of(owner))?;
+    }
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 64 {
         return Err(Error::InvalidJsonSchema("name: 1 to 64 characters".into()));
@@ -68,7 +72,23 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
         .into_iter()
         .map(|g| g.name)
         .collect();
-    permissions::can_grant_key(caller, owner.superuser, &owner_grants, &scope)?;
+    match caller {
+        Some(caller) => {
+            permissions::can_grant_key(caller, owner.superuser, &owner_grants, &scope)?;
+        }
+        None => {
+            if let Some(missing) = scope
+                .permissions
+                .iter()
+                .find(|p| !owner.superuser && !owner_grants.contains(p))
+            {
+                return Err(Error::InvalidJsonSchema(format!(
+                    "permissions: '{}' does not hold {missing}",
+                    owner.username
+                )));
+            }
+        }
+    }
     let bytes: [u8; 32] = rand::rng().random();
     let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
     let txn = db.begin().await?;
@@ -105,6 +125,18 @@ pub async fn list(conn: &impl ConnectionTrait, owner_id: i32) -> Result<Vec<api_
         .filter(api_keys::Column::UserId.eq(owner_id))
         .order_by_asc(api_keys::Column::KeyId)
         .all(conn)
+        .await?)
+}
+
+/// One of `owner`'s keys; a key of another user is `None`.
+pub async fn find(
+    conn: &impl ConnectionTrait,
+    owner_id: i32,
+    key_id: i32,
+) -> Result<Option<api_keys::Model>> {
+    Ok(api_keys::Entity::find_by_id(key_id)
+        .filter(api_keys::Column::UserId.eq(owner_id))
+        .one(conn)
         .await?)
 }
 

@@ -33,6 +33,7 @@ pub async fn ensure_admin(
         expires_hours: -1,
         enabled: true,
         permissions: Vec::new(),
+        preferences: Default::default(),
         quota: None,
     };
     match users::create(db, hasher, policy, &Actor::cli(), new).await {

@@ -12,6 +12,7 @@ pub mod login;
 pub mod mfa;
 pub mod password;
 pub mod permissions;
+pub mod preferences;
 pub mod reset_links;
 pub mod secret;
 pub mod update;

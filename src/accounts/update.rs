@@ -13,6 +13,7 @@ use crate::accounts::clock;
 use crate::accounts::credentials::{PasswordUpdate, rotate_stamp, store_password};
 use crate::accounts::password::{Hasher, Policy, PolicyViolation};
 use crate::accounts::permissions::{self, Caller, EditScope, Target};
+use crate::accounts::preferences::Preferences;
 use crate::accounts::secret::Secret;
 use crate::accounts::users::{self, normalize_username};
 use crate::accounts::{grants, lang, locks};
@@ -36,6 +37,8 @@ pub struct UserUpdate {
     pub password: Option<Secret>,
     /// Needed to change one's own password outside a forced change.
     pub current_password: Option<Secret>,
+    /// Crafty's preferences (a profile change, like `lang`).
+    pub preferences: Preferences,
 }
 
 impl UserUpdate {
@@ -49,6 +52,7 @@ impl UserUpdate {
             && self.manager.is_none()
             && self.permissions.is_none()
             && self.require_mfa.is_none()
+            && self.preferences.is_empty()
     }
 }
 
@@ -94,12 +98,25 @@ pub async fn update_user<C: TransactionTrait + ConnectionTrait>(
         Some(code) => Some(lang::validate(code)?).filter(|l| *l != target.lang),
         None => None,
     };
+    update.preferences.validate()?;
+    let preferences = Preferences {
+        theme: update.preferences.theme.filter(|t| *t != target.theme),
+        hints: update.preferences.hints.filter(|h| *h != target.hints),
+        server_order: update
+            .preferences
+            .server_order
+            .filter(|o| *o != target.server_order),
+        dashboard_columns: update
+            .preferences
+            .dashboard_columns
+            .filter(|c| *c != target.dashboard_columns),
+    };
     let enabled = update.enabled.filter(|e| *e != target.enabled);
     let superuser = update.superuser.filter(|s| *s != target.superuser);
     let manager = update.manager.filter(|m| *m != target.manager);
     let require_mfa = update.require_mfa.filter(|r| *r != target.require_mfa);
     let scope = EditScope {
-        profile: username.is_some() || email.is_some() || lang.is_some(),
+        profile: username.is_some() || email.is_some() || lang.is_some() || !preferences.is_empty(),
         identity: username.is_some() || email.is_some(),
         password: update.password.is_some(),
         enabled,
@@ -204,6 +221,22 @@ pub async fn update_user<C: TransactionTrait + ConnectionTrait>(
     if let Some(require_mfa) = require_mfa {
         query = query.col_expr(user_entity::Column::RequireMfa, Expr::value(require_mfa));
         changed.push("require_mfa");
+    }
+    if let Some(theme) = preferences.theme {
+        query = query.col_expr(user_entity::Column::Theme, Expr::value(theme));
+        changed.push("theme");
+    }
+    if let Some(hints) = preferences.hints {
+        query = query.col_expr(user_entity::Column::Hints, Expr::value(hints));
+        changed.push("hints");
+    }
+    if let Some(order) = preferences.server_order {
+        query = query.col_expr(user_entity::Column::ServerOrder, Expr::value(order));
+        changed.push("server_order");
+    }
+    if let Some(columns) = preferences.dashboard_columns {
+        query = query.col_expr(user_entity::Column::DashboardColumns, Expr::value(columns));
+        changed.push("dashboard_columns");
     }
     query.exec(&txn).await.map_err(unique_as_exists)?;
     if enabled == Some(false) && !changed.contains(&"password") {

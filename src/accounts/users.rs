@@ -11,6 +11,9 @@ use sea_orm::{
 use crate::accounts::audit::{self, Actor, action};
 use crate::accounts::clock;
 use crate::accounts::password::{Hasher, Policy};
+use crate::accounts::preferences::{
+    DEFAULT_DASHBOARD_COLUMNS, DEFAULT_HINTS, DEFAULT_SERVER_ORDER, DEFAULT_THEME,
+};
 use crate::accounts::secret::Secret;
 use crate::entities::users;
 use crate::error::{Error, Result};
@@ -147,6 +150,8 @@ pub struct NewUser {
     pub permissions: Vec<crate::accounts::grants::Grant>,
     /// The user must have a second factor (SPEC §9; held at enrolment until they have one).
     pub require_mfa: bool,
+    /// Crafty's preferences, stored as given (the rest keep Crafty's defaults).
+    pub preferences: crate::accounts::preferences::Preferences,
     /// The creator's `USER_CONFIG` quota, enforced against `manager` inside the transaction
     /// (`None`: no quota, e.g. a superuser or the CLI).
     pub quota: Option<i32>,
@@ -173,6 +178,7 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
         None => None,
     };
     crate::accounts::grants::validate(&new.permissions)?;
+    new.preferences.validate()?;
     let password_expires = expiry_from_hours(new.expires_hours)?;
     let (password, generated) = match new.password {
         Some(password) => {
@@ -205,6 +211,7 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
             return Err(Error::AccessDenied);
         }
     }
+    let preferences = new.preferences;
     let inserted = users::ActiveModel {
         username: Set(username.clone()),
         password: Set(hash),
@@ -221,6 +228,15 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
         require_password_change: Set(new.require_password_change),
         password_expires: Set(password_expires),
         require_mfa: Set(new.require_mfa),
+        // Every column is given: a row read back must never depend on a column default.
+        theme: Set(preferences.theme.unwrap_or_else(|| DEFAULT_THEME.into())),
+        hints: Set(preferences.hints.unwrap_or(DEFAULT_HINTS)),
+        server_order: Set(preferences
+            .server_order
+            .unwrap_or_else(|| DEFAULT_SERVER_ORDER.into())),
+        dashboard_columns: Set(preferences
+            .dashboard_columns
+            .unwrap_or_else(|| DEFAULT_DASHBOARD_COLUMNS.into())),
         ..Default::default()
     }
     .insert(&txn)

@@ -1,4 +1,5 @@
-//! API keys of a user: GET/POST /api/v2/users/{id}/key, DELETE …/key/{key_id}.
+//! API keys of a user: GET/POST /api/v2/users/{id}/key, DELETE …/key/{key_id} (Crafty's
+//! PATCH and GET of one key are in `crafty`).
 
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -9,6 +10,7 @@ use crate::accounts::api_keys;
 use crate::accounts::clock;
 use crate::accounts::permissions::{self, KeyScope};
 use crate::accounts::update::target_of;
+use crate::api::crafty::{crafty_mask, server_mask};
 use crate::api::openapi::{CreateKeyErrors, DeleteKeyErrors, ListKeysErrors};
 use crate::api::schemas::{CreatedKey, Empty, Envelope, KeyRow, UserId, UserKeyId};
 use crate::api::users::{PermissionEntry, resolve};
@@ -41,11 +43,14 @@ pub async fn list(
             let scope = api_keys::scope_of(key);
             json!({
                 "key_id": key.key_id.to_string(),
+                "id": key.key_id,
                 "name": key.name,
                 "full_access": key.full_access,
                 "permissions": scope.permissions.iter()
                     .map(|name| json!({"name": name, "quantity": -1, "enabled": true}))
                     .collect::<Vec<_>>(),
+                "crafty_permissions": crafty_mask(scope.permissions.iter().map(String::as_str)),
+                "server_permissions": server_mask(),
                 "created": clock::rfc3339(key.created),
                 "last_used": key.last_used.map(clock::rfc3339),
             })
@@ -99,7 +104,7 @@ pub async fn create(
     let (key, token) = api_keys::create(
         &state.db,
         &caller.actor(),
-        &caller.rules(),
+        Some(&caller.rules()),
         &owner,
         &body.name,
         scope,

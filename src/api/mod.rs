@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v2`, compatible with Crafty Controller 4's user API.
 
 mod auth;
+mod crafty;
 mod json;
 mod keys;
 mod mfa;
@@ -49,7 +50,8 @@ pub fn created(data: impl Serialize) -> Response {
         .into_response()
 }
 
-/// The API router. Every response, including those axum produces itself (404, 405, 413),
+/// The API router. Every route also answers with one trailing slash, taken off before
+/// routing (see `server::app`). Every response, including those axum produces itself (404, 405, 413),
 /// carries the JSON envelope. Each handler is registered at the path and method of its
 /// `#[utoipa::path]`, which also puts it in the OpenAPI document.
 pub fn router(state: AppState) -> Router<AppState> {
@@ -62,21 +64,23 @@ pub fn router(state: AppState) -> Router<AppState> {
             reset_links::create_reset_link,
             reset_links::revoke_reset_link
         ))
-        .routes(routes!(keys::list, keys::create))
-        .routes(routes!(keys::delete))
         .routes(routes!(mfa::start, mfa::list))
         .routes(routes!(mfa::verify))
         .routes(routes!(mfa::remove))
         .routes(routes!(mfa::renew))
+        .routes(routes!(crafty::public_user))
+        .routes(routes!(crafty::picture))
+        .routes(routes!(crafty::user_permissions))
+        .routes(routes!(keys::list, keys::create, crafty::create_key))
+        .routes(routes!(crafty::show_key, keys::delete))
         .route_layer(middleware::from_fn_with_state(state, authenticate));
     let (api, document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(crafty::index))
         .routes(routes!(auth::login))
         .routes(routes!(openapi::serve))
         .merge(authenticated)
         .split_for_parts();
     api.layer(Extension(openapi::Document::new(document)))
-        .route("/api/v2", any(not_found))
-        .route("/api/v2/", any(not_found))
         .route("/api/v2/{*rest}", any(not_found))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(middleware::from_fn(envelope))

@@ -30,14 +30,16 @@ use crate::server::SESSION_COOKIE;
             `{\"status\":\"error\",\"error\":CODE,\"error_data\":message}`. Request bodies \
             are JSON objects of at most 64 KiB (an empty body counts as `{}`); unknown fields \
             are refused (400 `INVALID_JSON_SCHEMA`). A method a path does not serve answers 405 \
-            `METHOD_NOT_ALLOWED`, an unknown path under /api/v2 404 `NOT_FOUND`."
+            `METHOD_NOT_ALLOWED`, an unknown path under /api/v2 404 `NOT_FOUND`. Every path also \
+            answers with one trailing slash (`/api/v2/users/`), as in Crafty; those twins are \
+            the same operations and are not listed twice."
     ),
     tags(
         (name = "auth", description = "Login tokens"),
         (name = "users", description = "Users and temporary passwords"),
         (name = "keys", description = "API keys"),
         (name = "mfa", description = "Two-factor sign-in: TOTP devices and recovery codes"),
-        (name = "meta", description = "This document"),
+        (name = "meta", description = "This document and the API index"),
     ),
     modifiers(&SecuritySchemes)
 )]
@@ -306,6 +308,19 @@ route_errors! {
         authenticated(), body(),
         vec![AccessDenied, PasswordChangeRequired, MfaSetupRequired, UserNotFound],
         unsafe_method(),
+    ];
+    /// GET /api/v2 (public)
+    IndexErrors => [server()];
+    /// PATCH /users/{id}/key (Crafty's way to create a key)
+    CraftyKeyErrors => [
+        authenticated(), body(),
+        vec![AccessDenied, PasswordChangeRequired, UserNotFound],
+        unsafe_method(),
+    ];
+    /// GET /users/{id}/key/{key_id}: never the secret
+    ShowKeyErrors => [
+        authenticated(),
+        vec![AccessDenied, PasswordChangeRequired, UserNotFound, NotFound, KeyNotRetrievable],
     ];
     /// DELETE /users/{id}/key/{key_id}
     DeleteKeyErrors => [

@@ -37,6 +37,23 @@ pub struct UserRow {
     pub require_mfa: bool,
     /// The user has at least one TOTP device.
     pub mfa_enabled: bool,
+    /// Crafty's preference, stored and returned as given (passgate does not use it).
+    #[schema(example = "default", max_length = 255)]
+    pub theme: String,
+    /// Crafty's preference, stored and returned as given.
+    pub hints: bool,
+    /// Crafty's preference, stored and returned as given.
+    #[schema(max_length = 255)]
+    pub server_order: String,
+    /// Crafty's preference, stored and returned as given.
+    #[schema(
+        example = "server,actions,cpuUsage,memUsage,size,players,status",
+        max_length = 255
+    )]
+    pub dashboard_columns: String,
+    /// Always empty: passgate has no roles (Crafty clients read the field).
+    #[schema(max_items = 0)]
+    pub roles: Vec<i32>,
 }
 
 impl UserRow {
@@ -56,6 +73,11 @@ impl UserRow {
             password_expires: u.password_expires.map(clock::rfc3339),
             require_mfa: u.require_mfa,
             mfa_enabled,
+            theme: u.theme.clone(),
+            hints: u.hints,
+            server_order: u.server_order.clone(),
+            dashboard_columns: u.dashboard_columns.clone(),
+            roles: Vec::new(),
         }
     }
 }
@@ -264,6 +286,73 @@ pub struct ResetData {
     password: String,
 }
 
+/// `data` of `GET /users`: the rows, or with `?ids=true` (as in Crafty) only the ids.
+#[derive(ToSchema)]
+#[serde(untagged)]
+pub enum UserList {
+    Rows(Vec<UserRow>),
+    Ids(Vec<i32>),
+}
+
+/// `data` of `GET /api/v2` (Crafty's API index).
+#[derive(ToSchema)]
+pub struct ApiIndex {
+    /// passgate's version.
+    #[schema(example = "0.1.0")]
+    version: String,
+    message: String,
+}
+
+/// `data` of `GET /users/{id}/public`: Crafty's public attributes.
+#[derive(ToSchema)]
+pub struct PublicUser {
+    pub user_id: i32,
+    #[schema(format = DateTime)]
+    pub created: String,
+    pub username: String,
+    pub enabled: bool,
+    pub superuser: bool,
+    #[schema(example = "en")]
+    pub lang: String,
+    /// Always empty: passgate has no roles.
+    #[schema(max_items = 0)]
+    pub roles: Vec<i32>,
+}
+
+/// Crafty's three crafty permissions, by name.
+#[derive(ToSchema)]
+#[allow(non_snake_case)] // the field names are the JSON keys, Crafty's permission names
+pub struct CraftyCounts {
+    SERVER_CREATION: i64,
+    USER_CONFIG: i64,
+    ROLES_CONFIG: i64,
+}
+
+/// `data` of `GET /users/{id}/permissions`, in Crafty's shape.
+#[derive(ToSchema)]
+pub struct CraftyPermissions {
+    /// Crafty's crafty-permission mask: `SERVER_CREATION`, `USER_CONFIG`, `ROLES_CONFIG`, one
+    /// character each; passgate has only `USER_CONFIG`.
+    #[schema(pattern = "^0[01]0$", example = "010")]
+    permissions: String,
+    /// Users the user manages now (`USER_CONFIG`); passgate has no servers or roles (0).
+    counters: CraftyCounts,
+    /// The `USER_CONFIG` quantity (-1 = no cap; 0 without the permission); 0 for the others.
+    limits: CraftyCounts,
+}
+
+/// `data` of Crafty's `PATCH /users/{id}/key`.
+#[derive(ToSchema)]
+pub struct CraftyCreatedKey {
+    /// The key's id (Crafty answers a number here).
+    #[schema(example = 12)]
+    id: i32,
+    /// The key for `Authorization: Bearer …`; shown in this answer and never again (Crafty
+    /// would answer only the id and hand out the secret later, which passgate cannot).
+    #[schema(pattern = "^pgk_", example = "pgk_12_…")]
+    token: String,
+}
+
 /// `data` of `POST /users/{id}/reset-link`.
 #[derive(ToSchema)]
 pub struct ResetLinkData {
@@ -280,11 +369,20 @@ pub struct ResetLinkData {
 pub struct KeyRow {
     #[schema(example = "12")]
     key_id: String,
+    /// The same id as a number, under Crafty's name.
+    #[schema(example = 12)]
+    id: i32,
     name: String,
     /// Whether the key may use every right of its owner, including superuser rights.
     full_access: bool,
     /// The permissions the key may use (each listed with `quantity` -1).
     permissions: Vec<PermissionEntry>,
+    /// The same as Crafty's mask (`SERVER_CREATION`, `USER_CONFIG`, `ROLES_CONFIG`).
+    #[schema(pattern = "^0[01]0$", example = "010")]
+    crafty_permissions: String,
+    /// Crafty's server-permission mask: always zeros, passgate has no servers.
+    #[schema(pattern = "^0{8}$", example = "00000000")]
+    server_permissions: String,
     #[schema(format = DateTime)]
     created: String,
     #[schema(format = DateTime, required = true)]
@@ -299,6 +397,15 @@ pub struct CreatedKey {
     /// The key for `Authorization: Bearer …`; shown in this answer and never again.
     #[schema(pattern = "^pgk_", example = "pgk_12_…")]
     token: String,
+}
+
+/// `?ids=true`: only the ids (Crafty's parameter of `GET /users`).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct IdsOnly {
+    /// `true` answers the visible users' ids only; any other value, the rows.
+    #[param(example = "true")]
+    ids: Option<String>,
 }
 
 /// `{id}`: whose resource.

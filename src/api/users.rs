@@ -1,6 +1,6 @@
 //! /api/v2/users: list, create, show, update, delete.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::json;
@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use crate::accounts::grants::{self, Grant};
 use crate::accounts::mfa;
 use crate::accounts::permissions;
+use crate::accounts::preferences::Preferences;
 use crate::accounts::secret::Secret;
 use crate::accounts::update::{self, UserUpdate, target_of};
 use crate::accounts::users::{self, NewUser};
@@ -16,7 +17,9 @@ use crate::api::json::{check_length, nullable};
 use crate::api::openapi::{
     CreateUserErrors, DeleteUserErrors, ListUsersErrors, ShowUserErrors, UpdateUserErrors,
 };
-use crate::api::schemas::{CreatedUser, Empty, Envelope, UpdatedUser, UserDetail, UserId};
+use crate::api::schemas::{
+    CreatedUser, Empty, Envelope, IdsOnly, UpdatedUser, UserDetail, UserId, UserList,
+};
 pub use crate::api::schemas::{PermissionEntry, UserRow};
 use crate::api::{ApiJson, created, ok};
 use crate::auth::api::{ApiCaller, USER_ROUTE, Via};
@@ -66,17 +69,36 @@ pub async fn resolve(state: &AppState, caller: &ApiCaller, id: &str) -> Result<u
     path = "/api/v2/users",
     tag = "users",
     operation_id = "list_users",
+    params(IdsOnly),
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, description = "The users", body = Envelope<Vec<UserRow>>), ListUsersErrors)
+    responses((status = 200, description = "The users, or their ids", body = Envelope<UserList>), ListUsersErrors)
 )]
-pub async fn list(State(state): State<AppState>, caller: ApiCaller) -> Result<Response> {
+pub async fn list(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    RawQuery(query): RawQuery,
+) -> Result<Response> {
     let visible = users::list_visible(&state.db, &caller.rules()).await?;
+    if ids_only(query.as_deref()) {
+        return Ok(ok(visible.iter().map(|u| u.user_id).collect::<Vec<_>>()));
+    }
     let with_factors = mfa::with_factors(&state.db, visible.iter().map(|u| u.user_id)).await?;
     let rows: Vec<UserRow> = visible
         .iter()
         .map(|u| UserRow::new(u, with_factors.contains(&u.user_id)))
         .collect();
     Ok(ok(rows))
+}
+
+/// `?ids=true` as Crafty reads it: the last `ids` parameter, and only the exact text `true`.
+fn ids_only(query: Option<&str>) -> bool {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(query.unwrap_or("")).unwrap_or_default();
+    pairs
+        .iter()
+        .rev()
+        .find(|(name, _)| name == "ids")
+        .is_some_and(|(_, value)| value == "true")
 }
 
 /// One user with their permissions: oneself, a superuser, or the manager holding
@@ -141,6 +163,42 @@ pub struct CreateBody {
     /// The user must set up a second factor before anything else (SPEC §9).
     #[schema(default = false)]
     require_mfa: Option<bool>,
+    /// Crafty's preference, stored and returned as given.
+    #[schema(default = "default", max_length = 255)]
+    theme: Option<String>,
+    /// Crafty's preference, stored and returned as given.
+    #[schema(default = true)]
+    hints: Option<bool>,
+    /// Crafty's preference, stored and returned as given.
+    #[schema(max_length = 255)]
+    server_order: Option<String>,
+    /// Crafty's preference, stored and returned as given.
+    #[schema(max_length = 255)]
+    dashboard_columns: Option<String>,
+    /// Accepted only as `[]`: passgate has no roles.
+    #[schema(max_items = 0)]
+    roles: Option<Vec<i64>>,
+}
+
+/// Crafty's preferences of a user body; `roles` other than none are refused.
+fn crafty_preferences(
+    theme: Option<String>,
+    hints: Option<bool>,
+    server_order: Option<String>,
+    dashboard_columns: Option<String>,
+    roles: Option<Vec<i64>>,
+) -> Result<Preferences> {
+    if roles.is_some_and(|roles| !roles.is_empty()) {
+        return Err(Error::InvalidJsonSchema(
+            "roles: passgate has no roles; only [] is accepted".into(),
+        ));
+    }
+    Ok(Preferences {
+        theme,
+        hints,
+        server_order,
+        dashboard_columns,
+    })
 }
 
 /// Creates a user; a non-superuser creator becomes the manager. Without a password one is
@@ -162,6 +220,13 @@ pub async fn create(
     if let Some(password) = &body.password {
         check_length("password", password.expose(), 8, 128)?;
     }
+    let preferences = crafty_preferences(
+        body.theme,
+        body.hints,
+        body.server_order,
+        body.dashboard_columns,
+        body.roles,
+    )?;
     let rules = caller.rules();
     let grants = grants_of(body.permissions.as_deref().unwrap_or(&[]));
     let superuser = body.superuser.unwrap_or(false);
@@ -191,6 +256,7 @@ pub async fn create(
         expires_hours: body.expires_hours.unwrap_or(-1),
         enabled: body.enabled.unwrap_or(true),
         permissions: grants,
+        preferences,
         quota: if rules.is_superuser() {
             None
         } else {
@@ -245,6 +311,20 @@ pub struct UpdateBody {
     /// The user must have a second factor (held at enrolment until they have one). Whoever
     /// may edit the user sets it; on oneself only a superuser clears it.
     require_mfa: Option<bool>,
+    /// Crafty's preference, stored and returned as given.
+    #[schema(max_length = 255)]
+    theme: Option<String>,
+    /// Crafty's preference, stored and returned as given.
+    hints: Option<bool>,
+    /// Crafty's preference, stored and returned as given.
+    #[schema(max_length = 255)]
+    server_order: Option<String>,
+    /// Crafty's preference, stored and returned as given.
+    #[schema(max_length = 255)]
+    dashboard_columns: Option<String>,
+    /// Accepted only as `[]`: passgate has no roles.
+    #[schema(max_items = 0)]
+    roles: Option<Vec<i64>>,
 }
 
 /// Edits a user through the shared `update_user` path. Changing one's own password answers
@@ -269,6 +349,13 @@ pub async fn update(
     if let Some(password) = &body.password {
         check_length("password", password.expose(), 8, 128)?;
     }
+    let preferences = crafty_preferences(
+        body.theme,
+        body.hints,
+        body.server_order,
+        body.dashboard_columns,
+        body.roles,
+    )?;
     let update = UserUpdate {
         username: body.username,
         email: body.email,
@@ -280,6 +367,7 @@ pub async fn update(
         require_mfa: body.require_mfa,
         password: body.password,
         current_password: body.current_password,
+        preferences,
     };
     if caller.held_by_gate() && (update.password.is_none() || !update.touches_only_password()) {
         // While a change is pending, @me may only be patched to set the password.

@@ -158,9 +158,7 @@ async fn identify(
         let token = value
             .to_str()
             .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
+            .and_then(bearer_token)
             .ok_or(Error::Unauthenticated)?;
         return if token.starts_with(api_keys::PREFIX) {
             by_api_key(state, token, ip).await
@@ -200,6 +198,14 @@ async fn identify(
 /// for users the policy covers).
 async fn must_enrol(state: &AppState, user: &user_entity::Model) -> Result<bool> {
     Ok(mfa::required(state.mfa.policy, user) && !mfa::has_factor(&state.db, user.user_id).await?)
+}
+
+/// The token of an `Authorization: Bearer <token>` value. The scheme is matched without
+/// regard to case (RFC 7235 §2.1; Crafty clients send `bearer` too).
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 async fn by_login_token(state: &AppState, token: &str, ip: ClientIp) -> Result<ApiCaller> {
@@ -255,4 +261,26 @@ async fn by_api_key(state: &AppState, token: &str, ip: ClientIp) -> Result<ApiCa
         // API keys are exempt from the gates.
         mfa_setup_required: false,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_token;
+
+    #[test]
+    fn the_bearer_scheme_is_matched_in_any_case() {
+        for value in ["Bearer t0k", "bearer t0k", "BEARER t0k", "bEaReR  t0k "] {
+            assert_eq!(bearer_token(value), Some("t0k"), "{value}");
+        }
+        for value in [
+            "Basic dXNlcjpwYXNz",
+            "Bearer",
+            "Bearer ",
+            "Bearert0k",
+            "t0k",
+            "",
+        ] {
+            assert_eq!(bearer_token(value), None, "{value}");
+        }
+    }
 }

@@ -174,6 +174,10 @@ mod tests {
             require_password_change: false,
             password_expires: None,
             require_mfa: false,
+            theme: "default".into(),
+            hints: true,
+            server_order: String::new(),
+            dashboard_columns: String::new(),
         }
     }
 

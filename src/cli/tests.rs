@@ -62,3 +62,32 @@ async fn backup_points_postgres_users_to_pg_dump() {
     assert!(!err.contains("secret"), "no credentials in the message");
     assert!(!err.contains('\n'));
 }
+
+#[test]
+fn key_create_takes_the_spec_flags() {
+    let cli = Cli::try_parse_from([
+        "passgate",
+        "key",
+        "create",
+        "alice",
+        "--name",
+        "automation",
+        "--full-access",
+        "--user-config",
+    ])
+    .expect("parses");
+    match cli.command {
+        Some(Command::Key(KeyCommand::Create {
+            username,
+            name,
+            full_access,
+            user_config,
+        })) => {
+            assert_eq!((username.as_str(), name.as_str()), ("alice", "automation"));
+            assert!(full_access && user_config);
+        }
+        other => panic!("{other:?}"),
+    }
+    // A name is required: a key is told apart by it.
+    assert!(Cli::try_parse_from(["passgate", "key", "create", "alice"]).is_err());
+}

@@ -57,6 +57,7 @@ pub(super) async fn run(
                 expires_hours: -1,
                 enabled: true,
                 permissions: Vec::new(),
+                preferences: Default::default(),
                 quota: None,
             };
             let (user, generated) = users::create(db, &hasher, policy, &Actor::cli(), new)
@@ -183,7 +184,7 @@ pub(super) async fn run(
 }
 
 /// Domain errors as one line for the terminal.
-fn explain(err: Error) -> anyhow::Error {
+pub(super) fn explain(err: Error) -> anyhow::Error {
     match err {
         Error::PasswordPolicy(v) => {
             anyhow::anyhow!("the password does not meet the policy ({})", v.code())

@@ -31,6 +31,11 @@ pub struct Model {
     pub password_expires: Option<TimeDateTime>,
     /// This user must have a second factor (besides `PASSGATE_REQUIRE_MFA`).
     pub require_mfa: bool,
+    /// Crafty's preferences, kept only to be returned to Crafty clients (SPEC §12).
+    pub theme: String,
+    pub hints: bool,
+    pub server_order: String,
+    pub dashboard_columns: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -130,7 +130,7 @@ impl Error {
             MfaRequired | IncorrectMfa => "login.mfaRequired",
             CsrfRejected => "error.csrf",
             PayloadTooLarge => "error.tooLarge",
-            NotFound | UserNotFound => "error.notFound",
+            NotFound | UserNotFound | KeyNotRetrievable => "error.notFound",
             Unauthenticated | AccessDenied | PasswordChangeRequired | MfaSetupRequired => {
                 "error.accessDenied"
             }
@@ -181,7 +181,6 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(paths::AUDIT, get(audit::show))
         .route("/panel/result/{id}", get(result::show))
         .route("/panel", get(dashboard::to_dashboard))
-        .route("/panel/", get(dashboard::to_dashboard))
         .route("/panel/{*rest}", get(panel_not_found).post(panel_not_found))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

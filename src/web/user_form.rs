@@ -281,6 +281,7 @@ pub async fn create(
             expires_hours,
             enabled: true,
             permissions,
+            preferences: Default::default(),
             quota: if admin {
                 None
             } else {

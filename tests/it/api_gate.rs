@@ -54,6 +54,17 @@ async fn every_route_refuses_a_flagged_token_but_the_two_allowed_calls() {
             Some(json!({"name": "k"})),
         ),
         ("DELETE", "/api/v2/users/@me/key/1".to_string(), None),
+        // Crafty's routes (SPEC §12).
+        ("GET", "/api/v2/users?ids=true".to_string(), None),
+        ("GET", "/api/v2/users/@me/public".to_string(), None),
+        ("GET", "/api/v2/users/@me/pfp".to_string(), None),
+        ("GET", "/api/v2/users/@me/permissions".to_string(), None),
+        (
+            "PATCH",
+            "/api/v2/users/@me/key".to_string(),
+            Some(json!({"name": "k", "crafty_permissions_mask": "000"})),
+        ),
+        ("GET", "/api/v2/users/@me/key/1".to_string(), None),
     ];
     for (method, path, body) in refused {
         app.api(method, &path, Some(&token), body)

@@ -11,7 +11,8 @@ use crate::helpers::*;
 const DOC: &str = "/api/v2/openapi.json";
 
 /// Every (method, path) the API serves.
-const ROUTES: [(&str, &str); 19] = [
+const ROUTES: [(&str, &str); 25] = [
+    ("GET", "/api/v2"),
     ("POST", "/api/v2/auth/login"),
     ("POST", "/api/v2/auth/invalidate_tokens"),
     ("GET", "/api/v2/users"),
@@ -24,12 +25,17 @@ const ROUTES: [(&str, &str); 19] = [
     ("DELETE", "/api/v2/users/{id}/reset-link"),
     ("GET", "/api/v2/users/{id}/key"),
     ("POST", "/api/v2/users/{id}/key"),
+    ("PATCH", "/api/v2/users/{id}/key"),
+    ("GET", "/api/v2/users/{id}/key/{key_id}"),
     ("DELETE", "/api/v2/users/{id}/key/{key_id}"),
     ("POST", "/api/v2/users/{id}/totp"),
     ("GET", "/api/v2/users/{id}/totp"),
     ("POST", "/api/v2/users/{id}/totp/{totp_id}/verify"),
     ("DELETE", "/api/v2/users/{id}/totp/{totp_id}"),
     ("POST", "/api/v2/users/{id}/totp/recovery/renew"),
+    ("GET", "/api/v2/users/{id}/public"),
+    ("GET", "/api/v2/users/{id}/pfp"),
+    ("GET", "/api/v2/users/{id}/permissions"),
     ("GET", "/api/v2/openapi.json"),
 ];
 
@@ -86,6 +92,19 @@ fn resolve(doc: &Value, schema: &Value) -> Value {
 /// does not describe is a mismatch too.
 fn conforms(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<(), String> {
     let schema = resolve(doc, schema);
+    if let Some(alternatives) = schema["oneOf"].as_array() {
+        // Exactly one alternative, as JSON Schema's `oneOf` says.
+        let matching = alternatives
+            .iter()
+            .filter(|alternative| conforms(doc, alternative, value, at).is_ok())
+            .count();
+        return match matching {
+            1 => Ok(()),
+            n => Err(format!(
+                "{at}: {value} matches {n} of the `oneOf` alternatives"
+            )),
+        };
+    }
     let types: Vec<&str> = match &schema["type"] {
         Value::String(t) => vec![t.as_str()],
         Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
@@ -134,8 +153,11 @@ fn conforms(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<(), 
 }
 
 /// The document's path that `url` is an instance of.
+/// The query and one trailing slash (the same operation, not listed twice) do not count.
 fn template_of<'d>(doc: &'d Value, url: &str) -> &'d str {
-    let segments: Vec<&str> = url.split('/').collect();
+    let path = url.split('?').next().unwrap_or(url);
+    let path = path.strip_suffix('/').unwrap_or(path);
+    let segments: Vec<&str> = path.split('/').collect();
     let matches = |path: &str| {
         let pattern: Vec<&str> = path.split('/').collect();
         pattern.len() == segments.len()
@@ -291,7 +313,7 @@ async fn the_reset_body_schema_is_spec_4() {
 }
 
 #[tokio::test]
-async fn every_operation_but_login_and_the_document_needs_the_bearer() {
+async fn every_operation_but_login_the_index_and_the_document_needs_the_bearer() {
     let app = spawn_app().await;
     let doc = document(&app).await;
     let bearer = &doc["components"]["securitySchemes"]["bearer"];
@@ -301,7 +323,7 @@ async fn every_operation_but_login_and_the_document_needs_the_bearer() {
     );
     for (method, path) in operations(&doc) {
         let security = &doc["paths"][&path][method.to_lowercase()]["security"];
-        if path == "/api/v2/auth/login" || path == DOC {
+        if path == "/api/v2/auth/login" || path == DOC || path == "/api/v2" {
             assert!(security.is_null(), "{method} {path}: {security}");
         } else {
             let bearer = security
@@ -352,7 +374,34 @@ async fn real_answers_match_the_documented_schemas() {
         ("POST", format!("{bob}/reset-password"), None),
         ("POST", format!("{me}/reset-password"), None),
         ("POST", format!("{me}/key"), Some(json!({"name": "ci"}))),
+        (
+            "PATCH",
+            format!("{me}/key"),
+            Some(
+                json!({"name": "crafty", "server_permissions_mask": "00000000",
+                "crafty_permissions_mask": "000", "full_access": false}),
+            ),
+        ),
+        (
+            "PATCH",
+            format!("{me}/key"),
+            Some(json!({"name": "crafty", "crafty_permissions_mask": "0100"})),
+        ),
         ("GET", format!("{me}/key"), None),
+        ("GET", format!("{me}/key/1"), None),
+        ("GET", format!("{me}/key/77"), None),
+        ("GET", "/api/v2/users?ids=true".into(), None),
+        ("GET", "/api/v2/users/".into(), None),
+        ("GET", format!("{bob}/public"), None),
+        ("GET", format!("{me}/pfp"), None),
+        ("GET", format!("{bob}/permissions"), None),
+        ("GET", "/api/v2/users/999/permissions".into(), None),
+        (
+            "PATCH",
+            me.into(),
+            Some(json!({"theme": "dark", "roles": []})),
+        ),
+        ("PATCH", me.into(), Some(json!({"roles": [1]}))),
         ("DELETE", format!("{me}/key/77"), None),
         ("DELETE", format!("/api/v2/users/{}", admin.user_id), None),
         ("DELETE", bob.clone(), None),
@@ -360,6 +409,7 @@ async fn real_answers_match_the_documented_schemas() {
     for (method, url, body) in calls {
         checked(&app, &doc, method, &url, t, body).await;
     }
+    checked(&app, &doc, "GET", "/api/v2", None, None).await;
     let key = app.api_key(&admin, &[], true).await;
     let keys = checked(&app, &doc, "GET", "/api/v2/users/@me/key", Some(&key), None).await;
     let key_id = keys.json["data"][0]["key_id"].as_str().unwrap();

@@ -624,6 +624,7 @@ impl TestApp {
                     }]
                 })
                 .unwrap_or_default(),
+            preferences: Default::default(),
             quota: None,
         };
         users::create(
@@ -659,7 +660,7 @@ impl TestApp {
         let (_, token) = passgate::accounts::api_keys::create(
             &self.db,
             &Actor::cli(),
-            &caller,
+            Some(&caller),
             owner,
             "test key",
             scope,

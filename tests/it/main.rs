@@ -10,6 +10,8 @@ mod api_reset;
 mod api_users;
 mod change_password;
 mod cli_and_bootstrap;
+mod crafty;
+mod crafty_keys;
 mod gate;
 mod hardening;
 mod i18n_keys;

@@ -49,6 +49,9 @@ async fn base_schema_users_can_log_in_after_the_upgrade() {
         let user = upgraded.find(name).await;
         assert!(!user.require_password_change);
         assert!(user.password_expires.is_none());
+        // Crafty's preferences start at Crafty's defaults.
+        assert_eq!(user.theme, "default");
+        assert!(user.hints);
         let mut browser = upgraded.client();
         browser
             .login(name, crate::helpers::STRONG)
@@ -86,6 +89,19 @@ async fn every_migration_rolls_back_and_forward() {
     );
     Migrator::down(&conn, Some(1))
         .await
+        .expect("crafty_preferences down");
+    assert!(
+        conn.execute_unprepared("SELECT theme FROM users")
+            .await
+            .is_err()
+    );
+    assert!(
+        conn.execute_unprepared("SELECT password_expires FROM users")
+            .await
+            .is_ok()
+    );
+    Migrator::down(&conn, Some(1))
+        .await
         .expect("temp_password down");
     assert!(
         conn.execute_unprepared("SELECT password_expires FROM users")
@@ -105,9 +121,11 @@ async fn every_migration_rolls_back_and_forward() {
     );
     Migrator::up(&conn, None).await.expect("up again");
     assert!(
-        conn.execute_unprepared("SELECT password_expires, require_mfa FROM users")
-            .await
-            .is_ok()
+        conn.execute_unprepared(
+            "SELECT password_expires, dashboard_columns, require_mfa FROM users"
+        )
+        .await
+        .is_ok()
     );
     assert!(
         conn.execute_unprepared("SELECT state FROM reset_links")

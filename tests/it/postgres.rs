@@ -31,7 +31,7 @@ fn postgres(test: &str) -> Option<String> {
     url
 }
 
-/// The names of every migration the application knows, oldest first.
+/// Every migration's name, oldest first.
 fn every_migration() -> Vec<String> {
     Migrator::migrations()
         .iter()
@@ -198,12 +198,15 @@ async fn base_schema_users_can_log_in_after_the_upgrade_on_postgres() {
             .assert_redirect("/panel/dashboard");
         assert_eq!(browser.get("/panel/dashboard").await.status.as_u16(), 200);
     }
-    // And back down one step and up again on PostgreSQL, with the users kept.
-    Migrator::down(&upgraded.db, Some(1))
+    assert_eq!(upgraded.find("olduser").await.theme, "default");
+    // And back down to the base and up again on PostgreSQL, with the users kept.
+    let after_base = every_migration().len() as u32 - 1;
+    Migrator::down(&upgraded.db, Some(after_base))
         .await
-        .expect("temp_password down");
+        .expect("down to the base");
     Migrator::up(&upgraded.db, None).await.expect("up again");
     assert!(!upgraded.find("olduser").await.require_password_change);
+    assert!(upgraded.find("olduser").await.hints);
     upgraded.db.clone().close().await.ok();
 }
 

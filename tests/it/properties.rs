@@ -71,14 +71,15 @@ fn body() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
-/// The only calls a flagged user may make successfully (a query string does not change
-/// the route). The public routes (sign-in, the OpenAPI document) authenticate nobody, so the
-/// gate does not stand in front of them.
+/// The only calls a flagged user may make successfully (a query string, or one trailing
+/// slash, does not change the route). The public routes (sign-in, the OpenAPI document, the
+/// API index) authenticate nobody, so the gate does not stand in front of them.
 fn allowed(method: &str, path: &str) -> bool {
     let path = path.split('?').next().unwrap_or(path);
+    let path = passgate::server::without_one_trailing_slash(path).unwrap_or(path);
     let public = matches!(
         (method, path),
-        ("GET" | "HEAD", "/api/v2/openapi.json") | ("POST", "/api/v2/auth/login")
+        ("GET" | "HEAD", "/api/v2/openapi.json" | "/api/v2") | ("POST", "/api/v2/auth/login")
     );
     public
         || (method == "PATCH" && (path == "/api/v2/users/@me" || path == "/api/v2/users/%40me"))

@@ -374,6 +374,18 @@ def phase_trusted(args):
         rows = [r for r in audit_rows(server) if r[1] == "login"]
         check(bool(rows) and rows[-1][5] == CLIENT,
               f"https: the web sign-in is audited with source_ip {CLIENT}", rows[-1:])
+
+        # (e) a Crafty client over https: trailing slashes, `bearer`, and the gate holds.
+        crafty = Client(nginx, CLIENT)
+        r = crafty.request("POST", "/api/v2/auth/login/",
+                           js={"username": ADMIN, "password": server.admin_initial_password})
+        check(r.status == 200, "https: Crafty's POST /api/v2/auth/login/ answers 200", r)
+        token = r.json["data"]["token"] if r.status == 200 else ""
+        r = crafty.request("GET", "/api/v2/users/", headers={"Authorization": f"bearer {token}"})
+        check(r.status == 403 and b"PASSWORD_CHANGE_REQUIRED" in r.body,
+              "https: the flagged admin's GET /api/v2/users/ is held by the gate", r)
+        r = crafty.request("GET", "/api/v2/")
+        check(r.status == 200 and b'"version"' in r.body, "https: GET /api/v2/ answers the version", r)
     finally:
         nginx.stop()
         server.stop()

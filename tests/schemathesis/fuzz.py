@@ -19,7 +19,8 @@ What is excluded, and why:
     credentials, and fuzzing it with the fixture's usernames (schemathesis learns them from
     `GET /users` answers) locks those usernames in the login throttle for 15 minutes (5
     failures), after which the role itself can no longer sign in. It gets a fourth,
-    anonymous run of its own (`login` and `openapi`, no credentials at all).
+    anonymous run of its own (`login`, `openapi` and the public API index `api_index`, no
+    credentials at all).
   * Nothing else. A run that ends its own credentials (`invalidate_tokens`, the flagged
     user's completed forced change, a superuser renaming itself) signs in again through
     hooks.py, and schemathesis replays the request with the fresh token.
@@ -107,7 +108,7 @@ def run_role(args, role, st_bin):
             "--output-sanitize", "false",
         ]
         if role == "anonymous":
-            cmd += ["--include-operation-id-regex", "^(login|openapi)$"]
+            cmd += ["--include-operation-id-regex", "^(login|openapi|api_index)$"]
             env = dict(os.environ, NO_COLOR="1", COLUMNS="160")
         else:
             cmd += ["--exclude-operation-id", "login"]
