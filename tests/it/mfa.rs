@@ -545,7 +545,15 @@ async fn the_enrolment_gate_holds_on_every_spelling_and_lets_keys_through() {
     held("/api/v2/users/@ME/totp", "POST")
         .await
         .assert_error(StatusCode::FORBIDDEN, "MFA_SETUP_REQUIRED");
-    held("/api/v2/users/@me/", "GET").await;
+    held("/api/v2/users/@me/", "GET")
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "MFA_SETUP_REQUIRED");
+    held("/api/v2/users/@me/totp/", "GET")
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "MFA_SETUP_REQUIRED");
+    held("/api/v2/users/@me/permissions", "GET")
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "MFA_SETUP_REQUIRED");
     held("/api/v2//users/@me", "GET").await;
     held("/api/v2/users/%40me", "GET").await;
     held("/api/v2/Users/@me", "GET").await;
@@ -558,11 +566,10 @@ async fn the_enrolment_gate_holds_on_every_spelling_and_lets_keys_through() {
     let key = app.api_key(&admin, &[], true).await;
     let me = app.api("GET", "/api/v2/users/@me", Some(&key), None).await;
     assert_eq!(me.assert_ok()["mfa_enabled"], false);
-    // The enrolment itself is reachable, also spelled with %40.
-    let started = app
-        .api("POST", "/api/v2/users/%40me/totp", Some(&token), None)
-        .await;
-    started.assert_ok();
+    // The enrolment itself is reachable, also spelled with %40 or a trailing slash.
+    for path in ["/api/v2/users/%40me/totp", "/api/v2/users/@me/totp/"] {
+        app.api("POST", path, Some(&token), None).await.assert_ok();
+    }
     let device = enrol(&app, &token).await;
     app.api("GET", "/api/v2/users/@me", Some(&device.token), None)
         .await
