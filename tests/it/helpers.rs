@@ -55,13 +55,19 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut RawConfig)) -> TestApp {
     };
     customize(&mut raw);
     let config: Config = raw.validate().expect("test config is valid");
-    let db = db::connect(&database_url, config.max_connections)
-        .await
-        .expect("connect");
-    if pg.is_none() {
-        // (A PostgreSQL test database is a copy of an already migrated template.)
-        db::migrate(&db).await.expect("migrate");
-    }
+    // As in production (`db::open`): migrate on a connection of its own, then open the pool,
+    // so no pooled connection keeps statements prepared against the schema before the
+    // migration (which made inserts relying on column defaults flaky).
+    // (A PostgreSQL test database is a copy of an already migrated template.)
+    let db = if pg.is_none() {
+        db::open(&database_url, config.max_connections)
+            .await
+            .expect("migrate and connect")
+    } else {
+        db::connect(&database_url, config.max_connections)
+            .await
+            .expect("connect")
+    };
     let state = AppState::load(db.clone(), config).await.expect("state");
     let router = app(state.clone());
     TestApp {
