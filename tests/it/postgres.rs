@@ -569,7 +569,7 @@ async fn two_server_processes_on_one_database_behave_as_one() {
         .request(&b, "GET", "/panel/dashboard", None)
         .await;
     assert_eq!(page.status, 303, "bob's session on B ended");
-    assert_eq!(page.header("location"), Some("/login"));
+    assert_eq!(page.header("location"), Some("/login?ended=reset"));
     let me = api(&b, "GET", "/api/v2/users/@me", Some(&bob_token_b), None).await;
     assert_eq!(me.status, 401, "bob's token from B ended: {}", me.body);
 
