@@ -719,7 +719,8 @@ def verify_users(run):
                 web.cookies["passgate_session"] = cookie
                 r = web.request("GET", "/panel/dashboard")
                 web.close()
-                if not (r.status == 303 and r.header("location") == "/login"):
+                location = (r.header("location") or "").split("?")[0]
+                if not (r.status == 303 and location == "/login"):
                     run.violation(f"{user.name}: a web session opened before {matched.describe()} "
                                   f"answers {r.status} {r.header('location')}")
         h.close()
