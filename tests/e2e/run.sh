@@ -105,6 +105,6 @@ export PASSGATE_BIN E2E_ARTIFACTS="$artifacts"
 
 # 5. The suite. Its status is the script's.
 status=0
-(cd "$here" && node --test --test-concurrency=1 --test-reporter=spec suite.test.js) || status=$?
+(cd "$here" && node --test --test-concurrency=1 --test-reporter=spec ./*.test.js) || status=$?
 echo "e2e: screenshots and server logs in $artifacts"
 exit "$status"
