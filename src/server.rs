@@ -120,8 +120,13 @@ async fn body_within(
     request: Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
+    use axum::body::HttpBody;
     use http_body_util::BodyExt;
     let (parts, mut body) = request.into_parts();
+    if body.is_end_stream() {
+        // Nothing to wait for (a GET, or an empty body): no timer, no copy.
+        return next.run(Request::from_parts(parts, body)).await;
+    }
     let read = async {
         let mut bytes = Vec::new();
         while bytes.len() <= MAX_BODY_BYTES {
