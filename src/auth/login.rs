@@ -111,13 +111,17 @@ pub async fn login_with_factor(
             .await?;
             Err(err)
         }
-        Err(err @ (Error::TempPasswordExpired | Error::AccountDisabled)) => {
+        Err(
+            err @ (Error::TempPasswordExpired
+            | Error::AccountDisabled
+            | Error::PasswordAuthDisabled),
+        ) => {
             // The password was right: this is no guessing, so it does not count against anyone.
             throttle::succeeded(&state.db, &keys).await?;
-            let reason = if matches!(err, Error::TempPasswordExpired) {
-                "temporary password expired"
-            } else {
-                "account disabled"
+            let reason = match err {
+                Error::TempPasswordExpired => "temporary password expired",
+                Error::AccountDisabled => "account disabled",
+                _ => "password sign-in turned off (passkey)",
             };
             audit::record(
                 &state.db,
