@@ -45,6 +45,7 @@ pub fn page(ctx: &PageContext, title: &str, content: Markup) -> Markup {
                 main id="main" tabindex="-1" { (content) }
                 script src=(asset_url("copy.js")) defer {}
                 script src=(asset_url("dialog.js")) defer {}
+                script src=(asset_url("passkey.js")) defer {}
             }
         }
     }

@@ -53,6 +53,7 @@ pub async fn show(
         .map(|reason| lang.t(reason.message_key()));
     let form = LoginForm {
         notice,
+        passkeys: state.passkeys.enabled(),
         ..LoginForm::default()
     };
     with_form_token(&state, &session, &headers, |token| {
@@ -134,6 +135,7 @@ async fn refused(
         username: "",
         error: Some(lang.t(err.message_key())),
         notice: None,
+        passkeys: state.passkeys.enabled(),
     };
     let rendered = with_form_token(state, session, headers, |token| {
         let markup = if hx.0 {

@@ -514,3 +514,80 @@ async fn the_owner_keeps_their_last_factor_while_one_is_required() {
     .assert_ok();
     assert_eq!(passkeys_of(&app, "lena").await, 0);
 }
+
+#[tokio::test]
+async fn the_sign_in_page_signs_in_with_a_passkey_and_refuses_without_its_csrf_token() {
+    let app = app().await;
+    app.user("mona", "mona-password-1", false).await;
+    let token = app.token("mona", "mona-password-1").await;
+    let mut device = authenticator();
+    register(&app, &token, &mut device, "Key").await;
+
+    let mut browser = app.client();
+    let page = browser.get("/login").await;
+    assert!(
+        page.body.contains("data-passkey=\"login\""),
+        "the button is offered"
+    );
+    // Without the page's token nothing starts.
+    let refused = browser
+        .post_json("/login/passkey/options", json!({"username": "mona"}), false)
+        .await;
+    assert_eq!(refused.status, axum::http::StatusCode::FORBIDDEN);
+
+    let started = browser
+        .post_json("/login/passkey/options", json!({"username": "mona"}), true)
+        .await;
+    assert_eq!(
+        started.status,
+        axum::http::StatusCode::OK,
+        "{}",
+        started.body
+    );
+    let started: Value = serde_json::from_str(&started.body).expect("json");
+    let options: RequestChallengeResponse =
+        serde_json::from_value(json!({"publicKey": started["options"]})).expect("options");
+    let credential = answer(&mut device, options).await;
+    let finished = browser
+        .post_json(
+            "/login/passkey",
+            json!({"challenge_id": started["challenge_id"], "credential": credential}),
+            true,
+        )
+        .await;
+    assert_eq!(
+        finished.status,
+        axum::http::StatusCode::OK,
+        "{}",
+        finished.body
+    );
+    let finished: Value = serde_json::from_str(&finished.body).expect("json");
+    assert_eq!(finished["redirect"], "/panel/dashboard");
+    let dashboard = browser.get("/panel/dashboard").await;
+    assert_eq!(dashboard.status, axum::http::StatusCode::OK);
+    assert!(dashboard.body.contains("mona"));
+
+    // A garbled answer is a clear message, not a crash, and signs nobody in.
+    let mut other = app.client();
+    other.get("/login").await;
+    let garbled = other
+        .post_json(
+            "/login/passkey",
+            json!({"challenge_id": "x", "credential": {"id": 1}}),
+            true,
+        )
+        .await;
+    assert_eq!(garbled.status, axum::http::StatusCode::BAD_REQUEST);
+    assert!(garbled.body.contains("message"));
+    other
+        .get("/panel/dashboard")
+        .await
+        .assert_redirect("/login");
+}
+
+#[tokio::test]
+async fn without_a_public_url_the_sign_in_page_offers_no_passkey() {
+    let app = spawn_app().await;
+    let page = app.client().get("/login").await;
+    assert!(!page.body.contains("data-passkey"));
+}

@@ -1,0 +1,147 @@
+//! The web side of passkeys (SPEC §13), called by `assets/passkey.js` with JSON (the
+//! browser's WebAuthn API needs script): sign in without a password on the sign-in page, and
+//! register one of one's own on the security page. Every request carries the CSRF header; the
+//! answers are `{challenge_id, options}`, then `{redirect}` or `{message}`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tower_sessions::Session;
+
+use crate::accounts::audit::Actor;
+use crate::accounts::passkeys::{self, RegistrationAnswer, SignInFor};
+use crate::auth::client_ip::ClientIp;
+use crate::auth::passkey_login::sign_in_with_passkey;
+use crate::auth::session;
+use crate::error::Error;
+use crate::i18n::Lang;
+use crate::state::AppState;
+use crate::web::{Viewer, VisitorLang, paths};
+
+/// An error as the script shows it: the translated message, the error's status.
+fn failure(lang: Lang, err: Error) -> Response {
+    let _ = err.public_message(); // logs internal errors
+    let message = match err {
+        Error::PasskeysDisabled => lang.t("passkey.disabled"),
+        Error::PasskeyVerificationFailed => lang.t("passkey.verificationFailed"),
+        Error::InvalidJsonSchema(_) | Error::InvalidJson => lang.t("passkey.verificationFailed"),
+        ref other => lang.t(other.message_key()),
+    };
+    (err.status(), Json(json!({"message": message}))).into_response()
+}
+
+fn parse<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, Error> {
+    serde_json::from_value(value)
+        .map_err(|_| Error::InvalidJsonSchema("credential: not a WebAuthn credential".into()))
+}
+
+#[derive(Deserialize)]
+pub struct SignInOptions {
+    #[serde(default)]
+    username: Option<String>,
+}
+
+/// `POST /login/passkey/options`.
+pub async fn sign_in_options(
+    State(state): State<AppState>,
+    VisitorLang(lang): VisitorLang,
+    Json(body): Json<SignInOptions>,
+) -> Response {
+    let username = body
+        .username
+        .as_deref()
+        .map(str::trim)
+        .filter(|name| !name.is_empty() && name.len() <= 20);
+    match passkeys::start_sign_in(&state.db, &state.passkeys, SignInFor::Username(username)).await {
+        Ok((id, options)) => Json(json!({"challenge_id": id, "options": options})).into_response(),
+        Err(err) => failure(lang, err),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Finish {
+    challenge_id: String,
+    credential: Value,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+/// `POST /login/passkey`: signs the passkey's owner in (a fresh session id) and names the
+/// page to go to.
+pub async fn sign_in(
+    State(state): State<AppState>,
+    VisitorLang(lang): VisitorLang,
+    ip: ClientIp,
+    session: Session,
+    Json(body): Json<Finish>,
+) -> Response {
+    let signed_in = async {
+        let answer = parse(body.credential)?;
+        let user = sign_in_with_passkey(&state, ip, &body.challenge_id, &answer).await?;
+        session::establish(&session, &user, state.config.session_max_lifetime).await?;
+        Ok::<_, Error>(user)
+    }
+    .await;
+    match signed_in {
+        Ok(user) => {
+            let to = if user.require_password_change {
+                paths::CHANGE_PASSWORD
+            } else {
+                paths::DASHBOARD
+            };
+            Json(json!({"redirect": to})).into_response()
+        }
+        Err(err) => failure(lang, err),
+    }
+}
+
+/// `POST /panel/security/passkeys/options`: options to register a passkey for oneself.
+pub async fn register_options(State(state): State<AppState>, viewer: Viewer) -> Response {
+    match passkeys::start_registration(&state.db, &state.passkeys, &viewer.caller, &viewer.user)
+        .await
+    {
+        Ok((id, options)) => Json(json!({"challenge_id": id, "options": options})).into_response(),
+        Err(err) => failure(viewer.lang, err),
+    }
+}
+
+/// `POST /panel/security/passkeys`: stores the new passkey; every other session ends, this
+/// browser gets a fresh one.
+pub async fn register(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ip: ClientIp,
+    Json(body): Json<Finish>,
+) -> Response {
+    let registered = async {
+        let name = passkeys::passkey_name(body.name.as_deref())?;
+        let answer = parse(body.credential)?;
+        let (_, updated) = passkeys::finish_registration(
+            &state.db,
+            &state.passkeys,
+            &Actor::user(&viewer.user, ip.to_string()),
+            &viewer.caller,
+            &viewer.user,
+            RegistrationAnswer {
+                ceremony_id: &body.challenge_id,
+                name: &name,
+                credential: &answer,
+            },
+        )
+        .await?;
+        session::establish(&viewer.session, &updated, state.config.session_max_lifetime).await?;
+        Ok::<_, Error>(())
+    }
+    .await;
+    match registered {
+        Ok(()) => (
+            StatusCode::OK,
+            Json(json!({"redirect": format!("{}?added=passkey", paths::SECURITY)})),
+        )
+            .into_response(),
+        Err(err) => failure(viewer.lang, err),
+    }
+}
