@@ -7,6 +7,7 @@ pub mod dashboard;
 pub mod error;
 pub mod layout;
 pub mod login;
+pub mod passkeys;
 pub mod qr;
 pub mod reset;
 pub mod reset_link;

@@ -49,6 +49,12 @@ pub mod paths {
     pub const PASSKEY_SIGN_IN: &str = "/login/passkey";
     pub const PASSKEY_REGISTER_OPTIONS: &str = "/panel/security/passkeys/options";
     pub const PASSKEY_REGISTER: &str = "/panel/security/passkeys";
+    pub const PASSKEY_PASSWORD_SIGN_IN: &str = "/panel/security/password_sign_in";
+
+    /// Removing one of one's passkeys (a form with the current password).
+    pub fn passkey_remove(passkey_id: i32) -> String {
+        format!("/panel/security/passkeys/{passkey_id}/remove")
+    }
 
     /// The reset dialog of one user (a page of its own without JavaScript).
     pub fn reset(user_id: i32) -> String {
@@ -196,6 +202,15 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             paths::PASSKEY_REGISTER,
             axum::routing::post(passkey::register),
+        )
+        .route(paths::SECURITY, get(passkey::security_page))
+        .route(
+            "/panel/security/passkeys/{id}/remove",
+            axum::routing::post(passkey::remove),
+        )
+        .route(
+            paths::PASSKEY_PASSWORD_SIGN_IN,
+            axum::routing::post(passkey::password_sign_in),
         )
         .route("/panel/result/{id}", get(result::show))
         .route("/panel", get(dashboard::to_dashboard))

@@ -3,22 +3,28 @@
 //! register one of one's own on the security page. Every request carries the CSRF header; the
 //! answers are `{challenge_id, options}`, then `{redirect}` or `{message}`.
 
-use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use maud::html;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tower_sessions::Session;
 
 use crate::accounts::audit::Actor;
+use crate::accounts::clock;
 use crate::accounts::passkeys::{self, RegistrationAnswer, SignInFor};
+use crate::accounts::secret::Secret;
+use crate::accounts::update::{UserUpdate, update_user};
 use crate::auth::client_ip::ClientIp;
 use crate::auth::passkey_login::sign_in_with_passkey;
-use crate::auth::session;
+use crate::auth::{session, throttle};
 use crate::error::Error;
 use crate::i18n::Lang;
 use crate::state::AppState;
+use crate::views::layout::page;
+use crate::views::passkeys::{PasskeyRow, PasskeysView, passkeys_section};
 use crate::web::{Viewer, VisitorLang, paths};
 
 /// An error as the script shows it: the translated message, the error's status.
@@ -139,9 +145,168 @@ pub async fn register(
     match registered {
         Ok(()) => (
             StatusCode::OK,
-            Json(json!({"redirect": format!("{}?added=passkey", paths::SECURITY)})),
+            Json(json!({"redirect": format!("{}?done=added", paths::SECURITY)})),
         )
             .into_response(),
         Err(err) => failure(viewer.lang, err),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct SecurityQuery {
+    #[serde(default)]
+    done: Option<String>,
+    #[serde(default)]
+    refused: Option<String>,
+}
+
+/// `GET /panel/security`: one's passkeys.
+pub async fn security_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    axum::extract::Query(query): axum::extract::Query<SecurityQuery>,
+) -> Response {
+    let rows = match passkeys::list(&state.db, &viewer.caller, &viewer.user).await {
+        Ok(rows) => rows,
+        Err(err) => return viewer.error(err),
+    };
+    let rows: Vec<PasskeyRow> = rows
+        .into_iter()
+        .map(|row| PasskeyRow {
+            id: row.id,
+            name: row.name,
+            created: clock::display(row.created),
+            last_used: row.last_used.map(clock::display),
+        })
+        .collect();
+    let lang = viewer.lang;
+    let notice = match query.done.as_deref() {
+        Some("added") => Some(lang.t("passkey.added")),
+        Some("removed") => Some(lang.t("passkey.removed")),
+        _ => None,
+    };
+    let error = match query.refused.as_deref() {
+        Some("password") => Some(lang.t("validators.incorrectCurrentPassword")),
+        Some("policy") => Some(lang.t("passkey.lastFactor")),
+        Some(_) => Some(lang.t("error.badRequest")),
+        None => None,
+    };
+    let view = PasskeysView {
+        enabled: state.passkeys.enabled(),
+        rows: &rows,
+        password_off: viewer.user.disable_password_auth,
+        notice,
+        error,
+    };
+    let content = passkeys_section(lang, &viewer.csrf, &view);
+    page(
+        &viewer.context(),
+        lang.t("passkey.securityTitle"),
+        html! {
+            h1 { (lang.t("passkey.securityTitle")) }
+            (content)
+        },
+    )
+    .into_response()
+}
+
+#[derive(Deserialize)]
+pub struct RemoveFields {
+    #[serde(default)]
+    current_password: String,
+}
+
+/// `POST /panel/security/passkeys/{id}/remove`: needs the current password (wrong guesses
+/// count in the user's throttle bucket); this browser keeps a fresh session.
+pub async fn remove(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ip: ClientIp,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    Form(fields): Form<RemoveFields>,
+) -> Response {
+    let Ok(passkey_id) = id.parse::<i32>() else {
+        return viewer.error(Error::NotFound);
+    };
+    let password = Secret::new(fields.current_password);
+    let removed = throttle::counting_current_password(
+        &state.db,
+        &state.config.throttle,
+        &state.signing_key,
+        &viewer.user.username,
+        async {
+            if !state
+                .hasher
+                .verify(&password, Some(&viewer.user.password))
+                .await
+            {
+                return Err(Error::IncorrectCurrentPassword);
+            }
+            passkeys::remove_passkey(
+                &state.db,
+                &state.mfa,
+                &Actor::user(&viewer.user, ip.to_string()),
+                &viewer.caller,
+                &viewer.user,
+                passkey_id,
+            )
+            .await
+        },
+    )
+    .await;
+    match removed {
+        Ok(updated) => {
+            if let Err(err) =
+                session::establish(&viewer.session, &updated, state.config.session_max_lifetime)
+                    .await
+            {
+                return err.into_response_html(viewer.lang);
+            }
+            Redirect::to(&format!("{}?done=removed", paths::SECURITY)).into_response()
+        }
+        Err(Error::IncorrectCurrentPassword) => {
+            Redirect::to(&format!("{}?refused=password", paths::SECURITY)).into_response()
+        }
+        Err(Error::MfaRequiredByPolicy) => {
+            Redirect::to(&format!("{}?refused=policy", paths::SECURITY)).into_response()
+        }
+        Err(err) => viewer.error(err),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PasswordSignInFields {
+    disable: String,
+}
+
+/// `POST /panel/security/password_sign_in`: turns password sign-in off (with a passkey) or on,
+/// through the same update as `PATCH /users/@me {"disable_password_auth"}`.
+pub async fn password_sign_in(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ip: ClientIp,
+    Form(fields): Form<PasswordSignInFields>,
+) -> Response {
+    let disable = fields.disable == "true";
+    let update = UserUpdate {
+        disable_password_auth: Some(disable),
+        ..UserUpdate::default()
+    };
+    let updated = update_user(
+        &state.db,
+        &state.hasher,
+        &state.config.policy,
+        &Actor::user(&viewer.user, ip.to_string()),
+        &viewer.caller,
+        &viewer.user,
+        update,
+    )
+    .await;
+    match updated {
+        Ok(_) => Redirect::to(paths::SECURITY).into_response(),
+        Err(Error::InvalidJsonSchema(_)) => {
+            Redirect::to(&format!("{}?refused=none", paths::SECURITY)).into_response()
+        }
+        Err(err) => viewer.error(err),
     }
 }

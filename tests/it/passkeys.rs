@@ -591,3 +591,85 @@ async fn without_a_public_url_the_sign_in_page_offers_no_passkey() {
     let page = app.client().get("/login").await;
     assert!(!page.body.contains("data-passkey"));
 }
+
+#[tokio::test]
+async fn the_security_page_lists_and_removes_a_passkey_with_the_current_password() {
+    let app = app().await;
+    app.user("nora", "nora-password-1", false).await;
+    let token = app.token("nora", "nora-password-1").await;
+    let mut device = authenticator();
+    register(&app, &token, &mut device, "Desk key").await;
+    let passkey_id = passkey_ids(&app, "nora").await[0];
+
+    let mut browser = app.client();
+    browser.login("nora", "nora-password-1").await;
+    // The password alone is not enough now: sign in with the passkey through the page.
+    browser.get("/login").await;
+    let started = browser
+        .post_json("/login/passkey/options", json!({"username": "nora"}), true)
+        .await;
+    let started: Value = serde_json::from_str(&started.body).expect("json");
+    let options = serde_json::from_value(json!({"publicKey": started["options"]})).expect("o");
+    let credential = answer(&mut device, options).await;
+    browser
+        .post_json(
+            "/login/passkey",
+            json!({"challenge_id": started["challenge_id"], "credential": credential}),
+            true,
+        )
+        .await;
+    let page = browser.get("/panel/security").await;
+    assert_eq!(page.status, axum::http::StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("Desk key"));
+
+    let action = format!("/panel/security/passkeys/{passkey_id}/remove");
+    // Without the CSRF token, or with a wrong password: nothing is removed.
+    let forged = browser
+        .post_without_csrf(&action, &[("current_password", "nora-password-1")])
+        .await;
+    assert_eq!(forged.status, axum::http::StatusCode::FORBIDDEN);
+    browser
+        .post(&action, &[("current_password", "wrong-password")])
+        .await
+        .assert_redirect("/panel/security?refused=password");
+    assert_eq!(passkey_ids(&app, "nora").await.len(), 1);
+    // Someone else's passkey id is not found for this user.
+    app.user("olaf", "olaf-password-1", false).await;
+    let olaf = app.token("olaf", "olaf-password-1").await;
+    let mut other = authenticator();
+    register(&app, &olaf, &mut other, "Olaf's").await;
+    let olafs = passkey_ids(&app, "olaf").await[0];
+    let refused = browser
+        .post(
+            &format!("/panel/security/passkeys/{olafs}/remove"),
+            &[("current_password", "nora-password-1")],
+        )
+        .await;
+    assert_eq!(refused.status, axum::http::StatusCode::NOT_FOUND);
+    assert_eq!(passkey_ids(&app, "olaf").await.len(), 1);
+
+    browser
+        .post(&action, &[("current_password", "nora-password-1")])
+        .await
+        .assert_redirect("/panel/security?done=removed");
+    assert!(passkey_ids(&app, "nora").await.is_empty());
+    // This browser stays signed in (a fresh session after the stamp rotated).
+    let page = browser.get("/panel/security?done=removed").await;
+    assert_eq!(page.status, axum::http::StatusCode::OK);
+    assert!(page.body.contains("Passkey removed"));
+    assert!(!page.body.contains("Desk key"));
+}
+
+async fn passkey_ids(app: &TestApp, name: &str) -> Vec<i32> {
+    use passgate::entities::passkeys;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let user = app.find(name).await;
+    passkeys::Entity::find()
+        .filter(passkeys::Column::UserId.eq(user.user_id))
+        .all(&app.db)
+        .await
+        .expect("passkeys")
+        .into_iter()
+        .map(|p| p.id)
+        .collect()
+}
