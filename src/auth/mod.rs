@@ -7,6 +7,7 @@ pub mod ended;
 pub mod gate;
 pub mod login;
 pub mod passkey_login;
+pub mod pending;
 pub mod session;
 pub mod session_store;
 pub mod throttle;

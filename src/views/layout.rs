@@ -70,6 +70,7 @@ pub fn site_header(ctx: &PageContext, oob: bool) -> Markup {
                                 li { a href=(paths::AUDIT) { (lang.t("base.audit")) } }
                             }
                             li { a href=(paths::CHANGE_PASSWORD) { (lang.t("base.changePassword")) } }
+                            li { a href=(paths::SECURITY) { (lang.t("base.security")) } }
                         }
                         li { span { (lang.t("base.signedInAs")) " " strong { (nav.username) } } }
                         li {

@@ -11,5 +11,6 @@ pub mod passkeys;
 pub mod qr;
 pub mod reset;
 pub mod reset_link;
+pub mod second_factor;
 pub mod user_form;
 pub mod users;

@@ -12,6 +12,7 @@ mod passkey;
 mod reset;
 mod reset_link;
 mod result;
+mod second_factor;
 mod user_form;
 mod users;
 mod viewer;
@@ -44,6 +45,10 @@ pub mod paths {
     pub const AUDIT: &str = "/panel/audit";
     pub const CHANGE_PASSWORD_DIALOG: &str = "/panel/change_password/dialog";
     pub const SECURITY: &str = "/panel/security";
+    /// The code page of a sign-in (second factor pending).
+    pub const SECOND_FACTOR: &str = "/login/second_factor";
+    pub const SECOND_FACTOR_PASSKEY_OPTIONS: &str = "/login/second_factor/passkey/options";
+    pub const SECOND_FACTOR_PASSKEY: &str = "/login/second_factor/passkey";
     /// Passkeys (JSON, for `assets/passkey.js`).
     pub const PASSKEY_SIGN_IN_OPTIONS: &str = "/login/passkey/options";
     pub const PASSKEY_SIGN_IN: &str = "/login/passkey";
@@ -223,6 +228,18 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/", get(dashboard::to_dashboard))
         .route(paths::LOGIN, get(login::show).post(login::submit))
         .route(paths::LOGOUT, axum::routing::post(login::logout))
+        .route(
+            paths::SECOND_FACTOR,
+            get(second_factor::show).post(second_factor::submit),
+        )
+        .route(
+            paths::SECOND_FACTOR_PASSKEY_OPTIONS,
+            axum::routing::post(passkey::second_factor_options),
+        )
+        .route(
+            paths::SECOND_FACTOR_PASSKEY,
+            axum::routing::post(passkey::second_factor),
+        )
         .route(
             paths::PASSKEY_SIGN_IN_OPTIONS,
             axum::routing::post(passkey::sign_in_options),

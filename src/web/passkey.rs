@@ -310,3 +310,66 @@ pub async fn password_sign_in(
         Err(err) => viewer.error(err),
     }
 }
+
+/// `POST /login/second_factor/passkey/options`: the passkey as the second step, for the user
+/// of the pending sign-in only.
+pub async fn second_factor_options(
+    State(state): State<AppState>,
+    VisitorLang(lang): VisitorLang,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let started = async {
+        let user = crate::web::second_factor::pending_user(&state, &headers)
+            .await?
+            .ok_or(Error::Unauthenticated)?;
+        passkeys::start_sign_in(&state.db, &state.passkeys, SignInFor::SecondFactor(&user)).await
+    };
+    match started.await {
+        Ok((id, options)) => Json(json!({"challenge_id": id, "options": options})).into_response(),
+        Err(err) => failure(lang, err),
+    }
+}
+
+/// `POST /login/second_factor/passkey`: finishes the pending sign-in with the passkey.
+pub async fn second_factor(
+    State(state): State<AppState>,
+    VisitorLang(lang): VisitorLang,
+    ip: ClientIp,
+    headers: axum::http::HeaderMap,
+    session: Session,
+    Json(body): Json<Finish>,
+) -> Response {
+    let finished = async {
+        let user = crate::web::second_factor::pending_user(&state, &headers)
+            .await?
+            .ok_or(Error::Unauthenticated)?;
+        let answer = parse(body.credential)?;
+        let user = passkeys::finish_sign_in(
+            &state.db,
+            &state.passkeys,
+            &body.challenge_id,
+            &answer,
+            Some(user.user_id),
+        )
+        .await?;
+        let user = crate::auth::login::second_factor_passkey(&state, ip, &user).await?;
+        session::establish(&session, &user, state.config.session_max_lifetime).await?;
+        Ok::<_, Error>(user)
+    };
+    match finished.await {
+        Ok(user) => {
+            let to = if user.require_password_change {
+                paths::CHANGE_PASSWORD
+            } else {
+                paths::DASHBOARD
+            };
+            let mut response = Json(json!({"redirect": to})).into_response();
+            response.headers_mut().append(
+                axum::http::header::SET_COOKIE,
+                crate::auth::pending::clear(),
+            );
+            response
+        }
+        Err(err) => failure(lang, err),
+    }
+}

@@ -673,3 +673,73 @@ async fn passkey_ids(app: &TestApp, name: &str) -> Vec<i32> {
         .map(|p| p.id)
         .collect()
 }
+
+#[tokio::test]
+async fn a_passkey_answers_the_code_page_for_its_owner_only() {
+    let app = app().await;
+    app.user("pia", "pia-password-1", false).await;
+    app.user("quinn", "quinn-password-1", false).await;
+    let pia = app.token("pia", "pia-password-1").await;
+    let quinn = app.token("quinn", "quinn-password-1").await;
+    let mut pia_key = authenticator();
+    let mut quinn_key = authenticator();
+    register(&app, &pia, &mut pia_key, "Pia's").await;
+    register(&app, &quinn, &mut quinn_key, "Quinn's").await;
+
+    let mut browser = app.client();
+    browser
+        .login("pia", "pia-password-1")
+        .await
+        .assert_redirect("/login/second_factor");
+    let page = browser.get("/login/second_factor").await;
+    assert!(page.body.contains("data-passkey=\"second-factor\""));
+
+    // Quinn's passkey cannot finish Pia's second step.
+    let started = browser
+        .post_json("/login/second_factor/passkey/options", json!({}), true)
+        .await;
+    let started: Value = serde_json::from_str(&started.body).expect("json");
+    let options: RequestChallengeResponse =
+        serde_json::from_value(json!({"publicKey": started["options"]})).expect("options");
+    if let Ok(wrong) = quinn_key.do_authentication(origin(), options.clone()) {
+        let refused = browser
+            .post_json(
+                "/login/second_factor/passkey",
+                json!({"challenge_id": started["challenge_id"], "credential": wrong}),
+                true,
+            )
+            .await;
+        assert_eq!(refused.status, axum::http::StatusCode::UNAUTHORIZED);
+    }
+    browser
+        .get("/panel/dashboard")
+        .await
+        .assert_redirect("/login");
+
+    // Pia's own passkey does (a new ceremony: the refused one is used up).
+    let started = browser
+        .post_json("/login/second_factor/passkey/options", json!({}), true)
+        .await;
+    let started: Value = serde_json::from_str(&started.body).expect("json");
+    let options = serde_json::from_value(json!({"publicKey": started["options"]})).expect("o");
+    let credential = answer(&mut pia_key, options).await;
+    let done = browser
+        .post_json(
+            "/login/second_factor/passkey",
+            json!({"challenge_id": started["challenge_id"], "credential": credential}),
+            true,
+        )
+        .await;
+    assert_eq!(done.status, axum::http::StatusCode::OK, "{}", done.body);
+    assert!(done.body.contains("/panel/dashboard"));
+    let dashboard = browser.get("/panel/dashboard").await;
+    assert_eq!(dashboard.status, axum::http::StatusCode::OK);
+
+    // Without a pending sign-in there is nothing to answer.
+    let mut stranger = app.client();
+    stranger.get("/login").await;
+    let nothing = stranger
+        .post_json("/login/second_factor/passkey/options", json!({}), true)
+        .await;
+    assert_eq!(nothing.status, axum::http::StatusCode::UNAUTHORIZED);
+}
