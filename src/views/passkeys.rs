@@ -40,7 +40,7 @@ pub fn passkeys_section(lang: Lang, csrf: &str, view: &PasskeysView) -> Markup {
                 p { (lang.t("passkey.none")) }
             } @else {
                 div class="table-scroll" {
-                    table class="stack" {
+                    table class="data stack" {
                         caption class="visually-hidden" { (lang.t("passkey.title")) }
                         thead { tr {
                             th scope="col" { (lang.t("passkey.name")) }
@@ -66,6 +66,7 @@ pub fn passkeys_section(lang: Lang, csrf: &str, view: &PasskeysView) -> Markup {
                 }
             }
             @if view.enabled {
+                h3 { (lang.t("passkey.add")) }
                 div class="passkey-box" data-passkey="register"
                     data-options=(paths::PASSKEY_REGISTER_OPTIONS) data-finish=(paths::PASSKEY_REGISTER)
                     data-cancelled=(lang.t("passkey.cancelled")) hidden {
@@ -110,11 +111,18 @@ fn password_switch(lang: Lang, csrf: &str, password_off: bool) -> Markup {
     html! {
         form method="post" action=(paths::PASSKEY_PASSWORD_SIGN_IN) class="switch-form" {
             (csrf_field(csrf))
-            input type="hidden" name="disable" value=(if password_off { "false" } else { "true" });
+            h3 { (lang.t("passkey.passwordSignIn")) }
+            p {
+                @if password_off {
+                    span class="badge badge-warn" { (lang.t("passkey.passwordIsOff")) }
+                } @else {
+                    span class="badge badge-ok" { (lang.t("passkey.passwordIsOn")) }
+                }
+            }
             p id="password-off-hint" class="hint" { (lang.t("passkey.passwordOffHint")) }
-            button type="submit" class="secondary" aria-describedby="password-off-hint"
-                aria-pressed=(if password_off { "true" } else { "false" }) {
-                (lang.t("passkey.passwordOff"))
+            input type="hidden" name="disable" value=(if password_off { "false" } else { "true" });
+            button type="submit" class="secondary" aria-describedby="password-off-hint" {
+                @if password_off { (lang.t("passkey.turnPasswordOn")) } @else { (lang.t("passkey.turnPasswordOff")) }
             }
         }
     }

@@ -74,7 +74,7 @@ pub fn second_factor_box(lang: Lang, csrf: &str, view: &SecondFactorView) -> Mar
                     data-cancelled=(lang.t("passkey.cancelled")) hidden {
                     @if view.totp { p class="divider" { (lang.t("passkey.or")) } }
                     button type="button" class=[view.totp.then_some("secondary")] data-passkey-start {
-                        (lang.t("passkey.useInstead"))
+                        @if view.totp { (lang.t("passkey.useInstead")) } @else { (lang.t("passkey.usePasskey")) }
                     }
                     p class="field-error" data-passkey-error role="alert" hidden {}
                 }

@@ -175,8 +175,10 @@ pub async fn security_page(
         .map(|row| PasskeyRow {
             id: row.id,
             name: row.name,
-            created: clock::display(row.created),
-            last_used: row.last_used.map(clock::display),
+            created: format!("{} UTC", clock::display(row.created)),
+            last_used: row
+                .last_used
+                .map(|at| format!("{} UTC", clock::display(at))),
         })
         .collect();
     let lang = viewer.lang;
