@@ -65,6 +65,12 @@ pub enum Error {
     MfaSetupRequired,
     #[error("two-factor sign-in is required for this account: its last device cannot be removed")]
     MfaRequiredByPolicy,
+    #[error("passkeys are not available: the server has no PASSGATE_PUBLIC_URL")]
+    PasskeysDisabled,
+    #[error("the passkey could not be verified")]
+    PasskeyVerificationFailed,
+    #[error("password sign-in is turned off for this account: sign in with a passkey")]
+    PasswordAuthDisabled,
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -81,7 +87,9 @@ impl Error {
             | IncorrectCurrentPassword
             | SelfResetNotAllowed
             | WrongMfaCode
-            | MfaRequiredByPolicy => StatusCode::BAD_REQUEST,
+            | MfaRequiredByPolicy
+            | PasskeysDisabled
+            | PasskeyVerificationFailed => StatusCode::BAD_REQUEST,
             Unauthenticated | IncorrectCredentials | TempPasswordExpired | MfaRequired
             | IncorrectMfa => StatusCode::UNAUTHORIZED,
             AccessDenied
@@ -89,7 +97,8 @@ impl Error {
             | PasswordChangeRequired
             | AccountDisabled
             | CsrfRejected
-            | MfaSetupRequired => StatusCode::FORBIDDEN,
+            | MfaSetupRequired
+            | PasswordAuthDisabled => StatusCode::FORBIDDEN,
             UserNotFound | NotFound => StatusCode::NOT_FOUND,
             KeyNotRetrievable => StatusCode::GONE,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -126,6 +135,9 @@ impl Error {
             IncorrectMfa | WrongMfaCode => "INCORRECT_MFA",
             MfaSetupRequired => "MFA_SETUP_REQUIRED",
             MfaRequiredByPolicy => "MFA_REQUIRED_BY_POLICY",
+            PasskeysDisabled => "PASSKEY_DISABLED",
+            PasskeyVerificationFailed => "VERIFICATION_FAILED",
+            PasswordAuthDisabled => "PASSWORD_AUTH_DISABLED",
             Internal(_) => "INTERNAL_ERROR",
         }
     }

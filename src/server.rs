@@ -212,6 +212,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             if let Err(err) = crate::accounts::mfa::prune_enrolments(&cleanup_db).await {
                 tracing::warn!(error = %err, "pruning expired two-factor enrolments failed");
             }
+            if let Err(err) = crate::accounts::passkeys::prune_ceremonies(&cleanup_db).await {
+                tracing::warn!(error = %err, "pruning expired passkey ceremonies failed");
+            }
         }
     });
     let listener = tokio::net::TcpListener::bind(config.bind)

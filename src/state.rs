@@ -5,6 +5,7 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use crate::accounts::mfa::Mfa;
+use crate::accounts::passkeys::Passkeys;
 use crate::accounts::password::Hasher;
 use crate::auth::tokens::SigningKey;
 use crate::config::Config;
@@ -18,6 +19,8 @@ pub struct AppState {
     pub signing_key: SigningKey,
     /// Second factors: the secrets' cipher, the skew, the policy.
     pub mfa: Mfa,
+    /// Passkeys: the relying party of `PASSGATE_PUBLIC_URL` (off without it).
+    pub passkeys: Passkeys,
 }
 
 impl AppState {
@@ -27,6 +30,16 @@ impl AppState {
     pub async fn load(db: DatabaseConnection, config: Config) -> Result<Self> {
         let signing_key = SigningKey::load_or_create(&db).await?;
         let mfa = Mfa::load(&db, &config.mfa).await?;
+        let mut decoy_key = [0u8; 32];
+        hex::decode_to_slice(
+            signing_key.keyed_hash("passkey decoy credentials", b""),
+            &mut decoy_key,
+        )
+        .map_err(|e| crate::error::Error::Internal(e.into()))?;
+        let (passkeys, why_off) = Passkeys::new(config.public_url.as_deref(), decoy_key);
+        if let Some(why_off) = why_off {
+            tracing::warn!("{why_off}");
+        }
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(Self {
             db,
@@ -34,6 +47,7 @@ impl AppState {
             hasher: Hasher::new(cores),
             signing_key,
             mfa,
+            passkeys,
         })
     }
 }

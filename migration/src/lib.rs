@@ -3,7 +3,7 @@
 //! Order matters: [`Migrator::migrations`] lists them oldest first. The names recorded in
 //! `seaql_migrations` are the module names (`m20260101_000001_base`,
 //! `m20260216_000001_temp_password`, `m20261203_000001_crafty_preferences`,
-//! `m20261203_000002_mfa`, `m20261203_000003_reset_links`).
+//! `m20261203_000002_mfa`, `m20261203_000003_reset_links`, `m20261203_000005_passkeys`).
 
 pub use sea_orm_migration;
 pub use sea_orm_migration::prelude::*;
@@ -13,6 +13,7 @@ mod m20260216_000001_temp_password;
 mod m20261203_000001_crafty_preferences;
 mod m20261203_000002_mfa;
 mod m20261203_000003_reset_links;
+mod m20261203_000005_passkeys;
 
 /// All passgate migrations, oldest first.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000001_crafty_preferences::Migration),
             Box::new(m20261203_000002_mfa::Migration),
             Box::new(m20261203_000003_reset_links::Migration),
+            Box::new(m20261203_000005_passkeys::Migration),
         ]
     }
 }
@@ -38,11 +40,13 @@ mod tests {
     };
 
     /// The tables of later migrations (the base has [`TABLES`]).
-    const LATER_TABLES: [&str; 4] = [
+    const LATER_TABLES: [&str; 6] = [
         "totp_devices",
         "totp_enrolments",
         "recovery_codes",
         "reset_links",
+        "passkeys",
+        "webauthn_ceremonies",
     ];
 
     /// Every table once all migrations ran.
@@ -156,6 +160,7 @@ mod tests {
             v.push(column.into());
         }
         v.push("require_mfa".into());
+        v.push("disable_password_auth".into());
         v
     }
 
@@ -238,6 +243,22 @@ mod tests {
                 "reset_mfa"
             ]
         );
+        assert_eq!(
+            columns(db, "passkeys").await,
+            [
+                "id",
+                "user_id",
+                "credential_id",
+                "name",
+                "credential",
+                "created",
+                "last_used"
+            ]
+        );
+        assert_eq!(
+            columns(db, "webauthn_ceremonies").await,
+            ["id", "user_id", "purpose", "state", "expires"]
+        );
         let indexes = strings(
             db,
             "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'idx_%' \
@@ -250,6 +271,8 @@ mod tests {
                 "idx_api_keys_user_id",
                 "idx_audit_log_created",
                 "idx_audit_log_target_id",
+                "idx_passkeys_credential_id",
+                "idx_passkeys_user_id",
                 "idx_recovery_codes_user_hash",
                 "idx_reset_links_user_id",
                 "idx_sessions_expiry_date",
@@ -257,6 +280,7 @@ mod tests {
                 "idx_totp_devices_user_id",
                 "idx_totp_enrolments_user_id",
                 "idx_user_permissions_user_permission",
+                "idx_webauthn_ceremonies_expires",
             ])
         );
     }

@@ -58,6 +58,8 @@ pub mod action {
     pub const RESET_LINK_CREATED: &str = "reset_link_created";
     pub const RESET_LINK_USED: &str = "reset_link_used";
     pub const RESET_LINK_REVOKED: &str = "reset_link_revoked";
+    pub const PASSKEY_ADDED: &str = "passkey_added";
+    pub const PASSKEY_REMOVED: &str = "passkey_removed";
 }
 
 /// Appends one entry; runs on the caller's connection or transaction.

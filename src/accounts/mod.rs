@@ -10,6 +10,7 @@ pub mod lang;
 pub mod locks;
 pub mod login;
 pub mod mfa;
+pub mod passkeys;
 pub mod password;
 pub mod permissions;
 pub mod preferences;

@@ -232,6 +232,22 @@ pub fn can_edit(caller: &Caller, target: &Target, scope: &EditScope) -> Result<(
     allow(caller.manages(target) && !scope.superuser && !scope.permissions && !scope.manager)
 }
 
+/// Turning one's password sign-in off (with a passkey): oneself only, not through a narrow
+/// key; turning it on again: oneself, or whoever may reset the user (a lost passkey).
+pub fn can_set_password_sign_in(
+    caller: &Caller,
+    target: &Target,
+    disable: bool,
+) -> Result<(), Denied> {
+    if caller.is(target) {
+        can_change_own(caller, OwnChange::SecondFactors)
+    } else if disable {
+        Err(Denied::AccessDenied)
+    } else {
+        can_reset(caller, target)
+    }
+}
+
 /// Starting or finishing an enrolment, renewing recovery codes: oneself only (no
 /// administrator reads or creates another user's factors), and not through a narrow key.
 pub fn can_enrol(caller: &Caller, target: &Target) -> Result<(), Denied> {

@@ -34,6 +34,8 @@ pub struct UserUpdate {
     pub permissions: Option<Vec<grants::Grant>>,
     /// The user's own two-factor requirement (SPEC §9).
     pub require_mfa: Option<bool>,
+    /// Password sign-in off while a passkey exists (SPEC §13).
+    pub disable_password_auth: Option<bool>,
     pub password: Option<Secret>,
     /// Needed to change one's own password outside a forced change.
     pub current_password: Option<Secret>,
@@ -52,6 +54,7 @@ impl UserUpdate {
             && self.manager.is_none()
             && self.permissions.is_none()
             && self.require_mfa.is_none()
+            && self.disable_password_auth.is_none()
             && self.preferences.is_empty()
     }
 }
@@ -126,6 +129,15 @@ pub async fn update_user<C: TransactionTrait + ConnectionTrait>(
         require_mfa,
     };
     permissions::can_edit(caller, &target_of(target), &scope)?;
+    let disable_password_auth = update
+        .disable_password_auth
+        .filter(|d| *d != target.disable_password_auth);
+    if let Some(disable) = disable_password_auth {
+        permissions::can_set_password_sign_in(caller, &target_of(target), disable)?;
+        if disable {
+            crate::accounts::passkeys::may_disable_password(db, target.user_id).await?;
+        }
+    }
 
     if let Some(name) = &username
         && users::find_by_username(db, name).await?.is_some()
@@ -221,6 +233,13 @@ pub async fn update_user<C: TransactionTrait + ConnectionTrait>(
     if let Some(require_mfa) = require_mfa {
         query = query.col_expr(user_entity::Column::RequireMfa, Expr::value(require_mfa));
         changed.push("require_mfa");
+    }
+    if let Some(disable) = disable_password_auth {
+        query = query.col_expr(
+            user_entity::Column::DisablePasswordAuth,
+            Expr::value(disable),
+        );
+        changed.push("disable_password_auth");
     }
     if let Some(theme) = preferences.theme {
         query = query.col_expr(user_entity::Column::Theme, Expr::value(theme));

@@ -49,7 +49,7 @@ impl CodeInput {
 /// The answer of a change of one's own factors: `data` plus, for a caller signed in by login
 /// token or session, a fresh login token (the change rotated the stamp and ended every
 /// other). `passed_code`: the request itself carried a valid code (its `mfa` claim).
-fn with_fresh_token(
+pub(crate) fn with_fresh_token(
     state: &AppState,
     caller: &ApiCaller,
     changed: &user_entity::Model,

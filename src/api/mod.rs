@@ -6,6 +6,7 @@ mod json;
 mod keys;
 mod mfa;
 mod openapi;
+mod passkeys;
 mod reset;
 mod reset_links;
 mod schemas;
@@ -68,6 +69,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(mfa::verify))
         .routes(routes!(mfa::remove))
         .routes(routes!(mfa::renew))
+        .routes(routes!(passkeys::list, passkeys::start))
+        .routes(routes!(passkeys::verify))
+        .routes(routes!(passkeys::remove))
         .routes(routes!(crafty::public_user))
         .routes(routes!(crafty::picture))
         .routes(routes!(crafty::user_permissions))
@@ -77,6 +81,8 @@ pub fn router(state: AppState) -> Router<AppState> {
     let (api, document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(crafty::index))
         .routes(routes!(auth::login))
+        .routes(routes!(passkeys::login_options))
+        .routes(routes!(passkeys::login_verify))
         .routes(routes!(openapi::serve))
         .merge(authenticated)
         .split_for_parts();

@@ -39,6 +39,7 @@ use crate::server::SESSION_COOKIE;
         (name = "users", description = "Users and temporary passwords"),
         (name = "keys", description = "API keys"),
         (name = "mfa", description = "Two-factor sign-in: TOTP devices and recovery codes"),
+        (name = "passkeys", description = "Passkeys (WebAuthn): passwordless sign-in and a second factor"),
         (name = "meta", description = "This document and the API index"),
     ),
     modifiers(&SecuritySchemes)
@@ -248,7 +249,7 @@ route_errors! {
     /// POST /auth/login
     LoginErrors => [
         body(),
-        vec![IncorrectCredentials, TempPasswordExpired, AccountDisabled, MfaRequired, IncorrectMfa],
+        vec![IncorrectCredentials, TempPasswordExpired, AccountDisabled, MfaRequired, IncorrectMfa, PasswordAuthDisabled],
         server(),
         vec![TooManyAttempts { retry_after_seconds: 60 }],
     ];
@@ -347,6 +348,37 @@ route_errors! {
     ];
     /// DELETE /users/{id}/totp/{totp_id}
     RemoveFactorErrors => [
+        authenticated(),
+        vec![MfaRequiredByPolicy, AccessDenied, PasswordChangeRequired, MfaSetupRequired, UserNotFound, NotFound],
+        unsafe_method(),
+    ];
+    /// POST /auth/passkey/login/options (public)
+    PasskeyOptionsErrors => [body(), vec![PasskeysDisabled], server()];
+    /// POST /auth/passkey/login/verify (public)
+    PasskeySignInErrors => [
+        body(),
+        vec![PasskeysDisabled, IncorrectCredentials, AccountDisabled],
+        server(),
+    ];
+    /// GET /users/{id}/passkeys
+    ListPasskeysErrors => [
+        authenticated(),
+        vec![AccessDenied, PasswordChangeRequired, MfaSetupRequired, UserNotFound],
+    ];
+    /// POST /users/{id}/passkeys: allowed through the enrolment gate (for @me).
+    StartPasskeyErrors => [
+        authenticated(),
+        vec![PasskeysDisabled, AccessDenied, PasswordChangeRequired, MfaSetupRequired, UserNotFound],
+        unsafe_method(),
+    ];
+    /// POST /users/{id}/passkeys/{passkey_id}/verify: allowed through the enrolment gate (for @me).
+    RegisterPasskeyErrors => [
+        authenticated(), body(),
+        vec![PasskeysDisabled, PasskeyVerificationFailed, AccessDenied, PasswordChangeRequired, MfaSetupRequired, UserNotFound],
+        unsafe_method(),
+    ];
+    /// DELETE /users/{id}/passkeys/{passkey_id}
+    RemovePasskeyErrors => [
         authenticated(),
         vec![MfaRequiredByPolicy, AccessDenied, PasswordChangeRequired, MfaSetupRequired, UserNotFound, NotFound],
         unsafe_method(),

@@ -35,8 +35,10 @@ pub struct UserRow {
     pub password_expires: Option<String>,
     /// The user must have a second factor (besides the server's `PASSGATE_REQUIRE_MFA`).
     pub require_mfa: bool,
-    /// The user has at least one TOTP device.
+    /// The user has at least one second factor (a TOTP device or a passkey).
     pub mfa_enabled: bool,
+    /// Password sign-in is refused while the user has a passkey (Crafty's field).
+    pub disable_password_auth: bool,
     /// Crafty's preference, stored and returned as given (passgate does not use it).
     #[schema(example = "default", max_length = 255)]
     pub theme: String,
@@ -73,6 +75,7 @@ impl UserRow {
             password_expires: u.password_expires.map(clock::rfc3339),
             require_mfa: u.require_mfa,
             mfa_enabled,
+            disable_password_auth: u.disable_password_auth,
             theme: u.theme.clone(),
             hints: u.hints,
             server_order: u.server_order.clone(),
@@ -430,6 +433,20 @@ pub struct UserTotpId {
     /// `NOT_FOUND`.
     #[param(pattern = "^[0-9]+$", example = "3")]
     totp_id: String,
+}
+
+/// `{id}` and `{passkey_id}`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct UserPasskeyId {
+    /// A numeric user id, or `@me` for the caller. Anything else names no user
+    /// (404 `USER_NOT_FOUND`).
+    #[param(pattern = "^(@me|[0-9]+)$", example = "@me")]
+    id: String,
+    /// The registration's `challenge_id` (verify) or the passkey's id (delete). Another
+    /// user's is refused.
+    #[param(example = "3")]
+    passkey_id: String,
 }
 
 /// `{id}` and `{key_id}`.

@@ -311,6 +311,9 @@ pub struct UpdateBody {
     /// The user must have a second factor (held at enrolment until they have one). Whoever
     /// may edit the user sets it; on oneself only a superuser clears it.
     require_mfa: Option<bool>,
+    /// Turns password sign-in off (`true`: only with a passkey registered; oneself only) or
+    /// on again (oneself, or whoever may reset the user).
+    disable_password_auth: Option<bool>,
     /// Crafty's preference, stored and returned as given.
     #[schema(max_length = 255)]
     theme: Option<String>,
@@ -365,6 +368,7 @@ pub async fn update(
         manager: body.manager,
         permissions: body.permissions.as_deref().map(grants_of),
         require_mfa: body.require_mfa,
+        disable_password_auth: body.disable_password_auth,
         password: body.password,
         current_password: body.current_password,
         preferences,

@@ -86,6 +86,9 @@ pub const INVALIDATE_TOKENS_ROUTE: &str = "/api/v2/auth/invalidate_tokens";
 pub const USER_ROUTE: &str = "/api/v2/users/{id}";
 pub const TOTP_ROUTE: &str = "/api/v2/users/{id}/totp";
 pub const TOTP_VERIFY_ROUTE: &str = "/api/v2/users/{id}/totp/{totp_id}/verify";
+pub const PASSKEYS_ROUTE: &str = "/api/v2/users/{id}/passkeys";
+/// Crafty's path; the segment is the registration ceremony's id (`challenge_id`).
+pub const PASSKEY_VERIFY_ROUTE: &str = "/api/v2/users/{id}/passkeys/{passkey_id}/verify";
 
 /// The gate's decision, on the route the router matched (never the raw path): while a
 /// change is pending only `PATCH /users/@me` and `POST /auth/invalidate_tokens` pass.
@@ -99,10 +102,12 @@ pub fn gate_allows(method: &Method, route: Option<&str>, id: Option<&str>) -> bo
 
 /// The enrolment gate's decision, on the matched route: a user who must have a second
 /// factor and has none reaches only the enrolment itself (`POST /users/@me/totp`, its
-/// verify) and `POST /auth/invalidate_tokens`.
+/// verify, or a passkey's registration) and `POST /auth/invalidate_tokens`.
 pub fn mfa_gate_allows(method: &Method, route: Option<&str>, id: Option<&str>) -> bool {
     match route {
-        Some(TOTP_ROUTE | TOTP_VERIFY_ROUTE) => *method == Method::POST && id == Some("@me"),
+        Some(TOTP_ROUTE | TOTP_VERIFY_ROUTE | PASSKEYS_ROUTE | PASSKEY_VERIFY_ROUTE) => {
+            *method == Method::POST && id == Some("@me")
+        }
         Some(INVALIDATE_TOKENS_ROUTE) => *method == Method::POST,
         _ => false,
     }

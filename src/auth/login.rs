@@ -69,17 +69,7 @@ pub async fn login_with_factor(
     };
     match outcome {
         Ok(signed_in) => {
-            if let FactorUsed::RecoveryCode { left } = signed_in.factor {
-                let actor = Actor::user(&signed_in.user, ip_text.clone());
-                audit::record(
-                    &state.db,
-                    &actor,
-                    target,
-                    action::RECOVERY_CODE_USED,
-                    format!("left={left}"),
-                )
-                .await?;
-            }
+            audit_recovery_code(state, &signed_in, &ip_text).await?;
             Ok(signed_in)
         }
         Err(err @ Error::MfaRequired) => {
@@ -88,15 +78,7 @@ pub async fn login_with_factor(
             Err(err)
         }
         Err(err @ Error::IncorrectMfa) => {
-            throttle::failed(&state.db, &state.config.throttle, &keys).await?;
-            audit::record(
-                &state.db,
-                &anonymous,
-                target,
-                action::LOGIN_FAILED,
-                "incorrect second factor".into(),
-            )
-            .await?;
+            wrong_factor(state, &keys, &anonymous, target).await?;
             Err(err)
         }
         Err(err @ Error::IncorrectCredentials) => {
@@ -111,13 +93,17 @@ pub async fn login_with_factor(
             .await?;
             Err(err)
         }
-        Err(err @ (Error::TempPasswordExpired | Error::AccountDisabled)) => {
+        Err(
+            err @ (Error::TempPasswordExpired
+            | Error::AccountDisabled
+            | Error::PasswordAuthDisabled),
+        ) => {
             // The password was right: this is no guessing, so it does not count against anyone.
             throttle::succeeded(&state.db, &keys).await?;
-            let reason = if matches!(err, Error::TempPasswordExpired) {
-                "temporary password expired"
-            } else {
-                "account disabled"
+            let reason = match err {
+                Error::TempPasswordExpired => "temporary password expired",
+                Error::AccountDisabled => "account disabled",
+                _ => "password sign-in turned off (passkey)",
             };
             audit::record(
                 &state.db,
@@ -153,4 +139,91 @@ async fn signed_in(
     audit::record(&txn, &actor, target, action::LOGIN, String::new()).await?;
     txn.commit().await?;
     Ok(Some(user))
+}
+
+/// A wrong second factor: counted in the user's throttle bucket (codes cannot be
+/// brute-forced) and audited (never with the code).
+async fn wrong_factor(
+    state: &AppState,
+    keys: &Keys,
+    anonymous: &Actor,
+    target: Option<(i32, &str)>,
+) -> Result<()> {
+    throttle::failed(&state.db, &state.config.throttle, keys).await?;
+    audit::record(
+        &state.db,
+        anonymous,
+        target,
+        action::LOGIN_FAILED,
+        "incorrect second factor".into(),
+    )
+    .await
+}
+
+async fn audit_recovery_code(state: &AppState, signed_in: &SignIn, ip: &str) -> Result<()> {
+    if let FactorUsed::RecoveryCode { left } = signed_in.factor {
+        let user = &signed_in.user;
+        audit::record(
+            &state.db,
+            &Actor::user(user, ip.to_string()),
+            Some((user.user_id, &user.username)),
+            action::RECOVERY_CODE_USED,
+            format!("left={left}"),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The second step of a web sign-in whose password was right (the *second factor pending*
+/// state, `auth::pending`): a TOTP or recovery code of `user`, throttled and audited as at
+/// `/auth/login`. `IncorrectMfa` for a wrong, used or replayed code; nothing is sent:
+/// `MfaRequired`.
+pub async fn second_factor(
+    state: &AppState,
+    ip: ClientIp,
+    user: &user_entity::Model,
+    factor: FactorInput<'_>,
+) -> Result<SignIn> {
+    let ip_text = ip.to_string();
+    let keys = Keys::user(&state.signing_key, &user.username);
+    throttle::reserve(&state.db, &state.config.throttle, &keys).await?;
+    let target = Some((user.user_id, user.username.as_str()));
+    let anonymous = Actor {
+        user_id: None,
+        username: String::new(),
+        ip: ip_text.clone(),
+    };
+    match mfa::check_sign_in(&state.db, &state.mfa, user, factor).await {
+        Ok(used) => {
+            let signed_in = signed_in(state, &keys, user, &ip_text, target)
+                .await?
+                .map(|user| SignIn { user, factor: used })
+                .ok_or(Error::IncorrectCredentials)?;
+            audit_recovery_code(state, &signed_in, &ip_text).await?;
+            Ok(signed_in)
+        }
+        Err(Error::IncorrectMfa) => {
+            wrong_factor(state, &keys, &anonymous, target).await?;
+            Err(Error::IncorrectMfa)
+        }
+        Err(err) => {
+            throttle::not_a_guess(&state.db, &keys).await?;
+            Err(err)
+        }
+    }
+}
+
+/// Records a sign-in finished with a passkey as the second factor (the ceremony was checked
+/// by `accounts::passkeys`).
+pub async fn second_factor_passkey(
+    state: &AppState,
+    ip: ClientIp,
+    user: &user_entity::Model,
+) -> Result<user_entity::Model> {
+    let keys = Keys::user(&state.signing_key, &user.username);
+    let target = Some((user.user_id, user.username.as_str()));
+    signed_in(state, &keys, user, &ip.to_string(), target)
+        .await?
+        .ok_or(Error::IncorrectCredentials)
 }

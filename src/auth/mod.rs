@@ -6,6 +6,8 @@ pub mod csrf;
 pub mod ended;
 pub mod gate;
 pub mod login;
+pub mod passkey_login;
+pub mod pending;
 pub mod session;
 pub mod session_store;
 pub mod throttle;

@@ -174,6 +174,7 @@ mod tests {
             require_password_change: false,
             password_expires: None,
             require_mfa: false,
+            disable_password_auth: false,
             theme: "default".into(),
             hints: true,
             server_order: String::new(),

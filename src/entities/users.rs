@@ -31,6 +31,8 @@ pub struct Model {
     pub password_expires: Option<TimeDateTime>,
     /// This user must have a second factor (besides `PASSGATE_REQUIRE_MFA`).
     pub require_mfa: bool,
+    /// Password sign-in refused while the user has a passkey (Crafty's field, SPEC §13).
+    pub disable_password_auth: bool,
     /// Crafty's preferences, kept only to be returned to Crafty clients (SPEC §12).
     pub theme: String,
     pub hints: bool,

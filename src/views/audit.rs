@@ -133,7 +133,41 @@ pub fn detail_sentence(lang: Lang, action: &str, detail: &str) -> String {
             }
             parts
         }
+        "login" if detail == "passkey" => vec![lang.t("audit.withPasskey").to_string()],
+        "passkey_added" if get("passkey").is_some() => vec![
+            lang.t("audit.passkeyAdded")
+                .replace("{id}", get("passkey").unwrap_or_default()),
+        ],
+        "passkey_removed" if get("passkey").is_some() => vec![
+            lang.t("audit.passkeyRemoved")
+                .replace("{id}", get("passkey").unwrap_or_default())
+                .replace("{left}", get("passkeys_left").unwrap_or("0")),
+        ],
+        "mfa_enrolled" if get("device").is_some() => vec![
+            lang.t("audit.deviceAdded")
+                .replace("{id}", get("device").unwrap_or_default())
+                .replace("{codes}", get("recovery_codes").unwrap_or("0")),
+        ],
+        "mfa_removed" if get("device").is_some() => vec![
+            lang.t("audit.deviceRemoved")
+                .replace("{id}", get("device").unwrap_or_default())
+                .replace("{left}", get("devices_left").unwrap_or("0")),
+        ],
+        "mfa_reset" if get("devices").is_some() => vec![
+            lang.t("audit.factorsReset")
+                .replace("{count}", get("devices").unwrap_or("0")),
+        ],
+        "recovery_codes_renewed" => vec![lang.t("audit.codesRenewed").to_string()],
+        "recovery_code_used" if get("left").is_some() => vec![
+            lang.t("audit.codeUsed")
+                .replace("{left}", get("left").unwrap_or("0")),
+        ],
         "login_failed" => match detail {
+            "incorrect second factor" => vec![lang.t("audit.failFactor").to_string()],
+            "passkey not accepted" => vec![lang.t("audit.failPasskey").to_string()],
+            "password sign-in turned off (passkey)" => {
+                vec![lang.t("audit.failPasswordOff").to_string()]
+            }
             "incorrect credentials" => vec![lang.t("audit.failIncorrect").to_string()],
             "temporary password expired" => vec![lang.t("audit.failExpired").to_string()],
             "account disabled" => vec![lang.t("audit.failDisabled").to_string()],
@@ -240,6 +274,36 @@ mod reset_link_tests {
                 "purpose=reset revoke_api_keys=false reset_mfa=false"
             ),
             "The user set a new password with a reset link."
+        );
+    }
+}
+
+#[cfg(test)]
+mod factor_tests {
+    use super::detail_sentence;
+    use crate::i18n::Lang;
+
+    #[test]
+    fn factor_entries_read_as_sentences_in_both_languages() {
+        for lang in [Lang::En, Lang::De] {
+            for (action, detail) in [
+                ("passkey_added", "passkey=3"),
+                ("passkey_removed", "passkey=3 passkeys_left=0"),
+                ("mfa_enrolled", "device=2 recovery_codes=10"),
+                ("mfa_removed", "device=2 devices_left=1"),
+                ("mfa_reset", "devices=2"),
+                ("recovery_code_used", "left=9"),
+                ("login", "passkey"),
+                ("login_failed", "incorrect second factor"),
+            ] {
+                let sentence = detail_sentence(lang, action, detail);
+                assert!(sentence.ends_with('.'), "{action}: {sentence}");
+                assert!(!sentence.contains('='), "{action}: {sentence}");
+            }
+        }
+        assert_eq!(
+            detail_sentence(Lang::En, "passkey_removed", "passkey=3 passkeys_left=0"),
+            "Passkey 3 removed, 0 left."
         );
     }
 }

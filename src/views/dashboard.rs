@@ -15,6 +15,8 @@ pub struct DashboardView<'a> {
     pub lang_code: &'a str,
     pub manages_users: bool,
     pub sees_audit: bool,
+    /// Right after a sign-in with a recovery code: how many are left (said once).
+    pub recovery_codes_left: Option<u64>,
 }
 
 pub fn dashboard_page(ctx: &PageContext, view: &DashboardView) -> Markup {
@@ -28,6 +30,12 @@ pub fn dashboard_page(ctx: &PageContext, view: &DashboardView) -> Markup {
         ctx,
         lang.t("dashboard.title"),
         html! {
+            @if let Some(left) = view.recovery_codes_left {
+                div class="alert alert-warning" role="status" {
+                    (lang.t("login.recoveryCodeUsed").replace("{left}", &left.to_string()))
+                    " " a href=(paths::SECURITY) { (lang.t("base.security")) }
+                }
+            }
             section class="card" aria-labelledby="dash-title" {
                 h1 id="dash-title" { (lang.t("dashboard.welcome")) ", " (view.username) }
                 dl class="facts" {
@@ -52,6 +60,7 @@ pub fn dashboard_page(ctx: &PageContext, view: &DashboardView) -> Markup {
                     }
                     li { a href=(paths::edit(view.user_id)) { (lang.t("dashboard.profile")) } }
                     li { a href=(paths::CHANGE_PASSWORD) { (lang.t("base.changePassword")) } }
+                    li { a href=(paths::SECURITY) { (lang.t("base.security")) } }
                 }
             }
         },

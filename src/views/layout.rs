@@ -45,6 +45,7 @@ pub fn page(ctx: &PageContext, title: &str, content: Markup) -> Markup {
                 main id="main" tabindex="-1" { (content) }
                 script src=(asset_url("copy.js")) defer {}
                 script src=(asset_url("dialog.js")) defer {}
+                script src=(asset_url("passkey.js")) defer {}
             }
         }
     }
@@ -69,6 +70,7 @@ pub fn site_header(ctx: &PageContext, oob: bool) -> Markup {
                                 li { a href=(paths::AUDIT) { (lang.t("base.audit")) } }
                             }
                             li { a href=(paths::CHANGE_PASSWORD) { (lang.t("base.changePassword")) } }
+                            li { a href=(paths::SECURITY) { (lang.t("base.security")) } }
                         }
                         li { span { (lang.t("base.signedInAs")) " " strong { (nav.username) } } }
                         li {

@@ -14,6 +14,9 @@ pub struct LoginForm<'a> {
     pub error: Option<&'a str>,
     /// Why the previous session ended, when it did.
     pub notice: Option<&'a str>,
+    /// The server offers passkeys (`PASSGATE_PUBLIC_URL` is set): the script shows the
+    /// passkey button (SPEC §13); without JavaScript it stays hidden.
+    pub passkeys: bool,
 }
 
 /// The form box; the same fragment is the htmx swap target and part of the full page.
@@ -40,6 +43,24 @@ pub fn login_box(lang: Lang, csrf: &str, form: &LoginForm) -> Markup {
                 (field(&password))
                 button type="submit" { (lang.t("login.submit")) }
             }
+            @if form.passkeys {
+                (passkey_sign_in(lang))
+            }
+        }
+    }
+}
+
+/// The passkey way in: hidden until `assets/passkey.js` finds a browser that can use it.
+fn passkey_sign_in(lang: Lang) -> Markup {
+    html! {
+        div class="passkey-box" data-passkey="login"
+            data-options=(paths::PASSKEY_SIGN_IN_OPTIONS) data-finish=(paths::PASSKEY_SIGN_IN)
+            data-cancelled=(lang.t("passkey.cancelled")) hidden {
+            p class="divider" { (lang.t("passkey.or")) }
+            button type="button" class="secondary" data-passkey-start {
+                (lang.t("passkey.signIn"))
+            }
+            p class="field-error" data-passkey-error role="alert" hidden {}
         }
     }
 }

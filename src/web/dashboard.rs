@@ -6,7 +6,16 @@ use crate::accounts::clock;
 use crate::views::dashboard::{DashboardView, dashboard_page};
 use crate::web::{Hx, Viewer, paths, redirect};
 
-pub async fn show(viewer: Viewer) -> Response {
+#[derive(serde::Deserialize, Default)]
+pub struct DashboardQuery {
+    #[serde(default)]
+    recovery_codes_left: Option<u64>,
+}
+
+pub async fn show(
+    viewer: Viewer,
+    axum::extract::Query(query): axum::extract::Query<DashboardQuery>,
+) -> Response {
     let user = &viewer.user;
     let view = DashboardView {
         user_id: user.user_id,
@@ -19,6 +28,7 @@ pub async fn show(viewer: Viewer) -> Response {
         lang_code: &user.lang,
         manages_users: viewer.caller.is_superuser() || viewer.caller.has_user_config(),
         sees_audit: viewer.caller.is_superuser(),
+        recovery_codes_left: query.recovery_codes_left,
     };
     dashboard_page(&viewer.context(), &view).into_response()
 }

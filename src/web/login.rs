@@ -11,11 +11,12 @@ use crate::accounts::audit::{self, Actor, action};
 use crate::accounts::secret::Secret;
 use crate::auth::client_ip::ClientIp;
 use crate::auth::ended::EndReason;
-use crate::auth::{csrf, login, session};
+use crate::auth::{csrf, login, pending, session};
+use crate::error::Error;
 use crate::i18n::Lang;
 use crate::state::AppState;
 use crate::views::login::{LoginForm, login_box, login_page};
-use crate::web::{Hx, VisitorLang, change_password, paths, redirect};
+use crate::web::{Hx, VisitorLang, change_password, paths, redirect, second_factor};
 
 /// Where a signed-in user belongs.
 fn home(require_password_change: bool) -> &'static str {
@@ -53,6 +54,7 @@ pub async fn show(
         .map(|reason| lang.t(reason.message_key()));
     let form = LoginForm {
         notice,
+        passkeys: state.passkeys.enabled(),
         ..LoginForm::default()
     };
     with_form_token(&state, &session, &headers, |token| {
@@ -104,9 +106,14 @@ pub async fn submit(
     let password = Secret::new(fields.password);
     let user = match login::login(&state, ip, &fields.username, &password).await {
         Ok(user) => user,
+        Err(Error::MfaRequired) => {
+            // The password was right and the user has a second factor: the code page,
+            // reachable for five minutes through the pending cookie (nothing signed in yet).
+            return to_second_factor(&state, lang, hx, &session, &headers, &fields.username)
+                .await
+                .unwrap_or_else(|err| err.into_response_html(lang));
+        }
         Err(err) if err.status().is_server_error() => return err.into_response_html(lang),
-        // `MfaRequired` for a user with a second factor: refused with its own message until
-        // the web code page (SPEC §9, "second factor pending" session) exists.
         Err(err) => return refused(&state, lang, hx, &session, &headers, err).await,
     };
     if let Err(err) = session::establish(&session, &user, state.config.session_max_lifetime).await {
@@ -117,6 +124,30 @@ pub async fn submit(
         return change_password::forced_box(&session, &state, &user).await;
     }
     redirect(hx, home(user.require_password_change))
+}
+
+/// After a right password of a user with a second factor: the pending cookie, and the code
+/// box in place (htmx) or a 303 to the code page.
+async fn to_second_factor(
+    state: &AppState,
+    lang: Lang,
+    hx: Hx,
+    session: &Session,
+    headers: &HeaderMap,
+    username: &str,
+) -> crate::error::Result<Response> {
+    let user = crate::accounts::users::find_by_username(&state.db, &username.to_ascii_lowercase())
+        .await?
+        .ok_or(Error::IncorrectCredentials)?;
+    let cookie = pending::start(&state.signing_key, &user, state.config.cookie_secure)
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("pending cookie")))?;
+    let mut response = if hx.0 {
+        second_factor::swap_in(state, session, headers, lang, &user).await?
+    } else {
+        redirect(hx, paths::SECOND_FACTOR)
+    };
+    response.headers_mut().append(header::SET_COOKIE, cookie);
+    Ok(response)
 }
 
 /// The sign-in form again, with the reason and the status of the refusal. The username field
@@ -134,6 +165,7 @@ async fn refused(
         username: "",
         error: Some(lang.t(err.message_key())),
         notice: None,
+        passkeys: state.passkeys.enabled(),
     };
     let rendered = with_form_token(state, session, headers, |token| {
         let markup = if hx.0 {
@@ -179,5 +211,8 @@ pub async fn logout(
     response
         .headers_mut()
         .append(header::SET_COOKIE, crate::auth::ended::clear_hint());
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, pending::clear());
     response
 }

@@ -8,9 +8,11 @@ mod edit_user;
 pub mod generated;
 mod login;
 pub mod one_time;
+mod passkey;
 mod reset;
 mod reset_link;
 mod result;
+mod second_factor;
 mod user_form;
 mod users;
 mod viewer;
@@ -42,6 +44,22 @@ pub mod paths {
     pub const DELETE_USER: &str = "/panel/delete_user";
     pub const AUDIT: &str = "/panel/audit";
     pub const CHANGE_PASSWORD_DIALOG: &str = "/panel/change_password/dialog";
+    pub const SECURITY: &str = "/panel/security";
+    /// The code page of a sign-in (second factor pending).
+    pub const SECOND_FACTOR: &str = "/login/second_factor";
+    pub const SECOND_FACTOR_PASSKEY_OPTIONS: &str = "/login/second_factor/passkey/options";
+    pub const SECOND_FACTOR_PASSKEY: &str = "/login/second_factor/passkey";
+    /// Passkeys (JSON, for `assets/passkey.js`).
+    pub const PASSKEY_SIGN_IN_OPTIONS: &str = "/login/passkey/options";
+    pub const PASSKEY_SIGN_IN: &str = "/login/passkey";
+    pub const PASSKEY_REGISTER_OPTIONS: &str = "/panel/security/passkeys/options";
+    pub const PASSKEY_REGISTER: &str = "/panel/security/passkeys";
+    pub const PASSKEY_PASSWORD_SIGN_IN: &str = "/panel/security/password_sign_in";
+
+    /// Removing one of one's passkeys (a form with the current password).
+    pub fn passkey_remove(passkey_id: i32) -> String {
+        format!("/panel/security/passkeys/{passkey_id}/remove")
+    }
 
     /// The reset dialog of one user (a page of its own without JavaScript).
     pub fn reset(user_id: i32) -> String {
@@ -135,6 +153,9 @@ impl Error {
                 "error.accessDenied"
             }
             LastSuperuser => "error.lastSuperuser",
+            PasswordAuthDisabled => "passkey.passwordAuthDisabled",
+            PasskeysDisabled => "passkey.disabled",
+            PasskeyVerificationFailed => "passkey.verificationFailed",
             DatabaseUnavailable => "error.databaseUnavailable",
             _ if self.status().is_server_error() => "error.internal",
             _ => "error.badRequest",
@@ -179,6 +200,23 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(reset::show).post(reset::submit),
         )
         .route(paths::AUDIT, get(audit::show))
+        .route(
+            paths::PASSKEY_REGISTER_OPTIONS,
+            axum::routing::post(passkey::register_options),
+        )
+        .route(
+            paths::PASSKEY_REGISTER,
+            axum::routing::post(passkey::register),
+        )
+        .route(paths::SECURITY, get(passkey::security_page))
+        .route(
+            "/panel/security/passkeys/{id}/remove",
+            axum::routing::post(passkey::remove),
+        )
+        .route(
+            paths::PASSKEY_PASSWORD_SIGN_IN,
+            axum::routing::post(passkey::password_sign_in),
+        )
         .route("/panel/result/{id}", get(result::show))
         .route("/panel", get(dashboard::to_dashboard))
         .route("/panel/{*rest}", get(panel_not_found).post(panel_not_found))
@@ -190,6 +228,26 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/", get(dashboard::to_dashboard))
         .route(paths::LOGIN, get(login::show).post(login::submit))
         .route(paths::LOGOUT, axum::routing::post(login::logout))
+        .route(
+            paths::SECOND_FACTOR,
+            get(second_factor::show).post(second_factor::submit),
+        )
+        .route(
+            paths::SECOND_FACTOR_PASSKEY_OPTIONS,
+            axum::routing::post(passkey::second_factor_options),
+        )
+        .route(
+            paths::SECOND_FACTOR_PASSKEY,
+            axum::routing::post(passkey::second_factor),
+        )
+        .route(
+            paths::PASSKEY_SIGN_IN_OPTIONS,
+            axum::routing::post(passkey::sign_in_options),
+        )
+        .route(
+            paths::PASSKEY_SIGN_IN,
+            axum::routing::post(passkey::sign_in),
+        )
         .route(
             "/reset/{token}",
             get(reset_link::show).post(reset_link::submit),

@@ -75,6 +75,9 @@ start_server() {
     db="$work/$name.db"
     out="$work/server-$name.stdout.log"
     err="$work/server-$name.stderr.log"
+    # Passkeys need a host name as relying party (WebAuthn has none for IP addresses): the
+    # pages are opened at http://localhost:PORT by the passkey walk.
+    PASSGATE_PUBLIC_URL="http://localhost:$port" \
     PASSGATE_DATABASE_URL="sqlite://$db?mode=rwc" PASSGATE_BIND="127.0.0.1:$port" \
         "$PASSGATE_BIN" serve >"$out" 2>"$err" &
     pid=$!
@@ -105,6 +108,11 @@ export PASSGATE_BIN E2E_ARTIFACTS="$artifacts"
 
 # 5. The suite. Its status is the script's.
 status=0
-(cd "$here" && node --test --test-concurrency=1 --test-reporter=spec ./*.test.js) || status=$?
+# Every suite file, or only those named on the command line (e.g. passkeys.test.js).
+(
+    cd "$here"
+    if [ $# -gt 0 ]; then files=("$@"); else files=(./*.test.js); fi
+    node --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
+) || status=$?
 echo "e2e: screenshots and server logs in $artifacts"
 exit "$status"

@@ -387,6 +387,46 @@ impl<'a> Client<'a> {
         body: Option<String>,
         hx: bool,
     ) -> TestResponse {
+        self.request_typed(method, path, body, hx, "application/x-www-form-urlencoded")
+            .await
+    }
+
+    /// A JSON post as `assets/passkey.js` sends it: the page's CSRF token in the header when
+    /// `with_csrf`.
+    pub async fn post_json(
+        &mut self,
+        path: &str,
+        body: serde_json::Value,
+        with_csrf: bool,
+    ) -> TestResponse {
+        let token = self.csrf.clone().filter(|_| with_csrf);
+        if let Some(token) = &token {
+            self.extra_headers
+                .push(("x-csrf-token".to_string(), token.clone()));
+        }
+        let response = self
+            .request_typed(
+                Method::POST,
+                path,
+                Some(body.to_string()),
+                false,
+                "application/json",
+            )
+            .await;
+        if token.is_some() {
+            self.extra_headers.pop();
+        }
+        response
+    }
+
+    async fn request_typed(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<String>,
+        hx: bool,
+        content_type: &str,
+    ) -> TestResponse {
         let mut builder = Request::builder().method(method).uri(path);
         if !self.cookies.is_empty() {
             let cookie = self
@@ -405,7 +445,7 @@ impl<'a> Client<'a> {
         }
         let body = match body {
             Some(form) => {
-                builder = builder.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+                builder = builder.header(header::CONTENT_TYPE, content_type);
                 Body::from(form)
             }
             None => Body::empty(),

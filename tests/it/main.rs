@@ -18,6 +18,7 @@ mod i18n_keys;
 mod login;
 mod mfa;
 mod migration_upgrade;
+mod passkeys;
 mod postgres;
 mod properties;
 mod reset_links;

@@ -697,26 +697,223 @@ async fn the_cli_resets_a_users_factors() {
 }
 
 #[tokio::test]
-async fn the_web_form_does_not_sign_in_a_user_with_a_factor_on_the_password_alone() {
+async fn the_web_sign_in_asks_for_the_code_and_the_pending_state_reaches_nothing_else() {
     let app = spawn_app().await;
     app.user("alice", STRONG, false).await;
     app.user("bob", STRONG, false).await;
     let token = app.token("alice", STRONG).await;
-    enrol(&app, &token).await;
+    let device = enrol(&app, &token).await;
     let mut browser = app.client();
-    let refused = browser.login("alice", STRONG).await;
-    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
-    assert!(refused.body.contains("two-factor"), "{}", refused.body);
+    browser
+        .login("alice", STRONG)
+        .await
+        .assert_redirect("/login/second_factor");
+    assert!(browser.cookies.contains_key("passgate_mfa"));
+    assert!(
+        browser.session_cookie().is_none(),
+        "nothing is signed in yet"
+    );
+    // Pending: the panel, the API through the cookie and the change page are all closed.
+    for path in [
+        "/panel/dashboard",
+        "/panel/change_password",
+        "/panel/security",
+    ] {
+        browser.get(path).await.assert_redirect("/login");
+    }
+    let api = browser.get("/api/v2/users/@me").await;
+    assert_eq!(api.status, StatusCode::UNAUTHORIZED);
+
+    let page = browser.get("/login/second_factor").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("alice") && page.body.contains("name=\"code\""));
+    // A wrong code: the page again with the reason beside the field, nothing signed in.
+    let wrong = browser
+        .post("/login/second_factor", &[("code", "000000")])
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.body.contains("code-error"), "{}", wrong.body);
     browser
         .get("/panel/dashboard")
         .await
         .assert_redirect("/login");
+
+    let step = stable_step().await;
+    browser
+        .post("/login/second_factor", &[("code", &device.code(step))])
+        .await
+        .assert_redirect("/panel/dashboard");
+    assert!(
+        !browser.cookies.contains_key("passgate_mfa"),
+        "the pending state ended"
+    );
+    assert_eq!(browser.get("/panel/dashboard").await.status, StatusCode::OK);
+
+    // The same code once more (another browser, same step): refused, never replayed.
+    let mut again = app.client();
+    again
+        .login("alice", STRONG)
+        .await
+        .assert_redirect("/login/second_factor");
+    again.get("/login/second_factor").await;
+    let replay = again
+        .post("/login/second_factor", &[("code", &device.code(step))])
+        .await;
+    assert_eq!(replay.status, StatusCode::UNAUTHORIZED);
+
     // A user without a factor signs in as before.
     let mut other = app.client();
     other
         .login("bob", STRONG)
         .await
         .assert_redirect("/panel/dashboard");
+}
+
+#[tokio::test]
+async fn the_code_step_works_with_htmx_and_with_a_recovery_code() {
+    let app = spawn_app().await;
+    app.user("alice", STRONG, false).await;
+    let token = app.token("alice", STRONG).await;
+    let device = enrol(&app, &token).await;
+    let mut browser = app.client();
+    let swapped = browser.hx_login("alice", STRONG).await;
+    assert_eq!(swapped.status, StatusCode::OK);
+    assert!(swapped.body.contains("id=\"auth-box\""));
+    assert!(
+        swapped.body.contains("/login/second_factor"),
+        "{}",
+        swapped.body
+    );
+    assert!(swapped.body.contains("alice"), "who is signing in is shown");
+
+    let page = browser.get("/login/second_factor?recovery=1").await;
+    assert!(page.body.contains("name=\"recovery_code\""));
+    let used = browser
+        .hx_post(
+            "/login/second_factor",
+            &[("recovery_code", &device.backup_codes[0].to_lowercase())],
+        )
+        .await;
+    assert_eq!(
+        used.header("hx-redirect"),
+        Some("/panel/dashboard?recovery_codes_left=9")
+    );
+    let dashboard = browser.get("/panel/dashboard?recovery_codes_left=9").await;
+    assert!(dashboard.body.contains("alert-warning"));
+    // Spent: the same recovery code does not work twice.
+    let mut again = app.client();
+    again.login("alice", STRONG).await;
+    again.get("/login/second_factor?recovery=1").await;
+    let spent = again
+        .post(
+            "/login/second_factor",
+            &[("recovery_code", &device.backup_codes[0])],
+        )
+        .await;
+    assert_eq!(spent.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_forged_expired_or_outdated_pending_state_leads_back_to_the_sign_in_page() {
+    let app = spawn_app().await;
+    app.user("root", STRONG, true).await;
+    let alice = app.user("alice", STRONG, false).await;
+    let token = app.token("alice", STRONG).await;
+    let device = enrol(&app, &token).await;
+
+    // Forged: a cookie naming a user, without this server's signature.
+    let mut forger = app.client();
+    forger.get("/login").await;
+    forger.cookies.insert(
+        "passgate_mfa".into(),
+        format!("{}.9999999999.x.y", alice.user_id),
+    );
+    forger
+        .get("/login/second_factor")
+        .await
+        .assert_redirect("/login");
+    let step = stable_step().await;
+    forger
+        .post("/login/second_factor", &[("code", &device.code(step))])
+        .await
+        .assert_redirect("/login");
+    forger
+        .get("/panel/dashboard")
+        .await
+        .assert_redirect("/login");
+
+    // Outdated: an administrator resets alice between her password and her code.
+    let mut browser = app.client();
+    browser.login("alice", STRONG).await;
+    app.reset("alice", STRONG_2, Default::default()).await;
+    browser
+        .get("/login/second_factor")
+        .await
+        .assert_redirect("/login");
+}
+
+#[tokio::test]
+async fn guessing_codes_on_the_code_page_hits_the_throttle() {
+    let app = spawn_app().await;
+    app.user("alice", STRONG, false).await;
+    let token = app.token("alice", STRONG).await;
+    let device = enrol(&app, &token).await;
+    let mut browser = app.client();
+    browser.login("alice", STRONG).await;
+    browser.get("/login/second_factor").await;
+    let mut statuses = Vec::new();
+    for guess in ["111111", "222222", "333333", "444444", "555555", "666666"] {
+        statuses.push(
+            browser
+                .post("/login/second_factor", &[("code", guess)])
+                .await
+                .status,
+        );
+    }
+    assert_eq!(
+        statuses.last(),
+        Some(&StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+    // Locked: even the right code is refused now.
+    let step = stable_step().await;
+    let locked = browser
+        .post("/login/second_factor", &[("code", &device.code(step))])
+        .await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+    browser
+        .get("/panel/dashboard")
+        .await
+        .assert_redirect("/login");
+}
+
+#[tokio::test]
+async fn a_flagged_user_with_a_device_goes_password_code_then_forced_change() {
+    let app = spawn_app().await;
+    app.user("root", STRONG, true).await;
+    app.user("alice", STRONG, false).await;
+    let token = app.token("alice", STRONG).await;
+    let device = enrol(&app, &token).await;
+    app.reset("alice", STRONG_2, Default::default()).await;
+    let mut browser = app.client();
+    browser
+        .login("alice", STRONG_2)
+        .await
+        .assert_redirect("/login/second_factor");
+    browser.get("/login/second_factor").await;
+    let step = stable_step().await;
+    browser
+        .post("/login/second_factor", &[("code", &device.code(step))])
+        .await
+        .assert_redirect("/panel/change_password");
+    let page = browser.get("/panel/change_password").await;
+    assert_eq!(page.status, StatusCode::OK);
+    // The temporary password was proved at sign-in: the forced change needs no current one.
+    assert!(
+        !page.body.contains("name=\"current_password\""),
+        "{}",
+        page.body
+    );
 }
 
 #[tokio::test]

@@ -67,6 +67,14 @@ async fn every_migration_rolls_back_and_forward() {
     let url = format!("sqlite://{}/roll.db?mode=rwc", dir.path().display());
     let conn = db::connect(&url, 1).await.unwrap();
     Migrator::up(&conn, None).await.unwrap();
+    Migrator::down(&conn, Some(1)).await.expect("passkeys down");
+    for gone in [
+        "SELECT disable_password_auth FROM users",
+        "SELECT 1 FROM passkeys",
+        "SELECT 1 FROM webauthn_ceremonies",
+    ] {
+        assert!(conn.execute_unprepared(gone).await.is_err(), "{gone}");
+    }
     Migrator::down(&conn, Some(1))
         .await
         .expect("reset_links down");

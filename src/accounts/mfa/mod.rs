@@ -25,7 +25,7 @@ use sea_orm::{
 
 use crate::accounts::permissions::{self, Caller, Target};
 use crate::config::{MfaConfig, MfaPolicy};
-use crate::entities::{recovery_codes, totp_devices, users as user_entity};
+use crate::entities::{passkeys, recovery_codes, totp_devices, users as user_entity};
 use crate::error::Result;
 use cipher::SecretCipher;
 
@@ -75,8 +75,14 @@ pub(crate) fn target_of(user: &user_entity::Model) -> Target {
     crate::accounts::update::target_of(user)
 }
 
-/// Whether the user has at least one TOTP device.
+/// Whether the user has at least one second factor: a TOTP device or a passkey (SPEC §13).
 pub async fn has_factor(conn: &impl ConnectionTrait, user_id: i32) -> Result<bool> {
+    Ok(device_count(conn, user_id).await? > 0
+        || crate::accounts::passkeys::count(conn, user_id).await? > 0)
+}
+
+/// Whether the user has a TOTP device (what a code at sign-in is checked against).
+pub async fn has_totp(conn: &impl ConnectionTrait, user_id: i32) -> Result<bool> {
     Ok(device_count(conn, user_id).await? > 0)
 }
 
@@ -87,7 +93,7 @@ pub(crate) async fn device_count(conn: &impl ConnectionTrait, user_id: i32) -> R
         .await?)
 }
 
-/// Which of `user_ids` have a device (one query, for user lists).
+/// Which of `user_ids` have a second factor (two queries, for user lists).
 pub async fn with_factors(
     conn: &impl ConnectionTrait,
     user_ids: impl IntoIterator<Item = i32>,
@@ -96,15 +102,27 @@ pub async fn with_factors(
     if ids.is_empty() {
         return Ok(HashSet::new());
     }
-    let found: Vec<i32> = totp_devices::Entity::find()
+    let mut found: HashSet<i32> = totp_devices::Entity::find()
         .select_only()
         .column(totp_devices::Column::UserId)
         .distinct()
-        .filter(totp_devices::Column::UserId.is_in(ids))
-        .into_tuple()
+        .filter(totp_devices::Column::UserId.is_in(ids.clone()))
+        .into_tuple::<i32>()
         .all(conn)
-        .await?;
-    Ok(found.into_iter().collect())
+        .await?
+        .into_iter()
+        .collect();
+    found.extend(
+        passkeys::Entity::find()
+            .select_only()
+            .column(passkeys::Column::UserId)
+            .distinct()
+            .filter(passkeys::Column::UserId.is_in(ids))
+            .into_tuple::<i32>()
+            .all(conn)
+            .await?,
+    );
+    Ok(found)
 }
 
 /// How many unused recovery codes the user has.
@@ -154,6 +172,7 @@ mod tests {
             require_password_change: false,
             password_expires: None,
             require_mfa,
+            disable_password_auth: false,
             theme: "default".into(),
             hints: true,
             server_order: String::new(),

@@ -5,7 +5,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionSession, TransactionTrait,
 };
 
-use super::{Mfa, device_count, required, target_of};
+use super::{Mfa, device_count, has_factor, required, target_of};
 use crate::accounts::audit::{self, Actor, action};
 use crate::accounts::clock;
 use crate::accounts::credentials::rotate_stamp;
@@ -42,10 +42,10 @@ pub async fn remove_device<C: TransactionTrait + ConnectionTrait>(
         return Err(Error::NotFound);
     }
     let left = device_count(&txn, target.user_id).await?;
+    if own && required(mfa.policy, target) && !has_factor(&txn, target.user_id).await? {
+        return Err(Error::MfaRequiredByPolicy);
+    }
     if left == 0 {
-        if own && required(mfa.policy, target) {
-            return Err(Error::MfaRequiredByPolicy);
-        }
         recovery_codes::Entity::delete_many()
             .filter(recovery_codes::Column::UserId.eq(target.user_id))
             .exec(&txn)
@@ -74,7 +74,7 @@ pub async fn prune_enrolments(conn: &impl ConnectionTrait) -> Result<()> {
     Ok(())
 }
 
-/// Deletes every factor of a user (devices, pending enrolments, recovery codes) inside the
+/// Deletes every factor of a user (devices, pending enrolments, recovery codes, passkeys) inside the
 /// caller's transaction; returns how many devices there were. The caller rotates the stamp
 /// and audits (a reset with `reset_mfa`, or [`reset_mfa`]).
 pub async fn remove_all(txn: &impl ConnectionTrait, user_id: i32) -> Result<u64> {
@@ -90,7 +90,8 @@ pub async fn remove_all(txn: &impl ConnectionTrait, user_id: i32) -> Result<u64>
         .filter(recovery_codes::Column::UserId.eq(user_id))
         .exec(txn)
         .await?;
-    Ok(devices.rows_affected)
+    let passkeys = crate::accounts::passkeys::remove_all(txn, user_id).await?;
+    Ok(devices.rows_affected + passkeys)
 }
 
 /// An administrator's removal of all of a user's factors (a lost phone), without touching

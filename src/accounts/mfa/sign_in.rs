@@ -103,6 +103,7 @@ pub async fn check_sign_in(
     user: &user_entity::Model,
     input: FactorInput<'_>,
 ) -> Result<FactorUsed> {
+    crate::accounts::passkeys::password_allowed(conn, user).await?;
     if !has_factor(conn, user.user_id).await? {
         return Ok(FactorUsed::None);
     }
