@@ -76,9 +76,30 @@ pub(crate) fn target_of(user: &user_entity::Model) -> Target {
 }
 
 /// Whether the user has at least one second factor: a TOTP device or a passkey (SPEC §13).
+/// One statement (`SELECT EXISTS(…) OR EXISTS(…)`): user rows carry it on every request.
 pub async fn has_factor(conn: &impl ConnectionTrait, user_id: i32) -> Result<bool> {
-    Ok(device_count(conn, user_id).await? > 0
-        || crate::accounts::passkeys::count(conn, user_id).await? > 0)
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+    let exists_in = |table: &str| {
+        Expr::exists(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(Alias::new(table))
+                .and_where(Expr::col(Alias::new("user_id")).eq(user_id))
+                .to_owned(),
+        )
+    };
+    let query = Query::select()
+        .expr_as(
+            exists_in("totp_devices").or(exists_in("passkeys")),
+            Alias::new("has_factor"),
+        )
+        .to_owned();
+    let statement = conn.get_database_backend().build(&query);
+    let row = conn
+        .query_one_raw(statement)
+        .await?
+        .ok_or_else(|| crate::error::Error::Internal(anyhow::anyhow!("no row from EXISTS")))?;
+    Ok(row.try_get::<bool>("", "has_factor")?)
 }
 
 /// Whether the user has a TOTP device (what a code at sign-in is checked against).
