@@ -2,10 +2,10 @@
 //! the change-password page answers. Decided on the route the router matched. A session that
 //! no longer stands is sent to the sign-in page with the reason (see `auth::ended`).
 //!
-//! Not yet here (SPEC §9, with the `/panel/security` pages): the enrolment gate for a user
-//! who must have a second factor and has none (`accounts::mfa::required` and `has_factor`,
-//! as `auth::api` applies it to the API with `mfa_gate_allows`), and the "second factor
-//! pending" session state between the password and the code page.
+//! A user who must have a second factor and has none (`accounts::mfa::required`, SPEC §9)
+//! reaches only the pages that set one up, after any pending password change — the flow
+//! sign-in → code → forced change → enrolment → dashboard. (The *second factor pending*
+//! state before the code is no session at all: see `auth::pending`.)
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header;
@@ -13,11 +13,29 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tower_sessions::Session;
 
+use crate::accounts::mfa;
 use crate::auth::ended;
 use crate::auth::session::{current_user, session_error};
 use crate::auth::session_store::USER_ID_KEY;
 use crate::state::AppState;
 use crate::web::{self, Hx, paths};
+
+/// The routes a user held at enrolment may reach: setting up an authenticator app (its
+/// result page shows the key and then the recovery codes) or a passkey.
+fn enrolment_allows(route: Option<&str>) -> bool {
+    matches!(
+        route,
+        Some(
+            paths::TOTP_SETUP
+                | paths::TOTP_START
+                | paths::TOTP_VERIFY_ROUTE
+                | paths::RESULT_ROUTE
+                | paths::SECURITY
+                | paths::PASSKEY_REGISTER_OPTIONS
+                | paths::PASSKEY_REGISTER
+        )
+    )
+}
 
 /// Middleware on the panel router (a route layer, so the matched route is known).
 pub async fn panel_gate(
@@ -60,10 +78,19 @@ pub async fn panel_gate(
         .extensions()
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_owned());
+    let must_enrol = !signed_in.user.require_password_change
+        && !enrolment_allows(route.as_deref())
+        && mfa::required(state.mfa.policy, &signed_in.user)
+        && match mfa::has_factor(&state.db, user_id).await {
+            Ok(has) => !has,
+            Err(err) => return err.into_response_html(lang),
+        };
     let mut response = if signed_in.user.require_password_change
         && route.as_deref() != Some(paths::CHANGE_PASSWORD)
     {
         web::redirect(hx, paths::CHANGE_PASSWORD)
+    } else if must_enrol {
+        web::redirect(hx, paths::TOTP_SETUP)
     } else {
         request.extensions_mut().insert(signed_in);
         next.run(request).await.into_response()

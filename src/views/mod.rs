@@ -12,5 +12,6 @@ pub mod qr;
 pub mod reset;
 pub mod reset_link;
 pub mod second_factor;
+pub mod totp;
 pub mod user_form;
 pub mod users;

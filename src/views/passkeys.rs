@@ -5,7 +5,7 @@
 use maud::{Markup, html};
 
 use crate::i18n::Lang;
-use crate::views::components::{Field, alert, csrf_field, field};
+use crate::views::components::{Field, csrf_field, field};
 use crate::web::paths;
 
 /// One passkey as listed.
@@ -22,9 +22,6 @@ pub struct PasskeysView<'a> {
     pub enabled: bool,
     pub rows: &'a [PasskeyRow],
     pub password_off: bool,
-    /// A message after an action (added, removed) or the reason it was refused.
-    pub notice: Option<&'a str>,
-    pub error: Option<&'a str>,
 }
 
 pub fn passkeys_section(lang: Lang, csrf: &str, view: &PasskeysView) -> Markup {
@@ -32,10 +29,6 @@ pub fn passkeys_section(lang: Lang, csrf: &str, view: &PasskeysView) -> Markup {
         section class="card" id="passkeys" aria-labelledby="passkeys-title" {
             h2 id="passkeys-title" { (lang.t("passkey.title")) }
             p { (lang.t("passkey.intro")) }
-            @if let Some(notice) = view.notice {
-                div class="alert alert-info" role="status" { (notice) }
-            }
-            @if let Some(error) = view.error { (alert("error", "passkeys-error", error)) }
             @if view.rows.is_empty() {
                 p { (lang.t("passkey.none")) }
             } @else {

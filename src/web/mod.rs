@@ -13,6 +13,8 @@ mod reset;
 mod reset_link;
 mod result;
 mod second_factor;
+mod security;
+mod totp;
 mod user_form;
 mod users;
 mod viewer;
@@ -45,6 +47,20 @@ pub mod paths {
     pub const AUDIT: &str = "/panel/audit";
     pub const CHANGE_PASSWORD_DIALOG: &str = "/panel/change_password/dialog";
     pub const SECURITY: &str = "/panel/security";
+    /// Authenticator apps (SPEC §9).
+    pub const TOTP_SETUP: &str = "/panel/security/totp/setup";
+    pub const TOTP_START: &str = "/panel/security/totp";
+    pub const TOTP_RENEW: &str = "/panel/security/totp/renew";
+    pub const TOTP_VERIFY_ROUTE: &str = "/panel/security/totp/{id}/verify";
+    pub const RESULT_ROUTE: &str = "/panel/result/{id}";
+
+    pub fn totp_verify(enrolment_id: i32) -> String {
+        format!("/panel/security/totp/{enrolment_id}/verify")
+    }
+
+    pub fn totp_remove(device_id: i32) -> String {
+        format!("/panel/security/totp/{device_id}/remove")
+    }
     /// The code page of a sign-in (second factor pending).
     pub const SECOND_FACTOR: &str = "/login/second_factor";
     pub const SECOND_FACTOR_PASSKEY_OPTIONS: &str = "/login/second_factor/passkey/options";
@@ -208,7 +224,15 @@ pub fn router(state: AppState) -> Router<AppState> {
             paths::PASSKEY_REGISTER,
             axum::routing::post(passkey::register),
         )
-        .route(paths::SECURITY, get(passkey::security_page))
+        .route(paths::SECURITY, get(security::show))
+        .route(paths::TOTP_SETUP, get(totp::setup))
+        .route(paths::TOTP_START, axum::routing::post(totp::start))
+        .route(paths::TOTP_RENEW, axum::routing::post(totp::renew))
+        .route(paths::TOTP_VERIFY_ROUTE, axum::routing::post(totp::verify))
+        .route(
+            "/panel/security/totp/{id}/remove",
+            axum::routing::post(totp::remove),
+        )
         .route(
             "/panel/security/passkeys/{id}/remove",
             axum::routing::post(passkey::remove),
@@ -217,7 +241,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             paths::PASSKEY_PASSWORD_SIGN_IN,
             axum::routing::post(passkey::password_sign_in),
         )
-        .route("/panel/result/{id}", get(result::show))
+        .route(paths::RESULT_ROUTE, get(result::show))
         .route("/panel", get(dashboard::to_dashboard))
         .route("/panel/{*rest}", get(panel_not_found).post(panel_not_found))
         .route_layer(middleware::from_fn_with_state(

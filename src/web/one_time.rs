@@ -56,6 +56,14 @@ pub struct ResetDraft {
     pub revoke_keys: bool,
 }
 
+/// A started enrolment: its secret, shown once on the enrolment page.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct EnrolShown {
+    pub enrolment_id: i32,
+    pub secret: String,
+    pub otpauth_uri: String,
+}
+
 /// Everything that is shown exactly once.
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -65,6 +73,12 @@ pub enum OneTime {
     ResetDraft(ResetDraft),
     /// The new-user form as the Generate button left it.
     UserDraft(Box<crate::web::user_form::UserFields>),
+    /// A new authenticator's secret (SPEC §9).
+    Enrolment(EnrolShown),
+    /// New recovery codes.
+    RecoveryCodes {
+        codes: Vec<String>,
+    },
 }
 
 #[derive(Default, Serialize, Deserialize)]

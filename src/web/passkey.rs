@@ -7,13 +7,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
-use maud::html;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tower_sessions::Session;
 
 use crate::accounts::audit::Actor;
-use crate::accounts::clock;
 use crate::accounts::passkeys::{self, RegistrationAnswer, SignInFor};
 use crate::accounts::secret::Secret;
 use crate::accounts::update::{UserUpdate, update_user};
@@ -23,8 +21,7 @@ use crate::auth::{session, throttle};
 use crate::error::Error;
 use crate::i18n::Lang;
 use crate::state::AppState;
-use crate::views::layout::page;
-use crate::views::passkeys::{PasskeyRow, PasskeysView, passkeys_section};
+
 use crate::web::{Viewer, VisitorLang, paths};
 
 /// An error as the script shows it: the translated message, the error's status.
@@ -150,66 +147,6 @@ pub async fn register(
             .into_response(),
         Err(err) => failure(viewer.lang, err),
     }
-}
-
-#[derive(Deserialize, Default)]
-pub struct SecurityQuery {
-    #[serde(default)]
-    done: Option<String>,
-    #[serde(default)]
-    refused: Option<String>,
-}
-
-/// `GET /panel/security`: one's passkeys.
-pub async fn security_page(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    axum::extract::Query(query): axum::extract::Query<SecurityQuery>,
-) -> Response {
-    let rows = match passkeys::list(&state.db, &viewer.caller, &viewer.user).await {
-        Ok(rows) => rows,
-        Err(err) => return viewer.error(err),
-    };
-    let rows: Vec<PasskeyRow> = rows
-        .into_iter()
-        .map(|row| PasskeyRow {
-            id: row.id,
-            name: row.name,
-            created: format!("{} UTC", clock::display(row.created)),
-            last_used: row
-                .last_used
-                .map(|at| format!("{} UTC", clock::display(at))),
-        })
-        .collect();
-    let lang = viewer.lang;
-    let notice = match query.done.as_deref() {
-        Some("added") => Some(lang.t("passkey.added")),
-        Some("removed") => Some(lang.t("passkey.removed")),
-        _ => None,
-    };
-    let error = match query.refused.as_deref() {
-        Some("password") => Some(lang.t("validators.incorrectCurrentPassword")),
-        Some("policy") => Some(lang.t("passkey.lastFactor")),
-        Some(_) => Some(lang.t("error.badRequest")),
-        None => None,
-    };
-    let view = PasskeysView {
-        enabled: state.passkeys.enabled(),
-        rows: &rows,
-        password_off: viewer.user.disable_password_auth,
-        notice,
-        error,
-    };
-    let content = passkeys_section(lang, &viewer.csrf, &view);
-    page(
-        &viewer.context(),
-        lang.t("passkey.securityTitle"),
-        html! {
-            h1 { (lang.t("passkey.securityTitle")) }
-            (content)
-        },
-    )
-    .into_response()
 }
 
 #[derive(Deserialize)]

@@ -71,6 +71,10 @@ pub async fn show(
             created.require_change,
         )
         .into_response(),
+        Some(OneTime::Enrolment(shown)) => crate::web::totp::show_enrolment(&viewer, &shown),
+        Some(OneTime::RecoveryCodes { codes }) => {
+            crate::views::totp::codes_page(&viewer.context(), &codes).into_response()
+        }
         // Drafts are taken by their own forms; here they count as already shown.
         None | Some(OneTime::ResetDraft(_) | OneTime::UserDraft(_)) if hx.0 => {
             already_shown_dialog(lang).into_response()

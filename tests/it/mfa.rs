@@ -1236,3 +1236,179 @@ async fn require_mfa_is_set_at_creation_and_shown_in_user_rows() {
         .await;
     assert_eq!(me.assert_ok()["mfa_enabled"], true);
 }
+
+/// The key shown on the enrolment page (`<p class="secret"><code>ABCD EFGH …</code>`).
+fn secret_on_page(body: &str) -> Option<Vec<u8>> {
+    let start = body.find("class=\"secret\"><code>")? + "class=\"secret\"><code>".len();
+    let end = start + body[start..].find("</code>")?;
+    Some(decode_base32(&body[start..end].replace(' ', "")))
+}
+
+async fn require_mfa(app: &TestApp, name: &str) {
+    app.db
+        .execute_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            format!("UPDATE users SET require_mfa = TRUE WHERE username = '{name}'"),
+        ))
+        .await
+        .expect("require mfa");
+}
+
+#[tokio::test]
+async fn the_seeds_walk_with_two_factor_password_change_then_enrolment_without_javascript() {
+    let app = spawn_app().await;
+    app.user("alice", STRONG, false).await;
+    require_mfa(&app, "alice").await;
+    // The administrator's reset: a temporary password that must be changed.
+    app.reset("alice", STRONG_2, Default::default()).await;
+    let mut browser = app.client();
+    browser
+        .login("alice", STRONG_2)
+        .await
+        .assert_redirect("/panel/change_password");
+    browser.get("/panel/change_password").await;
+    browser
+        .post(
+            "/panel/change_password",
+            &[("new_password", STRONG_3), ("confirm_password", STRONG_3)],
+        )
+        .await;
+    // Held at enrolment: everything else leads there, also spelled differently.
+    for path in [
+        "/panel/dashboard",
+        "/panel/panel_config",
+        "/panel/dashboard/",
+    ] {
+        browser
+            .get(path)
+            .await
+            .assert_redirect("/panel/security/totp/setup");
+    }
+    for odd in [
+        "//panel/dashboard",
+        "/PANEL/dashboard",
+        "/panel/./dashboard",
+    ] {
+        let page = browser.get(odd).await;
+        assert_ne!(page.status, StatusCode::OK, "{odd} must not show a page");
+    }
+    let setup = browser.get("/panel/security/totp/setup").await;
+    assert_eq!(setup.status, StatusCode::OK);
+    assert!(setup.body.contains("alice"), "who is signed in is shown");
+
+    // Start: the key is shown once, as a QR code and as text.
+    let started = browser.post("/panel/security/totp", &[]).await;
+    let result = started.location().expect("to the result").to_string();
+    let page = browser.get(&result).await;
+    assert!(page.body.contains("<svg class=\"qr\""), "a QR code");
+    let secret = secret_on_page(&page.body).expect("the key as text");
+    assert_eq!(secret.len(), 20);
+    let again = browser.get(&result).await;
+    assert!(secret_on_page(&again.body).is_none(), "shown once");
+    let action = page
+        .body
+        .split("action=\"")
+        .map(|rest| rest.split('"').next().unwrap_or(""))
+        .find(|a| a.ends_with("/verify"))
+        .expect("the verify form")
+        .to_string();
+
+    // A wrong code: the form again, without the key; no device.
+    let wrong = browser
+        .post(&action, &[("name", "Phone"), ("code", "000000")])
+        .await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+    assert!(secret_on_page(&wrong.body).is_none());
+    browser
+        .get("/panel/dashboard")
+        .await
+        .assert_redirect("/panel/security/totp/setup");
+
+    // The right code: recovery codes once, then the dashboard.
+    let step = stable_step().await;
+    let verified = browser
+        .post(
+            &action,
+            &[
+                ("name", "Phone"),
+                ("code", &totp::code_at_step(&secret, step)),
+            ],
+        )
+        .await;
+    let codes_page = verified
+        .location()
+        .unwrap_or_else(|| panic!("{} {}", verified.status, verified.body))
+        .to_string();
+    let codes = browser.get(&codes_page).await;
+    assert_eq!(
+        codes.body.matches("<li><code>").count(),
+        10,
+        "{}",
+        codes.body
+    );
+    assert!(
+        codes
+            .body
+            .contains("download=\"passgate-recovery-codes.txt\"")
+    );
+    let reload = browser.get(&codes_page).await;
+    assert_eq!(reload.body.matches("<li><code>").count(), 0, "shown once");
+    assert_eq!(browser.get("/panel/dashboard").await.status, StatusCode::OK);
+
+    // The next sign-in asks for the code.
+    let mut next = app.client();
+    next.login("alice", STRONG_3)
+        .await
+        .assert_redirect("/login/second_factor");
+}
+
+#[tokio::test]
+async fn devices_on_the_security_page_are_removed_only_with_the_password_and_not_the_last_required_one()
+ {
+    let app = spawn_app().await;
+    app.user("alice", STRONG, false).await;
+    let token = app.token("alice", STRONG).await;
+    let device = enrol(&app, &token).await;
+    let mut browser = app.client();
+    browser.login("alice", STRONG).await;
+    browser.get("/login/second_factor").await;
+    let step = stable_step().await;
+    browser
+        .post("/login/second_factor", &[("code", &device.code(step))])
+        .await
+        .assert_redirect("/panel/dashboard");
+    let page = browser.get("/panel/security").await;
+    assert!(page.body.contains("phone") && page.body.contains("Recovery codes left: 10"));
+
+    let action = format!("/panel/security/totp/{}/remove", device.device_id);
+    let forged = browser
+        .post_without_csrf(&action, &[("current_password", STRONG)])
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    browser
+        .post(&action, &[("current_password", "not-the-password")])
+        .await
+        .assert_redirect("/panel/security?refused=password");
+    require_mfa(&app, "alice").await;
+    browser
+        .post(&action, &[("current_password", STRONG)])
+        .await
+        .assert_redirect("/panel/security?refused=policy");
+    let still = browser.get("/panel/security").await;
+    assert!(still.body.contains("phone"), "nothing removed");
+
+    // Renewing the codes needs a current code; a wrong one changes nothing.
+    browser
+        .post("/panel/security/totp/renew", &[("code", "000000")])
+        .await
+        .assert_redirect("/panel/security?refused=code");
+    let step = stable_step().await;
+    let renewed = browser
+        .post(
+            "/panel/security/totp/renew",
+            &[("code", &device.code(step + 1))],
+        )
+        .await;
+    // A later step is never accepted.
+    assert_eq!(renewed.location(), Some("/panel/security?refused=code"));
+}

@@ -1,0 +1,226 @@
+//! Authenticator apps (TOTP, SPEC §9) on the web: the set-up page a user who must have a
+//! second factor is held at, the enrolment page (QR code and grouped secret, shown once), the
+//! recovery codes (shown once, to download or print), and the part of the security page that
+//! lists one's devices.
+
+use maud::{Markup, html};
+
+use crate::i18n::Lang;
+use crate::views::components::{Field, alert, csrf_field, field};
+use crate::views::layout::{PageContext, page};
+use crate::views::qr::qr_svg;
+use crate::web::paths;
+
+/// The page of a user held until they set up a second factor (or anyone adding one).
+pub fn setup_page(ctx: &PageContext, required: bool, passkeys: bool) -> Markup {
+    let lang = ctx.lang;
+    page(
+        ctx,
+        lang.t("mfa.setupTitle"),
+        html! {
+            section class="card narrow" aria-labelledby="setup-title" {
+                h1 id="setup-title" { (lang.t("mfa.setupTitle")) }
+                @if required {
+                    div class="alert alert-info" role="status" { (lang.t("mfa.required")) }
+                }
+                p { (lang.t("mfa.setupIntro")) }
+                form method="post" action=(paths::TOTP_START) {
+                    (csrf_field(ctx.csrf))
+                    button type="submit" { (lang.t("mfa.start")) }
+                }
+                @if passkeys {
+                    p class="hint" {
+                        (lang.t("mfa.orPasskey")) " "
+                        a href=(paths::SECURITY) { (lang.t("base.security")) }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// A started enrolment as shown once.
+pub struct EnrolView<'a> {
+    pub enrolment_id: i32,
+    /// `None` after a wrong code: the secret is not shown a second time.
+    pub secret_base32: Option<&'a str>,
+    pub otpauth_uri: Option<&'a str>,
+    pub name: &'a str,
+    pub error: Option<&'a str>,
+}
+
+/// `ABCD EFGH …`: the secret in groups of four, as people type it.
+fn grouped(secret: &str) -> String {
+    secret
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+pub fn enrol_page(ctx: &PageContext, view: &EnrolView) -> Markup {
+    let lang = ctx.lang;
+    let mut name = Field::new("device_name", lang.t("mfa.deviceName"), "text");
+    name.name = "name";
+    name.value = Some(view.name);
+    name.required = false;
+    name.hint = Some(lang.t("mfa.deviceNameHint"));
+    let mut code = Field::new("code", lang.t("login.totpCode"), "text");
+    code.autocomplete = "one-time-code";
+    code.hint = Some(lang.t("mfa.codeHint"));
+    code.error = view.error;
+    code.autofocus = view.error.is_some();
+    page(
+        ctx,
+        lang.t("mfa.enrolTitle"),
+        html! {
+            section class="card narrow" aria-labelledby="enrol-title" {
+                h1 id="enrol-title" { (lang.t("mfa.enrolTitle")) }
+                @if let (Some(secret), Some(uri)) = (view.secret_base32, view.otpauth_uri) {
+                    ol class="steps" {
+                        li { (lang.t("mfa.stepScan")) }
+                    }
+                    @if let Some(qr) = qr_svg(uri, lang.t("mfa.qrLabel")) { (qr) }
+                    p { (lang.t("mfa.stepType")) }
+                    p class="secret" { code { (grouped(secret)) } }
+                    p class="hint" { (lang.t("mfa.shownOnce")) }
+                } @else {
+                    (alert("info", "enrol-again", lang.t("mfa.secretShownBefore")))
+                }
+                form method="post" action=(paths::totp_verify(view.enrolment_id)) {
+                    (csrf_field(ctx.csrf))
+                    (field(&name))
+                    (field(&code))
+                    button type="submit" { (lang.t("mfa.verify")) }
+                }
+                p { a href=(paths::TOTP_SETUP) { (lang.t("mfa.startOver")) } }
+            }
+        },
+    )
+}
+
+/// The recovery codes, shown once; the page is also the print view (`@media print`).
+pub fn codes_page(ctx: &PageContext, codes: &[String]) -> Markup {
+    let lang = ctx.lang;
+    let text = format!("passgate recovery codes\n\n{}\n", codes.join("\n"));
+    let download = format!("data:text/plain;charset=utf-8,{}", percent_encode(&text));
+    page(
+        ctx,
+        lang.t("mfa.codesTitle"),
+        html! {
+            section class="card narrow" aria-labelledby="codes-title" {
+                h1 id="codes-title" { (lang.t("mfa.codesTitle")) }
+                p { (lang.t("mfa.codesIntro")) }
+                ul class="codes" {
+                    @for code in codes { li { code { (code) } } }
+                }
+                p class="actions no-print" {
+                    a class="button secondary" href=(download) download="passgate-recovery-codes.txt" {
+                        (lang.t("mfa.download"))
+                    }
+                }
+                p class="hint no-print" { (lang.t("mfa.printHint")) }
+                form method="get" action=(paths::DASHBOARD) class="no-print" {
+                    button type="submit" { (lang.t("mfa.stored")) }
+                }
+            }
+        },
+    )
+}
+
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 3);
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// One device as listed.
+pub struct DeviceRow {
+    pub id: i32,
+    pub name: String,
+    pub created: String,
+    pub last_used: Option<String>,
+}
+
+/// The authenticator part of the security page.
+pub fn totp_section(lang: Lang, csrf: &str, devices: &[DeviceRow], codes_left: u64) -> Markup {
+    html! {
+        section class="card" id="authenticators" aria-labelledby="totp-title" {
+            h2 id="totp-title" { (lang.t("mfa.appsTitle")) }
+            @if devices.is_empty() {
+                p { (lang.t("mfa.none")) }
+            } @else {
+                div class="table-scroll" {
+                    table class="data stack" {
+                        caption class="visually-hidden" { (lang.t("mfa.appsTitle")) }
+                        thead { tr {
+                            th scope="col" { (lang.t("mfa.deviceName")) }
+                            th scope="col" { (lang.t("passkey.created")) }
+                            th scope="col" { (lang.t("passkey.lastUsed")) }
+                            th scope="col" { span class="visually-hidden" { (lang.t("passkey.remove")) } }
+                        } }
+                        tbody {
+                            @for device in devices {
+                                tr {
+                                    td data-label=(lang.t("mfa.deviceName")) { (device.name) }
+                                    td data-label=(lang.t("passkey.created")) { (device.created) }
+                                    td data-label=(lang.t("passkey.lastUsed")) {
+                                        (device.last_used.as_deref().unwrap_or(lang.t("passkey.never")))
+                                    }
+                                    td { (remove_device(lang, csrf, device)) }
+                                }
+                            }
+                        }
+                    }
+                }
+                p { (lang.t("mfa.codesLeft").replace("{left}", &codes_left.to_string())) }
+                (renew_form(lang, csrf))
+            }
+            form method="post" action=(paths::TOTP_START) {
+                (csrf_field(csrf))
+                button type="submit" class="secondary" { (lang.t("mfa.add")) }
+            }
+        }
+    }
+}
+
+fn remove_device(lang: Lang, csrf: &str, device: &DeviceRow) -> Markup {
+    let id = format!("device-{}-password", device.id);
+    let mut password = Field::new(&id, lang.t("login.currentPassword"), "password");
+    password.name = "current_password";
+    password.autocomplete = "current-password";
+    html! {
+        details class="inline-action" {
+            summary { (lang.t("passkey.remove")) span class="visually-hidden" { " " (device.name) } }
+            form method="post" action=(paths::totp_remove(device.id)) {
+                (csrf_field(csrf))
+                (field(&password))
+                button type="submit" class="danger" { (lang.t("passkey.remove")) }
+            }
+        }
+    }
+}
+
+fn renew_form(lang: Lang, csrf: &str) -> Markup {
+    let mut code = Field::new("renew-code", lang.t("login.totpCode"), "text");
+    code.name = "code";
+    code.autocomplete = "one-time-code";
+    html! {
+        details class="inline-action" {
+            summary { (lang.t("mfa.renew")) }
+            form method="post" action=(paths::TOTP_RENEW) {
+                (csrf_field(csrf))
+                p class="hint" { (lang.t("mfa.renewHint")) }
+                (field(&code))
+                button type="submit" { (lang.t("mfa.renew")) }
+            }
+        }
+    }
+}

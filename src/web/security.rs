@@ -1,0 +1,98 @@
+//! GET /panel/security: one's second factors — authenticator apps (`web::totp`) and
+//! passkeys (`web::passkey`) — with what just happened or why it was refused.
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use maud::html;
+use serde::Deserialize;
+
+use crate::accounts::{clock, mfa, passkeys};
+use crate::state::AppState;
+use crate::views::components::alert;
+use crate::views::layout::page;
+use crate::views::passkeys::{PasskeyRow, PasskeysView, passkeys_section};
+use crate::views::totp::{DeviceRow, totp_section};
+use crate::web::Viewer;
+
+#[derive(Deserialize, Default)]
+pub struct SecurityQuery {
+    #[serde(default)]
+    done: Option<String>,
+    #[serde(default)]
+    refused: Option<String>,
+}
+
+/// `GET /panel/security`: one's authenticator apps and passkeys.
+pub async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    axum::extract::Query(query): axum::extract::Query<SecurityQuery>,
+) -> Response {
+    let rows = match passkeys::list(&state.db, &viewer.caller, &viewer.user).await {
+        Ok(rows) => rows,
+        Err(err) => return viewer.error(err),
+    };
+    let rows: Vec<PasskeyRow> = rows
+        .into_iter()
+        .map(|row| PasskeyRow {
+            id: row.id,
+            name: row.name,
+            created: format!("{} UTC", clock::display(row.created)),
+            last_used: row
+                .last_used
+                .map(|at| format!("{} UTC", clock::display(at))),
+        })
+        .collect();
+    let devices = match mfa::list_devices(&state.db, &viewer.caller, &viewer.user).await {
+        Ok(devices) => devices,
+        Err(err) => return viewer.error(err),
+    };
+    let codes_left = match mfa::recovery_codes_left(&state.db, viewer.user.user_id).await {
+        Ok(left) => left,
+        Err(err) => return viewer.error(err),
+    };
+    let devices: Vec<DeviceRow> = devices
+        .into_iter()
+        .map(|d| DeviceRow {
+            id: d.id,
+            name: d.name,
+            created: format!("{} UTC", clock::display(d.created)),
+            last_used: d.last_used.map(|at| format!("{} UTC", clock::display(at))),
+        })
+        .collect();
+    let lang = viewer.lang;
+    let notice = match query.done.as_deref() {
+        Some("added") => Some(lang.t("passkey.added")),
+        Some("removed") => Some(lang.t("passkey.removed")),
+        Some("totp") => Some(lang.t("mfa.added")),
+        Some("totp_removed") => Some(lang.t("mfa.removed")),
+        _ => None,
+    };
+    let error = match query.refused.as_deref() {
+        Some("password") => Some(lang.t("validators.incorrectCurrentPassword")),
+        Some("policy") => Some(lang.t("passkey.lastFactor")),
+        Some("code") => Some(lang.t("login.incorrectCode")),
+        Some(_) => Some(lang.t("error.badRequest")),
+        None => None,
+    };
+    let view = PasskeysView {
+        enabled: state.passkeys.enabled(),
+        rows: &rows,
+        password_off: viewer.user.disable_password_auth,
+    };
+    let content = passkeys_section(lang, &viewer.csrf, &view);
+    page(
+        &viewer.context(),
+        lang.t("passkey.securityTitle"),
+        html! {
+            h1 { (lang.t("passkey.securityTitle")) }
+            @if let Some(notice) = notice {
+                div class="alert alert-info" role="status" { (notice) }
+            }
+            @if let Some(error) = error { (alert("error", "security-error", error)) }
+            (totp_section(lang, &viewer.csrf, &devices, codes_left))
+            (content)
+        },
+    )
+    .into_response()
+}

@@ -1,0 +1,259 @@
+//! Authenticator apps on the web (SPEC §9): set up (held there while a factor is required and
+//! missing), enrol with the QR code, recovery codes shown once, remove, renew. Every change
+//! goes through `accounts::mfa`, rotates the stamp and keeps this browser signed in.
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use crate::accounts::audit::Actor;
+use crate::accounts::mfa::{self, EnrolmentAnswer};
+use crate::accounts::secret::Secret;
+use crate::auth::client_ip::ClientIp;
+use crate::auth::{session, throttle};
+use crate::entities::users as user_entity;
+use crate::error::{Error, Result};
+use crate::state::AppState;
+use crate::views::totp::{EnrolView, enrol_page, setup_page};
+use crate::web::one_time::{self, EnrolShown, OneTime};
+use crate::web::{Hx, Viewer, paths};
+
+/// `GET /panel/security/totp/setup`.
+pub async fn setup(State(state): State<AppState>, viewer: Viewer) -> Response {
+    let required = mfa::required(state.mfa.policy, &viewer.user);
+    setup_page(&viewer.context(), required, state.passkeys.enabled()).into_response()
+}
+
+/// `POST /panel/security/totp`: a pending device with a new secret, shown once on the result
+/// page (a reload says *already shown*; starting again makes a new secret).
+pub async fn start(State(state): State<AppState>, viewer: Viewer) -> Response {
+    let started = async {
+        let enrolment =
+            mfa::start_enrolment(&state.db, &state.mfa, &viewer.caller, &viewer.user).await?;
+        one_time::put(
+            &viewer.session,
+            OneTime::Enrolment(EnrolShown {
+                enrolment_id: enrolment.id,
+                secret: enrolment.secret_base32.expose().to_string(),
+                otpauth_uri: enrolment.otpauth_uri.expose().to_string(),
+            }),
+        )
+        .await
+    };
+    match started.await {
+        Ok(id) => one_time::redirect_to(Hx(false), &id),
+        Err(err) => viewer.error(err),
+    }
+}
+
+/// The enrolment page of a result (first display only).
+pub fn show_enrolment(viewer: &Viewer, shown: &EnrolShown) -> Response {
+    enrol_page(
+        &viewer.context(),
+        &EnrolView {
+            enrolment_id: shown.enrolment_id,
+            secret_base32: Some(&shown.secret),
+            otpauth_uri: Some(&shown.otpauth_uri),
+            name: "",
+            error: None,
+        },
+    )
+    .into_response()
+}
+
+#[derive(Deserialize)]
+pub struct VerifyFields {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    code: String,
+}
+
+/// `POST /panel/security/totp/{id}/verify`: the first code makes the device; the first device
+/// brings the recovery codes (shown once). A wrong code shows the form again, not the secret.
+pub async fn verify(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ip: ClientIp,
+    Path(id): Path<String>,
+    Form(fields): Form<VerifyFields>,
+) -> Response {
+    let Ok(enrolment_id) = id.parse::<i32>() else {
+        return viewer.error(Error::NotFound);
+    };
+    let name = match mfa::device_name(Some(&fields.name)) {
+        Ok(name) => name,
+        Err(_) => return again(&viewer, enrolment_id, &fields.name, "mfa.nameInvalid"),
+    };
+    let enrolled = mfa::verify_enrolment(
+        &state.db,
+        &state.mfa,
+        &Actor::user(&viewer.user, ip.to_string()),
+        &viewer.caller,
+        &viewer.user,
+        EnrolmentAnswer {
+            enrolment_id,
+            name: &name,
+            code: fields.code.trim(),
+        },
+    )
+    .await;
+    let enrolled = match enrolled {
+        Ok(enrolled) => enrolled,
+        Err(Error::WrongMfaCode) => {
+            return again(&viewer, enrolment_id, &fields.name, "login.incorrectCode");
+        }
+        Err(Error::NotFound) => return Redirect::to(paths::TOTP_SETUP).into_response(),
+        Err(err) => return viewer.error(err),
+    };
+    let codes: Vec<String> = enrolled
+        .recovery_codes
+        .iter()
+        .map(|c| c.expose().to_string())
+        .collect();
+    match keep_signed_in(&state, &viewer, &enrolled.user, codes).await {
+        Ok(response) => response,
+        Err(err) => err.into_response_html(viewer.lang),
+    }
+}
+
+fn again(viewer: &Viewer, enrolment_id: i32, name: &str, error: &str) -> Response {
+    let page = enrol_page(
+        &viewer.context(),
+        &EnrolView {
+            enrolment_id,
+            secret_base32: None,
+            otpauth_uri: None,
+            name,
+            error: Some(viewer.lang.t(error)),
+        },
+    );
+    (StatusCode::BAD_REQUEST, page).into_response()
+}
+
+/// After a factor change (the stamp rotated): a fresh session for this browser, then the
+/// recovery codes once when there are new ones, else the security page.
+async fn keep_signed_in(
+    state: &AppState,
+    viewer: &Viewer,
+    updated: &user_entity::Model,
+    codes: Vec<String>,
+) -> Result<Response> {
+    session::establish(&viewer.session, updated, state.config.session_max_lifetime).await?;
+    if codes.is_empty() {
+        return Ok(Redirect::to(&format!("{}?done=totp", paths::SECURITY)).into_response());
+    }
+    let id = one_time::put(&viewer.session, OneTime::RecoveryCodes { codes }).await?;
+    Ok(one_time::redirect_to(Hx(false), &id))
+}
+
+#[derive(Deserialize)]
+pub struct RemoveFields {
+    #[serde(default)]
+    current_password: String,
+}
+
+/// `POST /panel/security/totp/{id}/remove`: needs the current password (guesses throttled).
+pub async fn remove(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ip: ClientIp,
+    Path(id): Path<String>,
+    Form(fields): Form<RemoveFields>,
+) -> Response {
+    let Ok(device_id) = id.parse::<i32>() else {
+        return viewer.error(Error::NotFound);
+    };
+    let password = Secret::new(fields.current_password);
+    let removed = throttle::counting_current_password(
+        &state.db,
+        &state.config.throttle,
+        &state.signing_key,
+        &viewer.user.username,
+        async {
+            if !state
+                .hasher
+                .verify(&password, Some(&viewer.user.password))
+                .await
+            {
+                return Err(Error::IncorrectCurrentPassword);
+            }
+            mfa::remove_device(
+                &state.db,
+                &state.mfa,
+                &Actor::user(&viewer.user, ip.to_string()),
+                &viewer.caller,
+                &viewer.user,
+                device_id,
+            )
+            .await
+        },
+    )
+    .await;
+    match removed {
+        Ok(updated) => match keep_signed_in(&state, &viewer, &updated, Vec::new()).await {
+            Ok(_) => {
+                Redirect::to(&format!("{}?done=totp_removed", paths::SECURITY)).into_response()
+            }
+            Err(err) => err.into_response_html(viewer.lang),
+        },
+        Err(Error::IncorrectCurrentPassword) => {
+            Redirect::to(&format!("{}?refused=password", paths::SECURITY)).into_response()
+        }
+        Err(Error::MfaRequiredByPolicy) => {
+            Redirect::to(&format!("{}?refused=policy", paths::SECURITY)).into_response()
+        }
+        Err(err) => viewer.error(err),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RenewFields {
+    #[serde(default)]
+    code: String,
+}
+
+/// `POST /panel/security/totp/renew`: ten new recovery codes (shown once) for a current code;
+/// wrong codes count in the user's throttle bucket.
+pub async fn renew(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ip: ClientIp,
+    Form(fields): Form<RenewFields>,
+) -> Response {
+    let keys = throttle::Keys::user(&state.signing_key, &viewer.user.username);
+    let renewed = async {
+        throttle::reserve(&state.db, &state.config.throttle, &keys).await?;
+        let outcome = mfa::renew_recovery_codes(
+            &state.db,
+            &state.mfa,
+            &Actor::user(&viewer.user, ip.to_string()),
+            &viewer.caller,
+            &viewer.user,
+            fields.code.trim(),
+        )
+        .await;
+        match &outcome {
+            Err(Error::WrongMfaCode) => {
+                throttle::failed(&state.db, &state.config.throttle, &keys).await?
+            }
+            _ => throttle::not_a_guess(&state.db, &keys).await?,
+        }
+        outcome
+    };
+    match renewed.await {
+        Ok((codes, updated)) => {
+            let codes = codes.iter().map(|c| c.expose().to_string()).collect();
+            match keep_signed_in(&state, &viewer, &updated, codes).await {
+                Ok(response) => response,
+                Err(err) => err.into_response_html(viewer.lang),
+            }
+        }
+        Err(Error::WrongMfaCode) => {
+            Redirect::to(&format!("{}?refused=code", paths::SECURITY)).into_response()
+        }
+        Err(err) => viewer.error(err),
+    }
+}
