@@ -27,6 +27,8 @@ pub struct ResetFormView {
     pub expires_hours: String,
     pub require_change: bool,
     pub revoke_keys: bool,
+    /// Also remove every second factor (SPEC §9, a lost phone).
+    pub reset_mfa: bool,
     pub errors: ResetErrors,
 }
 
@@ -100,6 +102,10 @@ fn form(lang: Lang, csrf: &str, view: &ResetFormView) -> Markup {
             div class="field check" {
                 input id="reset-revoke" name="revoke_api_keys" type="checkbox" value="true" checked[view.revoke_keys];
                 label for="reset-revoke" { (lang.t("tempPassword.revokeKeys")) }
+            }
+            div class="field check" {
+                input id="reset-mfa" name="reset_mfa" type="checkbox" value="true" checked[view.reset_mfa];
+                label for="reset-mfa" { (lang.t("mfa.resetMfa")) }
             }
             div class="actions" {
                 button type="submit" name="intent" value="reset" class="danger" { (lang.t("tempPassword.submit")) }

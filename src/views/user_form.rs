@@ -53,6 +53,9 @@ pub struct UserFormView {
     pub admin_fields: bool,
     /// The enabled checkbox (not on one's own account).
     pub enabled_field: bool,
+    /// The *require two-factor* checkbox (editing someone else).
+    pub require_mfa_field: bool,
+    pub require_mfa: bool,
     pub is_self: bool,
     pub can_reset: bool,
     pub can_delete: bool,
@@ -135,6 +138,10 @@ fn form(lang: Lang, csrf: &str, view: &UserFormView) -> Markup {
                 }
             }
             @if view.enabled_field { (checkbox("enabled", lang.t("userConfig.enabled"), view.enabled)) }
+            @if view.require_mfa_field {
+                (checkbox("require_mfa", lang.t("mfa.requireToggle"), view.require_mfa))
+                p class="hint" { (lang.t("mfa.requireHint")) }
+            }
             @if view.admin_fields {
                 fieldset {
                     legend { (lang.t("userConfig.rolesLegend")) }

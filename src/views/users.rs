@@ -30,6 +30,26 @@ pub struct UserRowView {
     pub can_edit: bool,
     /// The viewer sees this superuser but may not reset them: say why instead of an empty cell.
     pub superuser_only: bool,
+    pub two_factor: TwoFactor,
+}
+
+/// A user's second factor as administrators see it (SPEC §9).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TwoFactor {
+    On,
+    Off,
+    /// Required (the user's flag or the server's policy) but not set up: held at set-up.
+    RequiredMissing,
+}
+
+pub fn two_factor_badge(lang: Lang, status: TwoFactor) -> Markup {
+    match status {
+        TwoFactor::On => html! { span class="badge badge-ok" { (lang.t("mfa.badgeOn")) } },
+        TwoFactor::Off => html! { span class="badge" { (lang.t("mfa.badgeOff")) } },
+        TwoFactor::RequiredMissing => {
+            html! { span class="badge badge-warn" { (lang.t("mfa.badgeMissing")) } }
+        }
+    }
 }
 
 pub struct UsersTableView {
@@ -89,7 +109,7 @@ fn row(lang: Lang, row: &UserRowView, oob: bool) -> Markup {
             td data-label=(lang.t("panelConfig.superuser")) { (yes_no(lang, row.superuser)) }
             td data-label=(lang.t("panelConfig.manager")) { (row.manager.as_deref().unwrap_or("—")) }
             td data-label=(lang.t("panelConfig.lastLogin")) { (row.last_login.as_deref().unwrap_or("—")) }
-            td data-label=(lang.t("panelConfig.status")) { div class="badges" { @for status in &row.statuses { (status_badge(lang, status)) } } }
+            td data-label=(lang.t("panelConfig.status")) { div class="badges" { @for status in &row.statuses { (status_badge(lang, status)) } (two_factor_badge(lang, row.two_factor)) } }
             td data-label=(lang.t("panelConfig.actions")) { div class="row-actions" {
                 @if row.is_self {
                     a class="icon-link" id="change-own-password" href=(paths::CHANGE_PASSWORD)

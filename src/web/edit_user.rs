@@ -80,6 +80,8 @@ async fn edit_view(
         managers,
         admin_fields,
         enabled_field: !is_self,
+        require_mfa_field: !is_self,
+        require_mfa: user.require_mfa,
         is_self,
         // The edit page offers the reset only to superusers (the table's lock serves managers).
         can_reset: viewer.caller.is_superuser()
@@ -132,6 +134,9 @@ pub async fn save(
     };
     if view.enabled_field {
         update.enabled = Some(fields.enabled.is_some());
+    }
+    if view.require_mfa_field {
+        update.require_mfa = Some(fields.require_mfa.is_some());
     }
     if view.admin_fields {
         update.superuser = Some(fields.superuser.is_some());

@@ -54,6 +54,8 @@ pub struct ResetDraft {
     pub expires_hours: String,
     pub require_change: bool,
     pub revoke_keys: bool,
+    #[serde(default)]
+    pub reset_mfa: bool,
 }
 
 /// A started enrolment: its secret, shown once on the enrolment page.

@@ -81,6 +81,7 @@ fn blank(target: &user_entity::Model) -> ResetFormView {
         expires_hours: "-1".into(),
         require_change: true,
         revoke_keys: false,
+        reset_mfa: false,
         errors: ResetErrors::default(),
     }
 }
@@ -119,6 +120,7 @@ pub async fn show(
                 view.expires_hours = draft.expires_hours;
                 view.require_change = draft.require_change;
                 view.revoke_keys = draft.revoke_keys;
+                view.reset_mfa = draft.reset_mfa;
             }
             Ok(_) => {}
             Err(err) => return viewer.error(err),
@@ -137,6 +139,7 @@ pub struct ResetFields {
     expires_hours: String,
     require_password_change: Option<String>,
     revoke_api_keys: Option<String>,
+    reset_mfa: Option<String>,
     #[serde(default)]
     intent: String,
 }
@@ -164,6 +167,7 @@ pub async fn submit(
         expires_hours: fields.expires_hours.trim().to_string(),
         require_change: fields.require_password_change.is_some(),
         revoke_keys: fields.revoke_api_keys.is_some(),
+        reset_mfa: fields.reset_mfa.is_some(),
         ..blank(&target)
     };
     let length = fields.length.trim().parse::<i64>().unwrap_or(-1);
@@ -177,7 +181,10 @@ pub async fn submit(
         .and_then(|hours| {
             ResetOptions::checked(length, hours, view.require_change, view.revoke_keys)
         }) {
-        Ok(options) => options,
+        Ok(options) => ResetOptions {
+            reset_mfa: view.reset_mfa,
+            ..options
+        },
         Err(InvalidReset::Length) => {
             view.errors.length = Some(lang.t("tempPassword.invalidLength").to_string());
             return form_response(&viewer, hx, StatusCode::BAD_REQUEST, &view);
@@ -214,6 +221,7 @@ pub async fn submit(
             expires_hours: view.expires_hours.clone(),
             require_change: view.require_change,
             revoke_keys: view.revoke_keys,
+            reset_mfa: view.reset_mfa,
         };
         return match one_time::put(&viewer.session, OneTime::ResetDraft(draft)).await {
             Ok(id) => {

@@ -38,6 +38,7 @@ pub struct UserFields {
     pub(super) expires_hours: String,
     pub(super) require_password_change: Option<String>,
     pub(super) enabled: Option<String>,
+    pub(super) require_mfa: Option<String>,
     pub(super) superuser: Option<String>,
     pub(super) user_config: Option<String>,
     #[serde(default)]
@@ -130,6 +131,8 @@ pub(super) fn blank_new(viewer: &Viewer) -> UserFormView {
         expires_hours: "-1".into(),
         admin_fields: viewer.caller.is_superuser(),
         enabled_field: false,
+        require_mfa_field: false,
+        require_mfa: false,
         is_self: false,
         can_reset: false,
         can_delete: false,

@@ -7,10 +7,12 @@ use serde::Deserialize;
 
 use crate::accounts::permissions::{self};
 use crate::accounts::update::target_of;
-use crate::accounts::{clock, users};
+use crate::accounts::{clock, mfa, users};
 use crate::entities::users as user_entity;
 use crate::state::AppState;
-use crate::views::users::{PasswordStatus, UserRowView, UsersTableView, users_page, users_table};
+use crate::views::users::{
+    PasswordStatus, TwoFactor, UserRowView, UsersTableView, users_page, users_table,
+};
 use crate::web::Viewer;
 
 pub const PER_PAGE: u64 = 50;
@@ -49,8 +51,15 @@ fn remaining(left: time::Duration) -> String {
     }
 }
 
-/// What the table shows of `user` to `viewer`.
-pub fn row_view(viewer: &Viewer, u: &user_entity::Model, manager: Option<String>) -> UserRowView {
+/// What the table shows of `user` to `viewer`; `has_factor` and `required` are the user's
+/// second-factor state (SPEC §9).
+pub fn row_view(
+    viewer: &Viewer,
+    u: &user_entity::Model,
+    manager: Option<String>,
+    has_factor: bool,
+    required: bool,
+) -> UserRowView {
     let target = target_of(u);
     let is_self = u.user_id == viewer.user.user_id;
     let can_reset = permissions::can_reset(&viewer.caller, &target).is_ok();
@@ -66,6 +75,11 @@ pub fn row_view(viewer: &Viewer, u: &user_entity::Model, manager: Option<String>
         can_reset,
         can_edit: permissions::can_view(&viewer.caller, &target).is_ok(),
         superuser_only: !is_self && !can_reset && u.superuser,
+        two_factor: match (has_factor, required) {
+            (true, _) => TwoFactor::On,
+            (false, true) => TwoFactor::RequiredMissing,
+            (false, false) => TwoFactor::Off,
+        },
     }
 }
 
@@ -85,7 +99,9 @@ pub async fn fresh_row(
         Some(id) => users::find_by_id(&state.db, id).await?.map(|m| m.username),
         None => None,
     };
-    Ok(Some(row_view(viewer, &user, manager)))
+    let has_factor = mfa::has_factor(&state.db, user.user_id).await?;
+    let required = mfa::required(state.mfa.policy, &user);
+    Ok(Some(row_view(viewer, &user, manager, has_factor, required)))
 }
 
 pub async fn list(
@@ -109,6 +125,11 @@ pub async fn list(
             Ok(names) => names,
             Err(err) => return viewer.error(err),
         };
+    let with_factors =
+        match mfa::with_factors(&state.db, found.users.iter().map(|u| u.user_id)).await {
+            Ok(ids) => ids,
+            Err(err) => return viewer.error(err),
+        };
     let rows = found
         .users
         .iter()
@@ -117,6 +138,8 @@ pub async fn list(
                 &viewer,
                 u,
                 u.manager.and_then(|m| manager_names.get(&m).cloned()),
+                with_factors.contains(&u.user_id),
+                mfa::required(state.mfa.policy, u),
             )
         })
         .collect();

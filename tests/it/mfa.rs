@@ -1412,3 +1412,90 @@ async fn devices_on_the_security_page_are_removed_only_with_the_password_and_not
     // A later step is never accepted.
     assert_eq!(renewed.location(), Some("/panel/security?refused=code"));
 }
+
+#[tokio::test]
+async fn administrators_see_2fa_require_it_on_the_edit_page_and_remove_factors_with_a_reset() {
+    let app = spawn_app().await;
+    app.user("admin", STRONG, true).await;
+    let bob = app.user("bob", STRONG, false).await;
+    let carol = app.user("carol", STRONG, false).await;
+    let token = app.token("bob", STRONG).await;
+    enrol(&app, &token).await;
+    let mut browser = app.client();
+    browser
+        .login("admin", STRONG)
+        .await
+        .assert_redirect("/panel/dashboard");
+
+    // The edit page's checkbox sets the requirement (a plain form).
+    let edit = format!("/panel/edit_user?id={}", carol.user_id);
+    let form = browser.get(&edit).await;
+    assert!(form.body.contains("name=\"require_mfa\""));
+    browser
+        .post(
+            &edit,
+            &[
+                ("username", "carol"),
+                ("email", ""),
+                ("lang", "en"),
+                ("enabled", "true"),
+                ("require_mfa", "true"),
+                ("manager", ""),
+                ("user_config_quota", "-1"),
+            ],
+        )
+        .await;
+    assert!(
+        app.find("carol").await.require_mfa,
+        "the requirement is set"
+    );
+
+    // The table: on for bob, required but missing for carol, off for the admin.
+    let table = browser.get("/panel/panel_config").await;
+    let row = |name: &str| {
+        let start = table
+            .body
+            .find(&format!("<th scope=\"row\">{name}</th>"))
+            .expect("row");
+        let end = start + table.body[start..].find("</tr>").expect("row end");
+        table.body[start..end].to_string()
+    };
+    assert!(row("bob").contains("2FA on"), "{}", row("bob"));
+    assert!(row("carol").contains("2FA required, not set up"));
+    assert!(row("admin").contains("2FA off"));
+
+    // The reset dialog's checkbox removes bob's devices (a lost phone).
+    let reset = format!("/panel/users/{}/reset_password", bob.user_id);
+    let dialog = browser.get(&reset).await;
+    assert!(dialog.body.contains("name=\"reset_mfa\""));
+    browser
+        .post(
+            &reset,
+            &[
+                ("intent", "reset"),
+                ("length", "16"),
+                ("expires_hours", "-1"),
+                ("require_password_change", "true"),
+                ("reset_mfa", "true"),
+            ],
+        )
+        .await;
+    let me = app
+        .api(
+            "GET",
+            "/api/v2/users/@me",
+            Some(&app.token("admin", STRONG).await),
+            None,
+        )
+        .await;
+    me.assert_ok();
+    let bob_now = app.find("bob").await;
+    assert!(bob_now.require_password_change);
+    let table = browser.get("/panel/panel_config").await;
+    let start = table.body.find("<th scope=\"row\">bob</th>").expect("row");
+    let end = start + table.body[start..].find("</tr>").expect("end");
+    assert!(
+        table.body[start..end].contains("2FA off"),
+        "the devices are gone"
+    );
+}
