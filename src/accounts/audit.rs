@@ -52,6 +52,7 @@ pub mod action {
     pub const TOKENS_INVALIDATED: &str = "tokens_invalidated";
     pub const MFA_ENROLLED: &str = "mfa_enrolled";
     pub const MFA_REMOVED: &str = "mfa_removed";
+    pub const MFA_RENAMED: &str = "mfa_renamed";
     pub const MFA_RESET: &str = "mfa_reset";
     pub const RECOVERY_CODES_RENEWED: &str = "recovery_codes_renewed";
     pub const RECOVERY_CODE_USED: &str = "recovery_code_used";

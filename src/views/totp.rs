@@ -174,7 +174,10 @@ pub fn totp_section(lang: Lang, csrf: &str, devices: &[DeviceRow], codes_left: u
                                     td data-label=(lang.t("passkey.lastUsed")) {
                                         (device.last_used.as_deref().unwrap_or(lang.t("passkey.never")))
                                     }
-                                    td { (remove_device(lang, csrf, device)) }
+                                    td { div class="row-actions" {
+                                        (rename_device(lang, csrf, device))
+                                        (remove_device(lang, csrf, device))
+                                    } }
                                 }
                             }
                         }
@@ -186,6 +189,23 @@ pub fn totp_section(lang: Lang, csrf: &str, devices: &[DeviceRow], codes_left: u
             form method="post" action=(paths::TOTP_START) {
                 (csrf_field(csrf))
                 button type="submit" class="secondary" { (lang.t("mfa.add")) }
+            }
+        }
+    }
+}
+
+fn rename_device(lang: Lang, csrf: &str, device: &DeviceRow) -> Markup {
+    let id = format!("device-{}-name", device.id);
+    let mut name = Field::new(&id, lang.t("mfa.deviceName"), "text");
+    name.name = "name";
+    name.value = Some(&device.name);
+    html! {
+        details class="inline-action" {
+            summary { (lang.t("mfa.rename")) span class="visually-hidden" { " " (device.name) } }
+            form method="post" action=(paths::totp_rename(device.id)) {
+                (csrf_field(csrf))
+                (field(&name))
+                button type="submit" { (lang.t("mfa.rename")) }
             }
         }
     }

@@ -61,6 +61,10 @@ pub mod paths {
     pub fn totp_remove(device_id: i32) -> String {
         format!("/panel/security/totp/{device_id}/remove")
     }
+
+    pub fn totp_rename(device_id: i32) -> String {
+        format!("/panel/security/totp/{device_id}/rename")
+    }
     /// The code page of a sign-in (second factor pending).
     pub const SECOND_FACTOR: &str = "/login/second_factor";
     pub const SECOND_FACTOR_PASSKEY_OPTIONS: &str = "/login/second_factor/passkey/options";
@@ -232,6 +236,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/panel/security/totp/{id}/remove",
             axum::routing::post(totp::remove),
+        )
+        .route(
+            "/panel/security/totp/{id}/rename",
+            axum::routing::post(totp::rename),
         )
         .route(
             "/panel/security/passkeys/{id}/remove",

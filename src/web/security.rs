@@ -66,12 +66,14 @@ pub async fn show(
         Some("removed") => Some(lang.t("passkey.removed")),
         Some("totp") => Some(lang.t("mfa.added")),
         Some("totp_removed") => Some(lang.t("mfa.removed")),
+        Some("renamed") => Some(lang.t("mfa.renamed")),
         _ => None,
     };
     let error = match query.refused.as_deref() {
         Some("password") => Some(lang.t("validators.incorrectCurrentPassword")),
         Some("policy") => Some(lang.t("passkey.lastFactor")),
         Some("code") => Some(lang.t("login.incorrectCode")),
+        Some("name") => Some(lang.t("mfa.nameInvalid")),
         Some(_) => Some(lang.t("error.badRequest")),
         None => None,
     };

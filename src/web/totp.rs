@@ -210,6 +210,41 @@ pub async fn remove(
 }
 
 #[derive(Deserialize)]
+pub struct RenameFields {
+    #[serde(default)]
+    name: String,
+}
+
+/// `POST /panel/security/totp/{id}/rename`.
+pub async fn rename(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ip: ClientIp,
+    Path(id): Path<String>,
+    Form(fields): Form<RenameFields>,
+) -> Response {
+    let Ok(device_id) = id.parse::<i32>() else {
+        return viewer.error(Error::NotFound);
+    };
+    let Ok(name) = mfa::device_name(Some(&fields.name)) else {
+        return Redirect::to(&format!("{}?refused=name", paths::SECURITY)).into_response();
+    };
+    let renamed = mfa::rename_device(
+        &state.db,
+        &Actor::user(&viewer.user, ip.to_string()),
+        &viewer.caller,
+        &viewer.user,
+        device_id,
+        &name,
+    )
+    .await;
+    match renamed {
+        Ok(()) => Redirect::to(&format!("{}?done=renamed", paths::SECURITY)).into_response(),
+        Err(err) => viewer.error(err),
+    }
+}
+
+#[derive(Deserialize)]
 pub struct RenewFields {
     #[serde(default)]
     code: String,

@@ -1397,6 +1397,32 @@ async fn devices_on_the_security_page_are_removed_only_with_the_password_and_not
     let still = browser.get("/panel/security").await;
     assert!(still.body.contains("phone"), "nothing removed");
 
+    // Renaming: one's own device only.
+    browser
+        .post(
+            &format!("/panel/security/totp/{}/rename", device.device_id),
+            &[("name", "Work phone")],
+        )
+        .await
+        .assert_redirect("/panel/security?done=renamed");
+    assert!(
+        browser
+            .get("/panel/security")
+            .await
+            .body
+            .contains("Work phone")
+    );
+    app.user("mallory", STRONG, false).await;
+    let mallory = app.token("mallory", STRONG).await;
+    let theirs = enrol(&app, &mallory).await;
+    let refused = browser
+        .post(
+            &format!("/panel/security/totp/{}/rename", theirs.device_id),
+            &[("name", "mine now")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
+
     // Renewing the codes needs a current code; a wrong one changes nothing.
     browser
         .post("/panel/security/totp/renew", &[("code", "000000")])

@@ -202,6 +202,37 @@ async fn replace_recovery_codes(txn: &impl ConnectionTrait, user_id: i32) -> Res
     Ok(codes)
 }
 
+/// Renames one of one's own devices (a label only: no factor changes, so the stamp stays).
+/// `NotFound` for a device that is not the user's.
+pub async fn rename_device(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    caller: &Caller,
+    user: &user_entity::Model,
+    device_id: i32,
+    name: &str,
+) -> Result<()> {
+    use sea_orm::sea_query::Expr;
+    permissions::can_enrol(caller, &target_of(user))?;
+    let renamed = totp_devices::Entity::update_many()
+        .col_expr(totp_devices::Column::Name, Expr::value(name))
+        .filter(totp_devices::Column::Id.eq(device_id))
+        .filter(totp_devices::Column::UserId.eq(user.user_id))
+        .exec(conn)
+        .await?;
+    if renamed.rows_affected != 1 {
+        return Err(Error::NotFound);
+    }
+    audit::record(
+        conn,
+        actor,
+        Some((user.user_id, &user.username)),
+        action::MFA_RENAMED,
+        format!("device={device_id}"),
+    )
+    .await
+}
+
 /// Replaces one's own recovery codes with ten new ones; needs a current TOTP code
 /// (`WrongMfaCode` otherwise, and nothing changes).
 pub async fn renew_recovery_codes<C: TransactionTrait + ConnectionTrait>(

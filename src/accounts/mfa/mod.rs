@@ -11,8 +11,8 @@ mod sign_in;
 pub mod totp;
 
 pub use enrolment::{
-    Enrolled, Enrolment, EnrolmentAnswer, device_name, renew_recovery_codes, start_enrolment,
-    verify_enrolment,
+    Enrolled, Enrolment, EnrolmentAnswer, device_name, rename_device, renew_recovery_codes,
+    start_enrolment, verify_enrolment,
 };
 pub use removal::{prune_enrolments, remove_all, remove_device, reset_mfa};
 pub use sign_in::{FactorInput, FactorUsed, accept_totp, check_sign_in, use_recovery_code};
