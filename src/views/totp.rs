@@ -78,9 +78,7 @@ pub fn enrol_page(ctx: &PageContext, view: &EnrolView) -> Markup {
             section class="card narrow" aria-labelledby="enrol-title" {
                 h1 id="enrol-title" { (lang.t("mfa.enrolTitle")) }
                 @if let (Some(secret), Some(uri)) = (view.secret_base32, view.otpauth_uri) {
-                    ol class="steps" {
-                        li { (lang.t("mfa.stepScan")) }
-                    }
+                    p { (lang.t("mfa.stepScan")) }
                     @if let Some(qr) = qr_svg(uri, lang.t("mfa.qrLabel")) { (qr) }
                     p { (lang.t("mfa.stepType")) }
                     p class="secret" { code { (grouped(secret)) } }
@@ -121,8 +119,8 @@ pub fn codes_page(ctx: &PageContext, codes: &[String]) -> Markup {
                     }
                 }
                 p class="hint no-print" { (lang.t("mfa.printHint")) }
-                form method="get" action=(paths::DASHBOARD) class="no-print" {
-                    button type="submit" { (lang.t("mfa.stored")) }
+                p class="no-print" {
+                    a class="button" href=(paths::DASHBOARD) { (lang.t("mfa.stored")) }
                 }
             }
         },
