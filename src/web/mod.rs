@@ -13,7 +13,7 @@ mod reset;
 mod reset_link;
 mod result;
 mod second_factor;
-mod security;
+pub(crate) mod security;
 mod totp;
 mod user_form;
 mod users;

@@ -13,15 +13,15 @@ use tower_sessions::Session;
 
 use crate::accounts::audit::Actor;
 use crate::accounts::passkeys::{self, RegistrationAnswer, SignInFor};
-use crate::accounts::secret::Secret;
 use crate::accounts::update::{UserUpdate, update_user};
 use crate::auth::client_ip::ClientIp;
 use crate::auth::passkey_login::sign_in_with_passkey;
-use crate::auth::{session, throttle};
+use crate::auth::session;
 use crate::error::Error;
 use crate::i18n::Lang;
 use crate::state::AppState;
 
+use crate::web::security::remove_with_password;
 use crate::web::{Viewer, VisitorLang, paths};
 
 /// An error as the script shows it: the translated message, the error's status.
@@ -167,50 +167,16 @@ pub async fn remove(
     let Ok(passkey_id) = id.parse::<i32>() else {
         return viewer.error(Error::NotFound);
     };
-    let password = Secret::new(fields.current_password);
-    let removed = throttle::counting_current_password(
+    let actor = Actor::user(&viewer.user, ip.to_string());
+    let remove = passkeys::remove_passkey(
         &state.db,
-        &state.config.throttle,
-        &state.signing_key,
-        &viewer.user.username,
-        async {
-            if !state
-                .hasher
-                .verify(&password, Some(&viewer.user.password))
-                .await
-            {
-                return Err(Error::IncorrectCurrentPassword);
-            }
-            passkeys::remove_passkey(
-                &state.db,
-                &state.mfa,
-                &Actor::user(&viewer.user, ip.to_string()),
-                &viewer.caller,
-                &viewer.user,
-                passkey_id,
-            )
-            .await
-        },
-    )
-    .await;
-    match removed {
-        Ok(updated) => {
-            if let Err(err) =
-                session::establish(&viewer.session, &updated, state.config.session_max_lifetime)
-                    .await
-            {
-                return err.into_response_html(viewer.lang);
-            }
-            Redirect::to(&format!("{}?done=removed", paths::SECURITY)).into_response()
-        }
-        Err(Error::IncorrectCurrentPassword) => {
-            Redirect::to(&format!("{}?refused=password", paths::SECURITY)).into_response()
-        }
-        Err(Error::MfaRequiredByPolicy) => {
-            Redirect::to(&format!("{}?refused=policy", paths::SECURITY)).into_response()
-        }
-        Err(err) => viewer.error(err),
-    }
+        &state.mfa,
+        &actor,
+        &viewer.caller,
+        &viewer.user,
+        passkey_id,
+    );
+    remove_with_password(&state, &viewer, fields.current_password, "removed", remove).await
 }
 
 #[derive(Deserialize)]

@@ -2,9 +2,14 @@
 //! passkeys (`web::passkey`) — with what just happened or why it was refused.
 
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 use serde::Deserialize;
+
+use crate::accounts::secret::Secret;
+use crate::auth::{session, throttle};
+use crate::entities::users as user_entity;
+use crate::error::{Error, Result};
 
 use crate::accounts::{clock, mfa, passkeys};
 use crate::state::AppState;
@@ -12,7 +17,7 @@ use crate::views::components::alert;
 use crate::views::layout::page;
 use crate::views::passkeys::{PasskeyRow, PasskeysView, passkeys_section};
 use crate::views::totp::{DeviceRow, totp_section};
-use crate::web::Viewer;
+use crate::web::{Viewer, paths};
 
 #[derive(Deserialize, Default)]
 pub struct SecurityQuery {
@@ -97,4 +102,48 @@ pub async fn show(
         },
     )
     .into_response()
+}
+
+/// Removes one of one's factors (an authenticator app or a passkey) after checking the current
+/// password — wrong guesses count in the user's throttle bucket — and answers as the security
+/// page does: a fresh session for this browser and `?done={done}`, or why it was refused.
+pub async fn remove_with_password(
+    state: &AppState,
+    viewer: &Viewer,
+    current_password: String,
+    done: &str,
+    remove: impl Future<Output = Result<user_entity::Model>>,
+) -> Response {
+    let password = Secret::new(current_password);
+    let removed = throttle::counting_current_password(
+        &state.db,
+        &state.config.throttle,
+        &state.signing_key,
+        &viewer.user.username,
+        async {
+            if !state
+                .hasher
+                .verify(&password, Some(&viewer.user.password))
+                .await
+            {
+                return Err(Error::IncorrectCurrentPassword);
+            }
+            remove.await
+        },
+    )
+    .await;
+    let refused = |why: &str| Redirect::to(&format!("{}?refused={why}", paths::SECURITY));
+    match removed {
+        Ok(updated) => {
+            match session::establish(&viewer.session, &updated, state.config.session_max_lifetime)
+                .await
+            {
+                Ok(()) => Redirect::to(&format!("{}?done={done}", paths::SECURITY)).into_response(),
+                Err(err) => err.into_response_html(viewer.lang),
+            }
+        }
+        Err(Error::IncorrectCurrentPassword) => refused("password").into_response(),
+        Err(Error::MfaRequiredByPolicy) => refused("policy").into_response(),
+        Err(err) => viewer.error(err),
+    }
 }

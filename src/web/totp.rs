@@ -10,7 +10,6 @@ use serde::Deserialize;
 
 use crate::accounts::audit::Actor;
 use crate::accounts::mfa::{self, EnrolmentAnswer};
-use crate::accounts::secret::Secret;
 use crate::auth::client_ip::ClientIp;
 use crate::auth::{session, throttle};
 use crate::entities::users as user_entity;
@@ -18,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::state::AppState;
 use crate::views::totp::{EnrolView, enrol_page, setup_page};
 use crate::web::one_time::{self, EnrolShown, OneTime};
+use crate::web::security::remove_with_password;
 use crate::web::{Hx, Viewer, paths};
 
 /// `GET /panel/security/totp/setup`.
@@ -166,47 +166,23 @@ pub async fn remove(
     let Ok(device_id) = id.parse::<i32>() else {
         return viewer.error(Error::NotFound);
     };
-    let password = Secret::new(fields.current_password);
-    let removed = throttle::counting_current_password(
+    let actor = Actor::user(&viewer.user, ip.to_string());
+    let remove = mfa::remove_device(
         &state.db,
-        &state.config.throttle,
-        &state.signing_key,
-        &viewer.user.username,
-        async {
-            if !state
-                .hasher
-                .verify(&password, Some(&viewer.user.password))
-                .await
-            {
-                return Err(Error::IncorrectCurrentPassword);
-            }
-            mfa::remove_device(
-                &state.db,
-                &state.mfa,
-                &Actor::user(&viewer.user, ip.to_string()),
-                &viewer.caller,
-                &viewer.user,
-                device_id,
-            )
-            .await
-        },
+        &state.mfa,
+        &actor,
+        &viewer.caller,
+        &viewer.user,
+        device_id,
+    );
+    remove_with_password(
+        &state,
+        &viewer,
+        fields.current_password,
+        "totp_removed",
+        remove,
     )
-    .await;
-    match removed {
-        Ok(updated) => match keep_signed_in(&state, &viewer, &updated, Vec::new()).await {
-            Ok(_) => {
-                Redirect::to(&format!("{}?done=totp_removed", paths::SECURITY)).into_response()
-            }
-            Err(err) => err.into_response_html(viewer.lang),
-        },
-        Err(Error::IncorrectCurrentPassword) => {
-            Redirect::to(&format!("{}?refused=password", paths::SECURITY)).into_response()
-        }
-        Err(Error::MfaRequiredByPolicy) => {
-            Redirect::to(&format!("{}?refused=policy", paths::SECURITY)).into_response()
-        }
-        Err(err) => viewer.error(err),
-    }
+    .await
 }
 
 #[derive(Deserialize)]
