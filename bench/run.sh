@@ -81,6 +81,27 @@ FROM n, users AS a WHERE a.username = 'benchadmin';
 SQL
 USERS=$(sqlite3 "$DB" 'SELECT count(*) FROM users')
 [ "$USERS" = 10000 ] || { echo "bench: seeded $USERS users, not 10000" >&2; exit 1; }
+# user08000..user09999 get a TOTP device (one known secret, sealed as an enrolment seals it)
+# for the sign-ins with a code; the plain sign-ins use user00001..user07999.
+TOTP_SECRET_HEX=3132333435363738393031323334353637383930
+PASSGATE_LOG=warn "$BIN" --database-url "$URL" bench-seed-totp user08 "$TOTP_SECRET_HEX" >/dev/null
+PASSGATE_LOG=warn "$BIN" --database-url "$URL" bench-seed-totp user09 "$TOTP_SECRET_HEX" >/dev/null
+DEVICES=$(sqlite3 "$DB" 'SELECT count(*) FROM totp_devices')
+[ "$DEVICES" = 2000 ] || { echo "bench: seeded $DEVICES devices, not 2000" >&2; exit 1; }
+# The codes of the next half hour (RFC 6238, SHA-1, 6 digits, 30 s), for login_totp.lua.
+export BENCH_TOTP_CODES="$WORK/totp_codes.lua"
+python3 - "$TOTP_SECRET_HEX" >"$BENCH_TOTP_CODES" <<'PY'
+import hashlib, hmac, struct, sys, time
+key = bytes.fromhex(sys.argv[1])
+now = int(time.time()) // 30
+print("return {")
+for step in range(now - 1, now + 61):
+    mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    offset = mac[-1] & 15
+    code = (struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF) % 1_000_000
+    print(f'  [{step}] = "{code:06d}",')
+print("}")
+PY
 
 # --- start-up time -------------------------------------------------------------------------
 say "start-up time, existing database ($STARTUP_RUNS runs)"
@@ -180,9 +201,11 @@ for run in $(seq 1 "$RUNS"); do
   # core hashes (as during the logins; the cores then share caches and memory bandwidth).
   echo "$("$BIN" bench-hash --count 9) $("$BIN" bench-hash --count 9 --parallel "$CORES")" \
     >>"$WORK/hash_runs.txt"
-  wrk_run logins 16 "$SECS" -s "$LOGIN" "$BASE"
+  BENCH_LOGIN_USERS=7999 wrk_run logins 16 "$SECS" -s "$LOGIN" "$BASE"
+  # The same with a TOTP code (a new slice of the code users each run: replay protection).
+  wrk_run logins_totp 16 "$SECS" -s "$BENCH_DIR/login_totp.lua" "$BASE" -- $(((run - 1) * 700))
   # The storm: 64 connections signing in, and 16 asking for @me in its middle.
-  wrk_run storm_logins 64 $((SECS + 2)) -s "$LOGIN" "$BASE" &
+  BENCH_LOGIN_USERS=7999 wrk_run storm_logins 64 $((SECS + 2)) -s "$LOGIN" "$BASE" &
   storm=$!
   sleep 1
   wrk_run storm_me 16 "$SECS" -s "$REPORT" -H "Authorization: Bearer $TOKEN" \

@@ -54,6 +54,10 @@ pub enum Command {
         #[arg(long, default_value_t = 1)]
         parallel: usize,
     },
+    /// Gives every user whose name starts with PREFIX a TOTP device with the secret
+    /// SECRET_HEX (used by `bench/run.sh` to measure sign-ins with a code).
+    #[command(hide = true)]
+    BenchSeedTotp { prefix: String, secret_hex: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -160,6 +164,10 @@ pub async fn run_admin(config: &Config, command: Command) -> anyhow::Result<Stri
         }
         Command::Backup { path } => backup(&config.database_url, &path).await,
         Command::BenchHash { count, parallel } => bench_hash(count, parallel).await,
+        Command::BenchSeedTotp { prefix, secret_hex } => {
+            let db = db::open_with(&config.database_url, config.pool()).await?;
+            bench::seed_totp(&db, config, &prefix, &secret_hex).await
+        }
     }
 }
 
@@ -254,6 +262,7 @@ async fn migrate(db: &DatabaseConnection, cmd: MigrateCommand) -> anyhow::Result
     }
 }
 
+mod bench;
 mod key;
 mod user;
 
