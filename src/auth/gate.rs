@@ -20,6 +20,10 @@ use crate::auth::session_store::USER_ID_KEY;
 use crate::state::AppState;
 use crate::web::{self, Hx, paths};
 
+/// Whether the signed-in user is held at enrolment (the navigation then offers only sign-out).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HeldAtEnrolment(pub bool);
+
 /// The routes a user held at enrolment may reach: setting up an authenticator app (its
 /// result page shows the key and then the recovery codes) or a passkey.
 fn enrolment_allows(route: Option<&str>) -> bool {
@@ -78,13 +82,14 @@ pub async fn panel_gate(
         .extensions()
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_owned());
-    let must_enrol = !signed_in.user.require_password_change
-        && !enrolment_allows(route.as_deref())
-        && mfa::required(state.mfa.policy, &signed_in.user)
+    // Held at enrolment: a factor is required and missing (one query, only then).
+    let held = mfa::required(state.mfa.policy, &signed_in.user)
         && match mfa::has_factor(&state.db, user_id).await {
             Ok(has) => !has,
             Err(err) => return err.into_response_html(lang),
         };
+    let must_enrol =
+        held && !signed_in.user.require_password_change && !enrolment_allows(route.as_deref());
     let mut response = if signed_in.user.require_password_change
         && route.as_deref() != Some(paths::CHANGE_PASSWORD)
     {
@@ -93,6 +98,7 @@ pub async fn panel_gate(
         web::redirect(hx, paths::TOTP_SETUP)
     } else {
         request.extensions_mut().insert(signed_in);
+        request.extensions_mut().insert(HeldAtEnrolment(held));
         next.run(request).await.into_response()
     };
     if hinted != Some(user_id)

@@ -22,13 +22,15 @@ pub struct Viewer {
     pub lang: Lang,
     pub csrf: String,
     pub session: Session,
+    /// A second factor is required and missing: only setting one up is reachable.
+    pub held_at_enrolment: bool,
 }
 
 impl Viewer {
     pub fn nav(&self) -> Nav<'_> {
         Nav {
             username: &self.user.username,
-            restricted: self.user.require_password_change,
+            restricted: self.user.require_password_change || self.held_at_enrolment,
             users: self.caller.is_superuser() || self.caller.has_user_config(),
             audit: self.caller.is_superuser(),
         }
@@ -88,12 +90,17 @@ impl FromRequestParts<AppState> for Viewer {
             grants::quantity(&grants, USER_CONFIG),
             proved_temporary,
         );
+        let held_at_enrolment = parts
+            .extensions
+            .get::<crate::auth::gate::HeldAtEnrolment>()
+            .is_some_and(|held| held.0);
         Ok(Viewer {
             user,
             caller,
             lang,
             csrf,
             session,
+            held_at_enrolment,
         })
     }
 }

@@ -1295,6 +1295,10 @@ async fn the_seeds_walk_with_two_factor_password_change_then_enrolment_without_j
     let setup = browser.get("/panel/security/totp/setup").await;
     assert_eq!(setup.status, StatusCode::OK);
     assert!(setup.body.contains("alice"), "who is signed in is shown");
+    assert!(
+        !setup.body.contains("href=\"/panel/dashboard\""),
+        "the navigation offers only sign-out while held"
+    );
 
     // Start: the key is shown once, as a QR code and as text.
     let started = browser.post("/panel/security/totp", &[]).await;
