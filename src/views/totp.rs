@@ -11,31 +11,37 @@ use crate::views::layout::{PageContext, page};
 use crate::views::qr::qr_svg;
 use crate::web::paths;
 
-/// The page of a user held until they set up a second factor (or anyone adding one).
-pub fn setup_page(ctx: &PageContext, required: bool, passkeys: bool) -> Markup {
-    let lang = ctx.lang;
-    page(
-        ctx,
-        lang.t("mfa.setupTitle"),
-        html! {
-            section class="card narrow" aria-labelledby="setup-title" {
-                h1 id="setup-title" { (lang.t("mfa.setupTitle")) }
-                @if required {
-                    div class="alert alert-info" role="status" { (lang.t("mfa.required")) }
-                }
-                p { (lang.t("mfa.setupIntro")) }
-                form method="post" action=(paths::TOTP_START) {
-                    (csrf_field(ctx.csrf))
-                    button type="submit" { (lang.t("mfa.start")) }
-                }
-                @if passkeys {
-                    p class="hint" {
-                        (lang.t("mfa.orPasskey")) " "
-                        a href=(paths::SECURITY) { (lang.t("base.security")) }
-                    }
+/// The set-up box (the swap target on the sign-in page after an in-place forced change, and
+/// the body of its own page): why, what an authenticator app is, the button that starts.
+pub fn setup_box(lang: Lang, csrf: &str, required: bool, passkeys: bool) -> Markup {
+    html! {
+        section id="auth-box" class="card narrow" aria-labelledby="setup-title" {
+            h1 id="setup-title" { (lang.t("mfa.setupTitle")) }
+            @if required {
+                div class="alert alert-info" role="status" { (lang.t("mfa.required")) }
+            }
+            p { (lang.t("mfa.setupIntro")) }
+            form method="post" action=(paths::TOTP_START) hx-post=(paths::TOTP_START)
+                hx-target="#auth-box" hx-swap="outerHTML" {
+                (csrf_field(csrf))
+                button type="submit" { (lang.t("mfa.start")) }
+            }
+            @if passkeys {
+                p class="hint" {
+                    (lang.t("mfa.orPasskey")) " "
+                    a href=(paths::SECURITY) { (lang.t("base.security")) }
                 }
             }
-        },
+        }
+    }
+}
+
+/// The page of a user held until they set up a second factor (or anyone adding one).
+pub fn setup_page(ctx: &PageContext, required: bool, passkeys: bool) -> Markup {
+    page(
+        ctx,
+        ctx.lang.t("mfa.setupTitle"),
+        setup_box(ctx.lang, ctx.csrf, required, passkeys),
     )
 }
 
@@ -59,8 +65,8 @@ fn grouped(secret: &str) -> String {
         .join(" ")
 }
 
-pub fn enrol_page(ctx: &PageContext, view: &EnrolView) -> Markup {
-    let lang = ctx.lang;
+/// The enrolment box: the key (first display only) and the form for the first code.
+pub fn enrol_box(lang: Lang, csrf: &str, view: &EnrolView) -> Markup {
     let mut name = Field::new("device_name", lang.t("mfa.deviceName"), "text");
     name.name = "name";
     name.value = Some(view.name);
@@ -71,59 +77,68 @@ pub fn enrol_page(ctx: &PageContext, view: &EnrolView) -> Markup {
     code.hint = Some(lang.t("mfa.codeHint"));
     code.error = view.error;
     code.autofocus = view.error.is_some();
+    let verify = paths::totp_verify(view.enrolment_id);
+    html! {
+        section id="auth-box" class="card narrow" aria-labelledby="enrol-title" {
+            h1 id="enrol-title" { (lang.t("mfa.enrolTitle")) }
+            @if let (Some(secret), Some(uri)) = (view.secret_base32, view.otpauth_uri) {
+                p { (lang.t("mfa.stepScan")) }
+                @if let Some(qr) = qr_svg(uri, lang.t("mfa.qrLabel")) { (qr) }
+                p { (lang.t("mfa.stepType")) }
+                p class="secret" { code { (grouped(secret)) } }
+                p class="hint" { (lang.t("mfa.shownOnce")) }
+            } @else {
+                (alert("info", "enrol-again", lang.t("mfa.secretShownBefore")))
+            }
+            form method="post" action=(verify) hx-post=(verify)
+                hx-target="#auth-box" hx-swap="outerHTML" {
+                (csrf_field(csrf))
+                (field(&name))
+                (field(&code))
+                button type="submit" { (lang.t("mfa.verify")) }
+            }
+            p { a href=(paths::TOTP_SETUP) { (lang.t("mfa.startOver")) } }
+        }
+    }
+}
+
+pub fn enrol_page(ctx: &PageContext, view: &EnrolView) -> Markup {
     page(
         ctx,
-        lang.t("mfa.enrolTitle"),
-        html! {
-            section class="card narrow" aria-labelledby="enrol-title" {
-                h1 id="enrol-title" { (lang.t("mfa.enrolTitle")) }
-                @if let (Some(secret), Some(uri)) = (view.secret_base32, view.otpauth_uri) {
-                    p { (lang.t("mfa.stepScan")) }
-                    @if let Some(qr) = qr_svg(uri, lang.t("mfa.qrLabel")) { (qr) }
-                    p { (lang.t("mfa.stepType")) }
-                    p class="secret" { code { (grouped(secret)) } }
-                    p class="hint" { (lang.t("mfa.shownOnce")) }
-                } @else {
-                    (alert("info", "enrol-again", lang.t("mfa.secretShownBefore")))
-                }
-                form method="post" action=(paths::totp_verify(view.enrolment_id)) {
-                    (csrf_field(ctx.csrf))
-                    (field(&name))
-                    (field(&code))
-                    button type="submit" { (lang.t("mfa.verify")) }
-                }
-                p { a href=(paths::TOTP_SETUP) { (lang.t("mfa.startOver")) } }
-            }
-        },
+        ctx.lang.t("mfa.enrolTitle"),
+        enrol_box(ctx.lang, ctx.csrf, view),
     )
 }
 
 /// The recovery codes, shown once; the page is also the print view (`@media print`).
-pub fn codes_page(ctx: &PageContext, codes: &[String]) -> Markup {
-    let lang = ctx.lang;
+pub fn codes_box(lang: Lang, codes: &[String]) -> Markup {
     let text = format!("passgate recovery codes\n\n{}\n", codes.join("\n"));
     let download = format!("data:text/plain;charset=utf-8,{}", percent_encode(&text));
-    page(
-        ctx,
-        lang.t("mfa.codesTitle"),
-        html! {
-            section class="card narrow" aria-labelledby="codes-title" {
-                h1 id="codes-title" { (lang.t("mfa.codesTitle")) }
-                p { (lang.t("mfa.codesIntro")) }
-                ul class="codes" {
-                    @for code in codes { li { code { (code) } } }
-                }
-                p class="actions no-print" {
-                    a class="button secondary" href=(download) download="passgate-recovery-codes.txt" {
-                        (lang.t("mfa.download"))
-                    }
-                }
-                p class="hint no-print" { (lang.t("mfa.printHint")) }
-                p class="no-print" {
-                    a class="button" href=(paths::DASHBOARD) { (lang.t("mfa.stored")) }
+    html! {
+        section id="auth-box" class="card narrow" aria-labelledby="codes-title" {
+            h1 id="codes-title" { (lang.t("mfa.codesTitle")) }
+            p { (lang.t("mfa.codesIntro")) }
+            ul class="codes" {
+                @for code in codes { li { code { (code) } } }
+            }
+            p class="actions no-print" {
+                a class="button secondary" href=(download) download="passgate-recovery-codes.txt" {
+                    (lang.t("mfa.download"))
                 }
             }
-        },
+            p class="hint no-print" { (lang.t("mfa.printHint")) }
+            p class="no-print" {
+                a class="button" href=(paths::DASHBOARD) { (lang.t("mfa.stored")) }
+            }
+        }
+    }
+}
+
+pub fn codes_page(ctx: &PageContext, codes: &[String]) -> Markup {
+    page(
+        ctx,
+        ctx.lang.t("mfa.codesTitle"),
+        codes_box(ctx.lang, codes),
     )
 }
 

@@ -152,6 +152,14 @@ pub async fn submit(
             {
                 return err.into_response_html(lang);
             }
+            if hx.0 {
+                // The flow goes on in place while a second factor is required and missing.
+                match crate::web::totp::setup_in_place(&state, &viewer, &updated).await {
+                    Ok(Some(response)) => return response,
+                    Ok(None) => {}
+                    Err(err) => return err.into_response_html(lang),
+                }
+            }
             redirect(hx, paths::DASHBOARD)
         }
         Err(Error::Unauthenticated) => redirect(hx, paths::LOGIN),

@@ -15,7 +15,7 @@ use crate::auth::{session, throttle};
 use crate::entities::users as user_entity;
 use crate::error::{Error, Result};
 use crate::state::AppState;
-use crate::views::totp::{EnrolView, enrol_page, setup_page};
+use crate::views::totp::{EnrolView, codes_box, enrol_box, enrol_page, setup_box, setup_page};
 use crate::web::one_time::{self, EnrolShown, OneTime};
 use crate::web::security::remove_with_password;
 use crate::web::{Hx, Viewer, paths};
@@ -26,9 +26,49 @@ pub async fn setup(State(state): State<AppState>, viewer: Viewer) -> Response {
     setup_page(&viewer.context(), required, state.passkeys.enabled()).into_response()
 }
 
-/// `POST /panel/security/totp`: a pending device with a new secret, shown once on the result
-/// page (a reload says *already shown*; starting again makes a new secret).
-pub async fn start(State(state): State<AppState>, viewer: Viewer) -> Response {
+/// After an in-place forced change (htmx): the set-up box in place when the user must set up
+/// a second factor and has none; `None` otherwise. The address bar follows, so a reload lands
+/// on the set-up page.
+pub async fn setup_in_place(
+    state: &AppState,
+    viewer: &Viewer,
+    user: &user_entity::Model,
+) -> Result<Option<Response>> {
+    if !mfa::required(state.mfa.policy, user) || mfa::has_factor(&state.db, user.user_id).await? {
+        return Ok(None);
+    }
+    let csrf = crate::auth::csrf::token(&viewer.session).await?;
+    let mut response =
+        setup_box(viewer.lang, &csrf, true, state.passkeys.enabled()).into_response();
+    response.headers_mut().insert(
+        "hx-push-url",
+        axum::http::HeaderValue::from_static(paths::TOTP_SETUP),
+    );
+    Ok(Some(response))
+}
+
+/// `POST /panel/security/totp`: a pending device with a new secret, shown once — on the
+/// result page (a reload says *already shown*; starting again makes a new secret), or with
+/// htmx in place of the set-up box.
+pub async fn start(State(state): State<AppState>, viewer: Viewer, hx: Hx) -> Response {
+    if hx.0 {
+        return match mfa::start_enrolment(&state.db, &state.mfa, &viewer.caller, &viewer.user).await
+        {
+            Ok(enrolment) => enrol_box(
+                viewer.lang,
+                &viewer.csrf,
+                &EnrolView {
+                    enrolment_id: enrolment.id,
+                    secret_base32: Some(enrolment.secret_base32.expose()),
+                    otpauth_uri: Some(enrolment.otpauth_uri.expose()),
+                    name: "",
+                    error: None,
+                },
+            )
+            .into_response(),
+            Err(err) => viewer.error(err),
+        };
+    }
     let started = async {
         let enrolment =
             mfa::start_enrolment(&state.db, &state.mfa, &viewer.caller, &viewer.user).await?;
@@ -76,6 +116,7 @@ pub struct VerifyFields {
 pub async fn verify(
     State(state): State<AppState>,
     viewer: Viewer,
+    hx: Hx,
     ip: ClientIp,
     Path(id): Path<String>,
     Form(fields): Form<VerifyFields>,
@@ -85,7 +126,7 @@ pub async fn verify(
     };
     let name = match mfa::device_name(Some(&fields.name)) {
         Ok(name) => name,
-        Err(_) => return again(&viewer, enrolment_id, &fields.name, "mfa.nameInvalid"),
+        Err(_) => return again(&viewer, hx, enrolment_id, &fields.name, "mfa.nameInvalid"),
     };
     let enrolled = mfa::verify_enrolment(
         &state.db,
@@ -103,7 +144,13 @@ pub async fn verify(
     let enrolled = match enrolled {
         Ok(enrolled) => enrolled,
         Err(Error::WrongMfaCode) => {
-            return again(&viewer, enrolment_id, &fields.name, "login.incorrectCode");
+            return again(
+                &viewer,
+                hx,
+                enrolment_id,
+                &fields.name,
+                "login.incorrectCode",
+            );
         }
         Err(Error::NotFound) => return Redirect::to(paths::TOTP_SETUP).into_response(),
         Err(err) => return viewer.error(err),
@@ -113,24 +160,40 @@ pub async fn verify(
         .iter()
         .map(|c| c.expose().to_string())
         .collect();
+    if hx.0 {
+        // In place: the codes in the box (shown by this answer only), or on to the page.
+        return match session::establish(
+            &viewer.session,
+            &enrolled.user,
+            state.config.session_max_lifetime,
+        )
+        .await
+        {
+            Ok(()) if codes.is_empty() => crate::web::redirect(hx, paths::SECURITY),
+            Ok(()) => codes_box(viewer.lang, &codes).into_response(),
+            Err(err) => err.into_response_html(viewer.lang),
+        };
+    }
     match keep_signed_in(&state, &viewer, &enrolled.user, codes).await {
         Ok(response) => response,
         Err(err) => err.into_response_html(viewer.lang),
     }
 }
 
-fn again(viewer: &Viewer, enrolment_id: i32, name: &str, error: &str) -> Response {
-    let page = enrol_page(
-        &viewer.context(),
-        &EnrolView {
-            enrolment_id,
-            secret_base32: None,
-            otpauth_uri: None,
-            name,
-            error: Some(viewer.lang.t(error)),
-        },
-    );
-    (StatusCode::BAD_REQUEST, page).into_response()
+fn again(viewer: &Viewer, hx: Hx, enrolment_id: i32, name: &str, error: &str) -> Response {
+    let view = EnrolView {
+        enrolment_id,
+        secret_base32: None,
+        otpauth_uri: None,
+        name,
+        error: Some(viewer.lang.t(error)),
+    };
+    let markup = if hx.0 {
+        enrol_box(viewer.lang, &viewer.csrf, &view)
+    } else {
+        enrol_page(&viewer.context(), &view)
+    };
+    (StatusCode::BAD_REQUEST, markup).into_response()
 }
 
 /// After a factor change (the stamp rotated): a fresh session for this browser, then the

@@ -1529,3 +1529,45 @@ async fn administrators_see_2fa_require_it_on_the_edit_page_and_remove_factors_w
         "the devices are gone"
     );
 }
+
+#[tokio::test]
+async fn with_htmx_the_forced_change_and_the_enrolment_swap_in_place() {
+    let app = spawn_app().await;
+    app.user("alice", STRONG, false).await;
+    require_mfa(&app, "alice").await;
+    app.reset("alice", STRONG_2, Default::default()).await;
+    let mut browser = app.client();
+    let forced = browser.hx_login("alice", STRONG_2).await;
+    assert!(forced.body.contains("id=\"new_password\""));
+    let setup = browser
+        .hx_post(
+            "/panel/change_password",
+            &[("new_password", STRONG_3), ("confirm_password", STRONG_3)],
+        )
+        .await;
+    assert_eq!(setup.status, StatusCode::OK);
+    assert!(setup.body.contains("id=\"auth-box\"") && setup.body.contains("/panel/security/totp"));
+    assert_eq!(
+        setup.header("hx-push-url"),
+        Some("/panel/security/totp/setup")
+    );
+    let enrol = browser.hx_post("/panel/security/totp", &[]).await;
+    assert!(enrol.body.contains("<svg class=\"qr\""));
+    let secret = secret_on_page(&enrol.body).expect("the key");
+    let action = enrol
+        .body
+        .split("hx-post=\"")
+        .map(|rest| rest.split('"').next().unwrap_or(""))
+        .find(|a| a.ends_with("/verify"))
+        .expect("verify")
+        .to_string();
+    let wrong = browser.hx_post(&action, &[("code", "000000")]).await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+    assert!(secret_on_page(&wrong.body).is_none() && wrong.body.contains("code-error"));
+    let step = stable_step().await;
+    let codes = browser
+        .hx_post(&action, &[("code", &totp::code_at_step(&secret, step))])
+        .await;
+    assert_eq!(codes.body.matches("<li><code>").count(), 10);
+    assert_eq!(browser.get("/panel/dashboard").await.status, StatusCode::OK);
+}
