@@ -35,9 +35,10 @@ pub async fn ensure_admin(
         permissions: Vec::new(),
         preferences: Default::default(),
         quota: None,
+        setup_link: None,
     };
     match users::create(db, hasher, policy, &Actor::cli(), new).await {
-        Ok((_, password)) => Ok(password),
+        Ok(created) => Ok(created.generated),
         Err(Error::UserExists) => Ok(None),
         Err(err) => Err(err),
     }

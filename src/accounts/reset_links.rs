@@ -254,6 +254,25 @@ pub async fn live_until(
         .map(|link| link.expires))
 }
 
+/// When each of `user_ids`' live link expires (users without one are absent).
+pub async fn live_until_of(
+    conn: &impl ConnectionTrait,
+    user_ids: &[i32],
+) -> Result<std::collections::HashMap<i32, PrimitiveDateTime>> {
+    if user_ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(reset_links::Entity::find()
+        .filter(reset_links::Column::UserId.is_in(user_ids.iter().copied()))
+        .filter(reset_links::Column::State.eq(state::LIVE))
+        .filter(reset_links::Column::Expires.gt(clock::now()))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|link| (link.user_id, link.expires))
+        .collect())
+}
+
 /// A link that works, with its user.
 pub struct LiveLink {
     pub link: reset_links::Model,

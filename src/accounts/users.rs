@@ -155,17 +155,31 @@ pub struct NewUser {
     /// The creator's `USER_CONFIG` quota, enforced against `manager` inside the transaction
     /// (`None`: no quota, e.g. a superuser or the CLI).
     pub quota: Option<i32>,
+    /// Send a set-up link (valid this many hours) instead of a password: the account has no
+    /// usable password until the link is used (SPEC §10). `password` must then be `None`.
+    pub setup_link: Option<i64>,
+}
+
+/// The stored password of an account made with a set-up link: not a PHC string, so no
+/// password matches it (verification still spends the dummy hash's time).
+pub const NO_PASSWORD_YET: &str = "!set-up link pending";
+
+/// A new user with what is shown to the creator once: a generated password or a set-up link.
+pub struct Created {
+    pub user: users::Model,
+    pub generated: Option<Secret>,
+    pub setup_link: Option<crate::accounts::reset_links::NewLink>,
 }
 
 /// Creates a user after checking the username and the password policy.
-/// Returns the user and the generated password, if one was generated.
+/// Returns the user and the generated password or set-up link, if any.
 pub async fn create<C: TransactionTrait + ConnectionTrait>(
     db: &C,
     hasher: &Hasher,
     policy: &Policy,
     actor: &Actor,
     new: NewUser,
-) -> Result<(users::Model, Option<Secret>)> {
+) -> Result<Created> {
     let username = normalize_username(&new.username)?;
     let lang = crate::accounts::lang::validate(&new.lang)?;
     let email = match new
@@ -180,7 +194,19 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
     crate::accounts::grants::validate(&new.permissions)?;
     new.preferences.validate()?;
     let password_expires = expiry_from_hours(new.expires_hours)?;
+    let link_options = match new.setup_link {
+        Some(_) if new.password.is_some() => {
+            return Err(Error::InvalidJsonSchema(
+                "password: not with setup_link (the user chooses it through the link)".into(),
+            ));
+        }
+        Some(hours) => Some(crate::accounts::reset_links::LinkOptions::checked(
+            hours, false, false,
+        )?),
+        None => None,
+    };
     let (password, generated) = match new.password {
+        _ if link_options.is_some() => (Secret::new(String::new()), false),
         Some(password) => {
             policy
                 .check(&username, password.expose())
@@ -199,10 +225,14 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
     if find_by_username(db, &username).await?.is_some() {
         return Err(Error::UserExists);
     }
-    let hash = hasher
-        .hash(&password)
-        .await
-        .map_err(|e| Error::Internal(e.into()))?;
+    let hash = if link_options.is_some() {
+        NO_PASSWORD_YET.to_string()
+    } else {
+        hasher
+            .hash(&password)
+            .await
+            .map_err(|e| Error::Internal(e.into()))?
+    };
     let now = clock::now();
     let txn = db.begin().await?;
     if let (Some(quota), Some(manager)) = (new.quota.filter(|q| *q >= 0), new.manager) {
@@ -254,18 +284,36 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
         Some((user.user_id, &user.username)),
         action::USER_CREATED,
         format!(
-            "superuser={} require_password_change={} expires={} require_mfa={}",
+            "superuser={} require_password_change={} expires={} require_mfa={} setup_link={}",
             user.superuser,
             user.require_password_change,
             user.password_expires
                 .map(clock::rfc3339)
                 .unwrap_or_else(|| "never".into()),
-            user.require_mfa
+            user.require_mfa,
+            link_options.is_some()
         ),
     )
     .await?;
+    let setup_link = match link_options {
+        Some(options) => Some(
+            crate::accounts::reset_links::create_unchecked(
+                &txn,
+                actor,
+                &user,
+                crate::accounts::reset_links::Purpose::Setup,
+                options,
+            )
+            .await?,
+        ),
+        None => None,
+    };
     txn.commit().await?;
-    Ok((user, generated.then_some(password)))
+    Ok(Created {
+        user,
+        generated: generated.then_some(password),
+        setup_link,
+    })
 }
 
 fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
@@ -382,5 +430,79 @@ pub async fn names_of(
         .await?
         .into_iter()
         .map(|u| (u.user_id, u.username))
+        .collect())
+}
+
+/// What a user's row shows besides the user's own columns (SPEC §9, §10).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RowStatus {
+    /// The user has a second factor (a TOTP device or a passkey).
+    pub has_factor: bool,
+    /// When the user's live reset or set-up link expires (`None`: no live link).
+    pub link_expires: Option<time::PrimitiveDateTime>,
+}
+
+/// The [`RowStatus`] of one user, in one statement (it is on the path of every `@me`).
+pub async fn row_status(conn: &impl ConnectionTrait, user_id: i32) -> Result<RowStatus> {
+    use sea_orm::sea_query::{Alias, Func, Query, SimpleExpr, SubQueryStatement};
+    let exists_in = |table: &str| {
+        Expr::exists(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(Alias::new(table))
+                .and_where(Expr::col(Alias::new("user_id")).eq(user_id))
+                .to_owned(),
+        )
+    };
+    let link: SimpleExpr = SimpleExpr::SubQuery(
+        None,
+        Box::new(SubQueryStatement::SelectStatement(
+            Query::select()
+                .expr(Func::max(Expr::col(Alias::new("expires"))))
+                .from(Alias::new("reset_links"))
+                .and_where(Expr::col(Alias::new("user_id")).eq(user_id))
+                .and_where(
+                    Expr::col(Alias::new("state")).eq(crate::accounts::reset_links::state::LIVE),
+                )
+                .and_where(Expr::col(Alias::new("expires")).gt(clock::now()))
+                .to_owned(),
+        )),
+    );
+    let query = Query::select()
+        .expr_as(
+            exists_in("totp_devices").or(exists_in("passkeys")),
+            Alias::new("has_factor"),
+        )
+        .expr_as(link, Alias::new("link_expires"))
+        .to_owned();
+    let statement = conn.get_database_backend().build(&query);
+    let row = conn
+        .query_one_raw(statement)
+        .await?
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("no row from the status query")))?;
+    Ok(RowStatus {
+        has_factor: row.try_get::<bool>("", "has_factor")?,
+        link_expires: row.try_get::<Option<time::PrimitiveDateTime>>("", "link_expires")?,
+    })
+}
+
+/// The [`RowStatus`] of each of `user_ids` (three statements, for user lists).
+pub async fn row_statuses(
+    conn: &impl ConnectionTrait,
+    user_ids: &[i32],
+) -> Result<std::collections::HashMap<i32, RowStatus>> {
+    let with_factors = crate::accounts::mfa::with_factors(conn, user_ids.iter().copied()).await?;
+    let links = crate::accounts::reset_links::live_until_of(conn, user_ids).await?;
+    Ok(user_ids
+        .iter()
+        .map(|&id| {
+            (
+                id,
+                RowStatus {
+                    has_factor: with_factors.contains(&id),
+                    link_expires: links.get(&id).copied(),
+                },
+            )
+        })
         .collect())
 }

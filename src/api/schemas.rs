@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::accounts::clock;
+use crate::accounts::users::RowStatus;
 use crate::entities::users as user_entity;
 
 /// A user as the API shows it: never the hash or the stamp.
@@ -37,6 +38,9 @@ pub struct UserRow {
     pub require_mfa: bool,
     /// The user has at least one second factor (a TOTP device or a passkey).
     pub mfa_enabled: bool,
+    /// When the user's live reset or set-up link expires; `null` = no live link (SPEC §10).
+    #[schema(format = DateTime, required = true)]
+    pub reset_link_expires: Option<String>,
     /// Password sign-in is refused while the user has a passkey (Crafty's field).
     pub disable_password_auth: bool,
     /// Crafty's preference, stored and returned as given (passgate does not use it).
@@ -59,8 +63,8 @@ pub struct UserRow {
 }
 
 impl UserRow {
-    /// The row of `u`; `mfa_enabled` comes from the user's devices.
-    pub fn new(u: &user_entity::Model, mfa_enabled: bool) -> Self {
+    /// The row of `u`; `status` is what comes from the user's devices and links.
+    pub fn new(u: &user_entity::Model, status: RowStatus) -> Self {
         UserRow {
             user_id: u.user_id,
             username: u.username.clone(),
@@ -74,7 +78,8 @@ impl UserRow {
             require_password_change: u.require_password_change,
             password_expires: u.password_expires.map(clock::rfc3339),
             require_mfa: u.require_mfa,
-            mfa_enabled,
+            mfa_enabled: status.has_factor,
+            reset_link_expires: status.link_expires.map(clock::rfc3339),
             disable_password_auth: u.disable_password_auth,
             theme: u.theme.clone(),
             hints: u.hints,
@@ -269,9 +274,16 @@ pub struct CreatedUser {
     /// The new user's id, as a string (as in Crafty).
     #[schema(example = "7")]
     user_id: String,
-    /// The generated password, present only when the body had no `password`; shown once.
+    /// The generated password, present only when the body had neither `password` nor
+    /// `setup_link`; shown once.
     #[schema(required = false, format = Password)]
     password: String,
+    /// With `setup_link`: the single-use link, shown this once.
+    #[schema(required = false)]
+    url: String,
+    /// With `setup_link`: when the link stops working (RFC 3339, UTC).
+    #[schema(required = false, format = DateTime)]
+    expires: String,
 }
 
 /// `data` of `POST /users/{id}/reset-password`.

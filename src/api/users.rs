@@ -6,10 +6,11 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
+use crate::accounts::clock;
 use crate::accounts::grants::{self, Grant};
-use crate::accounts::mfa;
 use crate::accounts::permissions;
 use crate::accounts::preferences::Preferences;
+use crate::accounts::reset_links;
 use crate::accounts::secret::Secret;
 use crate::accounts::update::{self, UserUpdate, target_of};
 use crate::accounts::users::{self, NewUser};
@@ -82,10 +83,11 @@ pub async fn list(
     if ids_only(query.as_deref()) {
         return Ok(ok(visible.iter().map(|u| u.user_id).collect::<Vec<_>>()));
     }
-    let with_factors = mfa::with_factors(&state.db, visible.iter().map(|u| u.user_id)).await?;
+    let ids: Vec<i32> = visible.iter().map(|u| u.user_id).collect();
+    let statuses = users::row_statuses(&state.db, &ids).await?;
     let rows: Vec<UserRow> = visible
         .iter()
-        .map(|u| UserRow::new(u, with_factors.contains(&u.user_id)))
+        .map(|u| UserRow::new(u, statuses.get(&u.user_id).copied().unwrap_or_default()))
         .collect();
     Ok(ok(rows))
 }
@@ -124,9 +126,9 @@ pub async fn show(
     } else {
         grants::load(&state.db, user.user_id).await?
     };
-    let mfa_enabled = mfa::has_factor(&state.db, user.user_id).await?;
-    let mut row = serde_json::to_value(UserRow::new(&user, mfa_enabled))
-        .map_err(|e| Error::Internal(e.into()))?;
+    let status = users::row_status(&state.db, user.user_id).await?;
+    let mut row =
+        serde_json::to_value(UserRow::new(&user, status)).map_err(|e| Error::Internal(e.into()))?;
     row["permissions"] =
         serde_json::to_value(entries_of(&grants)).map_err(|e| Error::Internal(e.into()))?;
     Ok(ok(row))
@@ -138,9 +140,16 @@ pub struct CreateBody {
     /// 3 to 20 characters of a-z, 0-9 and _ (stored in lowercase).
     #[schema(pattern = "^[A-Za-z0-9_]{3,20}$")]
     username: String,
-    /// Without it the server generates one and answers with it, once.
+    /// Without it (and without `setup_link`) the server generates one and answers with it, once.
     #[schema(value_type = Option<String>, format = Password, min_length = 8, max_length = 128)]
     password: Option<Secret>,
+    /// Answer with a single-use set-up link instead of a password (not with `password`): the
+    /// account has no usable password until the user sets one through the link (SPEC §10).
+    #[schema(default = false)]
+    setup_link: Option<bool>,
+    /// Hours until the set-up link stops working: 1 to 72 (only with `setup_link`).
+    #[schema(default = 24, minimum = 1, maximum = 72)]
+    setup_link_expires_hours: Option<i64>,
     email: Option<String>,
     #[schema(default = true)]
     enabled: Option<bool>,
@@ -262,8 +271,17 @@ pub async fn create(
         } else {
             rules.user_config
         },
+        setup_link: body.setup_link.unwrap_or(false).then(|| {
+            body.setup_link_expires_hours
+                .unwrap_or(reset_links::DEFAULT_EXPIRES_HOURS)
+        }),
     };
-    let (user, generated) = users::create(
+    if body.setup_link_expires_hours.is_some() && body.setup_link != Some(true) {
+        return Err(Error::InvalidJsonSchema(
+            "setup_link_expires_hours: only with \"setup_link\": true".into(),
+        ));
+    }
+    let made = users::create(
         &state.db,
         &state.hasher,
         &state.config.policy,
@@ -271,9 +289,16 @@ pub async fn create(
         new,
     )
     .await?;
-    let mut data = json!({ "user_id": user.user_id.to_string() });
-    if let Some(password) = generated {
+    let mut data = json!({ "user_id": made.user.user_id.to_string() });
+    if let Some(password) = made.generated {
         data["password"] = json!(password.expose());
+    }
+    if let Some(link) = made.setup_link {
+        data["url"] = json!(crate::api::reset_links::link_url(
+            &state,
+            link.token.expose()
+        ));
+        data["expires"] = json!(clock::rfc3339(link.expires));
     }
     Ok(created(data))
 }
@@ -401,8 +426,8 @@ pub async fn update(
     } else {
         change.await?
     };
-    let mfa_enabled = mfa::has_factor(&state.db, updated.user_id).await?;
-    let mut data = serde_json::to_value(UserRow::new(&updated, mfa_enabled))
+    let status = users::row_status(&state.db, updated.user_id).await?;
+    let mut data = serde_json::to_value(UserRow::new(&updated, status))
         .map_err(|e| Error::Internal(e.into()))?;
     if changes_own_password && !matches!(caller.via, Via::ApiKey(_)) {
         // The fresh token keeps what the caller's sign-in proved (its `mfa` claim).

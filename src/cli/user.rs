@@ -59,11 +59,13 @@ pub(super) async fn run(
                 permissions: Vec::new(),
                 preferences: Default::default(),
                 quota: None,
+                setup_link: None,
             };
-            let (user, generated) = users::create(db, &hasher, policy, &Actor::cli(), new)
+            let created = users::create(db, &hasher, policy, &Actor::cli(), new)
                 .await
                 .map_err(explain)?;
-            Ok(match generated {
+            let user = created.user;
+            Ok(match created.generated {
                 Some(password) => format!(
                     "created '{}'; password: {}",
                     user.username,

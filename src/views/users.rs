@@ -15,6 +15,8 @@ pub enum PasswordStatus {
     /// A temporary password that expires in the given (already formatted) time.
     ExpiresIn(String),
     Expired,
+    /// A live reset or set-up link that expires in the given (already formatted) time.
+    LinkPending(String),
 }
 
 pub struct UserRowView {
@@ -69,6 +71,9 @@ pub fn status_badge(lang: Lang, status: &PasswordStatus) -> Markup {
         }
         PasswordStatus::ExpiresIn(when) => html! {
             span class="badge badge-warn" { (lang.t("tempPassword.statusExpiresIn").replace("{time}", when)) }
+        },
+        PasswordStatus::LinkPending(when) => html! {
+            span class="badge badge-warn" { (lang.t("tempPassword.statusLinkPending").replace("{time}", when)) }
         },
         PasswordStatus::Expired => {
             html! { span class="badge badge-danger" { (lang.t("tempPassword.statusExpired")) } }

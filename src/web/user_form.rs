@@ -290,13 +290,16 @@ pub async fn create(
             } else {
                 viewer.caller.user_config
             },
+            setup_link: None,
         };
         let actor = Actor::user(&viewer.user, ip.to_string());
         users::create(&state.db, &state.hasher, &state.config.policy, &actor, new).await
     }
     .await;
     match outcome {
-        Ok((user, generated)) => {
+        Ok(users::Created {
+            user, generated, ..
+        }) => {
             // Shown once, whether the server generated it or the form carried it.
             let password = match &generated {
                 Some(generated) => Some(generated.expose().to_string()),

@@ -24,9 +24,15 @@ pub struct ListQuery {
     page: Option<String>,
 }
 
-/// The badges of a user's password state.
-pub fn statuses(user: &user_entity::Model) -> Vec<PasswordStatus> {
+/// The badges of a user's password state (`link_expires`: their live reset link's expiry).
+pub fn statuses(
+    user: &user_entity::Model,
+    link_expires: Option<time::PrimitiveDateTime>,
+) -> Vec<PasswordStatus> {
     let mut out = Vec::new();
+    if let Some(at) = link_expires {
+        out.push(PasswordStatus::LinkPending(remaining(at - clock::now())));
+    }
     if users::temp_password_expired(user) {
         out.push(PasswordStatus::Expired);
         return out;
@@ -51,13 +57,13 @@ fn remaining(left: time::Duration) -> String {
     }
 }
 
-/// What the table shows of `user` to `viewer`; `has_factor` and `required` are the user's
-/// second-factor state (SPEC §9).
+/// What the table shows of `user` to `viewer`; `status` is the user's second factor and
+/// link, `required` whether a second factor is required of them (SPEC §9, §10).
 pub fn row_view(
     viewer: &Viewer,
     u: &user_entity::Model,
     manager: Option<String>,
-    has_factor: bool,
+    status: users::RowStatus,
     required: bool,
 ) -> UserRowView {
     let target = target_of(u);
@@ -70,12 +76,12 @@ pub fn row_view(
         superuser: u.superuser,
         manager,
         last_login: u.last_login.map(clock::display),
-        statuses: statuses(u),
+        statuses: statuses(u, status.link_expires),
         is_self,
         can_reset,
         can_edit: permissions::can_view(&viewer.caller, &target).is_ok(),
         superuser_only: !is_self && !can_reset && u.superuser,
-        two_factor: match (has_factor, required) {
+        two_factor: match (status.has_factor, required) {
             (true, _) => TwoFactor::On,
             (false, true) => TwoFactor::RequiredMissing,
             (false, false) => TwoFactor::Off,
@@ -99,9 +105,9 @@ pub async fn fresh_row(
         Some(id) => users::find_by_id(&state.db, id).await?.map(|m| m.username),
         None => None,
     };
-    let has_factor = mfa::has_factor(&state.db, user.user_id).await?;
+    let status = users::row_status(&state.db, user.user_id).await?;
     let required = mfa::required(state.mfa.policy, &user);
-    Ok(Some(row_view(viewer, &user, manager, has_factor, required)))
+    Ok(Some(row_view(viewer, &user, manager, status, required)))
 }
 
 pub async fn list(
@@ -125,11 +131,11 @@ pub async fn list(
             Ok(names) => names,
             Err(err) => return viewer.error(err),
         };
-    let with_factors =
-        match mfa::with_factors(&state.db, found.users.iter().map(|u| u.user_id)).await {
-            Ok(ids) => ids,
-            Err(err) => return viewer.error(err),
-        };
+    let ids: Vec<i32> = found.users.iter().map(|u| u.user_id).collect();
+    let row_statuses = match users::row_statuses(&state.db, &ids).await {
+        Ok(statuses) => statuses,
+        Err(err) => return viewer.error(err),
+    };
     let rows = found
         .users
         .iter()
@@ -138,7 +144,7 @@ pub async fn list(
                 &viewer,
                 u,
                 u.manager.and_then(|m| manager_names.get(&m).cloned()),
-                with_factors.contains(&u.user_id),
+                row_statuses.get(&u.user_id).copied().unwrap_or_default(),
                 mfa::required(state.mfa.policy, u),
             )
         })

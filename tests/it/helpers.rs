@@ -672,6 +672,7 @@ impl TestApp {
                 .unwrap_or_default(),
             preferences: Default::default(),
             quota: None,
+            setup_link: None,
         };
         users::create(
             &self.db,
@@ -682,7 +683,7 @@ impl TestApp {
         )
         .await
         .expect("create user")
-        .0
+        .user
     }
 
     /// Creates an API key for `owner` directly through the domain and returns its token.

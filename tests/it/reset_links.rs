@@ -522,3 +522,183 @@ async fn the_cli_prints_a_working_link() {
     .await;
     assert!(bad.is_err());
 }
+
+/// `reset_link_expires` of a user as `GET /users/{id}` and `GET /users` show it (the same).
+async fn link_expires_of(app: &TestApp, token: &str, user_id: i32) -> serde_json::Value {
+    let one = app
+        .api(
+            "GET",
+            &format!("/api/v2/users/{user_id}"),
+            Some(token),
+            None,
+        )
+        .await
+        .assert_ok()
+        .clone();
+    let list = app
+        .api("GET", "/api/v2/users", Some(token), None)
+        .await
+        .assert_ok()
+        .clone();
+    let in_list = list
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["user_id"] == user_id)
+        .expect("listed")["reset_link_expires"]
+        .clone();
+    assert_eq!(
+        one["reset_link_expires"], in_list,
+        "one shape in both answers"
+    );
+    in_list
+}
+
+#[tokio::test]
+async fn a_users_row_says_when_their_link_expires_until_it_is_revoked() {
+    let app = app_with_public_url().await;
+    app.user("root", STRONG, true).await;
+    let bob = app.user("bob", STRONG, false).await;
+    let root = app.token("root", STRONG).await;
+    assert!(link_expires_of(&app, &root, bob.user_id).await.is_null());
+    let made = app
+        .api(
+            "POST",
+            &format!("/api/v2/users/{}/reset-link", bob.user_id),
+            Some(&root),
+            Some(json!({"expires_hours": 2})),
+        )
+        .await
+        .assert_ok()
+        .clone();
+    assert_eq!(
+        link_expires_of(&app, &root, bob.user_id).await,
+        made["expires"]
+    );
+    // The web table shows the badge too.
+    let mut admin = app.client();
+    admin.login("root", STRONG).await;
+    let table = admin.get("/panel/panel_config").await;
+    assert!(
+        table.body.contains("Reset link pending, expires in "),
+        "{}",
+        table.body
+    );
+    app.api(
+        "DELETE",
+        &format!("/api/v2/users/{}/reset-link", bob.user_id),
+        Some(&root),
+        None,
+    )
+    .await
+    .assert_ok();
+    assert!(link_expires_of(&app, &root, bob.user_id).await.is_null());
+    assert!(
+        !admin
+            .get("/panel/panel_config")
+            .await
+            .body
+            .contains("Reset link pending")
+    );
+}
+
+#[tokio::test]
+async fn a_set_up_link_gives_a_new_account_its_first_password() {
+    let app = app_with_public_url().await;
+    app.user("root", STRONG, true).await;
+    let root = app.token("root", STRONG).await;
+    let answer = app
+        .api(
+            "POST",
+            "/api/v2/users",
+            Some(&root),
+            Some(json!({"username": "carol", "setup_link": true})),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::CREATED);
+    let data = answer.json["data"].clone();
+    assert!(
+        data.get("password").is_none(),
+        "no password to pass on: {data}"
+    );
+    let url = data["url"].as_str().expect("url");
+    let path = url.strip_prefix(PUBLIC).expect("under the public URL");
+    let user_id: i32 = data["user_id"].as_str().expect("id").parse().unwrap();
+    let carol = app.find("carol").await;
+    assert_eq!(carol.user_id, user_id);
+    // No password works before the link is used: not the empty one, not the marker.
+    for guess in ["", "!set-up link pending", STRONG] {
+        let tried = app
+            .api(
+                "POST",
+                "/api/v2/auth/login",
+                None,
+                Some(json!({"username": "carol", "password": guess})),
+            )
+            .await;
+        assert_ne!(tried.status, StatusCode::OK, "{guess:?} must not sign in");
+    }
+    let shown = app
+        .api(
+            "GET",
+            &format!("/api/v2/users/{user_id}"),
+            Some(&root),
+            None,
+        )
+        .await
+        .assert_ok()
+        .clone();
+    assert_eq!(shown["reset_link_expires"], data["expires"]);
+
+    let mut browser = app.client_from("10.20.9.1:1");
+    let page = browser.get(path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("carol"));
+    browser
+        .post(
+            path,
+            &[("new_password", STRONG_2), ("confirm_password", STRONG_2)],
+        )
+        .await
+        .assert_redirect("/panel/dashboard");
+    app.api_login("carol", STRONG_2).await.assert_ok();
+    let actions: Vec<String> = audit_log::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.target_name.as_deref() == Some("carol"))
+        .map(|e| e.action)
+        .collect();
+    assert!(actions.contains(&"user_created".to_string()));
+    assert!(actions.contains(&"reset_link_created".to_string()));
+    assert!(actions.contains(&"reset_link_used".to_string()));
+}
+
+#[tokio::test]
+async fn a_set_up_link_refuses_a_password_beside_it_and_bad_hours() {
+    let app = app_with_public_url().await;
+    app.user("root", STRONG, true).await;
+    let root = app.token("root", STRONG).await;
+    for body in [
+        json!({"username": "dave", "setup_link": true, "password": STRONG}),
+        json!({"username": "dave", "setup_link": true, "setup_link_expires_hours": 0}),
+        json!({"username": "dave", "setup_link": true, "setup_link_expires_hours": 73}),
+        json!({"username": "dave", "setup_link_expires_hours": 5}),
+        json!({"username": "dave", "setup_link": "yes"}),
+    ] {
+        app.api("POST", "/api/v2/users", Some(&root), Some(body.clone()))
+            .await
+            .assert_error(StatusCode::BAD_REQUEST, "INVALID_JSON_SCHEMA");
+    }
+    assert!(
+        passgate::entities::users::Entity::find()
+            .filter(passgate::entities::users::Column::Username.eq("dave"))
+            .one(&app.db)
+            .await
+            .unwrap()
+            .is_none(),
+        "nothing was created"
+    );
+    assert!(link_rows(&app).await.is_empty());
+}
