@@ -350,6 +350,11 @@ impl Config {
         }
     }
 
+    /// The URL of a reset or set-up link's token (never built from a request's `Host`).
+    pub fn link_url(&self, token: &str) -> String {
+        format!("{}/reset/{token}", self.link_base())
+    }
+
     pub fn is_trusted_proxy(&self, addr: IpAddr) -> bool {
         self.trusted_proxies.iter().any(|net| net.contains(&addr))
     }
@@ -425,6 +430,14 @@ mod tests {
         .validate()
         .unwrap();
         assert_eq!(set.link_base(), "https://pass.example.org/panel");
+        // The path is the route of the link page.
+        assert_eq!(
+            set.link_url("TOKEN"),
+            format!(
+                "https://pass.example.org/panel{}TOKEN",
+                crate::accounts::reset_links::PATH_PREFIX
+            )
+        );
         for bad in [
             "pass.example.org",
             "ftp://x",

@@ -30,15 +30,6 @@ pub struct ResetLinkBody {
     reset_mfa: Option<bool>,
 }
 
-/// The URL of a link token, under the configured public base (never the request's `Host`).
-pub fn link_url(state: &AppState, token: &str) -> String {
-    format!(
-        "{}{}{token}",
-        state.config.link_base(),
-        reset_links::PATH_PREFIX
-    )
-}
-
 /// Makes a single-use link with which the user sets a password of their own; the same
 /// permission rules as a password reset. Any older link of the user stops working; nothing
 /// else changes until the link is used. The URL is shown this once.
@@ -72,7 +63,7 @@ pub async fn create_reset_link(
     )
     .await?;
     Ok(ok(json!({
-        "url": link_url(&state, link.token.expose()),
+        "url": state.config.link_url(link.token.expose()),
         "expires": clock::rfc3339(link.expires),
     })))
 }

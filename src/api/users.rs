@@ -294,10 +294,7 @@ pub async fn create(
         data["password"] = json!(password.expose());
     }
     if let Some(link) = made.setup_link {
-        data["url"] = json!(crate::api::reset_links::link_url(
-            &state,
-            link.token.expose()
-        ));
+        data["url"] = json!(state.config.link_url(link.token.expose()));
         data["expires"] = json!(clock::rfc3339(link.expires));
     }
     Ok(created(data))

@@ -131,12 +131,10 @@ pub(super) async fn run(
                     .await
                     .map_err(explain)?;
             Ok(format!(
-                "reset link for '{}' (expires: {}; works once):\n{}{}{}",
+                "reset link for '{}' (expires: {}; works once):\n{}",
                 target.username,
                 clock::rfc3339(link.expires),
-                config.link_base(),
-                reset_links::PATH_PREFIX,
-                link.token.expose()
+                config.link_url(link.token.expose())
             ))
         }
         UserCommand::Unlock { username } => {

@@ -6,6 +6,7 @@ pub mod components;
 pub mod dashboard;
 pub mod error;
 pub mod layout;
+pub mod link_dialog;
 pub mod login;
 pub mod passkeys;
 pub mod qr;

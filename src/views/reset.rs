@@ -5,6 +5,7 @@ use maud::{Markup, html};
 use crate::i18n::Lang;
 use crate::views::components::{close_link, csrf_field, dialog};
 use crate::views::layout::{PageContext, page};
+use crate::views::link_dialog::{ResetKind, reset_tabs};
 use crate::web::paths;
 
 /// Lengths offered for a generated password.
@@ -62,6 +63,7 @@ fn form(lang: Lang, csrf: &str, view: &ResetFormView) -> Markup {
     let focus_password = e.password.is_some() || (e.length.is_none() && e.expires.is_none());
     html! {
         h2 id="reset-title" { (lang.t("tempPassword.title").replace("{user}", &view.target_name)) }
+        (reset_tabs(lang, view.target_id, ResetKind::TemporaryPassword))
         @if let Some(general) = &e.general { div class="alert alert-error" role="alert" { (general) } }
         form method="post" action=(url) hx-post=(url) hx-target="#dialog-slot" {
             (csrf_field(csrf))

@@ -6,6 +6,7 @@ mod change_password;
 mod dashboard;
 mod edit_user;
 pub mod generated;
+mod link_dialog;
 mod login;
 pub mod one_time;
 mod passkey;
@@ -84,6 +85,16 @@ pub mod paths {
     /// The reset dialog of one user (a page of its own without JavaScript).
     pub fn reset(user_id: i32) -> String {
         format!("/panel/users/{user_id}/reset_password")
+    }
+
+    /// The reset dialog's link choice: GET shows it, POST makes a link (SPEC §10).
+    pub fn reset_link(user_id: i32) -> String {
+        format!("/panel/users/{user_id}/reset_link")
+    }
+
+    /// Revokes a user's pending reset link.
+    pub fn reset_link_revoke(user_id: i32) -> String {
+        format!("/panel/users/{user_id}/reset_link/revoke")
     }
 
     /// A one-time result (shown once, see `web::one_time`).
@@ -218,6 +229,14 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/panel/users/{id}/reset_password",
             get(reset::show).post(reset::submit),
+        )
+        .route(
+            "/panel/users/{id}/reset_link",
+            get(link_dialog::show).post(link_dialog::make),
+        )
+        .route(
+            "/panel/users/{id}/reset_link/revoke",
+            axum::routing::post(link_dialog::revoke),
         )
         .route(paths::AUDIT, get(audit::show))
         .route(

@@ -35,6 +35,16 @@ pub struct ResetShown {
     pub require_change: bool,
 }
 
+/// A new reset or set-up link, shown once (SPEC §10).
+#[derive(Clone, Serialize, Deserialize)]
+pub struct LinkShown {
+    pub target_id: i32,
+    pub target_name: String,
+    pub url: String,
+    /// When it stops working, formatted.
+    pub expires: String,
+}
+
 /// A created user, with the initial password when there is one to pass on.
 #[derive(Clone, Serialize, Deserialize)]
 pub struct CreatedShown {
@@ -71,6 +81,8 @@ pub struct EnrolShown {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum OneTime {
     Reset(ResetShown),
+    /// A reset link made in the reset dialog.
+    Link(LinkShown),
     Created(CreatedShown),
     ResetDraft(ResetDraft),
     /// The new-user form as the Generate button left it.

@@ -42,7 +42,7 @@ pub fn refusal_key(caller: &Caller, target: &user_entity::Model, denied: Denied)
 
 /// The target, if the viewer may reset them; otherwise the refusal as a message (in the
 /// dialog for htmx, as a page without).
-async fn target(
+pub(super) async fn target(
     state: &AppState,
     viewer: &Viewer,
     hx: Hx,

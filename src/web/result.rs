@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use maud::html;
 
 use crate::state::AppState;
+use crate::views::link_dialog::{LinkResultView, link_result_dialog, link_result_page};
 use crate::views::reset::{
     ResetResultView, already_shown_dialog, already_shown_page, reset_result_dialog,
     reset_result_page,
@@ -17,7 +18,7 @@ use crate::web::one_time::{self, OneTime};
 use crate::web::{Hx, Viewer, paths, users};
 
 /// Whether the htmx request comes from the users table (only there is a row to swap).
-fn from_users_table(headers: &HeaderMap) -> bool {
+pub(super) fn from_users_table(headers: &HeaderMap) -> bool {
     headers
         .get("hx-current-url")
         .and_then(|v| v.to_str().ok())
@@ -59,6 +60,33 @@ pub async fn show(
             };
             html! {
                 (reset_result_dialog(lang, &view))
+                @if let Some(row) = &row { (user_row_oob(lang, row)) }
+            }
+            .into_response()
+        }
+        Some(OneTime::Link(shown)) => {
+            let title = lang
+                .t("resetLink.madeTitle")
+                .replace("{user}", &shown.target_name);
+            let view = LinkResultView {
+                title: &title,
+                url: &shown.url,
+                expires: &shown.expires,
+                back: paths::USERS,
+            };
+            if !hx.0 {
+                return link_result_page(&viewer.context(), &view).into_response();
+            }
+            let row = if from_users_table(&headers) {
+                match users::fresh_row(&state, &viewer, shown.target_id).await {
+                    Ok(row) => row,
+                    Err(err) => return viewer.error(err),
+                }
+            } else {
+                None
+            };
+            html! {
+                (link_result_dialog(lang, &view))
                 @if let Some(row) = &row { (user_row_oob(lang, row)) }
             }
             .into_response()

@@ -780,3 +780,27 @@ impl TestApp {
         (status, headers, bytes)
     }
 }
+
+/// The value of the first input with `id`.
+pub fn input_value(body: &str, id: &str) -> Option<String> {
+    let start = body.find(&format!("id=\"{id}\""))?;
+    let tag_start = body[..start].rfind('<')?;
+    let tag_end = start + body[start..].find('>')?;
+    let tag = &body[tag_start..tag_end];
+    let value = tag.split("value=\"").nth(1)?.split('"').next()?;
+    Some(
+        value
+            .replace("&amp;", "&")
+            .replace("&quot;", "\"")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">"),
+    )
+}
+
+/// A POST's 303 to its one-time result, followed: the result page.
+pub async fn follow_result(browser: &mut Client<'_>, response: TestResponse) -> TestResponse {
+    assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
+    let to = response.location().expect("a Location").to_string();
+    assert!(to.starts_with("/panel/result/"), "{to}");
+    browser.get(&to).await
+}

@@ -25,3 +25,4 @@ mod reset_links;
 mod security;
 mod throttle;
 mod web_admin;
+mod web_links;

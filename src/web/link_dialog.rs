@@ -1,0 +1,183 @@
+//! The reset dialog's link choice (SPEC §10): GET shows the form (with the pending link and
+//! its Revoke button), POST makes a link through the domain and redirects to its one-time
+//! result (the link, a copy button and a QR code, shown once); revoking answers the form again.
+
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use maud::html;
+use serde::Deserialize;
+
+use crate::accounts::audit::Actor;
+use crate::accounts::clock;
+use crate::accounts::reset_links::{self, DEFAULT_EXPIRES_HOURS, LinkOptions, MAX_EXPIRES_HOURS};
+use crate::auth::client_ip::ClientIp;
+use crate::entities::users as user_entity;
+use crate::state::AppState;
+use crate::views::link_dialog::{LinkFormView, link_form_dialog, link_form_page};
+use crate::views::users::user_row_oob;
+use crate::web::one_time::{self, LinkShown, OneTime};
+use crate::web::{Hx, Viewer, paths, reset, result, users};
+
+#[derive(Deserialize)]
+pub struct ShowQuery {
+    revoked: Option<String>,
+}
+
+/// The form for `target` as it stands (with their pending link, if any).
+async fn blank(
+    state: &AppState,
+    target: &user_entity::Model,
+) -> crate::error::Result<LinkFormView> {
+    let pending = reset_links::live_until(&state.db, target.user_id).await?;
+    Ok(LinkFormView {
+        target_id: target.user_id,
+        target_name: target.username.clone(),
+        expires_hours: DEFAULT_EXPIRES_HOURS.to_string(),
+        revoke_keys: false,
+        reset_mfa: false,
+        pending: pending.map(|at| format!("{} UTC", clock::display(at))),
+        revoked: false,
+        expires_error: None,
+        general: None,
+    })
+}
+
+fn form_response(viewer: &Viewer, hx: Hx, status: StatusCode, view: &LinkFormView) -> Response {
+    let markup = if hx.0 {
+        link_form_dialog(viewer.lang, &viewer.csrf, view)
+    } else {
+        link_form_page(&viewer.context(), view)
+    };
+    (status, markup).into_response()
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    hx: Hx,
+    Path(id): Path<String>,
+    Query(query): Query<ShowQuery>,
+) -> Response {
+    let target = match reset::target(&state, &viewer, hx, &id).await {
+        Ok(target) => target,
+        Err(refusal) => return refusal,
+    };
+    match blank(&state, &target).await {
+        Ok(view) => {
+            let view = LinkFormView {
+                revoked: query.revoked.is_some() && view.pending.is_none(),
+                ..view
+            };
+            form_response(&viewer, hx, StatusCode::OK, &view)
+        }
+        Err(err) => viewer.error(err),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LinkFields {
+    #[serde(default)]
+    expires_hours: String,
+    revoke_api_keys: Option<String>,
+    reset_mfa: Option<String>,
+}
+
+pub async fn make(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    hx: Hx,
+    ip: ClientIp,
+    Path(id): Path<String>,
+    Form(fields): Form<LinkFields>,
+) -> Response {
+    let target = match reset::target(&state, &viewer, hx, &id).await {
+        Ok(target) => target,
+        Err(refusal) => return refusal,
+    };
+    let mut view = match blank(&state, &target).await {
+        Ok(view) => view,
+        Err(err) => return viewer.error(err),
+    };
+    view.expires_hours = fields.expires_hours.trim().to_string();
+    view.revoke_keys = fields.revoke_api_keys.is_some();
+    view.reset_mfa = fields.reset_mfa.is_some();
+    let hours = view
+        .expires_hours
+        .parse::<i64>()
+        .ok()
+        .filter(|h| (1..=MAX_EXPIRES_HOURS).contains(h));
+    let Some(hours) = hours else {
+        view.expires_error = Some(viewer.lang.t("resetLink.invalidExpiry").to_string());
+        return form_response(&viewer, hx, StatusCode::BAD_REQUEST, &view);
+    };
+    let options = LinkOptions {
+        expires_hours: hours,
+        revoke_api_keys: view.revoke_keys,
+        reset_mfa: view.reset_mfa,
+    };
+    let actor = Actor::user(&viewer.user, ip.to_string());
+    let link = match reset_links::create(&state.db, &actor, &viewer.caller, &target, options).await
+    {
+        Ok(link) => link,
+        Err(err) if !err.status().is_server_error() => {
+            view.general = Some(viewer.lang.t(err.message_key()).to_string());
+            return form_response(&viewer, hx, err.status(), &view);
+        }
+        Err(err) => return viewer.error(err),
+    };
+    let shown = LinkShown {
+        target_id: target.user_id,
+        target_name: target.username.clone(),
+        url: state.config.link_url(link.token.expose()),
+        expires: format!("{} UTC", clock::display(link.expires)),
+    };
+    match one_time::put(&viewer.session, OneTime::Link(shown)).await {
+        Ok(id) => one_time::redirect_to(hx, &id),
+        Err(err) => viewer.error(err),
+    }
+}
+
+/// Revokes the pending link; a second submission finds none and changes nothing.
+pub async fn revoke(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    hx: Hx,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let target = match reset::target(&state, &viewer, hx, &id).await {
+        Ok(target) => target,
+        Err(refusal) => return refusal,
+    };
+    let actor = Actor::user(&viewer.user, ip.to_string());
+    if let Err(err) = reset_links::revoke(&state.db, &actor, &viewer.caller, &target).await {
+        return viewer.error(err);
+    }
+    if !hx.0 {
+        let to = format!("{}?revoked=1", paths::reset_link(target.user_id));
+        return axum::response::Redirect::to(&to).into_response();
+    }
+    let view = match blank(&state, &target).await {
+        Ok(view) => LinkFormView {
+            revoked: true,
+            ..view
+        },
+        Err(err) => return viewer.error(err),
+    };
+    let row = if result::from_users_table(&headers) {
+        match users::fresh_row(&state, &viewer, target.user_id).await {
+            Ok(row) => row,
+            Err(err) => return viewer.error(err),
+        }
+    } else {
+        None
+    };
+    html! {
+        (link_form_dialog(viewer.lang, &viewer.csrf, &view))
+        @if let Some(row) = &row { (user_row_oob(viewer.lang, row)) }
+    }
+    .into_response()
+}
