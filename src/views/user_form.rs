@@ -56,6 +56,8 @@ pub struct UserFormView {
     /// The *require two-factor* checkbox (editing someone else).
     pub require_mfa_field: bool,
     pub require_mfa: bool,
+    /// Creating: send a set-up link instead of a password (SPEC §10).
+    pub setup_link: bool,
     pub is_self: bool,
     pub can_reset: bool,
     pub can_delete: bool,
@@ -111,6 +113,12 @@ fn form(lang: Lang, csrf: &str, view: &UserFormView) -> Markup {
             @if creating {
                 fieldset {
                     legend { (lang.t("userConfig.passwordLegend")) }
+                    div class="field check" {
+                        input id="setup_link" name="setup_link" type="checkbox" value="true"
+                            checked[view.setup_link] aria-describedby="setup_link-hint";
+                        label for="setup_link" { (lang.t("userConfig.setupLink")) }
+                        p id="setup_link-hint" class="hint" { (lang.t("userConfig.setupLinkHint")) }
+                    }
                     div class="field" {
                         label for="password" { (lang.t("userConfig.initialPassword")) }
                         input id="password" name="password" type="text" value=(view.password) autocomplete="off"
@@ -219,12 +227,13 @@ pub fn user_form_page(ctx: &PageContext, view: &UserFormView) -> Markup {
     )
 }
 
-/// After creating: the initial password, shown once.
+/// After creating: the initial password or the set-up link, shown once.
 pub fn created_page(
     ctx: &PageContext,
     username: &str,
     user_id: i32,
     password: Option<&str>,
+    link: Option<&crate::views::link_dialog::LinkResultView>,
     require_change: bool,
 ) -> Markup {
     let lang = ctx.lang;
@@ -248,6 +257,10 @@ pub fn created_page(
                         }
                         p id="created-password-hint" class="hint" { (lang.t("tempPassword.shownOnce")) }
                     }
+                }
+                @if let Some(link) = link {
+                    p { (lang.t("userConfig.setupLinkMade")) }
+                    (crate::views::link_dialog::link_shown(lang, link))
                 }
                 div class="actions" {
                     a class="button" href=(paths::edit(user_id)) { (lang.t("panelConfig.edit")) }

@@ -66,6 +66,7 @@ async fn edit_view(
         Vec::new()
     };
     Ok(UserFormView {
+        setup_link: false,
         user_id: Some(user.user_id),
         username: user.username.clone(),
         email: user.email.clone().unwrap_or_default(),

@@ -51,6 +51,9 @@ pub struct CreatedShown {
     pub user_id: i32,
     pub username: String,
     pub password: Option<String>,
+    /// The set-up link instead of a password.
+    #[serde(default)]
+    pub link: Option<LinkShown>,
     pub require_change: bool,
 }
 

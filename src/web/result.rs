@@ -91,14 +91,23 @@ pub async fn show(
             }
             .into_response()
         }
-        Some(OneTime::Created(created)) => created_page(
-            &viewer.context(),
-            &created.username,
-            created.user_id,
-            created.password.as_deref(),
-            created.require_change,
-        )
-        .into_response(),
+        Some(OneTime::Created(created)) => {
+            let link = created.link.as_ref().map(|link| LinkResultView {
+                title: "",
+                url: &link.url,
+                expires: &link.expires,
+                back: paths::USERS,
+            });
+            created_page(
+                &viewer.context(),
+                &created.username,
+                created.user_id,
+                created.password.as_deref(),
+                link.as_ref(),
+                created.require_change,
+            )
+            .into_response()
+        }
         Some(OneTime::Enrolment(shown)) => crate::web::totp::show_enrolment(&viewer, &shown),
         Some(OneTime::RecoveryCodes { codes }) => {
             crate::views::totp::codes_page(&viewer.context(), &codes).into_response()

@@ -19,7 +19,7 @@ use crate::i18n::Lang;
 use crate::state::AppState;
 use crate::views::user_form::{UserFormErrors, UserFormView, user_form_page};
 use crate::web::change_password::policy_message;
-use crate::web::one_time::{self, CreatedShown, OneTime};
+use crate::web::one_time::{self, CreatedShown, LinkShown, OneTime};
 use crate::web::{Hx, Viewer, paths};
 
 #[derive(Clone, Deserialize, Serialize, Default)]
@@ -39,6 +39,7 @@ pub struct UserFields {
     pub(super) require_password_change: Option<String>,
     pub(super) enabled: Option<String>,
     pub(super) require_mfa: Option<String>,
+    pub(super) setup_link: Option<String>,
     pub(super) superuser: Option<String>,
     pub(super) user_config: Option<String>,
     #[serde(default)]
@@ -133,6 +134,7 @@ pub(super) fn blank_new(viewer: &Viewer) -> UserFormView {
         enabled_field: false,
         require_mfa_field: false,
         require_mfa: false,
+        setup_link: false,
         is_self: false,
         can_reset: false,
         can_delete: false,
@@ -168,6 +170,7 @@ fn view_from(fields: &UserFields, blank: UserFormView) -> UserFormView {
         length: fields.length.parse().unwrap_or(GENERATED_DEFAULT_LENGTH),
         require_change: fields.require_password_change.is_some(),
         expires_hours: fields.expires_hours.trim().to_string(),
+        setup_link: fields.setup_link.is_some(),
         ..blank
     }
 }
@@ -237,6 +240,14 @@ pub async fn create(
         )
             .into_response();
     }
+    if view.setup_link && !view.password.is_empty() {
+        view.errors.password = Some(lang.t("userConfig.setupLinkNoPassword").to_string());
+        return (
+            StatusCode::BAD_REQUEST,
+            user_form_page(&viewer.context(), &view),
+        )
+            .into_response();
+    }
     let admin = viewer.caller.is_superuser();
     let (superuser, permissions, manager) = if admin {
         let manager = match manager_id(&state, &fields.manager).await {
@@ -280,8 +291,9 @@ pub async fn create(
             lang: Some(view.lang.clone())
                 .filter(|l| !l.is_empty())
                 .unwrap_or_else(|| viewer.user.lang.clone()),
-            require_password_change: view.require_change,
-            expires_hours,
+            // A set-up link's user chooses their password: nothing to change or expire.
+            require_password_change: view.require_change && !view.setup_link,
+            expires_hours: if view.setup_link { -1 } else { expires_hours },
             enabled: true,
             permissions,
             preferences: Default::default(),
@@ -290,7 +302,9 @@ pub async fn create(
             } else {
                 viewer.caller.user_config
             },
-            setup_link: None,
+            setup_link: view
+                .setup_link
+                .then_some(crate::accounts::reset_links::DEFAULT_EXPIRES_HOURS),
         };
         let actor = Actor::user(&viewer.user, ip.to_string());
         users::create(&state.db, &state.hasher, &state.config.policy, &actor, new).await
@@ -298,17 +312,27 @@ pub async fn create(
     .await;
     match outcome {
         Ok(users::Created {
-            user, generated, ..
+            user,
+            generated,
+            setup_link,
         }) => {
             // Shown once, whether the server generated it or the form carried it.
             let password = match &generated {
                 Some(generated) => Some(generated.expose().to_string()),
+                None if setup_link.is_some() => None,
                 None => Some(view.password.clone()).filter(|p| !p.is_empty()),
             };
+            let link = setup_link.map(|link| LinkShown {
+                target_id: user.user_id,
+                target_name: user.username.clone(),
+                url: state.config.link_url(link.token.expose()),
+                expires: format!("{} UTC", crate::accounts::clock::display(link.expires)),
+            });
             let created = CreatedShown {
                 user_id: user.user_id,
                 username: user.username.clone(),
                 password,
+                link,
                 require_change: user.require_password_change,
             };
             match one_time::put(&viewer.session, OneTime::Created(created)).await {

@@ -195,3 +195,77 @@ async fn who_may_not_reset_may_not_make_or_revoke_a_link() {
         1
     );
 }
+
+#[tokio::test]
+async fn the_new_user_form_can_send_a_set_up_link_instead_of_a_password() {
+    let app = app_with_public_url().await;
+    app.user("admin", STRONG, true).await;
+    let mut admin = signed_in(&app, "admin").await;
+    let form = admin.get("/panel/users/new").await;
+    assert!(form.body.contains("name=\"setup_link\""));
+    // A password beside the link is refused beside the password field; nothing is made.
+    let refused = admin
+        .post(
+            "/panel/users/new",
+            &[
+                ("username", "erin"),
+                ("password", STRONG_2),
+                ("setup_link", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(refused.body.contains("id=\"password-error\""));
+    assert!(refused.body.contains("checked"), "the choice is kept");
+    assert!(
+        passgate::entities::users::Entity::find()
+            .all(&app.db)
+            .await
+            .unwrap()
+            .iter()
+            .all(|u| u.username != "erin")
+    );
+
+    let made = admin
+        .post(
+            "/panel/users/new",
+            &[
+                ("username", "erin"),
+                ("setup_link", "true"),
+                ("require_password_change", "true"),
+                ("expires_hours", "5"),
+            ],
+        )
+        .await;
+    let result = follow_result(&mut admin, made).await;
+    assert!(
+        input_value(&result.body, "created-password").is_none(),
+        "no password shown"
+    );
+    let url = input_value(&result.body, "link-result").expect("the set-up link");
+    assert!(result.body.contains("<svg class=\"qr\""));
+    let erin = app.find("erin").await;
+    assert!(
+        !erin.require_password_change,
+        "the user chooses the password: nothing to force"
+    );
+    assert!(erin.password_expires.is_none());
+    app.api_login("erin", STRONG_2)
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "INCORRECT_CREDENTIALS");
+
+    let path = url.strip_prefix(PUBLIC).unwrap().to_string();
+    let mut erins = app.client_from("10.30.1.1:1");
+    let page = erins.get(&path).await;
+    assert!(page.body.contains("erin"));
+    erins
+        .post(
+            &path,
+            &[("new_password", STRONG_3), ("confirm_password", STRONG_3)],
+        )
+        .await
+        .assert_redirect("/panel/dashboard");
+    let dashboard = erins.get("/panel/dashboard").await;
+    assert_eq!(dashboard.status, StatusCode::OK);
+    assert!(dashboard.body.contains("erin"));
+}
