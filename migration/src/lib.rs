@@ -3,7 +3,7 @@
 //! Order matters: [`Migrator::migrations`] lists them oldest first. The names recorded in
 //! `seaql_migrations` are the module names (`m20260101_000001_base`,
 //! `m20260216_000001_temp_password`, `m20261203_000001_crafty_preferences`,
-//! `m20261203_000002_mfa`, `m20261203_000003_reset_links`, `m20261203_000005_passkeys`).
+//! `m20261203_000002_mfa`, `m20261203_000003_reset_links`, `m20261203_000005_passkeys`, `m20261203_000006_session_details`).
 
 pub use sea_orm_migration;
 pub use sea_orm_migration::prelude::*;
@@ -14,6 +14,7 @@ mod m20261203_000001_crafty_preferences;
 mod m20261203_000002_mfa;
 mod m20261203_000003_reset_links;
 mod m20261203_000005_passkeys;
+mod m20261203_000006_session_details;
 
 /// All passgate migrations, oldest first.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000002_mfa::Migration),
             Box::new(m20261203_000003_reset_links::Migration),
             Box::new(m20261203_000005_passkeys::Migration),
+            Box::new(m20261203_000006_session_details::Migration),
         ]
     }
 }
@@ -206,7 +208,16 @@ mod tests {
         );
         assert_eq!(
             columns(db, "sessions").await,
-            ["id", "user_id", "data", "expiry_date"]
+            [
+                "id",
+                "user_id",
+                "data",
+                "expiry_date",
+                "signed_in_at",
+                "last_seen",
+                "address",
+                "browser"
+            ]
         );
         assert_eq!(
             columns(db, "audit_log").await,

@@ -50,6 +50,8 @@ pub mod action {
     pub const KEY_CREATED: &str = "api_key_created";
     pub const KEY_DELETED: &str = "api_key_deleted";
     pub const TOKENS_INVALIDATED: &str = "tokens_invalidated";
+    pub const SESSIONS_ENDED: &str = "sessions_ended";
+    pub const PASSWORD_CHANGE_REQUIRED: &str = "password_change_required";
     pub const MFA_ENROLLED: &str = "mfa_enrolled";
     pub const MFA_REMOVED: &str = "mfa_removed";
     pub const MFA_RENAMED: &str = "mfa_renamed";

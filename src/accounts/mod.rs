@@ -16,5 +16,6 @@ pub mod permissions;
 pub mod preferences;
 pub mod reset_links;
 pub mod secret;
+pub mod sessions;
 pub mod update;
 pub mod users;

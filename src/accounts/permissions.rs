@@ -151,6 +151,15 @@ pub fn can_view(caller: &Caller, target: &Target) -> Result<(), Denied> {
     allow(caller.is(target) || caller.is_superuser() || caller.manages(target))
 }
 
+/// Ending every session and login token of a user (SPEC §11): oneself (not through a narrow
+/// key), a superuser, or the user's manager.
+pub fn can_end_sessions(caller: &Caller, target: &Target) -> Result<(), Denied> {
+    if caller.is(target) {
+        return can_change_own(caller, OwnChange::InvalidateTokens);
+    }
+    allow(caller.is_superuser() || caller.manages(target))
+}
+
 /// Setting a temporary password: never oneself (that is the change-password dialog); a
 /// superuser for anyone else; a `USER_CONFIG` holder for the non-superusers they manage.
 pub fn can_reset(caller: &Caller, target: &Target) -> Result<(), Denied> {

@@ -10,6 +10,7 @@ mod passkeys;
 mod reset;
 mod reset_links;
 mod schemas;
+mod sessions;
 mod users;
 
 use axum::extract::Request;
@@ -65,6 +66,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             reset_links::create_reset_link,
             reset_links::revoke_reset_link
         ))
+        .routes(routes!(sessions::end_sessions))
         .routes(routes!(mfa::start, mfa::list))
         .routes(routes!(mfa::verify))
         .routes(routes!(mfa::remove))

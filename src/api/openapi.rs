@@ -299,6 +299,12 @@ route_errors! {
         vec![SelfResetNotAllowed, AccessDenied, PasswordChangeRequired, UserNotFound],
         unsafe_method(),
     ];
+    /// DELETE /users/{id}/sessions
+    EndSessionsErrors => [
+        authenticated(),
+        vec![AccessDenied, PasswordChangeRequired, MfaSetupRequired, UserNotFound],
+        unsafe_method(),
+    ];
     /// GET /users/{id}/key
     ListKeysErrors => [
         authenticated(),

@@ -124,6 +124,7 @@ pub async fn reason(db: &impl ConnectionTrait, user_id: i32) -> Result<EndReason
             action::PASSWORD_RESET,
             action::PASSWORD_CHANGED,
             action::TOKENS_INVALIDATED,
+            action::SESSIONS_ENDED,
             action::RESET_LINK_USED,
         ],
     )
@@ -134,6 +135,7 @@ pub async fn reason(db: &impl ConnectionTrait, user_id: i32) -> Result<EndReason
             action::LOGOUT
             | action::PASSWORD_CHANGED
             | action::TOKENS_INVALIDATED
+            | action::SESSIONS_ENDED
             | action::RESET_LINK_USED,
         ) => EndReason::SignedOut,
         _ => EndReason::Other,

@@ -20,6 +20,10 @@ pub const STAMP_KEY: &str = "stamp";
 pub const PROVED_TEMPORARY_KEY: &str = "proved_temporary";
 /// When the session was established (Unix seconds).
 pub const SIGNED_IN_AT_KEY: &str = "signed_in_at";
+/// The address the session was last seen from (for the sessions page).
+pub const ADDRESS_KEY: &str = "address";
+/// A short summary of the session's browser (for the sessions page).
+pub const BROWSER_KEY: &str = "browser";
 /// When the session ends however active it is (Unix seconds): its absolute lifetime.
 pub const ENDS_AT_KEY: &str = "ends_at";
 

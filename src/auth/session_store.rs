@@ -12,7 +12,9 @@ use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 
 use crate::accounts::grants::Grant;
-use crate::auth::session::{STAMP_KEY, SignedIn};
+use crate::auth::session::{
+    ADDRESS_KEY, BROWSER_KEY, SIGNED_IN_AT_KEY, STAMP_KEY, SignedIn, TOUCHED_KEY,
+};
 use crate::entities::{sessions, users};
 
 /// The session key holding the signed-in user's id (also copied into `sessions.user_id`).
@@ -48,26 +50,47 @@ impl DbSessionStore {
         let data = stored_data(record).map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
         let backend = self.db.get_database_backend();
         let (placeholders, lock) = match backend {
-            DbBackend::Postgres => (["$1", "$2", "$3", "$4", "$5", "$6"], " FOR SHARE"),
-            _ => (["?", "?", "?", "?", "?", "?"], ""),
+            DbBackend::Postgres => (
+                ["$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9", "$10"],
+                " FOR SHARE",
+            ),
+            _ => (["?"; 10], ""),
         };
-        let [id, uid, body, expiry, check_id, check_stamp] = placeholders;
+        let [
+            id,
+            uid,
+            body,
+            expiry,
+            signed_in_at,
+            last_seen,
+            address,
+            browser,
+            check_id,
+            check_stamp,
+        ] = placeholders;
         let on_conflict = if upsert {
             " ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, data = excluded.data, \
-             expiry_date = excluded.expiry_date"
+             expiry_date = excluded.expiry_date, signed_in_at = excluded.signed_in_at, \
+             last_seen = excluded.last_seen, address = excluded.address, browser = excluded.browser"
         } else {
             ""
         };
         let sql = format!(
-            "INSERT INTO sessions (id, user_id, data, expiry_date) SELECT {id}, {uid}, {body}, {expiry} \
+            "INSERT INTO sessions (id, user_id, data, expiry_date, signed_in_at, last_seen, address, browser) \
+             SELECT {id}, {uid}, {body}, {expiry}, {signed_in_at}, {last_seen}, {address}, {browser} \
              WHERE EXISTS (SELECT 1 FROM users WHERE user_id = {check_id} AND security_stamp = {check_stamp}{lock})\
              {on_conflict}"
         );
-        let values: [sea_orm::Value; 6] = [
+        let details = Details::of(record);
+        let values: [sea_orm::Value; 10] = [
             record.id.to_string().into(),
             user_id.into(),
             data.into(),
             to_primitive(record.expiry_date).into(),
+            details.signed_in_at.into(),
+            details.last_seen.into(),
+            details.address.into(),
+            details.browser.into(),
             user_id.into(),
             stamp.to_string().into(),
         ];
@@ -76,6 +99,41 @@ impl DbSessionStore {
             .execute_raw(Statement::from_sql_and_values(backend, sql, values))
             .await?;
         Ok(result.rows_affected() > 0)
+    }
+}
+
+/// What the sessions page shows of a session, copied from its data into columns of its own.
+struct Details {
+    signed_in_at: Option<PrimitiveDateTime>,
+    last_seen: Option<PrimitiveDateTime>,
+    address: Option<String>,
+    browser: Option<String>,
+}
+
+impl Details {
+    fn of(record: &Record) -> Self {
+        let at = |key: &str| {
+            record
+                .data
+                .get(key)
+                .and_then(|v| v.as_i64())
+                .and_then(|unix| OffsetDateTime::from_unix_timestamp(unix).ok())
+                .map(to_primitive)
+        };
+        let text = |key: &str| {
+            record
+                .data
+                .get(key)
+                .and_then(|v| v.as_str())
+                .map(|s| s.chars().take(64).collect())
+        };
+        let signed_in_at = at(SIGNED_IN_AT_KEY);
+        Details {
+            signed_in_at,
+            last_seen: at(TOUCHED_KEY).or(signed_in_at),
+            address: text(ADDRESS_KEY),
+            browser: text(BROWSER_KEY),
+        }
     }
 }
 

@@ -15,6 +15,14 @@ pub struct Model {
     pub data: String,
     /// UTC.
     pub expiry_date: TimeDateTime,
+    /// When the session was signed in (UTC; `None` for sessions stored before it was kept).
+    pub signed_in_at: Option<TimeDateTime>,
+    /// When the session was last seen (UTC), moved at most every few minutes.
+    pub last_seen: Option<TimeDateTime>,
+    /// The address it was last seen from.
+    pub address: Option<String>,
+    /// A short summary of the browser ("Firefox · Linux"), never the raw `User-Agent`.
+    pub browser: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -71,6 +71,7 @@ pub fn site_header(ctx: &PageContext, oob: bool) -> Markup {
                             }
                             li { a href=(paths::CHANGE_PASSWORD) { (lang.t("base.changePassword")) } }
                             li { a href=(paths::SECURITY) { (lang.t("base.security")) } }
+                            li { a href=(paths::SESSIONS) { (lang.t("base.sessions")) } }
                         }
                         li { span { (lang.t("base.signedInAs")) " " strong { (nav.username) } } }
                         li {

@@ -13,6 +13,7 @@ pub mod qr;
 pub mod reset;
 pub mod reset_link;
 pub mod second_factor;
+pub mod sessions;
 pub mod totp;
 pub mod user_form;
 pub mod users;

@@ -61,6 +61,10 @@ pub struct UserFormView {
     pub is_self: bool,
     pub can_reset: bool,
     pub can_delete: bool,
+    /// *End all sessions* of someone else (SPEC §11).
+    pub can_end_sessions: bool,
+    /// The user's sessions were just ended.
+    pub sessions_ended: bool,
     pub saved: bool,
     pub errors: UserFormErrors,
 }
@@ -204,8 +208,19 @@ pub fn user_form_page(ctx: &PageContext, view: &UserFormView) -> Markup {
             @if let Some(id) = view.user_id {
                 section class="card" aria-labelledby="more-title" {
                     h2 id="more-title" { (lang.t("userConfig.moreActions")) }
+                    @if view.sessions_ended {
+                        div class="alert alert-ok" role="status" { (lang.t("userConfig.sessionsEnded").replace("{user}", &view.username)) }
+                    }
+                    @if view.can_end_sessions {
+                        form method="post" action=(paths::end_sessions(id)) class="inline-form" {
+                            (csrf_field(ctx.csrf))
+                            button type="submit" class="secondary" { (lang.t("userConfig.endSessions")) }
+                            p class="hint" { (lang.t("userConfig.endSessionsHint")) }
+                        }
+                    }
                     div class="actions" {
                         @if view.is_self {
+                            a class="button secondary" href=(paths::SESSIONS) { (lang.t("sessions.title")) }
                             a class="button secondary" href=(paths::CHANGE_PASSWORD)
                                 hx-get=(paths::CHANGE_PASSWORD_DIALOG) hx-target="#dialog-slot" {
                                 (lang.t("base.changePassword"))

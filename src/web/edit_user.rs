@@ -88,6 +88,8 @@ async fn edit_view(
         can_reset: viewer.caller.is_superuser()
             && permissions::can_reset(&viewer.caller, &target).is_ok(),
         can_delete: permissions::can_delete(&viewer.caller, &target).is_ok(),
+        can_end_sessions: !is_self
+            && permissions::can_end_sessions(&viewer.caller, &target).is_ok(),
         ..blank_new(viewer)
     })
 }
@@ -104,6 +106,7 @@ pub async fn edit_form(
     match edit_view(&state, &viewer, &user).await {
         Ok(mut view) => {
             view.saved = query.saved.is_some();
+            view.sessions_ended = query.sessions_ended.is_some();
             user_form_page(&viewer.context(), &view).into_response()
         }
         Err(err) => viewer.error(err),
@@ -218,6 +221,28 @@ pub async fn delete(
             )
                 .into_response()
         }
+        Err(err) => viewer.error(err),
+    }
+}
+
+/// Ends every session and login token of the edited user (SPEC §11), then back to the page.
+pub async fn end_sessions(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    hx: Hx,
+    ip: ClientIp,
+    Query(query): Query<IdQuery>,
+) -> Response {
+    let user = match edited(&state, &viewer, query.id.as_deref()).await {
+        Ok(user) => user,
+        Err(refusal) => return refusal,
+    };
+    let actor = Actor::user(&viewer.user, ip.to_string());
+    match crate::accounts::sessions::end_all(&state.db, &actor, &viewer.caller, &user).await {
+        Ok(()) => redirect(
+            hx,
+            &format!("{}&sessions_ended=1", paths::edit(user.user_id)),
+        ),
         Err(err) => viewer.error(err),
     }
 }

@@ -15,6 +15,8 @@ mod reset_link;
 mod result;
 mod second_factor;
 pub(crate) mod security;
+mod session_details;
+mod sessions;
 mod totp;
 mod user_form;
 mod users;
@@ -48,6 +50,10 @@ pub mod paths {
     pub const AUDIT: &str = "/panel/audit";
     pub const CHANGE_PASSWORD_DIALOG: &str = "/panel/change_password/dialog";
     pub const SECURITY: &str = "/panel/security";
+    /// One's own sessions (SPEC §11), and ending one or all others.
+    pub const SESSIONS: &str = "/panel/sessions";
+    pub const SESSIONS_END: &str = "/panel/sessions/end";
+    pub const SESSIONS_END_OTHERS: &str = "/panel/sessions/end_others";
     /// Authenticator apps (SPEC §9).
     pub const TOTP_SETUP: &str = "/panel/security/totp/setup";
     pub const TOTP_START: &str = "/panel/security/totp";
@@ -101,6 +107,12 @@ pub mod paths {
     pub fn result(id: &str) -> String {
         format!("/panel/result/{id}")
     }
+
+    /// Ends every session and login token of a user (the edit page's button).
+    pub fn end_sessions(user_id: i32) -> String {
+        format!("{END_SESSIONS}?id={user_id}")
+    }
+    pub const END_SESSIONS: &str = "/panel/users/end_sessions";
 
     pub fn edit(user_id: i32) -> String {
         format!("{EDIT_USER}?id={user_id}")
@@ -223,6 +235,10 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(edit_user::edit_form).post(edit_user::save),
         )
         .route(
+            paths::END_SESSIONS,
+            axum::routing::post(edit_user::end_sessions),
+        )
+        .route(
             paths::DELETE_USER,
             get(edit_user::delete_form).post(edit_user::delete),
         )
@@ -248,6 +264,12 @@ pub fn router(state: AppState) -> Router<AppState> {
             axum::routing::post(passkey::register),
         )
         .route(paths::SECURITY, get(security::show))
+        .route(paths::SESSIONS, get(sessions::show))
+        .route(paths::SESSIONS_END, axum::routing::post(sessions::end_one))
+        .route(
+            paths::SESSIONS_END_OTHERS,
+            axum::routing::post(sessions::end_others),
+        )
         .route(paths::TOTP_SETUP, get(totp::setup))
         .route(paths::TOTP_START, axum::routing::post(totp::start))
         .route(paths::TOTP_RENEW, axum::routing::post(totp::renew))
@@ -304,6 +326,10 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(reset_link::show).post(reset_link::submit),
         )
         .merge(panel)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            session_details::record,
+        ))
         .layer(middleware::from_fn_with_state(state, csrf::guard))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             crate::server::MAX_BODY_BYTES,

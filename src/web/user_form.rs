@@ -54,6 +54,7 @@ pub struct UserFields {
 pub struct IdQuery {
     pub(super) id: Option<String>,
     pub(super) saved: Option<String>,
+    pub(super) sessions_ended: Option<String>,
 }
 
 /// Puts a refused write's message beside the field it is about.
@@ -138,7 +139,9 @@ pub(super) fn blank_new(viewer: &Viewer) -> UserFormView {
         is_self: false,
         can_reset: false,
         can_delete: false,
+        can_end_sessions: false,
         saved: false,
+        sessions_ended: false,
         errors: UserFormErrors::default(),
     }
 }

@@ -23,6 +23,7 @@ const ROUTES: [(&str, &str); 31] = [
     ("POST", "/api/v2/users/{id}/reset-password"),
     ("POST", "/api/v2/users/{id}/reset-link"),
     ("DELETE", "/api/v2/users/{id}/reset-link"),
+    ("DELETE", "/api/v2/users/{id}/sessions"),
     ("GET", "/api/v2/users/{id}/key"),
     ("POST", "/api/v2/users/{id}/key"),
     ("PATCH", "/api/v2/users/{id}/key"),

@@ -23,6 +23,7 @@ mod postgres;
 mod properties;
 mod reset_links;
 mod security;
+mod sessions;
 mod throttle;
 mod web_admin;
 mod web_links;

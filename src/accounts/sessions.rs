@@ -1,0 +1,159 @@
+//! A user's web sessions (SPEC §11): listing one's own, ending one or all others, and ending
+//! every session and login token of a user (oneself, a superuser, or their manager).
+//!
+//! A session id is a credential, so pages never show it: a session is named by a *handle*,
+//! the first 128 bits of the id's SHA-256 (hex).
+
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionSession,
+    TransactionTrait,
+};
+use sha2::{Digest, Sha256};
+use time::PrimitiveDateTime;
+
+use crate::accounts::audit::{self, Actor, action};
+use crate::accounts::clock;
+use crate::accounts::credentials::rotate_stamp;
+use crate::accounts::permissions::{self, Caller};
+use crate::accounts::update::target_of;
+use crate::entities::{sessions, users as user_entity};
+use crate::error::{Error, Result};
+
+/// One session as its owner sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionInfo {
+    pub handle: String,
+    pub signed_in_at: Option<PrimitiveDateTime>,
+    pub last_seen: Option<PrimitiveDateTime>,
+    pub address: Option<String>,
+    pub browser: Option<String>,
+    /// The session the request came with.
+    pub current: bool,
+}
+
+/// The public name of a session id.
+pub fn handle_of(session_id: &str) -> String {
+    hex::encode(&Sha256::digest(session_id.as_bytes())[..16])
+}
+
+async fn live_rows(conn: &impl ConnectionTrait, user_id: i32) -> Result<Vec<sessions::Model>> {
+    Ok(sessions::Entity::find()
+        .filter(sessions::Column::UserId.eq(user_id))
+        .filter(sessions::Column::ExpiryDate.gt(clock::now()))
+        .order_by_desc(sessions::Column::LastSeen)
+        .order_by_desc(sessions::Column::SignedInAt)
+        .all(conn)
+        .await?)
+}
+
+/// The user's live sessions, most recently seen first; `current_id` is the caller's own.
+pub async fn list_own(
+    conn: &impl ConnectionTrait,
+    user_id: i32,
+    current_id: &str,
+) -> Result<Vec<SessionInfo>> {
+    Ok(live_rows(conn, user_id)
+        .await?
+        .into_iter()
+        .map(|row| SessionInfo {
+            handle: handle_of(&row.id),
+            current: row.id == current_id,
+            signed_in_at: row.signed_in_at,
+            last_seen: row.last_seen,
+            address: row.address,
+            browser: row.browser,
+        })
+        .collect())
+}
+
+/// Ends one of the user's own sessions by its handle (not the current one: that is signing
+/// out). Returns whether one was ended; a second submission finds nothing.
+pub async fn end_own<C: TransactionTrait + ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    user: &user_entity::Model,
+    handle: &str,
+    current_id: &str,
+) -> Result<bool> {
+    let txn = db.begin().await?;
+    let found = live_rows(&txn, user.user_id)
+        .await?
+        .into_iter()
+        .find(|row| row.id != current_id && handle_of(&row.id) == handle);
+    let Some(row) = found else {
+        return Ok(false);
+    };
+    sessions::Entity::delete_by_id(row.id).exec(&txn).await?;
+    audit::record(
+        &txn,
+        actor,
+        Some((user.user_id, &user.username)),
+        action::SESSIONS_ENDED,
+        format!(
+            "one session; browser={}",
+            row.browser.as_deref().unwrap_or("?")
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// Ends every session of the user but `current_id`. Returns how many ended.
+pub async fn end_others<C: TransactionTrait + ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    user: &user_entity::Model,
+    current_id: &str,
+) -> Result<u64> {
+    let txn = db.begin().await?;
+    let ended = sessions::Entity::delete_many()
+        .filter(sessions::Column::UserId.eq(user.user_id))
+        .filter(sessions::Column::Id.ne(current_id))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if ended > 0 {
+        audit::record(
+            &txn,
+            actor,
+            Some((user.user_id, &user.username)),
+            action::SESSIONS_ENDED,
+            format!("all other sessions; count={ended}"),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(ended)
+}
+
+/// Ends every session and login token of `target` (the stamp rotates; API keys stay):
+/// oneself, a superuser, or the manager holding `USER_CONFIG`.
+pub async fn end_all<C: TransactionTrait + ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    caller: &Caller,
+    target: &user_entity::Model,
+) -> Result<()> {
+    permissions::can_end_sessions(caller, &target_of(target))?;
+    let txn = db.begin().await?;
+    // Read under the transaction: a user deleted meanwhile is not written about.
+    if user_entity::Entity::find_by_id(target.user_id)
+        .one(&txn)
+        .await?
+        .is_none()
+    {
+        return Err(Error::UserNotFound);
+    }
+    rotate_stamp(&txn, target.user_id).await?;
+    audit::record(
+        &txn,
+        actor,
+        Some((target.user_id, &target.username)),
+        action::SESSIONS_ENDED,
+        "all sessions and login tokens".into(),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
