@@ -98,6 +98,20 @@ pub enum UserCommand {
     /// Lift the sign-in lock of a username (after too many wrong passwords); the address
     /// locks stay.
     Unlock { username: String },
+    /// Require a password change at the next sign-in of the named users, or of every user
+    /// with --all (their passwords, sessions and tokens stay; the change page holds them at
+    /// their next request). Each affected user is audited.
+    RequireChange {
+        /// Every user.
+        #[arg(
+            long,
+            conflicts_with = "usernames",
+            required_unless_present = "usernames"
+        )]
+        all: bool,
+        #[arg(required_unless_present = "all")]
+        usernames: Vec<String>,
+    },
     /// Remove every two-factor device and recovery code of a user (a lost phone); their
     /// sessions and login tokens end. Works with or without a running server.
     ResetMfa { username: String },

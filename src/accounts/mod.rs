@@ -3,6 +3,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod bootstrap;
+pub mod bulk;
 pub mod clock;
 pub mod credentials;
 pub mod grants;

@@ -137,23 +137,32 @@ pub async fn end_all<C: TransactionTrait + ConnectionTrait>(
 ) -> Result<()> {
     permissions::can_end_sessions(caller, &target_of(target))?;
     let txn = db.begin().await?;
+    end_all_unchecked(&txn, actor, target).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// [`end_all`] inside the caller's transaction, after the caller's own permission check.
+pub async fn end_all_unchecked(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    target: &user_entity::Model,
+) -> Result<()> {
     // Read under the transaction: a user deleted meanwhile is not written about.
     if user_entity::Entity::find_by_id(target.user_id)
-        .one(&txn)
+        .one(txn)
         .await?
         .is_none()
     {
         return Err(Error::UserNotFound);
     }
-    rotate_stamp(&txn, target.user_id).await?;
+    rotate_stamp(txn, target.user_id).await?;
     audit::record(
-        &txn,
+        txn,
         actor,
         Some((target.user_id, &target.username)),
         action::SESSIONS_ENDED,
         "all sessions and login tokens".into(),
     )
-    .await?;
-    txn.commit().await?;
-    Ok(())
+    .await
 }

@@ -7,6 +7,7 @@ use sea_orm::DatabaseConnection;
 
 use super::UserCommand;
 use crate::accounts::audit::Actor;
+use crate::accounts::bulk::{self, BulkAction};
 use crate::accounts::clock;
 use crate::accounts::credentials::{ResetOptions, reset_password};
 use crate::accounts::password::Hasher;
@@ -147,6 +148,32 @@ pub(super) async fn run(
             } else {
                 format!("'{}' was not locked", username.trim().to_lowercase())
             })
+        }
+        UserCommand::RequireChange { all, usernames } => {
+            let targets = if all {
+                users::list_all(db).await.map_err(explain)?
+            } else {
+                let mut found = Vec::new();
+                for name in &usernames {
+                    let user = users::find_by_username(db, name)
+                        .await
+                        .map_err(explain)?
+                        .ok_or_else(|| {
+                            anyhow::anyhow!("no user named '{name}'; nothing changed")
+                        })?;
+                    found.push(user);
+                }
+                found
+            };
+            let ids: Vec<i32> = targets.iter().map(|u| u.user_id).collect();
+            let report = bulk::apply(db, &Actor::cli(), None, BulkAction::RequireChange, &ids)
+                .await
+                .map_err(explain)?;
+            Ok(format!(
+                "a password change is required at the next sign-in of {} user(s): {}",
+                report.applied.len(),
+                report.applied.join(", ")
+            ))
         }
         UserCommand::ResetMfa { username } => {
             let target = users::find_by_username(db, &username)

@@ -1,6 +1,7 @@
 //! maud views: pure functions from plain data to `Markup`. No database, no `Result`.
 
 pub mod audit;
+pub mod bulk;
 pub mod change_password;
 pub mod components;
 pub mod dashboard;

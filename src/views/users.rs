@@ -33,6 +33,8 @@ pub struct UserRowView {
     /// The viewer sees this superuser but may not reset them: say why instead of an empty cell.
     pub superuser_only: bool,
     pub two_factor: TwoFactor,
+    /// A checkbox for the bulk actions (users the viewer may act on).
+    pub selectable: bool,
 }
 
 /// A user's second factor as administrators see it (SPEC §9).
@@ -109,6 +111,12 @@ fn row(lang: Lang, row: &UserRowView, oob: bool) -> Markup {
     let reset_url = paths::reset(row.user_id);
     html! {
         tr id=(row_id(row.user_id)) hx-swap-oob=[oob.then_some("true")] {
+            td class="select" {
+                @if row.selectable {
+                    input type="checkbox" name="user" value=(row.user_id) form="bulk-form"
+                        aria-label=(lang.t("panelConfig.select").replace("{user}", &row.username));
+                }
+            }
             th scope="row" { (row.username) }
             td data-label=(lang.t("panelConfig.enabled")) { (yes_no(lang, row.enabled)) }
             td data-label=(lang.t("panelConfig.superuser")) { (yes_no(lang, row.superuser)) }
@@ -153,6 +161,7 @@ pub fn users_table(lang: Lang, view: &UsersTableView) -> Markup {
                 caption class="visually-hidden" { (lang.t("panelConfig.title")) }
                 thead {
                     tr {
+                        th scope="col" class="select" { span class="visually-hidden" { (lang.t("panelConfig.selectColumn")) } }
                         th scope="col" { (lang.t("panelConfig.username")) }
                         th scope="col" { (lang.t("panelConfig.enabled")) }
                         th scope="col" { (lang.t("panelConfig.superuser")) }
@@ -195,6 +204,17 @@ pub fn users_page(ctx: &PageContext, view: &UsersTableView) -> Markup {
                         hx-get=(paths::USERS) hx-trigger="input changed delay:300ms, search"
                         hx-target="#users-table" hx-swap="outerHTML" hx-push-url="true";
                     button type="submit" class="secondary" { (lang.t("panelConfig.searchSubmit")) }
+                }
+                @if view.rows.iter().any(|r| r.selectable) {
+                    form id="bulk-form" method="post" action=(paths::BULK) class="bulk" {
+                        (crate::views::components::csrf_field(ctx.csrf))
+                        label for="bulk-action" { (lang.t("panelConfig.bulkLabel")) }
+                        select id="bulk-action" name="action" {
+                            option value="require_change" { (lang.t("panelConfig.bulkRequireChange")) }
+                            option value="end_sessions" { (lang.t("panelConfig.bulkEndSessions")) }
+                        }
+                        button type="submit" class="secondary" { (lang.t("panelConfig.bulkApply")) }
+                    }
                 }
                 (users_table(lang, view))
             }

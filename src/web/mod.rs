@@ -2,6 +2,7 @@
 
 mod assets;
 mod audit;
+mod bulk;
 mod change_password;
 mod dashboard;
 mod edit_user;
@@ -108,6 +109,8 @@ pub mod paths {
         format!("/panel/result/{id}")
     }
 
+    /// Bulk actions on the users selected in the table (SPEC §11).
+    pub const BULK: &str = "/panel/users/bulk";
     /// Ends every session and login token of a user (the edit page's button).
     pub fn end_sessions(user_id: i32) -> String {
         format!("{END_SESSIONS}?id={user_id}")
@@ -234,6 +237,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             paths::EDIT_USER,
             get(edit_user::edit_form).post(edit_user::save),
         )
+        .route(paths::BULK, axum::routing::post(bulk::apply))
         .route(
             paths::END_SESSIONS,
             axum::routing::post(edit_user::end_sessions),

@@ -45,6 +45,17 @@ pub struct LinkShown {
     pub expires: String,
 }
 
+/// A bulk action's report: the names it was applied to and those left alone (with why).
+#[derive(Clone, Serialize, Deserialize)]
+pub struct BulkShown {
+    /// `require_change` or `end_sessions`.
+    pub action: String,
+    pub applied: Vec<String>,
+    /// Username and reason (`yourself`, `not_allowed`).
+    pub skipped: Vec<(String, String)>,
+    pub unknown: usize,
+}
+
 /// A created user, with the initial password when there is one to pass on.
 #[derive(Clone, Serialize, Deserialize)]
 pub struct CreatedShown {
@@ -92,6 +103,8 @@ pub enum OneTime {
     UserDraft(Box<crate::web::user_form::UserFields>),
     /// A new authenticator's secret (SPEC §9).
     Enrolment(EnrolShown),
+    /// What a bulk action did (SPEC §11).
+    Bulk(BulkShown),
     /// New recovery codes.
     RecoveryCodes {
         codes: Vec<String>,

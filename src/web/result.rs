@@ -109,6 +109,16 @@ pub async fn show(
             .into_response()
         }
         Some(OneTime::Enrolment(shown)) => crate::web::totp::show_enrolment(&viewer, &shown),
+        Some(OneTime::Bulk(shown)) => crate::views::bulk::bulk_report_page(
+            &viewer.context(),
+            &crate::views::bulk::BulkReportView {
+                action: &shown.action,
+                applied: &shown.applied,
+                skipped: &shown.skipped,
+                unknown: shown.unknown,
+            },
+        )
+        .into_response(),
         Some(OneTime::RecoveryCodes { codes }) => {
             crate::views::totp::codes_page(&viewer.context(), &codes).into_response()
         }

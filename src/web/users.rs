@@ -81,6 +81,7 @@ pub fn row_view(
         can_reset,
         can_edit: permissions::can_view(&viewer.caller, &target).is_ok(),
         superuser_only: !is_self && !can_reset && u.superuser,
+        selectable: can_reset,
         two_factor: match (status.has_factor, required) {
             (true, _) => TwoFactor::On,
             (false, true) => TwoFactor::RequiredMissing,

@@ -11,7 +11,7 @@ use crate::helpers::*;
 const DOC: &str = "/api/v2/openapi.json";
 
 /// Every (method, path) the API serves.
-const ROUTES: [(&str, &str); 31] = [
+const ROUTES: [(&str, &str); 32] = [
     ("GET", "/api/v2"),
     ("POST", "/api/v2/auth/login"),
     ("POST", "/api/v2/auth/invalidate_tokens"),

@@ -67,6 +67,20 @@ async fn every_migration_rolls_back_and_forward() {
     let url = format!("sqlite://{}/roll.db?mode=rwc", dir.path().display());
     let conn = db::connect(&url, 1).await.unwrap();
     Migrator::up(&conn, None).await.unwrap();
+    Migrator::down(&conn, Some(1))
+        .await
+        .expect("session_details down");
+    for gone in [
+        "SELECT signed_in_at FROM sessions",
+        "SELECT browser FROM sessions",
+    ] {
+        assert!(conn.execute_unprepared(gone).await.is_err(), "{gone}");
+    }
+    assert!(
+        conn.execute_unprepared("SELECT expiry_date FROM sessions")
+            .await
+            .is_ok()
+    );
     Migrator::down(&conn, Some(1)).await.expect("passkeys down");
     for gone in [
         "SELECT disable_password_auth FROM users",

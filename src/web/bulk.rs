@@ -1,0 +1,75 @@
+//! POST /panel/users/bulk: a bulk action on the users selected in the table (SPEC §11), through
+//! `accounts::bulk`; the report is a one-time result, so a reload repeats nothing.
+
+use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use crate::accounts::audit::Actor;
+use crate::accounts::bulk::{self, BulkAction, Skipped};
+use crate::auth::client_ip::ClientIp;
+use crate::state::AppState;
+use crate::web::one_time::{self, BulkShown, OneTime};
+use crate::web::{Hx, Viewer};
+
+/// More ids than this in one form are refused (a page of the table has 50 rows).
+const MAX_SELECTED: usize = 500;
+
+pub async fn apply(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    hx: Hx,
+    ip: ClientIp,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let lang = viewer.lang;
+    let action = fields
+        .iter()
+        .find(|(name, _)| name == "action")
+        .map(|(_, value)| value.as_str());
+    let what = match action {
+        Some("require_change") => BulkAction::RequireChange,
+        Some("end_sessions") => BulkAction::EndSessions,
+        _ => return viewer.refuse(StatusCode::BAD_REQUEST, lang.t("panelConfig.bulkUnknown")),
+    };
+    let selected: Vec<&str> = fields
+        .iter()
+        .filter(|(name, _)| name == "user")
+        .map(|(_, value)| value.as_str())
+        .collect();
+    if selected.is_empty() {
+        return viewer.refuse(StatusCode::BAD_REQUEST, lang.t("panelConfig.bulkNone"));
+    }
+    if selected.len() > MAX_SELECTED {
+        return viewer.refuse(StatusCode::BAD_REQUEST, lang.t("panelConfig.bulkTooMany"));
+    }
+    // A value that is not an id names no user: counted as unknown, like a deleted one.
+    let ids: Vec<i32> = selected.iter().filter_map(|v| v.parse().ok()).collect();
+    let not_ids = selected.len() - ids.len();
+    let actor = Actor::user(&viewer.user, ip.to_string());
+    let report = match bulk::apply(&state.db, &actor, Some(&viewer.caller), what, &ids).await {
+        Ok(report) => report,
+        Err(err) => return viewer.error(err),
+    };
+    let shown = BulkShown {
+        action: action.unwrap_or_default().to_string(),
+        applied: report.applied,
+        skipped: report
+            .skipped
+            .into_iter()
+            .map(|(name, why)| {
+                let why = match why {
+                    Skipped::Yourself => "yourself",
+                    Skipped::NotAllowed => "not_allowed",
+                };
+                (name, why.to_string())
+            })
+            .collect(),
+        unknown: report.unknown + not_ids,
+    };
+    match one_time::put(&viewer.session, OneTime::Bulk(shown)).await {
+        Ok(id) => one_time::redirect_to(hx, &id),
+        Err(err) => viewer.error(err),
+    }
+}
