@@ -89,10 +89,7 @@ pub async fn end_own<C: TransactionTrait + ConnectionTrait>(
         actor,
         Some((user.user_id, &user.username)),
         action::SESSIONS_ENDED,
-        format!(
-            "one session; browser={}",
-            row.browser.as_deref().unwrap_or("?")
-        ),
+        "scope=one".into(),
     )
     .await?;
     txn.commit().await?;
@@ -119,7 +116,7 @@ pub async fn end_others<C: TransactionTrait + ConnectionTrait>(
             actor,
             Some((user.user_id, &user.username)),
             action::SESSIONS_ENDED,
-            format!("all other sessions; count={ended}"),
+            format!("scope=others count={ended}"),
         )
         .await?;
     }
@@ -162,7 +159,7 @@ pub async fn end_all_unchecked(
         actor,
         Some((target.user_id, &target.username)),
         action::SESSIONS_ENDED,
-        "all sessions and login tokens".into(),
+        "scope=all".into(),
     )
     .await
 }

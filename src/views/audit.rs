@@ -70,7 +70,11 @@ pub fn detail_sentence(lang: Lang, action: &str, detail: &str) -> String {
                 lang.t("audit.createdUser")
             }
             .to_string(),
-            change(get("require_password_change")),
+            if get("setup_link") == Some("true") {
+                lang.t("audit.withSetupLink").to_string()
+            } else {
+                change(get("require_password_change"))
+            },
             expiry(get("expires")),
         ],
         "password_changed" if get("forced").is_some() => vec![
@@ -158,6 +162,14 @@ pub fn detail_sentence(lang: Lang, action: &str, detail: &str) -> String {
                 .replace("{count}", get("devices").unwrap_or("0")),
         ],
         "recovery_codes_renewed" => vec![lang.t("audit.codesRenewed").to_string()],
+        "sessions_ended" if get("scope").is_some() => vec![match get("scope") {
+            Some("one") => lang.t("audit.sessionsOne").to_string(),
+            Some("others") => lang
+                .t("audit.sessionsOthers")
+                .replace("{count}", get("count").unwrap_or("0")),
+            _ => lang.t("audit.sessionsAll").to_string(),
+        }],
+        "password_change_required" => vec![lang.t("audit.changeRequiredBulk").to_string()],
         "recovery_code_used" if get("left").is_some() => vec![
             lang.t("audit.codeUsed")
                 .replace("{left}", get("left").unwrap_or("0")),

@@ -48,7 +48,7 @@ pub fn sessions_page(ctx: &PageContext, view: &SessionsView) -> Markup {
                     div class="alert alert-ok" role="status" { (notice) }
                 }
                 p { (lang.t("sessions.intro")) }
-                div class="table-scroll" role="region" tabindex="0" aria-label=(lang.t("sessions.title")) {
+                div class="table-scroll" role="region" tabindex="0" aria-label=(lang.t("sessions.tableLabel")) {
                     table class="data stack" {
                         caption class="visually-hidden" { (lang.t("sessions.title")) }
                         thead { tr {

@@ -37,10 +37,8 @@ pub async fn show(
         Ok(list) => list,
         Err(err) => return viewer.error(err),
     };
-    let when = |at: Option<time::PrimitiveDateTime>| {
-        at.map(|at| format!("{} UTC", clock::display(at)))
-            .unwrap_or_else(|| "—".into())
-    };
+    let when =
+        |at: Option<time::PrimitiveDateTime>| at.map(clock::display).unwrap_or_else(|| "—".into());
     let rows = list
         .into_iter()
         .map(|s| SessionRow {
