@@ -445,15 +445,6 @@ pub struct RowStatus {
 /// The [`RowStatus`] of one user, in one statement (it is on the path of every `@me`).
 pub async fn row_status(conn: &impl ConnectionTrait, user_id: i32) -> Result<RowStatus> {
     use sea_orm::sea_query::{Alias, Func, Query, SimpleExpr, SubQueryStatement};
-    let exists_in = |table: &str| {
-        Expr::exists(
-            Query::select()
-                .expr(Expr::val(1))
-                .from(Alias::new(table))
-                .and_where(Expr::col(Alias::new("user_id")).eq(user_id))
-                .to_owned(),
-        )
-    };
     let link: SimpleExpr = SimpleExpr::SubQuery(
         None,
         Box::new(SubQueryStatement::SelectStatement(
@@ -470,7 +461,7 @@ pub async fn row_status(conn: &impl ConnectionTrait, user_id: i32) -> Result<Row
     );
     let query = Query::select()
         .expr_as(
-            exists_in("totp_devices").or(exists_in("passkeys")),
+            crate::accounts::mfa::has_factor_expr(user_id),
             Alias::new("has_factor"),
         )
         .expr_as(link, Alias::new("link_expires"))

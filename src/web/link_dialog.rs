@@ -6,7 +6,6 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use maud::html;
 use serde::Deserialize;
 
 use crate::accounts::audit::Actor;
@@ -16,9 +15,8 @@ use crate::auth::client_ip::ClientIp;
 use crate::entities::users as user_entity;
 use crate::state::AppState;
 use crate::views::link_dialog::{LinkFormView, link_form_dialog, link_form_page};
-use crate::views::users::user_row_oob;
 use crate::web::one_time::{self, LinkShown, OneTime};
-use crate::web::{Hx, Viewer, paths, reset, result, users};
+use crate::web::{Hx, Viewer, paths, reset, result};
 
 #[derive(Deserialize)]
 pub struct ShowQuery {
@@ -167,17 +165,6 @@ pub async fn revoke(
         },
         Err(err) => return viewer.error(err),
     };
-    let row = if result::from_users_table(&headers) {
-        match users::fresh_row(&state, &viewer, target.user_id).await {
-            Ok(row) => row,
-            Err(err) => return viewer.error(err),
-        }
-    } else {
-        None
-    };
-    html! {
-        (link_form_dialog(viewer.lang, &viewer.csrf, &view))
-        @if let Some(row) = &row { (user_row_oob(viewer.lang, row)) }
-    }
-    .into_response()
+    let dialog = link_form_dialog(viewer.lang, &viewer.csrf, &view);
+    result::dialog_with_row(&state, &viewer, &headers, target.user_id, dialog).await
 }

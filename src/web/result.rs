@@ -26,6 +26,30 @@ pub(super) fn from_users_table(headers: &HeaderMap) -> bool {
         .is_some_and(|uri| uri.path() == paths::USERS)
 }
 
+/// A dialog answered to htmx, with the target's row swapped out of band when the request
+/// comes from the users table (the table behind the dialog shows the new status at once).
+pub(super) async fn dialog_with_row(
+    state: &AppState,
+    viewer: &Viewer,
+    headers: &HeaderMap,
+    target_id: i32,
+    dialog: maud::Markup,
+) -> Response {
+    let row = if from_users_table(headers) {
+        match users::fresh_row(state, viewer, target_id).await {
+            Ok(row) => row,
+            Err(err) => return viewer.error(err),
+        }
+    } else {
+        None
+    };
+    html! {
+        (dialog)
+        @if let Some(row) = &row { (user_row_oob(viewer.lang, row)) }
+    }
+    .into_response()
+}
+
 pub async fn show(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -49,20 +73,8 @@ pub async fn show(
             if !hx.0 {
                 return reset_result_page(&viewer.context(), &view).into_response();
             }
-            // The table behind the dialog shows the user's new status at once.
-            let row = if from_users_table(&headers) {
-                match users::fresh_row(&state, &viewer, shown.target_id).await {
-                    Ok(row) => row,
-                    Err(err) => return viewer.error(err),
-                }
-            } else {
-                None
-            };
-            html! {
-                (reset_result_dialog(lang, &view))
-                @if let Some(row) = &row { (user_row_oob(lang, row)) }
-            }
-            .into_response()
+            let dialog = reset_result_dialog(lang, &view);
+            dialog_with_row(&state, &viewer, &headers, shown.target_id, dialog).await
         }
         Some(OneTime::Link(shown)) => {
             let title = lang
@@ -77,19 +89,8 @@ pub async fn show(
             if !hx.0 {
                 return link_result_page(&viewer.context(), &view).into_response();
             }
-            let row = if from_users_table(&headers) {
-                match users::fresh_row(&state, &viewer, shown.target_id).await {
-                    Ok(row) => row,
-                    Err(err) => return viewer.error(err),
-                }
-            } else {
-                None
-            };
-            html! {
-                (link_result_dialog(lang, &view))
-                @if let Some(row) = &row { (user_row_oob(lang, row)) }
-            }
-            .into_response()
+            let dialog = link_result_dialog(lang, &view);
+            dialog_with_row(&state, &viewer, &headers, shown.target_id, dialog).await
         }
         Some(OneTime::Created(created)) => {
             let link = created.link.as_ref().map(|link| LinkResultView {

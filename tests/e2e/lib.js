@@ -227,6 +227,24 @@ async function dialogProblems(page, selector, { focus = true } = {}) {
   );
 }
 
+/** A browser context with or without JavaScript, in `locale`, 1280 px wide, 15 s timeouts. */
+async function newContext(browser, js, locale = 'en-US') {
+  const ctx = await browser.newContext({ javaScriptEnabled: js, locale, viewport: { width: 1280, height: 800 } });
+  ctx.setDefaultTimeout(15_000);
+  ctx.setDefaultNavigationTimeout(15_000);
+  return ctx;
+}
+
+/** Screenshots at 1280 and 375 px; fails if the narrow page scrolls sideways. */
+async function shotBothWidths(page, name) {
+  await shot(page, name);
+  await page.setViewportSize({ width: 375, height: 740 });
+  await shot(page, `${name}-375`);
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth + 1);
+  await page.setViewportSize({ width: 1280, height: 800 });
+  assert.equal(wide, false, `${name}: no sideways scrolling at 375 px`);
+}
+
 /** Marks the current document, to tell later whether the browser loaded a new one. */
 async function markDocument(page) {
   await page.evaluate(() => {
@@ -239,6 +257,8 @@ async function sameDocument(page) {
 }
 
 module.exports = {
+  newContext,
+  shotBothWidths,
   launchBrowser,
   server,
   cli,

@@ -8,7 +8,7 @@
 
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { launchBrowser, server, cli, sql, Axe, shot, dialogProblems } = require('./lib');
+const { launchBrowser, newContext, shotBothWidths, server, cli, sql, Axe, shot, dialogProblems } = require('./lib');
 
 const ADMIN_PASSWORD = 'Garnet-Orchard-Lantern-58';
 const USER_PASSWORD = 'Cobalt-Harvest-Pillow-17';
@@ -21,21 +21,9 @@ after(async () => {
   await browser?.close();
 });
 
-async function context(js, locale = 'en-US') {
-  const ctx = await browser.newContext({ javaScriptEnabled: js, locale, viewport: { width: 1280, height: 800 } });
-  ctx.setDefaultTimeout(15_000);
-  ctx.setDefaultNavigationTimeout(15_000);
-  return ctx;
-}
+const context = (js, locale) => newContext(browser, js, locale);
 
-async function both(page, name) {
-  await shot(page, name);
-  await page.setViewportSize({ width: 375, height: 740 });
-  await shot(page, `${name}-375`);
-  const wide = await page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth + 1);
-  await page.setViewportSize({ width: 1280, height: 800 });
-  assert.equal(wide, false, `${name}: no sideways scrolling at 375 px`);
-}
+const both = shotBothWidths;
 
 async function signIn(page, srv, username, password) {
   await page.goto(`${srv.url}/login`);

@@ -9,7 +9,7 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
-const { launchBrowser, server, cli, sql, Axe, shot } = require('./lib');
+const { launchBrowser, newContext, shotBothWidths, server, cli, sql, Axe, shot } = require('./lib');
 
 const TEMPORARY = 'Harbor-Quill-Sparrow-41';
 const CHOSEN = 'Lilac-Meteor-Canyon-93';
@@ -55,21 +55,9 @@ async function nextStepAfter(used) {
   return stepNow();
 }
 
-async function context(js, locale = 'en-US') {
-  const ctx = await browser.newContext({ javaScriptEnabled: js, locale, viewport: { width: 1280, height: 800 } });
-  ctx.setDefaultTimeout(15_000);
-  ctx.setDefaultNavigationTimeout(15_000);
-  return ctx;
-}
+const context = (js, locale) => newContext(browser, js, locale);
 
-async function both(page, name) {
-  await shot(page, name);
-  await page.setViewportSize({ width: 375, height: 740 });
-  await shot(page, `${name}-375`);
-  const wide = await page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth + 1);
-  await page.setViewportSize({ width: 1280, height: 800 });
-  assert.equal(wide, false, `${name}: no sideways scrolling at 375 px`);
-}
+const both = shotBothWidths;
 
 async function submit(page, js, locator) {
   if (js) {

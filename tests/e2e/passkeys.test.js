@@ -8,7 +8,7 @@
 
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { launchBrowser, server, cli, Axe, shot } = require('./lib');
+const { launchBrowser, newContext, shotBothWidths, server, cli, Axe, shot } = require('./lib');
 
 const PASSWORD = 'Maple-Orbit-Lantern-64';
 let browser;
@@ -25,12 +25,7 @@ function origin(srv) {
   return `http://localhost:${url.port}`;
 }
 
-async function context(js, locale = 'en-US') {
-  const ctx = await browser.newContext({ javaScriptEnabled: js, locale, viewport: { width: 1280, height: 800 } });
-  ctx.setDefaultTimeout(15_000);
-  ctx.setDefaultNavigationTimeout(15_000);
-  return ctx;
-}
+const context = (js, locale) => newContext(browser, js, locale);
 
 /** A virtual platform authenticator (like a phone's screen lock) on the page's target. */
 async function addAuthenticator(page) {

@@ -9,16 +9,6 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::helpers::*;
 
-async fn signed_in<'a>(app: &'a TestApp, name: &str, password: &str) -> Client<'a> {
-    let mut browser = app.client();
-    browser
-        .login(name, password)
-        .await
-        .assert_redirect("/panel/dashboard");
-    browser.get("/panel/dashboard").await;
-    browser
-}
-
 async fn audited(app: &TestApp, action: &str) -> Vec<String> {
     let mut names: Vec<String> = audit_log::Entity::find()
         .filter(audit_log::Column::Action.eq(action))
@@ -44,8 +34,8 @@ async fn a_manager_requires_a_change_of_their_users_and_nobody_else() {
         .user_with("ben", STRONG_2, false, Some(manager.user_id), None)
         .await;
     let stranger = app.user("stranger", STRONG_2, false).await;
-    let mut anns = signed_in(&app, "ann", STRONG_2).await;
-    let mut browser = signed_in(&app, "manager", STRONG).await;
+    let mut anns = signed_in_browser(&app, "ann", STRONG_2, "127.0.0.1:1").await;
+    let mut browser = signed_in_browser(&app, "manager", STRONG, "127.0.0.1:1").await;
 
     let table = browser.get("/panel/panel_config").await;
     assert!(table.body.contains("id=\"bulk-form\""));
@@ -112,9 +102,9 @@ async fn ending_sessions_in_bulk_signs_the_selected_users_out() {
     app.user("root", STRONG, true).await;
     let ann = app.user("ann", STRONG_2, false).await;
     let ben = app.user("ben", STRONG_2, false).await;
-    let mut anns = signed_in(&app, "ann", STRONG_2).await;
-    let mut bens = signed_in(&app, "ben", STRONG_2).await;
-    let mut root = signed_in(&app, "root", STRONG).await;
+    let mut anns = signed_in_browser(&app, "ann", STRONG_2, "127.0.0.1:1").await;
+    let mut bens = signed_in_browser(&app, "ben", STRONG_2, "127.0.0.1:1").await;
+    let mut root = signed_in_browser(&app, "root", STRONG, "127.0.0.1:1").await;
     let ann_id = ann.user_id.to_string();
     let made = root
         .post(
@@ -140,7 +130,7 @@ async fn malformed_bulk_forms_change_nothing() {
     let app = spawn_app().await;
     app.user("root", STRONG, true).await;
     let ann = app.user("ann", STRONG_2, false).await;
-    let mut root = signed_in(&app, "root", STRONG).await;
+    let mut root = signed_in_browser(&app, "root", STRONG, "127.0.0.1:1").await;
     let id = ann.user_id.to_string();
     for fields in [
         vec![("user", id.as_str())],

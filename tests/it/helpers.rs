@@ -804,3 +804,19 @@ pub async fn follow_result(browser: &mut Client<'_>, response: TestResponse) -> 
     assert!(to.starts_with("/panel/result/"), "{to}");
     browser.get(&to).await
 }
+
+/// A browser from `from` signed in as `name`, holding the CSRF token of a panel page.
+pub async fn signed_in_browser<'a>(
+    app: &'a TestApp,
+    name: &str,
+    password: &str,
+    from: &str,
+) -> Client<'a> {
+    let mut browser = app.client_from(from);
+    browser
+        .login(name, password)
+        .await
+        .assert_redirect("/panel/dashboard");
+    browser.get("/panel/dashboard").await;
+    browser
+}

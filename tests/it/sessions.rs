@@ -15,23 +15,13 @@ async fn session_rows(app: &TestApp, user_id: i32) -> Vec<sessions::Model> {
         .unwrap()
 }
 
-async fn browser_of<'a>(app: &'a TestApp, name: &str, password: &str, from: &str) -> Client<'a> {
-    let mut browser = app.client_from(from);
-    browser
-        .login(name, password)
-        .await
-        .assert_redirect("/panel/dashboard");
-    browser.get("/panel/dashboard").await;
-    browser
-}
-
 #[tokio::test]
 async fn the_sessions_page_lists_ones_sessions_and_ends_one_or_all_others() {
     let app = spawn_app().await;
     let bob = app.user("bob", STRONG, false).await;
-    let mut laptop = browser_of(&app, "bob", STRONG, "10.40.0.1:1").await;
-    let mut phone = browser_of(&app, "bob", STRONG, "10.40.0.2:1").await;
-    let mut tablet = browser_of(&app, "bob", STRONG, "10.40.0.3:1").await;
+    let mut laptop = signed_in_browser(&app, "bob", STRONG, "10.40.0.1:1").await;
+    let mut phone = signed_in_browser(&app, "bob", STRONG, "10.40.0.2:1").await;
+    let mut tablet = signed_in_browser(&app, "bob", STRONG, "10.40.0.3:1").await;
     assert_eq!(session_rows(&app, bob.user_id).await.len(), 3);
     let rows = session_rows(&app, bob.user_id).await;
     assert!(
@@ -109,7 +99,7 @@ async fn the_sessions_page_lists_ones_sessions_and_ends_one_or_all_others() {
     let after = laptop.get("/panel/sessions").await;
     assert!(after.body.contains("You are signed in nowhere else"));
     // Without the CSRF token nothing ends.
-    let mut other = browser_of(&app, "bob", STRONG, "10.40.0.4:1").await;
+    let mut other = signed_in_browser(&app, "bob", STRONG, "10.40.0.4:1").await;
     let forged = laptop
         .post_without_csrf("/panel/sessions/end_others", &[])
         .await;
@@ -132,8 +122,8 @@ async fn nobody_sees_or_ends_someone_elses_session_from_the_sessions_page() {
     let app = spawn_app().await;
     let alice = app.user("alice", STRONG, false).await;
     app.user("mallory", STRONG_2, false).await;
-    let mut alices = browser_of(&app, "alice", STRONG, "10.41.0.1:1").await;
-    let mut mallorys = browser_of(&app, "mallory", STRONG_2, "10.41.0.2:1").await;
+    let mut alices = signed_in_browser(&app, "alice", STRONG, "10.41.0.1:1").await;
+    let mut mallorys = signed_in_browser(&app, "mallory", STRONG_2, "10.41.0.2:1").await;
     let page = mallorys.get("/panel/sessions").await;
     assert!(!page.body.contains("10.41.0.1"), "only one's own sessions");
     let alices_row = &session_rows(&app, alice.user_id).await[0];
@@ -157,7 +147,7 @@ async fn the_api_ends_every_session_and_token_of_a_user_for_whoever_may() {
     let managers_token = app.token("manager", STRONG).await;
     let managed_token = app.token("managed", STRONG_2).await;
     let strangers_token = app.token("stranger", STRONG_2).await;
-    let mut managed_browser = browser_of(&app, "managed", STRONG_2, "10.42.0.1:1").await;
+    let mut managed_browser = signed_in_browser(&app, "managed", STRONG_2, "10.42.0.1:1").await;
 
     // A manager may not end a stranger's or a superuser's sessions; nothing changes.
     for id in ["1", &stranger.user_id.to_string()] {
@@ -246,8 +236,8 @@ async fn an_administrator_ends_all_sessions_from_the_edit_page() {
     app.user("root", STRONG, true).await;
     let bob = app.user("bob", STRONG_2, false).await;
     let bobs_token = app.token("bob", STRONG_2).await;
-    let mut bobs = browser_of(&app, "bob", STRONG_2, "10.43.0.1:1").await;
-    let mut admin = browser_of(&app, "root", STRONG, "10.43.0.2:1").await;
+    let mut bobs = signed_in_browser(&app, "bob", STRONG_2, "10.43.0.1:1").await;
+    let mut admin = signed_in_browser(&app, "root", STRONG, "10.43.0.2:1").await;
     let edit = admin
         .get(&format!("/panel/edit_user?id={}", bob.user_id))
         .await;
@@ -268,7 +258,7 @@ async fn an_administrator_ends_all_sessions_from_the_edit_page() {
         .assert_error(StatusCode::UNAUTHORIZED, "ACCESS_DENIED");
     assert_eq!(admin.get("/panel/dashboard").await.status, StatusCode::OK);
     // Bob cannot end root's sessions through the same form.
-    let mut bobs = browser_of(&app, "bob", STRONG_2, "10.43.0.3:1").await;
+    let mut bobs = signed_in_browser(&app, "bob", STRONG_2, "10.43.0.3:1").await;
     let refused = bobs.post("/panel/users/end_sessions?id=1", &[]).await;
     assert!(refused.status.is_client_error(), "{}", refused.status);
     assert_eq!(admin.get("/panel/dashboard").await.status, StatusCode::OK);

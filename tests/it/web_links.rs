@@ -13,23 +13,12 @@ async fn app_with_public_url() -> TestApp {
     spawn_app_with(|raw| raw.public_url = Some(PUBLIC.into())).await
 }
 
-async fn signed_in<'a>(app: &'a TestApp, name: &str) -> Client<'a> {
-    let mut browser = app.client();
-    browser
-        .login(name, STRONG)
-        .await
-        .assert_redirect("/panel/dashboard");
-    // The page gives the browser the session's CSRF token.
-    browser.get("/panel/dashboard").await;
-    browser
-}
-
 #[tokio::test]
 async fn the_reset_dialog_makes_a_link_shown_once_with_its_qr_code() {
     let app = app_with_public_url().await;
     app.user("admin", STRONG, true).await;
     let bob = app.user("bob", STRONG_2, false).await;
-    let mut admin = signed_in(&app, "admin").await;
+    let mut admin = signed_in_browser(&app, "admin", STRONG, "127.0.0.1:1").await;
     let form_url = format!("/panel/users/{}/reset_link", bob.user_id);
     // The temporary-password form offers the link as its other tab.
     let dialog = admin
@@ -102,7 +91,7 @@ async fn a_pending_link_is_revoked_from_the_dialog_and_stops_working() {
     let app = app_with_public_url().await;
     app.user("admin", STRONG, true).await;
     let bob = app.user("bob", STRONG_2, false).await;
-    let mut admin = signed_in(&app, "admin").await;
+    let mut admin = signed_in_browser(&app, "admin", STRONG, "127.0.0.1:1").await;
     let form_url = format!("/panel/users/{}/reset_link", bob.user_id);
     let made = admin.post(&form_url, &[("expires_hours", "24")]).await;
     let result = follow_result(&mut admin, made).await;
@@ -149,7 +138,7 @@ async fn who_may_not_reset_may_not_make_or_revoke_a_link() {
         .user_with("managed", STRONG_2, false, Some(manager.user_id), None)
         .await;
     let stranger = app.user("stranger", STRONG_2, false).await;
-    let mut browser = signed_in(&app, "manager").await;
+    let mut browser = signed_in_browser(&app, "manager", STRONG, "127.0.0.1:1").await;
     for target in [root.user_id, stranger.user_id, manager.user_id] {
         let url = format!("/panel/users/{target}/reset_link");
         let shown = browser.get(&url).await;
@@ -200,7 +189,7 @@ async fn who_may_not_reset_may_not_make_or_revoke_a_link() {
 async fn the_new_user_form_can_send_a_set_up_link_instead_of_a_password() {
     let app = app_with_public_url().await;
     app.user("admin", STRONG, true).await;
-    let mut admin = signed_in(&app, "admin").await;
+    let mut admin = signed_in_browser(&app, "admin", STRONG, "127.0.0.1:1").await;
     let form = admin.get("/panel/users/new").await;
     assert!(form.body.contains("name=\"setup_link\""));
     // A password beside the link is refused beside the password field; nothing is made.

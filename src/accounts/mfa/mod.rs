@@ -78,6 +78,20 @@ pub(crate) fn target_of(user: &user_entity::Model) -> Target {
 /// Whether the user has at least one second factor: a TOTP device or a passkey (SPEC §13).
 /// One statement (`SELECT EXISTS(…) OR EXISTS(…)`): user rows carry it on every request.
 pub async fn has_factor(conn: &impl ConnectionTrait, user_id: i32) -> Result<bool> {
+    use sea_orm::sea_query::{Alias, Query};
+    let query = Query::select()
+        .expr_as(has_factor_expr(user_id), Alias::new("has_factor"))
+        .to_owned();
+    let statement = conn.get_database_backend().build(&query);
+    let row = conn
+        .query_one_raw(statement)
+        .await?
+        .ok_or_else(|| crate::error::Error::Internal(anyhow::anyhow!("no row from EXISTS")))?;
+    Ok(row.try_get::<bool>("", "has_factor")?)
+}
+
+/// `EXISTS (a TOTP device) OR EXISTS (a passkey)` of the user, for one-statement queries.
+pub(crate) fn has_factor_expr(user_id: i32) -> sea_orm::sea_query::SimpleExpr {
     use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
     let exists_in = |table: &str| {
         Expr::exists(
@@ -88,18 +102,7 @@ pub async fn has_factor(conn: &impl ConnectionTrait, user_id: i32) -> Result<boo
                 .to_owned(),
         )
     };
-    let query = Query::select()
-        .expr_as(
-            exists_in("totp_devices").or(exists_in("passkeys")),
-            Alias::new("has_factor"),
-        )
-        .to_owned();
-    let statement = conn.get_database_backend().build(&query);
-    let row = conn
-        .query_one_raw(statement)
-        .await?
-        .ok_or_else(|| crate::error::Error::Internal(anyhow::anyhow!("no row from EXISTS")))?;
-    Ok(row.try_get::<bool>("", "has_factor")?)
+    exists_in("totp_devices").or(exists_in("passkeys"))
 }
 
 /// Whether the user has a TOTP device (what a code at sign-in is checked against).
