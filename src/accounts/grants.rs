@@ -90,7 +90,23 @@ pub async fn replace(conn: &impl ConnectionTrait, user_id: i32, grants: &[Grant]
     Ok(())
 }
 
-/// A user and their grants in one query (the per-request check of a login token).
+/// The grants in rows that carry `grant_name` and `grant_quantity` (a user joined with their
+/// permissions; a user without any has one row of nulls).
+pub fn grants_of_rows(
+    rows: &[sea_orm::QueryResult],
+) -> std::result::Result<Vec<Grant>, sea_orm::DbErr> {
+    let mut grants = Vec::new();
+    for row in rows {
+        let name: Option<String> = row.try_get("", "grant_name")?;
+        let quantity: Option<i32> = row.try_get("", "grant_quantity")?;
+        if let (Some(name), Some(quantity)) = (name, quantity) {
+            grants.push(Grant { name, quantity });
+        }
+    }
+    Ok(grants)
+}
+
+/// A user and their grants in one query.
 pub async fn user_with_grants(
     conn: &impl ConnectionTrait,
     user_id: i32,

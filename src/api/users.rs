@@ -126,7 +126,11 @@ pub async fn show(
     } else {
         grants::load(&state.db, user.user_id).await?
     };
-    let status = users::row_status(&state.db, user.user_id).await?;
+    // Oneself: read with the sign-in's own statement (an `@me` costs one statement).
+    let status = match caller.status {
+        Some(status) if user.user_id == caller.user.user_id => status,
+        _ => users::row_status(&state.db, user.user_id).await?,
+    };
     let mut row =
         serde_json::to_value(UserRow::new(&user, status)).map_err(|e| Error::Internal(e.into()))?;
     row["permissions"] =

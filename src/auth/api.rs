@@ -14,6 +14,7 @@ use tower_sessions::Session;
 use crate::accounts::audit::Actor;
 use crate::accounts::grants::{self, Grant};
 use crate::accounts::permissions::{Caller, KeyScope, USER_CONFIG};
+use crate::accounts::users::RowStatus;
 use crate::accounts::{api_keys, clock, mfa, users};
 use crate::auth::client_ip::ClientIp;
 use crate::auth::{csrf, session, tokens};
@@ -42,6 +43,8 @@ pub struct ApiCaller {
     pub mfa: bool,
     /// The user must have a second factor and has none: held at enrolment (not for keys).
     pub mfa_setup_required: bool,
+    /// The user's second factor and live link, read with the user (`None` for an API key).
+    pub status: Option<RowStatus>,
 }
 
 impl ApiCaller {
@@ -171,7 +174,11 @@ async fn identify(
             by_login_token(state, token, ip).await
         };
     }
-    let session::SignedIn { user, grants } = session::current_user(session, &state.db)
+    let session::SignedIn {
+        user,
+        grants,
+        status,
+    } = session::current_user(session, &state.db)
         .await?
         .ok_or(Error::Unauthenticated)?;
     let proved_temporary = session::proved_temporary(session).await?;
@@ -187,7 +194,7 @@ async fn identify(
             return Err(Error::CsrfRejected);
         }
     }
-    let mfa_setup_required = must_enrol(state, &user).await?;
+    let mfa_setup_required = must_enrol(state, &user, status).await?;
     Ok(ApiCaller {
         user,
         via: Via::Session,
@@ -196,13 +203,24 @@ async fn identify(
         proved_temporary,
         mfa: false,
         mfa_setup_required,
+        status,
     })
 }
 
-/// Whether a session or token user must have a second factor and has none (one query, only
-/// for users the policy covers).
-async fn must_enrol(state: &AppState, user: &user_entity::Model) -> Result<bool> {
-    Ok(mfa::required(state.mfa.policy, user) && !mfa::has_factor(&state.db, user.user_id).await?)
+/// Whether a session or token user must have a second factor and has none (from `status`
+/// when it was read with the user; otherwise one query, only for users the policy covers).
+async fn must_enrol(
+    state: &AppState,
+    user: &user_entity::Model,
+    status: Option<RowStatus>,
+) -> Result<bool> {
+    if !mfa::required(state.mfa.policy, user) {
+        return Ok(false);
+    }
+    Ok(match status {
+        Some(status) => !status.has_factor,
+        None => !mfa::has_factor(&state.db, user.user_id).await?,
+    })
 }
 
 /// The token of an `Authorization: Bearer <token>` value. The scheme is matched without
@@ -215,10 +233,10 @@ fn bearer_token(value: &str) -> Option<&str> {
 
 async fn by_login_token(state: &AppState, token: &str, ip: ClientIp) -> Result<ApiCaller> {
     let claims = tokens::verify(&state.signing_key, token).ok_or(Error::Unauthenticated)?;
-    let (user, grants) = grants::user_with_grants(&state.db, claims.user_id)
+    let (user, grants, status) = users::signed_in_user(&state.db, claims.user_id)
         .await?
-        .filter(|(u, _)| u.enabled)
-        .filter(|(u, _)| {
+        .filter(|(u, _, _)| u.enabled)
+        .filter(|(u, _, _)| {
             let current = tokens::stamp_fingerprint(&u.security_stamp);
             bool::from(current.as_bytes().ct_eq(claims.stamp.as_bytes()))
         })
@@ -226,7 +244,7 @@ async fn by_login_token(state: &AppState, token: &str, ip: ClientIp) -> Result<A
     if users::temp_password_expired(&user) {
         return Err(Error::TempPasswordExpired);
     }
-    let mfa_setup_required = must_enrol(state, &user).await?;
+    let mfa_setup_required = must_enrol(state, &user, Some(status)).await?;
     Ok(ApiCaller {
         user,
         via: Via::LoginToken,
@@ -235,6 +253,7 @@ async fn by_login_token(state: &AppState, token: &str, ip: ClientIp) -> Result<A
         proved_temporary: claims.tmp,
         mfa: claims.mfa,
         mfa_setup_required,
+        status: Some(status),
     })
 }
 
@@ -265,6 +284,7 @@ async fn by_api_key(state: &AppState, token: &str, ip: ClientIp) -> Result<ApiCa
         mfa: false,
         // API keys are exempt from the gates.
         mfa_setup_required: false,
+        status: None,
     })
 }
 

@@ -82,11 +82,15 @@ pub async fn panel_gate(
         .extensions()
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_owned());
-    // Held at enrolment: a factor is required and missing (one query, only then).
+    // Held at enrolment: a factor is required and missing (read with the session; a query
+    // only when it was not).
     let held = mfa::required(state.mfa.policy, &signed_in.user)
-        && match mfa::has_factor(&state.db, user_id).await {
-            Ok(has) => !has,
-            Err(err) => return err.into_response_html(lang),
+        && match signed_in.status {
+            Some(status) => !status.has_factor,
+            None => match mfa::has_factor(&state.db, user_id).await {
+                Ok(has) => !has,
+                Err(err) => return err.into_response_html(lang),
+            },
         };
     let must_enrol =
         held && !signed_in.user.require_password_change && !enrolment_allows(route.as_deref());

@@ -42,6 +42,9 @@ pub fn session_error(err: tower_sessions::session::Error) -> Error {
 pub struct SignedIn {
     pub user: user_entity::Model,
     pub grants: Vec<Grant>,
+    /// The user's second factor and live link, read in the same statement (`None`: not read).
+    #[serde(default)]
+    pub status: Option<users::RowStatus>,
 }
 
 /// The signed-in user behind a session, read fresh from the database (in the statement that
@@ -78,7 +81,11 @@ pub async fn current_user(
         // Not loaded with the session (a store without the join): read it now.
         None => grants::user_with_grants(db, user_id)
             .await?
-            .map(|(user, grants)| SignedIn { user, grants }),
+            .map(|(user, grants)| SignedIn {
+                user,
+                grants,
+                status: None,
+            }),
     };
     match signed_in {
         Some(signed_in)

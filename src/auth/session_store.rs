@@ -4,14 +4,14 @@
 use async_trait::async_trait;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult,
-    QueryFilter, QueryResult, Statement,
+    QueryFilter, Statement,
 };
 use std::collections::{BTreeMap, HashMap};
 use time::{OffsetDateTime, PrimitiveDateTime};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 
-use crate::accounts::grants::Grant;
+use crate::accounts::users::RowStatus;
 use crate::auth::session::{
     ADDRESS_KEY, BROWSER_KEY, SIGNED_IN_AT_KEY, STAMP_KEY, SignedIn, TOUCHED_KEY,
 };
@@ -147,19 +147,6 @@ fn stored_data(record: &Record) -> serde_json::Result<String> {
     serde_json::to_string(&kept)
 }
 
-/// The grants in the rows of `load` (none: one row with nulls).
-fn grants_of(rows: &[QueryResult]) -> Result<Vec<Grant>, sea_orm::DbErr> {
-    let mut grants = Vec::new();
-    for row in rows {
-        let name: Option<String> = row.try_get("", "grant_name")?;
-        let quantity: Option<i32> = row.try_get("", "grant_quantity")?;
-        if let (Some(name), Some(quantity)) = (name, quantity) {
-            grants.push(Grant { name, quantity });
-        }
-    }
-    Ok(grants)
-}
-
 /// The user id and stamp a record is bound to, if it is signed in.
 fn binding(record: &Record) -> Option<(i32, String)> {
     let user_id = record
@@ -241,18 +228,20 @@ impl SessionStore for DbSessionStore {
     /// a cookie request costs one statement, like a login token's.
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         let backend = self.db.get_database_backend();
-        let (session_id, expiry) = match backend {
-            DbBackend::Postgres => ("$1", "$2"),
-            _ => ("?", "?"),
+        // SQLite numbers `?` in the order they appear: the time in the select list first.
+        let (now, session_id, expiry) = match backend {
+            DbBackend::Postgres => ("$1", "$2", "$3"),
+            _ => ("?", "?", "?"),
         };
         let sql = format!(
             "SELECT s.data AS session_data, s.expiry_date AS session_expiry, \
-             u.*, p.permission AS grant_name, p.quantity AS grant_quantity \
+             u.*, p.permission AS grant_name, p.quantity AS grant_quantity, {status} \
              FROM sessions s \
              LEFT JOIN users u ON u.user_id = s.user_id \
              LEFT JOIN user_permissions p ON p.user_id = u.user_id \
              WHERE s.id = {session_id} AND s.expiry_date > {expiry} \
-             ORDER BY p.permission"
+             ORDER BY p.permission",
+            status = crate::accounts::users::row_status_sql("s.user_id", now)
         );
         let now = to_primitive(OffsetDateTime::now_utc());
         let rows = self
@@ -260,7 +249,7 @@ impl SessionStore for DbSessionStore {
             .query_all_raw(Statement::from_sql_and_values(
                 backend,
                 sql,
-                [id.to_string().into(), now.into()],
+                [now.into(), id.to_string().into(), now.into()],
             ))
             .await
             .map_err(backend_error)?;
@@ -277,7 +266,8 @@ impl SessionStore for DbSessionStore {
             let signed_in = match user {
                 Some(_) => Some(SignedIn {
                     user: users::Model::from_query_result(first, "").map_err(decode)?,
-                    grants: grants_of(&rows).map_err(decode)?,
+                    grants: crate::accounts::grants::grants_of_rows(&rows).map_err(decode)?,
+                    status: Some(RowStatus::from_row(first).map_err(decode)?),
                 }),
                 None => None,
             };

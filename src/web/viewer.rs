@@ -70,7 +70,7 @@ impl FromRequestParts<AppState> for Viewer {
         _state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let fallback = crate::web::request_lang(&parts.headers);
-        let SignedIn { user, grants } = parts
+        let SignedIn { user, grants, .. } = parts
             .extensions
             .get::<SignedIn>()
             .cloned()

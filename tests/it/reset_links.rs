@@ -575,6 +575,18 @@ async fn a_users_row_says_when_their_link_expires_until_it_is_revoked() {
         link_expires_of(&app, &root, bob.user_id).await,
         made["expires"]
     );
+    // Bob sees it on his own row too (read with his sign-in: a token, and a session).
+    let bobs_token = app.token("bob", STRONG).await;
+    let own = app
+        .api("GET", "/api/v2/users/@me", Some(&bobs_token), None)
+        .await
+        .assert_ok()
+        .clone();
+    assert_eq!(own["reset_link_expires"], made["expires"]);
+    let mut bobs = signed_in_browser(&app, "bob", STRONG, "10.21.0.1:1").await;
+    let own: serde_json::Value =
+        serde_json::from_str(&bobs.get("/api/v2/users/@me").await.body).expect("json");
+    assert_eq!(own["data"]["reset_link_expires"], made["expires"], "{own}");
     // The web table shows the badge too.
     let mut admin = app.client();
     admin.login("root", STRONG).await;
