@@ -84,7 +84,8 @@ pub enum Purpose {
 }
 
 impl Purpose {
-    fn as_str(self) -> &'static str {
+    /// As stored in `reset_links.purpose`.
+    pub fn as_str(self) -> &'static str {
         match self {
             Purpose::Reset => "reset",
             Purpose::Setup => "setup",

@@ -18,6 +18,8 @@ pub struct SetPasswordView<'a> {
     /// Where the form posts: the link's own path.
     pub action: &'a str,
     pub username: &'a str,
+    /// A set-up link (a new account's first password) rather than a reset.
+    pub setup: bool,
     pub min_length: usize,
     pub errors: SetPasswordErrors,
 }
@@ -27,9 +29,13 @@ pub fn set_password_page(lang: Lang, csrf: &str, view: &SetPasswordView) -> Mark
     let hint = lang
         .t("login.passwordHint")
         .replace("{min}", &view.min_length.to_string());
-    let intro = lang
-        .t("login.resetLink.intro")
-        .replace("{username}", view.username);
+    let (title, intro) = if view.setup {
+        ("login.resetLink.setupTitle", "login.resetLink.setupIntro")
+    } else {
+        ("login.resetLink.title", "login.resetLink.intro")
+    };
+    let title = lang.t(title);
+    let intro = lang.t(intro).replace("{username}", view.username);
     let mut new = Field::new("new_password", lang.t("login.newPassword"), "password");
     new.autocomplete = "new-password";
     new.hint = Some(&hint);
@@ -44,7 +50,7 @@ pub fn set_password_page(lang: Lang, csrf: &str, view: &SetPasswordView) -> Mark
     confirm.error = view.errors.confirm.as_deref();
     let content = html! {
         section id="auth-box" class="card narrow" aria-labelledby="auth-title" {
-            h1 id="auth-title" { (lang.t("login.resetLink.title")) }
+            h1 id="auth-title" { (title) }
             p { (intro) }
             form method="post" action=(view.action) {
                 (csrf_field(csrf))
@@ -62,7 +68,7 @@ pub fn set_password_page(lang: Lang, csrf: &str, view: &SetPasswordView) -> Mark
         csrf,
         nav: None,
     };
-    page(&ctx, lang.t("login.resetLink.title"), content)
+    page(&ctx, title, content)
 }
 
 /// A link that does not work: why, and what to do.

@@ -40,7 +40,7 @@ async fn form(
     request: &Request<'_>,
     lang: Lang,
     status: StatusCode,
-    username: &str,
+    live: &reset_links::LiveLink,
     errors: SetPasswordErrors,
 ) -> Response {
     let Request {
@@ -63,7 +63,8 @@ async fn form(
     let action = format!("{}{token}", reset_links::PATH_PREFIX);
     let view = SetPasswordView {
         action: &action,
-        username,
+        username: &live.user.username,
+        setup: live.link.purpose == reset_links::Purpose::Setup.as_str(),
         min_length: state.config.policy.min_length,
         errors,
     };
@@ -94,7 +95,7 @@ pub async fn show(
                 &request,
                 lang,
                 StatusCode::OK,
-                &live.user.username,
+                &live,
                 SetPasswordErrors::default(),
             )
             .await
@@ -168,14 +169,7 @@ pub async fn submit(
                 headers: &headers,
                 token: &token,
             };
-            form(
-                &request,
-                lang,
-                StatusCode::BAD_REQUEST,
-                &live.user.username,
-                errors,
-            )
-            .await
+            form(&request, lang, StatusCode::BAD_REQUEST, &live, errors).await
         }
         Err(err) => err.into_response_html(lang),
     }

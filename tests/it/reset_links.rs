@@ -68,6 +68,7 @@ async fn a_link_lets_the_user_choose_a_password_the_admin_never_sees() {
         let page = user.get(&path).await;
         assert_eq!(page.status, StatusCode::OK);
         assert!(page.body.contains("bob"), "names the account");
+        assert!(page.body.contains("Set your password") && !page.body.contains("Welcome"));
         assert!(page.body.contains("name=\"new_password\""));
     }
     assert_eq!(link_rows(&app).await[0].state, "live");
@@ -666,6 +667,10 @@ async fn a_set_up_link_gives_a_new_account_its_first_password() {
     let page = browser.get(path).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("carol"));
+    assert!(
+        page.body.contains("Welcome! Choose your password"),
+        "a set-up link greets a new account"
+    );
     browser
         .post(
             path,
