@@ -5,7 +5,79 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 
-use crate::accounts::password::Policy;
+
+/// No configuration may allow passwords shorter than this (spec §2).
+pub const MIN_LENGTH_FLOOR: usize = 8;
+/// Longest password accepted, in characters.
+pub const MAX_LENGTH: usize = 128;
+const DEFAULT_MIN_SCORE: u8 = 3;
+const MAX_SCORE: u8 = 4;
+
+/// Configured password rules: minimum length in characters and minimum zxcvbn score (0–4).
+/// The rules themselves are `accounts::password::Policy` (this type).
+#[derive(Clone, Debug)]
+pub struct PasswordPolicy {
+    pub min_length: usize,
+    pub min_score: u8,
+}
+
+impl Default for PasswordPolicy {
+    fn default() -> Self {
+        Self {
+            min_length: MIN_LENGTH_FLOOR,
+            min_score: DEFAULT_MIN_SCORE,
+        }
+    }
+}
+
+impl PasswordPolicy {
+    /// Validates configuration: `min_length` within 8..=128 and `min_score` within 0..=4.
+    pub fn new(min_length: usize, min_score: u8) -> Result<Self, String> {
+        if !(MIN_LENGTH_FLOOR..=MAX_LENGTH).contains(&min_length) {
+            return Err(format!(
+                "minimum password length must be between {MIN_LENGTH_FLOOR} and {MAX_LENGTH} \
+                 characters, got {min_length}"
+            ));
+        }
+        if min_score > MAX_SCORE {
+            return Err(format!(
+                "minimum password strength score must be between 0 and {MAX_SCORE}, got {min_score}"
+            ));
+        }
+        Ok(Self {
+            min_length,
+            min_score,
+        })
+    }
+
+}
+
+/// Pool settings: size and how long a request waits for a connection before giving up
+/// (then it gets 503, the API's `DATABASE_UNAVAILABLE`).
+#[derive(Clone, Copy, Debug)]
+pub struct PoolOptions {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+impl PoolOptions {
+    pub fn new(max_connections: u32) -> Self {
+        Self {
+            max_connections,
+            acquire_timeout: DEFAULT_ACQUIRE_TIMEOUT,
+        }
+    }
+}
+
+/// How long a request waits for a pooled connection by default.
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The name of the session cookie.
+pub const SESSION_COOKIE: &str = "passgate_session";
+/// A session unused for this long ends.
+pub const SESSION_IDLE: time::Duration = time::Duration::hours(8);
+/// Requests larger than this are refused with 413.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Everything the server needs to know about its deployment.
 #[derive(Clone, Debug)]
@@ -20,7 +92,7 @@ pub struct Config {
     pub cookie_secure: bool,
     /// Peers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpNet>,
-    pub policy: Policy,
+    pub policy: PasswordPolicy,
     pub throttle: ThrottleConfig,
     /// A session ends this long after its sign-in however active it is
     /// (`PASSGATE_SESSION_MAX_HOURS`, default 168 = 7 days), besides the 8-hour idle timeout.
@@ -219,7 +291,7 @@ impl RawConfig {
                 .ok_or("PASSGATE_DB_MAX_CONNECTIONS: must be a whole number from 1 to 1000")?,
         };
         let acquire_timeout = match self.acquire_timeout_secs {
-            None => crate::db::DEFAULT_ACQUIRE_TIMEOUT,
+            None => DEFAULT_ACQUIRE_TIMEOUT,
             Some(v) => v
                 .trim()
                 .parse::<u64>()
@@ -253,7 +325,7 @@ impl RawConfig {
                 .map_err(|_| "PASSGATE_MIN_PASSWORD_SCORE: must be a whole number from 0 to 4")?,
         };
         let policy =
-            Policy::new(min_length, min_score).map_err(|e| format!("password policy: {e}"))?;
+            PasswordPolicy::new(min_length, min_score).map_err(|e| format!("password policy: {e}"))?;
         let session_max_hours = match self.session_max_hours {
             None => DEFAULT_SESSION_MAX_HOURS,
             Some(v) => v
@@ -334,9 +406,9 @@ impl Config {
         .expect("the default configuration is valid")
     }
 
-    /// The pool settings for [`crate::db::open_with`].
-    pub fn pool(&self) -> crate::db::PoolOptions {
-        crate::db::PoolOptions {
+    /// The pool settings for `db::open_with`.
+    pub fn pool(&self) -> PoolOptions {
+        PoolOptions {
             max_connections: self.max_connections,
             acquire_timeout: self.acquire_timeout,
         }
@@ -352,7 +424,7 @@ impl Config {
 
     /// The URL of a reset or set-up link's token (never built from a request's `Host`).
     pub fn link_url(&self, token: &str) -> String {
-        format!("{}/reset/{token}", self.link_base())
+        format!("{}{}", self.link_base(), crate::paths::reset_page(token))
     }
 
     pub fn is_trusted_proxy(&self, addr: IpAddr) -> bool {
@@ -435,7 +507,7 @@ mod tests {
             set.link_url("TOKEN"),
             format!(
                 "https://pass.example.org/panel{}TOKEN",
-                crate::accounts::reset_links::PATH_PREFIX
+                crate::paths::RESET_PAGE_PREFIX
             )
         );
         for bad in [

@@ -6,25 +6,7 @@ use migration::Migrator;
 use migration::sea_orm_migration::MigratorTrait;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
 
-/// Pool settings: size and how long a request waits for a connection before giving up
-/// (then it gets 503, see [`crate::error::Error::DatabaseUnavailable`]).
-#[derive(Clone, Copy, Debug)]
-pub struct PoolOptions {
-    pub max_connections: u32,
-    pub acquire_timeout: Duration,
-}
-
-impl PoolOptions {
-    pub fn new(max_connections: u32) -> Self {
-        Self {
-            max_connections,
-            acquire_timeout: DEFAULT_ACQUIRE_TIMEOUT,
-        }
-    }
-}
-
-/// How long a request waits for a pooled connection by default.
-pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+pub use crate::config::{DEFAULT_ACQUIRE_TIMEOUT, PoolOptions};
 
 /// The key of the PostgreSQL advisory lock held while migrating ("passgate" in ASCII), so
 /// that of several instances starting at once one migrates and the others wait.

@@ -1,5 +1,6 @@
 //! passgate: a self-hosted account panel with temporary passwords and forced password change.
 
+
 pub mod accounts;
 pub mod api;
 pub mod auth;
@@ -10,6 +11,7 @@ pub mod entities;
 pub mod error;
 pub mod i18n;
 pub mod malloc;
+pub mod paths;
 pub mod server;
 pub mod state;
 pub mod views;

@@ -18,16 +18,10 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::accounts::bootstrap;
 use crate::auth::session_store::DbSessionStore;
-use crate::config::{ClientTimeouts, Config};
+use crate::config::{ClientTimeouts, Config, MAX_BODY_BYTES, SESSION_COOKIE, SESSION_IDLE};
 use crate::state::AppState;
 use crate::{api, db, web};
 
-/// The name of the session cookie.
-pub const SESSION_COOKIE: &str = "passgate_session";
-/// A session unused for this long ends.
-pub const SESSION_IDLE: time::Duration = time::Duration::hours(8);
-/// Requests larger than this are refused with 413.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
 connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
@@ -82,7 +76,7 @@ fn routes(state: AppState) -> Router {
     Router::new()
         .merge(web::router(state.clone()))
         .merge(api::router(state.clone()))
-        .route("/healthz", get(health))
+        .route(crate::paths::HEALTHZ, get(health))
         .fallback(web::not_found)
         .layer(sessions)
         .layer(security_header(header::CONTENT_SECURITY_POLICY, CSP))
@@ -162,7 +156,7 @@ async fn body_within(
 
 /// The path as the log shows it: a reset link's token is replaced by `…`.
 pub fn loggable_path(path: &str) -> &str {
-    if path.starts_with(crate::accounts::reset_links::PATH_PREFIX) {
+    if path.starts_with(crate::paths::RESET_PAGE_PREFIX) {
         "/reset/…"
     } else {
         path

@@ -7,7 +7,7 @@ use sea_orm::DatabaseConnection;
 use crate::accounts::mfa::Mfa;
 use crate::accounts::passkeys::Passkeys;
 use crate::accounts::password::Hasher;
-use crate::auth::tokens::SigningKey;
+use crate::accounts::signing_key::SigningKey;
 use crate::config::Config;
 use crate::error::Result;
 

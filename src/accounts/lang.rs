@@ -2,8 +2,7 @@
 
 use crate::error::{Error, Result};
 
-/// The stored codes passgate accepts for `users.lang`.
-pub const SUPPORTED: [&str; 2] = ["en", "de"];
+pub use crate::i18n::SUPPORTED;
 
 /// Accepts `en`/`de` (and Crafty-style `en_EN`, `de_DE`); returns the stored code.
 pub fn validate(code: &str) -> Result<String> {

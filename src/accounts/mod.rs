@@ -18,5 +18,6 @@ pub mod preferences;
 pub mod reset_links;
 pub mod secret;
 pub mod sessions;
+pub mod signing_key;
 pub mod update;
 pub mod users;

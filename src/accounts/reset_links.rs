@@ -30,9 +30,6 @@ use crate::error::{Error, Result};
 pub const DEFAULT_EXPIRES_HOURS: i64 = 24;
 pub const MAX_EXPIRES_HOURS: i64 = 72;
 
-/// Where a link leads, under the public base URL.
-pub const PATH_PREFIX: &str = "/reset/";
-
 /// The states a link can be in (`reset_links.state`).
 pub mod state {
     pub const LIVE: &str = "live";

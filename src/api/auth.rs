@@ -11,12 +11,12 @@ use crate::accounts::secret::Secret;
 use crate::api::openapi::{InvalidateErrors, LoginErrors};
 use crate::api::schemas::{Empty, Envelope, LoginData};
 use crate::api::{ApiJson, ok};
-use crate::auth::api::{ApiCaller, INVALIDATE_TOKENS_ROUTE};
+use crate::api::caller::ApiCaller;
 use crate::auth::client_ip::ClientIp;
 use crate::auth::{login, tokens};
 use crate::error::Result;
 use crate::state::AppState;
-use crate::web::paths;
+use crate::paths;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -35,7 +35,7 @@ pub struct LoginBody {
 /// Signs in with username and password; the same throttle and rules as the web form.
 #[utoipa::path(
     post,
-    path = "/api/v2/auth/login",
+    path = paths::api::LOGIN,
     tag = "auth",
     request_body = LoginBody,
     responses((status = 200, description = "Signed in", body = Envelope<LoginData>), LoginErrors)
@@ -76,7 +76,7 @@ pub async fn login(
 /// Ends every session and login token of the caller (API keys stay).
 #[utoipa::path(
     post,
-    path = INVALIDATE_TOKENS_ROUTE,
+    path = paths::api::INVALIDATE_TOKENS,
     tag = "auth",
     security(("bearer" = []), ("session" = [])),
     responses((status = 200, description = "Done", body = Envelope<Empty>), InvalidateErrors)

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
+use crate::paths;
 use crate::accounts::permissions::{self, KeyScope, USER_CONFIG};
 use crate::accounts::update::target_of;
 use crate::accounts::{api_keys, grants, users as accounts_users};
@@ -16,7 +17,7 @@ use crate::api::schemas::{
 };
 use crate::api::users::resolve;
 use crate::api::{ApiJson, ok};
-use crate::auth::api::ApiCaller;
+use crate::api::caller::ApiCaller;
 use crate::entities::users as user_entity;
 use crate::error::{Error, Result};
 use crate::state::AppState;
@@ -69,7 +70,7 @@ fn check_mask(field: &str, mask: &str, length: usize) -> Result<()> {
 /// The API index (public, as in Crafty): the version.
 #[utoipa::path(
     get,
-    path = "/api/v2",
+    path = paths::api::ROOT,
     tag = "meta",
     operation_id = "api_index",
     responses((status = 200, description = "passgate's version", body = Envelope<ApiIndex>), IndexErrors)
@@ -92,7 +93,7 @@ async fn visible(state: &AppState, caller: &ApiCaller, id: &str) -> Result<user_
 /// Crafty's public attributes of a user. Unlike Crafty, only for users the caller may see.
 #[utoipa::path(
     get,
-    path = "/api/v2/users/{id}/public",
+    path = paths::api::USER_PUBLIC,
     tag = "users",
     operation_id = "show_public_user",
     params(UserId),
@@ -119,7 +120,7 @@ pub async fn public_user(
 /// The user's picture: always `null`, passgate serves no pictures.
 #[utoipa::path(
     get,
-    path = "/api/v2/users/{id}/pfp",
+    path = paths::api::USER_PICTURE,
     tag = "users",
     operation_id = "show_user_picture",
     params(UserId),
@@ -138,7 +139,7 @@ pub async fn picture(
 /// The user's permissions in Crafty's shape (mask, counters, limits).
 #[utoipa::path(
     get,
-    path = "/api/v2/users/{id}/permissions",
+    path = paths::api::USER_PERMISSIONS,
     tag = "users",
     operation_id = "show_user_permissions",
     params(UserId),
@@ -186,7 +187,7 @@ pub struct CraftyKeyBody {
 /// never available again.
 #[utoipa::path(
     patch,
-    path = "/api/v2/users/{id}/key",
+    path = paths::api::KEYS,
     tag = "keys",
     operation_id = "create_key_crafty",
     params(UserId),
@@ -226,7 +227,7 @@ pub async fn create_key(
 /// answers 410 `KEY_NOT_RETRIEVABLE` for an existing key (create a new key instead).
 #[utoipa::path(
     get,
-    path = "/api/v2/users/{id}/key/{key_id}",
+    path = paths::api::KEY,
     tag = "keys",
     operation_id = "show_key",
     params(UserKeyId),

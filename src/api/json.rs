@@ -5,7 +5,7 @@ use axum::extract::{FromRequest, Request};
 use serde::de::DeserializeOwned;
 
 use crate::error::Error;
-use crate::server::MAX_BODY_BYTES;
+use crate::config::MAX_BODY_BYTES;
 
 /// A JSON body: malformed JSON is `INVALID_JSON`; a wrong type, range or unknown field is
 /// `INVALID_JSON_SCHEMA` naming the field. An empty body reads as `{}`.

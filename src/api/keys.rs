@@ -6,6 +6,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::paths;
 use crate::accounts::api_keys;
 use crate::accounts::clock;
 use crate::accounts::permissions::{self, KeyScope};
@@ -15,14 +16,14 @@ use crate::api::openapi::{CreateKeyErrors, DeleteKeyErrors, ListKeysErrors};
 use crate::api::schemas::{CreatedKey, Empty, Envelope, KeyRow, UserId, UserKeyId};
 use crate::api::users::{PermissionEntry, resolve};
 use crate::api::{ApiJson, created, ok};
-use crate::auth::api::ApiCaller;
+use crate::api::caller::ApiCaller;
 use crate::error::{Error, Result};
 use crate::state::AppState;
 
 /// The user's API keys (never their secrets): oneself or a superuser.
 #[utoipa::path(
     get,
-    path = "/api/v2/users/{id}/key",
+    path = paths::api::KEYS,
     tag = "keys",
     operation_id = "list_keys",
     params(UserId),
@@ -77,7 +78,7 @@ pub struct KeyBody {
 /// key never gets more than its owner, or than the key that creates it.
 #[utoipa::path(
     post,
-    path = "/api/v2/users/{id}/key",
+    path = paths::api::KEYS,
     tag = "keys",
     operation_id = "create_key",
     params(UserId),
@@ -118,7 +119,7 @@ pub async fn create(
 /// Deletes (revokes) one of the user's keys: oneself or a superuser.
 #[utoipa::path(
     delete,
-    path = "/api/v2/users/{id}/key/{key_id}",
+    path = paths::api::KEY,
     tag = "keys",
     operation_id = "delete_key",
     params(UserKeyId),

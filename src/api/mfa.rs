@@ -7,6 +7,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::paths;
 use crate::accounts::clock;
 use crate::accounts::mfa;
 use crate::accounts::permissions;
@@ -20,7 +21,7 @@ use crate::api::schemas::{
 };
 use crate::api::users::resolve;
 use crate::api::{ApiJson, ok};
-use crate::auth::api::{ApiCaller, TOTP_ROUTE, TOTP_VERIFY_ROUTE, Via};
+use crate::api::caller::{ApiCaller, Via};
 use crate::auth::{throttle, tokens};
 use crate::entities::users as user_entity;
 use crate::error::{Error, Result};
@@ -94,7 +95,7 @@ async fn counting_code<T>(
 /// again; finish with `POST …/totp/{id}/verify` within 10 minutes.
 #[utoipa::path(
     post,
-    path = TOTP_ROUTE,
+    path = paths::api::TOTP,
     tag = "mfa",
     operation_id = "start_totp",
     params(UserId),
@@ -132,7 +133,7 @@ pub struct VerifyBody {
 /// brings ten recovery codes, shown in this answer only.
 #[utoipa::path(
     post,
-    path = TOTP_VERIFY_ROUTE,
+    path = paths::api::TOTP_VERIFY,
     tag = "mfa",
     operation_id = "verify_totp",
     params(UserTotpId),
@@ -182,7 +183,7 @@ pub async fn verify(
 /// manager holding `USER_CONFIG`.
 #[utoipa::path(
     get,
-    path = TOTP_ROUTE,
+    path = paths::api::TOTP,
     tag = "mfa",
     operation_id = "list_totp",
     params(UserId),
@@ -214,7 +215,7 @@ pub async fn list(
 /// cannot remove the last one while a second factor is required.
 #[utoipa::path(
     delete,
-    path = "/api/v2/users/{id}/totp/{totp_id}",
+    path = paths::api::TOTP_DEVICE,
     tag = "mfa",
     operation_id = "delete_totp",
     params(UserTotpId),
@@ -258,7 +259,7 @@ pub struct RenewBody {
 /// current TOTP code.
 #[utoipa::path(
     post,
-    path = "/api/v2/users/{id}/totp/recovery/renew",
+    path = paths::api::RECOVERY_RENEW,
     tag = "mfa",
     operation_id = "renew_recovery_codes",
     params(UserId),

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v2`, compatible with Crafty Controller 4's user API.
 
 mod auth;
+pub(crate) mod caller;
 mod crafty;
 mod json;
 mod keys;
@@ -27,9 +28,10 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::api::authenticate;
+use crate::api::caller::authenticate;
 use crate::error::Error;
-use crate::server::MAX_BODY_BYTES;
+use crate::paths;
+use crate::config::MAX_BODY_BYTES;
 use crate::state::AppState;
 
 pub use json::ApiJson;
@@ -89,7 +91,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(authenticated)
         .split_for_parts();
     api.layer(Extension(openapi::Document::new(document)))
-        .route("/api/v2/{*rest}", any(not_found))
+        .route(paths::api::ANY, any(not_found))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(middleware::from_fn(envelope))
 }

@@ -14,9 +14,10 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::{self, RefOr, Required};
 use utoipa::{IntoResponses, Modify, OpenApi};
 
+use crate::paths;
 use crate::accounts::password::PolicyViolation;
 use crate::error::Error;
-use crate::server::SESSION_COOKIE;
+use crate::config::SESSION_COOKIE;
 
 /// The document's frame: info, tags and security schemes. The paths and their schemas are
 /// added by the router from the handlers.
@@ -124,7 +125,7 @@ fn optional_bodies(doc: &mut openapi::OpenApi) {
 /// This document (public, outside the envelope).
 #[utoipa::path(
     get,
-    path = "/api/v2/openapi.json",
+    path = paths::api::OPENAPI,
     tag = "meta",
     operation_id = "openapi",
     responses((status = 200, description = "The OpenAPI document of this API", body = Object))

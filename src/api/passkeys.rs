@@ -18,13 +18,13 @@ use crate::api::openapi::{
 use crate::api::schemas::{Envelope, LoginData, TokenOnly, UserId, UserPasskeyId};
 use crate::api::users::resolve;
 use crate::api::{ApiJson, ok};
-use crate::auth::api::{ApiCaller, PASSKEY_VERIFY_ROUTE, PASSKEYS_ROUTE};
+use crate::api::caller::ApiCaller;
 use crate::auth::client_ip::ClientIp;
 use crate::auth::passkey_login::sign_in_with_passkey;
 use crate::auth::tokens;
 use crate::error::{Error, Result};
 use crate::state::AppState;
-use crate::web::paths;
+use crate::paths;
 
 /// A WebAuthn answer as the browser's `PublicKeyCredential.toJSON()` gives it.
 fn credential<T: DeserializeOwned>(value: Value) -> Result<T> {
@@ -50,7 +50,7 @@ pub struct OptionsBody {
 /// (`publicKey`), and the `challenge_id` to send back with the answer within five minutes.
 #[utoipa::path(
     post,
-    path = "/api/v2/auth/passkey/login/options",
+    path = paths::api::PASSKEY_LOGIN_OPTIONS,
     tag = "passkeys",
     operation_id = "passkey_login_options",
     request_body = OptionsBody,
@@ -86,7 +86,7 @@ pub struct SignInBody {
 /// factors in one), as `POST /auth/login` answers.
 #[utoipa::path(
     post,
-    path = "/api/v2/auth/passkey/login/verify",
+    path = paths::api::PASSKEY_LOGIN_VERIFY,
     tag = "passkeys",
     operation_id = "passkey_login_verify",
     request_body = SignInBody,
@@ -116,7 +116,7 @@ pub async fn login_verify(
 /// `USER_CONFIG`.
 #[utoipa::path(
     get,
-    path = PASSKEYS_ROUTE,
+    path = paths::api::PASSKEYS,
     tag = "passkeys",
     operation_id = "list_passkeys",
     params(UserId),
@@ -148,7 +148,7 @@ pub async fn list(
 /// (`publicKey`) and the `challenge_id` to finish with. Nobody registers for someone else.
 #[utoipa::path(
     post,
-    path = PASSKEYS_ROUTE,
+    path = paths::api::PASSKEYS,
     tag = "passkeys",
     operation_id = "start_passkey",
     params(UserId),
@@ -181,7 +181,7 @@ pub struct RegisterBody {
 /// in Crafty). Other sessions and tokens end; the caller gets a fresh `token`.
 #[utoipa::path(
     post,
-    path = PASSKEY_VERIFY_ROUTE,
+    path = paths::api::PASSKEY_VERIFY,
     tag = "passkeys",
     operation_id = "verify_passkey",
     params(UserPasskeyId),
@@ -219,7 +219,7 @@ pub async fn verify(
 /// last second factor while one is required.
 #[utoipa::path(
     delete,
-    path = "/api/v2/users/{id}/passkeys/{passkey_id}",
+    path = paths::api::PASSKEY,
     tag = "passkeys",
     operation_id = "delete_passkey",
     params(UserPasskeyId),

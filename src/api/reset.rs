@@ -5,6 +5,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::paths;
 use crate::accounts::clock;
 use crate::accounts::credentials::{InvalidReset, ResetOptions, reset_password as reset};
 use crate::accounts::password::{GENERATED_DEFAULT_LENGTH, MAX_LENGTH, MIN_LENGTH_FLOOR};
@@ -16,7 +17,7 @@ use crate::api::openapi::ResetErrors;
 use crate::api::schemas::{Envelope, ResetData, UserId};
 use crate::api::users::resolve;
 use crate::api::{ApiJson, ok};
-use crate::auth::api::ApiCaller;
+use crate::api::caller::ApiCaller;
 use crate::error::{Error, Result};
 use crate::state::AppState;
 
@@ -70,7 +71,7 @@ pub fn options_of(body: &ResetBody) -> Result<ResetOptions> {
 /// non-superusers they manage; never oneself. Ends the target's sessions and login tokens.
 #[utoipa::path(
     post,
-    path = "/api/v2/users/{id}/reset-password",
+    path = paths::api::RESET_PASSWORD,
     tag = "users",
     params(UserId),
     request_body = ResetBody,

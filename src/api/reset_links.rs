@@ -6,13 +6,14 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::paths;
 use crate::accounts::clock;
 use crate::accounts::reset_links::{self, DEFAULT_EXPIRES_HOURS, LinkOptions};
 use crate::api::openapi::{ResetLinkErrors, RevokeLinkErrors};
 use crate::api::schemas::{Empty, Envelope, ResetLinkData, UserId};
 use crate::api::users::resolve;
 use crate::api::{ApiJson, ok};
-use crate::auth::api::ApiCaller;
+use crate::api::caller::ApiCaller;
 use crate::error::Result;
 use crate::state::AppState;
 
@@ -35,7 +36,7 @@ pub struct ResetLinkBody {
 /// else changes until the link is used. The URL is shown this once.
 #[utoipa::path(
     post,
-    path = "/api/v2/users/{id}/reset-link",
+    path = paths::api::RESET_LINK,
     tag = "users",
     params(UserId),
     request_body = ResetLinkBody,
@@ -71,7 +72,7 @@ pub async fn create_reset_link(
 /// Revokes the user's live reset link (if there is none, nothing changes).
 #[utoipa::path(
     delete,
-    path = "/api/v2/users/{id}/reset-link",
+    path = paths::api::RESET_LINK,
     tag = "users",
     params(UserId),
     security(("bearer" = []), ("session" = [])),

@@ -5,12 +5,13 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use serde_json::json;
 
+use crate::paths;
 use crate::accounts::sessions;
 use crate::api::ok;
 use crate::api::openapi::EndSessionsErrors;
 use crate::api::schemas::{Empty, Envelope, UserId};
 use crate::api::users::resolve;
-use crate::auth::api::ApiCaller;
+use crate::api::caller::ApiCaller;
 use crate::error::Result;
 use crate::state::AppState;
 
@@ -19,7 +20,7 @@ use crate::state::AppState;
 /// ends too.
 #[utoipa::path(
     delete,
-    path = "/api/v2/users/{id}/sessions",
+    path = paths::api::SESSIONS,
     tag = "users",
     params(UserId),
     security(("bearer" = []), ("session" = [])),

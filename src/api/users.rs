@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
+use crate::paths;
 use crate::accounts::clock;
 use crate::accounts::grants::{self, Grant};
 use crate::accounts::permissions;
@@ -23,7 +24,7 @@ use crate::api::schemas::{
 };
 pub use crate::api::schemas::{PermissionEntry, UserRow};
 use crate::api::{ApiJson, created, ok};
-use crate::auth::api::{ApiCaller, USER_ROUTE, Via};
+use crate::api::caller::{ApiCaller, Via};
 use crate::auth::{throttle, tokens};
 use crate::entities::users as user_entity;
 use crate::error::{Error, Result};
@@ -67,7 +68,7 @@ pub async fn resolve(state: &AppState, caller: &ApiCaller, id: &str) -> Result<u
 /// the users they manage, anyone else themselves.
 #[utoipa::path(
     get,
-    path = "/api/v2/users",
+    path = paths::api::USERS,
     tag = "users",
     operation_id = "list_users",
     params(IdsOnly),
@@ -107,7 +108,7 @@ fn ids_only(query: Option<&str>) -> bool {
 /// `USER_CONFIG`.
 #[utoipa::path(
     get,
-    path = USER_ROUTE,
+    path = paths::api::USER,
     tag = "users",
     operation_id = "show_user",
     params(UserId),
@@ -218,7 +219,7 @@ fn crafty_preferences(
 /// generated and returned once.
 #[utoipa::path(
     post,
-    path = "/api/v2/users",
+    path = paths::api::USERS,
     tag = "users",
     operation_id = "create_user",
     request_body = CreateBody,
@@ -360,7 +361,7 @@ pub struct UpdateBody {
 /// with a fresh login token, since the change ends every other.
 #[utoipa::path(
     patch,
-    path = USER_ROUTE,
+    path = paths::api::USER,
     tag = "users",
     operation_id = "update_user",
     params(UserId),
@@ -444,7 +445,7 @@ pub async fn update(
 /// Deletes a user: never oneself, never the last enabled superuser.
 #[utoipa::path(
     delete,
-    path = USER_ROUTE,
+    path = paths::api::USER,
     tag = "users",
     operation_id = "delete_user",
     params(UserId),

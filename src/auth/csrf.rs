@@ -1,4 +1,4 @@
-//! CSRF protection: a per-session token that every unsafe web request must carry, as the
+//! CSRF tokens (the guard that checks them is `web::csrf`): a per-session token that every unsafe web request must carry, as the
 //! `csrf_token` form field or the `X-CSRF-Token` header (which htmx sends).
 //!
 //! A visitor who has not signed in has no session (no row is stored for them, SPEC §3a): the
@@ -7,23 +7,16 @@
 //! when both are equal and the signature is the server's. Cross-site requests that say so
 //! (`Sec-Fetch-Site: cross-site`) are refused on that path as well.
 
-use axum::body::{Body, to_bytes};
-use axum::extract::Request;
-use axum::http::{Method, header};
-use axum::middleware::Next;
-use axum::response::Response;
+use axum::http::header;
 use base64::Engine;
 use rand::RngExt;
 use subtle::ConstantTimeEq;
 use tower_sessions::Session;
 
-use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue};
 
 use crate::auth::tokens::SigningKey;
 use crate::error::{Error, Result};
-use crate::i18n::Lang;
-use crate::state::AppState;
 
 pub const CSRF_KEY: &str = "csrf";
 pub const FIELD: &str = "csrf_token";
@@ -47,7 +40,7 @@ pub async fn token(session: &Session) -> Result<String> {
 
 /// The session's token if it has one, without creating one (an anonymous visitor's session
 /// stays empty).
-async fn session_token(session: &Session) -> Result<Option<String>> {
+pub async fn session_token(session: &Session) -> Result<Option<String>> {
     session
         .get::<String>(CSRF_KEY)
         .await
@@ -120,11 +113,15 @@ pub async fn rotate(session: &Session) -> Result<String> {
     Ok(token)
 }
 
-fn matches(expected: &str, given: &str) -> bool {
+/// Whether `given` is the expected token (compared in constant time; nothing is expected of
+/// a request that has no token to expect). The one check behind the web guard and the API's
+/// cookie check.
+pub fn verify(expected: &str, given: &str) -> bool {
     !expected.is_empty() && expected.as_bytes().ct_eq(given.as_bytes()).into()
 }
 
-fn form_field(body: &[u8]) -> Option<String> {
+/// The token field of a url-encoded form body.
+pub fn form_field(body: &[u8]) -> Option<String> {
     form_urlencoded_pairs(body)
         .find(|(k, _)| k == FIELD)
         .map(|(_, v)| v)
@@ -138,7 +135,7 @@ fn form_urlencoded_pairs(body: &[u8]) -> impl Iterator<Item = (String, String)> 
 
 /// What an unsafe request's token must equal: the session's token, or for a visitor without
 /// one, their genuine anonymous cookie (unless the browser says the request is cross-site).
-fn expected_token(session_token: Option<String>, key: &SigningKey, headers: &HeaderMap) -> String {
+pub fn expected_token(session_token: Option<String>, key: &SigningKey, headers: &HeaderMap) -> String {
     if let Some(token) = session_token {
         return token;
     }
@@ -149,53 +146,6 @@ fn expected_token(session_token: Option<String>, key: &SigningKey, headers: &Hea
         Some(value) if !cross_site && anonymous_is_genuine(key, value) => value.to_string(),
         _ => String::new(),
     }
-}
-
-/// Middleware: refuses unsafe requests without the expected token (403, handler not run).
-pub async fn guard(
-    State(state): State<AppState>,
-    session: Session,
-    request: Request,
-    next: Next,
-) -> Response {
-    if matches!(
-        *request.method(),
-        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
-    ) {
-        return next.run(request).await;
-    }
-    let stored = session_token(&session).await.unwrap_or_default();
-    let expected = expected_token(stored, &state.signing_key, request.headers());
-    let header_ok = request
-        .headers()
-        .get(HEADER)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|given| matches(&expected, given));
-    if header_ok {
-        return next.run(request).await;
-    }
-    let lang = crate::web::request_lang(request.headers());
-    let is_form = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
-        return rejected(lang);
-    }
-    let (parts, body) = request.into_parts();
-    let Ok(bytes) = to_bytes(body, MAX_FORM_BYTES).await else {
-        return Error::PayloadTooLarge.into_response_html(lang);
-    };
-    if !form_field(&bytes).is_some_and(|given| matches(&expected, &given)) {
-        return rejected(lang);
-    }
-    next.run(Request::from_parts(parts, Body::from(bytes)))
-        .await
-}
-
-fn rejected(lang: Lang) -> Response {
-    Error::CsrfRejected.into_response_html(lang)
 }
 
 #[cfg(test)]
@@ -239,7 +189,7 @@ mod tests {
             expected_token(None, &key, &headers(&genuine, Some("cross-site"))),
             ""
         );
-        assert!(!matches("", ""));
+        assert!(!verify("", ""));
         // A signed-in session's own token always wins over a cookie.
         assert_eq!(
             expected_token(Some("session-token".into()), &key, &headers(&genuine, None)),

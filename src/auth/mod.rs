@@ -1,10 +1,8 @@
 //! Authentication: sessions, the web gate, CSRF, login throttling and client addresses.
 
-pub mod api;
 pub mod client_ip;
 pub mod csrf;
 pub mod ended;
-pub mod gate;
 pub mod login;
 pub mod passkey_login;
 pub mod pending;

@@ -79,6 +79,9 @@ impl Lang {
     }
 }
 
+/// The stored codes passgate accepts for `users.lang`.
+pub const SUPPORTED: [&str; 2] = ["en", "de"];
+
 pub const EN_JSON: &str = include_str!("locales/en.json");
 pub const DE_JSON: &str = include_str!("locales/de.json");
 

@@ -5,7 +5,7 @@ use maud::{Markup, html};
 use crate::i18n::Lang;
 use crate::views::components::pager;
 use crate::views::layout::{PageContext, page};
-use crate::web::paths;
+use crate::paths;
 
 pub struct AuditRow {
     pub when: String,

@@ -4,7 +4,7 @@
 use maud::{Markup, html};
 
 use crate::views::layout::{PageContext, page};
-use crate::web::paths;
+use crate::paths;
 
 pub struct BulkReportView<'a> {
     /// `require_change` or `end_sessions`.

@@ -5,7 +5,7 @@ use maud::{Markup, html};
 use crate::i18n::Lang;
 use crate::views::components::{Field, alert, csrf_field, field};
 use crate::views::layout::{PageContext, page};
-use crate::web::paths;
+use crate::paths;
 
 /// Messages beside the fields after a refused attempt.
 #[derive(Default)]

@@ -91,7 +91,7 @@ pub fn message_dialog(lang: crate::i18n::Lang, title: &str, message: &str) -> Ma
         html! {
             h2 id="message-title" { (title) }
             div class="alert alert-error" role="alert" { (message) }
-            div class="actions" { (close_link(lang.t("base.close"), crate::web::paths::USERS)) }
+            div class="actions" { (close_link(lang.t("base.close"), crate::paths::USERS)) }
         },
     )
 }

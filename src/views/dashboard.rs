@@ -3,7 +3,7 @@
 use maud::{Markup, html};
 
 use crate::views::layout::{PageContext, page};
-use crate::web::paths;
+use crate::paths;
 
 pub struct DashboardView<'a> {
     pub user_id: i32,

@@ -6,7 +6,7 @@ use maud::{Markup, html};
 
 use crate::i18n::Lang;
 use crate::views::layout::{PageContext, page};
-use crate::web::paths;
+use crate::paths;
 
 /// The heading of a failure, by its status.
 pub fn title_key(status: StatusCode) -> &'static str {

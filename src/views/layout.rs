@@ -3,7 +3,8 @@
 use maud::{DOCTYPE, Markup, html};
 
 use crate::i18n::Lang;
-use crate::web::{asset_url, paths};
+use crate::paths;
+use crate::views::assets::asset_url;
 
 /// htmx settings compatible with a strict CSP; 4xx fragments (form errors) are swapped in.
 const HTMX_CONFIG: &str = r#"{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,"selfRequestsOnly":true,"historyCacheSize":0,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"4..","swap":true,"error":false},{"code":"...","swap":false,"error":true}]}"#;

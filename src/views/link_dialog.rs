@@ -8,7 +8,7 @@ use crate::i18n::Lang;
 use crate::views::components::{close_link, csrf_field, dialog};
 use crate::views::layout::{PageContext, page};
 use crate::views::qr::qr_svg;
-use crate::web::paths;
+use crate::paths;
 
 /// Which of the reset dialog's two forms is shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

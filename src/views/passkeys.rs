@@ -6,7 +6,7 @@ use maud::{Markup, html};
 
 use crate::i18n::Lang;
 use crate::views::components::{Field, csrf_field, field};
-use crate::web::paths;
+use crate::paths;
 
 /// One passkey as listed.
 pub struct PasskeyRow {

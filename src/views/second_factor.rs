@@ -6,7 +6,7 @@ use maud::{Markup, html};
 use crate::i18n::Lang;
 use crate::views::components::{Field, alert, csrf_field, field};
 use crate::views::layout::{Nav, PageContext, page, site_header};
-use crate::web::paths;
+use crate::paths;
 
 /// What the code page shows.
 pub struct SecondFactorView<'a> {

@@ -5,7 +5,7 @@ use maud::{Markup, html};
 use crate::i18n::Lang;
 use crate::views::components::csrf_field;
 use crate::views::layout::{PageContext, page};
-use crate::web::paths;
+use crate::paths;
 
 pub struct SessionRow {
     pub handle: String,

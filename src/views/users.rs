@@ -5,7 +5,7 @@ use maud::{Markup, html};
 use crate::i18n::Lang;
 use crate::views::components::pager;
 use crate::views::layout::{PageContext, page};
-use crate::web::paths;
+use crate::paths;
 
 /// Where a user's password stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -134,7 +134,7 @@ fn row(lang: Lang, row: &UserRowView, oob: bool) -> Markup {
                         hx-get=(reset_url) hx-target="#dialog-slot"
                         aria-label=(lang.t("tempPassword.resetFor").replace("{user}", &row.username))
                         title=(lang.t("tempPassword.resetFor").replace("{user}", &row.username)) {
-                        img src=(crate::web::asset_url("lock.svg")) alt="" width="16" height="16";
+                        img src=(crate::views::assets::asset_url("lock.svg")) alt="" width="16" height="16";
                         span { (lang.t("tempPassword.resetShort")) }
                     }
                 } @else if row.superuser_only {

@@ -24,7 +24,8 @@ use crate::views::change_password::{
     change_password_page,
 };
 use crate::views::layout::{Nav, PageContext, site_header};
-use crate::web::{Hx, Viewer, paths, redirect};
+use crate::paths;
+use crate::web::{Hx, Viewer, redirect};
 
 fn view<'a>(
     state: &AppState,

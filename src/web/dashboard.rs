@@ -4,7 +4,8 @@ use axum::response::{IntoResponse, Response};
 
 use crate::accounts::clock;
 use crate::views::dashboard::{DashboardView, dashboard_page};
-use crate::web::{Hx, Viewer, paths, redirect};
+use crate::paths;
+use crate::web::{Hx, Viewer, redirect};
 
 #[derive(serde::Deserialize, Default)]
 pub struct DashboardQuery {

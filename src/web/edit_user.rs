@@ -19,7 +19,8 @@ use crate::views::user_form::{UserFormView, delete_page, user_form_page};
 use crate::web::user_form::{
     IdQuery, UserFields, blank_new, eligible_managers, grants_from, manager_id, place_error,
 };
-use crate::web::{Hx, Viewer, paths, redirect};
+use crate::paths;
+use crate::web::{Hx, Viewer, redirect};
 
 /// The user named by `?id=`, if the viewer may see them.
 async fn edited(

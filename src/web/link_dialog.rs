@@ -16,7 +16,8 @@ use crate::entities::users as user_entity;
 use crate::state::AppState;
 use crate::views::link_dialog::{LinkFormView, link_form_dialog, link_form_page};
 use crate::web::one_time::{self, LinkShown, OneTime};
-use crate::web::{Hx, Viewer, paths, reset, result};
+use crate::paths;
+use crate::web::{Hx, Viewer, reset, result};
 
 #[derive(Deserialize)]
 pub struct ShowQuery {

@@ -16,7 +16,8 @@ use crate::error::Error;
 use crate::i18n::Lang;
 use crate::state::AppState;
 use crate::views::login::{LoginForm, login_box, login_page};
-use crate::web::{Hx, VisitorLang, change_password, paths, redirect, second_factor};
+use crate::paths;
+use crate::web::{Hx, VisitorLang, change_password, redirect, second_factor};
 
 /// Where a signed-in user belongs.
 fn home(require_password_change: bool) -> &'static str {

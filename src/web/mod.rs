@@ -4,8 +4,10 @@ mod assets;
 mod audit;
 mod bulk;
 mod change_password;
+mod csrf;
 mod dashboard;
 mod edit_user;
+mod gate;
 pub mod generated;
 mod link_dialog;
 mod login;
@@ -31,96 +33,12 @@ use axum::middleware;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 
-use crate::auth::{csrf, gate};
 use crate::error::Error;
 use crate::i18n::Lang;
+use crate::paths;
 use crate::state::AppState;
 
-pub use assets::asset_url;
 
-/// Paths the pages link to.
-pub mod paths {
-    pub const LOGIN: &str = "/login";
-    pub const LOGOUT: &str = "/logout";
-    pub const DASHBOARD: &str = "/panel/dashboard";
-    pub const CHANGE_PASSWORD: &str = "/panel/change_password";
-    pub const USERS: &str = "/panel/panel_config";
-    pub const NEW_USER: &str = "/panel/users/new";
-    pub const EDIT_USER: &str = "/panel/edit_user";
-    pub const DELETE_USER: &str = "/panel/delete_user";
-    pub const AUDIT: &str = "/panel/audit";
-    pub const CHANGE_PASSWORD_DIALOG: &str = "/panel/change_password/dialog";
-    pub const SECURITY: &str = "/panel/security";
-    /// One's own sessions (SPEC §11), and ending one or all others.
-    pub const SESSIONS: &str = "/panel/sessions";
-    pub const SESSIONS_END: &str = "/panel/sessions/end";
-    pub const SESSIONS_END_OTHERS: &str = "/panel/sessions/end_others";
-    /// Authenticator apps (SPEC §9).
-    pub const TOTP_SETUP: &str = "/panel/security/totp/setup";
-    pub const TOTP_START: &str = "/panel/security/totp";
-    pub const TOTP_RENEW: &str = "/panel/security/totp/renew";
-    pub const TOTP_VERIFY_ROUTE: &str = "/panel/security/totp/{id}/verify";
-    pub const RESULT_ROUTE: &str = "/panel/result/{id}";
-
-    pub fn totp_verify(enrolment_id: i32) -> String {
-        format!("/panel/security/totp/{enrolment_id}/verify")
-    }
-
-    pub fn totp_remove(device_id: i32) -> String {
-        format!("/panel/security/totp/{device_id}/remove")
-    }
-
-    pub fn totp_rename(device_id: i32) -> String {
-        format!("/panel/security/totp/{device_id}/rename")
-    }
-    /// The code page of a sign-in (second factor pending).
-    pub const SECOND_FACTOR: &str = "/login/second_factor";
-    pub const SECOND_FACTOR_PASSKEY_OPTIONS: &str = "/login/second_factor/passkey/options";
-    pub const SECOND_FACTOR_PASSKEY: &str = "/login/second_factor/passkey";
-    /// Passkeys (JSON, for `assets/passkey.js`).
-    pub const PASSKEY_SIGN_IN_OPTIONS: &str = "/login/passkey/options";
-    pub const PASSKEY_SIGN_IN: &str = "/login/passkey";
-    pub const PASSKEY_REGISTER_OPTIONS: &str = "/panel/security/passkeys/options";
-    pub const PASSKEY_REGISTER: &str = "/panel/security/passkeys";
-    pub const PASSKEY_PASSWORD_SIGN_IN: &str = "/panel/security/password_sign_in";
-
-    /// Removing one of one's passkeys (a form with the current password).
-    pub fn passkey_remove(passkey_id: i32) -> String {
-        format!("/panel/security/passkeys/{passkey_id}/remove")
-    }
-
-    /// The reset dialog of one user (a page of its own without JavaScript).
-    pub fn reset(user_id: i32) -> String {
-        format!("/panel/users/{user_id}/reset_password")
-    }
-
-    /// The reset dialog's link choice: GET shows it, POST makes a link (SPEC §10).
-    pub fn reset_link(user_id: i32) -> String {
-        format!("/panel/users/{user_id}/reset_link")
-    }
-
-    /// Revokes a user's pending reset link.
-    pub fn reset_link_revoke(user_id: i32) -> String {
-        format!("/panel/users/{user_id}/reset_link/revoke")
-    }
-
-    /// A one-time result (shown once, see `web::one_time`).
-    pub fn result(id: &str) -> String {
-        format!("/panel/result/{id}")
-    }
-
-    /// Bulk actions on the users selected in the table (SPEC §11).
-    pub const BULK: &str = "/panel/users/bulk";
-    /// Ends every session and login token of a user (the edit page's button).
-    pub fn end_sessions(user_id: i32) -> String {
-        format!("{END_SESSIONS}?id={user_id}")
-    }
-    pub const END_SESSIONS: &str = "/panel/users/end_sessions";
-
-    pub fn edit(user_id: i32) -> String {
-        format!("{EDIT_USER}?id={user_id}")
-    }
-}
 
 /// Whether the request came from htmx (`HX-Request: true`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -247,15 +165,15 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(edit_user::delete_form).post(edit_user::delete),
         )
         .route(
-            "/panel/users/{id}/reset_password",
+            paths::RESET_ROUTE,
             get(reset::show).post(reset::submit),
         )
         .route(
-            "/panel/users/{id}/reset_link",
+            paths::RESET_LINK_ROUTE,
             get(link_dialog::show).post(link_dialog::make),
         )
         .route(
-            "/panel/users/{id}/reset_link/revoke",
+            paths::RESET_LINK_REVOKE_ROUTE,
             axum::routing::post(link_dialog::revoke),
         )
         .route(paths::AUDIT, get(audit::show))
@@ -279,15 +197,15 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(paths::TOTP_RENEW, axum::routing::post(totp::renew))
         .route(paths::TOTP_VERIFY_ROUTE, axum::routing::post(totp::verify))
         .route(
-            "/panel/security/totp/{id}/remove",
+            paths::TOTP_REMOVE_ROUTE,
             axum::routing::post(totp::remove),
         )
         .route(
-            "/panel/security/totp/{id}/rename",
+            paths::TOTP_RENAME_ROUTE,
             axum::routing::post(totp::rename),
         )
         .route(
-            "/panel/security/passkeys/{id}/remove",
+            paths::PASSKEY_REMOVE_ROUTE,
             axum::routing::post(passkey::remove),
         )
         .route(
@@ -326,7 +244,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             axum::routing::post(passkey::sign_in),
         )
         .route(
-            "/reset/{token}",
+            paths::RESET_PAGE_ROUTE,
             get(reset_link::show).post(reset_link::submit),
         )
         .merge(panel)
@@ -336,7 +254,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         ))
         .layer(middleware::from_fn_with_state(state, csrf::guard))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
-            crate::server::MAX_BODY_BYTES,
+            crate::config::MAX_BODY_BYTES,
         ))
         .merge(assets::router())
 }

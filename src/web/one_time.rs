@@ -17,7 +17,8 @@ use tower_sessions::Session;
 
 use crate::auth::session::session_error;
 use crate::error::Result;
-use crate::web::{Hx, paths};
+use crate::paths;
+use crate::web::Hx;
 
 const KEY: &str = "one_time";
 /// Unshown results kept per session (a person opens a few tabs, not dozens).

@@ -22,7 +22,8 @@ use crate::i18n::Lang;
 use crate::state::AppState;
 
 use crate::web::security::remove_with_password;
-use crate::web::{Viewer, VisitorLang, paths};
+use crate::paths;
+use crate::web::{Viewer, VisitorLang};
 
 /// An error as the script shows it: the translated message, the error's status.
 fn failure(lang: Lang, err: Error) -> Response {

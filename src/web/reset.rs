@@ -26,7 +26,8 @@ use crate::views::components::message_dialog;
 use crate::views::reset::{ResetErrors, ResetFormView, reset_dialog, reset_page};
 use crate::web::change_password::policy_message;
 use crate::web::one_time::{self, OneTime, ResetDraft, ResetShown};
-use crate::web::{Hx, Viewer, generated, paths};
+use crate::paths;
+use crate::web::{Hx, Viewer, generated};
 
 /// Why `caller` may not reset `target`, in words a person understands.
 pub fn refusal_key(caller: &Caller, target: &user_entity::Model, denied: Denied) -> &'static str {

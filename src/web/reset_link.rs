@@ -20,7 +20,8 @@ use crate::views::reset_link::{
     SetPasswordErrors, SetPasswordView, link_not_valid_page, set_password_page,
 };
 use crate::web::change_password::policy_message;
-use crate::web::{Hx, VisitorLang, paths, redirect};
+use crate::paths;
+use crate::web::{Hx, VisitorLang, redirect};
 
 /// The page of a link that does not work (410 Gone: it will not work again).
 fn not_valid(lang: Lang, problem: LinkProblem) -> Response {
@@ -60,7 +61,7 @@ async fn form(
         Ok(pair) => pair,
         Err(err) => return err.into_response_html(lang),
     };
-    let action = format!("{}{token}", reset_links::PATH_PREFIX);
+    let action = paths::reset_page(&token);
     let view = SetPasswordView {
         action: &action,
         username: &live.user.username,

@@ -15,7 +15,8 @@ use crate::views::reset::{
 use crate::views::user_form::created_page;
 use crate::views::users::user_row_oob;
 use crate::web::one_time::{self, OneTime};
-use crate::web::{Hx, Viewer, paths, users};
+use crate::paths;
+use crate::web::{Hx, Viewer, users};
 
 /// Whether the htmx request comes from the users table (only there is a row to swap).
 pub(super) fn from_users_table(headers: &HeaderMap) -> bool {

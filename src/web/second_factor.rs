@@ -21,7 +21,8 @@ use crate::state::AppState;
 use crate::views::second_factor::{
     SecondFactorView, second_factor_box, second_factor_page, second_factor_swap,
 };
-use crate::web::{Hx, VisitorLang, change_password, paths, redirect};
+use crate::paths;
+use crate::web::{Hx, VisitorLang, change_password, redirect};
 
 /// The user of a valid pending state, as they are now; `None` sends the browser back to the
 /// sign-in page (expired, forged, or the account changed since the password).

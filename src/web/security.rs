@@ -17,7 +17,8 @@ use crate::views::components::alert;
 use crate::views::layout::page;
 use crate::views::passkeys::{PasskeyRow, PasskeysView, passkeys_section};
 use crate::views::totp::{DeviceRow, totp_section};
-use crate::web::{Viewer, paths};
+use crate::paths;
+use crate::web::Viewer;
 
 #[derive(Deserialize, Default)]
 pub struct SecurityQuery {

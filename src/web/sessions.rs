@@ -11,7 +11,8 @@ use crate::accounts::{clock, sessions};
 use crate::auth::client_ip::ClientIp;
 use crate::state::AppState;
 use crate::views::sessions::{SessionRow, SessionsView, sessions_page};
-use crate::web::{Viewer, paths};
+use crate::paths;
+use crate::web::Viewer;
 
 #[derive(Deserialize)]
 pub struct ShowQuery {

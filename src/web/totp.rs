@@ -18,7 +18,8 @@ use crate::state::AppState;
 use crate::views::totp::{EnrolView, codes_box, enrol_box, enrol_page, setup_box, setup_page};
 use crate::web::one_time::{self, EnrolShown, OneTime};
 use crate::web::security::remove_with_password;
-use crate::web::{Hx, Viewer, paths};
+use crate::paths;
+use crate::web::{Hx, Viewer};
 
 /// `GET /panel/security/totp/setup`.
 pub async fn setup(State(state): State<AppState>, viewer: Viewer) -> Response {

@@ -20,7 +20,8 @@ use crate::state::AppState;
 use crate::views::user_form::{UserFormErrors, UserFormView, user_form_page};
 use crate::web::change_password::policy_message;
 use crate::web::one_time::{self, CreatedShown, LinkShown, OneTime};
-use crate::web::{Hx, Viewer, paths};
+use crate::paths;
+use crate::web::{Hx, Viewer};
 
 #[derive(Clone, Deserialize, Serialize, Default)]
 pub struct UserFields {

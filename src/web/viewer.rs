@@ -92,7 +92,7 @@ impl FromRequestParts<AppState> for Viewer {
         );
         let held_at_enrolment = parts
             .extensions
-            .get::<crate::auth::gate::HeldAtEnrolment>()
+            .get::<crate::web::gate::HeldAtEnrolment>()
             .is_some_and(|held| held.0);
         Ok(Viewer {
             user,

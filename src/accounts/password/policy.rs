@@ -3,13 +3,7 @@
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
-/// No configuration may allow passwords shorter than this (spec §2).
-pub const MIN_LENGTH_FLOOR: usize = 8;
-/// Longest password accepted, in characters.
-pub const MAX_LENGTH: usize = 128;
-
-const DEFAULT_MIN_SCORE: u8 = 3;
-const MAX_SCORE: u8 = 4;
+pub use crate::config::{MAX_LENGTH, MIN_LENGTH_FLOOR, PasswordPolicy as Policy};
 
 /// Bundled list, see the header of the file for its source and licence.
 static COMMON_PASSWORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
@@ -19,21 +13,6 @@ static COMMON_PASSWORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
         .collect()
 });
 
-/// Configured password rules: minimum length in characters and minimum zxcvbn score (0–4).
-#[derive(Clone, Debug)]
-pub struct Policy {
-    pub min_length: usize,
-    pub min_score: u8,
-}
-
-impl Default for Policy {
-    fn default() -> Self {
-        Self {
-            min_length: MIN_LENGTH_FLOOR,
-            min_score: DEFAULT_MIN_SCORE,
-        }
-    }
-}
 
 /// Why a password was refused. `code` gives the stable i18n key suffix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,25 +48,6 @@ impl PolicyViolation {
 }
 
 impl Policy {
-    /// Validates configuration: `min_length` within 8..=128 and `min_score` within 0..=4.
-    pub fn new(min_length: usize, min_score: u8) -> Result<Policy, String> {
-        if !(MIN_LENGTH_FLOOR..=MAX_LENGTH).contains(&min_length) {
-            return Err(format!(
-                "minimum password length must be between {MIN_LENGTH_FLOOR} and {MAX_LENGTH} \
-                 characters, got {min_length}"
-            ));
-        }
-        if min_score > MAX_SCORE {
-            return Err(format!(
-                "minimum password strength score must be between 0 and {MAX_SCORE}, got {min_score}"
-            ));
-        }
-        Ok(Policy {
-            min_length,
-            min_score,
-        })
-    }
-
     /// Rules that need no hash, in this order: length in characters (Unicode scalar values,
     /// not bytes) within `min_length..=MAX_LENGTH`; not equal to the username (ignoring case);
     /// not in the bundled common-password list (ignoring case); zxcvbn score, with the username

@@ -18,7 +18,8 @@ use crate::auth::ended;
 use crate::auth::session::{current_user, session_error};
 use crate::auth::session_store::USER_ID_KEY;
 use crate::state::AppState;
-use crate::web::{self, Hx, paths};
+use crate::paths;
+use crate::web::{self, Hx};
 
 /// Whether the signed-in user is held at enrolment (the navigation then offers only sign-out).
 #[derive(Clone, Copy, Debug, Default)]

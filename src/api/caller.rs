@@ -17,6 +17,7 @@ use crate::accounts::permissions::{Caller, KeyScope, USER_CONFIG};
 use crate::accounts::users::RowStatus;
 use crate::accounts::{api_keys, clock, mfa, users};
 use crate::auth::client_ip::ClientIp;
+use crate::paths::api::{INVALIDATE_TOKENS, PASSKEY_VERIFY, PASSKEYS, TOTP, TOTP_VERIFY, USER};
 use crate::auth::{csrf, session, tokens};
 use crate::entities::{api_keys as key_entity, users as user_entity};
 use crate::error::{Error, Result};
@@ -85,20 +86,12 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiCaller {
     }
 }
 
-pub const INVALIDATE_TOKENS_ROUTE: &str = "/api/v2/auth/invalidate_tokens";
-pub const USER_ROUTE: &str = "/api/v2/users/{id}";
-pub const TOTP_ROUTE: &str = "/api/v2/users/{id}/totp";
-pub const TOTP_VERIFY_ROUTE: &str = "/api/v2/users/{id}/totp/{totp_id}/verify";
-pub const PASSKEYS_ROUTE: &str = "/api/v2/users/{id}/passkeys";
-/// Crafty's path; the segment is the registration ceremony's id (`challenge_id`).
-pub const PASSKEY_VERIFY_ROUTE: &str = "/api/v2/users/{id}/passkeys/{passkey_id}/verify";
-
 /// The gate's decision, on the route the router matched (never the raw path): while a
 /// change is pending only `PATCH /users/@me` and `POST /auth/invalidate_tokens` pass.
 pub fn gate_allows(method: &Method, route: Option<&str>, id: Option<&str>) -> bool {
     match route {
-        Some(USER_ROUTE) => *method == Method::PATCH && id == Some("@me"),
-        Some(INVALIDATE_TOKENS_ROUTE) => *method == Method::POST,
+        Some(USER) => *method == Method::PATCH && id == Some("@me"),
+        Some(INVALIDATE_TOKENS) => *method == Method::POST,
         _ => false,
     }
 }
@@ -108,10 +101,10 @@ pub fn gate_allows(method: &Method, route: Option<&str>, id: Option<&str>) -> bo
 /// verify, or a passkey's registration) and `POST /auth/invalidate_tokens`.
 pub fn mfa_gate_allows(method: &Method, route: Option<&str>, id: Option<&str>) -> bool {
     match route {
-        Some(TOTP_ROUTE | TOTP_VERIFY_ROUTE | PASSKEYS_ROUTE | PASSKEY_VERIFY_ROUTE) => {
+        Some(TOTP | TOTP_VERIFY | PASSKEYS | PASSKEY_VERIFY) => {
             *method == Method::POST && id == Some("@me")
         }
-        Some(INVALIDATE_TOKENS_ROUTE) => *method == Method::POST,
+        Some(INVALIDATE_TOKENS) => *method == Method::POST,
         _ => false,
     }
 }
@@ -190,7 +183,7 @@ async fn identify(
             .get(csrf::HEADER)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        if given.is_empty() || !bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
+        if !csrf::verify(&expected, given) {
             return Err(Error::CsrfRejected);
         }
     }
