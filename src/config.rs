@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 
-
 /// No configuration may allow passwords shorter than this (spec §2).
 pub const MIN_LENGTH_FLOOR: usize = 8;
 /// Longest password accepted, in characters.
@@ -49,7 +48,6 @@ impl PasswordPolicy {
             min_score,
         })
     }
-
 }
 
 /// Pool settings: size and how long a request waits for a connection before giving up
@@ -324,8 +322,8 @@ impl RawConfig {
                 .parse::<u8>()
                 .map_err(|_| "PASSGATE_MIN_PASSWORD_SCORE: must be a whole number from 0 to 4")?,
         };
-        let policy =
-            PasswordPolicy::new(min_length, min_score).map_err(|e| format!("password policy: {e}"))?;
+        let policy = PasswordPolicy::new(min_length, min_score)
+            .map_err(|e| format!("password policy: {e}"))?;
         let session_max_hours = match self.session_max_hours {
             None => DEFAULT_SESSION_MAX_HOURS,
             Some(v) => v

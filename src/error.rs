@@ -231,6 +231,45 @@ impl From<sea_orm::TransactionError<Error>> for Error {
     }
 }
 
+/// The envelope code of each answer of the domain (Crafty's names where Crafty has one).
+impl From<crate::accounts::Error> for Error {
+    fn from(err: crate::accounts::Error) -> Self {
+        use crate::accounts::Error as D;
+        match err {
+            D::Invalid { reason, .. } => Error::InvalidJsonSchema(reason),
+            D::UserExists => Error::UserExists,
+            D::Policy(violation) => Error::PasswordPolicy(violation),
+            D::PasswordMismatch => Error::PasswordMismatch,
+            D::IncorrectCurrentPassword => Error::IncorrectCurrentPassword,
+            D::SelfResetNotAllowed => Error::SelfResetNotAllowed,
+            D::Denied => Error::AccessDenied,
+            D::LastSuperuser => Error::LastSuperuser,
+            // Decided on a stamp that has moved: the caller's sign-in no longer stands.
+            D::Stale => Error::Unauthenticated,
+            D::IncorrectCredentials => Error::IncorrectCredentials,
+            D::TempPasswordExpired => Error::TempPasswordExpired,
+            D::AccountDisabled => Error::AccountDisabled,
+            D::UserNotFound => Error::UserNotFound,
+            D::NotFound => Error::NotFound,
+            D::MfaRequired => Error::MfaRequired,
+            D::IncorrectMfa => Error::IncorrectMfa,
+            D::WrongMfaCode => Error::WrongMfaCode,
+            D::MfaRequiredByPolicy => Error::MfaRequiredByPolicy,
+            D::PasskeysDisabled => Error::PasskeysDisabled,
+            D::PasskeyVerificationFailed => Error::PasskeyVerificationFailed,
+            D::PasswordAuthDisabled => Error::PasswordAuthDisabled,
+            D::Db(db) => db.into(),
+            D::Internal(err) => Error::Internal(err),
+        }
+    }
+}
+
+impl From<crate::accounts::permissions::Denied> for Error {
+    fn from(denied: crate::accounts::permissions::Denied) -> Self {
+        crate::accounts::Error::from(denied).into()
+    }
+}
+
 /// The JSON envelope of the API: `{"status":"error","error":CODE,"error_data":message}`.
 impl IntoResponse for Error {
     fn into_response(self) -> Response {

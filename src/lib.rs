@@ -1,6 +1,5 @@
 //! passgate: a self-hosted account panel with temporary passwords and forced password change.
 
-
 pub mod accounts;
 pub mod api;
 pub mod auth;

@@ -146,7 +146,10 @@ mod tests {
         assert_eq!(totp_rename(7), id(TOTP_RENAME_ROUTE));
         assert_eq!(passkey_remove(7), id(PASSKEY_REMOVE_ROUTE));
         assert_eq!(result("abc"), RESULT_ROUTE.replace("{id}", "abc"));
-        assert_eq!(reset_page("t0k"), RESET_PAGE_ROUTE.replace("{token}", "t0k"));
+        assert_eq!(
+            reset_page("t0k"),
+            RESET_PAGE_ROUTE.replace("{token}", "t0k")
+        );
         assert_eq!(edit(7), format!("{EDIT_USER}?id=7"));
         assert_eq!(end_sessions(7), format!("{END_SESSIONS}?id=7"));
     }

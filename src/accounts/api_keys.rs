@@ -12,12 +12,12 @@ use subtle::ConstantTimeEq;
 
 use crate::accounts::audit::{self, Actor, action};
 use crate::accounts::clock;
+use crate::accounts::error::{Error, Result};
 use crate::accounts::grants;
 use crate::accounts::permissions::{self, Caller, KNOWN_PERMISSIONS, KeyScope};
 use crate::accounts::secret::Secret;
 use crate::accounts::update::target_of;
 use crate::entities::{api_keys, users};
-use crate::error::{Error, Result};
 
 /// The recognisable prefix of every key.
 pub const PREFIX: &str = "pgk_";
@@ -55,17 +55,20 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
     }
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 64 {
-        return Err(Error::InvalidJsonSchema("name: 1 to 64 characters".into()));
+        return Err(Error::invalid("name", "name: 1 to 64 characters"));
     }
     if let Some(unknown) = scope
         .permissions
         .iter()
         .find(|p| !KNOWN_PERMISSIONS.contains(&p.as_str()))
     {
-        return Err(Error::InvalidJsonSchema(format!(
-            "permissions: unknown permission '{}'",
-            unknown.chars().take(40).collect::<String>()
-        )));
+        return Err(Error::invalid(
+            "permissions",
+            format!(
+                "permissions: unknown permission '{}'",
+                unknown.chars().take(40).collect::<String>()
+            ),
+        ));
     }
     let owner_grants: Vec<String> = grants::load(db, owner.user_id)
         .await?
@@ -82,10 +85,10 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
                 .iter()
                 .find(|p| !owner.superuser && !owner_grants.contains(p))
             {
-                return Err(Error::InvalidJsonSchema(format!(
-                    "permissions: '{}' does not hold {missing}",
-                    owner.username
-                )));
+                return Err(Error::invalid(
+                    "permissions",
+                    format!("permissions: '{}' does not hold {missing}", owner.username),
+                ));
             }
         }
     }

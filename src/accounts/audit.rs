@@ -3,8 +3,8 @@
 use sea_orm::{ConnectionTrait, EntityTrait, Set};
 
 use crate::accounts::clock;
+use crate::accounts::error::Result;
 use crate::entities::{audit_log, users};
-use crate::error::Result;
 
 /// Who performs an operation: a signed-in user, or an operator at the command line.
 #[derive(Clone, Debug)]

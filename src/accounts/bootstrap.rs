@@ -3,10 +3,10 @@
 use sea_orm::DatabaseConnection;
 
 use crate::accounts::audit::Actor;
+use crate::accounts::error::{Error, Result};
 use crate::accounts::password::{Hasher, Policy};
 use crate::accounts::secret::Secret;
 use crate::accounts::users::{self, NewUser};
-use crate::error::{Error, Result};
 
 pub const ADMIN_USERNAME: &str = "admin";
 

@@ -10,11 +10,11 @@ use sea_orm::{
 
 use crate::accounts::audit::{self, Actor, action};
 use crate::accounts::clock;
+use crate::accounts::error::Result;
 use crate::accounts::permissions::{self, Caller, Denied};
 use crate::accounts::sessions;
 use crate::accounts::update::target_of;
 use crate::entities::users as user_entity;
-use crate::error::Result;
 
 /// Users read per statement (well under SQLite's limit of bound values).
 const CHUNK: usize = 500;

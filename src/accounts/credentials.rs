@@ -10,13 +10,13 @@ use time::PrimitiveDateTime;
 
 use crate::accounts::audit::{self, Actor, action};
 use crate::accounts::clock;
+use crate::accounts::error::{Error, Result};
 use crate::accounts::password::{self, Hasher, Policy};
 use crate::accounts::permissions::{self, Caller, OwnChange};
 use crate::accounts::reset_links;
 use crate::accounts::secret::Secret;
 use crate::accounts::users::{self, new_stamp};
 use crate::entities::{api_keys, sessions, users as user_entity};
-use crate::error::{Error, Result};
 
 /// The new state of a user's password, written by [`store_password`].
 pub(crate) struct PasswordUpdate {
@@ -55,7 +55,7 @@ pub(crate) async fn store_password(
         .await?;
     if result.rows_affected != 1 {
         // Someone changed this user's credentials since we read them.
-        return Err(Error::Unauthenticated);
+        return Err(Error::Stale);
     }
     end_sessions(txn, user.user_id).await?;
     // A reset link made before this change no longer stands (SPEC §10).
@@ -221,9 +221,8 @@ pub async fn reset_password_with<C: TransactionTrait + ConnectionTrait>(
         ResetPassword::Chosen(password) => (password, false, false),
         ResetPassword::GeneratedEarlier(password) => (password, true, false),
         ResetPassword::Generate => (
-            password::generate(options.length, policy).map_err(|_| {
-                Error::InvalidJsonSchema("length: a whole number from 8 to 128".into())
-            })?,
+            password::generate(options.length, policy)
+                .map_err(|_| Error::invalid("length", "length: a whole number from 8 to 128"))?,
             true,
             true,
         ),
@@ -231,7 +230,7 @@ pub async fn reset_password_with<C: TransactionTrait + ConnectionTrait>(
     if !generated_now {
         policy
             .check(&target.username, password.expose())
-            .map_err(Error::PasswordPolicy)?;
+            .map_err(Error::Policy)?;
     }
     let hash = hasher
         .hash(&password)

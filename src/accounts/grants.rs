@@ -5,9 +5,9 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::accounts::error::{Error, Result};
 use crate::accounts::permissions::KNOWN_PERMISSIONS;
 use crate::entities::user_permissions;
-use crate::error::{Error, Result};
 
 /// One permission held, with its quantity (-1 = no cap).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,14 +19,18 @@ pub struct Grant {
 pub fn validate(grants: &[Grant]) -> Result<()> {
     for grant in grants {
         if !KNOWN_PERMISSIONS.contains(&grant.name.as_str()) {
-            return Err(Error::InvalidJsonSchema(format!(
-                "permissions: unknown permission '{}'",
-                grant.name.chars().take(40).collect::<String>()
-            )));
+            return Err(Error::invalid(
+                "permissions",
+                format!(
+                    "permissions: unknown permission '{}'",
+                    grant.name.chars().take(40).collect::<String>()
+                ),
+            ));
         }
         if grant.quantity < -1 {
-            return Err(Error::InvalidJsonSchema(
-                "permissions: quantity is -1 or more".into(),
+            return Err(Error::invalid(
+                "permissions",
+                "permissions: quantity is -1 or more",
             ));
         }
     }
@@ -34,8 +38,9 @@ pub fn validate(grants: &[Grant]) -> Result<()> {
     names.sort_unstable();
     names.dedup();
     if names.len() != grants.len() {
-        return Err(Error::InvalidJsonSchema(
-            "permissions: a permission is listed twice".into(),
+        return Err(Error::invalid(
+            "permissions",
+            "permissions: a permission is listed twice",
         ));
     }
     Ok(())

@@ -1,6 +1,6 @@
 //! The languages a user may choose.
 
-use crate::error::{Error, Result};
+use crate::accounts::error::{Error, Result};
 
 pub use crate::i18n::SUPPORTED;
 
@@ -15,6 +15,6 @@ pub fn validate(code: &str) -> Result<String> {
     if SUPPORTED.contains(&primary.as_str()) {
         Ok(primary)
     } else {
-        Err(Error::InvalidJsonSchema("lang: one of en, de".into()))
+        Err(Error::invalid("lang", "lang: one of en, de"))
     }
 }

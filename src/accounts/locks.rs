@@ -3,7 +3,7 @@
 
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
-use crate::error::Result;
+use crate::accounts::error::Result;
 
 /// Lock keys, one per kind of decision.
 pub const SUPERUSERS: i64 = 0x7061_7373_0001;

@@ -1,10 +1,10 @@
 //! Checking a username and password, in the order that reveals nothing to a guesser.
 
+use crate::accounts::error::{Error, Result};
 use crate::accounts::password::Hasher;
 use crate::accounts::secret::Secret;
 use crate::accounts::users;
 use crate::entities::users as user_entity;
-use crate::error::{Error, Result};
 
 /// Verifies the credentials against `user`, the account the username names (`None`: no such
 /// account). A wrong password or unknown username costs the same argon2 verification and

@@ -6,6 +6,7 @@ pub mod bootstrap;
 pub mod bulk;
 pub mod clock;
 pub mod credentials;
+pub mod error;
 pub mod grants;
 pub mod lang;
 pub mod locks;
@@ -21,3 +22,5 @@ pub mod sessions;
 pub mod signing_key;
 pub mod update;
 pub mod users;
+
+pub use error::{Error, Result};

@@ -1,6 +1,6 @@
 //! Who may do what to whom: pure decisions from plain data, shared by the API and the web UI.
 
-use crate::error::Error;
+use crate::accounts::error::Error;
 
 /// The permission that lets a non-superuser manage the users whose `manager` they are.
 pub const USER_CONFIG: &str = "USER_CONFIG";
@@ -94,7 +94,7 @@ pub enum Denied {
 impl From<Denied> for Error {
     fn from(denied: Denied) -> Self {
         match denied {
-            Denied::AccessDenied => Error::AccessDenied,
+            Denied::AccessDenied => Error::Denied,
             Denied::SelfReset => Error::SelfResetNotAllowed,
         }
     }

@@ -1,7 +1,7 @@
 //! Crafty's per-user preferences (`theme`, `hints`, `server_order`, `dashboard_columns`):
 //! passgate does not use them, it stores what a Crafty client sends and returns it unchanged.
 
-use crate::error::{Error, Result};
+use crate::accounts::error::{Error, Result};
 
 /// The longest text a preference may hold: the width of Crafty's `CharField` columns.
 pub const MAX_LENGTH: usize = 255;
@@ -39,9 +39,10 @@ impl Preferences {
                 .as_deref()
                 .is_some_and(|v| v.chars().count() > MAX_LENGTH)
             {
-                return Err(Error::InvalidJsonSchema(format!(
-                    "{field}: at most {MAX_LENGTH} characters"
-                )));
+                return Err(Error::invalid(
+                    field,
+                    format!("{field}: at most {MAX_LENGTH} characters"),
+                ));
             }
         }
         Ok(())

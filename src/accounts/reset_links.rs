@@ -19,12 +19,12 @@ use time::PrimitiveDateTime;
 use crate::accounts::audit::{self, Actor, action};
 use crate::accounts::clock;
 use crate::accounts::credentials::{PasswordUpdate, store_password};
+use crate::accounts::error::{Error, Result};
 use crate::accounts::password::{Hasher, Policy};
 use crate::accounts::permissions::{self, Caller};
 use crate::accounts::secret::Secret;
 use crate::accounts::update::target_of;
 use crate::entities::{api_keys, reset_links, users as user_entity};
-use crate::error::{Error, Result};
 
 /// Hours a link lives unless asked otherwise, and the longest allowed.
 pub const DEFAULT_EXPIRES_HOURS: i64 = 24;
@@ -61,8 +61,9 @@ impl LinkOptions {
     /// `expires_hours` must be 1–72.
     pub fn checked(expires_hours: i64, revoke_api_keys: bool, reset_mfa: bool) -> Result<Self> {
         if !(1..=MAX_EXPIRES_HOURS).contains(&expires_hours) {
-            return Err(Error::InvalidJsonSchema(
-                "expires_hours: a whole number from 1 to 72".into(),
+            return Err(Error::invalid(
+                "expires_hours",
+                "expires_hours: a whole number from 1 to 72",
             ));
         }
         Ok(Self {
@@ -343,7 +344,7 @@ pub async fn consume<C: TransactionTrait + ConnectionTrait>(
     }
     policy
         .check(&user.username, new_password.expose())
-        .map_err(Error::PasswordPolicy)?;
+        .map_err(Error::Policy)?;
     let hash = hasher
         .hash(&new_password)
         .await
@@ -375,7 +376,7 @@ pub async fn consume<C: TransactionTrait + ConnectionTrait>(
         // The user's credentials changed while we hashed: their change wins, the link is
         // void (rolled back with this transaction, and voided by that change).
         return match err {
-            Error::Unauthenticated => Ok(Used::NotValid(LinkProblem::PasswordChanged)),
+            Error::Stale => Ok(Used::NotValid(LinkProblem::PasswordChanged)),
             other => Err(other),
         };
     }

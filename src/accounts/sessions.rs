@@ -14,10 +14,10 @@ use time::PrimitiveDateTime;
 use crate::accounts::audit::{self, Actor, action};
 use crate::accounts::clock;
 use crate::accounts::credentials::rotate_stamp;
+use crate::accounts::error::{Error, Result};
 use crate::accounts::permissions::{self, Caller};
 use crate::accounts::update::target_of;
 use crate::entities::{sessions, users as user_entity};
-use crate::error::{Error, Result};
 
 /// One session as its owner sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -9,8 +9,8 @@ use rand::RngExt;
 use sea_orm::{ConnectionTrait, EntityTrait, Set};
 use sha2::Sha256;
 
+use crate::accounts::error::{Error, Result};
 use crate::entities::settings;
-use crate::error::{Error, Result};
 
 const SIGNING_KEY_SETTING: &str = "token_signing_key";
 
@@ -76,4 +76,3 @@ impl SigningKey {
         hex::encode(mac.finalize().into_bytes())
     }
 }
-

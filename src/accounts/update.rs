@@ -11,6 +11,7 @@ use sea_orm::{
 use crate::accounts::audit::{self, Actor, action};
 use crate::accounts::clock;
 use crate::accounts::credentials::{PasswordUpdate, rotate_stamp, store_password};
+use crate::accounts::error::{Error, Result};
 use crate::accounts::password::{Hasher, Policy, PolicyViolation};
 use crate::accounts::permissions::{self, Caller, EditScope, Target};
 use crate::accounts::preferences::Preferences;
@@ -18,7 +19,6 @@ use crate::accounts::secret::Secret;
 use crate::accounts::users::{self, normalize_username};
 use crate::accounts::{grants, lang, locks};
 use crate::entities::users as user_entity;
-use crate::error::{Error, Result};
 
 /// The fields a PATCH may carry; `None` leaves a field as it is.
 #[derive(Default)]
@@ -147,8 +147,9 @@ pub async fn update_user<C: TransactionTrait + ConnectionTrait>(
     if let Some(Some(manager_id)) = manager
         && (manager_id == target.user_id || users::find_by_id(db, manager_id).await?.is_none())
     {
-        return Err(Error::InvalidJsonSchema(
-            "manager: not an existing other user".into(),
+        return Err(Error::invalid(
+            "manager",
+            "manager: not an existing other user",
         ));
     }
     if let Some(grants) = &update.permissions {
@@ -179,7 +180,7 @@ pub async fn update_user<C: TransactionTrait + ConnectionTrait>(
             .await
     {
         // The password would equal the username after the rename (SPEC §3a).
-        return Err(Error::PasswordPolicy(PolicyViolation::SameAsUsername));
+        return Err(Error::Policy(PolicyViolation::SameAsUsername));
     }
 
     let mut changed: Vec<&str> = Vec::new();
@@ -317,9 +318,9 @@ async fn checked_hash(
     }
     policy
         .check(username, password.expose())
-        .map_err(Error::PasswordPolicy)?;
+        .map_err(Error::Policy)?;
     if own && hasher.verify(password, Some(&target.password)).await {
-        return Err(Error::PasswordPolicy(if forced {
+        return Err(Error::Policy(if forced {
             PolicyViolation::ReusesTemporary
         } else {
             PolicyViolation::ReusesCurrent

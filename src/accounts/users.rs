@@ -10,13 +10,13 @@ use sea_orm::{
 
 use crate::accounts::audit::{self, Actor, action};
 use crate::accounts::clock;
+use crate::accounts::error::{Error, Result};
 use crate::accounts::password::{Hasher, Policy};
 use crate::accounts::preferences::{
     DEFAULT_DASHBOARD_COLUMNS, DEFAULT_HINTS, DEFAULT_SERVER_ORDER, DEFAULT_THEME,
 };
 use crate::accounts::secret::Secret;
 use crate::entities::users;
-use crate::error::{Error, Result};
 
 pub const USERNAME_MIN: usize = 3;
 pub const USERNAME_MAX: usize = 20;
@@ -39,8 +39,9 @@ pub fn normalize_username(input: &str) -> Result<String> {
     if ok {
         Ok(name)
     } else {
-        Err(Error::InvalidJsonSchema(
-            "username: 3 to 20 characters of a-z, 0-9 and _".into(),
+        Err(Error::invalid(
+            "username",
+            "username: 3 to 20 characters of a-z, 0-9 and _",
         ))
     }
 }
@@ -56,9 +57,7 @@ pub fn validate_email(email: &str) -> Result<String> {
     if valid {
         Ok(email.to_string())
     } else {
-        Err(Error::InvalidJsonSchema(
-            "email: not an email address".into(),
-        ))
+        Err(Error::invalid("email", "email: not an email address"))
     }
 }
 
@@ -67,8 +66,9 @@ pub fn expiry_from_hours(expires_hours: i64) -> Result<Option<time::PrimitiveDat
     match expires_hours {
         -1 => Ok(None),
         1..=MAX_EXPIRES_HOURS => Ok(Some(clock::now() + time::Duration::hours(expires_hours))),
-        _ => Err(Error::InvalidJsonSchema(
-            "expires_hours: -1 (never) or 1 to 8760".into(),
+        _ => Err(Error::invalid(
+            "expires_hours",
+            "expires_hours: -1 (never) or 1 to 8760",
         )),
     }
 }
@@ -196,8 +196,9 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
     let password_expires = expiry_from_hours(new.expires_hours)?;
     let link_options = match new.setup_link {
         Some(_) if new.password.is_some() => {
-            return Err(Error::InvalidJsonSchema(
-                "password: not with setup_link (the user chooses it through the link)".into(),
+            return Err(Error::invalid(
+                "password",
+                "password: not with setup_link (the user chooses it through the link)",
             ));
         }
         Some(hours) => Some(crate::accounts::reset_links::LinkOptions::checked(
@@ -210,7 +211,7 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
         Some(password) => {
             policy
                 .check(&username, password.expose())
-                .map_err(Error::PasswordPolicy)?;
+                .map_err(Error::Policy)?;
             (password, false)
         }
         None => (
@@ -218,7 +219,7 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
                 crate::accounts::password::GENERATED_DEFAULT_LENGTH,
                 policy,
             )
-            .map_err(Error::PasswordPolicy)?,
+            .map_err(Error::Policy)?,
             true,
         ),
     };
@@ -238,7 +239,7 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
     if let (Some(quota), Some(manager)) = (new.quota.filter(|q| *q >= 0), new.manager) {
         crate::accounts::locks::exclusive(&txn, crate::accounts::locks::QUOTAS).await?;
         if count_managed(&txn, manager).await? >= quota as u64 {
-            return Err(Error::AccessDenied);
+            return Err(Error::Denied);
         }
     }
     let preferences = new.preferences;

@@ -8,15 +8,15 @@ use serde_json::json;
 use crate::accounts::credentials;
 use crate::accounts::mfa::{FactorInput, FactorUsed};
 use crate::accounts::secret::Secret;
+use crate::api::caller::ApiCaller;
 use crate::api::openapi::{InvalidateErrors, LoginErrors};
 use crate::api::schemas::{Empty, Envelope, LoginData};
 use crate::api::{ApiJson, ok};
-use crate::api::caller::ApiCaller;
 use crate::auth::client_ip::ClientIp;
 use crate::auth::{login, tokens};
 use crate::error::Result;
-use crate::state::AppState;
 use crate::paths;
+use crate::state::AppState;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -17,10 +17,10 @@ use crate::accounts::permissions::{Caller, KeyScope, USER_CONFIG};
 use crate::accounts::users::RowStatus;
 use crate::accounts::{api_keys, clock, mfa, users};
 use crate::auth::client_ip::ClientIp;
-use crate::paths::api::{INVALIDATE_TOKENS, PASSKEY_VERIFY, PASSKEYS, TOTP, TOTP_VERIFY, USER};
 use crate::auth::{csrf, session, tokens};
 use crate::entities::{api_keys as key_entity, users as user_entity};
 use crate::error::{Error, Result};
+use crate::paths::api::{INVALIDATE_TOKENS, PASSKEY_VERIFY, PASSKEYS, TOTP, TOTP_VERIFY, USER};
 use crate::state::AppState;
 
 /// How the caller proved who they are.

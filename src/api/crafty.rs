@@ -7,19 +7,19 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use crate::paths;
 use crate::accounts::permissions::{self, KeyScope, USER_CONFIG};
 use crate::accounts::update::target_of;
 use crate::accounts::{api_keys, grants, users as accounts_users};
+use crate::api::caller::ApiCaller;
 use crate::api::openapi::{CraftyKeyErrors, IndexErrors, ShowKeyErrors, ShowUserErrors};
 use crate::api::schemas::{
     ApiIndex, CraftyCreatedKey, CraftyPermissions, Envelope, PublicUser, UserId, UserKeyId,
 };
 use crate::api::users::resolve;
 use crate::api::{ApiJson, ok};
-use crate::api::caller::ApiCaller;
 use crate::entities::users as user_entity;
 use crate::error::{Error, Result};
+use crate::paths;
 use crate::state::AppState;
 
 /// Crafty's crafty permissions, in the order of its mask (`EnumPermissionsCrafty`).

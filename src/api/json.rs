@@ -4,8 +4,8 @@ use axum::body::to_bytes;
 use axum::extract::{FromRequest, Request};
 use serde::de::DeserializeOwned;
 
-use crate::error::Error;
 use crate::config::MAX_BODY_BYTES;
+use crate::error::Error;
 
 /// A JSON body: malformed JSON is `INVALID_JSON`; a wrong type, range or unknown field is
 /// `INVALID_JSON_SCHEMA` naming the field. An empty body reads as `{}`.

@@ -6,18 +6,18 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::paths;
 use crate::accounts::api_keys;
 use crate::accounts::clock;
 use crate::accounts::permissions::{self, KeyScope};
 use crate::accounts::update::target_of;
+use crate::api::caller::ApiCaller;
 use crate::api::crafty::{crafty_mask, server_mask};
 use crate::api::openapi::{CreateKeyErrors, DeleteKeyErrors, ListKeysErrors};
 use crate::api::schemas::{CreatedKey, Empty, Envelope, KeyRow, UserId, UserKeyId};
 use crate::api::users::{PermissionEntry, resolve};
 use crate::api::{ApiJson, created, ok};
-use crate::api::caller::ApiCaller;
 use crate::error::{Error, Result};
+use crate::paths;
 use crate::state::AppState;
 
 /// The user's API keys (never their secrets): oneself or a superuser.

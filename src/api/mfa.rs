@@ -7,12 +7,12 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::paths;
 use crate::accounts::clock;
 use crate::accounts::mfa;
 use crate::accounts::permissions;
 use crate::accounts::secret::Secret;
 use crate::accounts::update::target_of;
+use crate::api::caller::{ApiCaller, Via};
 use crate::api::openapi::{
     EnrolErrors, ListFactorsErrors, RemoveFactorErrors, RenewCodesErrors, VerifyEnrolmentErrors,
 };
@@ -21,10 +21,10 @@ use crate::api::schemas::{
 };
 use crate::api::users::resolve;
 use crate::api::{ApiJson, ok};
-use crate::api::caller::{ApiCaller, Via};
 use crate::auth::{throttle, tokens};
 use crate::entities::users as user_entity;
 use crate::error::{Error, Result};
+use crate::paths;
 use crate::state::AppState;
 
 /// A TOTP code as Crafty's schemas have it: a 6-digit string, or an integer (leading zeros
@@ -69,26 +69,6 @@ pub(crate) fn with_fresh_token(
 
 fn codes_json(codes: &[Secret]) -> Value {
     json!(codes.iter().map(Secret::expose).collect::<Vec<_>>())
-}
-
-/// Runs a check of a code of the user's devices, counted in the user's throttle bucket like a
-/// sign-in (a stolen token must not become a way around the sign-in's limit): a locked
-/// bucket refuses first (429), a wrong code counts.
-async fn counting_code<T>(
-    state: &AppState,
-    user: &user_entity::Model,
-    check: impl Future<Output = Result<T>>,
-) -> Result<T> {
-    let keys = throttle::Keys::user(&state.signing_key, &user.username);
-    throttle::reserve(&state.db, &state.config.throttle, &keys).await?;
-    let outcome = check.await;
-    match &outcome {
-        Err(Error::WrongMfaCode) => {
-            throttle::failed(&state.db, &state.config.throttle, &keys).await?
-        }
-        _ => throttle::not_a_guess(&state.db, &keys).await?,
-    }
-    outcome
 }
 
 /// Starts adding a TOTP device to one's own account. The secret is in this answer and never
@@ -282,9 +262,11 @@ pub async fn renew(
     if !mfa::has_factor(&state.db, user.user_id).await? {
         return Err(Error::WrongMfaCode);
     }
-    let (codes, updated) = counting_code(
-        &state,
-        &user,
+    let (codes, updated) = throttle::counting_code(
+        &state.db,
+        &state.config.throttle,
+        &state.signing_key,
+        &user.username,
         mfa::renew_recovery_codes(&state.db, &state.mfa, &actor, &rules, &user, code.expose()),
     )
     .await?;

@@ -29,9 +29,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::caller::authenticate;
+use crate::config::MAX_BODY_BYTES;
 use crate::error::Error;
 use crate::paths;
-use crate::config::MAX_BODY_BYTES;
 use crate::state::AppState;
 
 pub use json::ApiJson;

@@ -14,10 +14,10 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::{self, RefOr, Required};
 use utoipa::{IntoResponses, Modify, OpenApi};
 
-use crate::paths;
 use crate::accounts::password::PolicyViolation;
-use crate::error::Error;
 use crate::config::SESSION_COOKIE;
+use crate::error::Error;
+use crate::paths;
 
 /// The document's frame: info, tags and security schemes. The paths and their schemas are
 /// added by the router from the handlers.

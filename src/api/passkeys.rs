@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use crate::accounts::clock;
 use crate::accounts::passkeys::{self, SignInFor};
+use crate::api::caller::ApiCaller;
 use crate::api::mfa::with_fresh_token;
 use crate::api::openapi::{
     ListPasskeysErrors, PasskeyOptionsErrors, PasskeySignInErrors, RegisterPasskeyErrors,
@@ -18,13 +19,12 @@ use crate::api::openapi::{
 use crate::api::schemas::{Envelope, LoginData, TokenOnly, UserId, UserPasskeyId};
 use crate::api::users::resolve;
 use crate::api::{ApiJson, ok};
-use crate::api::caller::ApiCaller;
 use crate::auth::client_ip::ClientIp;
 use crate::auth::passkey_login::sign_in_with_passkey;
 use crate::auth::tokens;
 use crate::error::{Error, Result};
-use crate::state::AppState;
 use crate::paths;
+use crate::state::AppState;
 
 /// A WebAuthn answer as the browser's `PublicKeyCredential.toJSON()` gives it.
 fn credential<T: DeserializeOwned>(value: Value) -> Result<T> {

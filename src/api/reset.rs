@@ -5,20 +5,20 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::paths;
 use crate::accounts::clock;
 use crate::accounts::credentials::{InvalidReset, ResetOptions, reset_password as reset};
 use crate::accounts::password::{GENERATED_DEFAULT_LENGTH, MAX_LENGTH, MIN_LENGTH_FLOOR};
 use crate::accounts::permissions;
 use crate::accounts::secret::Secret;
 use crate::accounts::update::target_of;
+use crate::api::caller::ApiCaller;
 use crate::api::json::check_length;
 use crate::api::openapi::ResetErrors;
 use crate::api::schemas::{Envelope, ResetData, UserId};
 use crate::api::users::resolve;
 use crate::api::{ApiJson, ok};
-use crate::api::caller::ApiCaller;
 use crate::error::{Error, Result};
+use crate::paths;
 use crate::state::AppState;
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -6,15 +6,15 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::paths;
 use crate::accounts::clock;
 use crate::accounts::reset_links::{self, DEFAULT_EXPIRES_HOURS, LinkOptions};
+use crate::api::caller::ApiCaller;
 use crate::api::openapi::{ResetLinkErrors, RevokeLinkErrors};
 use crate::api::schemas::{Empty, Envelope, ResetLinkData, UserId};
 use crate::api::users::resolve;
 use crate::api::{ApiJson, ok};
-use crate::api::caller::ApiCaller;
 use crate::error::Result;
+use crate::paths;
 use crate::state::AppState;
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -5,14 +5,14 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use serde_json::json;
 
-use crate::paths;
 use crate::accounts::sessions;
+use crate::api::caller::ApiCaller;
 use crate::api::ok;
 use crate::api::openapi::EndSessionsErrors;
 use crate::api::schemas::{Empty, Envelope, UserId};
 use crate::api::users::resolve;
-use crate::api::caller::ApiCaller;
 use crate::error::Result;
+use crate::paths;
 use crate::state::AppState;
 
 /// Ends every web session and login token of the user (their stamp rotates; API keys stay):

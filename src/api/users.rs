@@ -6,7 +6,6 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use crate::paths;
 use crate::accounts::clock;
 use crate::accounts::grants::{self, Grant};
 use crate::accounts::permissions;
@@ -15,6 +14,7 @@ use crate::accounts::reset_links;
 use crate::accounts::secret::Secret;
 use crate::accounts::update::{self, UserUpdate, target_of};
 use crate::accounts::users::{self, NewUser};
+use crate::api::caller::{ApiCaller, Via};
 use crate::api::json::{check_length, nullable};
 use crate::api::openapi::{
     CreateUserErrors, DeleteUserErrors, ListUsersErrors, ShowUserErrors, UpdateUserErrors,
@@ -24,10 +24,10 @@ use crate::api::schemas::{
 };
 pub use crate::api::schemas::{PermissionEntry, UserRow};
 use crate::api::{ApiJson, created, ok};
-use crate::api::caller::{ApiCaller, Via};
 use crate::auth::{throttle, tokens};
 use crate::entities::users as user_entity;
 use crate::error::{Error, Result};
+use crate::paths;
 use crate::state::AppState;
 
 /// The grants a list of entries stands for (entries with `enabled: false` grant nothing).

@@ -135,7 +135,11 @@ fn form_urlencoded_pairs(body: &[u8]) -> impl Iterator<Item = (String, String)> 
 
 /// What an unsafe request's token must equal: the session's token, or for a visitor without
 /// one, their genuine anonymous cookie (unless the browser says the request is cross-site).
-pub fn expected_token(session_token: Option<String>, key: &SigningKey, headers: &HeaderMap) -> String {
+pub fn expected_token(
+    session_token: Option<String>,
+    key: &SigningKey,
+    headers: &HeaderMap,
+) -> String {
     if let Some(token) = session_token {
         return token;
     }

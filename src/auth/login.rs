@@ -5,7 +5,7 @@ use crate::accounts::audit::{self, Actor, action};
 use crate::accounts::login::authenticate;
 use crate::accounts::mfa::{self, FactorInput, FactorUsed};
 use crate::accounts::secret::Secret;
-use crate::accounts::users;
+use crate::accounts::{self, users};
 use crate::auth::client_ip::ClientIp;
 use crate::auth::throttle::{self, Keys};
 use crate::entities::users as user_entity;
@@ -58,9 +58,9 @@ pub async fn login_with_factor(
                 .await?
                 .map(|user| SignIn { user, factor: used })
                 .ok_or(Error::IncorrectCredentials),
-            Err(err) => Err(err),
+            Err(err) => Err(err.into()),
         },
-        Err(err) => Err(err),
+        Err(err) => Err(err.into()),
     };
     let anonymous = Actor {
         user_id: None,
@@ -157,7 +157,8 @@ async fn wrong_factor(
         action::LOGIN_FAILED,
         "incorrect second factor".into(),
     )
-    .await
+    .await?;
+    Ok(())
 }
 
 async fn audit_recovery_code(state: &AppState, signed_in: &SignIn, ip: &str) -> Result<()> {
@@ -203,13 +204,13 @@ pub async fn second_factor(
             audit_recovery_code(state, &signed_in, &ip_text).await?;
             Ok(signed_in)
         }
-        Err(Error::IncorrectMfa) => {
+        Err(accounts::Error::IncorrectMfa) => {
             wrong_factor(state, &keys, &anonymous, target).await?;
             Err(Error::IncorrectMfa)
         }
         Err(err) => {
             throttle::not_a_guess(&state.db, &keys).await?;
-            Err(err)
+            Err(err.into())
         }
     }
 }

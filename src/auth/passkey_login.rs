@@ -9,10 +9,10 @@ use webauthn_rs::prelude::PublicKeyCredential;
 
 use crate::accounts::audit::{self, Actor, action};
 use crate::accounts::passkeys;
-use crate::accounts::users;
+use crate::accounts::{self, users};
 use crate::auth::client_ip::ClientIp;
 use crate::entities::users as user_entity;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::state::AppState;
 
 /// Signs in the owner of the passkey that answered ceremony `ceremony_id`.
@@ -44,13 +44,13 @@ pub async fn sign_in_with_passkey(
             txn.commit().await?;
             Ok(user)
         }
-        Err(err @ (Error::IncorrectCredentials | Error::AccountDisabled)) => {
+        Err(err @ (accounts::Error::IncorrectCredentials | accounts::Error::AccountDisabled)) => {
             let anonymous = Actor {
                 user_id: None,
                 username: String::new(),
                 ip,
             };
-            let reason = if matches!(err, Error::AccountDisabled) {
+            let reason = if matches!(err, accounts::Error::AccountDisabled) {
                 "account disabled (passkey)"
             } else {
                 "passkey not accepted"
@@ -63,8 +63,8 @@ pub async fn sign_in_with_passkey(
                 reason.into(),
             )
             .await?;
-            Err(err)
+            Err(err.into())
         }
-        Err(err) => Err(err),
+        Err(err) => Err(err.into()),
     }
 }

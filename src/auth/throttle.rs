@@ -173,16 +173,45 @@ pub async fn counting_current_password<T>(
     config: &ThrottleConfig,
     key: &SigningKey,
     username: &str,
-    change: impl Future<Output = Result<T>>,
+    change: impl Future<Output = crate::accounts::Result<T>>,
+) -> Result<T> {
+    counting(db, config, key, username, change, |err| {
+        matches!(err, crate::accounts::Error::IncorrectCurrentPassword)
+    })
+    .await
+}
+
+/// A check of a second-factor code of `username` (renewing recovery codes), counted in the
+/// same bucket: a wrong code is a failed attempt, so codes cannot be brute-forced.
+pub async fn counting_code<T>(
+    db: &impl ConnectionTrait,
+    config: &ThrottleConfig,
+    key: &SigningKey,
+    username: &str,
+    check: impl Future<Output = crate::accounts::Result<T>>,
+) -> Result<T> {
+    counting(db, config, key, username, check, |err| {
+        matches!(err, crate::accounts::Error::WrongMfaCode)
+    })
+    .await
+}
+
+async fn counting<T>(
+    db: &impl ConnectionTrait,
+    config: &ThrottleConfig,
+    key: &SigningKey,
+    username: &str,
+    attempt: impl Future<Output = crate::accounts::Result<T>>,
+    wrong_guess: fn(&crate::accounts::Error) -> bool,
 ) -> Result<T> {
     let keys = Keys::user(key, username);
     reserve(db, config, &keys).await?;
-    let outcome = change.await;
+    let outcome = attempt.await;
     match &outcome {
-        Err(Error::IncorrectCurrentPassword) => failed(db, config, &keys).await?,
+        Err(err) if wrong_guess(err) => failed(db, config, &keys).await?,
         _ => not_a_guess(db, &keys).await?,
     }
-    outcome
+    Ok(outcome?)
 }
 
 /// After a failed attempt: lock every key that has reached its limit.

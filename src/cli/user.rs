@@ -210,9 +210,9 @@ pub(super) async fn run(
     }
 }
 
-/// Domain errors as one line for the terminal.
-pub(super) fn explain(err: Error) -> anyhow::Error {
-    match err {
+/// Domain (and sign-in) errors as one line for the terminal.
+pub(super) fn explain(err: impl Into<Error>) -> anyhow::Error {
+    match err.into() {
         Error::PasswordPolicy(v) => {
             anyhow::anyhow!("the password does not meet the policy ({})", v.code())
         }

@@ -61,4 +61,3 @@ pub fn asset_url(name: &str) -> String {
 pub fn lookup(name: &str) -> Option<&'static Asset> {
     ASSETS.get(name)
 }
-

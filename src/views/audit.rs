@@ -3,9 +3,9 @@
 use maud::{Markup, html};
 
 use crate::i18n::Lang;
+use crate::paths;
 use crate::views::components::pager;
 use crate::views::layout::{PageContext, page};
-use crate::paths;
 
 pub struct AuditRow {
     pub when: String,

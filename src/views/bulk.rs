@@ -3,8 +3,8 @@
 
 use maud::{Markup, html};
 
-use crate::views::layout::{PageContext, page};
 use crate::paths;
+use crate::views::layout::{PageContext, page};
 
 pub struct BulkReportView<'a> {
     /// `require_change` or `end_sessions`.

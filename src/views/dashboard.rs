@@ -2,8 +2,8 @@
 
 use maud::{Markup, html};
 
-use crate::views::layout::{PageContext, page};
 use crate::paths;
+use crate::views::layout::{PageContext, page};
 
 pub struct DashboardView<'a> {
     pub user_id: i32,

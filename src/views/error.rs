@@ -5,8 +5,8 @@ use axum::http::StatusCode;
 use maud::{Markup, html};
 
 use crate::i18n::Lang;
-use crate::views::layout::{PageContext, page};
 use crate::paths;
+use crate::views::layout::{PageContext, page};
 
 /// The heading of a failure, by its status.
 pub fn title_key(status: StatusCode) -> &'static str {

@@ -5,10 +5,10 @@
 use maud::{Markup, html};
 
 use crate::i18n::Lang;
+use crate::paths;
 use crate::views::components::{close_link, csrf_field, dialog};
 use crate::views::layout::{PageContext, page};
 use crate::views::qr::qr_svg;
-use crate::paths;
 
 /// Which of the reset dialog's two forms is shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

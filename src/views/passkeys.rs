@@ -5,8 +5,8 @@
 use maud::{Markup, html};
 
 use crate::i18n::Lang;
-use crate::views::components::{Field, csrf_field, field};
 use crate::paths;
+use crate::views::components::{Field, csrf_field, field};
 
 /// One passkey as listed.
 pub struct PasskeyRow {

@@ -3,10 +3,10 @@
 use maud::{Markup, html};
 
 use crate::i18n::Lang;
+use crate::paths;
 use crate::views::components::{close_link, csrf_field, dialog};
 use crate::views::layout::{PageContext, page};
 use crate::views::link_dialog::{ResetKind, reset_tabs};
-use crate::paths;
 
 /// Lengths offered for a generated password.
 pub const LENGTHS: [usize; 9] = [8, 12, 16, 20, 24, 32, 48, 64, 128];

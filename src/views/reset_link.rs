@@ -3,9 +3,9 @@
 use maud::{Markup, html};
 
 use crate::i18n::Lang;
+use crate::paths;
 use crate::views::components::{Field, alert, csrf_field, field};
 use crate::views::layout::{PageContext, page};
-use crate::paths;
 
 /// Messages beside the fields after a refused submission.
 #[derive(Default)]

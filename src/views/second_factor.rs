@@ -4,9 +4,9 @@
 use maud::{Markup, html};
 
 use crate::i18n::Lang;
+use crate::paths;
 use crate::views::components::{Field, alert, csrf_field, field};
 use crate::views::layout::{Nav, PageContext, page, site_header};
-use crate::paths;
 
 /// What the code page shows.
 pub struct SecondFactorView<'a> {

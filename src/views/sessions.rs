@@ -3,9 +3,9 @@
 use maud::{Markup, html};
 
 use crate::i18n::Lang;
+use crate::paths;
 use crate::views::components::csrf_field;
 use crate::views::layout::{PageContext, page};
-use crate::paths;
 
 pub struct SessionRow {
     pub handle: String,

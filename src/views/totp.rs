@@ -6,10 +6,10 @@
 use maud::{Markup, html};
 
 use crate::i18n::Lang;
+use crate::paths;
 use crate::views::components::{Field, alert, csrf_field, field};
 use crate::views::layout::{PageContext, page};
 use crate::views::qr::qr_svg;
-use crate::paths;
 
 /// The set-up box (the swap target on the sign-in page after an in-place forced change, and
 /// the body of its own page): why, what an authenticator app is, the button that starts.

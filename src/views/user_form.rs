@@ -2,12 +2,12 @@
 
 use maud::{Markup, html};
 
-use crate::i18n::SUPPORTED;
 use crate::i18n::Lang;
+use crate::i18n::SUPPORTED;
+use crate::paths;
 use crate::views::components::{Field, alert, csrf_field, field};
 use crate::views::layout::{PageContext, page};
 use crate::views::reset::LENGTHS;
-use crate::paths;
 
 /// Messages beside the fields.
 #[derive(Default)]

@@ -18,13 +18,13 @@ use crate::auth::{csrf, session, throttle};
 use crate::entities::users;
 use crate::error::Error;
 use crate::i18n::Lang;
+use crate::paths;
 use crate::state::AppState;
 use crate::views::change_password::{
     ChangePasswordErrors, ChangePasswordView, change_password_box, change_password_dialog,
     change_password_page,
 };
 use crate::views::layout::{Nav, PageContext, site_header};
-use crate::paths;
 use crate::web::{Hx, Viewer, redirect};
 
 fn view<'a>(
@@ -142,7 +142,7 @@ pub async fn submit(
         )
         .await
     } else {
-        change.await
+        change.await.map_err(Error::from)
     };
     match outcome {
         Ok(updated) => {
@@ -163,6 +163,7 @@ pub async fn submit(
             }
             redirect(hx, paths::DASHBOARD)
         }
+        // The domain's `Stale`: an admin's reset came first and ended this session.
         Err(Error::Unauthenticated) => redirect(hx, paths::LOGIN),
         Err(err) => match field_errors(lang, &err) {
             Some(errors) => {

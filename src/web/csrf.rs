@@ -60,4 +60,3 @@ pub async fn guard(
 fn rejected(lang: Lang) -> Response {
     Error::CsrfRejected.into_response_html(lang)
 }
-

@@ -3,8 +3,8 @@
 use axum::response::{IntoResponse, Response};
 
 use crate::accounts::clock;
-use crate::views::dashboard::{DashboardView, dashboard_page};
 use crate::paths;
+use crate::views::dashboard::{DashboardView, dashboard_page};
 use crate::web::{Hx, Viewer, redirect};
 
 #[derive(serde::Deserialize, Default)]

@@ -3,7 +3,6 @@
 
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use crate::accounts::audit::Actor;
@@ -14,12 +13,12 @@ use crate::accounts::users;
 use crate::auth::client_ip::ClientIp;
 use crate::entities::users as user_entity;
 use crate::error::Error;
+use crate::paths;
 use crate::state::AppState;
 use crate::views::user_form::{UserFormView, delete_page, user_form_page};
 use crate::web::user_form::{
     IdQuery, UserFields, blank_new, eligible_managers, grants_from, manager_id, place_error,
 };
-use crate::paths;
 use crate::web::{Hx, Viewer, redirect};
 
 /// The user named by `?id=`, if the viewer may see them.
@@ -35,7 +34,7 @@ async fn edited(
         .await
         .map_err(|e| viewer.error(e))?
         .ok_or_else(|| viewer.error(Error::UserNotFound))?;
-    permissions::can_view(&viewer.caller, &target_of(&user)).map_err(|d| viewer.error(d.into()))?;
+    permissions::can_view(&viewer.caller, &target_of(&user)).map_err(|d| viewer.error(d))?;
     Ok(user)
 }
 
@@ -149,12 +148,12 @@ pub async fn save(
         match manager_id(&state, &fields.manager).await {
             Ok(manager) => update.manager = Some(manager),
             Err(err) => {
-                place_error(lang, &err, &mut view.errors);
-                return (
-                    StatusCode::BAD_REQUEST,
-                    user_form_page(&viewer.context(), &view),
-                )
-                    .into_response();
+                return match place_error(lang, err, &mut view.errors) {
+                    Ok(status) => {
+                        (status, user_form_page(&viewer.context(), &view)).into_response()
+                    }
+                    Err(err) => viewer.error(err),
+                };
             }
         }
     }
@@ -173,10 +172,10 @@ pub async fn save(
     .await
     {
         Ok(updated) => redirect(hx, &format!("{}&saved=1", paths::edit(updated.user_id))),
-        Err(err) if place_error(lang, &err, &mut view.errors) => {
-            (err.status(), user_form_page(&viewer.context(), &view)).into_response()
-        }
-        Err(err) => viewer.error(err),
+        Err(err) => match place_error(lang, err, &mut view.errors) {
+            Ok(status) => (status, user_form_page(&viewer.context(), &view)).into_response(),
+            Err(err) => viewer.error(err),
+        },
     }
 }
 
@@ -190,7 +189,7 @@ pub async fn delete_form(
         Err(refusal) => return refusal,
     };
     if let Err(denied) = permissions::can_delete(&viewer.caller, &target_of(&user)) {
-        return viewer.error(denied.into());
+        return viewer.error(denied);
     }
     delete_page(&viewer.context(), user.user_id, &user.username, None).into_response()
 }
@@ -209,7 +208,11 @@ pub async fn delete(
     let actor = Actor::user(&viewer.user, ip.to_string());
     match update::delete_user(&state.db, &actor, &viewer.caller, &user).await {
         Ok(()) => redirect(hx, paths::USERS),
-        Err(err) if !err.status().is_server_error() => {
+        Err(err) => {
+            let err = Error::from(err);
+            if err.status().is_server_error() {
+                return viewer.error(err);
+            }
             let message = viewer.lang.t(err.message_key());
             (
                 err.status(),
@@ -222,7 +225,6 @@ pub async fn delete(
             )
                 .into_response()
         }
-        Err(err) => viewer.error(err),
     }
 }
 

@@ -17,8 +17,8 @@ use crate::accounts::mfa;
 use crate::auth::ended;
 use crate::auth::session::{current_user, session_error};
 use crate::auth::session_store::USER_ID_KEY;
-use crate::state::AppState;
 use crate::paths;
+use crate::state::AppState;
 use crate::web::{self, Hx};
 
 /// Whether the signed-in user is held at enrolment (the navigation then offers only sign-out).
@@ -90,7 +90,7 @@ pub async fn panel_gate(
             Some(status) => !status.has_factor,
             None => match mfa::has_factor(&state.db, user_id).await {
                 Ok(has) => !has,
-                Err(err) => return err.into_response_html(lang),
+                Err(err) => return crate::error::Error::from(err).into_response_html(lang),
             },
         };
     let must_enrol =

@@ -13,10 +13,11 @@ use crate::accounts::clock;
 use crate::accounts::reset_links::{self, DEFAULT_EXPIRES_HOURS, LinkOptions, MAX_EXPIRES_HOURS};
 use crate::auth::client_ip::ClientIp;
 use crate::entities::users as user_entity;
+use crate::error::Error;
+use crate::paths;
 use crate::state::AppState;
 use crate::views::link_dialog::{LinkFormView, link_form_dialog, link_form_page};
 use crate::web::one_time::{self, LinkShown, OneTime};
-use crate::paths;
 use crate::web::{Hx, Viewer, reset, result};
 
 #[derive(Deserialize)]
@@ -120,11 +121,14 @@ pub async fn make(
     let link = match reset_links::create(&state.db, &actor, &viewer.caller, &target, options).await
     {
         Ok(link) => link,
-        Err(err) if !err.status().is_server_error() => {
+        Err(err) => {
+            let err = Error::from(err);
+            if err.status().is_server_error() {
+                return viewer.error(err);
+            }
             view.general = Some(viewer.lang.t(err.message_key()).to_string());
             return form_response(&viewer, hx, err.status(), &view);
         }
-        Err(err) => return viewer.error(err),
     };
     let shown = LinkShown {
         target_id: target.user_id,

@@ -14,9 +14,9 @@ use crate::auth::ended::EndReason;
 use crate::auth::{csrf, login, pending, session};
 use crate::error::Error;
 use crate::i18n::Lang;
+use crate::paths;
 use crate::state::AppState;
 use crate::views::login::{LoginForm, login_box, login_page};
-use crate::paths;
 use crate::web::{Hx, VisitorLang, change_password, redirect, second_factor};
 
 /// Where a signed-in user belongs.
@@ -200,7 +200,7 @@ pub async fn logout(
         if let Err(err) =
             audit::record(&state.db, &actor, target, action::LOGOUT, String::new()).await
         {
-            let _ = err.public_message();
+            let _ = crate::error::Error::from(err).public_message();
         }
     }
     if let Err(err) = session::end(&session).await {

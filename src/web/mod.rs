@@ -38,8 +38,6 @@ use crate::i18n::Lang;
 use crate::paths;
 use crate::state::AppState;
 
-
-
 /// Whether the request came from htmx (`HX-Request: true`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Hx(pub bool);
@@ -164,10 +162,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             paths::DELETE_USER,
             get(edit_user::delete_form).post(edit_user::delete),
         )
-        .route(
-            paths::RESET_ROUTE,
-            get(reset::show).post(reset::submit),
-        )
+        .route(paths::RESET_ROUTE, get(reset::show).post(reset::submit))
         .route(
             paths::RESET_LINK_ROUTE,
             get(link_dialog::show).post(link_dialog::make),
@@ -196,14 +191,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(paths::TOTP_START, axum::routing::post(totp::start))
         .route(paths::TOTP_RENEW, axum::routing::post(totp::renew))
         .route(paths::TOTP_VERIFY_ROUTE, axum::routing::post(totp::verify))
-        .route(
-            paths::TOTP_REMOVE_ROUTE,
-            axum::routing::post(totp::remove),
-        )
-        .route(
-            paths::TOTP_RENAME_ROUTE,
-            axum::routing::post(totp::rename),
-        )
+        .route(paths::TOTP_REMOVE_ROUTE, axum::routing::post(totp::remove))
+        .route(paths::TOTP_RENAME_ROUTE, axum::routing::post(totp::rename))
         .route(
             paths::PASSKEY_REMOVE_ROUTE,
             axum::routing::post(passkey::remove),

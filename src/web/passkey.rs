@@ -21,12 +21,13 @@ use crate::error::Error;
 use crate::i18n::Lang;
 use crate::state::AppState;
 
-use crate::web::security::remove_with_password;
 use crate::paths;
+use crate::web::security::remove_with_password;
 use crate::web::{Viewer, VisitorLang};
 
 /// An error as the script shows it: the translated message, the error's status.
-fn failure(lang: Lang, err: Error) -> Response {
+fn failure(lang: Lang, err: impl Into<Error>) -> Response {
+    let err = err.into();
     let _ = err.public_message(); // logs internal errors
     let message = match err {
         Error::PasskeysDisabled => lang.t("passkey.disabled"),
@@ -210,7 +211,7 @@ pub async fn password_sign_in(
     .await;
     match updated {
         Ok(_) => Redirect::to(paths::SECURITY).into_response(),
-        Err(Error::InvalidJsonSchema(_)) => {
+        Err(crate::accounts::Error::Invalid { .. }) => {
             Redirect::to(&format!("{}?refused=none", paths::SECURITY)).into_response()
         }
         Err(err) => viewer.error(err),
@@ -228,7 +229,10 @@ pub async fn second_factor_options(
         let user = crate::web::second_factor::pending_user(&state, &headers)
             .await?
             .ok_or(Error::Unauthenticated)?;
-        passkeys::start_sign_in(&state.db, &state.passkeys, SignInFor::SecondFactor(&user)).await
+        Ok::<_, Error>(
+            passkeys::start_sign_in(&state.db, &state.passkeys, SignInFor::SecondFactor(&user))
+                .await?,
+        )
     };
     match started.await {
         Ok((id, options)) => Json(json!({"challenge_id": id, "options": options})).into_response(),

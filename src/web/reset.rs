@@ -21,12 +21,12 @@ use crate::accounts::users;
 use crate::auth::client_ip::ClientIp;
 use crate::entities::users as user_entity;
 use crate::error::Error;
+use crate::paths;
 use crate::state::AppState;
 use crate::views::components::message_dialog;
 use crate::views::reset::{ResetErrors, ResetFormView, reset_dialog, reset_page};
 use crate::web::change_password::policy_message;
 use crate::web::one_time::{self, OneTime, ResetDraft, ResetShown};
-use crate::paths;
 use crate::web::{Hx, Viewer, generated};
 
 /// Why `caller` may not reset `target`, in words a person understands.
@@ -64,7 +64,7 @@ pub(super) async fn target(
     let id: i32 = id.parse().map_err(|_| refuse(Error::UserNotFound, None))?;
     let target = users::find_by_id(&state.db, id)
         .await
-        .map_err(|e| refuse(e, None))?
+        .map_err(|e| refuse(e.into(), None))?
         .ok_or_else(|| refuse(Error::UserNotFound, None))?;
     permissions::can_reset(&viewer.caller, &target_of(&target)).map_err(|denied| {
         let key = refusal_key(&viewer.caller, &target, denied);
@@ -272,14 +272,17 @@ pub async fn submit(
                 Err(err) => viewer.error(err),
             }
         }
-        Err(Error::PasswordPolicy(violation)) => {
+        Err(crate::accounts::Error::Policy(violation)) => {
             view.errors.password = Some(policy_message(lang, violation));
             form_response(&viewer, hx, StatusCode::BAD_REQUEST, &view)
         }
-        Err(err) if !err.status().is_server_error() => {
+        Err(err) => {
+            let err = Error::from(err);
+            if err.status().is_server_error() {
+                return viewer.error(err);
+            }
             view.errors.general = Some(lang.t(err.message_key()).to_string());
             form_response(&viewer, hx, err.status(), &view)
         }
-        Err(err) => viewer.error(err),
     }
 }

@@ -9,18 +9,19 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use crate::accounts;
 use crate::accounts::reset_links::{self, LinkProblem, Used};
 use crate::accounts::secret::Secret;
 use crate::auth::client_ip::ClientIp;
 use crate::auth::{csrf, session};
 use crate::error::Error;
 use crate::i18n::Lang;
+use crate::paths;
 use crate::state::AppState;
 use crate::views::reset_link::{
     SetPasswordErrors, SetPasswordView, link_not_valid_page, set_password_page,
 };
 use crate::web::change_password::policy_message;
-use crate::paths;
 use crate::web::{Hx, VisitorLang, redirect};
 
 /// The page of a link that does not work (410 Gone: it will not work again).
@@ -61,7 +62,7 @@ async fn form(
         Ok(pair) => pair,
         Err(err) => return err.into_response_html(lang),
     };
-    let action = paths::reset_page(&token);
+    let action = paths::reset_page(token);
     let view = SetPasswordView {
         action: &action,
         username: &live.user.username,
@@ -102,7 +103,7 @@ pub async fn show(
             .await
         }
         Ok(Err(problem)) => not_valid(lang, problem),
-        Err(err) => err.into_response_html(lang),
+        Err(err) => Error::from(err).into_response_html(lang),
     }
 }
 
@@ -140,7 +141,7 @@ pub async fn submit(
             match crate::accounts::mfa::has_factor(&state.db, user.user_id).await {
                 Ok(true) => return redirect(Hx(false), paths::LOGIN),
                 Ok(false) => {}
-                Err(err) => return err.into_response_html(lang),
+                Err(err) => return Error::from(err).into_response_html(lang),
             }
             // Every session of the user ended with the change; this browser starts afresh.
             if let Err(err) =
@@ -152,14 +153,14 @@ pub async fn submit(
             redirect(Hx(false), paths::DASHBOARD)
         }
         Ok(Used::NotValid(problem)) => not_valid(lang, problem),
-        Err(err @ (Error::PasswordMismatch | Error::PasswordPolicy(_))) => {
+        Err(err @ (accounts::Error::PasswordMismatch | accounts::Error::Policy(_))) => {
             let Ok(Ok(live)) = reset_links::look_up(&state.db, &token).await else {
                 return not_valid(lang, LinkProblem::Unknown);
             };
             let lang = Lang::from_code(&live.user.lang);
             let mut errors = SetPasswordErrors::default();
             match err {
-                Error::PasswordPolicy(violation) => {
+                accounts::Error::Policy(violation) => {
                     errors.new = Some(policy_message(lang, violation))
                 }
                 _ => errors.confirm = Some(lang.t("validators.passwordMismatch").to_string()),
@@ -172,6 +173,6 @@ pub async fn submit(
             };
             form(&request, lang, StatusCode::BAD_REQUEST, &live, errors).await
         }
-        Err(err) => err.into_response_html(lang),
+        Err(err) => Error::from(err).into_response_html(lang),
     }
 }

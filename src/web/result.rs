@@ -6,6 +6,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use maud::html;
 
+use crate::paths;
 use crate::state::AppState;
 use crate::views::link_dialog::{LinkResultView, link_result_dialog, link_result_page};
 use crate::views::reset::{
@@ -15,7 +16,6 @@ use crate::views::reset::{
 use crate::views::user_form::created_page;
 use crate::views::users::user_row_oob;
 use crate::web::one_time::{self, OneTime};
-use crate::paths;
 use crate::web::{Hx, Viewer, users};
 
 /// Whether the htmx request comes from the users table (only there is a row to swap).

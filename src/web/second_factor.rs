@@ -17,11 +17,11 @@ use crate::auth::{csrf, login, pending, session};
 use crate::entities::users as user_entity;
 use crate::error::{Error, Result};
 use crate::i18n::Lang;
+use crate::paths;
 use crate::state::AppState;
 use crate::views::second_factor::{
     SecondFactorView, second_factor_box, second_factor_page, second_factor_swap,
 };
-use crate::paths;
 use crate::web::{Hx, VisitorLang, change_password, redirect};
 
 /// The user of a valid pending state, as they are now; `None` sends the browser back to the

@@ -9,15 +9,15 @@ use serde::Deserialize;
 use crate::accounts::secret::Secret;
 use crate::auth::{session, throttle};
 use crate::entities::users as user_entity;
-use crate::error::{Error, Result};
+use crate::error::Error;
 
-use crate::accounts::{clock, mfa, passkeys};
+use crate::accounts::{self, clock, mfa, passkeys};
+use crate::paths;
 use crate::state::AppState;
 use crate::views::components::alert;
 use crate::views::layout::page;
 use crate::views::passkeys::{PasskeyRow, PasskeysView, passkeys_section};
 use crate::views::totp::{DeviceRow, totp_section};
-use crate::paths;
 use crate::web::Viewer;
 
 #[derive(Deserialize, Default)]
@@ -113,7 +113,7 @@ pub async fn remove_with_password(
     viewer: &Viewer,
     current_password: String,
     done: &str,
-    remove: impl Future<Output = Result<user_entity::Model>>,
+    remove: impl Future<Output = accounts::Result<user_entity::Model>>,
 ) -> Response {
     let password = Secret::new(current_password);
     let removed = throttle::counting_current_password(
@@ -127,7 +127,7 @@ pub async fn remove_with_password(
                 .verify(&password, Some(&viewer.user.password))
                 .await
             {
-                return Err(Error::IncorrectCurrentPassword);
+                return Err(accounts::Error::IncorrectCurrentPassword);
             }
             remove.await
         },

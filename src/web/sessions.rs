@@ -9,9 +9,9 @@ use serde::Deserialize;
 use crate::accounts::audit::Actor;
 use crate::accounts::{clock, sessions};
 use crate::auth::client_ip::ClientIp;
+use crate::paths;
 use crate::state::AppState;
 use crate::views::sessions::{SessionRow, SessionsView, sessions_page};
-use crate::paths;
 use crate::web::Viewer;
 
 #[derive(Deserialize)]

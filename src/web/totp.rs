@@ -8,17 +8,18 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use crate::accounts;
 use crate::accounts::audit::Actor;
 use crate::accounts::mfa::{self, EnrolmentAnswer};
 use crate::auth::client_ip::ClientIp;
 use crate::auth::{session, throttle};
 use crate::entities::users as user_entity;
 use crate::error::{Error, Result};
+use crate::paths;
 use crate::state::AppState;
 use crate::views::totp::{EnrolView, codes_box, enrol_box, enrol_page, setup_box, setup_page};
 use crate::web::one_time::{self, EnrolShown, OneTime};
 use crate::web::security::remove_with_password;
-use crate::paths;
 use crate::web::{Hx, Viewer};
 
 /// `GET /panel/security/totp/setup`.
@@ -144,7 +145,7 @@ pub async fn verify(
     .await;
     let enrolled = match enrolled {
         Ok(enrolled) => enrolled,
-        Err(Error::WrongMfaCode) => {
+        Err(accounts::Error::WrongMfaCode) => {
             return again(
                 &viewer,
                 hx,
@@ -153,7 +154,7 @@ pub async fn verify(
                 "login.incorrectCode",
             );
         }
-        Err(Error::NotFound) => return Redirect::to(paths::TOTP_SETUP).into_response(),
+        Err(accounts::Error::NotFound) => return Redirect::to(paths::TOTP_SETUP).into_response(),
         Err(err) => return viewer.error(err),
     };
     let codes: Vec<String> = enrolled
@@ -298,27 +299,22 @@ pub async fn renew(
     ip: ClientIp,
     Form(fields): Form<RenewFields>,
 ) -> Response {
-    let keys = throttle::Keys::user(&state.signing_key, &viewer.user.username);
-    let renewed = async {
-        throttle::reserve(&state.db, &state.config.throttle, &keys).await?;
-        let outcome = mfa::renew_recovery_codes(
+    let renewed = throttle::counting_code(
+        &state.db,
+        &state.config.throttle,
+        &state.signing_key,
+        &viewer.user.username,
+        mfa::renew_recovery_codes(
             &state.db,
             &state.mfa,
             &Actor::user(&viewer.user, ip.to_string()),
             &viewer.caller,
             &viewer.user,
             fields.code.trim(),
-        )
-        .await;
-        match &outcome {
-            Err(Error::WrongMfaCode) => {
-                throttle::failed(&state.db, &state.config.throttle, &keys).await?
-            }
-            _ => throttle::not_a_guess(&state.db, &keys).await?,
-        }
-        outcome
-    };
-    match renewed.await {
+        ),
+    )
+    .await;
+    match renewed {
         Ok((codes, updated)) => {
             let codes = codes.iter().map(|c| c.expose().to_string()).collect();
             match keep_signed_in(&state, &viewer, &updated, codes).await {

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
+use crate::accounts;
 use crate::accounts::audit::Actor;
 use crate::accounts::grants::Grant;
 use crate::accounts::password::{self, GENERATED_DEFAULT_LENGTH};
@@ -16,11 +17,11 @@ use crate::accounts::users::{self, NewUser};
 use crate::auth::client_ip::ClientIp;
 use crate::error::Error;
 use crate::i18n::Lang;
+use crate::paths;
 use crate::state::AppState;
 use crate::views::user_form::{UserFormErrors, UserFormView, user_form_page};
 use crate::web::change_password::policy_message;
 use crate::web::one_time::{self, CreatedShown, LinkShown, OneTime};
-use crate::paths;
 use crate::web::{Hx, Viewer};
 
 #[derive(Clone, Deserialize, Serialize, Default)]
@@ -58,30 +59,41 @@ pub struct IdQuery {
     pub(super) sessions_ended: Option<String>,
 }
 
-/// Puts a refused write's message beside the field it is about.
-pub(super) fn place_error(lang: Lang, err: &Error, errors: &mut UserFormErrors) -> bool {
+/// Puts a refused write's message beside the input it is about (the domain names the
+/// input: [`accounts::Error::Invalid`]'s `field`), or above the form. Gives back the status
+/// to answer with, or the error when it is no refusal of the input (a server failure).
+pub(super) fn place_error(
+    lang: Lang,
+    err: accounts::Error,
+    errors: &mut UserFormErrors,
+) -> Result<StatusCode, Error> {
+    use accounts::Error as D;
     let text = |key: &str| Some(lang.t(key).to_string());
-    match err {
-        Error::UserExists => errors.username = text("userConfig.usernameTaken"),
-        Error::PasswordPolicy(v) => errors.password = Some(policy_message(lang, *v)),
-        Error::InvalidJsonSchema(message) if message.starts_with("username") => {
-            errors.username = text("userConfig.usernameInvalid")
-        }
-        Error::InvalidJsonSchema(message) if message.starts_with("email") => {
-            errors.email = text("userConfig.emailInvalid")
-        }
-        Error::InvalidJsonSchema(message) if message.starts_with("expires_hours") => {
-            errors.expires = text("tempPassword.invalidExpiry")
-        }
-        Error::InvalidJsonSchema(message) if message.starts_with("manager") => {
-            errors.manager = text("userConfig.managerUnknown")
-        }
-        err if !err.status().is_server_error() => {
-            errors.general = Some(lang.t(err.message_key()).to_string())
-        }
-        _ => return false,
+    let (slot, message) = match &err {
+        D::UserExists => (&mut errors.username, text("userConfig.usernameTaken")),
+        D::Policy(v) => (&mut errors.password, Some(policy_message(lang, *v))),
+        D::Invalid { field, .. } => match *field {
+            "username" => (&mut errors.username, text("userConfig.usernameInvalid")),
+            "email" => (&mut errors.email, text("userConfig.emailInvalid")),
+            "expires_hours" => (&mut errors.expires, text("tempPassword.invalidExpiry")),
+            "manager" => (&mut errors.manager, text("userConfig.managerUnknown")),
+            _ => (&mut errors.general, None),
+        },
+        _ => (&mut errors.general, None),
+    };
+    let placed = message.is_some();
+    if placed {
+        *slot = message;
     }
-    true
+    let err = Error::from(err);
+    let status = err.status();
+    if status.is_server_error() {
+        return Err(err);
+    }
+    if !placed {
+        errors.general = Some(lang.t(err.message_key()).to_string());
+    }
+    Ok(status)
 }
 
 pub(super) fn grants_from(fields: &UserFields) -> Vec<Grant> {
@@ -105,14 +117,14 @@ pub(super) async fn eligible_managers(state: &AppState) -> Result<Vec<String>, E
 }
 
 /// Looks a manager up by username; an empty field means no manager.
-pub(super) async fn manager_id(state: &AppState, name: &str) -> Result<Option<i32>, Error> {
+pub(super) async fn manager_id(state: &AppState, name: &str) -> accounts::Result<Option<i32>> {
     let name = name.trim();
     if name.is_empty() {
         return Ok(None);
     }
     match users::find_by_username(&state.db, name).await? {
         Some(user) => Ok(Some(user.user_id)),
-        None => Err(Error::InvalidJsonSchema("manager: unknown user".into())),
+        None => Err(accounts::Error::invalid("manager", "manager: unknown user")),
     }
 }
 
@@ -257,12 +269,12 @@ pub async fn create(
         let manager = match manager_id(&state, &fields.manager).await {
             Ok(m) => m,
             Err(err) => {
-                place_error(lang, &err, &mut view.errors);
-                return (
-                    StatusCode::BAD_REQUEST,
-                    user_form_page(&viewer.context(), &view),
-                )
-                    .into_response();
+                return match place_error(lang, err, &mut view.errors) {
+                    Ok(status) => {
+                        (status, user_form_page(&viewer.context(), &view)).into_response()
+                    }
+                    Err(err) => viewer.error(err),
+                };
             }
         };
         (view.superuser, grants_from(&fields), manager)
@@ -344,9 +356,9 @@ pub async fn create(
                 Err(err) => viewer.error(err),
             }
         }
-        Err(err) if place_error(lang, &err, &mut view.errors) => {
-            (err.status(), user_form_page(&viewer.context(), &view)).into_response()
-        }
-        Err(err) => viewer.error(err),
+        Err(err) => match place_error(lang, err, &mut view.errors) {
+            Ok(status) => (status, user_form_page(&viewer.context(), &view)).into_response(),
+            Err(err) => viewer.error(err),
+        },
     }
 }

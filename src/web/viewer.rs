@@ -45,7 +45,8 @@ impl Viewer {
     }
 
     /// Renders an error as a page in the viewer's language, inside the normal layout.
-    pub fn error(&self, err: Error) -> Response {
+    pub fn error(&self, err: impl Into<Error>) -> Response {
+        let err = err.into();
         let status = err.status();
         if status.is_server_error() {
             return err.into_response_html(self.lang);

@@ -11,9 +11,9 @@ use rand::RngExt;
 use sea_orm::{ConnectionTrait, EntityTrait, Set};
 use zeroize::Zeroizing;
 
+use crate::accounts::error::{Error, Result};
 use crate::config::SecretKeyBytes;
 use crate::entities::settings;
-use crate::error::{Error, Result};
 
 const KEY_SETTING: &str = "mfa_secret_key";
 /// Stored form: `v1:` then base64 of nonce (24 bytes) ‖ ciphertext ‖ tag.

@@ -16,11 +16,11 @@ use super::{
 use crate::accounts::audit::{self, Actor, action};
 use crate::accounts::clock;
 use crate::accounts::credentials::rotate_stamp;
+use crate::accounts::error::{Error, Result};
 use crate::accounts::permissions::{self, Caller};
 use crate::accounts::secret::Secret;
 use crate::accounts::users;
 use crate::entities::{recovery_codes, totp_devices, totp_enrolments, users as user_entity};
-use crate::error::{Error, Result};
 
 /// A started enrolment: the secret is shown now and never again.
 pub struct Enrolment {
@@ -93,9 +93,10 @@ pub fn device_name(input: Option<&str>) -> Result<String> {
         return Ok(DEFAULT_NAME.to_string());
     }
     if name.chars().count() > NAME_MAX || name.chars().any(char::is_control) {
-        return Err(Error::InvalidJsonSchema(format!(
-            "name: 1 to {NAME_MAX} characters"
-        )));
+        return Err(Error::invalid(
+            "name",
+            format!("name: 1 to {NAME_MAX} characters"),
+        ));
     }
     Ok(name.to_string())
 }

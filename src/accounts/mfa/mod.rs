@@ -23,10 +23,10 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
+use crate::accounts::error::Result;
 use crate::accounts::permissions::{self, Caller, Target};
 use crate::config::{MfaConfig, MfaPolicy};
 use crate::entities::{passkeys, recovery_codes, totp_devices, users as user_entity};
-use crate::error::Result;
 use cipher::SecretCipher;
 
 /// The issuer an authenticator app shows beside the account.
@@ -83,10 +83,9 @@ pub async fn has_factor(conn: &impl ConnectionTrait, user_id: i32) -> Result<boo
         .expr_as(has_factor_expr(user_id), Alias::new("has_factor"))
         .to_owned();
     let statement = conn.get_database_backend().build(&query);
-    let row = conn
-        .query_one_raw(statement)
-        .await?
-        .ok_or_else(|| crate::error::Error::Internal(anyhow::anyhow!("no row from EXISTS")))?;
+    let row = conn.query_one_raw(statement).await?.ok_or_else(|| {
+        crate::accounts::error::Error::Internal(anyhow::anyhow!("no row from EXISTS"))
+    })?;
     Ok(row.try_get::<bool>("", "has_factor")?)
 }
 

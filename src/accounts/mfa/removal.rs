@@ -9,11 +9,11 @@ use super::{Mfa, device_count, has_factor, required, target_of};
 use crate::accounts::audit::{self, Actor, action};
 use crate::accounts::clock;
 use crate::accounts::credentials::rotate_stamp;
+use crate::accounts::error::{Error, Result};
 use crate::accounts::locks;
 use crate::accounts::permissions::{self, Caller};
 use crate::accounts::users;
 use crate::entities::{recovery_codes, totp_devices, totp_enrolments, users as user_entity};
-use crate::error::{Error, Result};
 
 /// Removes one device. The owner (not through a narrow key) or whoever may reset the user;
 /// the owner cannot remove their last device while a factor is required

@@ -6,8 +6,8 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::{Mfa, has_factor, now_step, recovery, recovery_codes_left, totp};
 use crate::accounts::clock;
+use crate::accounts::error::{Error, Result};
 use crate::entities::{recovery_codes, totp_devices, users as user_entity};
-use crate::error::{Error, Result};
 
 /// Accepts a TOTP code of one of the user's devices, at most once: the device's last
 /// accepted step moves forward in one conditional UPDATE, so the same code (or an older

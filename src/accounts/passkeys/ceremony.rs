@@ -9,8 +9,8 @@ use serde::de::DeserializeOwned;
 
 use super::CEREMONY_MINUTES;
 use crate::accounts::clock;
+use crate::accounts::error::{Error, Result};
 use crate::entities::webauthn_ceremonies;
-use crate::error::{Error, Result};
 
 /// What a ceremony is for; a ceremony of one kind never finishes another.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

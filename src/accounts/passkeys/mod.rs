@@ -24,9 +24,9 @@ use std::sync::Arc;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use webauthn_rs::prelude::{Url, Uuid, Webauthn, WebauthnBuilder};
 
+use crate::accounts::error::{Error, Result};
 use crate::accounts::permissions::{self, Caller};
 use crate::entities::{passkeys, users as user_entity};
-use crate::error::{Error, Result};
 
 /// How long a ceremony waits for the browser's answer.
 pub const CEREMONY_MINUTES: i64 = 5;
@@ -125,9 +125,10 @@ pub fn passkey_name(input: Option<&str>) -> Result<String> {
         return Ok(DEFAULT_NAME.to_string());
     }
     if name.chars().count() > NAME_MAX || name.chars().any(char::is_control) {
-        return Err(Error::InvalidJsonSchema(format!(
-            "name: 1 to {NAME_MAX} characters"
-        )));
+        return Err(Error::invalid(
+            "name",
+            format!("name: 1 to {NAME_MAX} characters"),
+        ));
     }
     Ok(name.to_string())
 }
@@ -200,8 +201,9 @@ pub async fn password_allowed(
 /// passkey (they could not sign in at all).
 pub async fn may_disable_password(conn: &impl ConnectionTrait, user_id: i32) -> Result<()> {
     if count(conn, user_id).await? == 0 {
-        return Err(Error::InvalidJsonSchema(
-            "disable_password_auth: register a passkey first".into(),
+        return Err(Error::invalid(
+            "disable_password_auth",
+            "disable_password_auth: register a passkey first",
         ));
     }
     Ok(())

@@ -12,11 +12,11 @@ use super::{Passkeys, credential_key, rows_of, user_handle};
 use crate::accounts::audit::{self, Actor, action};
 use crate::accounts::clock;
 use crate::accounts::credentials::rotate_stamp;
+use crate::accounts::error::{Error, Result};
 use crate::accounts::permissions::{self, Caller};
 use crate::accounts::update::target_of;
 use crate::accounts::users;
 use crate::entities::{passkeys, users as user_entity};
-use crate::error::{Error, Result};
 
 /// Starts registering a passkey for oneself: the `publicKey` options for
 /// `navigator.credentials.create` and the ceremony's id. The user's existing passkeys are

@@ -7,13 +7,13 @@ use sea_orm::{
 use super::{count, password_auth_back_on};
 use crate::accounts::audit::{self, Actor, action};
 use crate::accounts::credentials::rotate_stamp;
+use crate::accounts::error::{Error, Result};
 use crate::accounts::locks;
 use crate::accounts::mfa::{self, Mfa};
 use crate::accounts::permissions::{self, Caller};
 use crate::accounts::update::target_of;
 use crate::accounts::users;
 use crate::entities::{passkeys, users as user_entity};
-use crate::error::{Error, Result};
 
 /// Removes one passkey. The owner (not through a narrow key) or whoever may reset the user;
 /// the owner cannot remove their last second factor while one is required

@@ -13,9 +13,9 @@ use super::ceremony::{self, DECOY, Purpose};
 use super::registration::stored;
 use super::{Passkeys, credential_key, rows_of};
 use crate::accounts::clock;
+use crate::accounts::error::{Error, Result};
 use crate::accounts::users;
 use crate::entities::{passkeys, users as user_entity};
-use crate::error::{Error, Result};
 
 /// Whose passkeys a sign-in asks for.
 #[derive(Clone, Copy)]

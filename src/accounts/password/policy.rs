@@ -13,7 +13,6 @@ static COMMON_PASSWORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
         .collect()
 });
 
-
 /// Why a password was refused. `code` gives the stable i18n key suffix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PolicyViolation {

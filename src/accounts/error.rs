@@ -1,0 +1,89 @@
+//! What a use case of the domain can answer instead of doing what it was asked. It speaks no
+//! HTTP: the API maps each variant to its envelope code (the top-level `error` module), the web pages put
+//! an [`Error::Invalid`] beside the input its `field` names.
+
+use crate::accounts::password::PolicyViolation;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A value breaks a rule. `field` names the input (as the API body and the web form
+    /// spell it); `reason` is the whole message, shown as it is.
+    #[error("{reason}")]
+    Invalid { field: &'static str, reason: String },
+    #[error("a user with this username already exists")]
+    UserExists,
+    #[error("the password does not meet the policy: {}", .0.code())]
+    Policy(PolicyViolation),
+    #[error("the new password and its confirmation differ")]
+    PasswordMismatch,
+    #[error("the current password is incorrect")]
+    IncorrectCurrentPassword,
+    #[error("use the change-password dialog to change your own password")]
+    SelfResetNotAllowed,
+    /// The caller may not do this (to this user).
+    #[error("access denied")]
+    Denied,
+    #[error("the last enabled superuser cannot be disabled, demoted or deleted")]
+    LastSuperuser,
+    /// The user's credentials changed since they were read (the stamp moved): the action was
+    /// decided on stale state and did nothing.
+    #[error("the account changed meanwhile")]
+    Stale,
+    #[error("incorrect username or password")]
+    IncorrectCredentials,
+    #[error("the temporary password has expired; ask an administrator for a new one")]
+    TempPasswordExpired,
+    #[error("this account is disabled")]
+    AccountDisabled,
+    #[error("no such user")]
+    UserNotFound,
+    #[error("not found")]
+    NotFound,
+    #[error("this account uses two-factor sign-in: send `totp` or `backup_code`")]
+    MfaRequired,
+    #[error("the two-factor code is incorrect")]
+    IncorrectMfa,
+    #[error("the two-factor code is incorrect")]
+    WrongMfaCode,
+    #[error("two-factor sign-in is required for this account: its last device cannot be removed")]
+    MfaRequiredByPolicy,
+    #[error("passkeys are not available: the server has no PASSGATE_PUBLIC_URL")]
+    PasskeysDisabled,
+    #[error("the passkey could not be verified")]
+    PasskeyVerificationFailed,
+    #[error("password sign-in is turned off for this account: sign in with a passkey")]
+    PasswordAuthDisabled,
+    #[error("database: {0}")]
+    Db(#[from] sea_orm::DbErr),
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl Error {
+    /// A value that breaks a rule: `reason` is the whole message (`"name: 1 to 64 characters"`).
+    pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        Error::Invalid {
+            field,
+            reason: reason.into(),
+        }
+    }
+
+    /// The input an [`Error::Invalid`] belongs to.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Error::Invalid { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+}
+
+impl From<sea_orm::TransactionError<Error>> for Error {
+    fn from(err: sea_orm::TransactionError<Error>) -> Self {
+        match err {
+            sea_orm::TransactionError::Connection(db) => db.into(),
+            sea_orm::TransactionError::Transaction(inner) => inner,
+        }
+    }
+}
