@@ -1,7 +1,7 @@
 //! passgate: a self-hosted account panel with temporary passwords and forced password change.
 
 pub mod accounts;
-pub mod api;
+mod api;
 pub mod auth;
 pub mod cli;
 pub mod config;
@@ -11,10 +11,10 @@ pub mod error;
 pub mod i18n;
 pub mod malloc;
 pub mod paths;
-pub mod server;
+mod server;
 pub mod state;
-pub mod views;
-pub mod web;
+mod views;
+mod web;
 
-pub use server::{app, serve_connections};
+pub use server::{app, serve, serve_connections, without_one_trailing_slash};
 pub use state::AppState;

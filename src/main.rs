@@ -47,9 +47,7 @@ fn main() -> std::process::ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            None | Some(Command::Serve { .. }) => {
-                passgate::server::serve(config).await.map(|()| None)
-            }
+            None | Some(Command::Serve { .. }) => passgate::serve(config).await.map(|()| None),
             Some(command) => cli::run_admin(&config, command).await.map(Some),
         }
     });

@@ -76,16 +76,4 @@ impl Related<super::sessions::Entity> for Entity {
     }
 }
 
-/// From a user to their manager: `user.find_linked(users::ManagerLink)`.
-pub struct ManagerLink;
-
-impl Linked for ManagerLink {
-    type FromEntity = Entity;
-    type ToEntity = Entity;
-
-    fn link(&self) -> Vec<RelationDef> {
-        vec![Relation::Manager.def()]
-    }
-}
-
 impl ActiveModelBehavior for ActiveModel {}

@@ -20,17 +20,6 @@ pub struct UserFormErrors {
     pub general: Option<String>,
 }
 
-impl UserFormErrors {
-    pub fn any(&self) -> bool {
-        self.username.is_some()
-            || self.email.is_some()
-            || self.password.is_some()
-            || self.manager.is_some()
-            || self.expires.is_some()
-            || self.general.is_some()
-    }
-}
-
 /// What the form shows and which fields the viewer may set.
 pub struct UserFormView {
     /// `None` when creating.

@@ -10,7 +10,6 @@ use crate::views::layout::{PageContext, page};
 /// Where a user's password stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PasswordStatus {
-    Ok,
     ChangePending,
     /// A temporary password that expires in the given (already formatted) time.
     ExpiresIn(String),
@@ -67,7 +66,6 @@ pub struct UsersTableView {
 
 pub fn status_badge(lang: Lang, status: &PasswordStatus) -> Markup {
     match status {
-        PasswordStatus::Ok => html! {},
         PasswordStatus::ChangePending => {
             html! { span class="badge badge-warn" { (lang.t("tempPassword.statusPending")) } }
         }

@@ -18,9 +18,6 @@ pub fn reset_form(user_id: i32) -> String {
     format!("reset:{user_id}")
 }
 
-/// The form key of the new-user form.
-pub const NEW_USER_FORM: &str = "new_user";
-
 /// Remembers the last password generated for `form` (replacing an earlier one).
 pub async fn remember(session: &Session, form: &str, password: &str) -> Result<()> {
     let mut forms = session

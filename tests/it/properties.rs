@@ -76,7 +76,7 @@ fn body() -> impl Strategy<Value = Vec<u8>> {
 /// API index) authenticate nobody, so the gate does not stand in front of them.
 fn allowed(method: &str, path: &str) -> bool {
     let path = path.split('?').next().unwrap_or(path);
-    let path = passgate::server::without_one_trailing_slash(path).unwrap_or(path);
+    let path = passgate::without_one_trailing_slash(path).unwrap_or(path);
     let public = matches!(
         (method, path),
         ("GET" | "HEAD", "/api/v2/openapi.json" | "/api/v2") | ("POST", "/api/v2/auth/login")
