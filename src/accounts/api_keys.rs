@@ -14,9 +14,9 @@ use crate::accounts::audit::{self, Actor, action};
 use crate::accounts::clock;
 use crate::accounts::error::{Error, Result};
 use crate::accounts::grants;
+use crate::accounts::permissions::target_of;
 use crate::accounts::permissions::{self, Caller, KNOWN_PERMISSIONS, KeyScope};
 use crate::accounts::secret::Secret;
-use crate::accounts::update::target_of;
 use crate::entities::{api_keys, users};
 
 /// The recognisable prefix of every key.
@@ -40,19 +40,17 @@ pub fn scope_of(key: &api_keys::Model) -> KeyScope {
 }
 
 /// Creates a key for `owner` and returns it with the token, which is never shown again.
-/// `caller` is the API's caller, whose rights bound the key; `None` is the operator at the
-/// console (`passgate key create`), bound only by what the owner holds.
+/// The caller's rights bound the key; the operator at the console (`passgate key create`,
+/// [`Caller::operator`]) is bound only by what the owner holds, and told what is missing.
 pub async fn create<C: TransactionTrait + ConnectionTrait>(
     db: &C,
     actor: &Actor,
-    caller: Option<&Caller>,
+    caller: &Caller,
     owner: &users::Model,
     name: &str,
     scope: KeyScope,
 ) -> Result<(api_keys::Model, Secret)> {
-    if let Some(caller) = caller {
-        permissions::can_change_keys(caller, &target_of(owner))?;
-    }
+    permissions::can_change_keys(caller, &target_of(owner))?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 64 {
         return Err(Error::invalid("name", "name: 1 to 64 characters"));
@@ -75,22 +73,19 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
         .into_iter()
         .map(|g| g.name)
         .collect();
-    match caller {
-        Some(caller) => {
-            permissions::can_grant_key(caller, owner.superuser, &owner_grants, &scope)?;
+    if caller.is_operator() {
+        if let Some(missing) = scope
+            .permissions
+            .iter()
+            .find(|p| !owner.superuser && !owner_grants.contains(p))
+        {
+            return Err(Error::invalid(
+                "permissions",
+                format!("permissions: '{}' does not hold {missing}", owner.username),
+            ));
         }
-        None => {
-            if let Some(missing) = scope
-                .permissions
-                .iter()
-                .find(|p| !owner.superuser && !owner_grants.contains(p))
-            {
-                return Err(Error::invalid(
-                    "permissions",
-                    format!("permissions: '{}' does not hold {missing}", owner.username),
-                ));
-            }
-        }
+    } else {
+        permissions::can_grant_key(caller, owner.superuser, &owner_grants, &scope)?;
     }
     let bytes: [u8; 32] = rand::rng().random();
     let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);

@@ -5,6 +5,7 @@ use sea_orm::DatabaseConnection;
 use crate::accounts::audit::Actor;
 use crate::accounts::error::{Error, Result};
 use crate::accounts::password::{Hasher, Policy};
+use crate::accounts::permissions::Caller;
 use crate::accounts::secret::Secret;
 use crate::accounts::users::{self, NewUser};
 
@@ -34,10 +35,9 @@ pub async fn ensure_admin(
         enabled: true,
         permissions: Vec::new(),
         preferences: Default::default(),
-        quota: None,
         setup_link: None,
     };
-    match users::create(db, hasher, policy, &Actor::cli(), new).await {
+    match users::create(db, hasher, policy, &Actor::cli(), &Caller::operator(), new).await {
         Ok(created) => Ok(created.generated),
         Err(Error::UserExists) => Ok(None),
         Err(err) => Err(err),

@@ -11,9 +11,9 @@ use sea_orm::{
 use crate::accounts::audit::{self, Actor, action};
 use crate::accounts::clock;
 use crate::accounts::error::Result;
+use crate::accounts::permissions::target_of;
 use crate::accounts::permissions::{self, Caller, Denied};
 use crate::accounts::sessions;
-use crate::accounts::update::target_of;
 use crate::entities::users as user_entity;
 
 /// Users read per statement (well under SQLite's limit of bound values).
@@ -43,12 +43,12 @@ pub struct BulkReport {
     pub unknown: usize,
 }
 
-/// Applies `what` to `user_ids` for `caller` (`None`: the operator at the command line, who
-/// may act on anyone).
+/// Applies `what` to `user_ids` for `caller` (the operator at the command line,
+/// [`Caller::operator`], may act on anyone).
 pub async fn apply<C: TransactionTrait + ConnectionTrait>(
     db: &C,
     actor: &Actor,
-    caller: Option<&Caller>,
+    caller: &Caller,
     what: BulkAction,
     user_ids: &[i32],
 ) -> Result<BulkReport> {
@@ -69,17 +69,15 @@ pub async fn apply<C: TransactionTrait + ConnectionTrait>(
         ..Default::default()
     };
     for user in found {
-        if let Some(caller) = caller {
-            match permissions::can_reset(caller, &target_of(&user)) {
-                Ok(()) => {}
-                Err(Denied::SelfReset) => {
-                    report.skipped.push((user.username, Skipped::Yourself));
-                    continue;
-                }
-                Err(Denied::AccessDenied) => {
-                    report.skipped.push((user.username, Skipped::NotAllowed));
-                    continue;
-                }
+        match permissions::can_reset(caller, &target_of(&user)) {
+            Ok(()) => {}
+            Err(Denied::SelfReset) => {
+                report.skipped.push((user.username, Skipped::Yourself));
+                continue;
+            }
+            Err(Denied::AccessDenied) => {
+                report.skipped.push((user.username, Skipped::NotAllowed));
+                continue;
             }
         }
         let txn = db.begin().await?;

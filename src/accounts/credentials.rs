@@ -185,37 +185,42 @@ pub enum ResetPassword {
     GeneratedEarlier(Secret),
 }
 
-/// Sets a temporary password on `target`. Who may do this is decided by the caller's
-/// permission check; nobody resets their own password here.
+impl From<Option<Secret>> for ResetPassword {
+    /// A password the administrator chose, or none: the server generates one.
+    fn from(chosen: Option<Secret>) -> Self {
+        match chosen {
+            Some(password) => ResetPassword::Chosen(password),
+            None => ResetPassword::Generate,
+        }
+    }
+}
+
+/// What an administrator asks of a reset: the password (told where it came from, so the
+/// audit says it truly) and the options.
+pub struct ResetRequest {
+    pub password: ResetPassword,
+    pub options: ResetOptions,
+}
+
+/// Sets a temporary password on `target`, if `caller` may ([`permissions::can_reset`]:
+/// nobody resets their own password here).
 pub async fn reset_password<C: TransactionTrait + ConnectionTrait>(
     db: &C,
     hasher: &Hasher,
     policy: &Policy,
     actor: &Actor,
+    caller: &Caller,
     target: &user_entity::Model,
-    chosen: Option<Secret>,
-    options: ResetOptions,
+    request: ResetRequest,
 ) -> Result<ResetOutcome> {
-    let password = match chosen {
-        Some(password) => ResetPassword::Chosen(password),
-        None => ResetPassword::Generate,
-    };
-    reset_password_with(db, hasher, policy, actor, target, password, options).await
-}
-
-/// [`reset_password`], told where the password came from (so the audit says it truly).
-pub async fn reset_password_with<C: TransactionTrait + ConnectionTrait>(
-    db: &C,
-    hasher: &Hasher,
-    policy: &Policy,
-    actor: &Actor,
-    target: &user_entity::Model,
-    chosen: ResetPassword,
-    options: ResetOptions,
-) -> Result<ResetOutcome> {
+    let ResetRequest {
+        password: chosen,
+        options,
+    } = request;
     if actor.is(target) {
         return Err(Error::SelfResetNotAllowed);
     }
+    permissions::can_reset(caller, &permissions::target_of(target))?;
     let password_expires = users::expiry_from_hours(options.expires_hours)?;
     let (password, generated, generated_now) = match chosen {
         ResetPassword::Chosen(password) => (password, false, false),

@@ -6,6 +6,8 @@ pub mod bootstrap;
 pub mod bulk;
 pub mod clock;
 pub mod credentials;
+pub mod delete;
+pub mod edit;
 pub mod error;
 pub mod grants;
 pub mod lang;
@@ -20,7 +22,6 @@ pub mod reset_links;
 pub mod secret;
 pub mod sessions;
 pub mod signing_key;
-pub mod update;
 pub mod users;
 
 pub use error::{Error, Result};

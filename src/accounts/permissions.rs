@@ -51,6 +51,23 @@ impl Caller {
         }
     }
 
+    /// The operator at the console (the CLI, the bootstrap): a superuser who is no user
+    /// (id 0 matches nobody, so no rule about oneself applies).
+    pub fn operator() -> Self {
+        Caller {
+            user_id: 0,
+            superuser: true,
+            user_config: None,
+            key: None,
+            proved_temporary: false,
+        }
+    }
+
+    /// Whether this is the operator at the console.
+    pub fn is_operator(&self) -> bool {
+        self.user_id == 0 && self.superuser && self.key.is_none()
+    }
+
     /// Superuser rights: the flag, and through a key only with `full_access`.
     pub fn is_superuser(&self) -> bool {
         self.superuser && self.key.as_ref().is_none_or(|k| k.full_access)
@@ -82,6 +99,15 @@ pub struct Target {
     pub user_id: i32,
     pub superuser: bool,
     pub manager: Option<i32>,
+}
+
+/// The rule-relevant part of a user.
+pub fn target_of(user: &crate::entities::users::Model) -> Target {
+    Target {
+        user_id: user.user_id,
+        superuser: user.superuser,
+        manager: user.manager,
+    }
 }
 
 /// Why something is refused.

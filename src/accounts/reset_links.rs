@@ -21,9 +21,9 @@ use crate::accounts::clock;
 use crate::accounts::credentials::{PasswordUpdate, store_password};
 use crate::accounts::error::{Error, Result};
 use crate::accounts::password::{Hasher, Policy};
+use crate::accounts::permissions::target_of;
 use crate::accounts::permissions::{self, Caller};
 use crate::accounts::secret::Secret;
-use crate::accounts::update::target_of;
 use crate::entities::{api_keys, reset_links, users as user_entity};
 
 /// Hours a link lives unless asked otherwise, and the longest allowed.
@@ -152,7 +152,7 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
 
 /// Makes a link without a permission check: for the operator's CLI and for a user just
 /// created by someone allowed to (the set-up link), inside their own checks.
-pub async fn create_unchecked<C: TransactionTrait + ConnectionTrait>(
+pub(crate) async fn create_unchecked<C: TransactionTrait + ConnectionTrait>(
     db: &C,
     actor: &Actor,
     target: &user_entity::Model,

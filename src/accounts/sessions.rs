@@ -15,8 +15,8 @@ use crate::accounts::audit::{self, Actor, action};
 use crate::accounts::clock;
 use crate::accounts::credentials::rotate_stamp;
 use crate::accounts::error::{Error, Result};
+use crate::accounts::permissions::target_of;
 use crate::accounts::permissions::{self, Caller};
-use crate::accounts::update::target_of;
 use crate::entities::{sessions, users as user_entity};
 
 /// One session as its owner sees it.
@@ -140,7 +140,7 @@ pub async fn end_all<C: TransactionTrait + ConnectionTrait>(
 }
 
 /// [`end_all`] inside the caller's transaction, after the caller's own permission check.
-pub async fn end_all_unchecked(
+pub(crate) async fn end_all_unchecked(
     txn: &impl ConnectionTrait,
     actor: &Actor,
     target: &user_entity::Model,

@@ -12,6 +12,7 @@ use crate::accounts::audit::{self, Actor, action};
 use crate::accounts::clock;
 use crate::accounts::error::{Error, Result};
 use crate::accounts::password::{Hasher, Policy};
+use crate::accounts::permissions::{self, Caller};
 use crate::accounts::preferences::{
     DEFAULT_DASHBOARD_COLUMNS, DEFAULT_HINTS, DEFAULT_SERVER_ORDER, DEFAULT_THEME,
 };
@@ -142,6 +143,7 @@ pub struct NewUser {
     pub password: Option<Secret>,
     pub email: Option<String>,
     pub superuser: bool,
+    /// The manager a superuser chooses; anyone else creates users they manage themselves.
     pub manager: Option<i32>,
     pub lang: String,
     pub require_password_change: bool,
@@ -152,9 +154,6 @@ pub struct NewUser {
     pub require_mfa: bool,
     /// Crafty's preferences, stored as given (the rest keep Crafty's defaults).
     pub preferences: crate::accounts::preferences::Preferences,
-    /// The creator's `USER_CONFIG` quota, enforced against `manager` inside the transaction
-    /// (`None`: no quota, e.g. a superuser or the CLI).
-    pub quota: Option<i32>,
     /// Send a set-up link (valid this many hours) instead of a password: the account has no
     /// usable password until the link is used (SPEC §10). `password` must then be `None`.
     pub setup_link: Option<i64>,
@@ -171,15 +170,31 @@ pub struct Created {
     pub setup_link: Option<crate::accounts::reset_links::NewLink>,
 }
 
-/// Creates a user after checking the username and the password policy.
-/// Returns the user and the generated password or set-up link, if any.
+/// Creates a user for `caller`: a superuser (or the operator, [`Caller::operator`]) as
+/// asked; a `USER_CONFIG` holder only plain users they then manage, within their quota
+/// (counted again under a lock inside the transaction). Checks the username, the manager and
+/// the password policy. Returns the user and the generated password or set-up link, if any.
 pub async fn create<C: TransactionTrait + ConnectionTrait>(
     db: &C,
     hasher: &Hasher,
     policy: &Policy,
     actor: &Actor,
-    new: NewUser,
+    caller: &Caller,
+    mut new: NewUser,
 ) -> Result<Created> {
+    let managed = count_managed(db, caller.user_id).await?;
+    permissions::can_create(caller, managed, new.superuser, !new.permissions.is_empty())?;
+    let quota = if caller.is_superuser() {
+        None
+    } else {
+        new.manager = Some(caller.user_id);
+        caller.user_config
+    };
+    if let Some(manager_id) = new.manager
+        && find_by_id(db, manager_id).await?.is_none()
+    {
+        return Err(Error::invalid("manager", "manager: not an existing user"));
+    }
     let username = normalize_username(&new.username)?;
     let lang = crate::accounts::lang::validate(&new.lang)?;
     let email = match new
@@ -236,7 +251,7 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
     };
     let now = clock::now();
     let txn = db.begin().await?;
-    if let (Some(quota), Some(manager)) = (new.quota.filter(|q| *q >= 0), new.manager) {
+    if let (Some(quota), Some(manager)) = (quota.filter(|q| *q >= 0), new.manager) {
         crate::accounts::locks::exclusive(&txn, crate::accounts::locks::QUOTAS).await?;
         if count_managed(&txn, manager).await? >= quota as u64 {
             return Err(Error::Denied);
@@ -557,4 +572,23 @@ pub async fn row_statuses(
             )
         })
         .collect())
+}
+
+pub async fn enabled_superusers(conn: &impl ConnectionTrait) -> Result<u64> {
+    Ok(users::Entity::find()
+        .filter(users::Column::Superuser.eq(true))
+        .filter(users::Column::Enabled.eq(true))
+        .count(conn)
+        .await?)
+}
+
+/// Inside a transaction that is about to disable, demote or delete an enabled superuser:
+/// refuses when they are the last one (counted under a lock, so two such changes at once
+/// cannot both pass).
+pub async fn keep_a_superuser(txn: &impl ConnectionTrait) -> Result<()> {
+    crate::accounts::locks::exclusive(txn, crate::accounts::locks::SUPERUSERS).await?;
+    if enabled_superusers(txn).await? <= 1 {
+        return Err(Error::LastSuperuser);
+    }
+    Ok(())
 }

@@ -7,8 +7,8 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
+use crate::accounts::permissions::target_of;
 use crate::accounts::permissions::{self, KeyScope, USER_CONFIG};
-use crate::accounts::update::target_of;
 use crate::accounts::{api_keys, grants, users as accounts_users};
 use crate::api::caller::ApiCaller;
 use crate::api::openapi::{CraftyKeyErrors, IndexErrors, ShowKeyErrors, ShowUserErrors};
@@ -214,7 +214,7 @@ pub async fn create_key(
     let (key, token) = api_keys::create(
         &state.db,
         &caller.actor(),
-        Some(&caller.rules()),
+        &caller.rules(),
         &owner,
         &body.name,
         scope,

@@ -8,8 +8,8 @@ use serde_json::json;
 
 use crate::accounts::api_keys;
 use crate::accounts::clock;
+use crate::accounts::permissions::target_of;
 use crate::accounts::permissions::{self, KeyScope};
-use crate::accounts::update::target_of;
 use crate::api::caller::ApiCaller;
 use crate::api::crafty::{crafty_mask, server_mask};
 use crate::api::openapi::{CreateKeyErrors, DeleteKeyErrors, ListKeysErrors};
@@ -105,7 +105,7 @@ pub async fn create(
     let (key, token) = api_keys::create(
         &state.db,
         &caller.actor(),
-        Some(&caller.rules()),
+        &caller.rules(),
         &owner,
         &body.name,
         scope,

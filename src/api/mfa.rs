@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 use crate::accounts::clock;
 use crate::accounts::mfa;
 use crate::accounts::permissions;
+use crate::accounts::permissions::target_of;
 use crate::accounts::secret::Secret;
-use crate::accounts::update::target_of;
 use crate::api::caller::{ApiCaller, Via};
 use crate::api::openapi::{
     EnrolErrors, ListFactorsErrors, RemoveFactorErrors, RenewCodesErrors, VerifyEnrolmentErrors,

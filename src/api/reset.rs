@@ -6,11 +6,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::accounts::clock;
-use crate::accounts::credentials::{InvalidReset, ResetOptions, reset_password as reset};
+use crate::accounts::credentials::{
+    InvalidReset, ResetOptions, ResetRequest, reset_password as reset,
+};
 use crate::accounts::password::{GENERATED_DEFAULT_LENGTH, MAX_LENGTH, MIN_LENGTH_FLOOR};
-use crate::accounts::permissions;
 use crate::accounts::secret::Secret;
-use crate::accounts::update::target_of;
 use crate::api::caller::ApiCaller;
 use crate::api::json::check_length;
 use crate::api::openapi::ResetErrors;
@@ -86,15 +86,17 @@ pub async fn reset_password(
 ) -> Result<Response> {
     let options = options_of(&body)?;
     let target = resolve(&state, &caller, &id).await?;
-    permissions::can_reset(&caller.rules(), &target_of(&target))?;
     let outcome = reset(
         &state.db,
         &state.hasher,
         &state.config.policy,
         &caller.actor(),
+        &caller.rules(),
         &target,
-        body.password,
-        options,
+        ResetRequest {
+            password: body.password.into(),
+            options,
+        },
     )
     .await?;
     let mut data = json!({

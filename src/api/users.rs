@@ -7,12 +7,13 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::accounts::clock;
+use crate::accounts::edit::{self, UserUpdate};
 use crate::accounts::grants::{self, Grant};
 use crate::accounts::permissions;
+use crate::accounts::permissions::target_of;
 use crate::accounts::preferences::Preferences;
 use crate::accounts::reset_links;
 use crate::accounts::secret::Secret;
-use crate::accounts::update::{self, UserUpdate, target_of};
 use crate::accounts::users::{self, NewUser};
 use crate::api::caller::{ApiCaller, Via};
 use crate::api::json::{check_length, nullable};
@@ -241,41 +242,19 @@ pub async fn create(
         body.dashboard_columns,
         body.roles,
     )?;
-    let rules = caller.rules();
-    let grants = grants_of(body.permissions.as_deref().unwrap_or(&[]));
-    let superuser = body.superuser.unwrap_or(false);
-    let managed = users::count_managed(&state.db, caller.user.user_id).await?;
-    permissions::can_create(&rules, managed, superuser, !grants.is_empty())?;
-    let manager = if rules.is_superuser() {
-        body.manager
-    } else {
-        Some(caller.user.user_id)
-    };
-    if let Some(manager_id) = manager
-        && users::find_by_id(&state.db, manager_id).await?.is_none()
-    {
-        return Err(Error::InvalidJsonSchema(
-            "manager: not an existing user".into(),
-        ));
-    }
     let new = NewUser {
         require_mfa: body.require_mfa.unwrap_or(false),
         username: body.username,
         password: body.password,
         email: body.email,
-        superuser,
-        manager,
+        superuser: body.superuser.unwrap_or(false),
+        manager: body.manager,
         lang: body.lang.unwrap_or_else(|| "en".into()),
         require_password_change: body.require_password_change.unwrap_or(false),
         expires_hours: body.expires_hours.unwrap_or(-1),
         enabled: body.enabled.unwrap_or(true),
-        permissions: grants,
+        permissions: grants_of(body.permissions.as_deref().unwrap_or(&[])),
         preferences,
-        quota: if rules.is_superuser() {
-            None
-        } else {
-            rules.user_config
-        },
         setup_link: body.setup_link.unwrap_or(false).then(|| {
             body.setup_link_expires_hours
                 .unwrap_or(reset_links::DEFAULT_EXPIRES_HOURS)
@@ -291,6 +270,7 @@ pub async fn create(
         &state.hasher,
         &state.config.policy,
         &caller.actor(),
+        &caller.rules(),
         new,
     )
     .await?;
@@ -407,7 +387,7 @@ pub async fn update(
     let changes_own_password = update.password.is_some() && target.user_id == caller.user.user_id;
     let guesses_current = changes_own_password && update.current_password.is_some();
     let (actor, rules) = (caller.actor(), caller.rules());
-    let change = update::update_user(
+    let change = edit::update_user(
         &state.db,
         &state.hasher,
         &state.config.policy,
@@ -458,6 +438,7 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Result<Response> {
     let target = resolve(&state, &caller, &id).await?;
-    update::delete_user(&state.db, &caller.actor(), &caller.rules(), &target).await?;
+    crate::accounts::delete::delete_user(&state.db, &caller.actor(), &caller.rules(), &target)
+        .await?;
     Ok(ok(json!({})))
 }

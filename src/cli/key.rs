@@ -6,7 +6,7 @@ use sea_orm::DatabaseConnection;
 use super::KeyCommand;
 use super::user::explain;
 use crate::accounts::audit::Actor;
-use crate::accounts::permissions::{KeyScope, USER_CONFIG};
+use crate::accounts::permissions::{Caller, KeyScope, USER_CONFIG};
 use crate::accounts::{api_keys, users};
 
 pub(super) async fn run(db: &DatabaseConnection, cmd: KeyCommand) -> anyhow::Result<String> {
@@ -29,9 +29,10 @@ pub(super) async fn run(db: &DatabaseConnection, cmd: KeyCommand) -> anyhow::Res
                     Vec::new()
                 },
             };
-            let (key, token) = api_keys::create(db, &Actor::cli(), None, &owner, &name, scope)
-                .await
-                .map_err(explain)?;
+            let (key, token) =
+                api_keys::create(db, &Actor::cli(), &Caller::operator(), &owner, &name, scope)
+                    .await
+                    .map_err(explain)?;
             Ok(format!(
                 "created API key {} '{}' for '{}' (full_access: {}); token (shown only now):\n\n    {}\n",
                 key.key_id,

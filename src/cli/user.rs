@@ -9,9 +9,10 @@ use super::UserCommand;
 use crate::accounts::audit::Actor;
 use crate::accounts::bulk::{self, BulkAction};
 use crate::accounts::clock;
-use crate::accounts::credentials::{ResetOptions, reset_password};
+use crate::accounts::credentials::{ResetOptions, ResetRequest, reset_password};
 use crate::accounts::password::Hasher;
-use crate::accounts::reset_links::{self, LinkOptions, Purpose};
+use crate::accounts::permissions::Caller;
+use crate::accounts::reset_links::{self, LinkOptions};
 use crate::accounts::secret::Secret;
 use crate::accounts::users::{self, NewUser};
 use crate::auth::throttle;
@@ -59,12 +60,12 @@ pub(super) async fn run(
                 enabled: true,
                 permissions: Vec::new(),
                 preferences: Default::default(),
-                quota: None,
                 setup_link: None,
             };
-            let created = users::create(db, &hasher, policy, &Actor::cli(), new)
-                .await
-                .map_err(explain)?;
+            let created =
+                users::create(db, &hasher, policy, &Actor::cli(), &Caller::operator(), new)
+                    .await
+                    .map_err(explain)?;
             let user = created.user;
             Ok(match created.generated {
                 Some(password) => format!(
@@ -95,10 +96,20 @@ pub(super) async fn run(
                 require_password_change: !no_require_change,
                 ..ResetOptions::default()
             };
-            let outcome =
-                reset_password(db, &hasher, policy, &Actor::cli(), &target, chosen, options)
-                    .await
-                    .map_err(explain)?;
+            let outcome = reset_password(
+                db,
+                &hasher,
+                policy,
+                &Actor::cli(),
+                &Caller::operator(),
+                &target,
+                ResetRequest {
+                    password: chosen.into(),
+                    options,
+                },
+            )
+            .await
+            .map_err(explain)?;
             // The recovery path also lets the user sign in at once.
             let key = SigningKey::load_or_create(db).await.map_err(explain)?;
             throttle::unlock_username(db, &key, &target.username)
@@ -128,7 +139,7 @@ pub(super) async fn run(
                 .ok_or_else(|| anyhow::anyhow!("no user named '{username}'"))?;
             let options = LinkOptions::checked(expires_hours, false, false).map_err(explain)?;
             let link =
-                reset_links::create_unchecked(db, &Actor::cli(), &target, Purpose::Reset, options)
+                reset_links::create(db, &Actor::cli(), &Caller::operator(), &target, options)
                     .await
                     .map_err(explain)?;
             Ok(format!(
@@ -166,9 +177,15 @@ pub(super) async fn run(
                 found
             };
             let ids: Vec<i32> = targets.iter().map(|u| u.user_id).collect();
-            let report = bulk::apply(db, &Actor::cli(), None, BulkAction::RequireChange, &ids)
-                .await
-                .map_err(explain)?;
+            let report = bulk::apply(
+                db,
+                &Actor::cli(),
+                &Caller::operator(),
+                BulkAction::RequireChange,
+                &ids,
+            )
+            .await
+            .map_err(explain)?;
             Ok(format!(
                 "a password change is required at the next sign-in of {} user(s): {}",
                 report.applied.len(),

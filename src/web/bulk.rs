@@ -48,7 +48,7 @@ pub async fn apply(
     let ids: Vec<i32> = selected.iter().filter_map(|v| v.parse().ok()).collect();
     let not_ids = selected.len() - ids.len();
     let actor = Actor::user(&viewer.user, ip.to_string());
-    let report = match bulk::apply(&state.db, &actor, Some(&viewer.caller), what, &ids).await {
+    let report = match bulk::apply(&state.db, &actor, &viewer.caller, what, &ids).await {
         Ok(report) => report,
         Err(err) => return viewer.error(err),
     };

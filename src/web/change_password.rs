@@ -9,10 +9,10 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::accounts::audit::Actor;
+use crate::accounts::edit::{PasswordChange, change_password};
 use crate::accounts::password::PolicyViolation;
 use crate::accounts::permissions::{self, Caller};
 use crate::accounts::secret::Secret;
-use crate::accounts::update::{PasswordChange, change_password};
 use crate::auth::client_ip::ClientIp;
 use crate::auth::{csrf, session, throttle};
 use crate::entities::users;

@@ -6,9 +6,10 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 
 use crate::accounts::audit::Actor;
+use crate::accounts::edit::{self, UserUpdate};
 use crate::accounts::grants;
+use crate::accounts::permissions::target_of;
 use crate::accounts::permissions::{self, USER_CONFIG};
-use crate::accounts::update::{self, UserUpdate, target_of};
 use crate::accounts::users;
 use crate::auth::client_ip::ClientIp;
 use crate::entities::users as user_entity;
@@ -160,7 +161,7 @@ pub async fn save(
     view.username = fields.username.trim().to_string();
     view.email = fields.email.trim().to_string();
     let actor = Actor::user(&viewer.user, ip.to_string());
-    match update::update_user(
+    match edit::update_user(
         &state.db,
         &state.hasher,
         &state.config.policy,
@@ -206,7 +207,7 @@ pub async fn delete(
         Err(refusal) => return refusal,
     };
     let actor = Actor::user(&viewer.user, ip.to_string());
-    match update::delete_user(&state.db, &actor, &viewer.caller, &user).await {
+    match crate::accounts::delete::delete_user(&state.db, &actor, &viewer.caller, &user).await {
         Ok(()) => redirect(hx, paths::USERS),
         Err(err) => {
             let err = Error::from(err);

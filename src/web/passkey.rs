@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 use tower_sessions::Session;
 
 use crate::accounts::audit::Actor;
+use crate::accounts::edit::{UserUpdate, update_user};
 use crate::accounts::passkeys::{self, RegistrationAnswer, SignInFor};
-use crate::accounts::update::{UserUpdate, update_user};
 use crate::auth::client_ip::ClientIp;
 use crate::auth::passkey_login::sign_in_with_passkey;
 use crate::auth::session;

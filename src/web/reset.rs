@@ -10,13 +10,13 @@ use serde::Deserialize;
 
 use crate::accounts::clock;
 use crate::accounts::credentials::{
-    InvalidReset, ResetOptions, ResetPassword, reset_password_with,
+    InvalidReset, ResetOptions, ResetPassword, ResetRequest, reset_password,
 };
 use crate::accounts::password::{self, GENERATED_DEFAULT_LENGTH};
 use crate::accounts::permissions;
+use crate::accounts::permissions::target_of;
 use crate::accounts::permissions::{Caller, Denied};
 use crate::accounts::secret::Secret;
-use crate::accounts::update::target_of;
 use crate::accounts::users;
 use crate::auth::client_ip::ClientIp;
 use crate::entities::users as user_entity;
@@ -241,14 +241,17 @@ pub async fn submit(
         }
     };
     let actor = crate::accounts::audit::Actor::user(&viewer.user, ip.to_string());
-    let outcome = reset_password_with(
+    let outcome = reset_password(
         &state.db,
         &state.hasher,
         &state.config.policy,
         &actor,
+        &viewer.caller,
         &target,
-        chosen,
-        options,
+        ResetRequest {
+            password: chosen,
+            options,
+        },
     )
     .await;
     match outcome {

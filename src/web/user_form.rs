@@ -11,7 +11,7 @@ use crate::accounts;
 use crate::accounts::audit::Actor;
 use crate::accounts::grants::Grant;
 use crate::accounts::password::{self, GENERATED_DEFAULT_LENGTH};
-use crate::accounts::permissions::{self, USER_CONFIG};
+use crate::accounts::permissions::USER_CONFIG;
 use crate::accounts::secret::Secret;
 use crate::accounts::users::{self, NewUser};
 use crate::auth::client_ip::ClientIp;
@@ -295,8 +295,6 @@ pub async fn create(
             .into_response();
     };
     let outcome = async {
-        let managed = users::count_managed(&state.db, viewer.user.user_id).await?;
-        permissions::can_create(&viewer.caller, managed, superuser, !permissions.is_empty())?;
         let new = NewUser {
             require_mfa: false,
             username: view.username.clone(),
@@ -313,17 +311,20 @@ pub async fn create(
             enabled: true,
             permissions,
             preferences: Default::default(),
-            quota: if admin {
-                None
-            } else {
-                viewer.caller.user_config
-            },
             setup_link: view
                 .setup_link
                 .then_some(crate::accounts::reset_links::DEFAULT_EXPIRES_HOURS),
         };
         let actor = Actor::user(&viewer.user, ip.to_string());
-        users::create(&state.db, &state.hasher, &state.config.policy, &actor, new).await
+        users::create(
+            &state.db,
+            &state.hasher,
+            &state.config.policy,
+            &actor,
+            &viewer.caller,
+            new,
+        )
+        .await
     }
     .await;
     match outcome {

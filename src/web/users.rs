@@ -5,8 +5,8 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use crate::accounts::permissions::target_of;
 use crate::accounts::permissions::{self};
-use crate::accounts::update::target_of;
 use crate::accounts::{clock, mfa, users};
 use crate::entities::users as user_entity;
 use crate::state::AppState;

@@ -1601,7 +1601,7 @@ async fn superusers_act_on_each_other(method: &str, body: Option<Value>) -> Opti
             app.api(method, &path_b, Some(&a_token), body.clone()),
             app.api(method, &path_a, Some(&b_token), body.clone()),
         );
-        let left = passgate::accounts::update::enabled_superusers(&app.db)
+        let left = passgate::accounts::users::enabled_superusers(&app.db)
             .await
             .unwrap();
         if left == 0 {

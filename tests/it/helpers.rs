@@ -309,9 +309,12 @@ impl TestApp {
             &self.state.hasher,
             &self.state.config.policy,
             &Actor::cli(),
+            &passgate::accounts::permissions::Caller::operator(),
             &target,
-            Some(Secret::new(password.into())),
-            options,
+            passgate::accounts::credentials::ResetRequest {
+                password: Some(Secret::new(password.into())).into(),
+                options,
+            },
         )
         .await
         .expect("reset")
@@ -671,7 +674,6 @@ impl TestApp {
                 })
                 .unwrap_or_default(),
             preferences: Default::default(),
-            quota: None,
             setup_link: None,
         };
         users::create(
@@ -679,6 +681,7 @@ impl TestApp {
             &self.state.hasher,
             &self.state.config.policy,
             &Actor::cli(),
+            &passgate::accounts::permissions::Caller::operator(),
             new,
         )
         .await
@@ -707,7 +710,7 @@ impl TestApp {
         let (_, token) = passgate::accounts::api_keys::create(
             &self.db,
             &Actor::cli(),
-            Some(&caller),
+            &caller,
             owner,
             "test key",
             scope,

@@ -24,7 +24,7 @@ use sea_orm::{
 };
 
 use crate::accounts::error::Result;
-use crate::accounts::permissions::{self, Caller, Target};
+use crate::accounts::permissions::{self, Caller};
 use crate::config::{MfaConfig, MfaPolicy};
 use crate::entities::{passkeys, recovery_codes, totp_devices, users as user_entity};
 use cipher::SecretCipher;
@@ -71,9 +71,7 @@ pub(crate) fn now_step() -> i64 {
     totp::step_at(time::OffsetDateTime::now_utc().unix_timestamp())
 }
 
-pub(crate) fn target_of(user: &user_entity::Model) -> Target {
-    crate::accounts::update::target_of(user)
-}
+pub(crate) use crate::accounts::permissions::target_of;
 
 /// Whether the user has at least one second factor: a TOTP device or a passkey (SPEC §13).
 /// One statement (`SELECT EXISTS(…) OR EXISTS(…)`): user rows carry it on every request.

@@ -155,7 +155,7 @@ pub async fn list(
     caller: &Caller,
     target: &user_entity::Model,
 ) -> Result<Vec<passkeys::Model>> {
-    permissions::can_list_factors(caller, &crate::accounts::update::target_of(target))?;
+    permissions::can_list_factors(caller, &crate::accounts::permissions::target_of(target))?;
     rows_of(conn, target.user_id).await
 }
 

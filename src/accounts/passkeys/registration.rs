@@ -13,8 +13,8 @@ use crate::accounts::audit::{self, Actor, action};
 use crate::accounts::clock;
 use crate::accounts::credentials::rotate_stamp;
 use crate::accounts::error::{Error, Result};
+use crate::accounts::permissions::target_of;
 use crate::accounts::permissions::{self, Caller};
-use crate::accounts::update::target_of;
 use crate::accounts::users;
 use crate::entities::{passkeys, users as user_entity};
 

@@ -10,8 +10,8 @@ use crate::accounts::credentials::rotate_stamp;
 use crate::accounts::error::{Error, Result};
 use crate::accounts::locks;
 use crate::accounts::mfa::{self, Mfa};
+use crate::accounts::permissions::target_of;
 use crate::accounts::permissions::{self, Caller};
-use crate::accounts::update::target_of;
 use crate::accounts::users;
 use crate::entities::{passkeys, users as user_entity};
 

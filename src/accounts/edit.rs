@@ -1,11 +1,10 @@
-//! The one `update_user` path: the API's PATCH (own and others'), the web forms and the
+//! Editing a user: the one `update_user` path: the API's PATCH (own and others'), the web forms and the
 //! change-password dialog all come through here. Whenever the password changes, both
 //! temporary-password flags are cleared and the stamp rotates, in the same transaction.
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionSession,
-    TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionSession, TransactionTrait,
 };
 
 use crate::accounts::audit::{self, Actor, action};
@@ -13,11 +12,11 @@ use crate::accounts::clock;
 use crate::accounts::credentials::{PasswordUpdate, rotate_stamp, store_password};
 use crate::accounts::error::{Error, Result};
 use crate::accounts::password::{Hasher, Policy, PolicyViolation};
-use crate::accounts::permissions::{self, Caller, EditScope, Target};
+use crate::accounts::permissions::{self, Caller, EditScope, target_of};
 use crate::accounts::preferences::Preferences;
 use crate::accounts::secret::Secret;
 use crate::accounts::users::{self, normalize_username};
-use crate::accounts::{grants, lang, locks};
+use crate::accounts::{grants, lang};
 use crate::entities::users as user_entity;
 
 /// The fields a PATCH may carry; `None` leaves a field as it is.
@@ -59,21 +58,52 @@ impl UserUpdate {
     }
 }
 
-/// The rule-relevant part of a user.
-pub fn target_of(user: &user_entity::Model) -> Target {
-    Target {
-        user_id: user.user_id,
-        superuser: user.superuser,
-        manager: user.manager,
-    }
+/// What an edit changed, named in the audit entry in this order.
+#[derive(Default)]
+struct Changes {
+    password: bool,
+    username: bool,
+    email: bool,
+    lang: bool,
+    enabled: bool,
+    superuser: bool,
+    manager: bool,
+    require_mfa: bool,
+    disable_password_auth: bool,
+    theme: bool,
+    hints: bool,
+    server_order: bool,
+    dashboard_columns: bool,
+    permissions: bool,
 }
 
-pub async fn enabled_superusers(conn: &impl ConnectionTrait) -> Result<u64> {
-    Ok(user_entity::Entity::find()
-        .filter(user_entity::Column::Superuser.eq(true))
-        .filter(user_entity::Column::Enabled.eq(true))
-        .count(conn)
-        .await?)
+impl Changes {
+    fn names(&self) -> Vec<&'static str> {
+        [
+            ("password", self.password),
+            ("username", self.username),
+            ("email", self.email),
+            ("lang", self.lang),
+            ("enabled", self.enabled),
+            ("superuser", self.superuser),
+            ("manager", self.manager),
+            ("require_mfa", self.require_mfa),
+            ("disable_password_auth", self.disable_password_auth),
+            ("theme", self.theme),
+            ("hints", self.hints),
+            ("server_order", self.server_order),
+            ("dashboard_columns", self.dashboard_columns),
+            ("permissions", self.permissions),
+        ]
+        .into_iter()
+        .filter_map(|(name, changed)| changed.then_some(name))
+        .collect()
+    }
+
+    /// The password and nothing else (a person's own change is audited as such).
+    fn only_password(&self) -> bool {
+        self.password && self.names().len() == 1
+    }
 }
 
 /// Applies `update` to `target` on behalf of `caller`, after the permission check and
@@ -183,13 +213,10 @@ pub async fn update_user<C: TransactionTrait + ConnectionTrait>(
         return Err(Error::Policy(PolicyViolation::SameAsUsername));
     }
 
-    let mut changed: Vec<&str> = Vec::new();
+    let mut changed = Changes::default();
     let txn = db.begin().await?;
     if loses_superuser {
-        locks::exclusive(&txn, locks::SUPERUSERS).await?;
-        if enabled_superusers(&txn).await? <= 1 {
-            return Err(Error::LastSuperuser);
-        }
+        users::keep_a_superuser(&txn).await?;
     }
     if let Some(hash) = new_hash {
         store_password(
@@ -202,73 +229,72 @@ pub async fn update_user<C: TransactionTrait + ConnectionTrait>(
             },
         )
         .await?;
-        changed.push("password");
+        changed.password = true;
     }
     let mut query = user_entity::Entity::update_many()
         .col_expr(user_entity::Column::LastUpdate, Expr::value(clock::now()))
         .filter(user_entity::Column::UserId.eq(target.user_id));
     if let Some(name) = username {
         query = query.col_expr(user_entity::Column::Username, Expr::value(name));
-        changed.push("username");
+        changed.username = true;
     }
     if let Some(email) = email {
         query = query.col_expr(user_entity::Column::Email, Expr::value(email));
-        changed.push("email");
+        changed.email = true;
     }
     if let Some(lang) = lang {
         query = query.col_expr(user_entity::Column::Lang, Expr::value(lang));
-        changed.push("lang");
+        changed.lang = true;
     }
     if let Some(enabled) = enabled {
         query = query.col_expr(user_entity::Column::Enabled, Expr::value(enabled));
-        changed.push("enabled");
+        changed.enabled = true;
     }
     if let Some(superuser) = superuser {
         query = query.col_expr(user_entity::Column::Superuser, Expr::value(superuser));
-        changed.push("superuser");
+        changed.superuser = true;
     }
     if let Some(manager) = manager {
         query = query.col_expr(user_entity::Column::Manager, Expr::value(manager));
-        changed.push("manager");
+        changed.manager = true;
     }
     if let Some(require_mfa) = require_mfa {
         query = query.col_expr(user_entity::Column::RequireMfa, Expr::value(require_mfa));
-        changed.push("require_mfa");
+        changed.require_mfa = true;
     }
     if let Some(disable) = disable_password_auth {
         query = query.col_expr(
             user_entity::Column::DisablePasswordAuth,
             Expr::value(disable),
         );
-        changed.push("disable_password_auth");
+        changed.disable_password_auth = true;
     }
     if let Some(theme) = preferences.theme {
         query = query.col_expr(user_entity::Column::Theme, Expr::value(theme));
-        changed.push("theme");
+        changed.theme = true;
     }
     if let Some(hints) = preferences.hints {
         query = query.col_expr(user_entity::Column::Hints, Expr::value(hints));
-        changed.push("hints");
+        changed.hints = true;
     }
     if let Some(order) = preferences.server_order {
         query = query.col_expr(user_entity::Column::ServerOrder, Expr::value(order));
-        changed.push("server_order");
+        changed.server_order = true;
     }
     if let Some(columns) = preferences.dashboard_columns {
         query = query.col_expr(user_entity::Column::DashboardColumns, Expr::value(columns));
-        changed.push("dashboard_columns");
+        changed.dashboard_columns = true;
     }
     query.exec(&txn).await.map_err(unique_as_exists)?;
-    if enabled == Some(false) && !changed.contains(&"password") {
+    if enabled == Some(false) && !changed.password {
         // Disabling ends every session and login token at once.
         rotate_stamp(&txn, target.user_id).await?;
     }
     if let Some(grants) = &update.permissions {
         grants::replace(&txn, target.user_id, grants).await?;
-        changed.push("permissions");
+        changed.permissions = true;
     }
-    let self_password = changed.contains(&"password") && actor.is(target);
-    let (what, detail) = if self_password && changed.len() == 1 {
+    let (what, detail) = if changed.only_password() && actor.is(target) {
         (
             action::PASSWORD_CHANGED,
             format!("forced={}", target.require_password_change),
@@ -276,7 +302,7 @@ pub async fn update_user<C: TransactionTrait + ConnectionTrait>(
     } else {
         (
             action::USER_UPDATED,
-            format!("changed={}", changed.join(",")),
+            format!("changed={}", changed.names().join(",")),
         )
     };
     audit::record(
@@ -376,35 +402,4 @@ pub async fn change_password<C: TransactionTrait + ConnectionTrait>(
         ..UserUpdate::default()
     };
     update_user(db, hasher, policy, actor, caller, user, update).await
-}
-
-/// Deletes a user (their sessions, keys and permissions go with them). Never oneself, never
-/// the last enabled superuser.
-pub async fn delete_user<C: TransactionTrait + ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
-    caller: &Caller,
-    target: &user_entity::Model,
-) -> Result<()> {
-    permissions::can_delete(caller, &target_of(target))?;
-    let txn = db.begin().await?;
-    if target.superuser && target.enabled {
-        locks::exclusive(&txn, locks::SUPERUSERS).await?;
-        if enabled_superusers(&txn).await? <= 1 {
-            return Err(Error::LastSuperuser);
-        }
-    }
-    user_entity::Entity::delete_by_id(target.user_id)
-        .exec(&txn)
-        .await?;
-    audit::record(
-        &txn,
-        actor,
-        Some((target.user_id, &target.username)),
-        action::USER_DELETED,
-        String::new(),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
 }
