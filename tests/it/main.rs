@@ -13,6 +13,7 @@ mod change_password;
 mod cli_and_bootstrap;
 mod crafty;
 mod crafty_keys;
+mod domain_rules;
 mod gate;
 mod hardening;
 mod i18n_keys;
