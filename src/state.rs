@@ -4,12 +4,12 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
+use crate::accounts::Result;
 use crate::accounts::mfa::Mfa;
 use crate::accounts::passkeys::Passkeys;
 use crate::accounts::password::Hasher;
 use crate::accounts::signing_key::SigningKey;
 use crate::config::Config;
-use crate::error::Result;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -35,7 +35,7 @@ impl AppState {
             signing_key.keyed_hash("passkey decoy credentials", b""),
             &mut decoy_key,
         )
-        .map_err(|e| crate::error::Error::Internal(e.into()))?;
+        .map_err(|e| crate::accounts::Error::Internal(e.into()))?;
         let (passkeys, why_off) = Passkeys::new(config.public_url.as_deref(), decoy_key);
         if let Some(why_off) = why_off {
             tracing::warn!("{why_off}");

@@ -25,6 +25,7 @@ use crate::views::change_password::{
     change_password_page,
 };
 use crate::views::layout::{Nav, PageContext, site_header};
+use crate::web::page_or_fragment;
 use crate::web::{Hx, Viewer, redirect};
 
 fn view<'a>(
@@ -168,11 +169,11 @@ pub async fn submit(
         Err(err) => match field_errors(lang, &err) {
             Some(errors) => {
                 let view = view(&state, &viewer.caller, user, errors);
-                let markup = if hx.0 {
-                    change_password_box(lang, &viewer.csrf, &view)
-                } else {
-                    change_password_page(&viewer.context(), &view)
-                };
+                let markup = page_or_fragment(
+                    hx,
+                    || change_password_box(lang, &viewer.csrf, &view),
+                    || change_password_page(&viewer.context(), &view),
+                );
                 let mut response = (err.status(), markup).into_response();
                 err.apply_headers(&mut response);
                 response

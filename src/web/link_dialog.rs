@@ -18,6 +18,7 @@ use crate::paths;
 use crate::state::AppState;
 use crate::views::link_dialog::{LinkFormView, link_form_dialog, link_form_page};
 use crate::web::one_time::{self, LinkShown, OneTime};
+use crate::web::page_or_fragment;
 use crate::web::{Hx, Viewer, reset, result};
 
 #[derive(Deserialize)]
@@ -45,11 +46,11 @@ async fn blank(
 }
 
 fn form_response(viewer: &Viewer, hx: Hx, status: StatusCode, view: &LinkFormView) -> Response {
-    let markup = if hx.0 {
-        link_form_dialog(viewer.lang, &viewer.csrf, view)
-    } else {
-        link_form_page(&viewer.context(), view)
-    };
+    let markup = page_or_fragment(
+        hx,
+        || link_form_dialog(viewer.lang, &viewer.csrf, view),
+        || link_form_page(&viewer.context(), view),
+    );
     (status, markup).into_response()
 }
 

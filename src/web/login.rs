@@ -17,6 +17,7 @@ use crate::i18n::Lang;
 use crate::paths;
 use crate::state::AppState;
 use crate::views::login::{LoginForm, login_box, login_page};
+use crate::web::page_or_fragment;
 use crate::web::{Hx, VisitorLang, change_password, redirect, second_factor};
 
 /// Where a signed-in user belongs.
@@ -169,11 +170,11 @@ async fn refused(
         passkeys: state.passkeys.enabled(),
     };
     let rendered = with_form_token(state, session, headers, |token| {
-        let markup = if hx.0 {
-            login_box(lang, token, &form)
-        } else {
-            login_page(lang, token, &form)
-        };
+        let markup = page_or_fragment(
+            hx,
+            || login_box(lang, token, &form),
+            || login_page(lang, token, &form),
+        );
         (err.status(), markup).into_response()
     })
     .await;

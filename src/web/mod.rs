@@ -43,11 +43,23 @@ use crate::state::AppState;
 pub struct Hx(pub bool);
 
 impl Hx {
+    /// An htmx request, except a history restore (the back button after `hx-push-url`, with
+    /// no cached page): that one asks for the whole page.
     pub fn from_headers(headers: &HeaderMap) -> Self {
-        Hx(headers
-            .get("hx-request")
-            .is_some_and(|v| v.as_bytes() == b"true"))
+        let flag = |name: &str| headers.get(name).is_some_and(|v| v.as_bytes() == b"true");
+        Hx(flag("hx-request") && !flag("hx-history-restore-request"))
     }
+}
+
+/// The one place an answer becomes a fragment or a page: htmx swaps the fragment in; a
+/// browser without JavaScript (or a reload, or the back button) gets the same content inside
+/// the whole page.
+pub fn page_or_fragment(
+    hx: Hx,
+    fragment: impl FnOnce() -> maud::Markup,
+    page: impl FnOnce() -> maud::Markup,
+) -> maud::Markup {
+    if hx.0 { fragment() } else { page() }
 }
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Hx {

@@ -27,6 +27,7 @@ use crate::views::components::message_dialog;
 use crate::views::reset::{ResetErrors, ResetFormView, reset_dialog, reset_page};
 use crate::web::change_password::policy_message;
 use crate::web::one_time::{self, OneTime, ResetDraft, ResetShown};
+use crate::web::page_or_fragment;
 use crate::web::{Hx, Viewer, generated};
 
 /// Why `caller` may not reset `target`, in words a person understands.
@@ -88,11 +89,11 @@ fn blank(target: &user_entity::Model) -> ResetFormView {
 }
 
 fn form_response(viewer: &Viewer, hx: Hx, status: StatusCode, view: &ResetFormView) -> Response {
-    let markup = if hx.0 {
-        reset_dialog(viewer.lang, &viewer.csrf, view)
-    } else {
-        reset_page(&viewer.context(), view)
-    };
+    let markup = page_or_fragment(
+        hx,
+        || reset_dialog(viewer.lang, &viewer.csrf, view),
+        || reset_page(&viewer.context(), view),
+    );
     (status, markup).into_response()
 }
 

@@ -22,6 +22,7 @@ use crate::state::AppState;
 use crate::views::second_factor::{
     SecondFactorView, second_factor_box, second_factor_page, second_factor_swap,
 };
+use crate::web::page_or_fragment;
 use crate::web::{Hx, VisitorLang, change_password, redirect};
 
 /// The user of a valid pending state, as they are now; `None` sends the browser back to the
@@ -76,11 +77,11 @@ async fn render(
         state.config.cookie_secure,
     )
     .await?;
-    let markup = if hx.0 {
-        second_factor_box(lang, &token, view)
-    } else {
-        second_factor_page(lang, &token, view)
-    };
+    let markup = page_or_fragment(
+        hx,
+        || second_factor_box(lang, &token, view),
+        || second_factor_page(lang, &token, view),
+    );
     let mut response = (status, markup).into_response();
     if let Some(cookie) = set_cookie {
         response.headers_mut().append(header::SET_COOKIE, cookie);

@@ -19,6 +19,7 @@ use crate::paths;
 use crate::state::AppState;
 use crate::views::totp::{EnrolView, codes_box, enrol_box, enrol_page, setup_box, setup_page};
 use crate::web::one_time::{self, EnrolShown, OneTime};
+use crate::web::page_or_fragment;
 use crate::web::security::remove_with_password;
 use crate::web::{Hx, Viewer};
 
@@ -190,11 +191,11 @@ fn again(viewer: &Viewer, hx: Hx, enrolment_id: i32, name: &str, error: &str) ->
         name,
         error: Some(viewer.lang.t(error)),
     };
-    let markup = if hx.0 {
-        enrol_box(viewer.lang, &viewer.csrf, &view)
-    } else {
-        enrol_page(&viewer.context(), &view)
-    };
+    let markup = page_or_fragment(
+        hx,
+        || enrol_box(viewer.lang, &viewer.csrf, &view),
+        || enrol_page(&viewer.context(), &view),
+    );
     (StatusCode::BAD_REQUEST, markup).into_response()
 }
 

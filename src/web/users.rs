@@ -1,7 +1,6 @@
 //! The users table (`/panel/panel_config`) with its htmx search.
 
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -13,7 +12,8 @@ use crate::state::AppState;
 use crate::views::users::{
     PasswordStatus, TwoFactor, UserRowView, UsersTableView, users_page, users_table,
 };
-use crate::web::Viewer;
+use crate::web::page_or_fragment;
+use crate::web::{Hx, Viewer};
 
 pub const PER_PAGE: u64 = 50;
 
@@ -114,7 +114,7 @@ pub async fn fresh_row(
 pub async fn list(
     State(state): State<AppState>,
     viewer: Viewer,
-    headers: HeaderMap,
+    hx: Hx,
     Query(query): Query<ListQuery>,
 ) -> Response {
     let page = query
@@ -158,12 +158,11 @@ pub async fn list(
         total: found.total,
         can_create: viewer.caller.is_superuser() || viewer.caller.has_user_config(),
     };
-    let table_only = headers
-        .get("hx-target")
-        .is_some_and(|t| t.as_bytes() == b"users-table");
-    if table_only {
-        users_table(viewer.lang, &view).into_response()
-    } else {
-        users_page(&viewer.context(), &view).into_response()
-    }
+    // htmx asks for the table only (the search box and the pager swap it in place).
+    page_or_fragment(
+        hx,
+        || users_table(viewer.lang, &view),
+        || users_page(&viewer.context(), &view),
+    )
+    .into_response()
 }

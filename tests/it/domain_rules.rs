@@ -126,7 +126,12 @@ async fn a_reset_and_a_key_check_the_caller_inside_the_domain() {
     )
     .await;
     assert!(matches!(key, Err(Error::Denied)), "{:?}", key.err());
-    assert!(api_keys::list(&app.db, other.user_id).await.unwrap().is_empty());
+    assert!(
+        api_keys::list(&app.db, other.user_id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // The operator at the console may reset anyone.
     let done = reset_password(
         &app.db,

@@ -17,6 +17,7 @@ mod domain_rules;
 mod gate;
 mod hardening;
 mod i18n_keys;
+mod layers;
 mod login;
 mod mfa;
 mod migration_upgrade;

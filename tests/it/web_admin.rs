@@ -111,6 +111,19 @@ async fn search_and_pages_work_as_plain_get_and_as_htmx_fragment() {
         &fragment.body[..80]
     );
     assert!(fragment.body.contains("crew_07") && fragment.body.contains("1 users"));
+    // The back button after a search (htmx restores the pushed URL and has no page cached):
+    // the whole page, never a bare table.
+    browser.extra_headers.clear();
+    browser
+        .extra_headers
+        .push(("hx-history-restore-request".into(), "true".into()));
+    let restored = browser.hx_get("/panel/panel_config?q=crew_07").await;
+    assert!(
+        restored.body.starts_with("<!DOCTYPE html>"),
+        "{}",
+        &restored.body[..80]
+    );
+    assert!(restored.body.contains("crew_07") && restored.body.contains("<nav"));
     // Odd search input is just no match, never an error.
     browser.extra_headers.clear();
     let odd = browser
