@@ -2,18 +2,14 @@
 
 mod assets;
 mod audit;
-mod bulk;
 mod change_password;
 mod csrf;
 mod dashboard;
-mod edit_user;
 mod gate;
 pub mod generated;
-mod link_dialog;
 mod login;
 pub mod one_time;
 mod passkey;
-mod reset;
 mod reset_link;
 mod result;
 mod second_factor;
@@ -21,7 +17,6 @@ pub(crate) mod security;
 mod session_details;
 mod sessions;
 mod totp;
-mod user_form;
 mod users;
 mod viewer;
 
@@ -156,32 +151,38 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(change_password::show).post(change_password::submit),
         )
         .route(paths::CHANGE_PASSWORD_DIALOG, get(change_password::dialog))
-        .route(paths::USERS, get(users::list))
+        .route(paths::USERS, get(users::list_users))
         .route(
             paths::NEW_USER,
-            get(user_form::new_form).post(user_form::create),
+            get(users::new::new_user_form).post(users::new::submit_new_user),
         )
         .route(
             paths::EDIT_USER,
-            get(edit_user::edit_form).post(edit_user::save),
+            get(users::edit::edit_user_form).post(users::edit::submit_edit_user),
         )
-        .route(paths::BULK, axum::routing::post(bulk::apply))
+        .route(
+            paths::BULK,
+            axum::routing::post(users::bulk::submit_bulk_action),
+        )
         .route(
             paths::END_SESSIONS,
-            axum::routing::post(edit_user::end_sessions),
+            axum::routing::post(users::edit::end_user_sessions),
         )
         .route(
             paths::DELETE_USER,
-            get(edit_user::delete_form).post(edit_user::delete),
+            get(users::delete::delete_user_form).post(users::delete::submit_delete_user),
         )
-        .route(paths::RESET_ROUTE, get(reset::show).post(reset::submit))
+        .route(
+            paths::RESET_ROUTE,
+            get(users::reset::reset_password_dialog).post(users::reset::submit_reset_password),
+        )
         .route(
             paths::RESET_LINK_ROUTE,
-            get(link_dialog::show).post(link_dialog::make),
+            get(users::link::reset_link_dialog).post(users::link::submit_reset_link),
         )
         .route(
             paths::RESET_LINK_REVOKE_ROUTE,
-            axum::routing::post(link_dialog::revoke),
+            axum::routing::post(users::link::revoke_reset_link),
         )
         .route(paths::AUDIT, get(audit::show))
         .route(

@@ -19,7 +19,8 @@ use crate::state::AppState;
 use crate::views::link_dialog::{LinkFormView, link_form_dialog, link_form_page};
 use crate::web::one_time::{self, LinkShown, OneTime};
 use crate::web::page_or_fragment;
-use crate::web::{Hx, Viewer, reset, result};
+use crate::web::users::reset;
+use crate::web::{Hx, Viewer, result};
 
 #[derive(Deserialize)]
 pub struct ShowQuery {
@@ -54,7 +55,7 @@ fn form_response(viewer: &Viewer, hx: Hx, status: StatusCode, view: &LinkFormVie
     (status, markup).into_response()
 }
 
-pub async fn show(
+pub async fn reset_link_dialog(
     State(state): State<AppState>,
     viewer: Viewer,
     hx: Hx,
@@ -85,7 +86,7 @@ pub struct LinkFields {
     reset_mfa: Option<String>,
 }
 
-pub async fn make(
+pub async fn submit_reset_link(
     State(state): State<AppState>,
     viewer: Viewer,
     hx: Hx,
@@ -144,7 +145,7 @@ pub async fn make(
 }
 
 /// Revokes the pending link; a second submission finds none and changes nothing.
-pub async fn revoke(
+pub async fn revoke_reset_link(
     State(state): State<AppState>,
     viewer: Viewer,
     hx: Hx,

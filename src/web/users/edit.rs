@@ -1,5 +1,5 @@
-//! Edit (`/panel/edit_user?id=N`) and delete a user, through the same domain functions as
-//! the API.
+//! Edit a user (`/panel/edit_user?id=N`) and end their sessions, through the same domain
+//! functions as the API.
 
 use axum::Form;
 use axum::extract::{Query, State};
@@ -16,14 +16,14 @@ use crate::entities::users as user_entity;
 use crate::error::Error;
 use crate::paths;
 use crate::state::AppState;
-use crate::views::user_form::{UserFormView, delete_page, user_form_page};
-use crate::web::user_form::{
+use crate::views::user_form::{UserFormView, user_form_page};
+use crate::web::users::new::{
     IdQuery, UserFields, blank_new, eligible_managers, grants_from, manager_id, place_error,
 };
 use crate::web::{Hx, Viewer, redirect};
 
 /// The user named by `?id=`, if the viewer may see them.
-async fn edited(
+pub(super) async fn edited(
     state: &AppState,
     viewer: &Viewer,
     id: Option<&str>,
@@ -95,7 +95,7 @@ async fn edit_view(
     })
 }
 
-pub async fn edit_form(
+pub async fn edit_user_form(
     State(state): State<AppState>,
     viewer: Viewer,
     Query(query): Query<IdQuery>,
@@ -114,7 +114,7 @@ pub async fn edit_form(
     }
 }
 
-pub async fn save(
+pub async fn submit_edit_user(
     State(state): State<AppState>,
     viewer: Viewer,
     hx: Hx,
@@ -180,57 +180,8 @@ pub async fn save(
     }
 }
 
-pub async fn delete_form(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Query(query): Query<IdQuery>,
-) -> Response {
-    let user = match edited(&state, &viewer, query.id.as_deref()).await {
-        Ok(user) => user,
-        Err(refusal) => return refusal,
-    };
-    if let Err(denied) = permissions::can_delete(&viewer.caller, &target_of(&user)) {
-        return viewer.error(denied);
-    }
-    delete_page(&viewer.context(), user.user_id, &user.username, None).into_response()
-}
-
-pub async fn delete(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    hx: Hx,
-    ip: ClientIp,
-    Query(query): Query<IdQuery>,
-) -> Response {
-    let user = match edited(&state, &viewer, query.id.as_deref()).await {
-        Ok(user) => user,
-        Err(refusal) => return refusal,
-    };
-    let actor = Actor::user(&viewer.user, ip.to_string());
-    match crate::accounts::delete::delete_user(&state.db, &actor, &viewer.caller, &user).await {
-        Ok(()) => redirect(hx, paths::USERS),
-        Err(err) => {
-            let err = Error::from(err);
-            if err.status().is_server_error() {
-                return viewer.error(err);
-            }
-            let message = viewer.lang.t(err.message_key());
-            (
-                err.status(),
-                delete_page(
-                    &viewer.context(),
-                    user.user_id,
-                    &user.username,
-                    Some(message),
-                ),
-            )
-                .into_response()
-        }
-    }
-}
-
 /// Ends every session and login token of the edited user (SPEC §11), then back to the page.
-pub async fn end_sessions(
+pub async fn end_user_sessions(
     State(state): State<AppState>,
     viewer: Viewer,
     hx: Hx,

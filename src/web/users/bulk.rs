@@ -16,7 +16,7 @@ use crate::web::{Hx, Viewer};
 /// More ids than this in one form are refused (a page of the table has 50 rows).
 const MAX_SELECTED: usize = 500;
 
-pub async fn apply(
+pub async fn submit_bulk_action(
     State(state): State<AppState>,
     viewer: Viewer,
     hx: Hx,

@@ -102,7 +102,7 @@ pub struct DraftQuery {
     draft: Option<String>,
 }
 
-pub async fn show(
+pub async fn reset_password_dialog(
     State(state): State<AppState>,
     viewer: Viewer,
     hx: Hx,
@@ -146,7 +146,7 @@ pub struct ResetFields {
     intent: String,
 }
 
-pub async fn submit(
+pub async fn submit_reset_password(
     State(state): State<AppState>,
     viewer: Viewer,
     hx: Hx,

@@ -1,5 +1,12 @@
 //! The users table (`/panel/panel_config`) with its htmx search.
 
+pub(super) mod bulk;
+pub(super) mod delete;
+pub(super) mod edit;
+pub(super) mod link;
+pub(super) mod new;
+pub(super) mod reset;
+
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -111,7 +118,7 @@ pub async fn fresh_row(
     Ok(Some(row_view(viewer, &user, manager, status, required)))
 }
 
-pub async fn list(
+pub async fn list_users(
     State(state): State<AppState>,
     viewer: Viewer,
     hx: Hx,

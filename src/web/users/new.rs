@@ -196,7 +196,7 @@ pub struct DraftQuery {
     draft: Option<String>,
 }
 
-pub async fn new_form(
+pub async fn new_user_form(
     State(state): State<AppState>,
     viewer: Viewer,
     Query(query): Query<DraftQuery>,
@@ -218,7 +218,7 @@ pub async fn new_form(
     user_form_page(&viewer.context(), &view).into_response()
 }
 
-pub async fn create(
+pub async fn submit_new_user(
     State(state): State<AppState>,
     viewer: Viewer,
     hx: Hx,
