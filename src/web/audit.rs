@@ -1,14 +1,14 @@
 //! GET /panel/audit: the audit log, for superusers.
 
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use serde::Deserialize;
 
 use crate::accounts::{audit, clock};
 use crate::error::Error;
 use crate::state::AppState;
 use crate::views::audit::{AuditRow, AuditView, audit_page, detail_sentence};
-use crate::web::Viewer;
+use crate::web::{PageResult, Viewer};
 
 pub const PER_PAGE: u64 = 50;
 
@@ -23,20 +23,18 @@ pub async fn show(
     State(state): State<AppState>,
     viewer: Viewer,
     Query(query): Query<AuditQuery>,
-) -> Response {
+) -> PageResult {
     if !viewer.caller.is_superuser() {
-        return viewer.error(Error::AccessDenied);
+        return Err(viewer.fail(Error::AccessDenied));
     }
     let page = query
         .page
         .as_deref()
         .and_then(|p| p.parse().ok())
         .unwrap_or(1);
-    let (entries, page, pages) =
-        match audit::page(&state.db, Some(&query.user), page, PER_PAGE).await {
-            Ok(found) => found,
-            Err(err) => return viewer.error(err),
-        };
+    let (entries, page, pages) = audit::page(&state.db, Some(&query.user), page, PER_PAGE)
+        .await
+        .map_err(|e| viewer.fail(e))?;
     let rows = entries
         .into_iter()
         .map(|e| AuditRow {
@@ -57,7 +55,7 @@ pub async fn show(
         page,
         pages,
     };
-    audit_page(&viewer.context(), &view).into_response()
+    Ok(audit_page(&viewer.context(), &view).into_response())
 }
 
 /// The translated name of an audit action (the stable code when there is none).

@@ -9,6 +9,7 @@ mod gate;
 pub mod generated;
 mod login;
 pub mod one_time;
+mod page;
 mod passkey;
 mod reset_link;
 mod result;
@@ -20,6 +21,7 @@ mod totp;
 mod users;
 mod viewer;
 
+pub use page::{PageError, PageResult};
 pub use viewer::Viewer;
 
 use axum::Router;

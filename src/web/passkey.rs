@@ -23,7 +23,7 @@ use crate::state::AppState;
 
 use crate::paths;
 use crate::web::security::remove_with_password;
-use crate::web::{Viewer, VisitorLang};
+use crate::web::{PageResult, Viewer, VisitorLang};
 
 /// An error as the script shows it: the translated message, the error's status.
 fn failure(lang: Lang, err: impl Into<Error>) -> Response {
@@ -165,10 +165,10 @@ pub async fn remove(
     ip: ClientIp,
     axum::extract::Path(id): axum::extract::Path<String>,
     Form(fields): Form<RemoveFields>,
-) -> Response {
-    let Ok(passkey_id) = id.parse::<i32>() else {
-        return viewer.error(Error::NotFound);
-    };
+) -> PageResult {
+    let passkey_id = id
+        .parse::<i32>()
+        .map_err(|_| viewer.fail(Error::NotFound))?;
     let actor = Actor::user(&viewer.user, ip.to_string());
     let remove = passkeys::remove_passkey(
         &state.db,
@@ -193,7 +193,7 @@ pub async fn password_sign_in(
     viewer: Viewer,
     ip: ClientIp,
     Form(fields): Form<PasswordSignInFields>,
-) -> Response {
+) -> PageResult {
     let disable = fields.disable == "true";
     let update = UserUpdate {
         disable_password_auth: Some(disable),
@@ -210,11 +210,11 @@ pub async fn password_sign_in(
     )
     .await;
     match updated {
-        Ok(_) => Redirect::to(paths::SECURITY).into_response(),
+        Ok(_) => Ok(Redirect::to(paths::SECURITY).into_response()),
         Err(crate::accounts::Error::Invalid { .. }) => {
-            Redirect::to(&format!("{}?refused=none", paths::SECURITY)).into_response()
+            Ok(Redirect::to(&format!("{}?refused=none", paths::SECURITY)).into_response())
         }
-        Err(err) => viewer.error(err),
+        Err(err) => Err(viewer.fail(err)),
     }
 }
 

@@ -16,7 +16,7 @@ use crate::views::reset::{
 use crate::views::user_form::created_page;
 use crate::views::users::user_row_oob;
 use crate::web::one_time::{self, OneTime};
-use crate::web::{Hx, Viewer, users};
+use crate::web::{Hx, PageResult, Viewer, users};
 
 /// Whether the htmx request comes from the users table (only there is a row to swap).
 pub(super) fn from_users_table(headers: &HeaderMap) -> bool {
@@ -57,13 +57,12 @@ pub async fn show(
     hx: Hx,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Response {
+) -> PageResult {
     let lang = viewer.lang;
-    let taken = match one_time::take(&viewer.session, &id).await {
-        Ok(taken) => taken,
-        Err(err) => return viewer.error(err),
-    };
-    match taken {
+    let taken = one_time::take(&viewer.session, &id)
+        .await
+        .map_err(|e| viewer.fail(e))?;
+    Ok(match taken {
         Some(OneTime::Reset(shown)) => {
             let view = ResetResultView {
                 target_name: shown.target_name,
@@ -72,7 +71,7 @@ pub async fn show(
                 require_change: shown.require_change,
             };
             if !hx.0 {
-                return reset_result_page(&viewer.context(), &view).into_response();
+                return Ok(reset_result_page(&viewer.context(), &view).into_response());
             }
             let dialog = reset_result_dialog(lang, &view);
             dialog_with_row(&state, &viewer, &headers, shown.target_id, dialog).await
@@ -88,7 +87,7 @@ pub async fn show(
                 back: paths::USERS,
             };
             if !hx.0 {
-                return link_result_page(&viewer.context(), &view).into_response();
+                return Ok(link_result_page(&viewer.context(), &view).into_response());
             }
             let dialog = link_result_dialog(lang, &view);
             dialog_with_row(&state, &viewer, &headers, shown.target_id, dialog).await
@@ -131,5 +130,5 @@ pub async fn show(
         None | Some(OneTime::ResetDraft(_) | OneTime::UserDraft(_)) => {
             already_shown_page(&viewer.context()).into_response()
         }
-    }
+    })
 }

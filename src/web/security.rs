@@ -2,7 +2,7 @@
 //! passkeys (`web::passkey`) — with what just happened or why it was refused.
 
 use axum::extract::State;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use maud::html;
 use serde::Deserialize;
 
@@ -18,7 +18,7 @@ use crate::views::components::alert;
 use crate::views::layout::page;
 use crate::views::passkeys::{PasskeyRow, PasskeysView, passkeys_section};
 use crate::views::totp::{DeviceRow, totp_section};
-use crate::web::Viewer;
+use crate::web::{PageResult, Viewer};
 
 #[derive(Deserialize, Default)]
 pub struct SecurityQuery {
@@ -33,11 +33,10 @@ pub async fn show(
     State(state): State<AppState>,
     viewer: Viewer,
     axum::extract::Query(query): axum::extract::Query<SecurityQuery>,
-) -> Response {
-    let rows = match passkeys::list(&state.db, &viewer.caller, &viewer.user).await {
-        Ok(rows) => rows,
-        Err(err) => return viewer.error(err),
-    };
+) -> PageResult {
+    let rows = passkeys::list(&state.db, &viewer.caller, &viewer.user)
+        .await
+        .map_err(|e| viewer.fail(e))?;
     let rows: Vec<PasskeyRow> = rows
         .into_iter()
         .map(|row| PasskeyRow {
@@ -49,14 +48,12 @@ pub async fn show(
                 .map(|at| format!("{} UTC", clock::display(at))),
         })
         .collect();
-    let devices = match mfa::list_devices(&state.db, &viewer.caller, &viewer.user).await {
-        Ok(devices) => devices,
-        Err(err) => return viewer.error(err),
-    };
-    let codes_left = match mfa::recovery_codes_left(&state.db, viewer.user.user_id).await {
-        Ok(left) => left,
-        Err(err) => return viewer.error(err),
-    };
+    let devices = mfa::list_devices(&state.db, &viewer.caller, &viewer.user)
+        .await
+        .map_err(|e| viewer.fail(e))?;
+    let codes_left = mfa::recovery_codes_left(&state.db, viewer.user.user_id)
+        .await
+        .map_err(|e| viewer.fail(e))?;
     let devices: Vec<DeviceRow> = devices
         .into_iter()
         .map(|d| DeviceRow {
@@ -89,7 +86,7 @@ pub async fn show(
         password_off: viewer.user.disable_password_auth,
     };
     let content = passkeys_section(lang, &viewer.csrf, &view);
-    page(
+    Ok(page(
         &viewer.context(),
         lang.t("passkey.securityTitle"),
         html! {
@@ -102,7 +99,7 @@ pub async fn show(
             (content)
         },
     )
-    .into_response()
+    .into_response())
 }
 
 /// Removes one of one's factors (an authenticator app or a passkey) after checking the current
@@ -114,7 +111,7 @@ pub async fn remove_with_password(
     current_password: String,
     done: &str,
     remove: impl Future<Output = accounts::Result<user_entity::Model>>,
-) -> Response {
+) -> PageResult {
     let password = Secret::new(current_password);
     let removed = throttle::counting_current_password(
         &state.db,
@@ -136,15 +133,13 @@ pub async fn remove_with_password(
     let refused = |why: &str| Redirect::to(&format!("{}?refused={why}", paths::SECURITY));
     match removed {
         Ok(updated) => {
-            match session::establish(&viewer.session, &updated, state.config.session_max_lifetime)
+            session::establish(&viewer.session, &updated, state.config.session_max_lifetime)
                 .await
-            {
-                Ok(()) => Redirect::to(&format!("{}?done={done}", paths::SECURITY)).into_response(),
-                Err(err) => err.into_response_html(viewer.lang),
-            }
+                .map_err(|e| viewer.fail(e))?;
+            Ok(Redirect::to(&format!("{}?done={done}", paths::SECURITY)).into_response())
         }
-        Err(Error::IncorrectCurrentPassword) => refused("password").into_response(),
-        Err(Error::MfaRequiredByPolicy) => refused("policy").into_response(),
-        Err(err) => viewer.error(err),
+        Err(Error::IncorrectCurrentPassword) => Ok(refused("password").into_response()),
+        Err(Error::MfaRequiredByPolicy) => Ok(refused("policy").into_response()),
+        Err(err) => Err(viewer.fail(err)),
     }
 }

@@ -3,7 +3,7 @@
 
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
 use crate::accounts::audit::Actor;
@@ -12,7 +12,7 @@ use crate::auth::client_ip::ClientIp;
 use crate::paths;
 use crate::state::AppState;
 use crate::views::sessions::{SessionRow, SessionsView, sessions_page};
-use crate::web::Viewer;
+use crate::web::{PageResult, Viewer};
 
 #[derive(Deserialize)]
 pub struct ShowQuery {
@@ -31,13 +31,11 @@ pub async fn show(
     State(state): State<AppState>,
     viewer: Viewer,
     Query(query): Query<ShowQuery>,
-) -> Response {
+) -> PageResult {
     let lang = viewer.lang;
-    let list = match sessions::list_own(&state.db, viewer.user.user_id, &current_id(&viewer)).await
-    {
-        Ok(list) => list,
-        Err(err) => return viewer.error(err),
-    };
+    let list = sessions::list_own(&state.db, viewer.user.user_id, &current_id(&viewer))
+        .await
+        .map_err(|e| viewer.fail(e))?;
     let when =
         |at: Option<time::PrimitiveDateTime>| at.map(clock::display).unwrap_or_else(|| "—".into());
     let rows = list
@@ -58,7 +56,7 @@ pub async fn show(
         Some("others") => Some(lang.t("sessions.endedOthers").to_string()),
         _ => None,
     };
-    sessions_page(&viewer.context(), &SessionsView { rows, notice }).into_response()
+    Ok(sessions_page(&viewer.context(), &SessionsView { rows, notice }).into_response())
 }
 
 #[derive(Deserialize)]
@@ -72,20 +70,20 @@ pub async fn end_one(
     viewer: Viewer,
     ip: ClientIp,
     Form(fields): Form<EndFields>,
-) -> Response {
+) -> PageResult {
     let actor = Actor::user(&viewer.user, ip.to_string());
     let current = current_id(&viewer);
-    match sessions::end_own(&state.db, &actor, &viewer.user, &fields.session, &current).await {
-        Ok(_) => Redirect::to(&format!("{}?ended=one", paths::SESSIONS)).into_response(),
-        Err(err) => viewer.error(err),
-    }
+    sessions::end_own(&state.db, &actor, &viewer.user, &fields.session, &current)
+        .await
+        .map_err(|e| viewer.fail(e))?;
+    Ok(Redirect::to(&format!("{}?ended=one", paths::SESSIONS)).into_response())
 }
 
-pub async fn end_others(State(state): State<AppState>, viewer: Viewer, ip: ClientIp) -> Response {
+pub async fn end_others(State(state): State<AppState>, viewer: Viewer, ip: ClientIp) -> PageResult {
     let actor = Actor::user(&viewer.user, ip.to_string());
     let current = current_id(&viewer);
-    match sessions::end_others(&state.db, &actor, &viewer.user, &current).await {
-        Ok(_) => Redirect::to(&format!("{}?ended=others", paths::SESSIONS)).into_response(),
-        Err(err) => viewer.error(err),
-    }
+    sessions::end_others(&state.db, &actor, &viewer.user, &current)
+        .await
+        .map_err(|e| viewer.fail(e))?;
+    Ok(Redirect::to(&format!("{}?ended=others", paths::SESSIONS)).into_response())
 }

@@ -21,7 +21,7 @@ use crate::views::totp::{EnrolView, codes_box, enrol_box, enrol_page, setup_box,
 use crate::web::one_time::{self, EnrolShown, OneTime};
 use crate::web::page_or_fragment;
 use crate::web::security::remove_with_password;
-use crate::web::{Hx, Viewer};
+use crate::web::{Hx, PageResult, Viewer};
 
 /// `GET /panel/security/totp/setup`.
 pub async fn setup(State(state): State<AppState>, viewer: Viewer) -> Response {
@@ -53,42 +53,29 @@ pub async fn setup_in_place(
 /// `POST /panel/security/totp`: a pending device with a new secret, shown once — on the
 /// result page (a reload says *already shown*; starting again makes a new secret), or with
 /// htmx in place of the set-up box.
-pub async fn start(State(state): State<AppState>, viewer: Viewer, hx: Hx) -> Response {
-    if hx.0 {
-        return match mfa::start_enrolment(&state.db, &state.mfa, &viewer.caller, &viewer.user).await
-        {
-            Ok(enrolment) => enrol_box(
-                viewer.lang,
-                &viewer.csrf,
-                &EnrolView {
-                    enrolment_id: enrolment.id,
-                    secret_base32: Some(enrolment.secret_base32.expose()),
-                    otpauth_uri: Some(enrolment.otpauth_uri.expose()),
-                    name: "",
-                    error: None,
-                },
-            )
-            .into_response(),
-            Err(err) => viewer.error(err),
-        };
-    }
-    let started = async {
-        let enrolment =
-            mfa::start_enrolment(&state.db, &state.mfa, &viewer.caller, &viewer.user).await?;
-        one_time::put(
-            &viewer.session,
-            OneTime::Enrolment(EnrolShown {
-                enrolment_id: enrolment.id,
-                secret: enrolment.secret_base32.expose().to_string(),
-                otpauth_uri: enrolment.otpauth_uri.expose().to_string(),
-            }),
-        )
+pub async fn start(State(state): State<AppState>, viewer: Viewer, hx: Hx) -> PageResult {
+    let enrolment = mfa::start_enrolment(&state.db, &state.mfa, &viewer.caller, &viewer.user)
         .await
-    };
-    match started.await {
-        Ok(id) => one_time::redirect_to(Hx(false), &id),
-        Err(err) => viewer.error(err),
+        .map_err(|e| viewer.fail(e))?;
+    if hx.0 {
+        let view = EnrolView {
+            enrolment_id: enrolment.id,
+            secret_base32: Some(enrolment.secret_base32.expose()),
+            otpauth_uri: Some(enrolment.otpauth_uri.expose()),
+            name: "",
+            error: None,
+        };
+        return Ok(enrol_box(viewer.lang, &viewer.csrf, &view).into_response());
     }
+    let shown = EnrolShown {
+        enrolment_id: enrolment.id,
+        secret: enrolment.secret_base32.expose().to_string(),
+        otpauth_uri: enrolment.otpauth_uri.expose().to_string(),
+    };
+    let id = one_time::put(&viewer.session, OneTime::Enrolment(shown))
+        .await
+        .map_err(|e| viewer.fail(e))?;
+    Ok(one_time::redirect_to(Hx(false), &id))
 }
 
 /// The enrolment page of a result (first display only).
@@ -123,13 +110,21 @@ pub async fn verify(
     ip: ClientIp,
     Path(id): Path<String>,
     Form(fields): Form<VerifyFields>,
-) -> Response {
-    let Ok(enrolment_id) = id.parse::<i32>() else {
-        return viewer.error(Error::NotFound);
-    };
+) -> PageResult {
+    let enrolment_id = id
+        .parse::<i32>()
+        .map_err(|_| viewer.fail(Error::NotFound))?;
     let name = match mfa::device_name(Some(&fields.name)) {
         Ok(name) => name,
-        Err(_) => return again(&viewer, hx, enrolment_id, &fields.name, "mfa.nameInvalid"),
+        Err(_) => {
+            return Ok(again(
+                &viewer,
+                hx,
+                enrolment_id,
+                &fields.name,
+                "mfa.nameInvalid",
+            ));
+        }
     };
     let enrolled = mfa::verify_enrolment(
         &state.db,
@@ -147,16 +142,18 @@ pub async fn verify(
     let enrolled = match enrolled {
         Ok(enrolled) => enrolled,
         Err(accounts::Error::WrongMfaCode) => {
-            return again(
+            return Ok(again(
                 &viewer,
                 hx,
                 enrolment_id,
                 &fields.name,
                 "login.incorrectCode",
-            );
+            ));
         }
-        Err(accounts::Error::NotFound) => return Redirect::to(paths::TOTP_SETUP).into_response(),
-        Err(err) => return viewer.error(err),
+        Err(accounts::Error::NotFound) => {
+            return Ok(Redirect::to(paths::TOTP_SETUP).into_response());
+        }
+        Err(err) => return Err(viewer.fail(err)),
     };
     let codes: Vec<String> = enrolled
         .recovery_codes
@@ -165,22 +162,22 @@ pub async fn verify(
         .collect();
     if hx.0 {
         // In place: the codes in the box (shown by this answer only), or on to the page.
-        return match session::establish(
+        session::establish(
             &viewer.session,
             &enrolled.user,
             state.config.session_max_lifetime,
         )
         .await
-        {
-            Ok(()) if codes.is_empty() => crate::web::redirect(hx, paths::SECURITY),
-            Ok(()) => codes_box(viewer.lang, &codes).into_response(),
-            Err(err) => err.into_response_html(viewer.lang),
-        };
+        .map_err(|e| viewer.fail(e))?;
+        return Ok(if codes.is_empty() {
+            crate::web::redirect(hx, paths::SECURITY)
+        } else {
+            codes_box(viewer.lang, &codes).into_response()
+        });
     }
-    match keep_signed_in(&state, &viewer, &enrolled.user, codes).await {
-        Ok(response) => response,
-        Err(err) => err.into_response_html(viewer.lang),
-    }
+    keep_signed_in(&state, &viewer, &enrolled.user, codes)
+        .await
+        .map_err(|e| viewer.fail(e))
 }
 
 fn again(viewer: &Viewer, hx: Hx, enrolment_id: i32, name: &str, error: &str) -> Response {
@@ -228,10 +225,10 @@ pub async fn remove(
     ip: ClientIp,
     Path(id): Path<String>,
     Form(fields): Form<RemoveFields>,
-) -> Response {
-    let Ok(device_id) = id.parse::<i32>() else {
-        return viewer.error(Error::NotFound);
-    };
+) -> PageResult {
+    let device_id = id
+        .parse::<i32>()
+        .map_err(|_| viewer.fail(Error::NotFound))?;
     let actor = Actor::user(&viewer.user, ip.to_string());
     let remove = mfa::remove_device(
         &state.db,
@@ -264,12 +261,12 @@ pub async fn rename(
     ip: ClientIp,
     Path(id): Path<String>,
     Form(fields): Form<RenameFields>,
-) -> Response {
-    let Ok(device_id) = id.parse::<i32>() else {
-        return viewer.error(Error::NotFound);
-    };
+) -> PageResult {
+    let device_id = id
+        .parse::<i32>()
+        .map_err(|_| viewer.fail(Error::NotFound))?;
     let Ok(name) = mfa::device_name(Some(&fields.name)) else {
-        return Redirect::to(&format!("{}?refused=name", paths::SECURITY)).into_response();
+        return Ok(Redirect::to(&format!("{}?refused=name", paths::SECURITY)).into_response());
     };
     let renamed = mfa::rename_device(
         &state.db,
@@ -280,10 +277,8 @@ pub async fn rename(
         &name,
     )
     .await;
-    match renamed {
-        Ok(()) => Redirect::to(&format!("{}?done=renamed", paths::SECURITY)).into_response(),
-        Err(err) => viewer.error(err),
-    }
+    renamed.map_err(|e| viewer.fail(e))?;
+    Ok(Redirect::to(&format!("{}?done=renamed", paths::SECURITY)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -299,7 +294,7 @@ pub async fn renew(
     viewer: Viewer,
     ip: ClientIp,
     Form(fields): Form<RenewFields>,
-) -> Response {
+) -> PageResult {
     let renewed = throttle::counting_code(
         &state.db,
         &state.config.throttle,
@@ -318,14 +313,13 @@ pub async fn renew(
     match renewed {
         Ok((codes, updated)) => {
             let codes = codes.iter().map(|c| c.expose().to_string()).collect();
-            match keep_signed_in(&state, &viewer, &updated, codes).await {
-                Ok(response) => response,
-                Err(err) => err.into_response_html(viewer.lang),
-            }
+            keep_signed_in(&state, &viewer, &updated, codes)
+                .await
+                .map_err(|e| viewer.fail(e))
         }
         Err(Error::WrongMfaCode) => {
-            Redirect::to(&format!("{}?refused=code", paths::SECURITY)).into_response()
+            Ok(Redirect::to(&format!("{}?refused=code", paths::SECURITY)).into_response())
         }
-        Err(err) => viewer.error(err),
+        Err(err) => Err(viewer.fail(err)),
     }
 }

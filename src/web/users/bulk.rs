@@ -4,14 +4,13 @@
 use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
 
 use crate::accounts::audit::Actor;
 use crate::accounts::bulk::{self, BulkAction, Skipped};
 use crate::auth::client_ip::ClientIp;
 use crate::state::AppState;
 use crate::web::one_time::{self, BulkShown, OneTime};
-use crate::web::{Hx, Viewer};
+use crate::web::{Hx, PageResult, Viewer};
 
 /// More ids than this in one form are refused (a page of the table has 50 rows).
 const MAX_SELECTED: usize = 500;
@@ -22,7 +21,7 @@ pub async fn submit_bulk_action(
     hx: Hx,
     ip: ClientIp,
     Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
+) -> PageResult {
     let lang = viewer.lang;
     let action = fields
         .iter()
@@ -31,7 +30,9 @@ pub async fn submit_bulk_action(
     let what = match action {
         Some("require_change") => BulkAction::RequireChange,
         Some("end_sessions") => BulkAction::EndSessions,
-        _ => return viewer.refuse(StatusCode::BAD_REQUEST, lang.t("panelConfig.bulkUnknown")),
+        _ => {
+            return Err(viewer.refusal(StatusCode::BAD_REQUEST, lang.t("panelConfig.bulkUnknown")));
+        }
     };
     let selected: Vec<&str> = fields
         .iter()
@@ -39,19 +40,18 @@ pub async fn submit_bulk_action(
         .map(|(_, value)| value.as_str())
         .collect();
     if selected.is_empty() {
-        return viewer.refuse(StatusCode::BAD_REQUEST, lang.t("panelConfig.bulkNone"));
+        return Err(viewer.refusal(StatusCode::BAD_REQUEST, lang.t("panelConfig.bulkNone")));
     }
     if selected.len() > MAX_SELECTED {
-        return viewer.refuse(StatusCode::BAD_REQUEST, lang.t("panelConfig.bulkTooMany"));
+        return Err(viewer.refusal(StatusCode::BAD_REQUEST, lang.t("panelConfig.bulkTooMany")));
     }
     // A value that is not an id names no user: counted as unknown, like a deleted one.
     let ids: Vec<i32> = selected.iter().filter_map(|v| v.parse().ok()).collect();
     let not_ids = selected.len() - ids.len();
     let actor = Actor::user(&viewer.user, ip.to_string());
-    let report = match bulk::apply(&state.db, &actor, &viewer.caller, what, &ids).await {
-        Ok(report) => report,
-        Err(err) => return viewer.error(err),
-    };
+    let report = bulk::apply(&state.db, &actor, &viewer.caller, what, &ids)
+        .await
+        .map_err(|e| viewer.fail(e))?;
     let shown = BulkShown {
         action: action.unwrap_or_default().to_string(),
         applied: report.applied,
@@ -68,8 +68,8 @@ pub async fn submit_bulk_action(
             .collect(),
         unknown: report.unknown + not_ids,
     };
-    match one_time::put(&viewer.session, OneTime::Bulk(shown)).await {
-        Ok(id) => one_time::redirect_to(hx, &id),
-        Err(err) => viewer.error(err),
-    }
+    let id = one_time::put(&viewer.session, OneTime::Bulk(shown))
+        .await
+        .map_err(|e| viewer.fail(e))?;
+    Ok(one_time::redirect_to(hx, &id))
 }

@@ -2,7 +2,7 @@
 //! function as the API.
 
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 
 use crate::accounts::audit::Actor;
 use crate::accounts::permissions::{self, target_of};
@@ -13,21 +13,16 @@ use crate::state::AppState;
 use crate::views::user_form::delete_page;
 use crate::web::users::edit::edited;
 use crate::web::users::new::IdQuery;
-use crate::web::{Hx, Viewer, redirect};
+use crate::web::{Hx, PageResult, Viewer, redirect};
 
 pub async fn delete_user_form(
     State(state): State<AppState>,
     viewer: Viewer,
     Query(query): Query<IdQuery>,
-) -> Response {
-    let user = match edited(&state, &viewer, query.id.as_deref()).await {
-        Ok(user) => user,
-        Err(refusal) => return refusal,
-    };
-    if let Err(denied) = permissions::can_delete(&viewer.caller, &target_of(&user)) {
-        return viewer.error(denied);
-    }
-    delete_page(&viewer.context(), user.user_id, &user.username, None).into_response()
+) -> PageResult {
+    let user = edited(&state, &viewer, query.id.as_deref()).await?;
+    permissions::can_delete(&viewer.caller, &target_of(&user)).map_err(|d| viewer.fail(d))?;
+    Ok(delete_page(&viewer.context(), user.user_id, &user.username, None).into_response())
 }
 
 pub async fn submit_delete_user(
@@ -36,21 +31,18 @@ pub async fn submit_delete_user(
     hx: Hx,
     ip: ClientIp,
     Query(query): Query<IdQuery>,
-) -> Response {
-    let user = match edited(&state, &viewer, query.id.as_deref()).await {
-        Ok(user) => user,
-        Err(refusal) => return refusal,
-    };
+) -> PageResult {
+    let user = edited(&state, &viewer, query.id.as_deref()).await?;
     let actor = Actor::user(&viewer.user, ip.to_string());
     match crate::accounts::delete::delete_user(&state.db, &actor, &viewer.caller, &user).await {
-        Ok(()) => redirect(hx, paths::USERS),
+        Ok(()) => Ok(redirect(hx, paths::USERS)),
         Err(err) => {
             let err = Error::from(err);
             if err.status().is_server_error() {
-                return viewer.error(err);
+                return Err(viewer.fail(err));
             }
             let message = viewer.lang.t(err.message_key());
-            (
+            Ok((
                 err.status(),
                 delete_page(
                     &viewer.context(),
@@ -59,7 +51,7 @@ pub async fn submit_delete_user(
                     Some(message),
                 ),
             )
-                .into_response()
+                .into_response())
         }
     }
 }

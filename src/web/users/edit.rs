@@ -3,7 +3,7 @@
 
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 
 use crate::accounts::audit::Actor;
 use crate::accounts::edit::{self, UserUpdate};
@@ -18,24 +18,24 @@ use crate::paths;
 use crate::state::AppState;
 use crate::views::user_form::{UserFormView, user_form_page};
 use crate::web::users::new::{
-    IdQuery, UserFields, blank_new, eligible_managers, grants_from, manager_id, place_error,
+    IdQuery, UserFields, blank_new, eligible_managers, form_with_error, grants_from, manager_id,
 };
-use crate::web::{Hx, Viewer, redirect};
+use crate::web::{Hx, PageError, PageResult, Viewer, redirect};
 
 /// The user named by `?id=`, if the viewer may see them.
 pub(super) async fn edited(
     state: &AppState,
     viewer: &Viewer,
     id: Option<&str>,
-) -> Result<user_entity::Model, Response> {
+) -> Result<user_entity::Model, PageError> {
     let id: i32 = id
         .and_then(|id| id.parse().ok())
-        .ok_or_else(|| viewer.error(Error::UserNotFound))?;
+        .ok_or_else(|| viewer.fail(Error::UserNotFound))?;
     let user = users::find_by_id(&state.db, id)
         .await
-        .map_err(|e| viewer.error(e))?
-        .ok_or_else(|| viewer.error(Error::UserNotFound))?;
-    permissions::can_view(&viewer.caller, &target_of(&user)).map_err(|d| viewer.error(d))?;
+        .map_err(|e| viewer.fail(e))?
+        .ok_or_else(|| viewer.fail(Error::UserNotFound))?;
+    permissions::can_view(&viewer.caller, &target_of(&user)).map_err(|d| viewer.fail(d))?;
     Ok(user)
 }
 
@@ -99,19 +99,14 @@ pub async fn edit_user_form(
     State(state): State<AppState>,
     viewer: Viewer,
     Query(query): Query<IdQuery>,
-) -> Response {
-    let user = match edited(&state, &viewer, query.id.as_deref()).await {
-        Ok(user) => user,
-        Err(refusal) => return refusal,
-    };
-    match edit_view(&state, &viewer, &user).await {
-        Ok(mut view) => {
-            view.saved = query.saved.is_some();
-            view.sessions_ended = query.sessions_ended.is_some();
-            user_form_page(&viewer.context(), &view).into_response()
-        }
-        Err(err) => viewer.error(err),
-    }
+) -> PageResult {
+    let user = edited(&state, &viewer, query.id.as_deref()).await?;
+    let mut view = edit_view(&state, &viewer, &user)
+        .await
+        .map_err(|e| viewer.fail(e))?;
+    view.saved = query.saved.is_some();
+    view.sessions_ended = query.sessions_ended.is_some();
+    Ok(user_form_page(&viewer.context(), &view).into_response())
 }
 
 pub async fn submit_edit_user(
@@ -121,16 +116,11 @@ pub async fn submit_edit_user(
     ip: ClientIp,
     Query(query): Query<IdQuery>,
     Form(fields): Form<UserFields>,
-) -> Response {
-    let user = match edited(&state, &viewer, query.id.as_deref()).await {
-        Ok(user) => user,
-        Err(refusal) => return refusal,
-    };
-    let mut view = match edit_view(&state, &viewer, &user).await {
-        Ok(view) => view,
-        Err(err) => return viewer.error(err),
-    };
-    let lang = viewer.lang;
+) -> PageResult {
+    let user = edited(&state, &viewer, query.id.as_deref()).await?;
+    let mut view = edit_view(&state, &viewer, &user)
+        .await
+        .map_err(|e| viewer.fail(e))?;
     let mut update = UserUpdate {
         username: Some(fields.username.clone()),
         email: Some(Some(fields.email.clone())),
@@ -148,14 +138,7 @@ pub async fn submit_edit_user(
         update.permissions = Some(grants_from(&fields));
         match manager_id(&state, &fields.manager).await {
             Ok(manager) => update.manager = Some(manager),
-            Err(err) => {
-                return match place_error(lang, err, &mut view.errors) {
-                    Ok(status) => {
-                        (status, user_form_page(&viewer.context(), &view)).into_response()
-                    }
-                    Err(err) => viewer.error(err),
-                };
-            }
+            Err(err) => return form_with_error(&viewer, err, &mut view),
         }
     }
     view.username = fields.username.trim().to_string();
@@ -172,11 +155,11 @@ pub async fn submit_edit_user(
     )
     .await
     {
-        Ok(updated) => redirect(hx, &format!("{}&saved=1", paths::edit(updated.user_id))),
-        Err(err) => match place_error(lang, err, &mut view.errors) {
-            Ok(status) => (status, user_form_page(&viewer.context(), &view)).into_response(),
-            Err(err) => viewer.error(err),
-        },
+        Ok(updated) => Ok(redirect(
+            hx,
+            &format!("{}&saved=1", paths::edit(updated.user_id)),
+        )),
+        Err(err) => form_with_error(&viewer, err, &mut view),
     }
 }
 
@@ -187,17 +170,14 @@ pub async fn end_user_sessions(
     hx: Hx,
     ip: ClientIp,
     Query(query): Query<IdQuery>,
-) -> Response {
-    let user = match edited(&state, &viewer, query.id.as_deref()).await {
-        Ok(user) => user,
-        Err(refusal) => return refusal,
-    };
+) -> PageResult {
+    let user = edited(&state, &viewer, query.id.as_deref()).await?;
     let actor = Actor::user(&viewer.user, ip.to_string());
-    match crate::accounts::sessions::end_all(&state.db, &actor, &viewer.caller, &user).await {
-        Ok(()) => redirect(
-            hx,
-            &format!("{}&sessions_ended=1", paths::edit(user.user_id)),
-        ),
-        Err(err) => viewer.error(err),
-    }
+    crate::accounts::sessions::end_all(&state.db, &actor, &viewer.caller, &user)
+        .await
+        .map_err(|e| viewer.fail(e))?;
+    Ok(redirect(
+        hx,
+        &format!("{}&sessions_ended=1", paths::edit(user.user_id)),
+    ))
 }

@@ -20,7 +20,7 @@ use crate::views::link_dialog::{LinkFormView, link_form_dialog, link_form_page};
 use crate::web::one_time::{self, LinkShown, OneTime};
 use crate::web::page_or_fragment;
 use crate::web::users::reset;
-use crate::web::{Hx, Viewer, result};
+use crate::web::{Hx, PageResult, Viewer, result};
 
 #[derive(Deserialize)]
 pub struct ShowQuery {
@@ -61,21 +61,14 @@ pub async fn reset_link_dialog(
     hx: Hx,
     Path(id): Path<String>,
     Query(query): Query<ShowQuery>,
-) -> Response {
-    let target = match reset::target(&state, &viewer, hx, &id).await {
-        Ok(target) => target,
-        Err(refusal) => return refusal,
+) -> PageResult {
+    let target = reset::target(&state, &viewer, hx, &id).await?;
+    let view = blank(&state, &target).await.map_err(|e| viewer.fail(e))?;
+    let view = LinkFormView {
+        revoked: query.revoked.is_some() && view.pending.is_none(),
+        ..view
     };
-    match blank(&state, &target).await {
-        Ok(view) => {
-            let view = LinkFormView {
-                revoked: query.revoked.is_some() && view.pending.is_none(),
-                ..view
-            };
-            form_response(&viewer, hx, StatusCode::OK, &view)
-        }
-        Err(err) => viewer.error(err),
-    }
+    Ok(form_response(&viewer, hx, StatusCode::OK, &view))
 }
 
 #[derive(Deserialize)]
@@ -93,15 +86,9 @@ pub async fn submit_reset_link(
     ip: ClientIp,
     Path(id): Path<String>,
     Form(fields): Form<LinkFields>,
-) -> Response {
-    let target = match reset::target(&state, &viewer, hx, &id).await {
-        Ok(target) => target,
-        Err(refusal) => return refusal,
-    };
-    let mut view = match blank(&state, &target).await {
-        Ok(view) => view,
-        Err(err) => return viewer.error(err),
-    };
+) -> PageResult {
+    let target = reset::target(&state, &viewer, hx, &id).await?;
+    let mut view = blank(&state, &target).await.map_err(|e| viewer.fail(e))?;
     view.expires_hours = fields.expires_hours.trim().to_string();
     view.revoke_keys = fields.revoke_api_keys.is_some();
     view.reset_mfa = fields.reset_mfa.is_some();
@@ -112,7 +99,7 @@ pub async fn submit_reset_link(
         .filter(|h| (1..=MAX_EXPIRES_HOURS).contains(h));
     let Some(hours) = hours else {
         view.expires_error = Some(viewer.lang.t("resetLink.invalidExpiry").to_string());
-        return form_response(&viewer, hx, StatusCode::BAD_REQUEST, &view);
+        return Ok(form_response(&viewer, hx, StatusCode::BAD_REQUEST, &view));
     };
     let options = LinkOptions {
         expires_hours: hours,
@@ -126,10 +113,10 @@ pub async fn submit_reset_link(
         Err(err) => {
             let err = Error::from(err);
             if err.status().is_server_error() {
-                return viewer.error(err);
+                return Err(viewer.fail(err));
             }
             view.general = Some(viewer.lang.t(err.message_key()).to_string());
-            return form_response(&viewer, hx, err.status(), &view);
+            return Ok(form_response(&viewer, hx, err.status(), &view));
         }
     };
     let shown = LinkShown {
@@ -138,10 +125,10 @@ pub async fn submit_reset_link(
         url: state.config.link_url(link.token.expose()),
         expires: format!("{} UTC", clock::display(link.expires)),
     };
-    match one_time::put(&viewer.session, OneTime::Link(shown)).await {
-        Ok(id) => one_time::redirect_to(hx, &id),
-        Err(err) => viewer.error(err),
-    }
+    let id = one_time::put(&viewer.session, OneTime::Link(shown))
+        .await
+        .map_err(|e| viewer.fail(e))?;
+    Ok(one_time::redirect_to(hx, &id))
 }
 
 /// Revokes the pending link; a second submission finds none and changes nothing.
@@ -152,26 +139,20 @@ pub async fn revoke_reset_link(
     ip: ClientIp,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Response {
-    let target = match reset::target(&state, &viewer, hx, &id).await {
-        Ok(target) => target,
-        Err(refusal) => return refusal,
-    };
+) -> PageResult {
+    let target = reset::target(&state, &viewer, hx, &id).await?;
     let actor = Actor::user(&viewer.user, ip.to_string());
-    if let Err(err) = reset_links::revoke(&state.db, &actor, &viewer.caller, &target).await {
-        return viewer.error(err);
-    }
+    reset_links::revoke(&state.db, &actor, &viewer.caller, &target)
+        .await
+        .map_err(|e| viewer.fail(e))?;
     if !hx.0 {
         let to = format!("{}?revoked=1", paths::reset_link(target.user_id));
-        return axum::response::Redirect::to(&to).into_response();
+        return Ok(axum::response::Redirect::to(&to).into_response());
     }
-    let view = match blank(&state, &target).await {
-        Ok(view) => LinkFormView {
-            revoked: true,
-            ..view
-        },
-        Err(err) => return viewer.error(err),
+    let view = LinkFormView {
+        revoked: true,
+        ..blank(&state, &target).await.map_err(|e| viewer.fail(e))?
     };
     let dialog = link_form_dialog(viewer.lang, &viewer.csrf, &view);
-    result::dialog_with_row(&state, &viewer, &headers, target.user_id, dialog).await
+    Ok(result::dialog_with_row(&state, &viewer, &headers, target.user_id, dialog).await)
 }

@@ -8,7 +8,7 @@ pub(super) mod new;
 pub(super) mod reset;
 
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use serde::Deserialize;
 
 use crate::accounts::permissions::target_of;
@@ -20,7 +20,7 @@ use crate::views::users::{
     PasswordStatus, TwoFactor, UserRowView, UsersTableView, users_page, users_table,
 };
 use crate::web::page_or_fragment;
-use crate::web::{Hx, Viewer};
+use crate::web::{Hx, PageResult, Viewer};
 
 pub const PER_PAGE: u64 = 50;
 
@@ -123,27 +123,22 @@ pub async fn list_users(
     viewer: Viewer,
     hx: Hx,
     Query(query): Query<ListQuery>,
-) -> Response {
+) -> PageResult {
     let page = query
         .page
         .as_deref()
         .and_then(|p| p.parse().ok())
         .unwrap_or(1);
-    let found =
-        match users::search_visible(&state.db, &viewer.caller, &query.q, page, PER_PAGE).await {
-            Ok(found) => found,
-            Err(err) => return viewer.error(err),
-        };
-    let manager_names =
-        match users::names_of(&state.db, found.users.iter().filter_map(|u| u.manager)).await {
-            Ok(names) => names,
-            Err(err) => return viewer.error(err),
-        };
+    let found = users::search_visible(&state.db, &viewer.caller, &query.q, page, PER_PAGE)
+        .await
+        .map_err(|e| viewer.fail(e))?;
+    let manager_names = users::names_of(&state.db, found.users.iter().filter_map(|u| u.manager))
+        .await
+        .map_err(|e| viewer.fail(e))?;
     let ids: Vec<i32> = found.users.iter().map(|u| u.user_id).collect();
-    let row_statuses = match users::row_statuses(&state.db, &ids).await {
-        Ok(statuses) => statuses,
-        Err(err) => return viewer.error(err),
-    };
+    let row_statuses = users::row_statuses(&state.db, &ids)
+        .await
+        .map_err(|e| viewer.fail(e))?;
     let rows = found
         .users
         .iter()
@@ -166,10 +161,10 @@ pub async fn list_users(
         can_create: viewer.caller.is_superuser() || viewer.caller.has_user_config(),
     };
     // htmx asks for the table only (the search box and the pager swap it in place).
-    page_or_fragment(
+    Ok(page_or_fragment(
         hx,
         || users_table(viewer.lang, &view),
         || users_page(&viewer.context(), &view),
     )
-    .into_response()
+    .into_response())
 }

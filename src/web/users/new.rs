@@ -4,7 +4,7 @@
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 
 use crate::accounts;
@@ -22,7 +22,7 @@ use crate::state::AppState;
 use crate::views::user_form::{UserFormErrors, UserFormView, user_form_page};
 use crate::web::change_password::policy_message;
 use crate::web::one_time::{self, CreatedShown, LinkShown, OneTime};
-use crate::web::{Hx, Viewer};
+use crate::web::{Hx, PageError, PageResult, Viewer};
 
 #[derive(Clone, Deserialize, Serialize, Default)]
 pub struct UserFields {
@@ -159,8 +159,14 @@ pub(super) fn blank_new(viewer: &Viewer) -> UserFormView {
     }
 }
 
-fn may_create(viewer: &Viewer) -> bool {
-    viewer.caller.is_superuser() || viewer.caller.has_user_config()
+/// Who sees the new-user form: a superuser or a `USER_CONFIG` holder (the domain decides what
+/// they may create).
+fn may_create(viewer: &Viewer) -> Result<(), PageError> {
+    if viewer.caller.is_superuser() || viewer.caller.has_user_config() {
+        Ok(())
+    } else {
+        Err(viewer.refusal(StatusCode::FORBIDDEN, viewer.lang.t("error.refuseCreate")))
+    }
 }
 
 /// The new-user form, with the eligible managers for a superuser to choose from.
@@ -200,22 +206,19 @@ pub async fn new_user_form(
     State(state): State<AppState>,
     viewer: Viewer,
     Query(query): Query<DraftQuery>,
-) -> Response {
-    if !may_create(&viewer) {
-        return viewer.refuse(StatusCode::FORBIDDEN, viewer.lang.t("error.refuseCreate"));
+) -> PageResult {
+    may_create(&viewer)?;
+    let mut view = new_view(&state, &viewer)
+        .await
+        .map_err(|e| viewer.fail(e))?;
+    if let Some(draft) = &query.draft
+        && let Some(OneTime::UserDraft(fields)) = one_time::take(&viewer.session, draft)
+            .await
+            .map_err(|e| viewer.fail(e))?
+    {
+        view = view_from(&fields, view);
     }
-    let mut view = match new_view(&state, &viewer).await {
-        Ok(view) => view,
-        Err(err) => return viewer.error(err),
-    };
-    if let Some(draft) = &query.draft {
-        match one_time::take(&viewer.session, draft).await {
-            Ok(Some(OneTime::UserDraft(fields))) => view = view_from(&fields, view),
-            Ok(_) => {}
-            Err(err) => return viewer.error(err),
-        }
-    }
-    user_form_page(&viewer.context(), &view).into_response()
+    form_again(&viewer, StatusCode::OK, &view)
 }
 
 pub async fn submit_new_user(
@@ -224,15 +227,12 @@ pub async fn submit_new_user(
     hx: Hx,
     ip: ClientIp,
     Form(fields): Form<UserFields>,
-) -> Response {
-    if !may_create(&viewer) {
-        return viewer.refuse(StatusCode::FORBIDDEN, viewer.lang.t("error.refuseCreate"));
-    }
+) -> PageResult {
+    may_create(&viewer)?;
     let lang = viewer.lang;
-    let blank = match new_view(&state, &viewer).await {
-        Ok(view) => view,
-        Err(err) => return viewer.error(err),
-    };
+    let blank = new_view(&state, &viewer)
+        .await
+        .map_err(|e| viewer.fail(e))?;
     let mut view = view_from(&fields, blank);
     if fields.intent == "generate" {
         match password::generate(view.length, &state.config.policy) {
@@ -241,41 +241,27 @@ pub async fn submit_new_user(
                 let mut draft = fields.clone();
                 draft.password = generated.expose().to_string();
                 draft.intent = String::new();
-                return match one_time::put(&viewer.session, OneTime::UserDraft(Box::new(draft)))
+                let id = one_time::put(&viewer.session, OneTime::UserDraft(Box::new(draft)))
                     .await
-                {
-                    Ok(id) => one_time::see_other(hx, &format!("{}?draft={id}", paths::NEW_USER)),
-                    Err(err) => viewer.error(err),
-                };
+                    .map_err(|e| viewer.fail(e))?;
+                return Ok(one_time::see_other(
+                    hx,
+                    &format!("{}?draft={id}", paths::NEW_USER),
+                ));
             }
             Err(v) => view.errors.password = Some(policy_message(lang, v)),
         }
-        return (
-            StatusCode::BAD_REQUEST,
-            user_form_page(&viewer.context(), &view),
-        )
-            .into_response();
+        return form_again(&viewer, StatusCode::BAD_REQUEST, &view);
     }
     if view.setup_link && !view.password.is_empty() {
         view.errors.password = Some(lang.t("userConfig.setupLinkNoPassword").to_string());
-        return (
-            StatusCode::BAD_REQUEST,
-            user_form_page(&viewer.context(), &view),
-        )
-            .into_response();
+        return form_again(&viewer, StatusCode::BAD_REQUEST, &view);
     }
     let admin = viewer.caller.is_superuser();
     let (superuser, permissions, manager) = if admin {
         let manager = match manager_id(&state, &fields.manager).await {
             Ok(m) => m,
-            Err(err) => {
-                return match place_error(lang, err, &mut view.errors) {
-                    Ok(status) => {
-                        (status, user_form_page(&viewer.context(), &view)).into_response()
-                    }
-                    Err(err) => viewer.error(err),
-                };
-            }
+            Err(err) => return form_with_error(&viewer, err, &mut view),
         };
         (view.superuser, grants_from(&fields), manager)
     } else {
@@ -288,11 +274,7 @@ pub async fn submit_new_user(
     };
     let Ok(expires_hours) = expires_hours else {
         view.errors.expires = Some(lang.t("tempPassword.invalidExpiry").to_string());
-        return (
-            StatusCode::BAD_REQUEST,
-            user_form_page(&viewer.context(), &view),
-        )
-            .into_response();
+        return form_again(&viewer, StatusCode::BAD_REQUEST, &view);
     };
     let outcome = async {
         let new = NewUser {
@@ -352,14 +334,26 @@ pub async fn submit_new_user(
                 link,
                 require_change: user.require_password_change,
             };
-            match one_time::put(&viewer.session, OneTime::Created(created)).await {
-                Ok(id) => one_time::redirect_to(hx, &id),
-                Err(err) => viewer.error(err),
-            }
+            let id = one_time::put(&viewer.session, OneTime::Created(created))
+                .await
+                .map_err(|e| viewer.fail(e))?;
+            Ok(one_time::redirect_to(hx, &id))
         }
-        Err(err) => match place_error(lang, err, &mut view.errors) {
-            Ok(status) => (status, user_form_page(&viewer.context(), &view)).into_response(),
-            Err(err) => viewer.error(err),
-        },
+        Err(err) => form_with_error(&viewer, err, &mut view),
     }
+}
+
+/// The form again (with what was typed and any messages beside the fields).
+pub(super) fn form_again(viewer: &Viewer, status: StatusCode, view: &UserFormView) -> PageResult {
+    Ok((status, user_form_page(&viewer.context(), view)).into_response())
+}
+
+/// The form again with a refusal beside its input (or the failure as a page).
+pub(super) fn form_with_error(
+    viewer: &Viewer,
+    err: accounts::Error,
+    view: &mut UserFormView,
+) -> PageResult {
+    let status = place_error(viewer.lang, err, &mut view.errors).map_err(|e| viewer.fail(e))?;
+    form_again(viewer, status, view)
 }

@@ -28,7 +28,7 @@ use crate::views::reset::{ResetErrors, ResetFormView, reset_dialog, reset_page};
 use crate::web::change_password::policy_message;
 use crate::web::one_time::{self, OneTime, ResetDraft, ResetShown};
 use crate::web::page_or_fragment;
-use crate::web::{Hx, Viewer, generated};
+use crate::web::{Hx, PageResult, Viewer, generated};
 
 /// Why `caller` may not reset `target`, in words a person understands.
 pub fn refusal_key(caller: &Caller, target: &user_entity::Model, denied: Denied) -> &'static str {
@@ -108,27 +108,23 @@ pub async fn reset_password_dialog(
     hx: Hx,
     Path(id): Path<String>,
     Query(query): Query<DraftQuery>,
-) -> Response {
-    let target = match target(&state, &viewer, hx, &id).await {
-        Ok(target) => target,
-        Err(refusal) => return refusal,
-    };
+) -> PageResult {
+    let target = target(&state, &viewer, hx, &id).await?;
     let mut view = blank(&target);
-    if let Some(draft) = &query.draft {
-        match one_time::take(&viewer.session, draft).await {
-            Ok(Some(OneTime::ResetDraft(draft))) if draft.target_id == target.user_id => {
-                view.password = draft.password;
-                view.length = draft.length;
-                view.expires_hours = draft.expires_hours;
-                view.require_change = draft.require_change;
-                view.revoke_keys = draft.revoke_keys;
-                view.reset_mfa = draft.reset_mfa;
-            }
-            Ok(_) => {}
-            Err(err) => return viewer.error(err),
-        }
+    if let Some(draft) = &query.draft
+        && let Some(OneTime::ResetDraft(draft)) = one_time::take(&viewer.session, draft)
+            .await
+            .map_err(|e| viewer.fail(e))?
+        && draft.target_id == target.user_id
+    {
+        view.password = draft.password;
+        view.length = draft.length;
+        view.expires_hours = draft.expires_hours;
+        view.require_change = draft.require_change;
+        view.revoke_keys = draft.revoke_keys;
+        view.reset_mfa = draft.reset_mfa;
     }
-    form_response(&viewer, hx, StatusCode::OK, &view)
+    Ok(form_response(&viewer, hx, StatusCode::OK, &view))
 }
 
 #[derive(Deserialize)]
@@ -153,11 +149,8 @@ pub async fn submit_reset_password(
     ip: ClientIp,
     Path(id): Path<String>,
     Form(fields): Form<ResetFields>,
-) -> Response {
-    let target = match target(&state, &viewer, hx, &id).await {
-        Ok(target) => target,
-        Err(refusal) => return refusal,
-    };
+) -> PageResult {
+    let target = target(&state, &viewer, hx, &id).await?;
     let lang = viewer.lang;
     let mut view = ResetFormView {
         password: fields.password.trim().to_string(),
@@ -189,11 +182,11 @@ pub async fn submit_reset_password(
         },
         Err(InvalidReset::Length) => {
             view.errors.length = Some(lang.t("tempPassword.invalidLength").to_string());
-            return form_response(&viewer, hx, StatusCode::BAD_REQUEST, &view);
+            return Ok(form_response(&viewer, hx, StatusCode::BAD_REQUEST, &view));
         }
         Err(InvalidReset::ExpiresHours) => {
             view.errors.expires = Some(lang.t("tempPassword.invalidExpiry").to_string());
-            return form_response(&viewer, hx, StatusCode::BAD_REQUEST, &view);
+            return Ok(form_response(&viewer, hx, StatusCode::BAD_REQUEST, &view));
         }
     };
     let form_key = generated::reset_form(target.user_id);
@@ -201,19 +194,17 @@ pub async fn submit_reset_password(
         match password::generate(options.length, &state.config.policy) {
             Ok(password) => {
                 view.password = password.expose().to_string();
-                if let Err(err) =
-                    generated::remember(&viewer.session, &form_key, &view.password).await
-                {
-                    return viewer.error(err);
-                }
+                generated::remember(&viewer.session, &form_key, &view.password)
+                    .await
+                    .map_err(|e| viewer.fail(e))?;
             }
             Err(violation) => {
                 view.errors.length = Some(policy_message(lang, violation));
-                return form_response(&viewer, hx, StatusCode::BAD_REQUEST, &view);
+                return Ok(form_response(&viewer, hx, StatusCode::BAD_REQUEST, &view));
             }
         }
         if hx.0 {
-            return form_response(&viewer, hx, StatusCode::OK, &view);
+            return Ok(form_response(&viewer, hx, StatusCode::OK, &view));
         }
         // Without JavaScript: Post/Redirect/Get to the form, which shows the draft once.
         let draft = ResetDraft {
@@ -225,20 +216,25 @@ pub async fn submit_reset_password(
             revoke_keys: view.revoke_keys,
             reset_mfa: view.reset_mfa,
         };
-        return match one_time::put(&viewer.session, OneTime::ResetDraft(draft)).await {
-            Ok(id) => {
-                one_time::see_other(hx, &format!("{}?draft={id}", paths::reset(target.user_id)))
-            }
-            Err(err) => viewer.error(err),
-        };
+        let id = one_time::put(&viewer.session, OneTime::ResetDraft(draft))
+            .await
+            .map_err(|e| viewer.fail(e))?;
+        return Ok(one_time::see_other(
+            hx,
+            &format!("{}?draft={id}", paths::reset(target.user_id)),
+        ));
     }
     let chosen = if view.password.is_empty() {
         ResetPassword::Generate
     } else {
-        match generated::was_generated(&viewer.session, &form_key, &view.password).await {
-            Ok(true) => ResetPassword::GeneratedEarlier(Secret::new(view.password.clone())),
-            Ok(false) => ResetPassword::Chosen(Secret::new(view.password.clone())),
-            Err(err) => return viewer.error(err),
+        let password = Secret::new(view.password.clone());
+        let earlier = generated::was_generated(&viewer.session, &form_key, &view.password)
+            .await
+            .map_err(|e| viewer.fail(e))?;
+        if earlier {
+            ResetPassword::GeneratedEarlier(password)
+        } else {
+            ResetPassword::Chosen(password)
         }
     };
     let actor = crate::accounts::audit::Actor::user(&viewer.user, ip.to_string());
@@ -271,22 +267,22 @@ pub async fn submit_reset_password(
                     .map(|at| format!("{} UTC", clock::display(at))),
                 require_change: outcome.user.require_password_change,
             };
-            match one_time::put(&viewer.session, OneTime::Reset(shown)).await {
-                Ok(id) => one_time::redirect_to(hx, &id),
-                Err(err) => viewer.error(err),
-            }
+            let id = one_time::put(&viewer.session, OneTime::Reset(shown))
+                .await
+                .map_err(|e| viewer.fail(e))?;
+            Ok(one_time::redirect_to(hx, &id))
         }
         Err(crate::accounts::Error::Policy(violation)) => {
             view.errors.password = Some(policy_message(lang, violation));
-            form_response(&viewer, hx, StatusCode::BAD_REQUEST, &view)
+            Ok(form_response(&viewer, hx, StatusCode::BAD_REQUEST, &view))
         }
         Err(err) => {
             let err = Error::from(err);
             if err.status().is_server_error() {
-                return viewer.error(err);
+                return Err(viewer.fail(err));
             }
             view.errors.general = Some(lang.t(err.message_key()).to_string());
-            form_response(&viewer, hx, err.status(), &view)
+            Ok(form_response(&viewer, hx, err.status(), &view))
         }
     }
 }
