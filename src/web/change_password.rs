@@ -26,7 +26,7 @@ use crate::views::change_password::{
 };
 use crate::views::layout::{Nav, PageContext, site_header};
 use crate::web::page_or_fragment;
-use crate::web::{Hx, Viewer, redirect};
+use crate::web::{Hx, PageError, PageResult, Viewer, redirect};
 
 fn view<'a>(
     state: &AppState,
@@ -114,8 +114,10 @@ pub async fn submit(
     hx: Hx,
     ip: ClientIp,
     Form(fields): Form<ChangeFields>,
-) -> Response {
+) -> PageResult {
     let lang = viewer.lang;
+    // Failures here answer with the small page (the session may just have been replaced).
+    let fail = |err| PageError::visitor(lang, err);
     let user = &viewer.user;
     let change = PasswordChange {
         current_password: fields.current_password.map(Secret::new),
@@ -148,24 +150,21 @@ pub async fn submit(
     match outcome {
         Ok(updated) => {
             // Every session of the user ended in the change; this browser gets a fresh one.
-            if let Err(err) =
-                session::establish(&viewer.session, &updated, state.config.session_max_lifetime)
+            session::establish(&viewer.session, &updated, state.config.session_max_lifetime)
+                .await
+                .map_err(fail)?;
+            // The flow goes on in place while a second factor is required and missing.
+            if hx.0
+                && let Some(response) = crate::web::totp::setup_in_place(&state, &viewer, &updated)
                     .await
+                    .map_err(fail)?
             {
-                return err.into_response_html(lang);
+                return Ok(response);
             }
-            if hx.0 {
-                // The flow goes on in place while a second factor is required and missing.
-                match crate::web::totp::setup_in_place(&state, &viewer, &updated).await {
-                    Ok(Some(response)) => return response,
-                    Ok(None) => {}
-                    Err(err) => return err.into_response_html(lang),
-                }
-            }
-            redirect(hx, paths::DASHBOARD)
+            Ok(redirect(hx, paths::DASHBOARD))
         }
         // The domain's `Stale`: an admin's reset came first and ended this session.
-        Err(Error::Unauthenticated) => redirect(hx, paths::LOGIN),
+        Err(Error::Unauthenticated) => Ok(redirect(hx, paths::LOGIN)),
         Err(err) => match field_errors(lang, &err) {
             Some(errors) => {
                 let view = view(&state, &viewer.caller, user, errors);
@@ -176,9 +175,9 @@ pub async fn submit(
                 );
                 let mut response = (err.status(), markup).into_response();
                 err.apply_headers(&mut response);
-                response
+                Ok(response)
             }
-            None => err.into_response_html(lang),
+            None => Err(fail(err)),
         },
     }
 }

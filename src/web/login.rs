@@ -18,7 +18,9 @@ use crate::paths;
 use crate::state::AppState;
 use crate::views::login::{LoginForm, login_box, login_page};
 use crate::web::page_or_fragment;
-use crate::web::{Hx, VisitorLang, change_password, redirect, second_factor};
+use crate::web::{
+    Hx, PageError, PageResult, VisitorLang, change_password, redirect, second_factor,
+};
 
 /// Where a signed-in user belongs.
 fn home(require_password_change: bool) -> &'static str {
@@ -41,13 +43,16 @@ pub async fn show(
     headers: HeaderMap,
     session: Session,
     Query(query): Query<EndedQuery>,
-) -> Response {
-    match session::current_user(&session, &state.db).await {
-        Ok(Some(signed_in)) => {
-            return redirect(Hx(false), home(signed_in.user.require_password_change));
-        }
-        Ok(None) => {}
-        Err(err) => return err.into_response_html(lang),
+) -> PageResult {
+    let fail = |err| PageError::visitor(lang, err);
+    if let Some(signed_in) = session::current_user(&session, &state.db)
+        .await
+        .map_err(fail)?
+    {
+        return Ok(redirect(
+            Hx(false),
+            home(signed_in.user.require_password_change),
+        ));
     }
     let notice = query
         .ended
@@ -63,7 +68,7 @@ pub async fn show(
         (StatusCode::OK, login_page(lang, token, &form)).into_response()
     })
     .await
-    .unwrap_or_else(|err| err.into_response_html(lang))
+    .map_err(fail)
 }
 
 /// Renders a sign-in form with its CSRF token (the visitor has no session: the anonymous
@@ -104,7 +109,8 @@ pub async fn submit(
     headers: HeaderMap,
     session: Session,
     Form(fields): Form<LoginFields>,
-) -> Response {
+) -> PageResult {
+    let fail = |err| PageError::visitor(lang, err);
     let password = Secret::new(fields.password);
     let user = match login::login(&state, ip, &fields.username, &password).await {
         Ok(user) => user,
@@ -113,19 +119,19 @@ pub async fn submit(
             // reachable for five minutes through the pending cookie (nothing signed in yet).
             return to_second_factor(&state, lang, hx, &session, &headers, &fields.username)
                 .await
-                .unwrap_or_else(|err| err.into_response_html(lang));
+                .map_err(fail);
         }
-        Err(err) if err.status().is_server_error() => return err.into_response_html(lang),
-        Err(err) => return refused(&state, lang, hx, &session, &headers, err).await,
+        Err(err) if err.status().is_server_error() => return Err(fail(err)),
+        Err(err) => return Ok(refused(&state, lang, hx, &session, &headers, err).await),
     };
-    if let Err(err) = session::establish(&session, &user, state.config.session_max_lifetime).await {
-        return err.into_response_html(lang);
-    }
+    session::establish(&session, &user, state.config.session_max_lifetime)
+        .await
+        .map_err(fail)?;
     if user.require_password_change && hx.0 {
         // Swap the sign-in form for the change form in place.
-        return change_password::forced_box(&session, &state, &user).await;
+        return Ok(change_password::forced_box(&session, &state, &user).await);
     }
-    redirect(hx, home(user.require_password_change))
+    Ok(redirect(hx, home(user.require_password_change)))
 }
 
 /// After a right password of a user with a second factor: the pending cookie, and the code

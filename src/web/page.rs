@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::Error;
+use crate::i18n::Lang;
 use crate::web::Viewer;
 
 /// What a handler answers instead of what it was asked: already rendered for the viewer
@@ -30,6 +31,13 @@ impl Viewer {
     /// A refusal with its own message, as the page to answer with.
     pub fn refusal(&self, status: StatusCode, message: &str) -> PageError {
         PageError(Box::new(self.refuse(status, message)))
+    }
+}
+
+impl PageError {
+    /// `err` as the small page a visitor who is not signed in gets (in their language).
+    pub fn visitor(lang: Lang, err: impl Into<Error>) -> Self {
+        PageError(Box::new(err.into().into_response_html(lang)))
     }
 }
 

@@ -14,7 +14,6 @@ use crate::accounts::reset_links::{self, LinkProblem, Used};
 use crate::accounts::secret::Secret;
 use crate::auth::client_ip::ClientIp;
 use crate::auth::{csrf, session};
-use crate::error::Error;
 use crate::i18n::Lang;
 use crate::paths;
 use crate::state::AppState;
@@ -22,7 +21,7 @@ use crate::views::reset_link::{
     SetPasswordErrors, SetPasswordView, link_not_valid_page, set_password_page,
 };
 use crate::web::change_password::policy_message;
-use crate::web::{Hx, VisitorLang, redirect};
+use crate::web::{Hx, PageError, PageResult, VisitorLang, redirect};
 
 /// The page of a link that does not work (410 Gone: it will not work again).
 fn not_valid(lang: Lang, problem: LinkProblem) -> Response {
@@ -44,24 +43,21 @@ async fn form(
     status: StatusCode,
     live: &reset_links::LiveLink,
     errors: SetPasswordErrors,
-) -> Response {
+) -> PageResult {
     let Request {
         state,
         session,
         headers,
         token,
     } = *request;
-    let (csrf_token, set_cookie) = match csrf::form_token(
+    let (csrf_token, set_cookie) = csrf::form_token(
         session,
         &state.signing_key,
         headers,
         state.config.cookie_secure,
     )
     .await
-    {
-        Ok(pair) => pair,
-        Err(err) => return err.into_response_html(lang),
-    };
+    .map_err(|err| PageError::visitor(lang, err))?;
     let action = paths::reset_page(token);
     let view = SetPasswordView {
         action: &action,
@@ -74,7 +70,7 @@ async fn form(
     if let Some(cookie) = set_cookie {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
-    response
+    Ok(response)
 }
 
 pub async fn show(
@@ -83,9 +79,12 @@ pub async fn show(
     headers: HeaderMap,
     session: Session,
     Path(token): Path<String>,
-) -> Response {
-    match reset_links::look_up(&state.db, &token).await {
-        Ok(Ok(live)) => {
+) -> PageResult {
+    let looked_up = reset_links::look_up(&state.db, &token)
+        .await
+        .map_err(|err| PageError::visitor(lang, err))?;
+    match looked_up {
+        Ok(live) => {
             let lang = Lang::from_code(&live.user.lang);
             let request = Request {
                 state: &state,
@@ -102,8 +101,7 @@ pub async fn show(
             )
             .await
         }
-        Ok(Err(problem)) => not_valid(lang, problem),
-        Err(err) => Error::from(err).into_response_html(lang),
+        Err(problem) => Ok(not_valid(lang, problem)),
     }
 }
 
@@ -123,7 +121,8 @@ pub async fn submit(
     session: Session,
     Path(token): Path<String>,
     Form(fields): Form<SetPasswordFields>,
-) -> Response {
+) -> PageResult {
+    let fail = |err| PageError::visitor(lang, err);
     let outcome = reset_links::consume(
         &state.db,
         &state.hasher,
@@ -138,24 +137,23 @@ pub async fn submit(
         Ok(Used::Done(user)) => {
             // The link proves the password only: a user who still has a second factor signs
             // in with it (SPEC §9), so no session here.
-            match crate::accounts::mfa::has_factor(&state.db, user.user_id).await {
-                Ok(true) => return redirect(Hx(false), paths::LOGIN),
-                Ok(false) => {}
-                Err(err) => return Error::from(err).into_response_html(lang),
+            if crate::accounts::mfa::has_factor(&state.db, user.user_id)
+                .await
+                .map_err(|err| fail(err.into()))?
+            {
+                return Ok(redirect(Hx(false), paths::LOGIN));
             }
             // Every session of the user ended with the change; this browser starts afresh.
-            if let Err(err) =
-                session::establish(&session, &user, state.config.session_max_lifetime).await
-            {
-                return err.into_response_html(lang);
-            }
+            session::establish(&session, &user, state.config.session_max_lifetime)
+                .await
+                .map_err(fail)?;
             // A plain form (no htmx on this page): 303 to the dashboard.
-            redirect(Hx(false), paths::DASHBOARD)
+            Ok(redirect(Hx(false), paths::DASHBOARD))
         }
-        Ok(Used::NotValid(problem)) => not_valid(lang, problem),
+        Ok(Used::NotValid(problem)) => Ok(not_valid(lang, problem)),
         Err(err @ (accounts::Error::PasswordMismatch | accounts::Error::Policy(_))) => {
             let Ok(Ok(live)) = reset_links::look_up(&state.db, &token).await else {
-                return not_valid(lang, LinkProblem::Unknown);
+                return Ok(not_valid(lang, LinkProblem::Unknown));
             };
             let lang = Lang::from_code(&live.user.lang);
             let mut errors = SetPasswordErrors::default();
@@ -173,6 +171,6 @@ pub async fn submit(
             };
             form(&request, lang, StatusCode::BAD_REQUEST, &live, errors).await
         }
-        Err(err) => Error::from(err).into_response_html(lang),
+        Err(err) => Err(fail(err.into())),
     }
 }

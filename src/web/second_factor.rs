@@ -23,7 +23,7 @@ use crate::views::second_factor::{
     SecondFactorView, second_factor_box, second_factor_page, second_factor_swap,
 };
 use crate::web::page_or_fragment;
-use crate::web::{Hx, VisitorLang, change_password, redirect};
+use crate::web::{Hx, PageError, PageResult, VisitorLang, change_password, redirect};
 
 /// The user of a valid pending state, as they are now; `None` sends the browser back to the
 /// sign-in page (expired, forged, or the account changed since the password).
@@ -120,7 +120,7 @@ pub async fn show(
     headers: HeaderMap,
     session: Session,
     Query(query): Query<CodeQuery>,
-) -> Response {
+) -> PageResult {
     let shown = async {
         let Some(user) = pending_user(&state, &headers).await? else {
             return Ok(redirect(hx, paths::LOGIN));
@@ -128,9 +128,7 @@ pub async fn show(
         let view = view_of(&state, &user, query.recovery.is_some(), None).await?;
         render(&state, &session, &headers, lang, hx, StatusCode::OK, &view).await
     };
-    shown
-        .await
-        .unwrap_or_else(|err| err.into_response_html(lang))
+    shown.await.map_err(|err| PageError::visitor(lang, err))
 }
 
 #[derive(Deserialize)]
@@ -149,7 +147,7 @@ pub async fn submit(
     headers: HeaderMap,
     session: Session,
     Form(fields): Form<CodeFields>,
-) -> Response {
+) -> PageResult {
     let submitted = async {
         let Some(user) = pending_user(&state, &headers).await? else {
             return Ok(redirect(hx, paths::LOGIN));
@@ -177,9 +175,7 @@ pub async fn submit(
             Err(err) => Err(err),
         }
     };
-    submitted
-        .await
-        .unwrap_or_else(|err| err.into_response_html(lang))
+    submitted.await.map_err(|err| PageError::visitor(lang, err))
 }
 
 /// Signs the browser in after the second step: a fresh session id, the pending cookie gone,
