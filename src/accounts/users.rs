@@ -182,7 +182,12 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
     caller: &Caller,
     mut new: NewUser,
 ) -> Result<Created> {
-    let managed = count_managed(db, caller.user_id).await?;
+    // Only a quota holder's count matters (a superuser and the operator have none).
+    let managed = if caller.is_superuser() {
+        0
+    } else {
+        count_managed(db, caller.user_id).await?
+    };
     permissions::can_create(caller, managed, new.superuser, !new.permissions.is_empty())?;
     let quota = if caller.is_superuser() {
         None

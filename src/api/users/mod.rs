@@ -2,21 +2,17 @@
 
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
-use serde::Deserialize;
 use serde_json::json;
-use utoipa::ToSchema;
 
 use crate::accounts::clock;
 use crate::accounts::edit::{self, UserUpdate};
-use crate::accounts::grants::{self, Grant};
+use crate::accounts::grants::{self};
 use crate::accounts::permissions;
 use crate::accounts::permissions::target_of;
-use crate::accounts::preferences::Preferences;
 use crate::accounts::reset_links;
-use crate::accounts::secret::Secret;
 use crate::accounts::users::{self, NewUser};
 use crate::api::caller::{ApiCaller, Via};
-use crate::api::json::{check_length, nullable};
+use crate::api::json::check_length;
 use crate::api::openapi::{
     CreateUserErrors, DeleteUserErrors, ListUsersErrors, ShowUserErrors, UpdateUserErrors,
 };
@@ -31,28 +27,10 @@ use crate::error::{Error, Result};
 use crate::paths;
 use crate::state::AppState;
 
-/// The grants a list of entries stands for (entries with `enabled: false` grant nothing).
-pub fn grants_of(entries: &[PermissionEntry]) -> Vec<Grant> {
-    entries
-        .iter()
-        .filter(|e| e.enabled)
-        .map(|e| Grant {
-            name: e.name.clone(),
-            quantity: e.quantity,
-        })
-        .collect()
-}
+mod bodies;
 
-fn entries_of(grants: &[Grant]) -> Vec<PermissionEntry> {
-    grants
-        .iter()
-        .map(|g| PermissionEntry {
-            name: g.name.clone(),
-            quantity: g.quantity,
-            enabled: true,
-        })
-        .collect()
-}
+pub use bodies::grants_of;
+use bodies::{CreateBody, UpdateBody, crafty_preferences, entries_of};
 
 /// `@me` or a numeric id; anything else names no user.
 pub async fn resolve(state: &AppState, caller: &ApiCaller, id: &str) -> Result<user_entity::Model> {
@@ -140,82 +118,6 @@ pub async fn show(
     Ok(ok(row))
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateBody {
-    /// 3 to 20 characters of a-z, 0-9 and _ (stored in lowercase).
-    #[schema(pattern = "^[A-Za-z0-9_]{3,20}$")]
-    username: String,
-    /// Without it (and without `setup_link`) the server generates one and answers with it, once.
-    #[schema(value_type = Option<String>, format = Password, min_length = 8, max_length = 128)]
-    password: Option<Secret>,
-    /// Answer with a single-use set-up link instead of a password (not with `password`): the
-    /// account has no usable password until the user sets one through the link (SPEC §10).
-    #[schema(default = false)]
-    setup_link: Option<bool>,
-    /// Hours until the set-up link stops working: 1 to 72 (only with `setup_link`).
-    #[schema(default = 24, minimum = 1, maximum = 72)]
-    setup_link_expires_hours: Option<i64>,
-    email: Option<String>,
-    #[schema(default = true)]
-    enabled: Option<bool>,
-    /// Superusers only.
-    #[schema(default = false)]
-    superuser: Option<bool>,
-    /// Superusers only; a non-superuser creator becomes the manager.
-    manager: Option<i32>,
-    /// `en` or `de` (also `en_EN`, `de_DE`).
-    #[schema(default = "en", pattern = "^([Ee][Nn]|[Dd][Ee])([_-][A-Za-z]{2})?$")]
-    lang: Option<String>,
-    /// Superusers only.
-    permissions: Option<Vec<PermissionEntry>>,
-    /// Force a change at the first login.
-    #[schema(default = false)]
-    require_password_change: Option<bool>,
-    /// Hours until the password expires: -1 = never, or 1 to 8760; 0 is refused.
-    #[schema(default = -1, minimum = -1, maximum = 8760)]
-    expires_hours: Option<i64>,
-    /// The user must set up a second factor before anything else (SPEC §9).
-    #[schema(default = false)]
-    require_mfa: Option<bool>,
-    /// Crafty's preference, stored and returned as given.
-    #[schema(default = "default", max_length = 255)]
-    theme: Option<String>,
-    /// Crafty's preference, stored and returned as given.
-    #[schema(default = true)]
-    hints: Option<bool>,
-    /// Crafty's preference, stored and returned as given.
-    #[schema(max_length = 255)]
-    server_order: Option<String>,
-    /// Crafty's preference, stored and returned as given.
-    #[schema(max_length = 255)]
-    dashboard_columns: Option<String>,
-    /// Accepted only as `[]`: passgate has no roles.
-    #[schema(max_items = 0)]
-    roles: Option<Vec<i64>>,
-}
-
-/// Crafty's preferences of a user body; `roles` other than none are refused.
-fn crafty_preferences(
-    theme: Option<String>,
-    hints: Option<bool>,
-    server_order: Option<String>,
-    dashboard_columns: Option<String>,
-    roles: Option<Vec<i64>>,
-) -> Result<Preferences> {
-    if roles.is_some_and(|roles| !roles.is_empty()) {
-        return Err(Error::InvalidJsonSchema(
-            "roles: passgate has no roles; only [] is accepted".into(),
-        ));
-    }
-    Ok(Preferences {
-        theme,
-        hints,
-        server_order,
-        dashboard_columns,
-    })
-}
-
 /// Creates a user; a non-superuser creator becomes the manager. Without a password one is
 /// generated and returned once.
 #[utoipa::path(
@@ -283,58 +185,6 @@ pub async fn create(
         data["expires"] = json!(clock::rfc3339(link.expires));
     }
     Ok(created(data))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateBody {
-    /// 3 to 20 characters of a-z, 0-9 and _ (stored in lowercase).
-    #[schema(pattern = "^[A-Za-z0-9_]{3,20}$")]
-    username: Option<String>,
-    /// The new password; ends the user's sessions and login tokens and clears
-    /// `require_password_change` and `password_expires`.
-    #[schema(value_type = Option<String>, format = Password, min_length = 8, max_length = 128)]
-    password: Option<Secret>,
-    /// Required to change one's own password, except during a forced change.
-    #[schema(value_type = Option<String>, format = Password)]
-    current_password: Option<Secret>,
-    /// `null` or `""` removes the address.
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
-    email: Option<Option<String>>,
-    /// `en` or `de` (also `en_EN`, `de_DE`).
-    #[schema(pattern = "^([Ee][Nn]|[Dd][Ee])([_-][A-Za-z]{2})?$")]
-    lang: Option<String>,
-    /// Nobody disables themselves.
-    enabled: Option<bool>,
-    /// Superusers only.
-    superuser: Option<bool>,
-    /// Superusers only; `null` removes the manager.
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<i32>)]
-    manager: Option<Option<i32>>,
-    /// Superusers only; replaces the user's permissions.
-    permissions: Option<Vec<PermissionEntry>>,
-    /// The user must have a second factor (held at enrolment until they have one). Whoever
-    /// may edit the user sets it; on oneself only a superuser clears it.
-    require_mfa: Option<bool>,
-    /// Turns password sign-in off (`true`: only with a passkey registered; oneself only) or
-    /// on again (oneself, or whoever may reset the user).
-    disable_password_auth: Option<bool>,
-    /// Crafty's preference, stored and returned as given.
-    #[schema(max_length = 255)]
-    theme: Option<String>,
-    /// Crafty's preference, stored and returned as given.
-    hints: Option<bool>,
-    /// Crafty's preference, stored and returned as given.
-    #[schema(max_length = 255)]
-    server_order: Option<String>,
-    /// Crafty's preference, stored and returned as given.
-    #[schema(max_length = 255)]
-    dashboard_columns: Option<String>,
-    /// Accepted only as `[]`: passgate has no roles.
-    #[schema(max_items = 0)]
-    roles: Option<Vec<i64>>,
 }
 
 /// Edits a user through the shared `update_user` path. Changing one's own password answers
