@@ -7,7 +7,12 @@ use crate::paths;
 use crate::views::assets::asset_url;
 
 /// htmx settings compatible with a strict CSP; 4xx fragments (form errors) are swapped in.
-const HTMX_CONFIG: &str = r#"{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,"selfRequestsOnly":true,"historyCacheSize":0,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"4..","swap":true,"error":false},{"code":"...","swap":false,"error":true}]}"#;
+/// No settle delay (the pages use no transitions): new content is processed, and a dialog
+/// opened modal with its focus set, in the same task that swaps it in, so nothing is shown
+/// that a quick click or keystroke could reach before htmx has wired it up. The pages carry
+/// no `style` attributes, so htmx settles none: copying one that a browser extension or tool
+/// left on an input would only be refused by the CSP (a console error per input).
+const HTMX_CONFIG: &str = r#"{"defaultSettleDelay":0,"attributesToSettle":["class","width","height"],"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,"selfRequestsOnly":true,"historyCacheSize":0,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"4..","swap":true,"error":false},{"code":"...","swap":false,"error":true}]}"#;
 
 /// Who is signed in, as the navigation shows it.
 pub struct Nav<'a> {

@@ -54,6 +54,49 @@ function cli(srv, args, input) {
   });
 }
 
+/**
+ * Keeps the last answers, console messages and script errors of a page, to print when a step
+ * fails (CI keeps only the log: what the browser saw must be in it).
+ */
+function trace(page) {
+  const lines = [];
+  const keep = (line) => {
+    lines.push(`${new Date().toISOString().slice(11, 23)} ${line}`);
+    if (lines.length > 40) lines.shift();
+  };
+  page.on('response', (r) => {
+    const hx = r.request().headers()['hx-request'] === 'true' ? ' (htmx)' : '';
+    const location = r.headers()['hx-location'] || r.headers()['location'] || '';
+    keep(`${r.request().method()} ${r.url()}${hx} -> ${r.status()}${location ? ` ${location}` : ''}`);
+  });
+  page.on('requestfailed', (r) => keep(`${r.method()} ${r.url()} failed: ${r.failure()?.errorText}`));
+  const refused = [];
+  page.on('console', (m) => {
+    keep(`console.${m.type()}: ${m.text()}`);
+    if (/Content Security Policy/.test(m.text())) refused.push(`${page.url()}: ${m.text().slice(0, 160)}`);
+  });
+  page.on('pageerror', (e) => keep(`page error: ${e.message}`));
+  return {
+    /** What the page's CSP refused (nothing, if the pages keep to it). */
+    refused: () => [...refused],
+    async dump(label) {
+      let slot = '';
+      try {
+        slot = await page.evaluate(() => {
+          const s = document.getElementById('dialog-slot');
+          const d = s && s.querySelector('dialog');
+          return `${location.href}; dialog: ${d ? `open=${d.open} modal=${d.matches(':modal')}` : 'none'}; ` +
+            `slot: ${s ? s.innerText.replace(/\s+/g, ' ').slice(0, 1500) : 'none'}; ` +
+            `fields: ${d ? Array.from(d.querySelectorAll('input, select')).map((i) => `${i.name}=${i.type === 'checkbox' ? i.checked : i.value}`).join(' ') : ''}`;
+        });
+      } catch (err) {
+        slot = `(page not readable: ${err.message})`;
+      }
+      console.log(`--- trace of ${label}\n${lines.join('\n')}\n${slot}\n---`);
+    },
+  };
+}
+
 /** One SQL statement through the sqlite3 command line tool; returns its output. */
 function sql(srv, statement) {
   return execFileSync('sqlite3', [srv.dbPath, statement], { encoding: 'utf8' }).trim();
@@ -257,6 +300,7 @@ async function sameDocument(page) {
 }
 
 module.exports = {
+  trace,
   newContext,
   shotBothWidths,
   launchBrowser,

@@ -114,5 +114,13 @@ status=0
     if [ $# -gt 0 ]; then files=("$@"); else files=(./*.test.js); fi
     node --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
 ) || status=$?
+if [ "$status" -ne 0 ]; then
+    # CI keeps only the log: what the servers said goes into it.
+    for log in "$work"/server-*.log; do
+        [ -s "$log" ] || continue
+        echo "--- last lines of $(basename "$log") (without the request lines at INFO)"
+        grep -v ' INFO ' "$log" | tail -n 60 || true
+    done
+fi
 echo "e2e: screenshots and server logs in $artifacts"
 exit "$status"

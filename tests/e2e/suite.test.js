@@ -7,7 +7,7 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { launchBrowser, server, cli, sql, Axe, Soft, dialogProblems, shot, markDocument, sameDocument } = require('./lib');
+const { launchBrowser, server, cli, sql, Axe, Soft, dialogProblems, shot, markDocument, sameDocument, trace } = require('./lib');
 
 const PASSWORDS = {
   admin: 'Tidal-Marble-Orchard-47',
@@ -55,12 +55,25 @@ async function clickNav(page, locator) {
   await Promise.all([page.waitForEvent('load'), locator.click()]);
 }
 
-/** Clicks something htmx handles in place; waits for its answer. */
+/**
+ * Clicks something htmx handles in place; waits for its answer and for htmx to have done
+ * with it (swapped, settled, and any request it led to — an HX-Location — answered too).
+ */
 async function clickHx(page, locator) {
   await Promise.all([
     page.waitForResponse((r) => r.request().headers()['hx-request'] === 'true'),
     locator.click(),
   ]);
+  await htmxIdle(page);
+}
+
+/** Waits until no htmx request is open and no swap is settling on the page. */
+async function htmxIdle(page) {
+  await page.waitForFunction(
+    () => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling'),
+    undefined,
+    { polling: 50 },
+  );
 }
 
 function pathOf(page) {
@@ -229,10 +242,16 @@ function walk(js) {
     const mode = js ? 'js' : 'nojs';
     const axe = new Axe(`the walk ${js ? 'with' : 'without'} JavaScript`);
     const soft = new Soft();
+    let watched;
     const step = (name, fn) =>
       t.test(name, async () => {
         soft.step = name;
-        await fn();
+        try {
+          await fn();
+        } catch (err) {
+          await watched?.dump(`the administrator's page (${mode}), step "${name}"`);
+          throw err;
+        }
       });
     let n = 0;
     const snap = (page, name) => shotBoth(page, `${mode}-en-${String(++n).padStart(2, '0')}-${name}`, soft);
@@ -245,6 +264,7 @@ function walk(js) {
     const state = {};
 
     const admin = await (await context()).newPage();
+    watched = trace(admin);
 
     await step('admin signs in with the printed password and must change it at once', async () => {
       await admin.goto(`${srv.url}/login`);
@@ -719,6 +739,7 @@ function walk(js) {
     });
 
     await step('expectations that did not stop the walk', () => {
+      for (const r of watched.refused()) soft.check(false, `the CSP refused something on the administrator's page: ${r}`);
       soft.assertNone();
     });
     await step('axe-core: zero violations on every page and dialog', () => {
@@ -753,10 +774,16 @@ function gallery(lang) {
     const T = translator(lang);
     const axe = new Axe(`the ${lang} gallery`);
     const soft = new Soft();
+    let watched;
     const step = (name, fn) =>
       t.test(name, async () => {
         soft.step = name;
-        await fn();
+        try {
+          await fn();
+        } catch (err) {
+          await watched?.dump(`the administrator's page (${mode}), step "${name}"`);
+          throw err;
+        }
       });
     const looks = async (p, selector, what, opts) => {
       for (const problem of await dialogProblems(p, selector, opts)) soft.check(false, `${what}: ${problem}`);
