@@ -1,7 +1,7 @@
 //! GET/POST /panel/change_password: the forced change after a temporary password, and the
 //! voluntary one (also as a dialog). Both go through the domain's `change_password`.
 
-use axum::Form;
+use crate::web::form::Form;
 use axum::extract::State;
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};

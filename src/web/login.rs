@@ -1,6 +1,6 @@
 //! GET/POST /login and POST /logout.
 
-use axum::Form;
+use crate::web::form::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -5,6 +5,7 @@ mod audit;
 mod change_password;
 mod csrf;
 mod dashboard;
+mod form;
 mod gate;
 pub mod generated;
 mod login;

@@ -3,10 +3,11 @@
 //! register one of one's own on the security page. Every request carries the CSRF header; the
 //! answers are `{challenge_id, options}`, then `{redirect}` or `{message}`.
 
+use crate::web::form::Form;
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Json};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tower_sessions::Session;

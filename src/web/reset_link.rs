@@ -2,7 +2,7 @@
 //! consumes nothing (link previewers fetch URLs); POST sets the password, which uses up the
 //! link, ends every session and token of the user, and signs this browser in.
 
-use axum::Form;
+use crate::web::form::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};

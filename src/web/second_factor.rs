@@ -3,7 +3,7 @@
 //! or (with script) the passkey. Success signs in with a fresh session id and goes on to the
 //! forced change or the dashboard.
 
-use axum::Form;
+use crate::web::form::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -1,7 +1,7 @@
 //! `/panel/sessions` (SPEC §11): one's own sessions; ending one or all others goes through
 //! `accounts::sessions` and answers 303 back to the page (a reload repeats nothing).
 
-use axum::Form;
+use crate::web::form::Form;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;

@@ -2,7 +2,7 @@
 //! missing), enrol with the QR code, recovery codes shown once, remove, renew. Every change
 //! goes through `accounts::mfa`, rotates the stamp and keeps this browser signed in.
 
-use axum::Form;
+use crate::web::form::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};

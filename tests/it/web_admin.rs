@@ -851,3 +851,57 @@ async fn a_manager_is_chosen_from_the_users_who_may_manage() {
         "plain holds no USER_CONFIG"
     );
 }
+
+/// A form body the server cannot read — a field given twice, JSON where a form belongs — gets
+/// the error page (in the visitor's language, not axum's plain text) and changes nothing.
+#[tokio::test]
+async fn an_unreadable_form_gets_the_error_page_and_changes_nothing() {
+    let app = spawn_app().await;
+    let mut browser = admin_browser(&app).await;
+    let bob = app.user("bob", STRONG_2, false).await;
+    let url = format!("/panel/users/{}/reset_password", bob.user_id);
+    browser.get(&url).await;
+    let token = browser.csrf.clone().expect("the page's CSRF token");
+    let twice = format!(
+        "intent=reset&password=Chosen-By-Someone-1&password=Or-By-Another-22&csrf_token={token}"
+    );
+    let answer = browser
+        .request(axum::http::Method::POST, &url, Some(twice), false)
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.body);
+    assert!(answer.body.contains("<!DOCTYPE html>"), "{}", answer.body);
+    assert!(
+        answer.body.contains("The request could not be processed."),
+        "{}",
+        answer.body
+    );
+
+    let json = browser
+        .post_json(
+            &url,
+            serde_json::json!({"intent": "reset", "password": "Chosen-By-Someone-1"}),
+            true,
+        )
+        .await;
+    assert_eq!(
+        json.status,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "{}",
+        json.body
+    );
+    assert!(json.body.contains("<!DOCTYPE html>"), "{}", json.body);
+
+    let after = app.find("bob").await;
+    assert_eq!(after.password, bob.password, "the password is unchanged");
+    assert!(!after.require_password_change);
+    assert_eq!(
+        passgate::entities::audit_log::Entity::find()
+            .filter(passgate::entities::audit_log::Column::Action.eq("password_reset"))
+            .all(&app.db)
+            .await
+            .unwrap()
+            .len(),
+        0,
+        "no reset was recorded"
+    );
+}

@@ -1,7 +1,7 @@
 //! POST /panel/users/bulk: a bulk action on the users selected in the table (SPEC §11), through
 //! `accounts::bulk`; the report is a one-time result, so a reload repeats nothing.
 
-use axum::Form;
+use crate::web::form::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
 

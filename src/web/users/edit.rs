@@ -1,7 +1,7 @@
 //! Edit a user (`/panel/edit_user?id=N`) and end their sessions, through the same domain
 //! functions as the API.
 
-use axum::Form;
+use crate::web::form::Form;
 use axum::extract::{Query, State};
 use axum::response::IntoResponse;
 

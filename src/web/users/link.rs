@@ -2,7 +2,7 @@
 //! its Revoke button), POST makes a link through the domain and redirects to its one-time
 //! result (the link, a copy button and a QR code, shown once); revoking answers the form again.
 
-use axum::Form;
+use crate::web::form::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};

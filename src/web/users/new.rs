@@ -1,7 +1,7 @@
 //! Create a user (`/panel/users/new`) and the form fields shared with editing. Every write
 //! goes through the same domain functions as the API.
 
-use axum::Form;
+use crate::web::form::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;

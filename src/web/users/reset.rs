@@ -2,7 +2,7 @@
 //! generates a password into the form or performs the reset through the domain and redirects
 //! to its one-time result (`web::one_time`), so a reload never resets twice.
 
-use axum::Form;
+use crate::web::form::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
