@@ -43,6 +43,8 @@ pub fn page(ctx: &PageContext, title: &str, content: Markup) -> Markup {
                 meta name="htmx-config" content=(HTMX_CONFIG);
                 title { (title) " · passgate" }
                 link rel="stylesheet" href=(asset_url("app.css"));
+                // The lock as the tab's icon (and no request for a missing /favicon.ico).
+                link rel="icon" type="image/svg+xml" href=(asset_url("lock.svg"));
                 script src=(asset_url("htmx.min.js")) defer {}
             }
             body hx-headers=(format!(r#"{{"X-CSRF-Token":"{}"}}"#, ctx.csrf)) {

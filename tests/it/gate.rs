@@ -103,3 +103,23 @@ async fn flagged_user_cannot_post_elsewhere_in_the_panel() {
         .await;
     page.assert_redirect("/panel/change_password");
 }
+
+/// Every page names its icon (the lock), served like the other assets: the browser does not
+/// ask for a missing `/favicon.ico` and log a 404 on each page.
+#[tokio::test]
+async fn pages_name_an_icon_that_is_served() {
+    let app = spawn_app().await;
+    let mut browser = app.client();
+    let page = browser.get("/login").await;
+    let icon = page
+        .body
+        .split("<link rel=\"icon\" type=\"image/svg+xml\" href=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("an icon link")
+        .to_string();
+    let served = browser.get(&icon).await;
+    assert_eq!(served.status, StatusCode::OK);
+    assert_eq!(served.header("content-type"), Some("image/svg+xml"));
+    assert!(served.body.starts_with("<svg"));
+}
