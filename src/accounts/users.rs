@@ -1,11 +1,19 @@
-//! User queries and creation. Every query takes any `ConnectionTrait`, so it runs inside a
-//! transaction as well as on the pool.
+//! Users: names and e-mail addresses as stored, lookups, creation, the last-superuser guard;
+//! the lists a caller may see in `listing`, what a row shows besides the user in `status`.
+//! Every query takes any `ConnectionTrait`, so it runs inside a transaction as well as on
+//! the pool.
+
+mod listing;
+mod status;
+
+pub use listing::{UserPage, list_visible, names_of, search_visible};
+pub use status::{RowStatus, row_status, row_status_sql, row_statuses, signed_in_user};
 
 use rand::RngExt;
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, TransactionSession, TransactionTrait,
+    QueryFilter, QueryOrder, QueryTrait, Set, TransactionSession, TransactionTrait,
 };
 
 use crate::accounts::audit::{self, Actor, action};
@@ -344,239 +352,12 @@ fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
     )
 }
 
-/// The users a caller may see: superusers all; `USER_CONFIG` holders themselves and the users
-/// they manage; everyone else only themselves.
-pub async fn list_visible(
-    conn: &impl ConnectionTrait,
-    caller: &crate::accounts::permissions::Caller,
-) -> Result<Vec<users::Model>> {
-    Ok(visible_to(caller).all(conn).await?)
-}
-
-/// The query of the users `caller` may see, in username order.
-fn visible_to(caller: &crate::accounts::permissions::Caller) -> sea_orm::Select<users::Entity> {
-    let query = users::Entity::find().order_by_asc(users::Column::Username);
-    if caller.is_superuser() {
-        return query;
-    }
-    let own = users::Column::UserId.eq(caller.user_id);
-    if caller.has_user_config() {
-        query.filter(own.or(users::Column::Manager.eq(caller.user_id)))
-    } else {
-        query.filter(own)
-    }
-}
-
 /// How many users name `manager_id` as their manager (the `USER_CONFIG` quota counts them).
 pub async fn count_managed(conn: &impl ConnectionTrait, manager_id: i32) -> Result<u64> {
     Ok(users::Entity::find()
         .filter(users::Column::Manager.eq(manager_id))
         .count(conn)
         .await?)
-}
-
-/// One page of the users a caller may see, optionally filtered by a username fragment.
-pub struct UserPage {
-    pub users: Vec<users::Model>,
-    pub total: u64,
-    pub page: u64,
-    pub per_page: u64,
-}
-
-impl UserPage {
-    pub fn pages(&self) -> u64 {
-        Ord::max(self.total.div_ceil(self.per_page), 1)
-    }
-}
-
-/// Pages through the visible users in username order; `search` matches anywhere in the
-/// username (case-insensitive, as usernames are stored lowercase).
-pub async fn search_visible(
-    conn: &impl ConnectionTrait,
-    caller: &crate::accounts::permissions::Caller,
-    search: &str,
-    page: u64,
-    per_page: u64,
-) -> Result<UserPage> {
-    let mut query = visible_to(caller);
-    let needle: String = search
-        .trim()
-        .to_ascii_lowercase()
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
-        .take(USERNAME_MAX)
-        .collect();
-    if !needle.is_empty() {
-        query = query.filter(users::Column::Username.contains(needle));
-    }
-    // A plain COUNT(*) of the filter, without the order: the paginator's count wraps the
-    // ordered query in a subquery that SQLite cannot flatten, so it read every row of the
-    // table (10,000 users: ~10 ms); this one reads the username index or the b-tree only.
-    let mut counting = query.clone();
-    QueryTrait::query(&mut counting).clear_order_by();
-    let total = counting
-        .select_only()
-        .column_as(Expr::col(sea_orm::sea_query::Asterisk).count(), "total")
-        .into_tuple::<i64>()
-        .one(conn)
-        .await?
-        .map_or(0, |n| u64::try_from(n).unwrap_or(0));
-    let pages = Ord::max(total.div_ceil(per_page), 1);
-    let page = page.clamp(1, pages);
-    let users = query
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-        .all(conn)
-        .await?;
-    Ok(UserPage {
-        users,
-        total,
-        page,
-        per_page,
-    })
-}
-
-/// Usernames of the given ids (for showing managers by name).
-pub async fn names_of(
-    conn: &impl ConnectionTrait,
-    ids: impl IntoIterator<Item = i32>,
-) -> Result<std::collections::HashMap<i32, String>> {
-    let ids: Vec<i32> = ids.into_iter().collect();
-    if ids.is_empty() {
-        return Ok(Default::default());
-    }
-    Ok(users::Entity::find()
-        .filter(users::Column::UserId.is_in(ids))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|u| (u.user_id, u.username))
-        .collect())
-}
-
-/// What a user's row shows besides the user's own columns (SPEC §9, §10).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct RowStatus {
-    /// The user has a second factor (a TOTP device or a passkey).
-    pub has_factor: bool,
-    /// When the user's live reset or set-up link expires (`None`: no live link).
-    pub link_expires: Option<time::PrimitiveDateTime>,
-}
-
-/// The [`RowStatus`] columns of the user whose id is in column `user_column`, as SQL for a
-/// statement that reads the user anyway (a signed-in request: `has_factor`, `link_expires`);
-/// `now` is the placeholder of the current time. Read back with [`RowStatus::from_row`].
-pub fn row_status_sql(user_column: &str, now: &str) -> String {
-    format!(
-        "(EXISTS (SELECT 1 FROM totp_devices WHERE totp_devices.user_id = {user_column}) \
-         OR EXISTS (SELECT 1 FROM passkeys WHERE passkeys.user_id = {user_column})) AS has_factor, \
-         (SELECT MAX(reset_links.expires) FROM reset_links WHERE reset_links.user_id = {user_column} \
-         AND reset_links.state = '{live}' AND reset_links.expires > {now}) AS link_expires",
-        live = crate::accounts::reset_links::state::LIVE
-    )
-}
-
-impl RowStatus {
-    /// The columns of [`row_status_sql`] in a result row.
-    pub fn from_row(row: &sea_orm::QueryResult) -> std::result::Result<Self, sea_orm::DbErr> {
-        Ok(RowStatus {
-            has_factor: row.try_get::<bool>("", "has_factor")?,
-            link_expires: row.try_get::<Option<time::PrimitiveDateTime>>("", "link_expires")?,
-        })
-    }
-}
-
-/// A user with their grants and [`RowStatus`], in one statement: what a request signed in
-/// with a login token needs (a session reads the same with its row, see `DbSessionStore`).
-pub async fn signed_in_user(
-    conn: &impl ConnectionTrait,
-    user_id: i32,
-) -> Result<Option<(users::Model, Vec<crate::accounts::grants::Grant>, RowStatus)>> {
-    let backend = conn.get_database_backend();
-    // SQLite numbers `?` in the order they appear: the time (in the select list) comes first.
-    let (now, id) = match backend {
-        sea_orm::DbBackend::Postgres => ("$1", "$2"),
-        _ => ("?", "?"),
-    };
-    let sql = format!(
-        "SELECT u.*, p.permission AS grant_name, p.quantity AS grant_quantity, {status} \
-         FROM users u LEFT JOIN user_permissions p ON p.user_id = u.user_id \
-         WHERE u.user_id = {id} ORDER BY p.permission",
-        status = row_status_sql("u.user_id", now)
-    );
-    let rows = conn
-        .query_all_raw(sea_orm::Statement::from_sql_and_values(
-            backend,
-            sql,
-            [clock::now().into(), user_id.into()],
-        ))
-        .await?;
-    let Some(first) = rows.first() else {
-        return Ok(None);
-    };
-    let user = users::Model::from_query_result(first, "")?;
-    let status = RowStatus::from_row(first)?;
-    Ok(Some((
-        user,
-        crate::accounts::grants::grants_of_rows(&rows)?,
-        status,
-    )))
-}
-
-/// The [`RowStatus`] of one user, in one statement (it is on the path of every `@me`).
-pub async fn row_status(conn: &impl ConnectionTrait, user_id: i32) -> Result<RowStatus> {
-    use sea_orm::sea_query::{Alias, Func, Query, SimpleExpr, SubQueryStatement};
-    let link: SimpleExpr = SimpleExpr::SubQuery(
-        None,
-        Box::new(SubQueryStatement::SelectStatement(
-            Query::select()
-                .expr(Func::max(Expr::col(Alias::new("expires"))))
-                .from(Alias::new("reset_links"))
-                .and_where(Expr::col(Alias::new("user_id")).eq(user_id))
-                .and_where(
-                    Expr::col(Alias::new("state")).eq(crate::accounts::reset_links::state::LIVE),
-                )
-                .and_where(Expr::col(Alias::new("expires")).gt(clock::now()))
-                .to_owned(),
-        )),
-    );
-    let query = Query::select()
-        .expr_as(
-            crate::accounts::mfa::has_factor_expr(user_id),
-            Alias::new("has_factor"),
-        )
-        .expr_as(link, Alias::new("link_expires"))
-        .to_owned();
-    let statement = conn.get_database_backend().build(&query);
-    let row = conn
-        .query_one_raw(statement)
-        .await?
-        .ok_or_else(|| Error::Internal(anyhow::anyhow!("no row from the status query")))?;
-    Ok(RowStatus {
-        has_factor: row.try_get::<bool>("", "has_factor")?,
-        link_expires: row.try_get::<Option<time::PrimitiveDateTime>>("", "link_expires")?,
-    })
-}
-
-/// The [`RowStatus`] of each of `user_ids` (three statements, for user lists).
-pub async fn row_statuses(
-    conn: &impl ConnectionTrait,
-    user_ids: &[i32],
-) -> Result<std::collections::HashMap<i32, RowStatus>> {
-    let with_factors = crate::accounts::mfa::with_factors(conn, user_ids.iter().copied()).await?;
-    let links = crate::accounts::reset_links::live_until_of(conn, user_ids).await?;
-    Ok(user_ids
-        .iter()
-        .map(|&id| {
-            (
-                id,
-                RowStatus {
-                    has_factor: with_factors.contains(&id),
-                    link_expires: links.get(&id).copied(),
-                },
-            )
-        })
-        .collect())
 }
 
 pub async fn enabled_superusers(conn: &impl ConnectionTrait) -> Result<u64> {

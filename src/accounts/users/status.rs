@@ -1,0 +1,131 @@
+//! What a user's row shows besides the user's own columns (a second factor, a live reset
+//! link), read with the user on a signed-in request or for a page of rows.
+
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ConnectionTrait, FromQueryResult};
+
+use crate::accounts::clock;
+use crate::accounts::error::{Error, Result};
+use crate::entities::users;
+
+/// What a user's row shows besides the user's own columns (SPEC §9, §10).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RowStatus {
+    /// The user has a second factor (a TOTP device or a passkey).
+    pub has_factor: bool,
+    /// When the user's live reset or set-up link expires (`None`: no live link).
+    pub link_expires: Option<time::PrimitiveDateTime>,
+}
+
+/// The [`RowStatus`] columns of the user whose id is in column `user_column`, as SQL for a
+/// statement that reads the user anyway (a signed-in request: `has_factor`, `link_expires`);
+/// `now` is the placeholder of the current time. Read back with [`RowStatus::from_row`].
+pub fn row_status_sql(user_column: &str, now: &str) -> String {
+    format!(
+        "(EXISTS (SELECT 1 FROM totp_devices WHERE totp_devices.user_id = {user_column}) \
+         OR EXISTS (SELECT 1 FROM passkeys WHERE passkeys.user_id = {user_column})) AS has_factor, \
+         (SELECT MAX(reset_links.expires) FROM reset_links WHERE reset_links.user_id = {user_column} \
+         AND reset_links.state = '{live}' AND reset_links.expires > {now}) AS link_expires",
+        live = crate::accounts::reset_links::state::LIVE
+    )
+}
+
+impl RowStatus {
+    /// The columns of [`row_status_sql`] in a result row.
+    pub fn from_row(row: &sea_orm::QueryResult) -> std::result::Result<Self, sea_orm::DbErr> {
+        Ok(RowStatus {
+            has_factor: row.try_get::<bool>("", "has_factor")?,
+            link_expires: row.try_get::<Option<time::PrimitiveDateTime>>("", "link_expires")?,
+        })
+    }
+}
+
+/// A user with their grants and [`RowStatus`], in one statement: what a request signed in
+/// with a login token needs (a session reads the same with its row, see `DbSessionStore`).
+pub async fn signed_in_user(
+    conn: &impl ConnectionTrait,
+    user_id: i32,
+) -> Result<Option<(users::Model, Vec<crate::accounts::grants::Grant>, RowStatus)>> {
+    let backend = conn.get_database_backend();
+    // SQLite numbers `?` in the order they appear: the time (in the select list) comes first.
+    let (now, id) = match backend {
+        sea_orm::DbBackend::Postgres => ("$1", "$2"),
+        _ => ("?", "?"),
+    };
+    let sql = format!(
+        "SELECT u.*, p.permission AS grant_name, p.quantity AS grant_quantity, {status} \
+         FROM users u LEFT JOIN user_permissions p ON p.user_id = u.user_id \
+         WHERE u.user_id = {id} ORDER BY p.permission",
+        status = row_status_sql("u.user_id", now)
+    );
+    let rows = conn
+        .query_all_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            sql,
+            [clock::now().into(), user_id.into()],
+        ))
+        .await?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let user = users::Model::from_query_result(first, "")?;
+    let status = RowStatus::from_row(first)?;
+    Ok(Some((
+        user,
+        crate::accounts::grants::grants_of_rows(&rows)?,
+        status,
+    )))
+}
+
+/// The [`RowStatus`] of one user, in one statement (it is on the path of every `@me`).
+pub async fn row_status(conn: &impl ConnectionTrait, user_id: i32) -> Result<RowStatus> {
+    use sea_orm::sea_query::{Alias, Func, Query, SimpleExpr, SubQueryStatement};
+    let link: SimpleExpr = SimpleExpr::SubQuery(
+        None,
+        Box::new(SubQueryStatement::SelectStatement(
+            Query::select()
+                .expr(Func::max(Expr::col(Alias::new("expires"))))
+                .from(Alias::new("reset_links"))
+                .and_where(Expr::col(Alias::new("user_id")).eq(user_id))
+                .and_where(
+                    Expr::col(Alias::new("state")).eq(crate::accounts::reset_links::state::LIVE),
+                )
+                .and_where(Expr::col(Alias::new("expires")).gt(clock::now()))
+                .to_owned(),
+        )),
+    );
+    let query = Query::select()
+        .expr_as(
+            crate::accounts::mfa::has_factor_expr(user_id),
+            Alias::new("has_factor"),
+        )
+        .expr_as(link, Alias::new("link_expires"))
+        .to_owned();
+    let statement = conn.get_database_backend().build(&query);
+    let row = conn
+        .query_one_raw(statement)
+        .await?
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("no row from the status query")))?;
+    Ok(RowStatus::from_row(&row)?)
+}
+
+/// The [`RowStatus`] of each of `user_ids` (three statements, for user lists).
+pub async fn row_statuses(
+    conn: &impl ConnectionTrait,
+    user_ids: &[i32],
+) -> Result<std::collections::HashMap<i32, RowStatus>> {
+    let with_factors = crate::accounts::mfa::with_factors(conn, user_ids.iter().copied()).await?;
+    let links = crate::accounts::reset_links::live_until_of(conn, user_ids).await?;
+    Ok(user_ids
+        .iter()
+        .map(|&id| {
+            (
+                id,
+                RowStatus {
+                    has_factor: with_factors.contains(&id),
+                    link_expires: links.get(&id).copied(),
+                },
+            )
+        })
+        .collect())
+}
