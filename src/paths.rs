@@ -86,6 +86,11 @@ pub fn end_sessions(user_id: i32) -> String {
 }
 pub const END_SESSIONS: &str = "/panel/users/end_sessions";
 
+/// The users table narrowed to the users in a state (SPEC §18, `?status=`).
+pub fn users_in_status(status: &str) -> String {
+    format!("{USERS}?status={}", url_encode(status))
+}
+
 pub fn edit(user_id: i32) -> String {
     format!("{EDIT_USER}?id={user_id}")
 }
@@ -199,6 +204,7 @@ mod tests {
         assert_eq!(end_sessions(7), format!("{END_SESSIONS}?id=7"));
         assert_eq!(edit_app(7), id(EDIT_APP_ROUTE));
         assert_eq!(delete_app(7), id(DELETE_APP_ROUTE));
+        assert_eq!(users_in_status("no_mfa"), format!("{USERS}?status=no_mfa"));
     }
 
     #[test]

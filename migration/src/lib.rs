@@ -3,7 +3,7 @@
 //! Order matters: [`Migrator::migrations`] lists them oldest first. The names recorded in
 //! `seaql_migrations` are the module names (`m20260101_000001_base`,
 //! `m20260216_000001_temp_password`, `m20261203_000001_crafty_preferences`,
-//! `m20261203_000002_mfa`, `m20261203_000003_reset_links`, `m20261203_000005_passkeys`, `m20261203_000006_session_details`, `m20261206_000002_apps`).
+//! `m20261203_000002_mfa`, `m20261203_000003_reset_links`, `m20261203_000005_passkeys`, `m20261203_000006_session_details`, `m20261206_000002_apps`, `m20261206_000005_overview`).
 
 pub use sea_orm_migration;
 pub use sea_orm_migration::prelude::*;
@@ -16,6 +16,7 @@ mod m20261203_000003_reset_links;
 mod m20261203_000005_passkeys;
 mod m20261203_000006_session_details;
 mod m20261206_000002_apps;
+mod m20261206_000005_overview;
 
 /// All passgate migrations, oldest first.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000005_passkeys::Migration),
             Box::new(m20261203_000006_session_details::Migration),
             Box::new(m20261206_000002_apps::Migration),
+            Box::new(m20261206_000005_overview::Migration),
         ]
     }
 }
@@ -44,7 +46,7 @@ mod tests {
     };
 
     /// The tables of later migrations (the base has [`TABLES`]).
-    const LATER_TABLES: [&str; 11] = [
+    const LATER_TABLES: [&str; 13] = [
         "totp_devices",
         "totp_enrolments",
         "recovery_codes",
@@ -56,6 +58,8 @@ mod tests {
         "app_public_paths",
         "app_roles",
         "sso_sessions",
+        "activity_days",
+        "app_sign_ins",
     ];
 
     /// Every table once all migrations ran.
@@ -237,12 +241,19 @@ mod tests {
                 "target_name",
                 "action",
                 "detail",
-                "source_ip"
+                "source_ip",
+                "app_id"
             ]
         );
         assert_eq!(
             columns(db, "login_throttle").await,
-            ["throttle_key", "failures", "window_start", "locked_until"]
+            [
+                "throttle_key",
+                "failures",
+                "window_start",
+                "locked_until",
+                "user_id"
+            ]
         );
         assert_eq!(columns(db, "settings").await, ["key", "value"]);
         assert_eq!(
@@ -288,12 +299,15 @@ mod tests {
             sorted(&[
                 "idx_api_keys_user_id",
                 "idx_app_public_paths_app_path",
+                "idx_app_sign_ins_app_last",
+                "idx_app_sign_ins_user_id",
                 "idx_apps_name",
                 "idx_audit_log_created",
                 "idx_audit_log_target_id",
                 "idx_passkeys_credential_id",
                 "idx_passkeys_user_id",
                 "idx_recovery_codes_user_hash",
+                "idx_reset_links_state_expires",
                 "idx_reset_links_user_id",
                 "idx_sessions_expiry_date",
                 "idx_sessions_user_id",
@@ -302,6 +316,11 @@ mod tests {
                 "idx_totp_devices_user_id",
                 "idx_totp_enrolments_user_id",
                 "idx_user_permissions_user_permission",
+                "idx_users_enabled",
+                "idx_users_last_login",
+                "idx_users_manager",
+                "idx_users_password_expires",
+                "idx_users_require_password_change",
                 "idx_webauthn_ceremonies_expires",
             ])
         );

@@ -70,6 +70,27 @@ pub mod action {
     pub const SSO_ISSUED: &str = "sso_session_issued";
     /// A signed-in user arriving with `rd` was refused by the app's roles or policy.
     pub const SSO_REFUSED: &str = "sso_refused";
+    /// An OpenID Connect provider issued tokens to an application for a user (SPEC §16).
+    pub const OIDC_GRANTED: &str = "oidc_granted";
+}
+
+/// How a user signed in to an application (SPEC §15, §16).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppSignIn {
+    /// Forward authentication issued a single sign-on session for the app.
+    ForwardAuth,
+    /// The OpenID Connect provider issued tokens to the app.
+    Oidc,
+}
+
+impl AppSignIn {
+    /// The entry's action.
+    pub fn action(self) -> &'static str {
+        match self {
+            AppSignIn::ForwardAuth => action::SSO_ISSUED,
+            AppSignIn::Oidc => action::OIDC_GRANTED,
+        }
+    }
 }
 
 /// Appends one entry; runs on the caller's connection or transaction.
@@ -77,6 +98,32 @@ pub async fn record(
     conn: &impl ConnectionTrait,
     actor: &Actor,
     target: Option<(i32, &str)>,
+    action: &str,
+    detail: String,
+) -> Result<()> {
+    insert(conn, actor, target, None, action, detail).await
+}
+
+/// Records that `user` signed in to the application `app_id` (`via` forward authentication or
+/// OpenID Connect): one audit entry carrying the app, from which the database keeps the
+/// overview's *users of each application in the last 7 days* (SPEC §18, `app_sign_ins`).
+/// The forward-auth and OIDC paths call this one function, in their own transaction.
+pub async fn record_app_sign_in(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    user: (i32, &str),
+    app_id: i32,
+    via: AppSignIn,
+    detail: String,
+) -> Result<()> {
+    insert(conn, actor, Some(user), Some(app_id), via.action(), detail).await
+}
+
+async fn insert(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    target: Option<(i32, &str)>,
+    app_id: Option<i32>,
     action: &str,
     detail: String,
 ) -> Result<()> {
@@ -89,6 +136,7 @@ pub async fn record(
         action: Set(action.to_string()),
         detail: Set(detail),
         source_ip: Set(actor.ip.clone()),
+        app_id: Set(app_id),
         ..Default::default()
     })
     .exec_without_returning(conn)

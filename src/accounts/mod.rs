@@ -15,6 +15,7 @@ pub mod lang;
 pub mod locks;
 pub mod login;
 pub mod mfa;
+pub mod overview;
 pub mod passkeys;
 pub mod password;
 pub mod permissions;

@@ -6,7 +6,8 @@
 mod listing;
 mod status;
 
-pub use listing::{UserPage, list_visible, names_of, search_visible};
+pub(crate) use listing::visible_to;
+pub use listing::{UserFilter, UserPage, list_visible, names_of, search_visible};
 pub use status::{RowStatus, row_status, row_status_sql, row_statuses, signed_in_user};
 
 use rand::RngExt;

@@ -1,7 +1,7 @@
 //! Login throttling persisted in the database, by client address and by username, so that it
 //! holds across restarts and instances. Every step is a single atomic statement.
 
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query, SimpleExpr, SubQueryStatement};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryTrait,
     Set,
@@ -12,7 +12,7 @@ use std::net::{IpAddr, Ipv6Addr};
 use crate::accounts::clock;
 use crate::auth::tokens::SigningKey;
 use crate::config::ThrottleConfig;
-use crate::entities::login_throttle;
+use crate::entities::{login_throttle, users};
 use crate::error::{Error, Result};
 
 /// The throttle counters one attempt touches: the client's address bucket and the user's
@@ -24,6 +24,9 @@ use crate::error::{Error, Result};
 pub struct Keys {
     ip: Option<String>,
     user: String,
+    /// The normalised username, never stored: only the id of the user it names is, when the
+    /// bucket locks (the overview's *locked now*, SPEC §18).
+    username: String,
 }
 
 /// The purpose label of the username buckets' keyed hash.
@@ -35,6 +38,7 @@ impl Keys {
         Self {
             ip: Some(address_bucket(ip)),
             user: user_bucket(key, username),
+            username: normalised(username),
         }
     }
 
@@ -44,6 +48,7 @@ impl Keys {
         Self {
             ip: None,
             user: user_bucket(key, username),
+            username: normalised(username),
         }
     }
 
@@ -58,11 +63,14 @@ impl Keys {
 
 /// The bucket of a username: `user:` and a keyed hash of its normalised form.
 fn user_bucket(key: &SigningKey, username: &str) -> String {
-    let normalised = username.trim().to_lowercase();
     format!(
         "user:{}",
-        key.keyed_hash(USERNAME_BUCKET, normalised.as_bytes())
+        key.keyed_hash(USERNAME_BUCKET, normalised(username).as_bytes())
     )
+}
+
+fn normalised(username: &str) -> String {
+    username.trim().to_lowercase()
 }
 
 /// The bucket of a client address: IPv4 as it is (also when mapped into IPv6), IPv6 by /64.
@@ -106,6 +114,7 @@ pub async fn reserve(
         failures: Set(1),
         window_start: Set(now),
         locked_until: Set(None),
+        user_id: sea_orm::ActiveValue::NotSet,
     };
     let mut upsert = login_throttle::Entity::insert_many(keys.all().into_iter().map(fresh))
         .on_conflict(
@@ -285,7 +294,8 @@ pub async fn succeeded(db: &impl ConnectionTrait, keys: &Keys) -> Result<()> {
     Ok(())
 }
 
-/// Locks every key of the attempt that has reached its limit (and is not locked already).
+/// Locks every key of the attempt that has reached its limit (and is not locked already); the
+/// username bucket gets the id of the user it names, if any.
 async fn lock_over_limit(
     db: &impl ConnectionTrait,
     config: &ThrottleConfig,
@@ -301,10 +311,27 @@ async fn lock_over_limit(
                 .add(login_throttle::Column::Failures.gte(limit(config, key))),
         );
     }
+    let named_user = Query::select()
+        .column(users::Column::UserId)
+        .from(users::Entity)
+        .and_where(Expr::col(users::Column::Username).eq(keys.username.as_str()))
+        .to_owned();
     login_throttle::Entity::update_many()
         .col_expr(
             login_throttle::Column::LockedUntil,
             Expr::value(Some(until)),
+        )
+        .col_expr(
+            login_throttle::Column::UserId,
+            Expr::case(
+                Expr::col(login_throttle::Column::ThrottleKey).eq(keys.user.as_str()),
+                SimpleExpr::SubQuery(
+                    None,
+                    Box::new(SubQueryStatement::SelectStatement(named_user)),
+                ),
+            )
+            .finally(Expr::value(Option::<i32>::None))
+            .into(),
         )
         .filter(over_limit)
         .filter(not_locked(now))

@@ -1,9 +1,11 @@
 //! sea-orm entities, data only: one module per table of the `migration` crate's schema.
 
+pub mod activity_days;
 pub mod api_keys;
 pub mod app_hosts;
 pub mod app_public_paths;
 pub mod app_roles;
+pub mod app_sign_ins;
 pub mod apps;
 pub mod audit_log;
 pub mod login_throttle;

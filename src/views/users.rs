@@ -6,6 +6,7 @@ use crate::i18n::Lang;
 use crate::paths;
 use crate::views::components::pager;
 use crate::views::layout::{PageContext, page};
+use crate::views::overview::filter_label;
 
 /// Where a user's password stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,6 +59,10 @@ pub fn two_factor_badge(lang: Lang, status: TwoFactor) -> Markup {
 pub struct UsersTableView {
     pub rows: Vec<UserRowView>,
     pub search: String,
+    /// The state the table is narrowed to (`?status=`, SPEC §18).
+    pub status: Option<&'static str>,
+    /// Every state the table can be narrowed to, by its `?status=` name.
+    pub statuses: Vec<&'static str>,
     pub page: u64,
     pub pages: u64,
     pub total: u64,
@@ -89,9 +94,21 @@ fn yes_no(lang: Lang, value: bool) -> &'static str {
     }
 }
 
-fn page_link(search: &str, page: u64) -> String {
-    let query = serde_urlencoded::to_string([("q", search), ("page", &page.to_string())])
-        .unwrap_or_default();
+fn page_link(search: &str, status: Option<&str>, page: u64) -> String {
+    let mut pairs = vec![("q", search.to_string()), ("page", page.to_string())];
+    if let Some(status) = status {
+        pairs.push(("status", status.to_string()));
+    }
+    let query = serde_urlencoded::to_string(pairs).unwrap_or_default();
+    format!("{}?{query}", paths::USERS)
+}
+
+/// The table without its state filter (the search kept).
+fn unfiltered_link(search: &str) -> String {
+    if search.is_empty() {
+        return paths::USERS.to_string();
+    }
+    let query = serde_urlencoded::to_string([("q", search)]).unwrap_or_default();
     format!("{}?{query}", paths::USERS)
 }
 
@@ -153,6 +170,12 @@ fn row(lang: Lang, row: &UserRowView, oob: bool) -> Markup {
 pub fn users_table(lang: Lang, view: &UsersTableView) -> Markup {
     html! {
         div id="users-table" {
+            @if let Some(status) = view.status {
+                p class="filter-note" {
+                    span { (lang.t("overview.filterActive").replace("{status}", filter_label(lang, status))) }
+                    a href=(unfiltered_link(&view.search)) { (lang.t("overview.filterClear")) }
+                }
+            }
             p class="hint" role="status" { (lang.t("panelConfig.count").replace("{n}", &view.total.to_string())) }
             div class="table-scroll" role="region" tabindex="0" aria-label=(lang.t("panelConfig.tableLabel")) {
             table class="data stack" {
@@ -172,7 +195,7 @@ pub fn users_table(lang: Lang, view: &UsersTableView) -> Markup {
                 tbody { @for r in &view.rows { (row(lang, r, false)) } }
             }
             }
-            (pager(lang, view.page, view.pages, |n| page_link(&view.search, n)))
+            (pager(lang, view.page, view.pages, |n| page_link(&view.search, view.status, n)))
         }
     }
 }
@@ -200,7 +223,17 @@ pub fn users_page(ctx: &PageContext, view: &UsersTableView) -> Markup {
                     label for="q" { (lang.t("panelConfig.search")) }
                     input id="q" name="q" type="search" value=(view.search) autocomplete="off"
                         hx-get=(paths::USERS) hx-trigger="input changed delay:300ms, search"
+                        hx-include="closest form"
                         hx-target="#users-table" hx-swap="outerHTML" hx-push-url="true";
+                    label for="status-filter" { (lang.t("overview.filterLabel")) }
+                    select id="status-filter" name="status"
+                        hx-get=(paths::USERS) hx-trigger="change" hx-include="closest form"
+                        hx-target="#users-table" hx-swap="outerHTML" hx-push-url="true" {
+                        option value="" selected[view.status.is_none()] { (lang.t("overview.filterAll")) }
+                        @for status in &view.statuses {
+                            option value=(status) selected[view.status == Some(*status)] { (filter_label(lang, status)) }
+                        }
+                    }
                     button type="submit" class="secondary" { (lang.t("panelConfig.searchSubmit")) }
                 }
                 @if view.rows.iter().any(|r| r.selectable) {

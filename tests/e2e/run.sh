@@ -104,6 +104,9 @@ start_server() {
 
 start_server js
 start_server nojs
+# The overview's own server (overview.test.js seeds it with users in each state and a month
+# of audit entries, which the other walks' tables must not see).
+start_server overview
 export PASSGATE_BIN E2E_ARTIFACTS="$artifacts"
 
 # 5. The suite. Its status is the script's.

@@ -22,6 +22,7 @@ mod layers;
 mod login;
 mod mfa;
 mod migration_upgrade;
+mod overview;
 mod passkeys;
 mod postgres;
 mod properties;

@@ -67,6 +67,15 @@ async fn every_migration_rolls_back_and_forward() {
     let url = format!("sqlite://{}/roll.db?mode=rwc", dir.path().display());
     let conn = db::connect(&url, 1).await.unwrap();
     Migrator::up(&conn, None).await.unwrap();
+    Migrator::down(&conn, Some(1)).await.expect("overview down");
+    for gone in [
+        "SELECT 1 FROM activity_days",
+        "SELECT 1 FROM app_sign_ins",
+        "SELECT app_id FROM audit_log",
+        "SELECT user_id FROM login_throttle",
+    ] {
+        assert!(conn.execute_unprepared(gone).await.is_err(), "{gone}");
+    }
     Migrator::down(&conn, Some(1)).await.expect("apps down");
     for gone in [
         "SELECT 1 FROM apps",

@@ -8,11 +8,14 @@ pub(super) mod new;
 pub(super) mod reset;
 
 use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::Deserialize;
 
+use crate::accounts::overview::UserStatus;
 use crate::accounts::permissions::target_of;
 use crate::accounts::permissions::{self};
+use crate::accounts::users::UserFilter;
 use crate::accounts::{clock, mfa, users};
 use crate::entities::users as user_entity;
 use crate::state::AppState;
@@ -29,6 +32,9 @@ pub struct ListQuery {
     #[serde(default)]
     q: String,
     page: Option<String>,
+    /// Only the users in this state (SPEC §18; empty: everyone, an unknown name is refused).
+    #[serde(default)]
+    status: String,
 }
 
 /// The badges of a user's password state (`link_expires`: their live reset link's expiry).
@@ -129,7 +135,23 @@ pub async fn list_users(
         .as_deref()
         .and_then(|p| p.parse().ok())
         .unwrap_or(1);
-    let found = users::search_visible(&state.db, &viewer.caller, &query.q, page, PER_PAGE)
+    let status = match query.status.as_str() {
+        "" => None,
+        name => Some(UserStatus::parse(name).ok_or_else(|| {
+            viewer.refusal(
+                StatusCode::BAD_REQUEST,
+                &viewer
+                    .lang
+                    .t("overview.filterUnknown")
+                    .replace("{status}", &name.chars().take(40).collect::<String>()),
+            )
+        })?),
+    };
+    let filter = UserFilter {
+        search: query.q.clone(),
+        status: status.map(|s| s.at(clock::now(), state.mfa.policy)),
+    };
+    let found = users::search_visible(&state.db, &viewer.caller, &filter, page, PER_PAGE)
         .await
         .map_err(|e| viewer.fail(e))?;
     let manager_names = users::names_of(&state.db, found.users.iter().filter_map(|u| u.manager))
@@ -155,6 +177,8 @@ pub async fn list_users(
     let view = UsersTableView {
         rows,
         search: query.q.clone(),
+        status: status.map(UserStatus::as_str),
+        statuses: UserStatus::ALL.map(UserStatus::as_str).to_vec(),
         page: found.page,
         pages: found.pages(),
         total: found.total,
