@@ -34,9 +34,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-say "building the release binary"
-cargo build --release --quiet --bin passgate
-BIN="$ROOT/target/release/passgate"
+# BENCH_BIN=path skips the build and measures that binary.
+if [ -n "${BENCH_BIN:-}" ]; then
+  BIN="$BENCH_BIN"
+else
+  say "building the release binary"
+  cargo build --release --quiet --bin passgate
+  BIN="$ROOT/target/release/passgate"
+fi
 
 WORK=$(mktemp -d /tmp/passgate-bench.XXXXXX)
 SERVER_PID=""
@@ -219,6 +224,105 @@ RSS_PEAK=$(hwm_kib)
 sleep 11
 RSS_SETTLED=$(rss_kib)
 
+# --- the administrator's overview (SPEC §18) ----------------------------------------------
+# After the load (its sign-ins must meet no disabled or expired account): users in each state,
+# 30 days of audit entries (about 5,000 sign-ins a day, 3 % failed, some resets; the database
+# counts them per day as they are written) and three applications with a week of single
+# sign-on sessions. The dashboard is then measured beside the users page, run by run.
+say "seeding the overview: states, 30 days of audit entries, applications"
+for app in Wiki Tickets Grafana; do
+  PASSGATE_LOG=warn "$BIN" --database-url "$URL" app add "$app" --host "$(echo "$app" | tr 'A-Z' 'a-z').bench.example" >/dev/null
+done
+printf '%s\n' "$PASSWORD" | PASSGATE_LOG=warn "$BIN" --database-url "$URL" user create benchmanager \
+  --password-stdin --no-require-change >/dev/null
+sqlite3 "$DB" <<'SQL'
+PRAGMA busy_timeout = 10000;
+INSERT INTO user_permissions (user_id, permission, quantity)
+  SELECT user_id, 'USER_CONFIG', -1 FROM users WHERE username = 'benchmanager';
+UPDATE users SET manager = (SELECT user_id FROM users WHERE username = 'benchmanager')
+  WHERE username LIKE 'user%' AND CAST(substr(username, 5) AS INTEGER) % 10 = 5;
+UPDATE users SET last_login = strftime('%Y-%m-%d %H:%M:%S', 'now', printf('-%d minutes', user_id * 7 % 40000))
+  WHERE user_id % 3 <> 0 AND username LIKE 'user%';
+UPDATE users SET require_password_change = 1 WHERE user_id % 97 = 0;
+UPDATE users SET require_password_change = 1,
+  password_expires = strftime('%Y-%m-%d %H:%M:%S', 'now', printf('+%d minutes', user_id % 2880))
+  WHERE user_id % 199 = 0;
+UPDATE users SET require_mfa = 1 WHERE user_id % 53 = 0;
+UPDATE users SET enabled = 0 WHERE user_id % 101 = 0 AND username LIKE 'user%';
+INSERT INTO reset_links (user_id, token_hash, purpose, state, created, created_by, expires,
+                         revoke_api_keys, reset_mfa)
+  SELECT user_id, lower(hex(randomblob(32))), 'reset', 'live', strftime('%Y-%m-%d %H:%M:%S', 'now'),
+         'benchadmin', strftime('%Y-%m-%d %H:%M:%S', 'now', '+1 day'), 0, 0
+  FROM users WHERE user_id % 89 = 0;
+INSERT INTO login_throttle (throttle_key, failures, window_start, locked_until, user_id)
+  SELECT 'user:bench' || user_id, 5, strftime('%Y-%m-%d %H:%M:%S', 'now'),
+         strftime('%Y-%m-%d %H:%M:%S', 'now', '+15 minutes'), user_id
+  FROM users WHERE user_id % 487 = 0;
+WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 149999)
+INSERT INTO audit_log (created, actor_id, actor_name, target_id, target_name, action, detail, source_ip)
+  SELECT strftime('%Y-%m-%d %H:%M:%S', 'now', printf('-%d seconds', (i * 17) % (30 * 86400))),
+         i % 9999 + 2, printf('user%05d', i % 9999 + 1), i % 9999 + 2, printf('user%05d', i % 9999 + 1),
+         CASE WHEN i % 33 = 0 THEN 'login_failed' WHEN i % 700 = 1 THEN 'password_reset' ELSE 'login' END,
+         CASE WHEN i % 33 = 0 THEN 'incorrect credentials' ELSE '' END, '10.0.0.1'
+  FROM n;
+WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 14999)
+INSERT INTO audit_log (created, actor_id, actor_name, target_id, target_name, action, detail, source_ip, app_id)
+  SELECT strftime('%Y-%m-%d %H:%M:%S', 'now', printf('-%d seconds', (i * 29) % (7 * 86400))),
+         i % 5000 * 2 + 2, 'bench', i % 5000 * 2 + 2, 'bench', 'sso_session_issued', '', '10.0.0.1',
+         (SELECT app_id FROM apps ORDER BY app_id LIMIT 1 OFFSET i % 3)
+  FROM n;
+SQL
+AUDIT_ROWS=$(sqlite3 "$DB" 'SELECT count(*) FROM audit_log')
+MANAGER_COOKIE=$(web_session benchmanager)
+expect_200 -H "Cookie: passgate_session=$ADMIN_COOKIE" "$BASE/panel/dashboard"
+expect_200 -H "Cookie: passgate_session=$MANAGER_COOKIE" "$BASE/panel/dashboard"
+curl -s -H "Cookie: passgate_session=$ADMIN_COOKIE" "$BASE/panel/dashboard" | grep -q 'svg class="chart"' ||
+  { echo "bench: the dashboard shows no chart" >&2; exit 1; }
+for run in $(seq 1 "$RUNS"); do
+  say "overview run $run of $RUNS"
+  wrk_run overview_users_1 1 "$SECS" -s "$REPORT" \
+    -H "Cookie: passgate_session=$ADMIN_COOKIE" "$BASE/panel/panel_config"
+  wrk_run overview_dashboard_1 1 "$SECS" -s "$REPORT" \
+    -H "Cookie: passgate_session=$ADMIN_COOKIE" "$BASE/panel/dashboard"
+  wrk_run overview_dashboard_16 16 "$SECS" -s "$REPORT" \
+    -H "Cookie: passgate_session=$ADMIN_COOKIE" "$BASE/panel/dashboard"
+  wrk_run overview_manager_1 1 "$SECS" -s "$REPORT" \
+    -H "Cookie: passgate_session=$MANAGER_COOKIE" "$BASE/panel/dashboard"
+  wrk_run overview_filtered_1 1 "$SECS" -s "$REPORT" \
+    -H "Cookie: passgate_session=$ADMIN_COOKIE" "$BASE/panel/panel_config?status=no_mfa"
+done
+
+# What the counting costs the sign-in: the same logins with the rollup trigger and without it,
+# alternating run by run (the trigger is dropped and put back from its own stored SQL), and
+# the trigger's cost per audit entry alone, 20,000 sign-in entries written in one transaction.
+say "sign-ins with and without the overview's trigger"
+ROLLUP_SQL=$(sqlite3 "$DB" "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'audit_log_rollup'")
+[ -n "$ROLLUP_SQL" ] || { echo "bench: no audit_log_rollup trigger" >&2; exit 1; }
+audit_inserts_ms() {
+  python3 - "$DB" <<'PY'
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], timeout=10, isolation_level=None)
+db.execute("BEGIN")
+start = time.perf_counter()
+db.executemany(
+    "INSERT INTO audit_log (created, target_id, target_name, action, detail, source_ip) "
+    "VALUES (strftime('%Y-%m-%d %H:%M:%S', 'now', '-40 days'), 2, 'user00001', 'login', '', '10.0.0.1')",
+    [()] * 20000)
+elapsed = time.perf_counter() - start
+db.execute("ROLLBACK")
+print(f"{elapsed * 1000:.1f}")
+PY
+}
+for run in $(seq 1 "$RUNS"); do
+  say "rollup run $run of $RUNS"
+  sqlite3 "$DB" "PRAGMA busy_timeout = 10000; DROP TRIGGER audit_log_rollup"
+  echo "$(audit_inserts_ms)" >>"$WORK/audit_inserts_plain.txt"
+  BENCH_LOGIN_USERS=7999 wrk_run logins_no_rollup 16 "$SECS" -s "$LOGIN" "$BASE"
+  sqlite3 "$DB" "PRAGMA busy_timeout = 10000; $ROLLUP_SQL;"
+  echo "$(audit_inserts_ms)" >>"$WORK/audit_inserts_rollup.txt"
+  BENCH_LOGIN_USERS=7999 wrk_run logins_rollup 16 "$SECS" -s "$LOGIN" "$BASE"
+done
+
 # --- the table -----------------------------------------------------------------------------
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 mkdir -p "$ROOT/target/bench"
@@ -226,4 +330,5 @@ python3 "$BENCH_DIR/table.py" "$WORK" \
   "hash_ms=$HASH_MS" "cores=$CORES" "rss_idle_kib=$RSS_IDLE" "rss_idle_anon_kib=$RSS_IDLE_ANON" "rss_idle_file_kib=$RSS_IDLE_FILE" "rss_loaded_kib=$RSS_LOADED" "rss_settled_kib=$RSS_SETTLED" \
   "rss_peak_kib=$RSS_PEAK" "start_existing_ms=$START_EXISTING" "start_empty_ms=$START_EMPTY" \
   "start_existing_all=$START_EXISTING_ALL" "start_empty_all=$START_EMPTY_ALL" \
-  "runs=$RUNS" "seconds=$SECS" "load_before=$LOAD_BEFORE" "load_after=$LOAD_AFTER" | tee "$ROOT/target/bench/last-run.md"
+  "runs=$RUNS" "seconds=$SECS" "load_before=$LOAD_BEFORE" "load_after=$LOAD_AFTER" \
+  "audit_rows=$AUDIT_ROWS" | tee "$ROOT/target/bench/last-run.md"

@@ -102,6 +102,37 @@ def main():
         row("  server CPU per request", f"{med(one, 'cpu_us'):.0f} µs")
         row("  16 connections: p50 / p99 / req/s",
             f"{med(loaded, 'p50_ms'):.2f} ms / {med(loaded, 'p99_ms'):.2f} ms / {med(loaded, 'rps'):,.0f}")
+    # The administrator's overview (SPEC §18), measured after the load beside the users page.
+    o_users = runs(work, "overview_users_1")
+    o_dash = runs(work, "overview_dashboard_1")
+    o_dash16 = runs(work, "overview_dashboard_16")
+    o_manager = runs(work, "overview_manager_1")
+    o_filtered = runs(work, "overview_filtered_1")
+    o_ratio = statistics.median(d["p50_ms"] / u["p50_ms"] for d, u in zip(o_dash, o_users))
+    o_cpu = statistics.median(d["cpu_us"] / u["cpu_us"] for d, u in zip(o_dash, o_users))
+    row(f"/panel/dashboard with the overview, 10,000 users, {int(given['audit_rows']):,} audit entries "
+        "(30 days), 3 apps, 1 connection: p50", f"{med(o_dash, 'p50_ms'):.2f} ms")
+    row("  its p50 ÷ the users page's p50 (same minutes, run by run)", f"{o_ratio:.2f}", "≤ 3", o_ratio <= 3)
+    row("  server CPU per request (÷ the users page's)", f"{med(o_dash, 'cpu_us'):.0f} µs ({o_cpu:.2f})")
+    row("  the users page beside it: p50 / CPU per request",
+        f"{med(o_users, 'p50_ms'):.2f} ms / {med(o_users, 'cpu_us'):.0f} µs")
+    row("  16 connections: p50 / p99 / req/s",
+        f"{med(o_dash16, 'p50_ms'):.2f} ms / {med(o_dash16, 'p99_ms'):.2f} ms / {med(o_dash16, 'rps'):,.0f}")
+    row("  a USER_CONFIG manager's (1,000 users, counted from the audit log): p50",
+        f"{med(o_manager, 'p50_ms'):.2f} ms")
+    row("/panel/panel_config?status=no_mfa (first page), 1 connection: p50",
+        f"{med(o_filtered, 'p50_ms'):.2f} ms")
+    # The trigger that counts sign-ins for the chart, on the sign-in path: the same logins
+    # without it and with it, alternating in the same minutes.
+    plain, rolled = runs(work, "logins_no_rollup"), runs(work, "logins_rollup")
+    l_ratio = statistics.median(r["rps"] / p["rps"] for r, p in zip(rolled, plain))
+    row("logins/s, 16 clients, with ÷ without the overview's audit trigger (run by run)",
+        f"{med(rolled, 'rps'):.1f} ÷ {med(plain, 'rps'):.1f} = {l_ratio:.2f}", "≥ 0.95", l_ratio >= 0.95)
+    row("  login p50 with / without", f"{med(rolled, 'p50_ms'):.0f} / {med(plain, 'p50_ms'):.0f} ms")
+    ins_plain = statistics.median(float(x) for x in open(f"{work}/audit_inserts_plain.txt").read().split())
+    ins_rolled = statistics.median(float(x) for x in open(f"{work}/audit_inserts_rollup.txt").read().split())
+    row("  one sign-in audit entry written: with / without the trigger (20,000 in a transaction)",
+        f"{ins_rolled * 1000 / 20000:.1f} / {ins_plain * 1000 / 20000:.1f} µs")
     idle = int(given["rss_idle_kib"]) / 1024
     row("RSS idle after start (VmRSS)", f"{idle:.1f} MiB", "≤ 15 MB", idle * 1024 * 1024 <= 15e6)
     row("  of which private (RssAnon) / mapped files: binary, libc (RssFile)",

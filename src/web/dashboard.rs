@@ -17,18 +17,7 @@ pub struct DashboardQuery {
     recovery_codes_left: Option<u64>,
 }
 
-/// The cards, in the order of SPEC §18; the coverage's parts after them.
-const CARDS: [UserStatus; 9] = [
-    UserStatus::Pending,
-    UserStatus::Expiring,
-    UserStatus::Expired,
-    UserStatus::Locked,
-    UserStatus::Link,
-    UserStatus::MfaMissing,
-    UserStatus::NoMfa,
-    UserStatus::Disabled,
-    UserStatus::Never,
-];
+/// The coverage's parts (the cards are SPEC §18's states, in [`UserStatus::ALL`]'s order).
 const COVERAGE: [UserStatus; 3] = [UserStatus::Totp, UserStatus::Passkey, UserStatus::NoMfa];
 
 fn overview_view(overview: Overview, everyone: bool, now: time::PrimitiveDateTime) -> OverviewView {
@@ -40,7 +29,11 @@ fn overview_view(overview: Overview, everyone: bool, now: time::PrimitiveDateTim
     OverviewView {
         everyone,
         as_of: clock::display(now),
-        cards: CARDS.into_iter().map(count).collect(),
+        cards: UserStatus::ALL
+            .into_iter()
+            .filter(|s| s.is_card())
+            .map(count)
+            .collect(),
         enabled: overview.counts.enabled,
         coverage: COVERAGE.into_iter().map(count).collect(),
         days: overview

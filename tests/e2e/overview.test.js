@@ -135,7 +135,7 @@ for (const js of [true, false]) {
       assert.equal(await chart.getAttribute('role'), 'img');
       assert.match(await chart.locator('title').first().textContent(), lang === 'de' ? /Anmeldungen pro Tag/ : /Sign-ins per day/);
       assert.equal(await page.locator('.day-table tbody tr').count(), 30, 'a row for each of the 30 days');
-      assert.match(await page.locator('#overview-apps').innerText(), /Team Wiki/);
+      assert.match(await page.locator('section[aria-labelledby=overview-apps]').innerText(), /Team Wiki/);
       assert.equal(await cardNumber(page, 'expired'), 1);
       assert.equal(await cardNumber(page, 'locked'), 1);
       await axe.check(page, 'dashboard (overview)', { js });

@@ -72,6 +72,12 @@ impl UserStatus {
         }
     }
 
+    /// Whether the overview shows this state as a card (SPEC §18's nine; the coverage's
+    /// *with TOTP* and *with a passkey* are not cards).
+    pub fn is_card(self) -> bool {
+        !matches!(self, UserStatus::Totp | UserStatus::Passkey)
+    }
+
     /// The state a `?status=` value names (exactly as [`UserStatus::as_str`] spells it).
     pub fn parse(value: &str) -> Option<UserStatus> {
         UserStatus::ALL.into_iter().find(|s| s.as_str() == value)
