@@ -7,6 +7,9 @@
 
 pub use sea_orm_migration;
 pub use sea_orm_migration::prelude::*;
+pub use undo::{Loss, Step};
+
+mod undo;
 
 mod m20260101_000001_base;
 mod m20260216_000001_temp_password;
@@ -19,9 +22,10 @@ mod m20261203_000006_session_details;
 /// All passgate migrations, oldest first.
 pub struct Migrator;
 
-#[async_trait::async_trait]
-impl MigratorTrait for Migrator {
-    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+impl Migrator {
+    /// Every migration, oldest first, each with what its `down` loses ([`Step`]); the first
+    /// is the base, which `passgate migrate down` never undoes.
+    pub fn steps() -> Vec<Box<dyn Step>> {
         vec![
             Box::new(m20260101_000001_base::Migration),
             Box::new(m20260216_000001_temp_password::Migration),
@@ -31,6 +35,16 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000005_passkeys::Migration),
             Box::new(m20261203_000006_session_details::Migration),
         ]
+    }
+}
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        Self::steps()
+            .into_iter()
+            .map(|step| step as Box<dyn MigrationTrait>)
+            .collect()
     }
 }
 
