@@ -71,6 +71,10 @@ pub enum Error {
     PasskeyVerificationFailed,
     #[error("password sign-in is turned off for this account: sign in with a passkey")]
     PasswordAuthDisabled,
+    #[error(
+        "two-factor codes cannot be checked right now (the server's key changed): use a recovery code, or ask an administrator to reset your two-factor sign-in"
+    )]
+    MfaUnavailable,
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -104,7 +108,7 @@ impl Error {
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
-            DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            DatabaseUnavailable | MfaUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -138,6 +142,7 @@ impl Error {
             PasskeysDisabled => "PASSKEY_DISABLED",
             PasskeyVerificationFailed => "VERIFICATION_FAILED",
             PasswordAuthDisabled => "PASSWORD_AUTH_DISABLED",
+            MfaUnavailable => "MFA_UNAVAILABLE",
             Internal(_) => "INTERNAL_ERROR",
         }
     }
@@ -258,6 +263,10 @@ impl From<crate::accounts::Error> for Error {
             D::PasskeysDisabled => Error::PasskeysDisabled,
             D::PasskeyVerificationFailed => Error::PasskeyVerificationFailed,
             D::PasswordAuthDisabled => Error::PasswordAuthDisabled,
+            D::MfaUnavailable => Error::MfaUnavailable,
+            D::Undecryptable => {
+                Error::Internal(anyhow::anyhow!("a stored secret does not decrypt"))
+            }
             D::Db(db) => db.into(),
             D::Internal(err) => Error::Internal(err),
         }
