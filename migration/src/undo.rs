@@ -64,10 +64,13 @@ mod tests {
         )
         .await
         {
-            let columns = strings(db, &format!("SELECT name FROM pragma_table_info('{table}')"))
-                .await
-                .into_iter()
-                .collect();
+            let columns = strings(
+                db,
+                &format!("SELECT name FROM pragma_table_info('{table}')"),
+            )
+            .await
+            .into_iter()
+            .collect();
             schema.insert(table, columns);
         }
         schema
