@@ -95,7 +95,7 @@ mod tests {
         "settings",
     ];
 
-    async fn memory_db() -> DatabaseConnection {
+    pub(crate) async fn memory_db() -> DatabaseConnection {
         // One connection that never closes: each SQLite in-memory connection is its own
         // database.
         let mut opts = ConnectOptions::new("sqlite::memory:");
@@ -107,7 +107,7 @@ mod tests {
         Database::connect(opts).await.expect("connect")
     }
 
-    async fn strings(db: &DatabaseConnection, sql: &str) -> Vec<String> {
+    pub(crate) async fn strings(db: &DatabaseConnection, sql: &str) -> Vec<String> {
         db.query_all_raw(Statement::from_string(DbBackend::Sqlite, sql))
             .await
             .expect(sql)

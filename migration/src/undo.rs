@@ -27,32 +27,12 @@ mod tests {
     use std::collections::{BTreeMap, BTreeSet};
 
     use sea_orm_migration::MigratorTrait;
-    use sea_orm_migration::sea_orm::{
-        ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement,
-    };
+    use sea_orm_migration::sea_orm::DatabaseConnection;
 
     use crate::Migrator;
+    use crate::tests::{memory_db, strings};
 
     type Schema = BTreeMap<String, BTreeSet<String>>;
-
-    async fn memory_db() -> DatabaseConnection {
-        let mut opts = ConnectOptions::new("sqlite::memory:");
-        opts.max_connections(1)
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .sqlx_logging(false);
-        Database::connect(opts).await.expect("connect")
-    }
-
-    async fn strings(db: &DatabaseConnection, sql: &str) -> Vec<String> {
-        db.query_all_raw(Statement::from_string(DbBackend::Sqlite, sql))
-            .await
-            .expect(sql)
-            .iter()
-            .map(|row| row.try_get_by_index::<String>(0).expect("a string"))
-            .collect()
-    }
 
     /// Every table (but sea-orm's own) and its columns.
     async fn schema(db: &DatabaseConnection) -> Schema {

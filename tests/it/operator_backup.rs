@@ -16,7 +16,7 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::helpers::{STRONG, STRONG_2};
-use crate::process::{Operator, Server, api, api_token};
+use crate::process::{Operator, Server, api, api_token, serving_with_root};
 
 async fn open(path: &Path) -> DatabaseConnection {
     let url = format!("sqlite://{}?mode=rw", path.display());
@@ -34,27 +34,6 @@ async fn usernames(path: &Path) -> Vec<String> {
         .collect();
     conn.close().await.unwrap();
     names
-}
-
-/// A superuser `root` with password STRONG who need not change it, on a started server.
-async fn serving_with_root(op: &Operator) -> (Server, String) {
-    op.run(&["migrate", "up"]).ok();
-    op.run_with_stdin(
-        &[
-            "user",
-            "create",
-            "root",
-            "--superuser",
-            "--no-require-change",
-            "--password-stdin",
-        ],
-        STRONG,
-    )
-    .ok();
-    let mut server = op.spawn_server();
-    server.wait_ready().await;
-    let token = api_token(&server, "root", STRONG).await;
-    (server, token)
 }
 
 /// Creates users through the API from `workers` tasks until `stop`; counts them in `made`.

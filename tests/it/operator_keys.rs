@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::helpers::STRONG;
 use crate::mfa::{decode_base32, stable_step};
-use crate::process::{Operator, Server, api, api_login, api_token};
+use crate::process::{Operator, Server, api, api_login, serving_with_root};
 
 /// Enrols a TOTP device for the holder of `token`; returns the secret, the recovery codes
 /// and the fresh token.
@@ -73,22 +73,7 @@ async fn a_key_file_set_later_takes_over_and_a_changed_one_refuses_totp_clearly(
     std::fs::write(&first, [1u8; 32]).unwrap();
     std::fs::write(&second, [2u8; 32]).unwrap();
     let op = Operator::new(dir.path());
-    op.run(&["migrate", "up"]).ok();
-    op.run_with_stdin(
-        &[
-            "user",
-            "create",
-            "root",
-            "--superuser",
-            "--no-require-change",
-            "--password-stdin",
-        ],
-        STRONG,
-    )
-    .ok();
-    let mut server = op.spawn_server();
-    server.wait_ready().await;
-    let token = api_token(&server, "root", STRONG).await;
+    let (mut server, token) = serving_with_root(&op).await;
     let (secret, codes, token) = enrol(&server, &token).await;
     server.stop();
     assert!(

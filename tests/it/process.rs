@@ -478,3 +478,25 @@ pub async fn api_token(server: &Server, username: &str, password: &str) -> Strin
         .expect("token")
         .to_string()
 }
+
+/// A migrated database with the superuser `root` (password `STRONG`, no change pending),
+/// served: the server and a login token of `root`.
+pub async fn serving_with_root(op: &Operator) -> (Server, String) {
+    op.run(&["migrate", "up"]).ok();
+    op.run_with_stdin(
+        &[
+            "user",
+            "create",
+            "root",
+            "--superuser",
+            "--no-require-change",
+            "--password-stdin",
+        ],
+        crate::helpers::STRONG,
+    )
+    .ok();
+    let mut server = op.spawn_server();
+    server.wait_ready().await;
+    let token = api_token(&server, "root", crate::helpers::STRONG).await;
+    (server, token)
+}
