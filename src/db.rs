@@ -119,6 +119,15 @@ fn prepare(url: &str, create: Create) -> anyhow::Result<()> {
         return Ok(());
     };
     if path.exists() {
+        if let Err(err) = std::fs::OpenOptions::new().read(true).write(true).open(&path)
+            && err.kind() == std::io::ErrorKind::PermissionDenied
+        {
+            anyhow::bail!(
+                "cannot open the database {}: permission denied (run passgate as the user that \
+                 owns it, e.g. the service's user)",
+                path.display()
+            );
+        }
         match sqlite_file::make_private(&path) {
             Ok(changed) => {
                 for file in changed {
