@@ -160,10 +160,15 @@ pub async fn submit(
         match login::second_factor(&state, ip, &user, factor).await {
             Ok(signed_in) => finish(&state, &session, hx, lang, signed_in).await,
             Err(
-                err @ (Error::IncorrectMfa | Error::MfaRequired | Error::TooManyAttempts { .. }),
+                err @ (Error::IncorrectMfa
+                | Error::MfaRequired
+                | Error::MfaUnavailable
+                | Error::TooManyAttempts { .. }),
             ) => {
                 let message = match err {
-                    Error::TooManyAttempts { .. } => lang.t(err.message_key()),
+                    Error::TooManyAttempts { .. } | Error::MfaUnavailable => {
+                        lang.t(err.message_key())
+                    }
                     _ => lang.t("login.incorrectCode"),
                 };
                 let view = view_of(&state, &user, recovery, Some(message)).await?;
