@@ -122,7 +122,10 @@ pub async fn submit(
                 .map_err(fail);
         }
         Err(err) if err.status().is_server_error() => return Err(fail(err)),
-        Err(err) => return Ok(refused(&state, lang, hx, &session, &headers, err).await),
+        Err(err) => {
+            let typed = &fields.username;
+            return Ok(refused(&state, lang, hx, &session, &headers, typed, err).await);
+        }
     };
     session::establish(&session, &user, state.config.session_max_lifetime)
         .await
@@ -158,19 +161,28 @@ async fn to_second_factor(
     Ok(response)
 }
 
-/// The sign-in form again, with the reason and the status of the refusal. The username field
-/// is not filled in again: what was typed there may have been a password (SPEC §3a), and it
-/// must not come back in a page.
+/// What the username field shows again: the name in its stored form when it is one that
+/// `user create` would accept, so a mistyped password costs only the password. Anything
+/// else may be a password typed into the wrong field (SPEC §3a) and never comes back in a
+/// page.
+fn username_again(typed: &str) -> String {
+    crate::accounts::users::normalize_username(typed).unwrap_or_default()
+}
+
+/// The sign-in form again, with the reason and the status of the refusal, and the username
+/// when it is well-formed ([`username_again`]).
 async fn refused(
     state: &AppState,
     lang: Lang,
     hx: Hx,
     session: &Session,
     headers: &HeaderMap,
-    err: crate::error::Error,
+    typed_username: &str,
+    err: Error,
 ) -> Response {
+    let username = username_again(typed_username);
     let form = LoginForm {
-        username: "",
+        username: &username,
         error: Some(lang.t(err.message_key())),
         notice: None,
         passkeys: state.passkeys.enabled(),
