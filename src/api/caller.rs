@@ -176,7 +176,7 @@ async fn identify(
         user,
         grants,
         status,
-    } = session::current_user(session, &state.db)
+    } = session::current_user(session, &state.db, state.config.session_max_lifetime)
         .await?
         .ok_or(Error::Unauthenticated)?;
     let proved_temporary = session::proved_temporary(session).await?;

@@ -45,9 +45,10 @@ pub async fn show(
     Query(query): Query<EndedQuery>,
 ) -> PageResult {
     let fail = |err| PageError::visitor(lang, err);
-    if let Some(signed_in) = session::current_user(&session, &state.db)
-        .await
-        .map_err(fail)?
+    if let Some(signed_in) =
+        session::current_user(&session, &state.db, state.config.session_max_lifetime)
+            .await
+            .map_err(fail)?
     {
         return Ok(redirect(
             Hx(false),
@@ -127,9 +128,7 @@ pub async fn submit(
             return Ok(refused(&state, lang, hx, &session, &headers, typed, err).await);
         }
     };
-    session::establish(&session, &user, state.config.session_max_lifetime)
-        .await
-        .map_err(fail)?;
+    session::establish(&session, &user).await.map_err(fail)?;
     if user.require_password_change && hx.0 {
         // Swap the sign-in form for the change form in place.
         return Ok(change_password::forced_box(&session, &state, &user).await);
@@ -212,7 +211,7 @@ pub async fn logout(
     session: Session,
 ) -> Response {
     if let Ok(Some(session::SignedIn { user, .. })) =
-        session::current_user(&session, &state.db).await
+        session::current_user(&session, &state.db, state.config.session_max_lifetime).await
     {
         let actor = Actor::user(&user, ip.to_string());
         let target = Some((user.user_id, user.username.as_str()));

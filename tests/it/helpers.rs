@@ -291,6 +291,24 @@ impl TestApp {
         }
     }
 
+    /// Another instance on the same database with a changed configuration (a restart after
+    /// the administrator edited a setting).
+    pub async fn restarted_with(&self, change: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = (*self.state.config).clone();
+        change(&mut config);
+        let state = AppState::load(self.db.clone(), config)
+            .await
+            .expect("state");
+        TestApp {
+            router: app(state.clone()),
+            state,
+            db: self.db.clone(),
+            database_url: self.database_url.clone(),
+            _dir: self._dir.clone(),
+            _pg: self._pg.clone(),
+        }
+    }
+
     /// Creates a user directly through the domain.
     pub async fn user(&self, name: &str, password: &str, superuser: bool) -> user_entity::Model {
         self.user_with(name, password, superuser, None, None).await

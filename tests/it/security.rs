@@ -228,6 +228,7 @@ async fn a_session_stands_for_its_user_only_while_the_stamp_holds_with_or_withou
     use tower_sessions::session::{Id, Record};
     use tower_sessions::session_store::SessionStore;
     let app = spawn_app().await;
+    let lifetime = app.state.config.session_max_lifetime;
     let alice = app.user("alice", STRONG, false).await;
     let store = Arc::new(DbSessionStore::new(app.db.clone()));
     let mut record = Record {
@@ -236,8 +237,8 @@ async fn a_session_stands_for_its_user_only_while_the_stamp_holds_with_or_withou
             ("user_id".to_string(), json!(alice.user_id)),
             ("stamp".to_string(), json!(alice.security_stamp)),
             (
-                "ends_at".to_string(),
-                json!(time::OffsetDateTime::now_utc().unix_timestamp() + 3600),
+                "signed_in_at".to_string(),
+                json!(time::OffsetDateTime::now_utc().unix_timestamp()),
             ),
         ]
         .into_iter()
@@ -248,7 +249,7 @@ async fn a_session_stands_for_its_user_only_while_the_stamp_holds_with_or_withou
     let open = || Session::new(Some(record.id), store.clone(), None);
     // Loaded with its user in one statement.
     let session = open();
-    let signed_in = current_user(&session, &app.db)
+    let signed_in = current_user(&session, &app.db, lifetime)
         .await
         .unwrap()
         .expect("alice");
@@ -257,7 +258,7 @@ async fn a_session_stands_for_its_user_only_while_the_stamp_holds_with_or_withou
     // user is read on its own, with the same checks.
     let session = open();
     session.remove_value(SIGNED_IN_KEY).await.unwrap();
-    let signed_in = current_user(&session, &app.db)
+    let signed_in = current_user(&session, &app.db, lifetime)
         .await
         .unwrap()
         .expect("alice");
@@ -278,11 +279,21 @@ async fn a_session_stands_for_its_user_only_while_the_stamp_holds_with_or_withou
             .unwrap();
     };
     put_back().await;
-    assert!(current_user(&open(), &app.db).await.unwrap().is_none());
+    assert!(
+        current_user(&open(), &app.db, lifetime)
+            .await
+            .unwrap()
+            .is_none()
+    );
     put_back().await;
     let session = open();
     session.remove_value(SIGNED_IN_KEY).await.unwrap();
-    assert!(current_user(&session, &app.db).await.unwrap().is_none());
+    assert!(
+        current_user(&session, &app.db, lifetime)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[tokio::test]
