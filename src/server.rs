@@ -208,6 +208,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             if let Err(err) = crate::accounts::passkeys::prune_ceremonies(&cleanup_db).await {
                 tracing::warn!(error = %err, "pruning expired passkey ceremonies failed");
             }
+            if let Err(err) = crate::auth::one_time::prune(&cleanup_db).await {
+                tracing::warn!(error = %err, "pruning expired one-time results failed");
+            }
         }
     });
     let listener = tokio::net::TcpListener::bind(config.bind)

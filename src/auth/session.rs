@@ -156,9 +156,11 @@ pub async fn proved_temporary(session: &Session) -> Result<bool> {
 
 /// Binds the session to `user`, who has just proved their password: a new session id (no
 /// fixation), the current stamp, whether the password was a temporary one, the sign-in time
-/// (from which its absolute end follows), a new CSRF token.
+/// (from which its absolute end follows), a new CSRF token, and the key of its one-time
+/// results (kept when the same user's session is re-established).
 pub async fn establish(session: &Session, user: &user_entity::Model) -> Result<()> {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    crate::auth::one_time::start(session, user.user_id).await?;
     session.cycle_id().await.map_err(session_error)?;
     session
         .remove_value(SIGNED_IN_KEY)

@@ -3,6 +3,7 @@
 pub mod api_keys;
 pub mod audit_log;
 pub mod login_throttle;
+pub mod one_time_results;
 pub mod passkeys;
 pub mod recovery_codes;
 pub mod reset_links;

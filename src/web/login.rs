@@ -221,6 +221,10 @@ pub async fn logout(
             let _ = crate::error::Error::from(err).public_message();
         }
     }
+    // What this session still had to show goes with it.
+    if let Err(err) = crate::auth::one_time::forget(&state.db, &session).await {
+        let _ = err.public_message();
+    }
     if let Err(err) = session::end(&session).await {
         let _ = err.public_message();
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();

@@ -72,7 +72,7 @@ pub async fn start(State(state): State<AppState>, viewer: Viewer, hx: Hx) -> Pag
         secret: enrolment.secret_base32.expose().to_string(),
         otpauth_uri: enrolment.otpauth_uri.expose().to_string(),
     };
-    let id = one_time::put(&viewer.session, OneTime::Enrolment(shown))
+    let id = one_time::put(&state, &viewer, OneTime::Enrolment(shown))
         .await
         .map_err(|e| viewer.fail(e))?;
     Ok(one_time::redirect_to(Hx(false), &id))
@@ -204,7 +204,7 @@ async fn keep_signed_in(
     if codes.is_empty() {
         return Ok(Redirect::to(&format!("{}?done=totp", paths::SECURITY)).into_response());
     }
-    let id = one_time::put(&viewer.session, OneTime::RecoveryCodes { codes }).await?;
+    let id = one_time::put(state, viewer, OneTime::RecoveryCodes { codes }).await?;
     Ok(one_time::redirect_to(Hx(false), &id))
 }
 

@@ -670,7 +670,7 @@ async fn lowering_the_session_lifetime_ends_sessions_signed_in_before_the_change
         (alice, alice_peer, alice_cookies),
         (carol, _, carol_cookies),
         (bob, bob_peer, bob_cookies),
-    ] = browsers.try_into().ok().expect("three");
+    ] = browsers.try_into().expect("three");
     // Alice's session is past the new limit: ended at her next page.
     let mut browser = lowered.client_from(alice_peer);
     browser.cookies = alice_cookies;

@@ -264,11 +264,13 @@ async fn a_session_stands_for_its_user_only_while_the_stamp_holds_with_or_withou
         .expect("alice");
     assert_eq!(signed_in.user.username, "alice");
     // After a reset the row is gone; one put back as it was (old stamp) passes neither way.
-    let row = passgate::entities::sessions::Entity::find_by_id(record.id.to_string())
-        .one(&app.db)
-        .await
-        .unwrap()
-        .expect("stored");
+    let row = passgate::entities::sessions::Entity::find_by_id(
+        passgate::accounts::sessions::stored_id(&record.id.to_string()),
+    )
+    .one(&app.db)
+    .await
+    .unwrap()
+    .expect("stored");
     app.reset("alice", STRONG_2, ResetOptions::default()).await;
     assert!(store.load(&record.id).await.unwrap().is_none());
     let put_back = || async {

@@ -1,7 +1,8 @@
-//! Encryption of TOTP secrets at rest: XChaCha20-Poly1305 under a key from
-//! `PASSGATE_SECRET_KEY_FILE` (outside the database) or, without one, a key generated once
-//! and kept in `settings`. The user id is the associated data, so a secret copied onto
-//! another user's row does not decrypt.
+//! Encryption of secrets at rest — TOTP secrets, and the one-time results shown once
+//! (`auth::one_time`) — with XChaCha20-Poly1305 under a key from `PASSGATE_SECRET_KEY_FILE`
+//! (outside the database) or, without one, a key generated once and kept in `settings`. What
+//! a value belongs to is the associated data (for a TOTP secret its user id), so a value
+//! copied onto another row or used for another purpose does not decrypt.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -72,29 +73,36 @@ impl SecretCipher {
         format!("passgate-totp-secret:{user_id}").into_bytes()
     }
 
-    /// Encrypts `secret` for `user_id` under a fresh random nonce.
+    /// Encrypts a TOTP secret for `user_id` under a fresh random nonce.
     pub fn seal(&self, user_id: i32, secret: &[u8]) -> Result<String> {
+        self.seal_for(&Self::aad(user_id), secret)
+    }
+
+    /// Decrypts what [`seal`](Self::seal) made for the same user. A wrong key (e.g. the key
+    /// file changed) or a row moved to another user is an internal error, never a match.
+    pub fn open(&self, user_id: i32, stored: &str) -> Result<Zeroizing<Vec<u8>>> {
+        self.open_for(&Self::aad(user_id), stored)
+    }
+
+    /// Encrypts `secret` under a fresh random nonce, bound to `context` (the associated data:
+    /// it opens only with the same context). Each kind of value names itself in its context,
+    /// so values of one kind never open as another.
+    pub fn seal_for(&self, context: &[u8], secret: &[u8]) -> Result<String> {
         let nonce_bytes: [u8; NONCE_BYTES] = rand::rng().random();
         let nonce = XNonce::from(nonce_bytes);
-        let aad = Self::aad(user_id);
+        let aad = context;
         let sealed = self
             .0
-            .encrypt(
-                &nonce,
-                Payload {
-                    msg: secret,
-                    aad: &aad,
-                },
-            )
+            .encrypt(&nonce, Payload { msg: secret, aad })
             .map_err(|_| Error::Internal(anyhow::anyhow!("encrypting a secret failed")))?;
         let mut out = nonce_bytes.to_vec();
         out.extend_from_slice(&sealed);
         Ok(format!("{VERSION}{}", STANDARD.encode(out)))
     }
 
-    /// Decrypts what [`seal`](Self::seal) made for the same user. A wrong key (e.g. the key
-    /// file changed) or a row moved to another user is an internal error, never a match.
-    pub fn open(&self, user_id: i32, stored: &str) -> Result<Zeroizing<Vec<u8>>> {
+    /// Decrypts what [`seal_for`](Self::seal_for) made with the same context; anything else
+    /// is an internal error, never a match.
+    pub fn open_for(&self, context: &[u8], stored: &str) -> Result<Zeroizing<Vec<u8>>> {
         let undecryptable = || Error::Internal(anyhow::anyhow!("a stored secret does not decrypt"));
         let bytes = stored
             .strip_prefix(VERSION)
@@ -103,13 +111,12 @@ impl SecretCipher {
             .ok_or_else(undecryptable)?;
         let (nonce, sealed) = bytes.split_at(NONCE_BYTES);
         let nonce: [u8; NONCE_BYTES] = nonce.try_into().map_err(|_| undecryptable())?;
-        let aad = Self::aad(user_id);
         self.0
             .decrypt(
                 &XNonce::from(nonce),
                 Payload {
                     msg: sealed,
-                    aad: &aad,
+                    aad: context,
                 },
             )
             .map(Zeroizing::new)
@@ -137,5 +144,17 @@ mod tests {
         assert!(cipher.open(7, "garbage").is_err());
         // A fresh nonce each time.
         assert_ne!(sealed, cipher.seal(7, b"twenty bytes secret!").unwrap());
+        // Another kind of value under the same key does not open as a TOTP secret, nor the
+        // other way round.
+        let other = cipher.seal_for(b"passgate-one-time:7", b"payload").unwrap();
+        assert!(cipher.open(7, &other).is_err());
+        assert!(cipher.open_for(b"passgate-one-time:7", &sealed).is_err());
+        assert_eq!(
+            cipher
+                .open_for(b"passgate-one-time:7", &other)
+                .unwrap()
+                .as_slice(),
+            b"payload"
+        );
     }
 }
