@@ -662,6 +662,26 @@ async fn a_result_is_shown_only_to_the_session_that_made_it() {
     assert!(input_value(&page.body, "reset-result").is_some());
     let again = admin.get(&result).await;
     assert!(input_value(&again.body, "reset-result").is_none());
+    // Another user signing in over this browser's session does not inherit what waits there.
+    let done = admin
+        .post(
+            &reset_url,
+            &[
+                ("intent", "reset"),
+                ("length", "16"),
+                ("expires_hours", "-1"),
+            ],
+        )
+        .await;
+    let result = done.location().expect("to the result").to_string();
+    admin.get("/login").await;
+    admin
+        .post("/login", &[("username", "other"), ("password", STRONG)])
+        .await
+        .assert_redirect("/panel/dashboard");
+    let page = admin.get(&result).await;
+    assert!(page.body.contains("other"), "signed in as the other user");
+    assert!(input_value(&page.body, "reset-result").is_none());
 }
 
 #[tokio::test]
