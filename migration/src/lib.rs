@@ -480,8 +480,18 @@ mod tests {
              VALUES ('alice', 'h', '2026-01-01 00:00:00', '2026-01-01 00:00:00', 's')",
         )
         .await;
+        exec(
+            &db,
+            r#"INSERT INTO sessions (id, user_id, data, expiry_date) VALUES ('abc', 1,
+             '{"user_id":1,"generated":{"reset:2":"Clear-Text-1"}}', '2999-01-01 00:00:00')"#,
+        )
+        .await;
         Migrator::up(&db, None).await.expect("temp password up");
         assert_eq!(user_columns(db.clone()).await, full_user_columns());
+        assert_eq!(
+            pg_strings(&db, "SELECT id || ' ' || data FROM sessions").await,
+            ["ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad {\"user_id\":1}"]
+        );
         assert_eq!(
             pg_strings(
                 &db,
