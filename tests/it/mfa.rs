@@ -10,30 +10,15 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-/// RFC 4648 base32 decoding, written here so the test does not trust the server's encoder.
-fn decode_base32(text: &str) -> Vec<u8> {
-    let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let (mut buffer, mut bits, mut out) = (0u32, 0u32, Vec::new());
-    for c in text.chars().filter(|c| *c != '=' && *c != ' ') {
-        let value = alphabet.find(c).expect("a base32 character") as u32;
-        buffer = (buffer << 5) | value;
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buffer >> bits) as u8);
-        }
-    }
-    out
-}
-
 fn unix_now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
-/// The current step, after waiting out the last two seconds of a step, so that the step
-/// does not change between computing a code and the server checking it.
-async fn stable_step() -> i64 {
-    while unix_now().rem_euclid(totp::STEP_SECONDS) >= totp::STEP_SECONDS - 2 {
+/// The current step, after waiting out the last five seconds of a step, so that the step
+/// does not change between computing a code and the server checking it (also on a loaded
+/// machine, where a request can take a second or two).
+pub(crate) async fn stable_step() -> i64 {
+    while unix_now().rem_euclid(totp::STEP_SECONDS) >= totp::STEP_SECONDS - 5 {
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
     totp::step_at(unix_now())
@@ -1283,7 +1268,7 @@ async fn require_mfa_is_set_at_creation_and_shown_in_user_rows() {
 }
 
 /// The key shown on the enrolment page (`<p class="secret"><code>ABCD EFGH …</code>`).
-fn secret_on_page(body: &str) -> Option<Vec<u8>> {
+pub(crate) fn secret_on_page(body: &str) -> Option<Vec<u8>> {
     let start = body.find("class=\"secret\"><code>")? + "class=\"secret\"><code>".len();
     let end = start + body[start..].find("</code>")?;
     Some(decode_base32(&body[start..end].replace(' ', "")))

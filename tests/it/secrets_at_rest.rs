@@ -60,24 +60,6 @@ async fn stored_bytes(app: &TestApp) -> Vec<u8> {
     all
 }
 
-/// RFC 4648 base32 (upper case, no padding), written here so as not to trust the server's.
-fn base32(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let (mut buffer, mut bits, mut out) = (0u32, 0u32, String::new());
-    for byte in bytes {
-        buffer = (buffer << 8) | u32::from(*byte);
-        bits += 8;
-        while bits >= 5 {
-            bits -= 5;
-            out.push(ALPHABET[((buffer >> bits) & 31) as usize] as char);
-        }
-    }
-    if bits > 0 {
-        out.push(ALPHABET[((buffer << (5 - bits)) & 31) as usize] as char);
-    }
-    out
-}
-
 /// The part of `encode(prefix ‖ secret)` that depends on the secret alone, for every length
 /// of prefix that shifts the alignment: what any encoding of a larger value holding `secret`
 /// contains. `bits` is the bits per character (5 for base32, 6 for base64).
@@ -100,7 +82,7 @@ fn forms_of(secret: &[u8]) -> Vec<Vec<u8>> {
     let mut forms = vec![secret.to_vec()];
     forms.push(hex::encode(secret).into_bytes());
     forms.push(hex::encode_upper(secret).into_bytes());
-    for core in aligned_cores(secret, 5, base32) {
+    for core in aligned_cores(secret, 5, encode_base32) {
         forms.push(core.to_lowercase().into_bytes());
         forms.push(core.into_bytes());
     }
@@ -180,30 +162,6 @@ fn session_of(browser: &Client<'_>, secrets: &mut Secrets, name: &str) {
     secrets.raw(name, &bytes);
 }
 
-/// The text of the `<code>` in the element with class `secret` (a TOTP key, grouped by 4).
-fn totp_key_on(body: &str) -> String {
-    let start = body
-        .find("class=\"secret\"><code>")
-        .expect("the key as text")
-        + "class=\"secret\"><code>".len();
-    let end = start + body[start..].find("</code>").expect("end of the key");
-    body[start..end].replace(' ', "")
-}
-
-fn decode_base32(text: &str) -> Vec<u8> {
-    let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let (mut buffer, mut bits, mut out) = (0u32, 0u32, Vec::new());
-    for c in text.chars().filter(|c| *c != '=') {
-        buffer = (buffer << 5) | alphabet.find(c).expect("base32") as u32;
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buffer >> bits) as u8);
-        }
-    }
-    out
-}
-
 /// The recovery codes on a page (`XXXX-XXXX-XXXX-XXXX`).
 fn codes_on(body: &str) -> Vec<String> {
     body.split("<li><code>")
@@ -221,16 +179,6 @@ fn note_codes(secrets: &mut Secrets, name: &str, codes: &[String]) {
     }
 }
 
-/// The current step, after waiting out the last five seconds of a step, so that the step
-/// does not change between computing the codes and the server checking them.
-async fn stable_step() -> i64 {
-    let now = || time::OffsetDateTime::now_utc().unix_timestamp();
-    while now().rem_euclid(totp::STEP_SECONDS) >= totp::STEP_SECONDS - 5 {
-        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-    }
-    totp::step_at(now())
-}
-
 #[test]
 fn the_scanner_finds_a_secret_inside_any_encoding_of_a_larger_value() {
     let secret = b"Tidal-Marble-Orchard-47";
@@ -240,8 +188,8 @@ fn the_scanner_finds_a_secret_inside_any_encoding_of_a_larger_value() {
         for encoded in [
             STANDARD.encode(&value),
             URL_SAFE.encode(&value),
-            base32(&value),
-            base32(&value).to_lowercase(),
+            encode_base32(&value),
+            encode_base32(&value).to_lowercase(),
             hex::encode(&value),
             hex::encode_upper(&value),
         ] {
@@ -495,8 +443,8 @@ async fn shown_secrets_are_never_in_the_database_before_or_after_display() {
         .assert_none_stored(&app, "an enrolment, before its key is shown")
         .await;
     let page = admin.get(started.location().expect("to the key")).await;
-    let key = totp_key_on(&page.body);
-    let key_bytes = decode_base32(&key);
+    let key_bytes = crate::mfa::secret_on_page(&page.body).expect("the key as text");
+    let key = encode_base32(&key_bytes);
     secrets.text("a TOTP key (base32)", &key);
     secrets.raw("a TOTP key", &key_bytes);
     secrets
@@ -511,7 +459,7 @@ async fn shown_secrets_are_never_in_the_database_before_or_after_display() {
         .to_string();
     // The previous step's code enrols (the skew allows it), so the current one is left for
     // the renewal below (a step is accepted once).
-    let step = stable_step().await;
+    let step = crate::mfa::stable_step().await;
     let verified = admin
         .post(
             &action,
@@ -609,26 +557,39 @@ async fn shown_secrets_are_never_in_the_database_before_or_after_display() {
     assert_eq!(waiting(&app).await, 0, "every result was shown and is gone");
 }
 
+/// The fields of a reset whose password the server generates.
+const GENERATED_RESET: [(&str, &str); 3] = [
+    ("intent", "reset"),
+    ("length", "16"),
+    ("expires_hours", "-1"),
+];
+
+fn reset_url(user: &passgate::entities::users::Model) -> String {
+    format!("/panel/users/{}/reset_password", user.user_id)
+}
+
+/// `root`, a superuser, signed in from 127.0.0.1, and `bob`, whom root may reset.
+async fn root_and_bob(app: &TestApp) -> (Client<'_>, passgate::entities::users::Model) {
+    app.user("root", STRONG, true).await;
+    let bob = app.user("bob", STRONG_2, false).await;
+    let mut admin = signed_in_browser(app, "root", STRONG, "127.0.0.1:1").await;
+    admin.get(&reset_url(&bob)).await;
+    (admin, bob)
+}
+
+/// A reset of `user` by `admin`: where its result waits.
+async fn reset_waiting(admin: &mut Client<'_>, user: &passgate::entities::users::Model) -> String {
+    let done = admin.post(&reset_url(user), &GENERATED_RESET).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    done.location().expect("to the result").to_string()
+}
+
 #[tokio::test]
 async fn a_result_is_shown_only_to_the_session_that_made_it() {
     let app = spawn_app().await;
-    app.user("root", STRONG, true).await;
+    let (mut admin, bob) = root_and_bob(&app).await;
     app.user("other", STRONG, true).await;
-    let bob = app.user("bob", STRONG_2, false).await;
-    let mut admin = signed_in_browser(&app, "root", STRONG, "127.0.0.1:1").await;
-    let reset_url = format!("/panel/users/{}/reset_password", bob.user_id);
-    admin.get(&reset_url).await;
-    let done = admin
-        .post(
-            &reset_url,
-            &[
-                ("intent", "reset"),
-                ("length", "16"),
-                ("expires_hours", "-1"),
-            ],
-        )
-        .await;
-    let result = done.location().expect("to the result").to_string();
+    let result = reset_waiting(&mut admin, &bob).await;
     // The same administrator in another browser, and another administrator: nothing.
     let mut elsewhere = signed_in_browser(&app, "root", STRONG, "127.0.0.2:1").await;
     let mut other = signed_in_browser(&app, "other", STRONG, "127.0.0.3:1").await;
@@ -640,7 +601,7 @@ async fn a_result_is_shown_only_to_the_session_that_made_it() {
     // A form's remembered password is not a result: its slot cannot be asked for by URL.
     let generated = admin
         .hx_post(
-            &reset_url,
+            &reset_url(&bob),
             &[
                 ("intent", "generate"),
                 ("length", "16"),
@@ -663,17 +624,7 @@ async fn a_result_is_shown_only_to_the_session_that_made_it() {
     let again = admin.get(&result).await;
     assert!(input_value(&again.body, "reset-result").is_none());
     // Another user signing in over this browser's session does not inherit what waits there.
-    let done = admin
-        .post(
-            &reset_url,
-            &[
-                ("intent", "reset"),
-                ("length", "16"),
-                ("expires_hours", "-1"),
-            ],
-        )
-        .await;
-    let result = done.location().expect("to the result").to_string();
+    let result = reset_waiting(&mut admin, &bob).await;
     admin.get("/login").await;
     admin
         .post("/login", &[("username", "other"), ("password", STRONG)])
@@ -687,28 +638,22 @@ async fn a_result_is_shown_only_to_the_session_that_made_it() {
 #[tokio::test]
 async fn two_tabs_of_one_session_keep_both_results() {
     let app = spawn_app().await;
-    app.user("root", STRONG, true).await;
-    let bob = app.user("bob", STRONG_2, false).await;
+    let (mut admin, bob) = root_and_bob(&app).await;
     let carol = app.user("carol", STRONG_3, false).await;
-    let mut admin = signed_in_browser(&app, "root", STRONG, "127.0.0.1:1").await;
-    admin
-        .get(&format!("/panel/users/{}/reset_password", bob.user_id))
-        .await;
-    // Both resets answered at once, from two tabs of the same session.
-    let mut tab_a = app.client_from("127.0.0.1:1");
-    tab_a.cookies = admin.cookies.clone();
-    tab_a.csrf = admin.csrf.clone();
-    let mut tab_b = app.client_from("127.0.0.1:1");
-    tab_b.cookies = admin.cookies.clone();
-    tab_b.csrf = admin.csrf.clone();
-    let fields = [
-        ("intent", "reset"),
-        ("length", "16"),
-        ("expires_hours", "-1"),
-    ];
-    let url_a = format!("/panel/users/{}/reset_password", bob.user_id);
-    let url_b = format!("/panel/users/{}/reset_password", carol.user_id);
-    let (a, b) = tokio::join!(tab_a.post(&url_a, &fields), tab_b.post(&url_b, &fields));
+    // Both resets answered at once, from two tabs of the same session (before, the later
+    // save of the whole session dropped the other's result).
+    let tab = || {
+        let mut tab = app.client_from("127.0.0.1:1");
+        tab.cookies = admin.cookies.clone();
+        tab.csrf = admin.csrf.clone();
+        tab
+    };
+    let (mut tab_a, mut tab_b) = (tab(), tab());
+    let (url_a, url_b) = (reset_url(&bob), reset_url(&carol));
+    let (a, b) = tokio::join!(
+        tab_a.post(&url_a, &GENERATED_RESET),
+        tab_b.post(&url_b, &GENERATED_RESET)
+    );
     for done in [a, b] {
         let shown = follow_result(&mut admin, done).await;
         assert!(
@@ -722,22 +667,8 @@ async fn two_tabs_of_one_session_keep_both_results() {
 #[tokio::test]
 async fn signing_out_forgets_what_was_not_shown() {
     let app = spawn_app().await;
-    app.user("root", STRONG, true).await;
-    let bob = app.user("bob", STRONG_2, false).await;
-    let mut admin = signed_in_browser(&app, "root", STRONG, "127.0.0.1:1").await;
-    let reset_url = format!("/panel/users/{}/reset_password", bob.user_id);
-    admin.get(&reset_url).await;
-    let done = admin
-        .post(
-            &reset_url,
-            &[
-                ("intent", "reset"),
-                ("length", "16"),
-                ("expires_hours", "-1"),
-            ],
-        )
-        .await;
-    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    let (mut admin, bob) = root_and_bob(&app).await;
+    reset_waiting(&mut admin, &bob).await;
     assert_eq!(waiting(&app).await, 1);
     admin.post("/logout", &[]).await;
     assert_eq!(waiting(&app).await, 0);
