@@ -25,9 +25,11 @@ pub fn login_box(lang: Lang, csrf: &str, form: &LoginForm) -> Markup {
     let mut username = Field::new("username", lang.t("login.username"), "text");
     username.value = Some(form.username);
     username.autocomplete = "username";
-    username.autofocus = true;
+    // After a wrong password the name is kept: the cursor waits in the password field.
+    username.autofocus = form.username.is_empty();
     let mut password = Field::new("password", lang.t("login.password"), "password");
     password.autocomplete = "current-password";
+    password.autofocus = !form.username.is_empty();
     html! {
         section id="auth-box" class="card narrow" aria-labelledby="auth-title" {
             h1 id="auth-title" { (lang.t("login.title")) }

@@ -150,7 +150,7 @@ pub async fn submit(
     match outcome {
         Ok(updated) => {
             // Every session of the user ended in the change; this browser gets a fresh one.
-            session::establish(&viewer.session, &updated, state.config.session_max_lifetime)
+            session::establish(&viewer.session, &updated)
                 .await
                 .map_err(fail)?;
             // The flow goes on in place while a second factor is required and missing.

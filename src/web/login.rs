@@ -45,9 +45,10 @@ pub async fn show(
     Query(query): Query<EndedQuery>,
 ) -> PageResult {
     let fail = |err| PageError::visitor(lang, err);
-    if let Some(signed_in) = session::current_user(&session, &state.db)
-        .await
-        .map_err(fail)?
+    if let Some(signed_in) =
+        session::current_user(&session, &state.db, state.config.session_max_lifetime)
+            .await
+            .map_err(fail)?
     {
         return Ok(redirect(
             Hx(false),
@@ -122,11 +123,12 @@ pub async fn submit(
                 .map_err(fail);
         }
         Err(err) if err.status().is_server_error() => return Err(fail(err)),
-        Err(err) => return Ok(refused(&state, lang, hx, &session, &headers, err).await),
+        Err(err) => {
+            let typed = &fields.username;
+            return Ok(refused(&state, lang, hx, &session, &headers, typed, err).await);
+        }
     };
-    session::establish(&session, &user, state.config.session_max_lifetime)
-        .await
-        .map_err(fail)?;
+    session::establish(&session, &user).await.map_err(fail)?;
     if user.require_password_change && hx.0 {
         // Swap the sign-in form for the change form in place.
         return Ok(change_password::forced_box(&session, &state, &user).await);
@@ -158,19 +160,28 @@ async fn to_second_factor(
     Ok(response)
 }
 
-/// The sign-in form again, with the reason and the status of the refusal. The username field
-/// is not filled in again: what was typed there may have been a password (SPEC §3a), and it
-/// must not come back in a page.
+/// What the username field shows again: the name in its stored form when it is one that
+/// `user create` would accept, so a mistyped password costs only the password. Anything
+/// else may be a password typed into the wrong field (SPEC §3a) and never comes back in a
+/// page.
+fn username_again(typed: &str) -> String {
+    crate::accounts::users::normalize_username(typed).unwrap_or_default()
+}
+
+/// The sign-in form again, with the reason and the status of the refusal, and the username
+/// when it is well-formed ([`username_again`]).
 async fn refused(
     state: &AppState,
     lang: Lang,
     hx: Hx,
     session: &Session,
     headers: &HeaderMap,
-    err: crate::error::Error,
+    typed_username: &str,
+    err: Error,
 ) -> Response {
+    let username = username_again(typed_username);
     let form = LoginForm {
-        username: "",
+        username: &username,
         error: Some(lang.t(err.message_key())),
         notice: None,
         passkeys: state.passkeys.enabled(),
@@ -200,7 +211,7 @@ pub async fn logout(
     session: Session,
 ) -> Response {
     if let Ok(Some(session::SignedIn { user, .. })) =
-        session::current_user(&session, &state.db).await
+        session::current_user(&session, &state.db, state.config.session_max_lifetime).await
     {
         let actor = Actor::user(&user, ip.to_string());
         let target = Some((user.user_id, user.username.as_str()));
@@ -209,6 +220,10 @@ pub async fn logout(
         {
             let _ = crate::error::Error::from(err).public_message();
         }
+    }
+    // What this session still had to show goes with it.
+    if let Err(err) = crate::auth::one_time::forget(&state.db, &session).await {
+        let _ = err.public_message();
     }
     if let Err(err) = session::end(&session).await {
         let _ = err.public_message();

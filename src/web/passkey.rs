@@ -87,7 +87,7 @@ pub async fn sign_in(
     let signed_in = async {
         let answer = parse(body.credential)?;
         let user = sign_in_with_passkey(&state, ip, &body.challenge_id, &answer).await?;
-        session::establish(&session, &user, state.config.session_max_lifetime).await?;
+        session::establish(&session, &user).await?;
         Ok::<_, Error>(user)
     }
     .await;
@@ -138,7 +138,7 @@ pub async fn register(
             },
         )
         .await?;
-        session::establish(&viewer.session, &updated, state.config.session_max_lifetime).await?;
+        session::establish(&viewer.session, &updated).await?;
         Ok::<_, Error>(())
     }
     .await;
@@ -264,7 +264,7 @@ pub async fn second_factor(
         )
         .await?;
         let user = crate::auth::login::second_factor_passkey(&state, ip, &user).await?;
-        session::establish(&session, &user, state.config.session_max_lifetime).await?;
+        session::establish(&session, &user).await?;
         Ok::<_, Error>(user)
     };
     match finished.await {

@@ -194,7 +194,7 @@ pub async fn finish(
     signed_in: login::SignIn,
 ) -> Result<Response> {
     let user = signed_in.user;
-    session::establish(session, &user, state.config.session_max_lifetime).await?;
+    session::establish(session, &user).await?;
     let _ = lang;
     let mut response = if user.require_password_change && hx.0 {
         change_password::forced_box(session, state, &user).await

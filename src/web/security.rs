@@ -133,7 +133,7 @@ pub async fn remove_with_password(
     let refused = |why: &str| Redirect::to(&format!("{}?refused={why}", paths::SECURITY));
     match removed {
         Ok(updated) => {
-            session::establish(&viewer.session, &updated, state.config.session_max_lifetime)
+            session::establish(&viewer.session, &updated)
                 .await
                 .map_err(|e| viewer.fail(e))?;
             Ok(Redirect::to(&format!("{}?done={done}", paths::SECURITY)).into_response())

@@ -32,6 +32,7 @@ mod passkeys;
 mod postgres;
 mod properties;
 mod reset_links;
+mod secrets_at_rest;
 mod security;
 mod sessions;
 mod throttle;

@@ -348,7 +348,7 @@ async fn password_sign_in_can_be_turned_off_only_with_a_passkey() {
 
 #[tokio::test]
 async fn without_a_public_url_passkeys_are_off_with_a_clear_code() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(|raw| raw.bind = Some("0.0.0.0:8000".into())).await;
     app.user("ivan", "ivan-password-1", false).await;
     let token = app.token("ivan", "ivan-password-1").await;
     app.api("POST", "/api/v2/users/@me/passkeys", Some(&token), None)
@@ -587,9 +587,49 @@ async fn the_sign_in_page_signs_in_with_a_passkey_and_refuses_without_its_csrf_t
 
 #[tokio::test]
 async fn without_a_public_url_the_sign_in_page_offers_no_passkey() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(|raw| raw.bind = Some("0.0.0.0:8000".into())).await;
     let page = app.client().get("/login").await;
     assert!(!page.body.contains("data-passkey"));
+}
+
+#[tokio::test]
+async fn on_a_loopback_bind_passkeys_work_at_localhost_without_a_public_url() {
+    // The embedded default: PASSGATE_PUBLIC_URL unset, bound to 127.0.0.1:8000.
+    let app = spawn_app().await;
+    assert_eq!(app.state.config.public_url, None);
+    let page = app.client().get("/login").await;
+    assert!(page.body.contains("data-passkey=\"login\""));
+    app.user("walt", "walt-password-1", false).await;
+    let token = app.token("walt", "walt-password-1").await;
+    let started = app
+        .api("POST", "/api/v2/users/@me/passkeys", Some(&token), None)
+        .await;
+    let data = started.assert_ok().clone();
+    assert_eq!(data["options"]["rp"]["id"], "localhost", "{data}");
+    // A browser at http://localhost:8000 registers one, and signs in with it.
+    let localhost = Url::parse("http://localhost:8000").expect("origin");
+    let mut device = authenticator();
+    let options: CreationChallengeResponse =
+        serde_json::from_value(json!({"publicKey": data["options"]})).expect("creation options");
+    let credential = device
+        .do_registration(localhost.clone(), options)
+        .expect("the authenticator registers");
+    let challenge = data["challenge_id"].as_str().expect("challenge_id");
+    app.api(
+        "POST",
+        &format!("/api/v2/users/@me/passkeys/{challenge}/verify"),
+        Some(&token),
+        Some(json!({"name": "laptop", "credential": credential})),
+    )
+    .await
+    .assert_ok();
+    let (challenge, options) = sign_in_options(&app, "walt").await;
+    let credential = device
+        .do_authentication(localhost, options)
+        .expect("the authenticator signs");
+    let credential = serde_json::to_value(credential).expect("json");
+    let signed_in = verify_sign_in(&app, &challenge, &credential).await;
+    assert!(signed_in.assert_ok()["token"].is_string());
 }
 
 #[tokio::test]

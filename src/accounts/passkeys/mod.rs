@@ -5,9 +5,10 @@
 //! live in the database (`ceremony`), so any instance finishes what another started, and a
 //! ceremony is used at most once.
 //!
-//! The relying party is `PASSGATE_PUBLIC_URL`: its host is the RP id, its origin the only
-//! origin accepted. Without it passkeys are off (`PasskeysDisabled`) and the start-up log
-//! says so; password and TOTP sign-in are unaffected.
+//! The relying party is the public base URL (`PASSGATE_PUBLIC_URL`, or `http://localhost:PORT`
+//! on a loopback bind): its host is the RP id, its origin the only origin accepted. Without
+//! one passkeys are off (`PasskeysDisabled`) and the start-up log says so; password and TOTP
+//! sign-in are unaffected.
 
 mod ceremony;
 mod registration;
@@ -63,7 +64,11 @@ impl Passkeys {
             None => (
                 None,
                 String::new(),
-                Some("PASSGATE_PUBLIC_URL is not set: passkeys are off".to_string()),
+                Some(
+                    "PASSGATE_PUBLIC_URL is not set and the bind address is not loopback: \
+                     passkeys are off"
+                        .to_string(),
+                ),
             ),
         };
         (
@@ -220,6 +225,10 @@ mod tests {
         let (off, why) = Passkeys::new(None, [7; 32]);
         assert!(!off.enabled());
         assert!(why.unwrap().contains("PASSGATE_PUBLIC_URL"));
+        // The loopback default: a host name, over http (browsers treat localhost as secure).
+        let (local, why) = Passkeys::new(Some("http://localhost:8000"), [7; 32]);
+        assert!(local.enabled() && why.is_none());
+        assert_eq!(local.rp_id, "localhost");
         let (ip, why) = Passkeys::new(Some("http://127.0.0.1:8000"), [7; 32]);
         // WebAuthn has no IP-address relying parties; the reason names it.
         if !ip.enabled() {
