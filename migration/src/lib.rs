@@ -3,7 +3,8 @@
 //! Order matters: [`Migrator::migrations`] lists them oldest first. The names recorded in
 //! `seaql_migrations` are the module names (`m20260101_000001_base`,
 //! `m20260216_000001_temp_password`, `m20261203_000001_crafty_preferences`,
-//! `m20261203_000002_mfa`, `m20261203_000003_reset_links`, `m20261203_000005_passkeys`, `m20261203_000006_session_details`).
+//! `m20261203_000002_mfa`, `m20261203_000003_reset_links`, `m20261203_000005_passkeys`, `m20261203_000006_session_details`,
+//! `m20261206_000004_passkey_handles`).
 
 pub use sea_orm_migration;
 pub use sea_orm_migration::prelude::*;
@@ -15,6 +16,7 @@ mod m20261203_000002_mfa;
 mod m20261203_000003_reset_links;
 mod m20261203_000005_passkeys;
 mod m20261203_000006_session_details;
+mod m20261206_000004_passkey_handles;
 
 /// All passgate migrations, oldest first.
 pub struct Migrator;
@@ -30,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000003_reset_links::Migration),
             Box::new(m20261203_000005_passkeys::Migration),
             Box::new(m20261203_000006_session_details::Migration),
+            Box::new(m20261206_000004_passkey_handles::Migration),
         ]
     }
 }
@@ -163,6 +166,7 @@ mod tests {
         }
         v.push("require_mfa".into());
         v.push("disable_password_auth".into());
+        v.push("passkey_handle".into());
         v
     }
 
@@ -263,7 +267,8 @@ mod tests {
                 "name",
                 "credential",
                 "created",
-                "last_used"
+                "last_used",
+                "discoverable"
             ]
         );
         assert_eq!(
@@ -291,6 +296,7 @@ mod tests {
                 "idx_totp_devices_user_id",
                 "idx_totp_enrolments_user_id",
                 "idx_user_permissions_user_permission",
+                "idx_users_passkey_handle",
                 "idx_webauthn_ceremonies_expires",
             ])
         );
@@ -349,6 +355,20 @@ mod tests {
         assert_eq!(
             row.try_get_by_index::<String>(3).unwrap(),
             "server,actions,cpuUsage,memUsage,size,players,status"
+        );
+
+        // Alice has a passkey user handle: 16 random bytes as 32 hex digits.
+        let handle = strings(
+            &db,
+            "SELECT passkey_handle FROM users WHERE username = 'alice'",
+        )
+        .await
+        .remove(0);
+        assert_eq!(handle.len(), 32, "{handle}");
+        assert!(
+            handle
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
         );
 
         // Foreign keys: manager is set null, permissions cascade.
@@ -465,6 +485,10 @@ mod tests {
             .await,
             ["t,f,en,,f,t"]
         );
+        let handles = pg_strings(&db, "SELECT passkey_handle FROM users").await;
+        assert_eq!(handles.len(), 1);
+        assert_eq!(handles[0].len(), 32, "{}", handles[0]);
+        assert!(handles[0].chars().all(|c| c.is_ascii_hexdigit()));
         let types = pg_strings(
             &db,
             "SELECT data_type::text FROM information_schema.columns \

@@ -24,4 +24,4 @@ pub mod sessions;
 pub mod signing_key;
 pub mod users;
 
-pub use error::{Error, Result};
+pub use error::{Error, PasskeyRefusal, Result};

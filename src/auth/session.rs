@@ -138,13 +138,40 @@ pub async fn proved_temporary(session: &Session) -> Result<bool> {
         .unwrap_or(false))
 }
 
-/// Binds the session to `user`, who has just proved their password: a new session id (no
-/// fixation), the current stamp, whether the password was a temporary one, the sign-in time
-/// and the absolute end (`max_lifetime` from now), a new CSRF token.
+/// Binds the session to `user`, who has just proved their password (or changed a credential
+/// of their own, which leaves no temporary password): a new session id (no fixation), the
+/// current stamp, whether the password was a temporary one, the sign-in time and the absolute
+/// end (`max_lifetime` from now), a new CSRF token.
 pub async fn establish(
     session: &Session,
     user: &user_entity::Model,
     max_lifetime: time::Duration,
+) -> Result<()> {
+    bind(session, user, max_lifetime, user.require_password_change).await
+}
+
+/// Binds the session to the user of a sign-in, as [`establish`] does; it skips
+/// `current_password` in a forced change only when the sign-in proved the temporary password
+/// (not a passkey sign-in).
+pub async fn establish_sign_in(
+    session: &Session,
+    signed_in: &crate::auth::login::SignIn,
+    max_lifetime: time::Duration,
+) -> Result<()> {
+    bind(
+        session,
+        &signed_in.user,
+        max_lifetime,
+        signed_in.proved_temporary(),
+    )
+    .await
+}
+
+async fn bind(
+    session: &Session,
+    user: &user_entity::Model,
+    max_lifetime: time::Duration,
+    proved_temporary: bool,
 ) -> Result<()> {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     session.cycle_id().await.map_err(session_error)?;
@@ -161,7 +188,7 @@ pub async fn establish(
         .await
         .map_err(session_error)?;
     session
-        .insert(PROVED_TEMPORARY_KEY, user.require_password_change)
+        .insert(PROVED_TEMPORARY_KEY, proved_temporary)
         .await
         .map_err(session_error)?;
     session
