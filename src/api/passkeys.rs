@@ -40,14 +40,18 @@ fn options_answer(challenge_id: String, options: Value) -> Response {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OptionsBody {
-    /// The account to sign in to (Crafty's field; optional there). Unknown names get options
-    /// of the same shape, so the answer does not tell whether the account exists.
+    /// The account to sign in to (Crafty's field; optional there). Unknown names, and names
+    /// without passkeys, get options of the same shape (decoy credential ids), so the answer
+    /// does not tell whether the account exists or has one. Without it, the options ask for
+    /// any discoverable passkey of this site (an empty `allowCredentials`): the user is found
+    /// from the passkey.
     #[schema(pattern = "^[A-Za-z0-9_-]{3,20}$", example = "alice")]
     username: Option<String>,
 }
 
-/// Options for a passwordless sign-in: `options` for `navigator.credentials.get`
-/// (`publicKey`), and the `challenge_id` to send back with the answer within five minutes.
+/// Options for a passwordless sign-in, for the `username` given or (without one) for any
+/// discoverable passkey: `options` for `navigator.credentials.get` (`publicKey`), and the
+/// `challenge_id` to send back with the answer within five minutes.
 #[utoipa::path(
     post,
     path = paths::api::PASSKEY_LOGIN_OPTIONS,
