@@ -63,11 +63,13 @@ pub fn passkeys_section(lang: Lang, csrf: &str, view: &PasskeysView) -> Markup {
                                     td data-label=(lang.t("passkey.lastUsed")) {
                                         (row.last_used.as_deref().unwrap_or(lang.t("passkey.never")))
                                     }
-                                    td class="row-actions" {
-                                        @if !row.discoverable && view.enabled {
-                                            (register_again(lang, row))
+                                    td {
+                                        div class="passkey-actions" {
+                                            @if !row.discoverable && view.enabled {
+                                                (register_again(lang, row))
+                                            }
+                                            (remove_form(lang, csrf, row))
                                         }
-                                        (remove_form(lang, csrf, row))
                                     }
                                 }
                             }
@@ -106,7 +108,7 @@ pub fn passkeys_section(lang: Lang, csrf: &str, view: &PasskeysView) -> Markup {
 fn register_again(lang: Lang, row: &PasskeyRow) -> Markup {
     let id = format!("passkey-{}-again-password", row.id);
     html! {
-        details class="inline-action passkey-box" data-passkey="register"
+        details class="inline-action" data-passkey="register"
             data-options=(paths::PASSKEY_REGISTER_OPTIONS) data-finish=(paths::PASSKEY_REGISTER)
             data-replaces=(row.id) data-cancelled=(lang.t("passkeyUse.registerCancelled"))
             data-exists=(lang.t("passkeyUse.alreadyRegistered")) hidden {
@@ -119,8 +121,13 @@ fn register_again(lang: Lang, row: &PasskeyRow) -> Markup {
                 input id=(id) type="password" autocomplete="current-password"
                     data-passkey-password;
             }
-            p class="hint" { (lang.t("passkeyUse.registerAgainHint")) }
-            button type="button" data-passkey-start { (lang.t("passkeyUse.registerAgain")) }
+            p id=(format!("passkey-{}-again-hint", row.id)) class="hint" {
+                (lang.t("passkeyUse.registerAgainHint"))
+            }
+            button type="button" data-passkey-start
+                aria-describedby=(format!("passkey-{}-again-hint", row.id)) {
+                (lang.t("passkeyUse.registerAgain"))
+            }
             p class="field-error" data-passkey-error role="alert" hidden {}
         }
     }
