@@ -54,16 +54,18 @@ pub fn passkeys_section(lang: Lang, csrf: &str, view: &PasskeysView) -> Markup {
                             @for row in view.rows {
                                 tr {
                                     td data-label=(lang.t("passkey.name")) {
-                                        (row.name)
-                                        @if !row.discoverable {
-                                            " " span class="badge badge-warn" { (lang.t("passkeyUse.needsName")) }
+                                        span {
+                                            (row.name)
+                                            @if !row.discoverable {
+                                                " " span class="badge badge-warn" { (lang.t("passkeyUse.needsName")) }
+                                            }
                                         }
                                     }
                                     td data-label=(lang.t("passkey.created")) { (row.created) }
                                     td data-label=(lang.t("passkey.lastUsed")) {
                                         (row.last_used.as_deref().unwrap_or(lang.t("passkey.never")))
                                     }
-                                    td {
+                                    td class="actions-cell" {
                                         div class="passkey-actions" {
                                             @if !row.discoverable && view.enabled {
                                                 (register_again(lang, row))
