@@ -58,6 +58,14 @@ pub enum Error {
     /// A passkey sign-in that signs nobody in, with the likely cause.
     #[error("{0}")]
     PasskeyNotAccepted(PasskeyRefusal),
+    /// Another application has this name (in any case).
+    #[error("an application with this name already exists")]
+    AppNameExists,
+    /// Another application has this host (named, when known).
+    #[error("another application already has the host {0}")]
+    HostTaken(String),
+    #[error("no such application")]
+    AppNotFound,
     #[error("database: {0}")]
     Db(#[from] sea_orm::DbErr),
     #[error("internal error")]

@@ -69,6 +69,30 @@ async fn every_migration_rolls_back_and_forward() {
     Migrator::up(&conn, None).await.unwrap();
     Migrator::down(&conn, Some(1))
         .await
+        .expect("passkey_handles down");
+    for gone in [
+        "SELECT passkey_handle FROM users",
+        "SELECT discoverable FROM passkeys",
+    ] {
+        assert!(conn.execute_unprepared(gone).await.is_err(), "{gone}");
+    }
+    assert!(
+        conn.execute_unprepared("SELECT disable_password_auth FROM users")
+            .await
+            .is_ok()
+    );
+    Migrator::down(&conn, Some(1)).await.expect("apps down");
+    for gone in [
+        "SELECT 1 FROM apps",
+        "SELECT 1 FROM app_hosts",
+        "SELECT 1 FROM app_public_paths",
+        "SELECT 1 FROM app_roles",
+        "SELECT 1 FROM sso_sessions",
+    ] {
+        assert!(conn.execute_unprepared(gone).await.is_err(), "{gone}");
+    }
+    Migrator::down(&conn, Some(1))
+        .await
         .expect("session_details down");
     for gone in [
         "SELECT signed_in_at FROM sessions",
