@@ -12,7 +12,7 @@ use crate::auth::client_ip::ClientIp;
 use crate::auth::login::{Proved, SignIn, conclude};
 use crate::auth::throttle::{self, Keys};
 use crate::entities::users as user_entity;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::state::AppState;
 
 /// Signs in the owner of the passkey that answered ceremony `ceremony_id` (with a typed name
@@ -31,15 +31,9 @@ pub async fn sign_in_with_passkey(
         owner.as_ref().map(|user| user.username.as_str()),
     );
     throttle::reserve(&state.db, &state.config.throttle, &keys).await?;
-    let proved = passkeys::finish_sign_in(&state.db, &state.passkeys, ceremony_id, answer, None)
-        .await
-        .and_then(may_sign_in)
-        .map(|user| Proved {
-            user,
-            factor: FactorUsed::Passkey,
-            password: false,
-        })
-        .map_err(Error::from);
+    let checked =
+        passkeys::finish_sign_in(&state.db, &state.passkeys, ceremony_id, answer, None).await;
+    let proved = proved_by_passkey(checked, false);
     let target = owner
         .as_ref()
         .map(|user| (user.user_id, user.username.as_str()));
@@ -57,21 +51,29 @@ pub async fn second_factor_passkey(
 ) -> Result<SignIn> {
     let keys = Keys::user(&state.signing_key, &user.username);
     throttle::reserve(&state.db, &state.config.throttle, &keys).await?;
-    let proved = passkeys::finish_sign_in(
+    let checked = passkeys::finish_sign_in(
         &state.db,
         &state.passkeys,
         ceremony_id,
         answer,
         Some(user.user_id),
     )
-    .await
-    .and_then(may_sign_in)
-    .map(|user| Proved {
-        user,
-        factor: FactorUsed::Passkey,
-        password: true,
-    })
-    .map_err(Error::from);
+    .await;
+    let proved = proved_by_passkey(checked, true);
     let target = Some((user.user_id, user.username.as_str()));
     conclude(state, &keys, ip, target, proved, "").await
+}
+
+/// The passkey's owner, once the rules every sign-in meets let them in (`password`: their
+/// password was proved before, in this sign-in).
+fn proved_by_passkey(
+    checked: crate::accounts::Result<user_entity::Model>,
+    password: bool,
+) -> Result<Proved> {
+    let user = checked.and_then(may_sign_in)?;
+    Ok(Proved {
+        user,
+        factor: FactorUsed::Passkey,
+        password,
+    })
 }

@@ -192,7 +192,6 @@ async fn a_counter_that_goes_backwards_is_refused() {
 
 #[tokio::test]
 async fn an_expired_ceremony_and_another_users_ceremony_finish_nothing() {
-    use sea_orm::{ConnectionTrait, Statement};
     let app = app().await;
     app.user("dave", "dave-password-1", false).await;
     app.user("erin", "erin-password-1", false).await;
@@ -234,19 +233,25 @@ async fn an_expired_ceremony_and_another_users_ceremony_finish_nothing() {
     // An expired sign-in ceremony.
     let (challenge, options) = sign_in_options(&app, "erin").await;
     let credential = answer(&mut device, options).await;
-    app.db
-        .execute_raw(Statement::from_string(
-            app.db.get_database_backend(),
-            "UPDATE webauthn_ceremonies SET expires = '2000-01-01 00:00:00'",
-        ))
-        .await
-        .expect("age the ceremony");
+    expire_ceremonies(&app).await;
     verify_sign_in(&app, &challenge, &credential)
         .await
         .assert_error(
             axum::http::StatusCode::UNAUTHORIZED,
             "INCORRECT_CREDENTIALS",
         );
+}
+
+/// Every ceremony in progress, five minutes later.
+pub(crate) async fn expire_ceremonies(app: &TestApp) {
+    use sea_orm::{ConnectionTrait, Statement};
+    app.db
+        .execute_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            "UPDATE webauthn_ceremonies SET expires = '2000-01-01 00:00:00'",
+        ))
+        .await
+        .expect("age the ceremonies");
 }
 
 pub(crate) async fn passkeys_of(app: &TestApp, name: &str) -> usize {

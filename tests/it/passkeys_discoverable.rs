@@ -17,7 +17,8 @@ use webauthn_authenticator_rs::WebauthnAuthenticator;
 use webauthn_authenticator_rs::prelude::RequestChallengeResponse;
 use webauthn_authenticator_rs::softpasskey::SoftPasskey;
 
-use crate::helpers::{STRONG, STRONG_2, TestApp};
+use crate::helpers::{Client, STRONG, STRONG_2, TestApp, TestResponse};
+pub(crate) use crate::passkeys::verify_sign_in as verify;
 use crate::passkeys::{app, authenticator, origin, passkey_ids, register};
 
 /// A device holding one discoverable passkey: the software authenticator, its credential id
@@ -94,20 +95,6 @@ pub(crate) async fn login_options(app: &TestApp, body: Value) -> (String, Value)
     )
 }
 
-pub(crate) async fn verify(
-    app: &TestApp,
-    challenge: &str,
-    credential: &Value,
-) -> crate::helpers::ApiResponse {
-    app.api(
-        "POST",
-        "/api/v2/auth/passkey/login/verify",
-        None,
-        Some(json!({"challenge_id": challenge, "credential": credential})),
-    )
-    .await
-}
-
 /// Signs in with nothing typed through the API.
 pub(crate) async fn usernameless(
     app: &TestApp,
@@ -116,6 +103,44 @@ pub(crate) async fn usernameless(
     let (challenge, options) = login_options(app, json!({})).await;
     let credential = device.answer_discoverable(&options, None);
     verify(app, &challenge, &credential).await
+}
+
+/// The sign-in page's script, first half: the options for the name typed (or none).
+pub(crate) async fn page_options(browser: &mut Client<'_>, name: Option<&str>) -> Value {
+    browser.get("/login").await;
+    let started = browser
+        .post_json("/login/passkey/options", json!({ "username": name }), true)
+        .await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.body);
+    serde_json::from_str(&started.body).expect("json")
+}
+
+/// The second half: the device's answer to the options `started`.
+pub(crate) async fn page_finish(
+    browser: &mut Client<'_>,
+    started: &Value,
+    credential: Value,
+) -> TestResponse {
+    browser
+        .post_json(
+            "/login/passkey",
+            json!({"challenge_id": started["challenge_id"], "credential": credential}),
+            true,
+        )
+        .await
+}
+
+/// A sign-in on the sign-in page with nothing typed: the browser, and the finish's answer.
+pub(crate) async fn page_sign_in<'a>(
+    app: &'a TestApp,
+    device: &mut Device,
+) -> (Client<'a>, TestResponse) {
+    let mut browser = app.client();
+    let started = page_options(&mut browser, None).await;
+    assert_eq!(started["options"]["allowCredentials"], json!([]));
+    let credential = device.answer_discoverable(&started["options"], None);
+    let finished = page_finish(&mut browser, &started, credential).await;
+    (browser, finished)
 }
 
 #[tokio::test]
@@ -178,22 +203,12 @@ async fn a_passkey_signs_in_with_nothing_typed_by_a_random_handle_that_survives_
         json!(alice.user_id.to_string())
     );
 
-    // The sign-in page does the same: empty options, then the dashboard.
+    // The sign-in page does the same (a blank name is nothing typed): empty options, then
+    // the dashboard.
     let mut browser = app.client();
-    browser.get("/login").await;
-    let started = browser
-        .post_json("/login/passkey/options", json!({"username": "  "}), true)
-        .await;
-    let started: Value = serde_json::from_str(&started.body).expect("json");
-    assert_eq!(started["options"]["allowCredentials"], json!([]));
+    let started = page_options(&mut browser, Some("  ")).await;
     let credential = device.answer_discoverable(&started["options"], None);
-    let finished = browser
-        .post_json(
-            "/login/passkey",
-            json!({"challenge_id": started["challenge_id"], "credential": credential}),
-            true,
-        )
-        .await;
+    let finished = page_finish(&mut browser, &started, credential).await;
     assert_eq!(finished.status, StatusCode::OK, "{}", finished.body);
     assert!(finished.body.contains("/panel/dashboard"));
     let dashboard = browser.get("/panel/dashboard").await;

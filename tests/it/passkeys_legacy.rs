@@ -21,10 +21,12 @@ use webauthn_authenticator_rs::prelude::CreationChallengeResponse;
 
 use crate::helpers::{STRONG, STRONG_2, TestApp};
 use crate::passkeys::{
-    ORIGIN, answer, app, authenticator, origin, passkey_ids, register, sign_in_options,
-    verify_sign_in,
+    ORIGIN, answer, app, authenticator, expire_ceremonies, origin, passkey_ids, register,
+    sign_in_options, verify_sign_in,
 };
-use crate::passkeys_discoverable::{Device, audit_count, passkey_row, verify};
+use crate::passkeys_discoverable::{
+    Device, audit_count, page_finish, page_options, page_sign_in, passkey_row, verify,
+};
 
 /// A database as it was before the handles, with carol and her passkey (a credential made by
 /// a real registration), upgraded in place.
@@ -140,36 +142,26 @@ async fn an_upgrade_gives_every_user_a_handle_and_old_passkeys_keep_working() {
         .assert_error(StatusCode::UNAUTHORIZED, "INCORRECT_CREDENTIALS");
 }
 
-/// A browser signed in through the sign-in page with the passkey of `device`: for the name
-/// typed, or with nothing typed.
+/// A browser signed in through the sign-in page with the passkey of `device` — for the name
+/// typed, or with nothing typed — on the page the script goes to.
 async fn passkey_browser<'a>(
     app: &'a TestApp,
     name: Option<&str>,
     device: &mut Device,
 ) -> crate::helpers::Client<'a> {
-    let mut browser = app.client();
-    browser.get("/login").await;
-    let started = browser
-        .post_json("/login/passkey/options", json!({ "username": name }), true)
-        .await;
-    let started: Value = serde_json::from_str(&started.body).expect("json");
-    let credential = match name {
-        Some(_) => {
+    let (mut browser, done) = match name {
+        Some(name) => {
+            let mut browser = app.client();
+            let started = page_options(&mut browser, Some(name)).await;
             let options =
                 serde_json::from_value(json!({"publicKey": started["options"]})).expect("o");
-            answer(&mut device.soft, options).await
+            let credential = answer(&mut device.soft, options).await;
+            let done = page_finish(&mut browser, &started, credential).await;
+            (browser, done)
         }
-        None => device.answer_discoverable(&started["options"], None),
+        None => page_sign_in(app, device).await,
     };
-    let done = browser
-        .post_json(
-            "/login/passkey",
-            json!({"challenge_id": started["challenge_id"], "credential": credential}),
-            true,
-        )
-        .await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
-    // The script follows the redirect it is given.
     let done: Value = serde_json::from_str(&done.body).expect("json");
     let page = browser
         .get(done["redirect"].as_str().expect("redirect"))
@@ -345,26 +337,10 @@ async fn passkey_messages_say_what_happened() {
 
     // A ceremony left too long, and a passkey removed meanwhile: each says so.
     let mut page_client = app.client();
-    page_client.get("/login").await;
-    let started = page_client
-        .post_json("/login/passkey/options", json!({}), true)
-        .await;
-    let started: Value = serde_json::from_str(&started.body).expect("json");
+    let started = page_options(&mut page_client, None).await;
     let credential = device.answer_discoverable(&started["options"], None);
-    app.db
-        .execute_raw(Statement::from_string(
-            app.db.get_database_backend(),
-            "UPDATE webauthn_ceremonies SET expires = '2000-01-01 00:00:00'",
-        ))
-        .await
-        .expect("age the ceremony");
-    let late = page_client
-        .post_json(
-            "/login/passkey",
-            json!({"challenge_id": started["challenge_id"], "credential": credential}),
-            true,
-        )
-        .await;
+    expire_ceremonies(&app).await;
+    let late = page_finish(&mut page_client, &started, credential).await;
     assert_eq!(late.status, StatusCode::UNAUTHORIZED);
     assert!(late.body.contains("took too long"), "{}", late.body);
 
@@ -398,20 +374,7 @@ async fn passkey_messages_say_what_happened() {
     );
 
     // The removed passkey, tried again: not registered here any more.
-    let mut again = app.client();
-    again.get("/login").await;
-    let started = again
-        .post_json("/login/passkey/options", json!({}), true)
-        .await;
-    let started: Value = serde_json::from_str(&started.body).expect("json");
-    let credential = device.answer_discoverable(&started["options"], None);
-    let gone = again
-        .post_json(
-            "/login/passkey",
-            json!({"challenge_id": started["challenge_id"], "credential": credential}),
-            true,
-        )
-        .await;
+    let (_, gone) = page_sign_in(&app, &mut device).await;
     assert_eq!(gone.status, StatusCode::UNAUTHORIZED);
     assert!(gone.body.contains("not registered here"), "{}", gone.body);
 }

@@ -7,11 +7,13 @@
 use axum::http::StatusCode;
 use passgate::accounts::credentials::ResetOptions;
 use sea_orm::{ActiveModelTrait, Set};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::helpers::{STRONG, STRONG_2, STRONG_3, TestApp};
 use crate::passkeys::app;
-use crate::passkeys_discoverable::{Device, audit_count, login_options, usernameless};
+use crate::passkeys_discoverable::{
+    Device, audit_count, login_options, page_sign_in, usernameless,
+};
 
 async fn admin(app: &TestApp) -> String {
     app.user("root_admin", STRONG, true).await;
@@ -106,16 +108,7 @@ async fn a_passkey_sign_in_meets_the_temporary_password_rules_and_asks_for_the_c
     let mut device = Device::register(&app, &token, "Laptop").await;
 
     // An administrator's reset (the passkey stays): the passkey signs in to the forced change.
-    let reset = app
-        .reset(
-            "alice",
-            STRONG_2,
-            ResetOptions {
-                expires_hours: 1,
-                ..Default::default()
-            },
-        )
-        .await;
+    temporary_password(&app, "alice").await;
     let signed_in = usernameless(&app, &mut device).await;
     let data = signed_in.assert_ok().clone();
     assert_eq!(data["page"], "/panel/change_password");
@@ -130,20 +123,7 @@ async fn a_passkey_sign_in_meets_the_temporary_password_rules_and_asks_for_the_c
         .await
         .assert_error(StatusCode::BAD_REQUEST, "INCORRECT_CURRENT_PASSWORD");
     // The page says so: its form asks for the current password.
-    let mut browser = app.client();
-    browser.get("/login").await;
-    let started = browser
-        .post_json("/login/passkey/options", json!({}), true)
-        .await;
-    let started: Value = serde_json::from_str(&started.body).expect("json");
-    let credential = device.answer_discoverable(&started["options"], None);
-    let finished = browser
-        .post_json(
-            "/login/passkey",
-            json!({"challenge_id": started["challenge_id"], "credential": credential}),
-            true,
-        )
-        .await;
+    let (mut browser, finished) = page_sign_in(&app, &mut device).await;
     assert!(
         finished.body.contains("/panel/change_password"),
         "{}",
@@ -167,17 +147,7 @@ async fn a_passkey_sign_in_meets_the_temporary_password_rules_and_asks_for_the_c
 
     // A temporary password that expired: the account waits for an administrator, whatever
     // the proof.
-    let user = app
-        .reset(
-            "alice",
-            STRONG_2,
-            ResetOptions {
-                expires_hours: 1,
-                ..Default::default()
-            },
-        )
-        .await;
-    let _ = reset;
+    let user = temporary_password(&app, "alice").await;
     let mut active: passgate::entities::users::ActiveModel = user.into();
     active.password_expires = Set(Some(
         passgate::accounts::clock::now() - time::Duration::minutes(1),
@@ -203,20 +173,7 @@ async fn a_passkey_passes_the_enrolment_gate_and_works_with_password_sign_in_off
         .assert_error(StatusCode::FORBIDDEN, "MFA_SETUP_REQUIRED");
     let mut device = Device::register(&app, &token, "Laptop").await;
     // A passkey sign-in is two factors in one: past the gate, on the page.
-    let mut browser = app.client();
-    browser.get("/login").await;
-    let started = browser
-        .post_json("/login/passkey/options", json!({}), true)
-        .await;
-    let started: Value = serde_json::from_str(&started.body).expect("json");
-    let credential = device.answer_discoverable(&started["options"], None);
-    browser
-        .post_json(
-            "/login/passkey",
-            json!({"challenge_id": started["challenge_id"], "credential": credential}),
-            true,
-        )
-        .await;
+    let (mut browser, _) = page_sign_in(&app, &mut device).await;
     assert_eq!(browser.get("/panel/dashboard").await.status, StatusCode::OK);
 
     // Password sign-in off: the password is refused with the reason, the passkey is not.
@@ -233,6 +190,15 @@ async fn a_passkey_passes_the_enrolment_gate_and_works_with_password_sign_in_off
         .assert_error(StatusCode::FORBIDDEN, "PASSWORD_AUTH_DISABLED");
     let again = usernameless(&app, &mut device).await;
     assert_eq!(again.assert_ok()["page"], "/panel/dashboard");
+}
+
+/// An administrator's reset of `name` to the temporary `STRONG_2`, good for an hour.
+async fn temporary_password(app: &TestApp, name: &str) -> passgate::entities::users::Model {
+    let options = ResetOptions {
+        expires_hours: 1,
+        ..Default::default()
+    };
+    app.reset(name, STRONG_2, options).await
 }
 
 async fn spawn_required_app() -> TestApp {

@@ -140,6 +140,15 @@ async fn rows_of(conn: &impl ConnectionTrait, user_id: i32) -> Result<Vec<passke
         .await?)
 }
 
+/// The user's passkey `id` (`NotFound` when it is not theirs).
+async fn own_row(conn: &impl ConnectionTrait, user_id: i32, id: i32) -> Result<passkeys::Model> {
+    passkeys::Entity::find_by_id(id)
+        .filter(passkeys::Column::UserId.eq(user_id))
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound)
+}
+
 /// The user's passkeys (names and dates), oldest first: whoever may view the user.
 pub async fn list(
     conn: &impl ConnectionTrait,

@@ -12,7 +12,7 @@ use webauthn_rs::prelude::{PasskeyRegistration, RegisterPublicKeyCredential};
 
 use super::ceremony::{self, Purpose};
 use super::handle::handle_of;
-use super::{Passkeys, credential_key, rows_of};
+use super::{Passkeys, credential_key, own_row, rows_of};
 use crate::accounts::audit::{self, Actor, action};
 use crate::accounts::clock;
 use crate::accounts::credentials::rotate_stamp;
@@ -144,11 +144,7 @@ pub async fn finish_registration<C: TransactionTrait + ConnectionTrait>(
     }
     let replaced = match replaces {
         Some(id) => {
-            let old = passkeys::Entity::find_by_id(id)
-                .filter(passkeys::Column::UserId.eq(user.user_id))
-                .one(&txn)
-                .await?
-                .ok_or(Error::NotFound)?;
+            let old = own_row(&txn, user.user_id, id).await?;
             passkeys::Entity::delete_by_id(old.id).exec(&txn).await?;
             Some(old)
         }

@@ -1,10 +1,8 @@
 //! Removing a passkey: its owner, or whoever may reset the user.
 
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionSession, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, EntityTrait, TransactionSession, TransactionTrait};
 
-use super::{count, password_auth_back_on};
+use super::{count, own_row, password_auth_back_on};
 use crate::accounts::audit::{self, Actor, action};
 use crate::accounts::credentials::rotate_stamp;
 use crate::accounts::error::{Error, Result};
@@ -40,11 +38,7 @@ pub async fn remove_passkey<C: TransactionTrait + ConnectionTrait>(
     let own = caller.user_id == target.user_id;
     let txn = db.begin().await?;
     locks::exclusive(&txn, locks::FACTORS).await?;
-    let row = passkeys::Entity::find_by_id(passkey_id)
-        .filter(passkeys::Column::UserId.eq(target.user_id))
-        .one(&txn)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let row = own_row(&txn, target.user_id, passkey_id).await?;
     passkeys::Entity::delete_by_id(row.id).exec(&txn).await?;
     if own
         && mfa::required(mfa_config.policy, target)
