@@ -17,6 +17,7 @@ mod m20261203_000003_reset_links;
 mod m20261203_000005_passkeys;
 mod m20261203_000006_session_details;
 mod m20261206_000002_apps;
+mod m20261206_000004_passkey_handles;
 mod m20261206_000006_one_time_results;
 mod m20261206_000007_session_id_hashes;
 
@@ -36,6 +37,7 @@ impl Migrator {
             Box::new(m20261203_000005_passkeys::Migration),
             Box::new(m20261203_000006_session_details::Migration),
             Box::new(m20261206_000002_apps::Migration),
+            Box::new(m20261206_000004_passkey_handles::Migration),
             Box::new(m20261206_000006_one_time_results::Migration),
             Box::new(m20261206_000007_session_id_hashes::Migration),
         ]
@@ -187,6 +189,7 @@ mod tests {
         }
         v.push("require_mfa".into());
         v.push("disable_password_auth".into());
+        v.push("passkey_handle".into());
         v
     }
 
@@ -287,7 +290,8 @@ mod tests {
                 "name",
                 "credential",
                 "created",
-                "last_used"
+                "last_used",
+                "discoverable"
             ]
         );
         assert_eq!(
@@ -325,6 +329,7 @@ mod tests {
                 "idx_totp_devices_user_id",
                 "idx_totp_enrolments_user_id",
                 "idx_user_permissions_user_permission",
+                "idx_users_passkey_handle",
                 "idx_webauthn_ceremonies_expires",
             ])
         );
@@ -397,6 +402,20 @@ mod tests {
         assert_eq!(
             row.try_get_by_index::<String>(3).unwrap(),
             "server,actions,cpuUsage,memUsage,size,players,status"
+        );
+
+        // Alice has a passkey user handle: 16 random bytes as 32 hex digits.
+        let handle = strings(
+            &db,
+            "SELECT passkey_handle FROM users WHERE username = 'alice'",
+        )
+        .await
+        .remove(0);
+        assert_eq!(handle.len(), 32, "{handle}");
+        assert!(
+            handle
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
         );
 
         // Foreign keys: manager is set null, permissions cascade.
@@ -523,6 +542,10 @@ mod tests {
             .await,
             ["t,f,en,,f,t"]
         );
+        let handles = pg_strings(&db, "SELECT passkey_handle FROM users").await;
+        assert_eq!(handles.len(), 1);
+        assert_eq!(handles[0].len(), 32, "{}", handles[0]);
+        assert!(handles[0].chars().all(|c| c.is_ascii_hexdigit()));
         let types = pg_strings(
             &db,
             "SELECT data_type::text FROM information_schema.columns \

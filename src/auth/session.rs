@@ -154,11 +154,26 @@ pub async fn proved_temporary(session: &Session) -> Result<bool> {
         .unwrap_or(false))
 }
 
-/// Binds the session to `user`, who has just proved their password: a new session id (no
-/// fixation), the current stamp, whether the password was a temporary one, the sign-in time
-/// (from which its absolute end follows), a new CSRF token, and the key of its one-time
-/// results (kept when the same user's session is re-established).
+/// Binds the session to `user`, who has just proved their password (or changed a credential
+/// of their own, which leaves no temporary password): a new session id (no fixation), the
+/// current stamp, whether the password was a temporary one, the sign-in time (from which its
+/// absolute end follows), a new CSRF token, and the key of its one-time results (kept when
+/// the same user's session is re-established).
 pub async fn establish(session: &Session, user: &user_entity::Model) -> Result<()> {
+    bind(session, user, user.require_password_change).await
+}
+
+/// Binds the session to the user of a sign-in, as [`establish`] does; it skips
+/// `current_password` in a forced change only when the sign-in proved the temporary password
+/// (not a passkey sign-in).
+pub async fn establish_sign_in(
+    session: &Session,
+    signed_in: &crate::auth::login::SignIn,
+) -> Result<()> {
+    bind(session, &signed_in.user, signed_in.proved_temporary()).await
+}
+
+async fn bind(session: &Session, user: &user_entity::Model, proved_temporary: bool) -> Result<()> {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     crate::auth::one_time::start(session, user.user_id).await?;
     session.cycle_id().await.map_err(session_error)?;
@@ -175,7 +190,7 @@ pub async fn establish(session: &Session, user: &user_entity::Model) -> Result<(
         .await
         .map_err(session_error)?;
     session
-        .insert(PROVED_TEMPORARY_KEY, user.require_password_change)
+        .insert(PROVED_TEMPORARY_KEY, proved_temporary)
         .await
         .map_err(session_error)?;
     session

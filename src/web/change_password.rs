@@ -64,11 +64,17 @@ pub async fn dialog(State(state): State<AppState>, viewer: Viewer, hx: Hx) -> Re
     .into_response()
 }
 
-/// The forced-change fragment that replaces the sign-in form after an htmx login (with the
-/// temporary password, just proved).
-pub async fn forced_box(session: &Session, state: &AppState, user: &users::Model) -> Response {
+/// The forced-change fragment that replaces the sign-in form after an htmx sign-in
+/// (`proved_temporary`: with the temporary password, just proved, so the current one is not
+/// asked for).
+pub async fn forced_box(
+    session: &Session,
+    state: &AppState,
+    user: &users::Model,
+    proved_temporary: bool,
+) -> Response {
     let lang = Lang::from_code(&user.lang);
-    let caller = Caller::signed_in(user, None, true);
+    let caller = Caller::signed_in(user, None, proved_temporary);
     match csrf::token(session).await {
         Ok(token) => {
             // The header follows (out of band): who is signed in, and Sign out.

@@ -18,18 +18,8 @@ use crate::paths;
 use crate::state::AppState;
 use crate::views::login::{LoginForm, login_box, login_page};
 use crate::web::page_or_fragment;
-use crate::web::{
-    Hx, PageError, PageResult, VisitorLang, change_password, redirect, second_factor,
-};
-
-/// Where a signed-in user belongs.
-fn home(require_password_change: bool) -> &'static str {
-    if require_password_change {
-        paths::CHANGE_PASSWORD
-    } else {
-        paths::DASHBOARD
-    }
-}
+use crate::web::walk::{self, Reply};
+use crate::web::{Hx, PageError, PageResult, VisitorLang, redirect, second_factor};
 
 /// `?ended=REASON`: why the previous session ended (see `auth::ended`).
 #[derive(Deserialize, Default)]
@@ -52,7 +42,7 @@ pub async fn show(
     {
         return Ok(redirect(
             Hx(false),
-            home(signed_in.user.require_password_change),
+            paths::home(signed_in.user.require_password_change),
         ));
     }
     let notice = query
@@ -113,8 +103,8 @@ pub async fn submit(
 ) -> PageResult {
     let fail = |err| PageError::visitor(lang, err);
     let password = Secret::new(fields.password);
-    let user = match login::login(&state, ip, &fields.username, &password).await {
-        Ok(user) => user,
+    let signed_in = match login::login(&state, ip, &fields.username, &password).await {
+        Ok(signed_in) => signed_in,
         Err(Error::MfaRequired) => {
             // The password was right and the user has a second factor: the code page,
             // reachable for five minutes through the pending cookie (nothing signed in yet).
@@ -128,12 +118,9 @@ pub async fn submit(
             return Ok(refused(&state, lang, hx, &session, &headers, typed, err).await);
         }
     };
-    session::establish(&session, &user).await.map_err(fail)?;
-    if user.require_password_change && hx.0 {
-        // Swap the sign-in form for the change form in place.
-        return Ok(change_password::forced_box(&session, &state, &user).await);
-    }
-    Ok(redirect(hx, home(user.require_password_change)))
+    walk::signed_in(&state, &session, Reply::Page(hx), signed_in)
+        .await
+        .map_err(fail)
 }
 
 /// After a right password of a user with a second factor: the pending cookie, and the code

@@ -21,6 +21,7 @@ mod sessions;
 mod totp;
 mod users;
 mod viewer;
+mod walk;
 
 pub use page::{PageError, PageResult};
 pub use viewer::Viewer;

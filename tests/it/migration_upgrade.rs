@@ -78,6 +78,20 @@ async fn every_migration_rolls_back_and_forward() {
             .await
             .is_err()
     );
+    Migrator::down(&conn, Some(1))
+        .await
+        .expect("passkey_handles down");
+    for gone in [
+        "SELECT passkey_handle FROM users",
+        "SELECT discoverable FROM passkeys",
+    ] {
+        assert!(conn.execute_unprepared(gone).await.is_err(), "{gone}");
+    }
+    assert!(
+        conn.execute_unprepared("SELECT disable_password_auth FROM users")
+            .await
+            .is_ok()
+    );
     Migrator::down(&conn, Some(1)).await.expect("apps down");
     for gone in [
         "SELECT 1 FROM apps",

@@ -12,24 +12,29 @@ use webauthn_authenticator_rs::softpasskey::SoftPasskey;
 
 use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 
-const ORIGIN: &str = "https://passkeys.example.org";
+pub(crate) const ORIGIN: &str = "https://passkeys.example.org";
 
-async fn app() -> TestApp {
+pub(crate) async fn app() -> TestApp {
     spawn_app_with(|raw| raw.public_url = Some(ORIGIN.into())).await
 }
 
 /// A software authenticator that reports user verification (as a phone or a security key
 /// with a PIN does).
-fn authenticator() -> SoftPasskey {
+pub(crate) fn authenticator() -> SoftPasskey {
     SoftPasskey::new(true)
 }
 
-fn origin() -> Url {
+pub(crate) fn origin() -> Url {
     Url::parse(ORIGIN).expect("origin")
 }
 
 /// Registers a passkey for the holder of `token`; returns the answer's data (id, name, token).
-async fn register(app: &TestApp, token: &str, device: &mut SoftPasskey, name: &str) -> Value {
+pub(crate) async fn register(
+    app: &TestApp,
+    token: &str,
+    device: &mut SoftPasskey,
+    name: &str,
+) -> Value {
     let started = app
         .api("POST", "/api/v2/users/@me/passkeys", Some(token), None)
         .await;
@@ -52,7 +57,10 @@ async fn register(app: &TestApp, token: &str, device: &mut SoftPasskey, name: &s
 }
 
 /// Sign-in options for `username`: the challenge id and the options.
-async fn sign_in_options(app: &TestApp, username: &str) -> (String, RequestChallengeResponse) {
+pub(crate) async fn sign_in_options(
+    app: &TestApp,
+    username: &str,
+) -> (String, RequestChallengeResponse) {
     let response = app
         .api(
             "POST",
@@ -70,7 +78,7 @@ async fn sign_in_options(app: &TestApp, username: &str) -> (String, RequestChall
     )
 }
 
-async fn verify_sign_in(
+pub(crate) async fn verify_sign_in(
     app: &TestApp,
     challenge: &str,
     credential: &Value,
@@ -84,7 +92,7 @@ async fn verify_sign_in(
     .await
 }
 
-async fn answer(device: &mut SoftPasskey, options: RequestChallengeResponse) -> Value {
+pub(crate) async fn answer(device: &mut SoftPasskey, options: RequestChallengeResponse) -> Value {
     let credential = device
         .do_authentication(origin(), options)
         .expect("the authenticator signs");
@@ -184,7 +192,6 @@ async fn a_counter_that_goes_backwards_is_refused() {
 
 #[tokio::test]
 async fn an_expired_ceremony_and_another_users_ceremony_finish_nothing() {
-    use sea_orm::{ConnectionTrait, Statement};
     let app = app().await;
     app.user("dave", "dave-password-1", false).await;
     app.user("erin", "erin-password-1", false).await;
@@ -226,13 +233,7 @@ async fn an_expired_ceremony_and_another_users_ceremony_finish_nothing() {
     // An expired sign-in ceremony.
     let (challenge, options) = sign_in_options(&app, "erin").await;
     let credential = answer(&mut device, options).await;
-    app.db
-        .execute_raw(Statement::from_string(
-            app.db.get_database_backend(),
-            "UPDATE webauthn_ceremonies SET expires = '2000-01-01 00:00:00'",
-        ))
-        .await
-        .expect("age the ceremony");
+    expire_ceremonies(&app).await;
     verify_sign_in(&app, &challenge, &credential)
         .await
         .assert_error(
@@ -241,7 +242,19 @@ async fn an_expired_ceremony_and_another_users_ceremony_finish_nothing() {
         );
 }
 
-async fn passkeys_of(app: &TestApp, name: &str) -> usize {
+/// Every ceremony in progress, five minutes later.
+pub(crate) async fn expire_ceremonies(app: &TestApp) {
+    use sea_orm::{ConnectionTrait, Statement};
+    app.db
+        .execute_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            "UPDATE webauthn_ceremonies SET expires = '2000-01-01 00:00:00'",
+        ))
+        .await
+        .expect("age the ceremonies");
+}
+
+pub(crate) async fn passkeys_of(app: &TestApp, name: &str) -> usize {
     use passgate::entities::passkeys;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let user = app.find(name).await;
@@ -700,7 +713,7 @@ async fn the_security_page_lists_and_removes_a_passkey_with_the_current_password
     assert!(!page.body.contains("Desk key"));
 }
 
-async fn passkey_ids(app: &TestApp, name: &str) -> Vec<i32> {
+pub(crate) async fn passkey_ids(app: &TestApp, name: &str) -> Vec<i32> {
     use passgate::entities::passkeys;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let user = app.find(name).await;
