@@ -174,11 +174,17 @@ async fn health(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
-/// Connects, migrates, creates the first admin if the database is empty, and serves until
-/// SIGINT or SIGTERM, letting requests in flight finish.
+/// Connects, migrates (refusing a database from a newer passgate), listens, creates the first
+/// admin if the database is empty, and serves until SIGINT or SIGTERM, letting requests in
+/// flight finish.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let db = db::open_with(&config.database_url, config.pool()).await?;
     let state = AppState::load(db.clone(), config.clone()).await?;
+    // Listening before the first admin is made: a busy port must not leave the only copy of
+    // its password beside a failure (and the next start would print none).
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind))?;
     if let Some(password) =
         bootstrap::ensure_admin(&db, &state.hasher, &state.config.policy).await?
     {
@@ -208,19 +214,30 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             if let Err(err) = crate::accounts::passkeys::prune_ceremonies(&cleanup_db).await {
                 tracing::warn!(error = %err, "pruning expired passkey ceremonies failed");
             }
+            if let Err(err) = crate::auth::one_time::prune(&cleanup_db).await {
+                tracing::warn!(error = %err, "pruning expired one-time results failed");
+            }
         }
     });
-    let listener = tokio::net::TcpListener::bind(config.bind)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind))?;
-    if config.public_url.is_none() {
-        tracing::warn!(
+    match (&config.public_url, config.loopback_default_url()) {
+        (Some(_), _) => {}
+        (None, Some(url)) => tracing::info!(
+            %url,
+            "PASSGATE_PUBLIC_URL is not set: links and passkeys use the loopback default \
+             (single sign-on and OpenID Connect need it set)"
+        ),
+        (None, None) => tracing::warn!(
             base = %config.link_base(),
             "PASSGATE_PUBLIC_URL is not set: reset links use the bind address as their base"
-        );
+        ),
     }
     tracing::info!(address = %config.bind, "passgate listening");
-    println!("passgate is listening on http://{}", config.bind);
+    // Where to open it: the public URL (configured, or http://localhost:PORT on a loopback
+    // bind, the one origin passkeys work at), else the bind address.
+    match config.public_base() {
+        Some(url) => println!("passgate is listening on {}: open {url}/login", config.bind),
+        None => println!("passgate is listening on http://{}", config.bind),
+    }
     let timeouts = state.config.timeouts;
     let router = app(state);
     crate::malloc::release_free_memory();

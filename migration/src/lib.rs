@@ -1,12 +1,13 @@
 //! Database migrations for passgate (sea-orm-migration), run by the application itself.
 //!
-//! Order matters: [`Migrator::migrations`] lists them oldest first. The names recorded in
-//! `seaql_migrations` are the module names (`m20260101_000001_base`,
-//! `m20260216_000001_temp_password`, `m20261203_000001_crafty_preferences`,
-//! `m20261203_000002_mfa`, `m20261203_000003_reset_links`, `m20261203_000005_passkeys`, `m20261203_000006_session_details`, `m20261206_000002_apps`, `m20261206_000005_overview`).
+//! Order matters: [`Migrator::steps`] lists them oldest first. The names recorded in
+//! `seaql_migrations` are the module names (`m20260101_000001_base`, …).
 
 pub use sea_orm_migration;
 pub use sea_orm_migration::prelude::*;
+pub use undo::{Loss, Step};
+
+mod undo;
 
 mod m20260101_000001_base;
 mod m20260216_000001_temp_password;
@@ -16,14 +17,18 @@ mod m20261203_000003_reset_links;
 mod m20261203_000005_passkeys;
 mod m20261203_000006_session_details;
 mod m20261206_000002_apps;
+mod m20261206_000004_passkey_handles;
 mod m20261206_000005_overview;
+mod m20261206_000006_one_time_results;
+mod m20261206_000007_session_id_hashes;
 
 /// All passgate migrations, oldest first.
 pub struct Migrator;
 
-#[async_trait::async_trait]
-impl MigratorTrait for Migrator {
-    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+impl Migrator {
+    /// Every migration, oldest first, each with what its `down` loses ([`Step`]); the first
+    /// is the base, which `passgate migrate down` never undoes.
+    pub fn steps() -> Vec<Box<dyn Step>> {
         vec![
             Box::new(m20260101_000001_base::Migration),
             Box::new(m20260216_000001_temp_password::Migration),
@@ -33,8 +38,21 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000005_passkeys::Migration),
             Box::new(m20261203_000006_session_details::Migration),
             Box::new(m20261206_000002_apps::Migration),
+            Box::new(m20261206_000004_passkey_handles::Migration),
             Box::new(m20261206_000005_overview::Migration),
+            Box::new(m20261206_000006_one_time_results::Migration),
+            Box::new(m20261206_000007_session_id_hashes::Migration),
         ]
+    }
+}
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        Self::steps()
+            .into_iter()
+            .map(|step| step as Box<dyn MigrationTrait>)
+            .collect()
     }
 }
 
@@ -46,7 +64,7 @@ mod tests {
     };
 
     /// The tables of later migrations (the base has [`TABLES`]).
-    const LATER_TABLES: [&str; 13] = [
+    const LATER_TABLES: [&str; 14] = [
         "totp_devices",
         "totp_enrolments",
         "recovery_codes",
@@ -60,6 +78,7 @@ mod tests {
         "sso_sessions",
         "activity_days",
         "app_sign_ins",
+        "one_time_results",
     ];
 
     /// Every table once all migrations ran.
@@ -92,7 +111,7 @@ mod tests {
         "settings",
     ];
 
-    async fn memory_db() -> DatabaseConnection {
+    pub(crate) async fn memory_db() -> DatabaseConnection {
         // One connection that never closes: each SQLite in-memory connection is its own
         // database.
         let mut opts = ConnectOptions::new("sqlite::memory:");
@@ -104,7 +123,7 @@ mod tests {
         Database::connect(opts).await.expect("connect")
     }
 
-    async fn strings(db: &DatabaseConnection, sql: &str) -> Vec<String> {
+    pub(crate) async fn strings(db: &DatabaseConnection, sql: &str) -> Vec<String> {
         db.query_all_raw(Statement::from_string(DbBackend::Sqlite, sql))
             .await
             .expect(sql)
@@ -174,6 +193,7 @@ mod tests {
         }
         v.push("require_mfa".into());
         v.push("disable_password_auth".into());
+        v.push("passkey_handle".into());
         v
     }
 
@@ -281,12 +301,17 @@ mod tests {
                 "name",
                 "credential",
                 "created",
-                "last_used"
+                "last_used",
+                "discoverable"
             ]
         );
         assert_eq!(
             columns(db, "webauthn_ceremonies").await,
             ["id", "user_id", "purpose", "state", "expires"]
+        );
+        assert_eq!(
+            columns(db, "one_time_results").await,
+            ["owner", "id", "user_id", "sealed", "created", "expires"]
         );
         let indexes = strings(
             db,
@@ -304,6 +329,8 @@ mod tests {
                 "idx_apps_name",
                 "idx_audit_log_created",
                 "idx_audit_log_target_id",
+                "idx_one_time_results_expires",
+                "idx_one_time_results_user_id",
                 "idx_passkeys_credential_id",
                 "idx_passkeys_user_id",
                 "idx_recovery_codes_user_hash",
@@ -319,6 +346,7 @@ mod tests {
                 "idx_users_enabled",
                 "idx_users_last_login",
                 "idx_users_manager",
+                "idx_users_passkey_handle",
                 "idx_users_password_expires",
                 "idx_users_require_password_change",
                 "idx_webauthn_ceremonies_expires",
@@ -345,9 +373,23 @@ mod tests {
         )
         .await;
 
+        // A signed-in session holding a one-time result in clear, as sessions did before.
+        exec(
+            &db,
+            r#"INSERT INTO sessions (id, user_id, data, expiry_date) VALUES ('abc', 1,
+             '{"user_id":1,"one_time":{"r":[1,{"kind":"reset","password":"Clear-Text-1"}]}}',
+             '2999-01-01 00:00:00')"#,
+        )
+        .await;
+
         // Upgrade in place: the existing user gets the harmless defaults.
         Migrator::up(&db, None).await.expect("temp password up");
         assert_full_schema(&db).await;
+        // The session stays, under the hash of its id, without the result.
+        assert_eq!(
+            strings(&db, "SELECT id || ' ' || data FROM sessions").await,
+            ["ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad {\"user_id\":1}"]
+        );
         assert_eq!(applied(&db).await, all_migrations());
         let row = db
             .query_one_raw(Statement::from_string(
@@ -379,6 +421,20 @@ mod tests {
         assert_eq!(
             row.try_get_by_index::<String>(3).unwrap(),
             "server,actions,cpuUsage,memUsage,size,players,status"
+        );
+
+        // Alice has a passkey user handle: 16 random bytes as 32 hex digits.
+        let handle = strings(
+            &db,
+            "SELECT passkey_handle FROM users WHERE username = 'alice'",
+        )
+        .await
+        .remove(0);
+        assert_eq!(handle.len(), 32, "{handle}");
+        assert!(
+            handle
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
         );
 
         // Foreign keys: manager is set null, permissions cascade.
@@ -484,8 +540,18 @@ mod tests {
              VALUES ('alice', 'h', '2026-01-01 00:00:00', '2026-01-01 00:00:00', 's')",
         )
         .await;
+        exec(
+            &db,
+            r#"INSERT INTO sessions (id, user_id, data, expiry_date) VALUES ('abc', 1,
+             '{"user_id":1,"generated":{"reset:2":"Clear-Text-1"}}', '2999-01-01 00:00:00')"#,
+        )
+        .await;
         Migrator::up(&db, None).await.expect("temp password up");
         assert_eq!(user_columns(db.clone()).await, full_user_columns());
+        assert_eq!(
+            pg_strings(&db, "SELECT id || ' ' || data FROM sessions").await,
+            ["ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad {\"user_id\":1}"]
+        );
         assert_eq!(
             pg_strings(
                 &db,
@@ -495,6 +561,10 @@ mod tests {
             .await,
             ["t,f,en,,f,t"]
         );
+        let handles = pg_strings(&db, "SELECT passkey_handle FROM users").await;
+        assert_eq!(handles.len(), 1);
+        assert_eq!(handles[0].len(), 32, "{}", handles[0]);
+        assert!(handles[0].chars().all(|c| c.is_ascii_hexdigit()));
         let types = pg_strings(
             &db,
             "SELECT data_type::text FROM information_schema.columns \

@@ -19,6 +19,19 @@ use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
+impl crate::Step for Migration {
+    fn down_loses(&self) -> crate::Loss {
+        crate::Loss {
+            tables: &["activity_days", "app_sign_ins"],
+            columns: &[("login_throttle", "user_id"), ("audit_log", "app_id")],
+            emptied: &[],
+            in_words: "the overview's daily sign-in counts (recounted from the audit log by the \
+                       next up), each user's latest sign-in to each application, which user a \
+                       locked username is, and which application an audit entry is about",
+        }
+    }
+}
+
 /// The indexes on existing tables: (name, table, columns).
 const INDEXES: [(&str, &str, &[&str]); 6] = [
     (
@@ -330,36 +343,12 @@ enum Users {
 
 #[cfg(test)]
 mod tests {
+    use crate::tests::{memory_db, strings};
     use crate::{Migrator, MigratorTrait};
-    use sea_orm_migration::sea_orm::{
-        ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement,
-    };
-
-    async fn memory_db() -> DatabaseConnection {
-        let mut opts = ConnectOptions::new("sqlite::memory:");
-        opts.max_connections(1)
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .sqlx_logging(false);
-        let db = Database::connect(opts).await.expect("connect");
-        db.execute_unprepared("PRAGMA foreign_keys = ON")
-            .await
-            .expect("foreign keys");
-        db
-    }
+    use sea_orm_migration::sea_orm::{ConnectionTrait, DatabaseConnection};
 
     async fn exec(db: &DatabaseConnection, sql: &str) {
         db.execute_unprepared(sql).await.expect(sql);
-    }
-
-    async fn rows(db: &DatabaseConnection, sql: &str) -> Vec<String> {
-        db.query_all_raw(Statement::from_string(DbBackend::Sqlite, sql))
-            .await
-            .expect(sql)
-            .iter()
-            .map(|row| row.try_get_by_index::<String>(0).expect("text"))
-            .collect()
     }
 
     fn audit(created: &str, action: &str, target: &str, detail: &str) -> String {
@@ -375,6 +364,7 @@ mod tests {
     #[tokio::test]
     async fn the_rollups_count_the_audit_log_as_it_was_and_as_it_grows() {
         let db = memory_db().await;
+        exec(&db, "PRAGMA foreign_keys = ON").await;
         let before = Migrator::migrations()
             .iter()
             .position(|m| m.name() == "m20261206_000005_overview")
@@ -418,7 +408,7 @@ mod tests {
         }
         Migrator::up(&db, None).await.expect("up");
         assert_eq!(
-            rows(&db, DAYS).await,
+            strings(&db, DAYS).await,
             [
                 "2026-12-01 reset 2",
                 "2026-12-01 sign_in 2",
@@ -443,7 +433,7 @@ mod tests {
         )
         .await;
         assert_eq!(
-            rows(&db, DAYS).await[3..],
+            strings(&db, DAYS).await[3..],
             ["2026-12-02 sign_in 1", "2026-12-02 sign_in_failed 1"]
         );
         // An application sign-in keeps the user's latest; an unknown app or no user is left
@@ -466,7 +456,7 @@ mod tests {
             .await;
         }
         assert_eq!(
-            rows(
+            strings(
                 &db,
                 "SELECT app_id || ' ' || user_id || ' ' || last_sign_in FROM app_sign_ins"
             )
@@ -474,20 +464,22 @@ mod tests {
             ["1 1 2026-12-03 10:00:00"]
         );
         assert_eq!(
-            rows(&db, "SELECT CAST(COUNT(*) AS TEXT) FROM audit_log").await,
+            strings(&db, "SELECT CAST(COUNT(*) AS TEXT) FROM audit_log").await,
             ["16"]
         );
         // Deleting the app takes its sign-ins along.
         exec(&db, "DELETE FROM apps").await;
         assert!(
-            rows(&db, "SELECT user_id FROM app_sign_ins")
+            strings(&db, "SELECT user_id FROM app_sign_ins")
                 .await
                 .is_empty()
         );
 
-        // Down: the tables, the columns and the trigger go; the audit log stays writable.
-        Migrator::down(&db, Some(1)).await.expect("down");
-        let tables = rows(
+        // Down (with the migrations after it): the tables, the columns and the trigger go; the
+        // audit log stays writable.
+        let after = Migrator::migrations().len() as u32 - before;
+        Migrator::down(&db, Some(after)).await.expect("down");
+        let tables = strings(
             &db,
             "SELECT name FROM sqlite_master WHERE name IN \
              ('activity_days', 'app_sign_ins', 'audit_log_rollup')",
@@ -497,7 +489,7 @@ mod tests {
         exec(&db, &audit("2026-12-04 00:00:00", "login", "1", "")).await;
         Migrator::up(&db, None).await.expect("up again");
         assert_eq!(
-            rows(&db, DAYS).await.len(),
+            strings(&db, DAYS).await.len(),
             6,
             "recounted from the audit log"
         );

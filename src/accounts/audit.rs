@@ -93,6 +93,13 @@ impl AppSignIn {
     }
 }
 
+/// `name=NAME`, the last pair of a detail that names something by the name its owner gave it
+/// (a passkey): its value is the rest of the detail, so a name may hold spaces and `=`
+/// (names hold no control characters). The audit page reads it back that way.
+pub fn trailing_name(name: &str) -> String {
+    format!("name={name}")
+}
+
 /// Appends one entry; runs on the caller's connection or transaction.
 pub async fn record(
     conn: &impl ConnectionTrait,
@@ -127,6 +134,17 @@ async fn insert(
     action: &str,
     detail: String,
 ) -> Result<()> {
+    if action == action::LOGIN_FAILED {
+        // For the operator's log watchers (fail2ban and the like): the address and the
+        // reason, never what was typed.
+        tracing::info!(
+            target: "passgate::sign_in",
+            address = %actor.ip,
+            user_id = ?target.map(|(id, _)| id),
+            reason = %detail,
+            "sign-in failed"
+        );
+    }
     audit_log::Entity::insert(audit_log::ActiveModel {
         created: Set(clock::now()),
         actor_id: Set(actor.user_id),

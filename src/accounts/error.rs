@@ -55,6 +55,9 @@ pub enum Error {
     PasskeyVerificationFailed,
     #[error("password sign-in is turned off for this account: sign in with a passkey")]
     PasswordAuthDisabled,
+    /// A passkey sign-in that signs nobody in, with the likely cause.
+    #[error("{0}")]
+    PasskeyNotAccepted(PasskeyRefusal),
     /// Another application has this name (in any case).
     #[error("an application with this name already exists")]
     AppNameExists,
@@ -63,10 +66,45 @@ pub enum Error {
     HostTaken(String),
     #[error("no such application")]
     AppNotFound,
+    /// A stored secret does not open with the configured key (the key file changed).
+    #[error("a stored secret does not decrypt with the configured key")]
+    Undecryptable,
+    /// The user's TOTP devices cannot be checked: their secrets do not open with the key the
+    /// server has (`PASSGATE_SECRET_KEY_FILE` changed). Recovery codes still work.
+    #[error(
+        "two-factor codes cannot be checked right now (the server's key changed): use a recovery code, or ask an administrator to reset your two-factor sign-in"
+    )]
+    MfaUnavailable,
     #[error("database: {0}")]
     Db(#[from] sea_orm::DbErr),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
+}
+
+/// Why a passkey's answer signed nobody in. Each tells only what the answering device
+/// already knows; none tells whether an account exists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PasskeyRefusal {
+    /// The ceremony is unknown, expired (five minutes) or already used.
+    Expired,
+    /// The passkey is not (or no longer) registered for the account signing in.
+    Unknown,
+    /// The signature, the counter or the user verification did not check out.
+    Invalid,
+}
+
+impl std::fmt::Display for PasskeyRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PasskeyRefusal::Expired => {
+                "the passkey sign-in took too long or was already used: start again"
+            }
+            PasskeyRefusal::Unknown => {
+                "this passkey is not registered for this account (it may have been removed)"
+            }
+            PasskeyRefusal::Invalid => "the passkey's answer could not be verified",
+        })
+    }
 }
 
 impl Error {

@@ -1,8 +1,9 @@
 //! A user's web sessions (SPEC §11): listing one's own, ending one or all others, and ending
 //! every session and login token of a user (oneself, a superuser, or their manager).
 //!
-//! A session id is a credential, so pages never show it: a session is named by a *handle*,
-//! the first 128 bits of the id's SHA-256 (hex).
+//! A session id is a credential: the database keeps only its SHA-256 ([`stored_id`]), and
+//! pages name a session by a *handle*, the first 128 bits of that hash (hex). Functions here
+//! take the caller's own session id as the cookie carries it.
 
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionSession,
@@ -31,9 +32,15 @@ pub struct SessionInfo {
     pub current: bool,
 }
 
-/// The public name of a session id.
-pub fn handle_of(session_id: &str) -> String {
-    hex::encode(&Sha256::digest(session_id.as_bytes())[..16])
+/// How a session id is stored: its SHA-256, hex (64 characters). A copy of the database
+/// holds no session a browser could present.
+pub fn stored_id(session_id: &str) -> String {
+    hex::encode(Sha256::digest(session_id.as_bytes()))
+}
+
+/// The public name of a session, from its stored id.
+pub fn handle_of(stored: &str) -> String {
+    stored.chars().take(32).collect()
 }
 
 async fn live_rows(conn: &impl ConnectionTrait, user_id: i32) -> Result<Vec<sessions::Model>> {
@@ -52,6 +59,7 @@ pub async fn list_own(
     user_id: i32,
     current_id: &str,
 ) -> Result<Vec<SessionInfo>> {
+    let current_id = stored_id(current_id);
     Ok(live_rows(conn, user_id)
         .await?
         .into_iter()
@@ -75,6 +83,7 @@ pub async fn end_own<C: TransactionTrait + ConnectionTrait>(
     handle: &str,
     current_id: &str,
 ) -> Result<bool> {
+    let current_id = stored_id(current_id);
     let txn = db.begin().await?;
     let found = live_rows(&txn, user.user_id)
         .await?
@@ -106,7 +115,7 @@ pub async fn end_others<C: TransactionTrait + ConnectionTrait>(
     let txn = db.begin().await?;
     let ended = sessions::Entity::delete_many()
         .filter(sessions::Column::UserId.eq(user.user_id))
-        .filter(sessions::Column::Id.ne(current_id))
+        .filter(sessions::Column::Id.ne(stored_id(current_id)))
         .exec(&txn)
         .await?
         .rows_affected;

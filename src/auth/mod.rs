@@ -1,9 +1,11 @@
-//! Authentication: sessions, the web gate, CSRF, login throttling and client addresses.
+//! Authentication: sessions and the one-time results bound to them, the web gate, CSRF,
+//! login throttling and client addresses.
 
 pub mod client_ip;
 pub mod csrf;
 pub mod ended;
 pub mod login;
+pub mod one_time;
 pub mod passkey_login;
 pub mod pending;
 pub mod session;

@@ -23,10 +23,10 @@ use crate::error::{Error, Result};
 /// IPv6 client counts with its whole /64, which one host typically holds.
 pub struct Keys {
     ip: Option<String>,
-    user: String,
-    /// The normalised username, never stored: only the id of the user it names is, when the
-    /// bucket locks (the overview's *locked now*, SPEC §18).
-    username: String,
+    user: Option<String>,
+    /// The normalised username of `user`, never stored: only the id of the user it names is,
+    /// when the bucket locks (the overview's *locked now*, SPEC §18).
+    username: Option<String>,
 }
 
 /// The purpose label of the username buckets' keyed hash.
@@ -37,8 +37,19 @@ impl Keys {
     pub fn login(key: &SigningKey, ip: IpAddr, username: &str) -> Self {
         Self {
             ip: Some(address_bucket(ip)),
-            user: user_bucket(key, username),
-            username: normalised(username),
+            user: Some(user_bucket(key, username)),
+            username: Some(normalised(username)),
+        }
+    }
+
+    /// A passkey's answer from `ip` on behalf of `username`, the owner of the credential
+    /// it names — or of nobody (`None`: a credential id registered to no one), which counts
+    /// in the address's bucket alone.
+    pub fn passkey(key: &SigningKey, ip: IpAddr, username: Option<&str>) -> Self {
+        Self {
+            ip: Some(address_bucket(ip)),
+            user: username.map(|name| user_bucket(key, name)),
+            username: username.map(normalised),
         }
     }
 
@@ -47,16 +58,16 @@ impl Keys {
     pub fn user(key: &SigningKey, username: &str) -> Self {
         Self {
             ip: None,
-            user: user_bucket(key, username),
-            username: normalised(username),
+            user: Some(user_bucket(key, username)),
+            username: Some(normalised(username)),
         }
     }
 
     fn all(&self) -> Vec<&str> {
         self.ip
             .iter()
+            .chain(&self.user)
             .map(String::as_str)
-            .chain([self.user.as_str()])
             .collect()
     }
 }
@@ -258,7 +269,9 @@ pub async fn unlock_username(
 /// attempt is taken back from the address's counter (which counts failures, so that a busy
 /// office is not locked). One statement.
 pub async fn succeeded(db: &impl ConnectionTrait, keys: &Keys) -> Result<()> {
-    let is_user = Expr::col(login_throttle::Column::ThrottleKey).eq(keys.user.as_str());
+    // Bucket names start with `user:` or `ip:`: an attempt without a user matches none.
+    let is_user =
+        Expr::col(login_throttle::Column::ThrottleKey).eq(keys.user.as_deref().unwrap_or(""));
     let now = clock::now();
     login_throttle::Entity::update_many()
         .col_expr(
@@ -311,20 +324,20 @@ async fn lock_over_limit(
                 .add(login_throttle::Column::Failures.gte(limit(config, key))),
         );
     }
-    let named_user = Query::select()
-        .column(users::Column::UserId)
-        .from(users::Entity)
-        .and_where(Expr::col(users::Column::Username).eq(keys.username.as_str()))
-        .to_owned();
-    login_throttle::Entity::update_many()
-        .col_expr(
-            login_throttle::Column::LockedUntil,
-            Expr::value(Some(until)),
-        )
-        .col_expr(
+    let mut update = login_throttle::Entity::update_many().col_expr(
+        login_throttle::Column::LockedUntil,
+        Expr::value(Some(until)),
+    );
+    if let (Some(bucket), Some(username)) = (&keys.user, &keys.username) {
+        let named_user = Query::select()
+            .column(users::Column::UserId)
+            .from(users::Entity)
+            .and_where(Expr::col(users::Column::Username).eq(username.as_str()))
+            .to_owned();
+        update = update.col_expr(
             login_throttle::Column::UserId,
             Expr::case(
-                Expr::col(login_throttle::Column::ThrottleKey).eq(keys.user.as_str()),
+                Expr::col(login_throttle::Column::ThrottleKey).eq(bucket.as_str()),
                 SimpleExpr::SubQuery(
                     None,
                     Box::new(SubQueryStatement::SelectStatement(named_user)),
@@ -332,7 +345,9 @@ async fn lock_over_limit(
             )
             .finally(Expr::value(Option::<i32>::None))
             .into(),
-        )
+        );
+    }
+    update
         .filter(over_limit)
         .filter(not_locked(now))
         .exec(db)

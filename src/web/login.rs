@@ -18,18 +18,8 @@ use crate::paths;
 use crate::state::AppState;
 use crate::views::login::{LoginForm, login_box, login_page};
 use crate::web::page_or_fragment;
-use crate::web::{
-    Hx, PageError, PageResult, VisitorLang, change_password, redirect, second_factor,
-};
-
-/// Where a signed-in user belongs.
-fn home(require_password_change: bool) -> &'static str {
-    if require_password_change {
-        paths::CHANGE_PASSWORD
-    } else {
-        paths::DASHBOARD
-    }
-}
+use crate::web::walk::{self, Reply};
+use crate::web::{Hx, PageError, PageResult, VisitorLang, redirect, second_factor};
 
 /// `?ended=REASON`: why the previous session ended (see `auth::ended`).
 #[derive(Deserialize, Default)]
@@ -45,13 +35,14 @@ pub async fn show(
     Query(query): Query<EndedQuery>,
 ) -> PageResult {
     let fail = |err| PageError::visitor(lang, err);
-    if let Some(signed_in) = session::current_user(&session, &state.db)
-        .await
-        .map_err(fail)?
+    if let Some(signed_in) =
+        session::current_user(&session, &state.db, state.config.session_max_lifetime)
+            .await
+            .map_err(fail)?
     {
         return Ok(redirect(
             Hx(false),
-            home(signed_in.user.require_password_change),
+            paths::home(signed_in.user.require_password_change),
         ));
     }
     let notice = query
@@ -112,8 +103,8 @@ pub async fn submit(
 ) -> PageResult {
     let fail = |err| PageError::visitor(lang, err);
     let password = Secret::new(fields.password);
-    let user = match login::login(&state, ip, &fields.username, &password).await {
-        Ok(user) => user,
+    let signed_in = match login::login(&state, ip, &fields.username, &password).await {
+        Ok(signed_in) => signed_in,
         Err(Error::MfaRequired) => {
             // The password was right and the user has a second factor: the code page,
             // reachable for five minutes through the pending cookie (nothing signed in yet).
@@ -122,16 +113,14 @@ pub async fn submit(
                 .map_err(fail);
         }
         Err(err) if err.status().is_server_error() => return Err(fail(err)),
-        Err(err) => return Ok(refused(&state, lang, hx, &session, &headers, err).await),
+        Err(err) => {
+            let typed = &fields.username;
+            return Ok(refused(&state, lang, hx, &session, &headers, typed, err).await);
+        }
     };
-    session::establish(&session, &user, state.config.session_max_lifetime)
+    walk::signed_in(&state, &session, Reply::Page(hx), signed_in)
         .await
-        .map_err(fail)?;
-    if user.require_password_change && hx.0 {
-        // Swap the sign-in form for the change form in place.
-        return Ok(change_password::forced_box(&session, &state, &user).await);
-    }
-    Ok(redirect(hx, home(user.require_password_change)))
+        .map_err(fail)
 }
 
 /// After a right password of a user with a second factor: the pending cookie, and the code
@@ -158,19 +147,28 @@ async fn to_second_factor(
     Ok(response)
 }
 
-/// The sign-in form again, with the reason and the status of the refusal. The username field
-/// is not filled in again: what was typed there may have been a password (SPEC §3a), and it
-/// must not come back in a page.
+/// What the username field shows again: the name in its stored form when it is one that
+/// `user create` would accept, so a mistyped password costs only the password. Anything
+/// else may be a password typed into the wrong field (SPEC §3a) and never comes back in a
+/// page.
+fn username_again(typed: &str) -> String {
+    crate::accounts::users::normalize_username(typed).unwrap_or_default()
+}
+
+/// The sign-in form again, with the reason and the status of the refusal, and the username
+/// when it is well-formed ([`username_again`]).
 async fn refused(
     state: &AppState,
     lang: Lang,
     hx: Hx,
     session: &Session,
     headers: &HeaderMap,
-    err: crate::error::Error,
+    typed_username: &str,
+    err: Error,
 ) -> Response {
+    let username = username_again(typed_username);
     let form = LoginForm {
-        username: "",
+        username: &username,
         error: Some(lang.t(err.message_key())),
         notice: None,
         passkeys: state.passkeys.enabled(),
@@ -200,7 +198,7 @@ pub async fn logout(
     session: Session,
 ) -> Response {
     if let Ok(Some(session::SignedIn { user, .. })) =
-        session::current_user(&session, &state.db).await
+        session::current_user(&session, &state.db, state.config.session_max_lifetime).await
     {
         let actor = Actor::user(&user, ip.to_string());
         let target = Some((user.user_id, user.username.as_str()));
@@ -209,6 +207,10 @@ pub async fn logout(
         {
             let _ = crate::error::Error::from(err).public_message();
         }
+    }
+    // What this session still had to show goes with it.
+    if let Err(err) = crate::auth::one_time::forget(&state.db, &session).await {
+        let _ = err.public_message();
     }
     if let Err(err) = session::end(&session).await {
         let _ = err.public_message();

@@ -21,6 +21,7 @@ mod sessions;
 mod totp;
 mod users;
 mod viewer;
+mod walk;
 
 pub use page::{PageError, PageResult};
 pub use viewer::Viewer;
@@ -129,6 +130,7 @@ impl Error {
             PasskeysDisabled => "passkey.disabled",
             PasskeyVerificationFailed => "passkey.verificationFailed",
             DatabaseUnavailable => "error.databaseUnavailable",
+            MfaUnavailable => "operator.mfaUnavailable",
             _ if self.status().is_server_error() => "error.internal",
             _ => "error.badRequest",
         }

@@ -10,10 +10,10 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use crate::accounts::mfa::{self, FactorInput, FactorUsed};
+use crate::accounts::mfa::{self, FactorInput};
 use crate::accounts::{passkeys, users};
 use crate::auth::client_ip::ClientIp;
-use crate::auth::{csrf, login, pending, session};
+use crate::auth::{csrf, login, pending};
 use crate::entities::users as user_entity;
 use crate::error::{Error, Result};
 use crate::i18n::Lang;
@@ -23,7 +23,8 @@ use crate::views::second_factor::{
     SecondFactorView, second_factor_box, second_factor_page, second_factor_swap,
 };
 use crate::web::page_or_fragment;
-use crate::web::{Hx, PageError, PageResult, VisitorLang, change_password, redirect};
+use crate::web::walk::{self, Reply};
+use crate::web::{Hx, PageError, PageResult, VisitorLang, redirect};
 
 /// The user of a valid pending state, as they are now; `None` sends the browser back to the
 /// sign-in page (expired, forged, or the account changed since the password).
@@ -158,12 +159,17 @@ pub async fn submit(
             backup_code: fields.recovery_code.as_deref(),
         };
         match login::second_factor(&state, ip, &user, factor).await {
-            Ok(signed_in) => finish(&state, &session, hx, lang, signed_in).await,
+            Ok(signed_in) => walk::signed_in(&state, &session, Reply::Page(hx), signed_in).await,
             Err(
-                err @ (Error::IncorrectMfa | Error::MfaRequired | Error::TooManyAttempts { .. }),
+                err @ (Error::IncorrectMfa
+                | Error::MfaRequired
+                | Error::MfaUnavailable
+                | Error::TooManyAttempts { .. }),
             ) => {
                 let message = match err {
-                    Error::TooManyAttempts { .. } => lang.t(err.message_key()),
+                    Error::TooManyAttempts { .. } | Error::MfaUnavailable => {
+                        lang.t(err.message_key())
+                    }
                     _ => lang.t("login.incorrectCode"),
                 };
                 let view = view_of(&state, &user, recovery, Some(message)).await?;
@@ -176,36 +182,4 @@ pub async fn submit(
         }
     };
     submitted.await.map_err(|err| PageError::visitor(lang, err))
-}
-
-/// Signs the browser in after the second step: a fresh session id, the pending cookie gone,
-/// on to the forced change (in place with htmx) or the dashboard. A spent recovery code is
-/// said once on the next page.
-pub async fn finish(
-    state: &AppState,
-    session: &Session,
-    hx: Hx,
-    lang: Lang,
-    signed_in: login::SignIn,
-) -> Result<Response> {
-    let user = signed_in.user;
-    session::establish(session, &user, state.config.session_max_lifetime).await?;
-    let _ = lang;
-    let mut response = if user.require_password_change && hx.0 {
-        change_password::forced_box(session, state, &user).await
-    } else if user.require_password_change {
-        redirect(hx, paths::CHANGE_PASSWORD)
-    } else if let FactorUsed::RecoveryCode { left } = signed_in.factor {
-        // The dashboard says once that a recovery code was spent and how many are left.
-        redirect(
-            hx,
-            &format!("{}?recovery_codes_left={left}", paths::DASHBOARD),
-        )
-    } else {
-        redirect(hx, paths::DASHBOARD)
-    };
-    response
-        .headers_mut()
-        .append(header::SET_COOKIE, pending::clear());
-    Ok(response)
 }

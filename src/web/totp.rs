@@ -72,7 +72,7 @@ pub async fn start(State(state): State<AppState>, viewer: Viewer, hx: Hx) -> Pag
         secret: enrolment.secret_base32.expose().to_string(),
         otpauth_uri: enrolment.otpauth_uri.expose().to_string(),
     };
-    let id = one_time::put(&viewer.session, OneTime::Enrolment(shown))
+    let id = one_time::put(&state, &viewer, OneTime::Enrolment(shown))
         .await
         .map_err(|e| viewer.fail(e))?;
     Ok(one_time::redirect_to(Hx(false), &id))
@@ -162,13 +162,9 @@ pub async fn verify(
         .collect();
     if hx.0 {
         // In place: the codes in the box (shown by this answer only), or on to the page.
-        session::establish(
-            &viewer.session,
-            &enrolled.user,
-            state.config.session_max_lifetime,
-        )
-        .await
-        .map_err(|e| viewer.fail(e))?;
+        session::establish(&viewer.session, &enrolled.user)
+            .await
+            .map_err(|e| viewer.fail(e))?;
         return Ok(if codes.is_empty() {
             crate::web::redirect(hx, paths::SECURITY)
         } else {
@@ -204,11 +200,11 @@ async fn keep_signed_in(
     updated: &user_entity::Model,
     codes: Vec<String>,
 ) -> Result<Response> {
-    session::establish(&viewer.session, updated, state.config.session_max_lifetime).await?;
+    session::establish(&viewer.session, updated).await?;
     if codes.is_empty() {
         return Ok(Redirect::to(&format!("{}?done=totp", paths::SECURITY)).into_response());
     }
-    let id = one_time::put(&viewer.session, OneTime::RecoveryCodes { codes }).await?;
+    let id = one_time::put(state, viewer, OneTime::RecoveryCodes { codes }).await?;
     Ok(one_time::redirect_to(Hx(false), &id))
 }
 

@@ -1,6 +1,7 @@
 //! The one integration-test binary: every module runs against a fresh app and database.
 
 mod helpers;
+mod process;
 
 mod api_auth;
 mod api_envelope;
@@ -22,11 +23,20 @@ mod layers;
 mod login;
 mod mfa;
 mod migration_upgrade;
+mod operator_backup;
+mod operator_config;
+mod operator_database;
+mod operator_keys;
+mod operator_users;
 mod overview;
 mod passkeys;
+mod passkeys_discoverable;
+mod passkeys_legacy;
+mod passkeys_walk;
 mod postgres;
 mod properties;
 mod reset_links;
+mod secrets_at_rest;
 mod security;
 mod sessions;
 mod throttle;
