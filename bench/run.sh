@@ -244,7 +244,7 @@ for app in Wiki Tickets Grafana; do
 done
 printf '%s\n' "$PASSWORD" | PASSGATE_LOG=warn "$BIN" --database-url "$URL" user create benchmanager \
   --password-stdin --no-require-change >/dev/null
-sqlite3 "$DB" <<'SQL'
+sqlite3 "$DB" >/dev/null <<'SQL'
 PRAGMA busy_timeout = 10000;
 INSERT INTO user_permissions (user_id, permission, quantity)
   SELECT user_id, 'USER_CONFIG', -1 FROM users WHERE username = 'benchmanager';
@@ -278,7 +278,7 @@ WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 14999)
 INSERT INTO audit_log (created, actor_id, actor_name, target_id, target_name, action, detail, source_ip, app_id)
   SELECT strftime('%Y-%m-%d %H:%M:%S', 'now', printf('-%d seconds', (i * 29) % (7 * 86400))),
          i % 5000 * 2 + 2, 'bench', i % 5000 * 2 + 2, 'bench', 'sso_session_issued', '', '10.0.0.1',
-         (SELECT app_id FROM apps ORDER BY app_id LIMIT 1 OFFSET i % 3)
+         (SELECT min(app_id) FROM apps) + i % 3
   FROM n;
 SQL
 AUDIT_ROWS=$(sqlite3 "$DB" 'SELECT count(*) FROM audit_log')
