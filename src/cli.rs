@@ -38,6 +38,12 @@ pub enum Command {
     /// Apply or roll back migrations.
     #[command(subcommand)]
     Migrate(MigrateCommand),
+    /// Exit 0 if the server at PASSGATE_BIND answers /healthz with 200, else 1 (a container's
+    /// HEALTHCHECK, without curl).
+    Healthcheck,
+    /// The audit log as JSON lines (docs/audit.md).
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Write a consistent copy of a SQLite database to PATH while it is in use (refuses to
     /// overwrite). For PostgreSQL use pg_dump.
     Backup {
@@ -177,6 +183,8 @@ pub async fn run_admin(config: &Config, command: Command) -> anyhow::Result<Stri
             key::run(&db, cmd).await
         }
         Command::Backup { path } => backup(&config.database_url, &path).await,
+        Command::Healthcheck => ops::healthcheck(config).await,
+        Command::Audit(cmd) => ops::audit(config, cmd).await,
         Command::BenchHash { count, parallel } => bench_hash(count, parallel).await,
         Command::BenchSeedTotp { prefix, secret_hex } => {
             let db = db::open_with(&config.database_url, config.pool()).await?;
@@ -278,7 +286,10 @@ async fn migrate(db: &DatabaseConnection, cmd: MigrateCommand) -> anyhow::Result
 
 mod bench;
 mod key;
+mod ops;
 mod user;
+
+pub use ops::AuditCommand;
 
 #[cfg(test)]
 mod tests;

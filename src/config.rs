@@ -104,6 +104,8 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Second factors (SPEC §9): skew, who must have one, the secrets' key.
     pub mfa: MfaConfig,
+    /// Metrics, log format, audit stream, audit retention (SPEC §17).
+    pub operations: Operations,
 }
 
 /// Who must have a second factor (`PASSGATE_REQUIRE_MFA`).
@@ -256,8 +258,10 @@ impl Config {
     }
 }
 
+mod operations;
 mod raw;
 
+pub use operations::{AuditSink, LogFormat, Operations, RawOperations};
 pub use raw::RawConfig;
 
 #[cfg(test)]

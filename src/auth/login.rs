@@ -10,6 +10,7 @@ use crate::auth::client_ip::ClientIp;
 use crate::auth::throttle::{self, Keys};
 use crate::entities::users as user_entity;
 use crate::error::{Error, Result};
+use crate::metrics::{self, SignIn as Outcome};
 use crate::state::AppState;
 use sea_orm::TransactionTrait;
 
@@ -48,8 +49,9 @@ pub async fn login_with_factor(
 ) -> Result<SignIn> {
     let ip_text = ip.to_string();
     let keys = Keys::login(&state.signing_key, ip.0, username);
-    throttle::reserve(&state.db, &state.config.throttle, &keys).await?;
+    reserve(state, &keys).await?;
     let attempted = users::find_by_username(&state.db, username).await?;
+    let known = attempted.is_some();
     let target = attempted.as_ref().map(|u| (u.user_id, u.username.clone()));
     let target = target.as_ref().map(|(id, name)| (*id, name.as_str()));
     let outcome = match authenticate(&state.hasher, attempted, password).await {
@@ -67,6 +69,17 @@ pub async fn login_with_factor(
         username: String::new(),
         ip: ip_text.clone(),
     };
+    match &outcome {
+        Ok(_) => metrics::sign_in(Outcome::Success),
+        Err(Error::IncorrectCredentials) if known => metrics::sign_in(Outcome::WrongPassword),
+        Err(Error::IncorrectCredentials) => metrics::sign_in(Outcome::UnknownUser),
+        Err(Error::IncorrectMfa) => metrics::sign_in(Outcome::SecondFactorWrong),
+        Err(Error::TempPasswordExpired) => metrics::sign_in(Outcome::TempPasswordExpired),
+        Err(Error::AccountDisabled) => metrics::sign_in(Outcome::Disabled),
+        Err(Error::PasswordAuthDisabled) => metrics::sign_in(Outcome::PasswordNotAllowed),
+        // A right password whose second factor is still to come is no outcome yet.
+        Err(_) => {}
+    }
     match outcome {
         Ok(signed_in) => {
             audit_recovery_code(state, &signed_in, &ip_text).await?;
@@ -117,6 +130,15 @@ pub async fn login_with_factor(
         }
         Err(err) => Err(err),
     }
+}
+
+/// [`throttle::reserve`], counting a refusal as a `locked` sign-in.
+async fn reserve(state: &AppState, keys: &Keys) -> Result<()> {
+    let reserved = throttle::reserve(&state.db, &state.config.throttle, keys).await;
+    if let Err(Error::TooManyAttempts { .. }) = reserved {
+        metrics::sign_in(Outcome::Locked);
+    }
+    reserved
 }
 
 /// Records a sign-in whose password was right, in one transaction: the login time and address,
@@ -188,7 +210,7 @@ pub async fn second_factor(
 ) -> Result<SignIn> {
     let ip_text = ip.to_string();
     let keys = Keys::user(&state.signing_key, &user.username);
-    throttle::reserve(&state.db, &state.config.throttle, &keys).await?;
+    reserve(state, &keys).await?;
     let target = Some((user.user_id, user.username.as_str()));
     let anonymous = Actor {
         user_id: None,
@@ -201,10 +223,12 @@ pub async fn second_factor(
                 .await?
                 .map(|user| SignIn { user, factor: used })
                 .ok_or(Error::IncorrectCredentials)?;
+            metrics::sign_in(Outcome::Success);
             audit_recovery_code(state, &signed_in, &ip_text).await?;
             Ok(signed_in)
         }
         Err(accounts::Error::IncorrectMfa) => {
+            metrics::sign_in(Outcome::SecondFactorWrong);
             wrong_factor(state, &keys, &anonymous, target).await?;
             Err(Error::IncorrectMfa)
         }
@@ -224,7 +248,9 @@ pub async fn second_factor_passkey(
 ) -> Result<user_entity::Model> {
     let keys = Keys::user(&state.signing_key, &user.username);
     let target = Some((user.user_id, user.username.as_str()));
-    signed_in(state, &keys, user, &ip.to_string(), target)
+    let user = signed_in(state, &keys, user, &ip.to_string(), target)
         .await?
-        .ok_or(Error::IncorrectCredentials)
+        .ok_or(Error::IncorrectCredentials)?;
+    metrics::sign_in(Outcome::Success);
+    Ok(user)
 }

@@ -42,9 +42,15 @@ pub async fn sign_in_with_passkey(
             )
             .await?;
             txn.commit().await?;
+            crate::metrics::sign_in(crate::metrics::SignIn::Passkey);
             Ok(user)
         }
         Err(err @ (accounts::Error::IncorrectCredentials | accounts::Error::AccountDisabled)) => {
+            crate::metrics::sign_in(if matches!(err, accounts::Error::AccountDisabled) {
+                crate::metrics::SignIn::Disabled
+            } else {
+                crate::metrics::SignIn::PasskeyRefused
+            });
             let anonymous = Actor {
                 user_id: None,
                 username: String::new(),

@@ -24,6 +24,8 @@ pub struct RawConfig {
     pub require_mfa: Option<String>,
     pub secret_key_file: Option<String>,
     pub public_url: Option<String>,
+    /// Metrics, log format, audit stream and retention (SPEC §17).
+    pub operations: RawOperations,
 }
 
 impl RawConfig {
@@ -44,6 +46,7 @@ impl RawConfig {
             require_mfa: var("PASSGATE_REQUIRE_MFA"),
             secret_key_file: var("PASSGATE_SECRET_KEY_FILE"),
             public_url: var("PASSGATE_PUBLIC_URL"),
+            operations: RawOperations::from_env(var),
         }
     }
 
@@ -162,6 +165,7 @@ impl RawConfig {
             None => None,
             Some(url) => Some(parse_public_url(&url)?),
         };
+        let operations = self.operations.validate(bind)?;
         Ok(Config {
             bind,
             database_url,
@@ -179,6 +183,7 @@ impl RawConfig {
                 secret_key,
             },
             public_url,
+            operations,
         })
     }
 }

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 
 /// RFC 4648 base32 decoding, written here so the test does not trust the server's encoder.
-fn decode_base32(text: &str) -> Vec<u8> {
+pub(crate) fn decode_base32(text: &str) -> Vec<u8> {
     let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     let (mut buffer, mut bits, mut out) = (0u32, 0u32, Vec::new());
     for c in text.chars().filter(|c| *c != '=' && *c != ' ') {
@@ -32,7 +32,7 @@ fn unix_now() -> i64 {
 
 /// The current step, after waiting out the last two seconds of a step, so that the step
 /// does not change between computing a code and the server checking it.
-async fn stable_step() -> i64 {
+pub(crate) async fn stable_step() -> i64 {
     while unix_now().rem_euclid(totp::STEP_SECONDS) >= totp::STEP_SECONDS - 2 {
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
@@ -40,24 +40,24 @@ async fn stable_step() -> i64 {
 }
 
 /// A device enrolled by its owner through the API.
-struct Enrolled {
+pub(crate) struct Enrolled {
     secret: Vec<u8>,
     base32: String,
-    device_id: String,
-    backup_codes: Vec<String>,
+    pub(crate) device_id: String,
+    pub(crate) backup_codes: Vec<String>,
     /// The owner's fresh token (the enrolment ended the old one).
-    token: String,
+    pub(crate) token: String,
 }
 
 impl Enrolled {
-    fn code(&self, step: i64) -> String {
+    pub(crate) fn code(&self, step: i64) -> String {
         totp::code_at_step(&self.secret, step)
     }
 }
 
 /// Enrols a device for the owner of `token`, verifying with the previous step's code so
 /// that the current step stays free for a sign-in.
-async fn enrol(app: &TestApp, token: &str) -> Enrolled {
+pub(crate) async fn enrol(app: &TestApp, token: &str) -> Enrolled {
     let started = app
         .api("POST", "/api/v2/users/@me/totp", Some(token), None)
         .await;

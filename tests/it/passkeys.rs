@@ -12,7 +12,7 @@ use webauthn_authenticator_rs::softpasskey::SoftPasskey;
 
 use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 
-const ORIGIN: &str = "https://passkeys.example.org";
+pub(crate) const ORIGIN: &str = "https://passkeys.example.org";
 
 async fn app() -> TestApp {
     spawn_app_with(|raw| raw.public_url = Some(ORIGIN.into())).await
@@ -20,7 +20,7 @@ async fn app() -> TestApp {
 
 /// A software authenticator that reports user verification (as a phone or a security key
 /// with a PIN does).
-fn authenticator() -> SoftPasskey {
+pub(crate) fn authenticator() -> SoftPasskey {
     SoftPasskey::new(true)
 }
 
@@ -29,7 +29,12 @@ fn origin() -> Url {
 }
 
 /// Registers a passkey for the holder of `token`; returns the answer's data (id, name, token).
-async fn register(app: &TestApp, token: &str, device: &mut SoftPasskey, name: &str) -> Value {
+pub(crate) async fn register(
+    app: &TestApp,
+    token: &str,
+    device: &mut SoftPasskey,
+    name: &str,
+) -> Value {
     let started = app
         .api("POST", "/api/v2/users/@me/passkeys", Some(token), None)
         .await;
@@ -52,7 +57,10 @@ async fn register(app: &TestApp, token: &str, device: &mut SoftPasskey, name: &s
 }
 
 /// Sign-in options for `username`: the challenge id and the options.
-async fn sign_in_options(app: &TestApp, username: &str) -> (String, RequestChallengeResponse) {
+pub(crate) async fn sign_in_options(
+    app: &TestApp,
+    username: &str,
+) -> (String, RequestChallengeResponse) {
     let response = app
         .api(
             "POST",
@@ -70,7 +78,7 @@ async fn sign_in_options(app: &TestApp, username: &str) -> (String, RequestChall
     )
 }
 
-async fn verify_sign_in(
+pub(crate) async fn verify_sign_in(
     app: &TestApp,
     challenge: &str,
     credential: &Value,
@@ -84,7 +92,7 @@ async fn verify_sign_in(
     .await
 }
 
-async fn answer(device: &mut SoftPasskey, options: RequestChallengeResponse) -> Value {
+pub(crate) async fn answer(device: &mut SoftPasskey, options: RequestChallengeResponse) -> Value {
     let credential = device
         .do_authentication(origin(), options)
         .expect("the authenticator signs");
