@@ -17,7 +17,7 @@ use crate::helpers::*;
 use crate::mfa::{decode_base32, stable_step};
 use crate::passkeys::{ORIGIN, authenticator};
 use crate::process::{
-    Browser, HttpResponse, Server, api, api_login, api_token, free_port, try_http,
+    Browser, HttpResponse, Server, api, api_login, api_token, free_port, process_database, try_http,
 };
 
 /// Every sample of an exposition: `name{labels}` as rendered → value.
@@ -77,7 +77,7 @@ async fn create_user(server: &Server, token: &str, name: &str) -> i32 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_scripted_walk_each_counter_moved_by_what_happened() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/passgate.db?mode=rwc", dir.path().display());
+    let (url, _pg) = process_database(dir.path()).await;
     let metrics = free_port();
     let mut server = Server::start_with(
         "metrics",

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -11,7 +12,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::helpers::csrf_in;
+use crate::helpers::{PgDatabase, csrf_in, postgres_admin_url};
 
 /// A running `passgate serve`, killed when dropped (also when the test panics). Standard
 /// output goes to `NAME.out`, standard error (the log) to `NAME.log`.
@@ -147,6 +148,21 @@ impl Server {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+}
+
+/// A database for a server process: the test's PostgreSQL database when the suite runs on
+/// PostgreSQL, else a SQLite file in `dir`.
+pub async fn process_database(dir: &Path) -> (String, Option<PgDatabase>) {
+    match postgres_admin_url() {
+        Some(admin) => {
+            let pg = PgDatabase::create(&admin).await;
+            (pg.url.clone(), Some(pg))
+        }
+        None => (
+            format!("sqlite://{}/passgate.db?mode=rwc", dir.display()),
+            None,
+        ),
     }
 }
 

@@ -63,6 +63,7 @@ impl AuditStream {
     pub async fn start(db: DatabaseConnection, sink: AuditSink) -> Result<AuditStream, String> {
         let mut out = Output::new(sink);
         out.open()
+            .and_then(|()| out.end_cut_line())
             .map_err(|e| format!("PASSGATE_AUDIT_FILE: cannot open {}: {e}", out.describe()))?;
         let newest = newest_id(&db).await.map_err(|e| e.to_string())?;
         let cursor = match out.last_written_id() {
@@ -319,6 +320,32 @@ impl Output {
         }
     }
 
+    /// Ends a line a crash cut short (the file does not end with a newline), so that the
+    /// next line starts on a line of its own; the cut entry is written again after it.
+    fn end_cut_line(&mut self) -> std::io::Result<()> {
+        let Output::File {
+            path,
+            file: Some(file),
+        } = self
+        else {
+            return Ok(());
+        };
+        let Ok(mut reader) = std::fs::File::open(&*path) else {
+            return Ok(());
+        };
+        let metadata = reader.metadata()?;
+        if !metadata.is_file() || metadata.len() == 0 {
+            return Ok(());
+        }
+        reader.seek(SeekFrom::End(-1))?;
+        let mut last = [0u8; 1];
+        reader.read_exact(&mut last)?;
+        if last[0] != b'\n' {
+            file.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+
     /// The id of the last complete line of the file, if it ends with one.
     fn last_written_id(&mut self) -> Option<i32> {
         let Output::File { path, .. } = self else {
@@ -369,6 +396,22 @@ fn last_line_id(path: &Path) -> Option<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_line_cut_short_is_ended_before_the_next_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.log");
+        std::fs::write(&path, "{\"v\":1,\"id\":7}\n{\"v\":1,\"i").unwrap();
+        let mut out = Output::new(AuditSink::File(path.clone()));
+        out.open().unwrap();
+        out.end_cut_line().unwrap();
+        out.end_cut_line().unwrap();
+        out.write(b"{\"v\":1,\"id\":8}\n").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "{\"v\":1,\"id\":7}\n{\"v\":1,\"i\n{\"v\":1,\"id\":8}\n"
+        );
+    }
 
     #[test]
     fn the_last_complete_line_tells_where_to_go_on() {
