@@ -117,27 +117,30 @@ read -r START_EMPTY START_EMPTY_ALL < <(python3 "$BENCH_DIR/startup.py" "$BIN" "
   "$STARTUP_RUNS" empty "$WORK")
 
 # --- the server ----------------------------------------------------------------------------
+# start_server NAME PORT [VAR=value…]: serves the database on 127.0.0.1:PORT and waits for
+# /healthz; its pid is in STARTED_PID.
+start_server() {
+  local name=$1 port=$2
+  shift 2
+  env PASSGATE_BIND="127.0.0.1:$port" PASSGATE_TRUSTED_PROXIES=127.0.0.1 "$@" \
+    "$BIN" --database-url "$URL" serve >"$WORK/$name.out" 2>"$WORK/$name.err" &
+  STARTED_PID=$!
+  for _ in $(seq 1 200); do
+    curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && return 0
+    sleep 0.05
+  done
+  cat "$WORK/$name.err" >&2
+  exit 1
+}
 say "starting the server on $BASE"
-PASSGATE_BIND="127.0.0.1:$PORT" PASSGATE_TRUSTED_PROXIES=127.0.0.1 \
-  "$BIN" --database-url "$URL" serve >"$WORK/server.out" 2>"$WORK/server.err" &
-SERVER_PID=$!
-for _ in $(seq 1 200); do
-  curl -sf -o /dev/null "$BASE/healthz" && break
-  sleep 0.05
-done
-curl -sf -o /dev/null "$BASE/healthz" || { cat "$WORK/server.err" >&2; exit 1; }
+start_server server "$PORT"
+SERVER_PID=$STARTED_PID
 # The same binary and database with metrics on, for the A/B (idle while the other is measured).
 BASE_M="http://127.0.0.1:$((PORT + 1))"
 METRICS_URL="http://127.0.0.1:$((PORT + 2))/metrics"
-PASSGATE_BIND="127.0.0.1:$((PORT + 1))" PASSGATE_METRICS_BIND="127.0.0.1:$((PORT + 2))" \
-  PASSGATE_TRUSTED_PROXIES=127.0.0.1 \
-  "$BIN" --database-url "$URL" serve >"$WORK/metrics.out" 2>"$WORK/metrics.err" &
-METRICS_PID=$!
-for _ in $(seq 1 200); do
-  curl -sf -o /dev/null "$BASE_M/healthz" && break
-  sleep 0.05
-done
-curl -sf -o /dev/null "$METRICS_URL" || { cat "$WORK/metrics.err" >&2; exit 1; }
+start_server metrics $((PORT + 1)) PASSGATE_METRICS_BIND="127.0.0.1:$((PORT + 2))"
+METRICS_PID=$STARTED_PID
+curl -sf -o /dev/null "$METRICS_URL" || { echo "bench: no metrics at $METRICS_URL" >&2; exit 1; }
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$SERVER_PID/status"; }
 hwm_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$SERVER_PID/status"; }
 sleep 2

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::helpers::{PgDatabase, csrf_in, postgres_admin_url};
+use crate::helpers::{PgDatabase, cookie_header, csrf_in, postgres_admin_url};
 
 /// A running `passgate serve`, killed when dropped (also when the test panics). Standard
 /// output goes to `NAME.out`, standard error (the log) to `NAME.log`.
@@ -282,12 +282,7 @@ impl Browser {
         path: &str,
         form: Option<&[(&str, &str)]>,
     ) -> HttpResponse {
-        let cookie = self
-            .cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
+        let cookie = cookie_header(&self.cookies);
         let mut headers = Vec::new();
         if !cookie.is_empty() {
             headers.push(("Cookie", cookie.as_str()));
