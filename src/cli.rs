@@ -35,6 +35,9 @@ pub enum Command {
     /// console).
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Manage the applications passgate signs users in to (single sign-on).
+    #[command(subcommand)]
+    App(AppCommand),
     /// Apply or roll back migrations.
     #[command(subcommand)]
     Migrate(MigrateCommand),
@@ -140,6 +143,34 @@ pub enum KeyCommand {
     },
 }
 
+#[derive(Subcommand, Debug)]
+pub enum AppCommand {
+    /// Register an application (its hosts then ask passgate who may pass).
+    Add {
+        /// 1 to 64 characters, unique whatever the case.
+        name: String,
+        #[arg(long)]
+        description: Option<String>,
+        /// A host of the app (wiki.example.org, *.apps.example.org, host:port); repeatable.
+        #[arg(long = "host")]
+        hosts: Vec<String>,
+        /// A path prefix that passes without a sign-in (/api/); repeatable.
+        #[arg(long = "public-path")]
+        public_paths: Vec<String>,
+        /// The name of a role whose members may open the app (none: every enabled user);
+        /// repeatable.
+        #[arg(long = "role")]
+        roles: Vec<String>,
+        /// one_factor (a password is enough), two_factor, or deny.
+        #[arg(long, default_value = "one_factor")]
+        policy: String,
+    },
+    /// List the applications.
+    List,
+    /// Remove an application by name.
+    Remove { name: String },
+}
+
 #[derive(Subcommand, Debug, Clone, Copy)]
 pub enum MigrateCommand {
     /// Apply all pending migrations.
@@ -181,6 +212,10 @@ pub async fn run_admin(config: &Config, command: Command) -> anyhow::Result<Stri
         Command::Key(cmd) => {
             let db = db::open_with(&config.database_url, config.pool()).await?;
             key::run(&db, cmd).await
+        }
+        Command::App(cmd) => {
+            let db = db::open_with(&config.database_url, config.pool()).await?;
+            app::run(&db, cmd).await
         }
         Command::Backup { path } => backup(&config.database_url, &path).await,
         Command::Healthcheck => ops::healthcheck(config).await,
@@ -284,6 +319,7 @@ async fn migrate(db: &DatabaseConnection, cmd: MigrateCommand) -> anyhow::Result
     }
 }
 
+mod app;
 mod bench;
 mod key;
 mod ops;

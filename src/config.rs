@@ -104,6 +104,9 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Second factors (SPEC §9): skew, who must have one, the secrets' key.
     pub mfa: MfaConfig,
+    /// Single sign-on for the intranet's other apps (SPEC §15): on when
+    /// `PASSGATE_SSO_COOKIE_DOMAIN` is set.
+    pub sso: Option<SsoConfig>,
     /// Metrics, log format, audit stream, audit retention (SPEC §17).
     pub operations: Operations,
 }
@@ -260,9 +263,11 @@ impl Config {
 
 mod operations;
 mod raw;
+mod sso;
 
 pub use operations::{AuditSink, LogFormat, Operations, RawOperations};
 pub use raw::RawConfig;
+pub use sso::SsoConfig;
 
 #[cfg(test)]
 mod tests;

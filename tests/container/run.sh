@@ -10,8 +10,9 @@
 # none does (this project's CI machines), stand-ins with the same names are made once and
 # kept in podman's store: debian:bookworm-slim from `debootstrap --variant=minbase bookworm`,
 # the Rust image from the same plus gcc, make and perl from Debian and this machine's Rust
-# toolchain (`rustc --print sysroot`). The build compiles passgate from source inside the
-# container (crates.io through the host's network), so it takes minutes.
+# toolchain (`rustc --print sysroot`) and certificate authorities. The build compiles passgate
+# from source inside the container (crates.io through the host's network), so it takes
+# minutes.
 #
 # podman runs with the runc runtime, file and process limits it may set, and only this
 # script's own settings (CONTAINERS_CONF): a machine without CAP_SYS_RESOURCE or with hybrid
@@ -94,6 +95,9 @@ if ! have_image "$RUST_IMAGE" && ! timeout 60 podman pull -q "$RUST_IMAGE" >/dev
   cp -a "$sysroot"/lib/*.so* "$sysroot/lib/rustlib" "$work/rust-root/usr/local/rust/lib/" 2>/dev/null \
     || cp -a "$sysroot/lib/." "$work/rust-root/usr/local/rust/lib/"
   rm -rf "$work/rust-root/usr/local/rust/lib/rustlib/src"
+  # The stand-in trusts what this machine trusts (a TLS-inspecting proxy's authority on the
+  # way to crates.io, say), as cargo on this machine does.
+  cp /etc/ssl/certs/ca-certificates.crt "$work/rust-root/etc/ssl/certs/ca-certificates.crt"
   tar -C "$work/rust-root" -c . | podman import -q \
     --change 'ENV PATH=/usr/local/cargo/bin:/usr/local/rust/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change 'ENV CARGO_HOME=/usr/local/cargo' \

@@ -21,8 +21,8 @@ use crate::passkeys::{ORIGIN, answer, authenticator, register, sign_in_options, 
 use crate::process::{Server, api, api_token, process_database};
 
 /// The kinds in the code: every `pub const NAME: &str = "kind";` of `accounts::audit::action`
-/// (so a kind added there is covered here without a change to this test).
-fn kinds_in_code() -> BTreeSet<String> {
+/// (so a kind added there is covered here without a change to this test), by constant name.
+fn kinds_in_code() -> BTreeMap<String, String> {
     let source = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("src/accounts/audit.rs"),
     )
@@ -30,17 +30,50 @@ fn kinds_in_code() -> BTreeSet<String> {
     let start = source.find("pub mod action {").expect("the action module");
     let block = &source[start..];
     let block = &block[..block.find("\n}").expect("its end")];
-    let kinds: BTreeSet<String> = block
+    let kinds: BTreeMap<String, String> = block
         .lines()
         .filter_map(|line| {
-            let line = line.trim();
-            line.strip_prefix("pub const ")?;
-            let value = line.split('"').nth(1)?;
-            Some(value.to_string())
+            let rest = line.trim().strip_prefix("pub const ")?;
+            let name = rest.split(':').next()?.trim();
+            let value = rest.split('"').nth(1)?;
+            Some((name.to_string(), value.to_string()))
         })
         .collect();
     assert!(kinds.len() >= 20, "kinds read from the code: {kinds:?}");
     kinds
+}
+
+/// The kinds some code records: those whose constant a file of `src/` other than
+/// `accounts/audit.rs` names (a kind declared for a feature still being built is not yet).
+fn kinds_recorded() -> BTreeSet<String> {
+    fn sources(dir: &Path, out: &mut String) {
+        for entry in std::fs::read_dir(dir).expect("src") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs")
+                && !path.ends_with("accounts/audit.rs")
+            {
+                out.push_str(&std::fs::read_to_string(&path).expect("source"));
+            }
+        }
+    }
+    let mut code = String::new();
+    sources(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut code,
+    );
+    kinds_in_code()
+        .into_iter()
+        .filter(|(name, _)| {
+            code.match_indices(&format!("action::{name}"))
+                .any(|(at, found)| {
+                    !code[at + found.len()..]
+                        .starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+                })
+        })
+        .map(|(_, kind)| kind)
+        .collect()
 }
 
 /// The kinds table of docs/audit.md: each kind with the details keys it may have.
@@ -122,7 +155,7 @@ async fn caught_up(db: &DatabaseConnection, files: &[PathBuf]) -> Vec<Value> {
 
 #[tokio::test]
 async fn every_kind_is_documented_and_every_documented_kind_exists() {
-    let in_code = kinds_in_code();
+    let in_code: BTreeSet<String> = kinds_in_code().into_values().collect();
     let documented: BTreeSet<String> = documented_kinds().into_keys().collect();
     let undocumented: Vec<_> = in_code.difference(&documented).collect();
     let unknown: Vec<_> = documented.difference(&in_code).collect();
@@ -205,7 +238,16 @@ async fn every_kind_appears_in_the_stream_with_the_documented_fields() {
         .iter()
         .map(|line| line["event"].as_str().unwrap().to_string())
         .collect();
-    let missing: Vec<_> = kinds_in_code().difference(&seen).cloned().collect();
+    let recorded = kinds_recorded();
+    assert!(recorded.len() >= 20, "{recorded:?}");
+    let declared_only: Vec<_> = kinds_in_code()
+        .into_values()
+        .filter(|kind| !recorded.contains(kind))
+        .collect();
+    if !declared_only.is_empty() {
+        eprintln!("declared but recorded by no code yet (not required here): {declared_only:?}");
+    }
+    let missing: Vec<_> = recorded.difference(&seen).cloned().collect();
     assert!(
         missing.is_empty(),
         "kinds the walk did not produce (extend walk_through_every_kind): {missing:?}"
@@ -449,6 +491,35 @@ async fn walk_through_every_kind(app: &TestApp) -> Vec<String> {
         )
         .await;
     secrets.push(setup.assert_ok()["url"].as_str().unwrap().to_string());
+
+    // Applications (a name with spaces): created, changed, deleted.
+    let created = app
+        .api(
+            "POST",
+            "/api/v2/apps",
+            Some(&root),
+            Some(
+                json!({"name": "Team Wiki", "hosts": ["wiki.example.org"], "policy": "two_factor"}),
+            ),
+        )
+        .await;
+    let app_id = created.assert_ok()["app_id"].as_i64().unwrap();
+    app.api(
+        "PATCH",
+        &format!("/api/v2/apps/{app_id}"),
+        Some(&root),
+        Some(json!({"policy": "deny"})),
+    )
+    .await
+    .assert_ok(); // app_updated
+    app.api(
+        "DELETE",
+        &format!("/api/v2/apps/{app_id}"),
+        Some(&root),
+        None,
+    )
+    .await
+    .assert_ok(); // app_deleted
 
     // The command line: a required change (password_change_required); a user deleted.
     run_admin(

@@ -58,33 +58,39 @@ pub fn line(entry: &audit_log::Model) -> String {
 }
 
 /// An entry's stored detail as an object: `key=value` pairs become fields (`true`/`false`
-/// booleans, whole numbers numbers, anything else a string); a detail that is not pairs (the
-/// reason of a failed sign-in, `passkey` on a passkey sign-in) becomes one field, named
-/// after what it says for that event.
+/// booleans, whole numbers numbers, anything else a string; a value may hold spaces, as an
+/// application's name: words up to the next `key=` belong to it); a detail that does not
+/// start with a pair (the reason of a failed sign-in, `passkey` on a passkey sign-in) becomes
+/// one field, named after what it says for that event.
 pub fn details(event: &str, detail: &str) -> Map<String, Value> {
     let detail = detail.trim();
     let mut out = Map::new();
     if detail.is_empty() {
         return out;
     }
-    let pairs: Option<Vec<(&str, &str)>> = detail
-        .split_whitespace()
-        .map(|pair| pair.split_once('=').filter(|(key, _)| is_key(key)))
-        .collect();
-    match pairs {
-        Some(pairs) => {
-            for (key, value) in pairs {
-                out.insert(key.to_string(), typed(value));
-            }
+    let mut pairs: Vec<(&str, String)> = Vec::new();
+    for word in detail.split_whitespace() {
+        match word.split_once('=').filter(|(key, _)| is_key(key)) {
+            Some((key, value)) => pairs.push((key, value.to_string())),
+            None => match pairs.last_mut() {
+                Some((_, value)) => {
+                    value.push(' ');
+                    value.push_str(word);
+                }
+                None => break,
+            },
         }
-        None => {
-            let key = match event {
-                super::action::LOGIN => "method",
-                super::action::LOGIN_FAILED => "reason",
-                _ => "text",
-            };
-            out.insert(key.to_string(), detail.into());
-        }
+    }
+    if pairs.is_empty() {
+        let key = match event {
+            super::action::LOGIN => "method",
+            super::action::LOGIN_FAILED => "reason",
+            _ => "text",
+        };
+        out.insert(key.to_string(), detail.into());
+    }
+    for (key, value) in pairs {
+        out.insert(key.to_string(), typed(&value));
     }
     out
 }
@@ -170,6 +176,14 @@ mod tests {
                 .clone()
         );
         assert!(details("logout", "").is_empty());
+        // A value with spaces (an application's name) runs to the next key.
+        assert_eq!(
+            details("app_created", "app=The Team Wiki policy=two_factor hosts=wiki.example.org roles=0"),
+            json!({"app": "The Team Wiki", "policy": "two_factor", "hosts": "wiki.example.org", "roles": 0})
+                .as_object()
+                .unwrap()
+                .clone()
+        );
         // A number that does not read back the same stays text.
         assert_eq!(details("x", "a=007")["a"], json!("007"));
         assert_eq!(details("x", "a=-1")["a"], json!(-1));
