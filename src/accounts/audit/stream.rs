@@ -400,7 +400,7 @@ mod tests {
     #[test]
     fn a_line_cut_short_is_ended_before_the_next_one() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("audit.log");
+        let path = dir.path().join("stream.log");
         std::fs::write(&path, "{\"v\":1,\"id\":7}\n{\"v\":1,\"i").unwrap();
         let mut out = Output::new(AuditSink::File(path.clone()));
         out.open().unwrap();
@@ -416,7 +416,7 @@ mod tests {
     #[test]
     fn the_last_complete_line_tells_where_to_go_on() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("audit.log");
+        let path = dir.path().join("stream.log");
         assert_eq!(last_line_id(&path), None);
         std::fs::write(&path, "").unwrap();
         assert_eq!(last_line_id(&path), None);
