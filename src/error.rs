@@ -71,6 +71,14 @@ pub enum Error {
     PasskeyVerificationFailed,
     #[error("password sign-in is turned off for this account: sign in with a passkey")]
     PasswordAuthDisabled,
+    #[error("no such role")]
+    RoleNotFound,
+    #[error("a role with this name already exists (names are compared in any case)")]
+    RoleNameExists,
+    #[error("roles: {0} is not the id of a role")]
+    UnknownRole(i64),
+    #[error("roles: you may give only roles you manage, and never change your own roles")]
+    RolesNotAssignable { creating: bool },
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -89,7 +97,10 @@ impl Error {
             | WrongMfaCode
             | MfaRequiredByPolicy
             | PasskeysDisabled
-            | PasskeyVerificationFailed => StatusCode::BAD_REQUEST,
+            | PasskeyVerificationFailed
+            | RoleNameExists
+            | UnknownRole(_)
+            | RolesNotAssignable { .. } => StatusCode::BAD_REQUEST,
             Unauthenticated | IncorrectCredentials | TempPasswordExpired | MfaRequired
             | IncorrectMfa => StatusCode::UNAUTHORIZED,
             AccessDenied
@@ -99,7 +110,7 @@ impl Error {
             | CsrfRejected
             | MfaSetupRequired
             | PasswordAuthDisabled => StatusCode::FORBIDDEN,
-            UserNotFound | NotFound => StatusCode::NOT_FOUND,
+            UserNotFound | NotFound | RoleNotFound => StatusCode::NOT_FOUND,
             KeyNotRetrievable => StatusCode::GONE,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -138,6 +149,11 @@ impl Error {
             PasskeysDisabled => "PASSKEY_DISABLED",
             PasskeyVerificationFailed => "VERIFICATION_FAILED",
             PasswordAuthDisabled => "PASSWORD_AUTH_DISABLED",
+            RoleNotFound => "ROLE_NOT_FOUND",
+            RoleNameExists => "ROLE_NAME_ALREADY_EXISTS",
+            UnknownRole(_) => "INVALID_ROLES",
+            RolesNotAssignable { creating: true } => "INVALID_ROLES_CREATE",
+            RolesNotAssignable { creating: false } => "INVALID_ROLES_MODIFY",
             Internal(_) => "INTERNAL_ERROR",
         }
     }
@@ -258,6 +274,10 @@ impl From<crate::accounts::Error> for Error {
             D::PasskeysDisabled => Error::PasskeysDisabled,
             D::PasskeyVerificationFailed => Error::PasskeyVerificationFailed,
             D::PasswordAuthDisabled => Error::PasswordAuthDisabled,
+            D::RoleNotFound => Error::RoleNotFound,
+            D::RoleNameExists => Error::RoleNameExists,
+            D::UnknownRole(id) => Error::UnknownRole(id),
+            D::RolesNotAssignable { creating } => Error::RolesNotAssignable { creating },
             D::Db(db) => db.into(),
             D::Internal(err) => Error::Internal(err),
         }

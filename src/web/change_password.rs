@@ -68,7 +68,7 @@ pub async fn dialog(State(state): State<AppState>, viewer: Viewer, hx: Hx) -> Re
 /// temporary password, just proved).
 pub async fn forced_box(session: &Session, state: &AppState, user: &users::Model) -> Response {
     let lang = Lang::from_code(&user.lang);
-    let caller = Caller::signed_in(user, None, true);
+    let caller = Caller::signed_in(user, &[], true);
     match csrf::token(session).await {
         Ok(token) => {
             // The header follows (out of band): who is signed in, and Sign out.
@@ -79,6 +79,7 @@ pub async fn forced_box(session: &Session, state: &AppState, user: &users::Model
                     username: &user.username,
                     restricted: true,
                     users: false,
+                    roles: false,
                     audit: false,
                 }),
             };

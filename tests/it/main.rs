@@ -25,6 +25,8 @@ mod passkeys;
 mod postgres;
 mod properties;
 mod reset_links;
+mod roles;
+mod roles_web;
 mod security;
 mod sessions;
 mod throttle;

@@ -40,8 +40,8 @@ pub async fn remove_passkey<C: TransactionTrait + ConnectionTrait>(
         return Err(Error::NotFound);
     }
     if own
-        && mfa::required(mfa_config.policy, target)
         && !mfa::has_factor(&txn, target.user_id).await?
+        && mfa::required_of(&txn, mfa_config.policy, target).await?
     {
         return Err(Error::MfaRequiredByPolicy);
     }
