@@ -1,4 +1,5 @@
-//! The command line: serve, user administration (the lock-out recovery path), migrations.
+//! The command line: serve, user administration (the lock-out recovery path), keys, roles,
+//! migrations.
 
 use clap::{Parser, Subcommand};
 use migration::Migrator;
@@ -35,6 +36,9 @@ pub enum Command {
     /// console).
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Manage roles directly in the database (SPEC §14).
+    #[command(subcommand)]
+    Role(RoleCommand),
     /// Apply or roll back migrations.
     #[command(subcommand)]
     Migrate(MigrateCommand),
@@ -134,6 +138,34 @@ pub enum KeyCommand {
     },
 }
 
+#[derive(Subcommand, Debug)]
+pub enum RoleCommand {
+    /// Create a role (names are stored in lower case: 1 to 64 characters, no `,` `[` `]`).
+    Create {
+        name: String,
+        /// Every member must set up a second factor (also members signed in now, at their
+        /// next request).
+        #[arg(long)]
+        mfa_required: bool,
+    },
+    /// List the roles with their members.
+    List,
+    /// Add users to a role.
+    Add {
+        role: String,
+        #[arg(required = true)]
+        usernames: Vec<String>,
+    },
+    /// Remove users from a role.
+    Remove {
+        role: String,
+        #[arg(required = true)]
+        usernames: Vec<String>,
+    },
+    /// Delete a role; its members lose it.
+    Delete { role: String },
+}
+
 #[derive(Subcommand, Debug, Clone, Copy)]
 pub enum MigrateCommand {
     /// Apply all pending migrations.
@@ -156,7 +188,7 @@ pub fn config(cli: &Cli) -> Result<Config, String> {
     raw.validate()
 }
 
-/// Runs a `user`, `key` or `migrate` command and returns what to print.
+/// Runs a `user`, `key`, `role` or `migrate` command and returns what to print.
 pub async fn run_admin(config: &Config, command: Command) -> anyhow::Result<String> {
     match command {
         Command::Serve { .. } => Err(anyhow::anyhow!("serve is not an admin command")),
@@ -175,6 +207,10 @@ pub async fn run_admin(config: &Config, command: Command) -> anyhow::Result<Stri
         Command::Key(cmd) => {
             let db = db::open_with(&config.database_url, config.pool()).await?;
             key::run(&db, cmd).await
+        }
+        Command::Role(cmd) => {
+            let db = db::open_with(&config.database_url, config.pool()).await?;
+            role::run(&db, cmd).await
         }
         Command::Backup { path } => backup(&config.database_url, &path).await,
         Command::BenchHash { count, parallel } => bench_hash(count, parallel).await,
@@ -278,6 +314,7 @@ async fn migrate(db: &DatabaseConnection, cmd: MigrateCommand) -> anyhow::Result
 
 mod bench;
 mod key;
+mod role;
 mod user;
 
 #[cfg(test)]

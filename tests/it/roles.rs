@@ -917,3 +917,99 @@ async fn the_domain_reads_a_users_roles_and_requirement_in_one_place() {
     assert!(statuses[&managed.user_id].in_mfa_role);
     assert!(!statuses[&w.plain_id].in_mfa_role);
 }
+
+#[tokio::test]
+async fn passgate_role_commands_go_through_the_same_domain() {
+    use passgate::cli::{Command, RoleCommand, run_admin};
+    use passgate::config::Config;
+    let app = spawn_app().await;
+    let alice = app.user("alice", STRONG, false).await;
+    let bob = app.user("bob", STRONG, false).await;
+    let config = Config::for_database(&app.database_url);
+    let run = |command: RoleCommand| {
+        let config = config.clone();
+        async move { run_admin(&config, Command::Role(command)).await }
+    };
+    let made = run(RoleCommand::Create {
+        name: "Finance".into(),
+        mfa_required: true,
+    })
+    .await
+    .expect("create");
+    assert!(made.contains("created role 'finance'"), "{made}");
+    let taken = run(RoleCommand::Create {
+        name: "FINANCE".into(),
+        mfa_required: false,
+    })
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(taken.contains("already exists"), "{taken}");
+    let bad = run(RoleCommand::Create {
+        name: "a,b".into(),
+        mfa_required: false,
+    })
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(bad.starts_with("name:"), "{bad}");
+
+    let added = run(RoleCommand::Add {
+        role: "finance".into(),
+        usernames: vec!["alice".into(), "BOB".into()],
+    })
+    .await
+    .expect("add");
+    assert_eq!(added, "alice, bob added to 'finance'");
+    assert_eq!(roles_of(&app, alice.user_id).await, ["finance"]);
+    // The policy holds at once: alice must set up a second factor.
+    let token = app.token("alice", STRONG).await;
+    app.api("GET", "/api/v2/users/@me", Some(&token), None)
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "MFA_SETUP_REQUIRED");
+    let unknown = run(RoleCommand::Add {
+        role: "finance".into(),
+        usernames: vec!["carol".into()],
+    })
+    .await
+    .unwrap_err()
+    .to_string();
+    assert_eq!(unknown, "no user named 'carol'");
+    let listed = run(RoleCommand::List).await.expect("list");
+    assert!(
+        listed.lines().any(|l| l.contains("\tfinance\t2\ttrue\t-")),
+        "{listed}"
+    );
+
+    let removed = run(RoleCommand::Remove {
+        role: "Finance".into(),
+        usernames: vec!["bob".into(), "bob".into()],
+    })
+    .await
+    .expect("remove");
+    assert_eq!(removed, "bob removed from 'finance' (1 already as asked)");
+    assert!(roles_of(&app, bob.user_id).await.is_empty());
+    let none = run(RoleCommand::Delete {
+        role: "nosuch".into(),
+    })
+    .await
+    .unwrap_err()
+    .to_string();
+    assert_eq!(none, "no role named 'nosuch'");
+    let deleted = run(RoleCommand::Delete {
+        role: "finance".into(),
+    })
+    .await
+    .expect("delete");
+    assert_eq!(deleted, "deleted role 'finance'; 1 member(s) lost it");
+    app.api("GET", "/api/v2/users/@me", Some(&token), None)
+        .await
+        .assert_ok();
+    let audit = audit_actions(&app, "role_member_added").await;
+    assert_eq!(
+        audit.len(),
+        2,
+        "one entry per membership, by the operator: {audit:?}"
+    );
+    assert!(audit.iter().all(|a| a.starts_with("cli>")), "{audit:?}");
+}
