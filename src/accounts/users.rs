@@ -106,6 +106,19 @@ pub async fn find_by_username(
         .await?)
 }
 
+/// The id of the manager a form names by username (of a user or a role); an empty field
+/// means none, an unknown name is refused beside the `manager` field.
+pub async fn manager_named(conn: &impl ConnectionTrait, name: &str) -> Result<Option<i32>> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Ok(None);
+    }
+    match find_by_username(conn, name).await? {
+        Some(user) => Ok(Some(user.user_id)),
+        None => Err(Error::invalid("manager", "manager: unknown user")),
+    }
+}
+
 pub async fn count(conn: &impl ConnectionTrait) -> Result<u64> {
     Ok(users::Entity::find().count(conn).await?)
 }

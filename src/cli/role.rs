@@ -58,7 +58,7 @@ pub(super) async fn run(db: &DatabaseConnection, cmd: RoleCommand) -> anyhow::Re
         RoleCommand::Add { role, usernames } => {
             let role = named(db, &role).await?;
             let ids = user_ids(db, &usernames).await?;
-            let done = roles::add_members(db, &actor, &operator, role.role_id, &ids)
+            let done = roles::put_members(db, &actor, &operator, role.role_id, &ids, true)
                 .await
                 .map_err(explain)?;
             Ok(summary(&role, "added to", &done.added, usernames.len()))
@@ -66,7 +66,7 @@ pub(super) async fn run(db: &DatabaseConnection, cmd: RoleCommand) -> anyhow::Re
         RoleCommand::Remove { role, usernames } => {
             let role = named(db, &role).await?;
             let ids = user_ids(db, &usernames).await?;
-            let done = roles::remove_members(db, &actor, &operator, role.role_id, &ids)
+            let done = roles::put_members(db, &actor, &operator, role.role_id, &ids, false)
                 .await
                 .map_err(explain)?;
             Ok(summary(

@@ -869,12 +869,13 @@ impl TestApp {
     /// Puts `users` into role `role_id`.
     pub async fn add_to_role(&self, role_id: i32, users: &[&user_entity::Model]) {
         let ids: Vec<i32> = users.iter().map(|u| u.user_id).collect();
-        passgate::accounts::roles::add_members(
+        passgate::accounts::roles::put_members(
             &self.db,
             &Actor::cli(),
             &passgate::accounts::permissions::Caller::operator(),
             role_id,
             &ids,
+            true,
         )
         .await
         .expect("add members");

@@ -61,6 +61,28 @@ async fn roles_of(app: &TestApp, user_id: i32) -> Vec<String> {
         .unwrap()
 }
 
+/// `PATCH /roles/{role}` setting `mfa_required`, as the holder of `token`.
+async fn require_mfa(app: &TestApp, token: &str, role: i32, required: bool) -> ApiResponse {
+    app.api(
+        "PATCH",
+        &format!("/api/v2/roles/{role}"),
+        Some(token),
+        Some(json!({ "mfa_required": required })),
+    )
+    .await
+}
+
+/// `DELETE /users/@me/totp/{device}`.
+async fn remove_own_device(app: &TestApp, token: &str, device: &str) -> ApiResponse {
+    app.api(
+        "DELETE",
+        &format!("/api/v2/users/@me/totp/{device}"),
+        Some(token),
+        None,
+    )
+    .await
+}
+
 async fn audit_actions(app: &TestApp, action: &str) -> Vec<String> {
     let rows = app
         .db
@@ -752,14 +774,7 @@ async fn mfa_required_reaches_signed_in_members_at_once_and_a_deleted_role_lets_
         .assert_ok();
 
     // The holder, who manages ops, requires a second factor of its members.
-    app.api(
-        "PATCH",
-        &format!("/api/v2/roles/{}", w.ops),
-        Some(&w.holder),
-        Some(json!({"mfa_required": true})),
-    )
-    .await
-    .assert_ok();
+    require_mfa(&app, &w.holder, w.ops, true).await.assert_ok();
     app.api("GET", "/api/v2/users/@me", Some(&token), None)
         .await
         .assert_error(StatusCode::FORBIDDEN, "MFA_SETUP_REQUIRED");
@@ -834,44 +849,18 @@ async fn the_last_factor_stays_while_a_role_requires_one() {
         .await;
     let device = devices.assert_ok()[0]["id"].as_str().unwrap().to_string();
     app.add_to_role(w.ops, &[&managed]).await;
-    app.api(
-        "PATCH",
-        &format!("/api/v2/roles/{}", w.ops),
-        Some(&w.admin),
-        Some(json!({"mfa_required": true})),
-    )
-    .await
-    .assert_ok();
-    app.api(
-        "DELETE",
-        &format!("/api/v2/users/@me/totp/{device}"),
-        Some(&token),
-        None,
-    )
-    .await
-    .assert_error(StatusCode::BAD_REQUEST, "MFA_REQUIRED_BY_POLICY");
+    require_mfa(&app, &w.admin, w.ops, true).await.assert_ok();
+    remove_own_device(&app, &token, &device)
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "MFA_REQUIRED_BY_POLICY");
     assert!(
         passgate::accounts::mfa::has_factor(&app.db, managed.user_id)
             .await
             .unwrap()
     );
     // A role without the flag does not protect it.
-    app.api(
-        "PATCH",
-        &format!("/api/v2/roles/{}", w.ops),
-        Some(&w.admin),
-        Some(json!({"mfa_required": false})),
-    )
-    .await
-    .assert_ok();
-    app.api(
-        "DELETE",
-        &format!("/api/v2/users/@me/totp/{device}"),
-        Some(&token),
-        None,
-    )
-    .await
-    .assert_ok();
+    require_mfa(&app, &w.admin, w.ops, false).await.assert_ok();
+    remove_own_device(&app, &token, &device).await.assert_ok();
 }
 
 #[tokio::test]

@@ -224,38 +224,18 @@ pub async fn set_members<C: TransactionTrait + ConnectionTrait>(
     change_members(db, actor, caller, role_id, &changes).await
 }
 
-/// Adds users to a role (`passgate role add`).
-pub async fn add_members<C: TransactionTrait + ConnectionTrait>(
+/// Puts users into a role (`member`) or takes them out of it (`passgate role add|remove`).
+pub async fn put_members<C: TransactionTrait + ConnectionTrait>(
     db: &C,
     actor: &Actor,
     caller: &Caller,
     role_id: i32,
     user_ids: &[i32],
+    member: bool,
 ) -> Result<MembersChanged> {
     let changes: Vec<MemberChange> = user_ids
         .iter()
-        .map(|&user_id| MemberChange {
-            user_id,
-            member: true,
-        })
-        .collect();
-    change_members(db, actor, caller, role_id, &changes).await
-}
-
-/// Removes users from a role (`passgate role remove`).
-pub async fn remove_members<C: TransactionTrait + ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
-    caller: &Caller,
-    role_id: i32,
-    user_ids: &[i32],
-) -> Result<MembersChanged> {
-    let changes: Vec<MemberChange> = user_ids
-        .iter()
-        .map(|&user_id| MemberChange {
-            user_id,
-            member: false,
-        })
+        .map(|&user_id| MemberChange { user_id, member })
         .collect();
     change_members(db, actor, caller, role_id, &changes).await
 }

@@ -12,8 +12,8 @@ mod membership;
 pub use lists::{Candidates, candidates, filter_options, givable};
 pub use manage::{NewRole, RoleChange, create, delete, get_for, list_for, members_for, update};
 pub use membership::{
-    MemberChange, MembersChanged, RolesPlan, add_members, change_members, plan_for_edit,
-    plan_for_new, remove_members, set_members,
+    MemberChange, MembersChanged, RolesPlan, change_members, plan_for_edit, plan_for_new,
+    put_members, set_members,
 };
 
 use std::collections::{HashMap, HashSet};

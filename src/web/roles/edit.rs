@@ -43,29 +43,6 @@ pub struct RoleQuery {
     members_saved: Option<String>,
 }
 
-/// The users a superuser may choose as a role's manager: the `ROLES_CONFIG` holders, sorted.
-async fn eligible_managers(state: &AppState) -> Result<Vec<String>, Error> {
-    let ids = grants::holders(&state.db, ROLES_CONFIG).await?;
-    let mut names: Vec<String> = users::names_of(&state.db, ids)
-        .await?
-        .into_values()
-        .collect();
-    names.sort();
-    Ok(names)
-}
-
-/// A manager chosen by username; empty means none.
-async fn manager_id(state: &AppState, name: &str) -> accounts::Result<Option<i32>> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Ok(None);
-    }
-    match users::find_by_username(&state.db, name).await? {
-        Some(user) => Ok(Some(user.user_id)),
-        None => Err(accounts::Error::invalid("manager", "manager: unknown user")),
-    }
-}
-
 /// The form of a role as stored, for `viewer`.
 pub(super) async fn stored_form(
     state: &AppState,
@@ -81,7 +58,7 @@ pub(super) async fn stored_form(
     };
     let manager_field = viewer.caller.is_superuser();
     let mut managers = if manager_field {
-        eligible_managers(state).await?
+        grants::holder_names(&state.db, ROLES_CONFIG).await?
     } else {
         Vec::new()
     };
@@ -162,7 +139,7 @@ pub async fn new_role_form(State(state): State<AppState>, viewer: Viewer) -> Pag
     refuse_create(&viewer)?;
     let mut view = blank(&viewer);
     if view.manager_field {
-        view.managers = eligible_managers(&state)
+        view.managers = grants::holder_names(&state.db, ROLES_CONFIG)
             .await
             .map_err(|e| viewer.fail(e))?;
     }
@@ -183,13 +160,13 @@ pub async fn submit_new_role(
     view.mfa_required = fields.mfa_required.is_some();
     view.manager = fields.manager.trim().to_string();
     if view.manager_field {
-        view.managers = eligible_managers(&state)
+        view.managers = grants::holder_names(&state.db, ROLES_CONFIG)
             .await
             .map_err(|e| viewer.fail(e))?;
     }
     let outcome = async {
         let manager = if viewer.caller.is_superuser() {
-            Some(manager_id(&state, &fields.manager).await?)
+            Some(users::manager_named(&state.db, &fields.manager).await?)
         } else {
             None
         };
@@ -260,7 +237,7 @@ pub async fn submit_role(
     let outcome = async {
         let manager = if form.manager_field {
             form.manager = fields.manager.trim().to_string();
-            Some(manager_id(&state, &fields.manager).await?)
+            Some(users::manager_named(&state.db, &fields.manager).await?)
         } else {
             None
         };

@@ -18,8 +18,7 @@ use crate::paths;
 use crate::state::AppState;
 use crate::views::user_form::{RolesField, UserFormView, user_form_page};
 use crate::web::users::new::{
-    IdQuery, blank_new, eligible_managers, form_with_error, grants_from, manager_id, read_form,
-    role_choices,
+    IdQuery, blank_new, form_with_error, grants_from, read_form, role_choices,
 };
 use crate::web::{Hx, PageError, PageResult, Viewer, redirect};
 
@@ -83,7 +82,7 @@ async fn edit_view(
     let target = target_of(user);
     let admin_fields = viewer.caller.is_superuser() && !is_self;
     let managers = if admin_fields {
-        let mut names = eligible_managers(state).await?;
+        let mut names = grants::holder_names(&state.db, USER_CONFIG).await?;
         names.retain(|name| name != &user.username);
         if !manager.is_empty() && !names.contains(&manager) {
             names.push(manager.clone());
@@ -179,7 +178,7 @@ pub async fn submit_edit_user(
     if view.admin_fields {
         update.superuser = Some(fields.superuser.is_some());
         update.permissions = Some(grants_from(&fields));
-        match manager_id(&state, &fields.manager).await {
+        match users::manager_named(&state.db, &fields.manager).await {
             Ok(manager) => update.manager = Some(manager),
             Err(err) => return form_with_error(&viewer, err, &mut view),
         }

@@ -200,27 +200,6 @@ pub(super) fn grants_from(fields: &UserFields) -> Vec<Grant> {
     grants
 }
 
-/// The usernames that may be chosen as a manager: the holders of `USER_CONFIG`, sorted.
-pub(super) async fn eligible_managers(state: &AppState) -> Result<Vec<String>, Error> {
-    let ids = crate::accounts::grants::holders(&state.db, USER_CONFIG).await?;
-    let names = users::names_of(&state.db, ids).await?;
-    let mut names: Vec<String> = names.into_values().collect();
-    names.sort();
-    Ok(names)
-}
-
-/// Looks a manager up by username; an empty field means no manager.
-pub(super) async fn manager_id(state: &AppState, name: &str) -> accounts::Result<Option<i32>> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Ok(None);
-    }
-    match users::find_by_username(&state.db, name).await? {
-        Some(user) => Ok(Some(user.user_id)),
-        None => Err(accounts::Error::invalid("manager", "manager: unknown user")),
-    }
-}
-
 pub(super) fn blank_new(viewer: &Viewer) -> UserFormView {
     UserFormView {
         user_id: None,
@@ -274,7 +253,7 @@ async fn new_view(
 ) -> Result<UserFormView, Error> {
     let mut view = blank_new(viewer);
     if view.admin_fields {
-        view.managers = eligible_managers(state).await?;
+        view.managers = crate::accounts::grants::holder_names(&state.db, USER_CONFIG).await?;
     }
     let choices = role_choices(state, viewer, &[], checked).await?;
     view.roles = (!choices.is_empty()).then_some(RolesField::Choose(choices));
@@ -372,7 +351,7 @@ pub async fn submit_new_user(
     }
     let admin = viewer.caller.is_superuser();
     let (superuser, permissions, manager) = if admin {
-        let manager = match manager_id(&state, &fields.manager).await {
+        let manager = match users::manager_named(&state.db, &fields.manager).await {
             Ok(m) => m,
             Err(err) => return form_with_error(&viewer, err, &mut view),
         };
