@@ -863,6 +863,23 @@ async fn the_last_factor_stays_while_a_role_requires_one() {
     remove_own_device(&app, &token, &device).await.assert_ok();
 }
 
+/// `roles::names_sql` inside a statement of one's own, read back.
+async fn names_in_a_statement(app: &TestApp, user_id: i32) -> Vec<String> {
+    let backend = app.db.get_database_backend();
+    let sql = format!(
+        "SELECT {} AS names FROM users u WHERE u.user_id = {user_id}",
+        passgate::accounts::roles::names_sql("u.user_id", backend)
+    );
+    let row = app
+        .db
+        .query_one_raw(Statement::from_string(backend, sql))
+        .await
+        .unwrap()
+        .expect("the user");
+    let joined: Option<String> = row.try_get("", "names").unwrap();
+    passgate::accounts::roles::split_names(joined.as_deref())
+}
+
 #[tokio::test]
 async fn the_domain_reads_a_users_roles_and_requirement_in_one_place() {
     use passgate::accounts::{mfa, roles};
@@ -895,6 +912,12 @@ async fn the_domain_reads_a_users_roles_and_requirement_in_one_place() {
             .await
             .unwrap()
     );
+    // The same names as a piece of a bigger statement (forward authentication's).
+    assert_eq!(
+        names_in_a_statement(&app, managed.user_id).await,
+        ["ops", "strict"]
+    );
+    assert!(names_in_a_statement(&app, w.plain_id).await.is_empty());
     let status = passgate::accounts::users::row_status(&app.db, managed.user_id)
         .await
         .unwrap();

@@ -184,6 +184,34 @@ pub fn mfa_required_sql(user_column: &str) -> String {
     )
 }
 
+/// The names of the roles of the user in column `user_column`, sorted and joined with `,`
+/// (`NULL` without roles), as SQL for a statement that reads the user anyway — forward
+/// authentication's decision reads session, user and roles in one statement (SPEC §15.2).
+/// Read back with [`split_names`].
+pub fn names_sql(user_column: &str, backend: sea_orm::DbBackend) -> String {
+    match backend {
+        sea_orm::DbBackend::Postgres => format!(
+            "(SELECT STRING_AGG(roles.role_name, ',' ORDER BY roles.role_name) FROM user_roles \
+             JOIN roles ON roles.role_id = user_roles.role_id \
+             WHERE user_roles.user_id = {user_column})"
+        ),
+        // SQLite keeps the order of the subquery it aggregates.
+        _ => format!(
+            "(SELECT GROUP_CONCAT(role_name, ',') FROM (SELECT roles.role_name FROM user_roles \
+             JOIN roles ON roles.role_id = user_roles.role_id \
+             WHERE user_roles.user_id = {user_column} ORDER BY roles.role_name))"
+        ),
+    }
+}
+
+/// The names [`names_sql`] joined (role names hold no comma).
+pub fn split_names(joined: Option<&str>) -> Vec<String> {
+    joined
+        .filter(|j| !j.is_empty())
+        .map(|j| j.split(',').map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
 /// [`mfa_required_sql`] for one user, as an expression of a built query.
 pub fn mfa_required_expr(user_id: i32) -> SimpleExpr {
     Expr::exists(
