@@ -56,3 +56,11 @@ crafty-clients:
 # Real reverse proxy: Debian nginx terminates TLS in front of the release build (installs nginx, openssl)
 proxy:
     bash tests/proxy/run.sh
+
+# The .deb: built with cargo-deb, installed with dpkg -i, started as its unit would, purged (root)
+deb:
+    bash tests/deb/run.sh
+
+# The container image: built and run with podman; bases from debootstrap without a registry (root, minutes)
+container:
+    bash tests/container/run.sh

@@ -24,9 +24,11 @@ use crate::web::security::remove_with_password;
 use crate::web::{Hx, PageResult, Viewer};
 
 /// `GET /panel/security/totp/setup`.
-pub async fn setup(State(state): State<AppState>, viewer: Viewer) -> Response {
-    let required = mfa::required(state.mfa.policy, &viewer.user);
-    setup_page(&viewer.context(), required, state.passkeys.enabled()).into_response()
+pub async fn setup(State(state): State<AppState>, viewer: Viewer) -> PageResult {
+    let required = mfa::required_of(&state.db, state.mfa.policy, &viewer.user)
+        .await
+        .map_err(|e| viewer.fail(e))?;
+    Ok(setup_page(&viewer.context(), required, state.passkeys.enabled()).into_response())
 }
 
 /// After an in-place forced change (htmx): the set-up box in place when the user must set up
@@ -37,7 +39,9 @@ pub async fn setup_in_place(
     viewer: &Viewer,
     user: &user_entity::Model,
 ) -> Result<Option<Response>> {
-    if !mfa::required(state.mfa.policy, user) || mfa::has_factor(&state.db, user.user_id).await? {
+    if mfa::has_factor(&state.db, user.user_id).await?
+        || !mfa::required_of(&state.db, state.mfa.policy, user).await?
+    {
         return Ok(None);
     }
     let csrf = crate::auth::csrf::token(&viewer.session).await?;

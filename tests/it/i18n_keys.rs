@@ -6,7 +6,7 @@ use std::path::Path;
 use passgate::accounts::password::PolicyViolation;
 use passgate::i18n::{DE_JSON, EN_JSON, Lang, load};
 
-const NAMESPACES: [&str; 10] = [
+const NAMESPACES: [&str; 11] = [
     "base",
     "login",
     "dashboard",
@@ -17,6 +17,7 @@ const NAMESPACES: [&str; 10] = [
     "tempPassword",
     "audit",
     "overview",
+    "roles",
 ];
 
 fn keys_used_in(dir: &Path, out: &mut BTreeSet<String>) {

@@ -279,6 +279,7 @@ fn caller_of(user: &user_entity::Model, user_config: Option<i32>) -> Caller {
         user_id: user.user_id,
         superuser: user.superuser,
         user_config,
+        roles_config: None,
         key: None,
         proved_temporary: false,
     }
@@ -1026,4 +1027,76 @@ async fn bulk_actions_take_the_users_of_the_filtered_table() {
     assert!(!report.body.contains("fresh"));
     assert!(app.find("old_1").await.require_password_change);
     assert!(!app.find("fresh").await.require_password_change);
+}
+
+// --- roles (SPEC §14) ----------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_role_that_requires_a_factor_counts_its_members_and_the_role_filter_combines() {
+    use passgate::entities::{roles, user_roles};
+    let app = spawn_app().await;
+    let admin = admin(&app).await;
+    for name in ["ops_a", "ops_b", "ops_c", "dev_a"] {
+        app.user(name, STRONG, false).await;
+    }
+    add_totp(&app, "ops_b").await;
+    temp_password(&app, "ops_c", true, Some(clock::now() - Duration::hours(1))).await;
+    let now = clock::now();
+    let ops = roles::ActiveModel {
+        role_name: Set("ops".into()),
+        created: Set(now),
+        last_update: Set(now),
+        manager: Set(None),
+        mfa_required: Set(true),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .expect("role");
+    for name in ["ops_a", "ops_b", "ops_c"] {
+        user_roles::ActiveModel {
+            user_id: Set(app.find(name).await.user_id),
+            role_id: Set(ops.role_id),
+        }
+        .insert(&app.db)
+        .await
+        .expect("member");
+    }
+    let caller = caller_of(&admin, None);
+    // Members without a factor must have one: they are *required but missing*; a member with
+    // one and a non-member are not.
+    let missing = filtered(&app, &caller, UserStatus::MfaMissing, now, MfaPolicy::None).await;
+    assert_eq!(missing, names(&["ops_a", "ops_c"].into_iter().collect()));
+    let counts = overview::counts(&app.db, &caller, MfaPolicy::None, now)
+        .await
+        .unwrap();
+    assert_eq!(counts.of(UserStatus::MfaMissing), 2);
+    // The role filter and the state filter together, with the search, in the URL.
+    let mut browser = signed_in_browser(&app, "admin", STRONG, "127.0.0.1:4900").await;
+    let role = ops.role_id.to_string();
+    let page = browser
+        .get(&format!(
+            "/panel/panel_config?role={role}&status=no_mfa&q=ops"
+        ))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(
+        rows_in(&page.body),
+        ["ops_a", "ops_c"].map(String::from).into_iter().collect()
+    );
+    let expired = browser
+        .get(&format!("/panel/panel_config?role={role}&status=expired"))
+        .await;
+    assert_eq!(
+        rows_in(&expired.body),
+        ["ops_c".to_string()].into_iter().collect()
+    );
+    // Clearing the state keeps the role.
+    assert!(
+        expired
+            .body
+            .contains(&format!("href=\"/panel/panel_config?role={role}\"")),
+        "{}",
+        expired.body
+    );
 }

@@ -133,7 +133,12 @@ fn factor_required(policy: MfaPolicy) -> SimpleExpr {
         MfaPolicy::Superusers => col(users::Column::Superuser).eq(true),
         MfaPolicy::All => Expr::val(true),
     };
-    col(users::Column::RequireMfa).eq(true).or(by_policy)
+    col(users::Column::RequireMfa)
+        .eq(true)
+        .or(by_policy)
+        .or(Expr::cust(crate::accounts::roles::mfa_required_sql(
+            "users.user_id",
+        )))
 }
 
 impl StatusFilter {

@@ -54,6 +54,8 @@ impl UserPage {
 pub struct UserFilter {
     /// Matches anywhere in the username (case-insensitive, as usernames are stored lowercase).
     pub search: String,
+    /// Only the members of this role (SPEC §14; `?role=` of the users table).
+    pub role: Option<i32>,
     /// Only the users in this state (SPEC §18, `?status=`): the overview's cards count the
     /// same condition.
     pub status: Option<StatusFilter>,
@@ -68,6 +70,9 @@ impl UserFilter {
         let needle = username_fragment(&self.search);
         if !needle.is_empty() {
             query = query.filter(users::Column::Username.contains(needle));
+        }
+        if let Some(role_id) = self.role {
+            query = query.filter(crate::accounts::roles::members_condition(role_id));
         }
         if let Some(status) = &self.status {
             query = query.filter(status.condition());
