@@ -57,7 +57,7 @@ fn load(
                         "require_password_change": false,
                     });
                     let created =
-                        api(&server, "POST", "/api/v2/users", Some(&token), Some(body)).await;
+                        api(&*server, "POST", "/api/v2/users", Some(&token), Some(body)).await;
                     assert_eq!(created.status, 201, "{}", created.body);
                     made.fetch_add(1, Ordering::SeqCst);
                     n += 1;

@@ -9,8 +9,6 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
-use serde_json::{Value, json};
-
 /// Where and how commands run: a working directory, the environment (nothing inherited but
 /// `PATH`), and a umask.
 #[derive(Clone)]
@@ -344,50 +342,15 @@ pub fn free_port() -> SocketAddr {
     listener.local_addr().unwrap()
 }
 
-pub use crate::serving::{HttpResponse, try_http};
+pub use crate::serving::{HttpResponse, api, api_login, api_token};
 
-/// A JSON API call with an optional bearer token.
-pub async fn api(
-    server: &Server,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> HttpResponse {
-    let auth = token.map(|t| format!("Bearer {t}"));
-    let mut headers = Vec::new();
-    if let Some(auth) = &auth {
-        headers.push(("Authorization", auth.as_str()));
+impl crate::serving::Served for Server {
+    fn addr(&self) -> SocketAddr {
+        self.addr
     }
-    try_http(
-        server.addr,
-        method,
-        path,
-        &headers,
-        body.map(|b| ("application/json", b.to_string())),
-    )
-    .await
-    .unwrap_or_else(|e| panic!("{method} {path}: {e}\n{}", server.log()))
-}
-
-pub async fn api_login(server: &Server, username: &str, password: &str) -> HttpResponse {
-    api(
-        server,
-        "POST",
-        "/api/v2/auth/login",
-        None,
-        Some(json!({"username": username, "password": password})),
-    )
-    .await
-}
-
-pub async fn api_token(server: &Server, username: &str, password: &str) -> String {
-    let response = api_login(server, username, password).await;
-    assert_eq!(response.status, 200, "{}", response.body);
-    response.json()["data"]["token"]
-        .as_str()
-        .expect("token")
-        .to_string()
+    fn log(&self) -> String {
+        Server::log(self)
+    }
 }
 
 /// A migrated database with the superuser `root` (password `STRONG`, no change pending),

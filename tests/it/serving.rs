@@ -332,8 +332,25 @@ impl Browser {
     }
 }
 
+/// A running server the HTTP helpers can talk to (this module's and `process`'s).
+pub trait Served {
+    fn addr(&self) -> SocketAddr;
+    /// What it logged, for a failure's message.
+    fn log(&self) -> String;
+}
+
+impl Served for Server {
+    fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+    fn log(&self) -> String {
+        Server::log(self)
+    }
+}
+
+/// A JSON API call with an optional bearer token.
 pub async fn api(
-    server: &Server,
+    server: &impl Served,
     method: &str,
     path: &str,
     token: Option<&str>,
@@ -345,7 +362,7 @@ pub async fn api(
         headers.push(("Authorization", auth.as_str()));
     }
     try_http(
-        server.addr,
+        server.addr(),
         method,
         path,
         &headers,
@@ -355,7 +372,7 @@ pub async fn api(
     .unwrap_or_else(|e| panic!("{method} {path}: {e}\n{}", server.log()))
 }
 
-pub async fn api_login(server: &Server, username: &str, password: &str) -> HttpResponse {
+pub async fn api_login(server: &impl Served, username: &str, password: &str) -> HttpResponse {
     api(
         server,
         "POST",
@@ -366,7 +383,7 @@ pub async fn api_login(server: &Server, username: &str, password: &str) -> HttpR
     .await
 }
 
-pub async fn api_token(server: &Server, username: &str, password: &str) -> String {
+pub async fn api_token(server: &impl Served, username: &str, password: &str) -> String {
     let response = api_login(server, username, password).await;
     assert_eq!(response.status, 200, "{}", response.body);
     response.json()["data"]["token"]
