@@ -44,9 +44,25 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "forward_auth",
+        &[
+            "accounts", "auth", "config", "error", "i18n", "paths", "state", "views",
+        ],
+    ),
+    (
         "server",
         &[
-            "accounts", "api", "auth", "config", "db", "error", "malloc", "paths", "state", "web",
+            "accounts",
+            "api",
+            "auth",
+            "config",
+            "db",
+            "error",
+            "forward_auth",
+            "malloc",
+            "paths",
+            "state",
+            "web",
         ],
     ),
 ];
