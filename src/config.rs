@@ -263,7 +263,7 @@ mod raw;
 mod sso;
 
 pub use raw::RawConfig;
-pub use sso::SsoConfig;
+pub use sso::{SsoConfig, is_host_name};
 
 #[cfg(test)]
 mod tests;

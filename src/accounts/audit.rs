@@ -72,6 +72,12 @@ pub mod action {
     pub const SSO_REFUSED: &str = "sso_refused";
 }
 
+/// A value for a `key=value` detail that may hold spaces or `=` (an application's name),
+/// form-encoded (`Team Wiki` → `Team+Wiki`); the audit page decodes it.
+pub fn value(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
 /// Appends one entry; runs on the caller's connection or transaction.
 pub async fn record(
     conn: &impl ConnectionTrait,

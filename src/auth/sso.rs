@@ -369,7 +369,7 @@ async fn issue_for(
         && let Some(user) = users::find_by_id(&state.db, user_id).await?
     {
         let detail = match &app {
-            Some(app) => format!("app={app} second_factor={second_factor}"),
+            Some(app) => format!("app={} second_factor={second_factor}", audit::value(app)),
             None => format!("second_factor={second_factor}"),
         };
         audit::record(

@@ -68,12 +68,11 @@ pub fn parse(value: &str, public_url: Option<&str>) -> Result<SsoConfig, String>
     Ok(config)
 }
 
-/// Labels of letters, digits and inner hyphens, at least two of them, at most 253 bytes.
-fn is_dns_name(name: &str) -> bool {
-    let labels: Vec<&str> = name.split('.').collect();
+/// A lower-case host name: labels of letters, digits and inner hyphens (1–63 bytes each),
+/// at most 253 bytes in all. Also what an application's host must be (`accounts::apps`).
+pub fn is_host_name(name: &str) -> bool {
     name.len() <= 253
-        && labels.len() >= 2
-        && labels.iter().all(|label| {
+        && name.split('.').all(|label| {
             !label.is_empty()
                 && label.len() <= 63
                 && !label.starts_with('-')
@@ -82,6 +81,11 @@ fn is_dns_name(name: &str) -> bool {
                     .bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         })
+}
+
+/// A host name of at least two labels (a cookie domain).
+fn is_dns_name(name: &str) -> bool {
+    is_host_name(name) && name.contains('.')
 }
 
 #[cfg(test)]

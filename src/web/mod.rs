@@ -1,5 +1,6 @@
 //! HTML handlers: pages and htmx fragments, every one also reachable without JavaScript.
 
+mod apps;
 mod assets;
 mod audit;
 mod change_password;
@@ -190,6 +191,19 @@ pub fn router(state: AppState) -> Router<AppState> {
             axum::routing::post(users::link::revoke_reset_link),
         )
         .route(paths::AUDIT, get(audit::show))
+        .route(paths::APPS, get(apps::list_apps))
+        .route(
+            paths::NEW_APP,
+            get(apps::new_app_form).post(apps::submit_new_app),
+        )
+        .route(
+            paths::EDIT_APP_ROUTE,
+            get(apps::edit_app_form).post(apps::submit_edit_app),
+        )
+        .route(
+            paths::DELETE_APP_ROUTE,
+            get(apps::delete_app_form).post(apps::submit_delete_app),
+        )
         .route(
             paths::PASSKEY_REGISTER_OPTIONS,
             axum::routing::post(passkey::register_options),

@@ -145,7 +145,7 @@ pub async fn next_url(
                 &Actor::user(user, ip.to_string()),
                 Some((user.user_id, &user.username)),
                 action::SSO_REFUSED,
-                format!("app={} reason={reason}", app.name),
+                format!("app={} reason={reason}", audit::value(&app.name)),
             )
             .await?;
             return Ok(paths::with_rd(paths::DENIED, destination.rd()));

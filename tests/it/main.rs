@@ -33,4 +33,5 @@ mod sso_support;
 mod sso_walk;
 mod throttle;
 mod web_admin;
+mod web_apps;
 mod web_links;
