@@ -56,3 +56,7 @@ crafty-clients:
 # Real reverse proxy: Debian nginx terminates TLS in front of the release build (installs nginx, openssl)
 proxy:
     bash tests/proxy/run.sh
+
+# Single sign-on through real nginx and Caddy: the snippets of docs/proxies.md in front of an echoing app
+forward-auth:
+    bash tests/forward_auth/run.sh
