@@ -22,8 +22,20 @@ use crate::config::{ClientTimeouts, Config, MAX_BODY_BYTES, SESSION_COOKIE, SESS
 use crate::state::AppState;
 use crate::{api, db, forward_auth, web};
 
-const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+/// The pages' Content-Security-Policy. With single sign-on on, `form-action` also names the
+/// cookie domain: browsers apply it to the redirects a form submission follows, and the sign-in
+/// walk's last POST answers 303 to the app (`rd`, SPEC §15.4), which is inside that domain.
+fn csp(config: &Config) -> String {
+    let form_action = match &config.sso {
+        Some(sso) => format!("'self' {}", sso.form_action_sources(config.cookie_secure)),
+        None => "'self'".to_string(),
+    };
+    format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'; form-action {form_action}; frame-ancestors 'none'; \
+         base-uri 'none'; object-src 'none'"
+    )
+}
 
 /// The whole application, for `main` and for tests. One trailing slash is taken off the
 /// path before routing (Crafty registers every route as `…/?` and its clients call
@@ -85,7 +97,11 @@ fn routes(state: AppState) -> Router {
             crate::auth::sso::follow_sign_in,
         ))
         .layer(sessions)
-        .layer(security_header(header::CONTENT_SECURITY_POLICY, CSP))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_str(&csp(&state.config))
+                .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'")),
+        ))
         .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(security_header(header::REFERRER_POLICY, "no-referrer"))
         .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))

@@ -17,6 +17,22 @@ impl SsoConfig {
                 .strip_suffix(&self.cookie_domain)
                 .is_some_and(|rest| rest.ends_with('.') && rest.len() > 1)
     }
+
+    /// CSP sources for every URL [`SsoConfig::covers`]: the domain and the names below it, on
+    /// any port, `https` (and `http` while cookies are not `Secure`, as `rd` allows).
+    pub fn form_action_sources(&self, cookie_secure: bool) -> String {
+        let domain = &self.cookie_domain;
+        let schemes: &[&str] = if cookie_secure {
+            &["https"]
+        } else {
+            &["https", "http"]
+        };
+        schemes
+            .iter()
+            .map(|scheme| format!("{scheme}://{domain}:* {scheme}://*.{domain}:*"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
 }
 
 /// Validates `PASSGATE_SSO_COOKIE_DOMAIN`: a DNS name (not an IP address), not a public
@@ -142,6 +158,21 @@ mod tests {
             parse("example.org", None)
                 .unwrap_err()
                 .contains("PASSGATE_PUBLIC_URL")
+        );
+    }
+
+    #[test]
+    fn form_action_names_the_domain_and_http_only_without_secure_cookies() {
+        let sso = SsoConfig {
+            cookie_domain: "example.org".into(),
+        };
+        assert_eq!(
+            sso.form_action_sources(true),
+            "https://example.org:* https://*.example.org:*"
+        );
+        assert_eq!(
+            sso.form_action_sources(false),
+            "https://example.org:* https://*.example.org:* http://example.org:* http://*.example.org:*"
         );
     }
 
