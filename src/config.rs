@@ -5,6 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use ipnet::IpNet;
+use tracing_subscriber::filter::Targets;
 
 /// No configuration may allow passwords shorter than this (spec §2).
 pub const MIN_LENGTH_FLOOR: usize = 8;
@@ -107,6 +108,8 @@ pub struct Config {
     /// Single sign-on for the intranet's other apps (SPEC §15): on when
     /// `PASSGATE_SSO_COOKIE_DOMAIN` is set.
     pub sso: Option<SsoConfig>,
+    /// What is logged (`PASSGATE_LOG`, default `info`): a level, and levels per target.
+    pub log: Targets,
 }
 
 /// Who must have a second factor (`PASSGATE_REQUIRE_MFA`).
@@ -128,9 +131,12 @@ pub struct MfaConfig {
     /// `PASSGATE_TOTP_SKEW_STEPS`). A later step is never accepted.
     pub skew_steps: i64,
     pub policy: MfaPolicy,
-    /// The key that encrypts TOTP secrets, read from `PASSGATE_SECRET_KEY_FILE`; `None`:
-    /// a key generated once and kept in `settings`.
+    /// The key that encrypts TOTP secrets and the token signing key, read from
+    /// `PASSGATE_SECRET_KEY_FILE`; `None`: TOTP secrets are sealed with a key generated once
+    /// and kept in `settings`, and the signing key is stored as it is.
     pub secret_key: Option<SecretKeyBytes>,
+    /// The file the key came from (named in messages about it, never its contents).
+    pub secret_key_file: Option<String>,
 }
 
 /// 32 key bytes; never printed, wiped on drop.
@@ -221,6 +227,8 @@ pub const DEFAULT_SQLITE_CONNECTIONS: u32 = 2;
 /// The default database: a SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://passgate.db?mode=rwc";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8000";
+/// What is logged when `PASSGATE_LOG` is unset.
+pub const DEFAULT_LOG: &str = "info";
 
 impl Config {
     /// A configuration for tests and tools: defaults everywhere but the database.
@@ -262,7 +270,7 @@ impl Config {
 mod raw;
 mod sso;
 
-pub use raw::RawConfig;
+pub use raw::{Purpose, RawConfig, Scope, VARIABLES, Variable, redact_url};
 pub use sso::{SsoConfig, is_host_name};
 
 #[cfg(test)]

@@ -86,6 +86,10 @@ pub enum Error {
     /// Single sign-on is off (no `PASSGATE_SSO_COOKIE_DOMAIN`).
     #[error("single sign-on is off: set PASSGATE_SSO_COOKIE_DOMAIN")]
     SsoDisabled,
+    #[error(
+        "two-factor codes cannot be checked right now (the server's key changed): use a recovery code, or ask an administrator to reset your two-factor sign-in"
+    )]
+    MfaUnavailable,
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -123,7 +127,7 @@ impl Error {
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
-            DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            DatabaseUnavailable | MfaUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -163,6 +167,7 @@ impl Error {
             UntrustedProxy => "UNTRUSTED_PROXY",
             BadForwardedRequest(_) => "INVALID_FORWARDED_HEADERS",
             SsoDisabled => "SSO_DISABLED",
+            MfaUnavailable => "MFA_UNAVAILABLE",
             Internal(_) => "INTERNAL_ERROR",
         }
     }
@@ -290,6 +295,10 @@ impl From<crate::accounts::Error> for Error {
                 format!("another application already has the host {host}")
             }),
             D::AppNotFound => Error::AppNotFound,
+            D::MfaUnavailable => Error::MfaUnavailable,
+            D::Undecryptable => {
+                Error::Internal(anyhow::anyhow!("a stored secret does not decrypt"))
+            }
             D::Db(db) => db.into(),
             D::Internal(err) => Error::Internal(err),
         }

@@ -4,7 +4,6 @@ use std::io::IsTerminal;
 
 use clap::Parser;
 use passgate::cli::{self, Cli, Command};
-use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
@@ -18,25 +17,13 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    let filter = std::env::var("PASSGATE_LOG").unwrap_or_else(|_| "info".into());
-    // Levels per target (`debug,sqlx=warn`): parsed without regular expressions, so a
-    // start-up does not compile any (and their code stays out of memory).
-    let filter = match filter.parse::<Targets>() {
-        Ok(filter) => filter,
-        Err(_) => {
-            eprintln!(
-                "passgate: configuration error: PASSGATE_LOG: '{filter}' is not a log filter (level, or target=level, comma-separated)"
-            );
-            return std::process::ExitCode::from(2);
-        }
-    };
     tracing_subscriber::registry()
         .with(
             tracing_subscriber::fmt::layer()
                 .with_writer(std::io::stderr)
                 .with_ansi(std::io::stderr().is_terminal()),
         )
-        .with(filter)
+        .with(config.log.clone())
         .init();
     let runtime = match runtime() {
         Ok(rt) => rt,

@@ -197,11 +197,17 @@ async fn health(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
-/// Connects, migrates, creates the first admin if the database is empty, and serves until
-/// SIGINT or SIGTERM, letting requests in flight finish.
+/// Connects, migrates (refusing a database from a newer passgate), listens, creates the first
+/// admin if the database is empty, and serves until SIGINT or SIGTERM, letting requests in
+/// flight finish.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let db = db::open_with(&config.database_url, config.pool()).await?;
     let state = AppState::load(db.clone(), config.clone()).await?;
+    // Listening before the first admin is made: a busy port must not leave the only copy of
+    // its password beside a failure (and the next start would print none).
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind))?;
     if let Some(password) =
         bootstrap::ensure_admin(&db, &state.hasher, &state.config.policy).await?
     {
@@ -237,9 +243,6 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             }
         }
     });
-    let listener = tokio::net::TcpListener::bind(config.bind)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind))?;
     if let Some(sso) = &config.sso {
         tracing::info!(
             cookie_domain = %sso.cookie_domain,

@@ -31,8 +31,9 @@ impl AppState {
     /// Hashing is bounded by the number of cores: a login storm queues instead of starving
     /// every other request.
     pub async fn load(db: DatabaseConnection, config: Config) -> Result<Self> {
-        let signing_key = SigningKey::load_or_create(&db).await?;
+        let signing_key = SigningKey::load_or_create(&db, &config.mfa).await?;
         let mfa = Mfa::load(&db, &config.mfa).await?;
+        mfa.check_key(&db).await?;
         let mut decoy_key = [0u8; 32];
         hex::decode_to_slice(
             signing_key.keyed_hash("passkey decoy credentials", b""),

@@ -7,6 +7,9 @@
 
 pub use sea_orm_migration;
 pub use sea_orm_migration::prelude::*;
+pub use undo::{Loss, Step};
+
+mod undo;
 
 mod m20260101_000001_base;
 mod m20260216_000001_temp_password;
@@ -20,9 +23,10 @@ mod m20261206_000002_apps;
 /// All passgate migrations, oldest first.
 pub struct Migrator;
 
-#[async_trait::async_trait]
-impl MigratorTrait for Migrator {
-    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+impl Migrator {
+    /// Every migration, oldest first, each with what its `down` loses ([`Step`]); the first
+    /// is the base, which `passgate migrate down` never undoes.
+    pub fn steps() -> Vec<Box<dyn Step>> {
         vec![
             Box::new(m20260101_000001_base::Migration),
             Box::new(m20260216_000001_temp_password::Migration),
@@ -33,6 +37,16 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000006_session_details::Migration),
             Box::new(m20261206_000002_apps::Migration),
         ]
+    }
+}
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        Self::steps()
+            .into_iter()
+            .map(|step| step as Box<dyn MigrationTrait>)
+            .collect()
     }
 }
 
@@ -88,7 +102,7 @@ mod tests {
         "settings",
     ];
 
-    async fn memory_db() -> DatabaseConnection {
+    pub(crate) async fn memory_db() -> DatabaseConnection {
         // One connection that never closes: each SQLite in-memory connection is its own
         // database.
         let mut opts = ConnectOptions::new("sqlite::memory:");
@@ -100,7 +114,7 @@ mod tests {
         Database::connect(opts).await.expect("connect")
     }
 
-    async fn strings(db: &DatabaseConnection, sql: &str) -> Vec<String> {
+    pub(crate) async fn strings(db: &DatabaseConnection, sql: &str) -> Vec<String> {
         db.query_all_raw(Statement::from_string(DbBackend::Sqlite, sql))
             .await
             .expect(sql)

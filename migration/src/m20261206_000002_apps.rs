@@ -9,6 +9,23 @@ use sea_orm_migration::prelude::*;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
+impl crate::Step for Migration {
+    fn down_loses(&self) -> crate::Loss {
+        crate::Loss {
+            tables: &[
+                "apps",
+                "app_hosts",
+                "app_public_paths",
+                "app_roles",
+                "sso_sessions",
+            ],
+            columns: &[],
+            in_words: "every application (its hosts, public paths and allowed roles) and every \
+                       single sign-on session (everyone is signed out of the other apps)",
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {

@@ -86,6 +86,17 @@ pub async fn record(
     action: &str,
     detail: String,
 ) -> Result<()> {
+    if action == action::LOGIN_FAILED {
+        // For the operator's log watchers (fail2ban and the like): the address and the
+        // reason, never what was typed.
+        tracing::info!(
+            target: "passgate::sign_in",
+            address = %actor.ip,
+            user_id = ?target.map(|(id, _)| id),
+            reason = %detail,
+            "sign-in failed"
+        );
+    }
     audit_log::Entity::insert(audit_log::ActiveModel {
         created: Set(clock::now()),
         actor_id: Set(actor.user_id),

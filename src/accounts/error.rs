@@ -63,6 +63,15 @@ pub enum Error {
     HostTaken(String),
     #[error("no such application")]
     AppNotFound,
+    /// A stored secret does not open with the configured key (the key file changed).
+    #[error("a stored secret does not decrypt with the configured key")]
+    Undecryptable,
+    /// The user's TOTP devices cannot be checked: their secrets do not open with the key the
+    /// server has (`PASSGATE_SECRET_KEY_FILE` changed). Recovery codes still work.
+    #[error(
+        "two-factor codes cannot be checked right now (the server's key changed): use a recovery code, or ask an administrator to reset your two-factor sign-in"
+    )]
+    MfaUnavailable,
     #[error("database: {0}")]
     Db(#[from] sea_orm::DbErr),
     #[error("internal error")]

@@ -243,11 +243,8 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
             (password, false)
         }
         None => (
-            crate::accounts::password::generate(
-                crate::accounts::password::GENERATED_DEFAULT_LENGTH,
-                policy,
-            )
-            .map_err(Error::Policy)?,
+            crate::accounts::password::generate(policy.generated_length(), policy)
+                .map_err(Error::Policy)?,
             true,
         ),
     };

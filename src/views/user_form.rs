@@ -7,7 +7,7 @@ use crate::i18n::SUPPORTED;
 use crate::paths;
 use crate::views::components::{Field, alert, csrf_field, field};
 use crate::views::layout::{PageContext, page};
-use crate::views::reset::LENGTHS;
+use crate::views::reset::length_choices;
 
 /// Messages beside the fields.
 #[derive(Default)]
@@ -36,6 +36,8 @@ pub struct UserFormView {
     pub managers: Vec<String>,
     pub password: String,
     pub length: usize,
+    /// The configured minimum password length (the shortest length offered).
+    pub min_length: usize,
     pub require_change: bool,
     pub expires_hours: String,
     /// Superuser, permissions and manager fields (superusers only).
@@ -123,7 +125,7 @@ fn form(lang: Lang, csrf: &str, view: &UserFormView) -> Markup {
                     div class="field inline" {
                         label for="length" { (lang.t("tempPassword.length")) }
                         select id="length" name="length" {
-                            @for n in LENGTHS { option value=(n) selected[n == view.length] { (n) } }
+                            @for n in length_choices(view.min_length) { option value=(n) selected[n == view.length] { (n) } }
                         }
                         button type="submit" name="intent" value="generate" class="secondary" { (lang.t("tempPassword.generate")) }
                     }

@@ -245,11 +245,5 @@ fn field_errors(lang: Lang, err: &Error) -> Option<ChangePasswordErrors> {
 
 /// The translated text of a policy violation (`validators.<code>`, with its numbers).
 pub fn policy_message(lang: Lang, violation: PolicyViolation) -> String {
-    let key = format!("validators.{}", violation.code());
-    let text = lang.t(&key).to_string();
-    match violation {
-        PolicyViolation::TooShort { min } => text.replace("{min}", &min.to_string()),
-        PolicyViolation::TooLong { max } => text.replace("{max}", &max.to_string()),
-        _ => text,
-    }
+    violation.message(lang)
 }

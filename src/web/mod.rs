@@ -132,6 +132,7 @@ impl Error {
             PasskeysDisabled => "passkey.disabled",
             PasskeyVerificationFailed => "passkey.verificationFailed",
             DatabaseUnavailable => "error.databaseUnavailable",
+            MfaUnavailable => "operator.mfaUnavailable",
             _ if self.status().is_server_error() => "error.internal",
             _ => "error.badRequest",
         }

@@ -204,10 +204,15 @@ pub async fn submit(
                 finish(&state, &session, hx, signed_in, walked).await
             }
             Err(
-                err @ (Error::IncorrectMfa | Error::MfaRequired | Error::TooManyAttempts { .. }),
+                err @ (Error::IncorrectMfa
+                | Error::MfaRequired
+                | Error::MfaUnavailable
+                | Error::TooManyAttempts { .. }),
             ) => {
                 let message = match err {
-                    Error::TooManyAttempts { .. } => lang.t(err.message_key()),
+                    Error::TooManyAttempts { .. } | Error::MfaUnavailable => {
+                        lang.t(err.message_key())
+                    }
                     _ => lang.t("login.incorrectCode"),
                 };
                 let view =

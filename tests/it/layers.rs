@@ -40,7 +40,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "cli",
         &[
-            "accounts", "auth", "config", "db", "entities", "error", "state",
+            "accounts", "auth", "config", "db", "entities", "error", "i18n", "state",
         ],
     ),
     (

@@ -1,6 +1,7 @@
 //! The one integration-test binary: every module runs against a fresh app and database.
 
 mod helpers;
+mod process;
 
 mod api_auth;
 mod api_envelope;
@@ -23,6 +24,11 @@ mod layers;
 mod login;
 mod mfa;
 mod migration_upgrade;
+mod operator_backup;
+mod operator_config;
+mod operator_database;
+mod operator_keys;
+mod operator_users;
 mod passkeys;
 mod postgres;
 mod properties;

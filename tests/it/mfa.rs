@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 
 /// RFC 4648 base32 decoding, written here so the test does not trust the server's encoder.
-fn decode_base32(text: &str) -> Vec<u8> {
+pub(crate) fn decode_base32(text: &str) -> Vec<u8> {
     let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     let (mut buffer, mut bits, mut out) = (0u32, 0u32, Vec::new());
     for c in text.chars().filter(|c| *c != '=' && *c != ' ') {
@@ -32,7 +32,7 @@ fn unix_now() -> i64 {
 
 /// The current step, after waiting out the last two seconds of a step, so that the step
 /// does not change between computing a code and the server checking it.
-async fn stable_step() -> i64 {
+pub(crate) async fn stable_step() -> i64 {
     while unix_now().rem_euclid(totp::STEP_SECONDS) >= totp::STEP_SECONDS - 2 {
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }

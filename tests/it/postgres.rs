@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -16,11 +15,11 @@ use passgate::accounts::secret::Secret;
 use passgate::config::Config;
 use passgate::{AppState, app, db};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
-use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use serde_json::json;
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::helpers::*;
+use crate::process::{HttpResponse, Server, api, api_login, api_token, try_http};
 
 /// The admin URL, or `None` after printing why the test does nothing.
 fn postgres(test: &str) -> Option<String> {
@@ -213,166 +212,6 @@ async fn base_schema_users_can_log_in_after_the_upgrade_on_postgres() {
 // ---------------------------------------------------------------------------------------
 // Two real server processes.
 
-/// A running `passgate serve`, killed when dropped (also when the test panics).
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    log: std::path::PathBuf,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    fn start(name: &str, database_url: &str, dir: &std::path::Path) -> Server {
-        let addr = free_port();
-        let log = dir.join(format!("{name}.log"));
-        let out = std::fs::File::create(&log).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_passgate"))
-            .arg("serve")
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("PASSGATE_DATABASE_URL", database_url)
-            .env("PASSGATE_BIND", addr.to_string())
-            .env("PASSGATE_LOG", "warn")
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().unwrap())
-            .stderr(out)
-            .spawn()
-            .expect("start passgate");
-        Server { child, addr, log }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    async fn wait_ready(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                panic!("passgate exited with {status}:\n{}", self.log());
-            }
-            if let Ok(response) = try_http(self.addr, "GET", "/healthz", &[], None).await
-                && response.status == 200
-            {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "passgate did not come up:\n{}",
-                self.log()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-}
-
-/// A port nobody listens on right now (bound to :0, then released).
-fn free_port() -> SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap()
-}
-
-struct HttpResponse {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl HttpResponse {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|_| panic!("not JSON ({}): {}", self.status, self.body))
-    }
-}
-
-/// HTTP/1.1 by hand: one request per connection (`Connection: close`).
-async fn try_http(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: Option<(&str, String)>,
-) -> std::io::Result<HttpResponse> {
-    let mut stream = TcpStream::connect(addr).await?;
-    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    for (k, v) in headers {
-        request.push_str(&format!("{k}: {v}\r\n"));
-    }
-    let body = match body {
-        Some((content_type, body)) => {
-            request.push_str(&format!(
-                "Content-Type: {content_type}\r\nContent-Length: {}\r\n",
-                body.len()
-            ));
-            body
-        }
-        None if method != "GET" => {
-            request.push_str("Content-Length: 0\r\n");
-            String::new()
-        }
-        None => String::new(),
-    };
-    request.push_str("\r\n");
-    request.push_str(&body);
-    stream.write_all(request.as_bytes()).await?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await?;
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| std::io::Error::other("no end of headers"))?;
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut rest = raw[split + 4..].to_vec();
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| std::io::Error::other("bad status line"))?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .collect();
-    let chunked = headers.iter().any(|(k, v)| {
-        k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
-    });
-    if chunked {
-        let mut decoded = Vec::new();
-        let mut at = 0;
-        while let Some(end) = rest[at..].windows(2).position(|w| w == b"\r\n") {
-            let size_line = String::from_utf8_lossy(&rest[at..at + end]).into_owned();
-            let size = usize::from_str_radix(size_line.split(';').next().unwrap().trim(), 16)
-                .map_err(|_| std::io::Error::other("bad chunk size"))?;
-            at += end + 2;
-            if size == 0 {
-                break;
-            }
-            decoded.extend_from_slice(&rest[at..at + size]);
-            at += size + 2;
-        }
-        rest = decoded;
-    }
-    Ok(HttpResponse {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&rest).into_owned(),
-    })
-}
-
 /// A browser for several servers: cookies are per host, not per port, exactly as behind a
 /// load balancer that sends each request to any instance.
 #[derive(Default)]
@@ -441,49 +280,6 @@ impl Browser {
         )
         .await
     }
-}
-
-async fn api(
-    server: &Server,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> HttpResponse {
-    let auth = token.map(|t| format!("Bearer {t}"));
-    let mut headers = Vec::new();
-    if let Some(auth) = &auth {
-        headers.push(("Authorization", auth.as_str()));
-    }
-    try_http(
-        server.addr,
-        method,
-        path,
-        &headers,
-        body.map(|b| ("application/json", b.to_string())),
-    )
-    .await
-    .unwrap_or_else(|e| panic!("{method} {path}: {e}\n{}", server.log()))
-}
-
-async fn api_login(server: &Server, username: &str, password: &str) -> HttpResponse {
-    api(
-        server,
-        "POST",
-        "/api/v2/auth/login",
-        None,
-        Some(json!({"username": username, "password": password})),
-    )
-    .await
-}
-
-async fn api_token(server: &Server, username: &str, password: &str) -> String {
-    let response = api_login(server, username, password).await;
-    assert_eq!(response.status, 200, "{}", response.body);
-    response.json()["data"]["token"]
-        .as_str()
-        .expect("token")
-        .to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

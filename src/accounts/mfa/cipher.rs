@@ -1,7 +1,9 @@
-//! Encryption of TOTP secrets at rest: XChaCha20-Poly1305 under a key from
-//! `PASSGATE_SECRET_KEY_FILE` (outside the database) or, without one, a key generated once
-//! and kept in `settings`. The user id is the associated data, so a secret copied onto
-//! another user's row does not decrypt.
+//! Encryption of secrets at rest: XChaCha20-Poly1305 under a key from
+//! `PASSGATE_SECRET_KEY_FILE` (outside the database) or, for TOTP secrets without one, a key
+//! generated once and kept in `settings`. The associated data says what is sealed and
+//! whose (for TOTP secrets the user id), so a sealed value copied elsewhere does not open.
+//! The token signing key is sealed the same way when the key file is set
+//! (`accounts::signing_key`).
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -32,13 +34,19 @@ impl std::fmt::Debug for SecretCipher {
 
 impl SecretCipher {
     /// The configured key, or the one in `settings` (created on the very first start; an
-    /// insert that loses a race with another instance keeps the winner's key).
+    /// insert that loses a race with another instance keeps the winner's key). A configured
+    /// key on a database that still keeps one in `settings` takes over its secrets
+    /// ([`super::key_file::adopt`]).
     pub async fn load(
         conn: &impl ConnectionTrait,
         configured: Option<&SecretKeyBytes>,
     ) -> Result<Self> {
         if let Some(key) = configured {
-            return Ok(Self::from_key(&key.0));
+            let file = Self::from_key(&key.0);
+            if let Some(old) = Self::stored(conn).await? {
+                super::key_file::adopt(conn, &old, &file, KEY_SETTING).await?;
+            }
+            return Ok(file);
         }
         let fresh = Zeroizing::new(rand::rng().random::<[u8; 32]>());
         settings::Entity::insert(settings::ActiveModel {
@@ -48,10 +56,19 @@ impl SecretCipher {
         .on_conflict_do_nothing_on([settings::Column::Key])
         .exec(conn)
         .await?;
-        let stored = settings::Entity::find_by_id(KEY_SETTING.to_string())
+        Self::stored(conn)
+            .await?
+            .ok_or_else(|| Error::Internal(anyhow::anyhow!("mfa secret key missing")))
+    }
+
+    /// The key kept in `settings`, if there is one.
+    async fn stored(conn: &impl ConnectionTrait) -> Result<Option<Self>> {
+        let Some(stored) = settings::Entity::find_by_id(KEY_SETTING.to_string())
             .one(conn)
             .await?
-            .ok_or_else(|| Error::Internal(anyhow::anyhow!("mfa secret key missing")))?;
+        else {
+            return Ok(None);
+        };
         let bytes = Zeroizing::new(
             STANDARD
                 .decode(stored.value.as_bytes())
@@ -61,7 +78,7 @@ impl SecretCipher {
             .as_slice()
             .try_into()
             .map_err(|_| Error::Internal(anyhow::anyhow!("mfa secret key is not 32 bytes")))?;
-        Ok(Self::from_key(&key))
+        Ok(Some(Self::from_key(&key)))
     }
 
     pub fn from_key(key: &[u8; 32]) -> Self {
@@ -74,28 +91,38 @@ impl SecretCipher {
 
     /// Encrypts `secret` for `user_id` under a fresh random nonce.
     pub fn seal(&self, user_id: i32, secret: &[u8]) -> Result<String> {
+        self.seal_for(&Self::aad(user_id), secret)
+    }
+
+    /// Decrypts what [`seal`](Self::seal) made for the same user. A wrong key (e.g. the key
+    /// file changed) or a row moved to another user is an error, never a match.
+    pub fn open(&self, user_id: i32, stored: &str) -> Result<Zeroizing<Vec<u8>>> {
+        self.open_for(&Self::aad(user_id), stored)
+    }
+
+    /// Whether `stored` has the sealed form (`v1:…`), whatever key sealed it.
+    pub fn is_sealed(stored: &str) -> bool {
+        stored.starts_with(VERSION)
+    }
+
+    /// Encrypts `secret` bound to `aad` (what it is, and whose: a sealed value copied to
+    /// another place does not open there) under a fresh random nonce.
+    pub fn seal_for(&self, aad: &[u8], secret: &[u8]) -> Result<String> {
         let nonce_bytes: [u8; NONCE_BYTES] = rand::rng().random();
         let nonce = XNonce::from(nonce_bytes);
-        let aad = Self::aad(user_id);
         let sealed = self
             .0
-            .encrypt(
-                &nonce,
-                Payload {
-                    msg: secret,
-                    aad: &aad,
-                },
-            )
+            .encrypt(&nonce, Payload { msg: secret, aad })
             .map_err(|_| Error::Internal(anyhow::anyhow!("encrypting a secret failed")))?;
         let mut out = nonce_bytes.to_vec();
         out.extend_from_slice(&sealed);
         Ok(format!("{VERSION}{}", STANDARD.encode(out)))
     }
 
-    /// Decrypts what [`seal`](Self::seal) made for the same user. A wrong key (e.g. the key
-    /// file changed) or a row moved to another user is an internal error, never a match.
-    pub fn open(&self, user_id: i32, stored: &str) -> Result<Zeroizing<Vec<u8>>> {
-        let undecryptable = || Error::Internal(anyhow::anyhow!("a stored secret does not decrypt"));
+    /// Decrypts what [`seal_for`](Self::seal_for) made with the same `aad`; a wrong key or
+    /// `aad` is [`Error::Undecryptable`].
+    pub fn open_for(&self, aad: &[u8], stored: &str) -> Result<Zeroizing<Vec<u8>>> {
+        let undecryptable = || Error::Undecryptable;
         let bytes = stored
             .strip_prefix(VERSION)
             .and_then(|b64| STANDARD.decode(b64).ok())
@@ -103,15 +130,8 @@ impl SecretCipher {
             .ok_or_else(undecryptable)?;
         let (nonce, sealed) = bytes.split_at(NONCE_BYTES);
         let nonce: [u8; NONCE_BYTES] = nonce.try_into().map_err(|_| undecryptable())?;
-        let aad = Self::aad(user_id);
         self.0
-            .decrypt(
-                &XNonce::from(nonce),
-                Payload {
-                    msg: sealed,
-                    aad: &aad,
-                },
-            )
+            .decrypt(&XNonce::from(nonce), Payload { msg: sealed, aad })
             .map(Zeroizing::new)
             .map_err(|_| undecryptable())
     }

@@ -5,6 +5,7 @@
 
 pub mod cipher;
 mod enrolment;
+mod key_file;
 pub mod recovery;
 mod removal;
 mod sign_in;
@@ -44,6 +45,8 @@ pub struct Mfa {
     pub cipher: SecretCipher,
     pub skew_steps: i64,
     pub policy: MfaPolicy,
+    /// Where the cipher's key comes from, as the log names it when a secret does not open.
+    pub key_source: String,
 }
 
 impl Mfa {
@@ -53,7 +56,38 @@ impl Mfa {
             cipher: SecretCipher::load(conn, config.secret_key.as_ref()).await?,
             skew_steps: config.skew_steps,
             policy: config.policy,
+            key_source: match &config.secret_key_file {
+                Some(path) => format!("the key in PASSGATE_SECRET_KEY_FILE ('{path}')"),
+                None => "the key kept in the database (PASSGATE_SECRET_KEY_FILE is not set)".into(),
+            },
         })
+    }
+
+    /// Opens a user's sealed TOTP secret; one that does not open with this key is
+    /// [`Error::MfaUnavailable`](crate::accounts::Error::MfaUnavailable), logged in one line
+    /// naming the key.
+    pub fn open_secret(&self, user_id: i32, stored: &str) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+        self.cipher.open(user_id, stored).map_err(|err| match err {
+            crate::accounts::Error::Undecryptable => {
+                tracing::error!(
+                    user_id,
+                    "a TOTP secret does not decrypt with {}: was the key file changed? Put the \
+                     old key back, or remove the user's devices with `passgate user reset-mfa`",
+                    self.key_source
+                );
+                crate::accounts::Error::MfaUnavailable
+            }
+            other => other,
+        })
+    }
+
+    /// At start: whether a stored TOTP secret opens with this key (logged once if not, so a
+    /// changed key file is noticed before a user trips over it).
+    pub async fn check_key(&self, conn: &impl ConnectionTrait) -> Result<()> {
+        if let Some(device) = totp_devices::Entity::find().one(conn).await? {
+            let _ = self.open_secret(device.user_id, &device.secret);
+        }
+        Ok(())
     }
 }
 

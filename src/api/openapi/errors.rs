@@ -126,7 +126,7 @@ route_errors! {
     /// POST /auth/login
     LoginErrors => [
         body(),
-        vec![IncorrectCredentials, TempPasswordExpired, AccountDisabled, MfaRequired, IncorrectMfa, PasswordAuthDisabled],
+        vec![IncorrectCredentials, TempPasswordExpired, AccountDisabled, MfaRequired, IncorrectMfa, PasswordAuthDisabled, MfaUnavailable],
         server(),
         vec![TooManyAttempts { retry_after_seconds: 60 }],
     ];

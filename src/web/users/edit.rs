@@ -91,7 +91,7 @@ async fn edit_view(
         can_delete: permissions::can_delete(&viewer.caller, &target).is_ok(),
         can_end_sessions: !is_self
             && permissions::can_end_sessions(&viewer.caller, &target).is_ok(),
-        ..blank_new(viewer)
+        ..blank_new(viewer, &state.config.policy)
     })
 }
 

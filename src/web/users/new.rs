@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::accounts;
 use crate::accounts::audit::Actor;
 use crate::accounts::grants::Grant;
-use crate::accounts::password::{self, GENERATED_DEFAULT_LENGTH};
+use crate::accounts::password::{self, Policy};
 use crate::accounts::permissions::USER_CONFIG;
 use crate::accounts::secret::Secret;
 use crate::accounts::users::{self, NewUser};
@@ -128,7 +128,7 @@ pub(super) async fn manager_id(state: &AppState, name: &str) -> accounts::Result
     }
 }
 
-pub(super) fn blank_new(viewer: &Viewer) -> UserFormView {
+pub(super) fn blank_new(viewer: &Viewer, policy: &Policy) -> UserFormView {
     UserFormView {
         user_id: None,
         username: String::new(),
@@ -141,7 +141,8 @@ pub(super) fn blank_new(viewer: &Viewer) -> UserFormView {
         manager: String::new(),
         managers: Vec::new(),
         password: String::new(),
-        length: GENERATED_DEFAULT_LENGTH,
+        length: policy.generated_length(),
+        min_length: policy.min_length,
         require_change: true,
         expires_hours: "-1".into(),
         admin_fields: viewer.caller.is_superuser(),
@@ -171,7 +172,7 @@ fn may_create(viewer: &Viewer) -> Result<(), PageError> {
 
 /// The new-user form, with the eligible managers for a superuser to choose from.
 async fn new_view(state: &AppState, viewer: &Viewer) -> Result<UserFormView, Error> {
-    let mut view = blank_new(viewer);
+    let mut view = blank_new(viewer, &state.config.policy);
     if view.admin_fields {
         view.managers = eligible_managers(state).await?;
     }
@@ -189,7 +190,7 @@ fn view_from(fields: &UserFields, blank: UserFormView) -> UserFormView {
         user_config_quota: fields.user_config_quota.clone(),
         manager: fields.manager.trim().to_string(),
         password: fields.password.trim().to_string(),
-        length: fields.length.parse().unwrap_or(GENERATED_DEFAULT_LENGTH),
+        length: fields.length.parse().unwrap_or(blank.length),
         require_change: fields.require_password_change.is_some(),
         expires_hours: fields.expires_hours.trim().to_string(),
         setup_link: fields.setup_link.is_some(),
