@@ -114,6 +114,7 @@ read -r START_EMPTY START_EMPTY_ALL < <(python3 "$BENCH_DIR/startup.py" "$BIN" "
 # --- the server ----------------------------------------------------------------------------
 say "starting the server on $BASE"
 PASSGATE_BIND="127.0.0.1:$PORT" PASSGATE_TRUSTED_PROXIES=127.0.0.1 \
+  PASSGATE_PUBLIC_URL="http://localhost:$PORT" \
   "$BIN" --database-url "$URL" serve >"$WORK/server.out" 2>"$WORK/server.err" &
 SERVER_PID=$!
 for _ in $(seq 1 200); do
@@ -159,6 +160,8 @@ expect_200() {
   [ "$status" = 200 ] || { echo "bench: $* answered $status" >&2; exit 1; }
 }
 expect_200 -H "Authorization: Bearer $TOKEN" "$BASE/api/v2/users/@me"
+expect_200 -X POST -H 'Content-Type: application/json' -d '{}' \
+  "$BASE/api/v2/auth/passkey/login/options"
 expect_200 -H "Cookie: passgate_session=$COOKIE" "$BASE/api/v2/users/@me"
 expect_200 -H "Cookie: passgate_session=$ADMIN_COOKIE" "$BASE/panel/panel_config"
 expect_200 -H "Cookie: passgate_session=$ADMIN_COOKIE" "$BASE/panel/panel_config?q=user012"
@@ -196,6 +199,12 @@ for run in $(seq 1 "$RUNS"); do
     wrk_run "users_search_$conns" "$conns" "$SECS" -s "$REPORT" \
       -H "Cookie: passgate_session=$ADMIN_COOKIE" "$BASE/panel/panel_config?q=user012"
   done
+  # Passkey sign-in options (every sign-in page with script asks for them): nothing typed,
+  # and a typed name without passkeys (decoys).
+  wrk_run passkey_options_none 16 "$SECS" -s "$BENCH_DIR/passkey_options.lua" \
+    "$BASE" -- none
+  wrk_run passkey_options_name 16 "$SECS" -s "$BENCH_DIR/passkey_options.lua" \
+    "$BASE" -- name
   # The argon2 limit of this run, timed just before its logins (the machine is shared, so the
   # speed of a hash moves from minute to minute): one hash alone, and one hash while every
   # core hashes (as during the logins; the cores then share caches and memory bandwidth).

@@ -72,6 +72,13 @@ def main():
         row("  p50", f"{med(data, 'p50_ms'):.2f} ms")
         row("  p99", f"{p99:.2f} ms", "< 5 ms", p99 < 5)
         row("  server CPU per request", f"{med(data, 'cpu_us'):.0f} µs")
+    for name, label in (("none", "nothing typed"), ("name", "a typed name without passkeys (decoys)")):
+        data = runs(work, f"passkey_options_{name}")
+        row(f"POST /api/v2/auth/passkey/login/options, {label}, 16 conn.: req/s",
+            f"{med(data, 'rps'):,.0f}")
+        row("  ratio to /healthz / p50 / p99",
+            f"{ratio(data):.2f} / {med(data, 'p50_ms'):.2f} / {med(data, 'p99_ms'):.2f} ms")
+        row("  server CPU per request", f"{med(data, 'cpu_us'):.0f} µs")
     row("one argon2id hash (m=19456 KiB, t=2, p=1), alone",
         f"{statistics.median(alone):.1f} ms ({' '.join(f'{h:.1f}' for h in alone)}; "
         f"at the start {float(given['hash_ms']):.1f})")

@@ -100,8 +100,10 @@ pub struct Config {
     /// How long a client may take to send a request's headers, and its body, before the
     /// connection is closed (10 s and 30 s; tests shorten them).
     pub timeouts: ClientTimeouts,
-    /// The base of links passgate hands out (reset links): `PASSGATE_PUBLIC_URL`, never a
-    /// request's `Host`. Unset: `http://` and the bind address (the start-up log says so).
+    /// `PASSGATE_PUBLIC_URL` as the operator configured it (`None`: unset). Single sign-on and
+    /// OpenID Connect need it set explicitly (SPEC §15–§16) and read this field; links and
+    /// passkeys use [`Config::public_base`], which falls back to the loopback default
+    /// ([`Config::loopback_default_url`]). Never taken from a request's `Host`.
     pub public_url: Option<String>,
     /// Second factors (SPEC §9): skew, who must have one, the secrets' key.
     pub mfa: MfaConfig,
@@ -249,12 +251,29 @@ impl Config {
         }
     }
 
-    /// The base URL of links (no trailing slash): `PASSGATE_PUBLIC_URL`, else the bind address.
+    /// Where people open passgate when `PASSGATE_PUBLIC_URL` is unset and the bind address is
+    /// loopback: `http://localhost:PORT` — a secure context for WebAuthn and a host name (an
+    /// IP address cannot be a passkey relying party), so passkeys work on the embedded default.
+    /// `None` when the URL is configured or the bind address is not loopback.
+    pub fn loopback_default_url(&self) -> Option<String> {
+        (self.public_url.is_none() && self.bind.ip().is_loopback() && self.bind.port() != 0)
+            .then(|| format!("http://localhost:{}", self.bind.port()))
+    }
+
+    /// The base URL people reach passgate at (no trailing slash): `PASSGATE_PUBLIC_URL`, or
+    /// the loopback default; `None` when neither applies. Links and passkeys use it; whether
+    /// it was configured is `public_url.is_some()`.
+    pub fn public_base(&self) -> Option<String> {
+        self.public_url
+            .clone()
+            .or_else(|| self.loopback_default_url())
+    }
+
+    /// The base URL of links (no trailing slash): [`Config::public_base`], else the bind
+    /// address.
     pub fn link_base(&self) -> String {
-        match &self.public_url {
-            Some(url) => url.clone(),
-            None => format!("http://{}", self.bind),
-        }
+        self.public_base()
+            .unwrap_or_else(|| format!("http://{}", self.bind))
     }
 
     /// The URL of a reset or set-up link's token (never built from a request's `Host`).

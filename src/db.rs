@@ -19,7 +19,8 @@ pub use sqlite_file::sqlite_file;
 /// that of several instances starting at once one migrates and the others wait.
 pub const MIGRATION_LOCK_KEY: i64 = 0x7061_7373_6761_7465;
 
-/// Opens a pool. SQLite gets WAL, a busy timeout and foreign keys on every connection.
+/// Opens a pool. SQLite gets WAL, a busy timeout, foreign keys and `secure_delete` on every
+/// connection.
 pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
     connect_with(url, PoolOptions::new(max_connections)).await
 }
@@ -46,6 +47,9 @@ fn connect_options(url: &str, pool: PoolOptions) -> ConnectOptions {
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
+                // Deleted content is overwritten with zeros, so a shown one-time result or an
+                // ended session does not linger in the file's free space (cost: BENCHMARKS.md).
+                .pragma("secure_delete", "ON")
         });
     }
     options

@@ -71,6 +71,10 @@ pub enum Error {
     PasskeyVerificationFailed,
     #[error("password sign-in is turned off for this account: sign in with a passkey")]
     PasswordAuthDisabled,
+    /// A passkey that signed nobody in (401 `INCORRECT_CREDENTIALS`, as Crafty answers),
+    /// with the likely cause in the message.
+    #[error("{0}")]
+    PasskeyNotAccepted(crate::accounts::PasskeyRefusal),
     #[error("an application with this name already exists")]
     AppNameExists,
     #[error("{0}")]
@@ -112,7 +116,11 @@ impl Error {
             | AppNameExists
             | HostTaken(_)
             | BadForwardedRequest(_) => StatusCode::BAD_REQUEST,
-            Unauthenticated | IncorrectCredentials | TempPasswordExpired | MfaRequired
+            Unauthenticated
+            | IncorrectCredentials
+            | PasskeyNotAccepted(_)
+            | TempPasswordExpired
+            | MfaRequired
             | IncorrectMfa => StatusCode::UNAUTHORIZED,
             AccessDenied
             | LastSuperuser
@@ -143,7 +151,7 @@ impl Error {
             IncorrectCurrentPassword => "INCORRECT_CURRENT_PASSWORD",
             SelfResetNotAllowed => "SELF_RESET_NOT_ALLOWED",
             Unauthenticated | AccessDenied | LastSuperuser | CsrfRejected => "ACCESS_DENIED",
-            IncorrectCredentials => "INCORRECT_CREDENTIALS",
+            IncorrectCredentials | PasskeyNotAccepted(_) => "INCORRECT_CREDENTIALS",
             TempPasswordExpired => "TEMP_PASSWORD_EXPIRED",
             PasswordChangeRequired => "PASSWORD_CHANGE_REQUIRED",
             AccountDisabled => "ACCOUNT_DISABLED",
@@ -288,6 +296,7 @@ impl From<crate::accounts::Error> for Error {
             D::PasskeysDisabled => Error::PasskeysDisabled,
             D::PasskeyVerificationFailed => Error::PasskeyVerificationFailed,
             D::PasswordAuthDisabled => Error::PasswordAuthDisabled,
+            D::PasskeyNotAccepted(why) => Error::PasskeyNotAccepted(why),
             D::AppNameExists => Error::AppNameExists,
             D::HostTaken(host) => Error::HostTaken(if host.is_empty() {
                 "another application already has one of these hosts".into()

@@ -7,6 +7,16 @@ pub const LOGIN: &str = "/login";
 pub const LOGOUT: &str = "/logout";
 pub const DASHBOARD: &str = "/panel/dashboard";
 pub const CHANGE_PASSWORD: &str = "/panel/change_password";
+
+/// Where a signed-in user belongs: the forced change while one is pending, else the
+/// dashboard (the page the API's sign-ins name, too).
+pub fn home(require_password_change: bool) -> &'static str {
+    if require_password_change {
+        CHANGE_PASSWORD
+    } else {
+        DASHBOARD
+    }
+}
 pub const USERS: &str = "/panel/panel_config";
 pub const NEW_USER: &str = "/panel/users/new";
 pub const EDIT_USER: &str = "/panel/edit_user";

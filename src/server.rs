@@ -241,6 +241,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             if let Err(err) = crate::accounts::passkeys::prune_ceremonies(&cleanup_db).await {
                 tracing::warn!(error = %err, "pruning expired passkey ceremonies failed");
             }
+            if let Err(err) = crate::auth::one_time::prune(&cleanup_db).await {
+                tracing::warn!(error = %err, "pruning expired one-time results failed");
+            }
         }
     });
     if let Some(sso) = &config.sso {
@@ -250,14 +253,25 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             "single sign-on is on"
         );
     }
-    if config.public_url.is_none() {
-        tracing::warn!(
+    match (&config.public_url, config.loopback_default_url()) {
+        (Some(_), _) => {}
+        (None, Some(url)) => tracing::info!(
+            %url,
+            "PASSGATE_PUBLIC_URL is not set: links and passkeys use the loopback default \
+             (single sign-on and OpenID Connect need it set)"
+        ),
+        (None, None) => tracing::warn!(
             base = %config.link_base(),
             "PASSGATE_PUBLIC_URL is not set: reset links use the bind address as their base"
-        );
+        ),
     }
     tracing::info!(address = %config.bind, "passgate listening");
-    println!("passgate is listening on http://{}", config.bind);
+    // Where to open it: the public URL (configured, or http://localhost:PORT on a loopback
+    // bind, the one origin passkeys work at), else the bind address.
+    match config.public_base() {
+        Some(url) => println!("passgate is listening on {}: open {url}/login", config.bind),
+        None => println!("passgate is listening on http://{}", config.bind),
+    }
     let timeouts = state.config.timeouts;
     let router = app(state);
     crate::malloc::release_free_memory();

@@ -1,9 +1,7 @@
 //! Database migrations for passgate (sea-orm-migration), run by the application itself.
 //!
-//! Order matters: [`Migrator::migrations`] lists them oldest first. The names recorded in
-//! `seaql_migrations` are the module names (`m20260101_000001_base`,
-//! `m20260216_000001_temp_password`, `m20261203_000001_crafty_preferences`,
-//! `m20261203_000002_mfa`, `m20261203_000003_reset_links`, `m20261203_000005_passkeys`, `m20261203_000006_session_details`, `m20261206_000002_apps`).
+//! Order matters: [`Migrator::steps`] lists them oldest first. The names recorded in
+//! `seaql_migrations` are the module names (`m20260101_000001_base`, …).
 
 pub use sea_orm_migration;
 pub use sea_orm_migration::prelude::*;
@@ -19,6 +17,9 @@ mod m20261203_000003_reset_links;
 mod m20261203_000005_passkeys;
 mod m20261203_000006_session_details;
 mod m20261206_000002_apps;
+mod m20261206_000004_passkey_handles;
+mod m20261206_000006_one_time_results;
+mod m20261206_000007_session_id_hashes;
 
 /// All passgate migrations, oldest first.
 pub struct Migrator;
@@ -36,6 +37,9 @@ impl Migrator {
             Box::new(m20261203_000005_passkeys::Migration),
             Box::new(m20261203_000006_session_details::Migration),
             Box::new(m20261206_000002_apps::Migration),
+            Box::new(m20261206_000004_passkey_handles::Migration),
+            Box::new(m20261206_000006_one_time_results::Migration),
+            Box::new(m20261206_000007_session_id_hashes::Migration),
         ]
     }
 }
@@ -58,7 +62,7 @@ mod tests {
     };
 
     /// The tables of later migrations (the base has [`TABLES`]).
-    const LATER_TABLES: [&str; 11] = [
+    const LATER_TABLES: [&str; 12] = [
         "totp_devices",
         "totp_enrolments",
         "recovery_codes",
@@ -70,6 +74,7 @@ mod tests {
         "app_public_paths",
         "app_roles",
         "sso_sessions",
+        "one_time_results",
     ];
 
     /// Every table once all migrations ran.
@@ -184,6 +189,7 @@ mod tests {
         }
         v.push("require_mfa".into());
         v.push("disable_password_auth".into());
+        v.push("passkey_handle".into());
         v
     }
 
@@ -284,12 +290,17 @@ mod tests {
                 "name",
                 "credential",
                 "created",
-                "last_used"
+                "last_used",
+                "discoverable"
             ]
         );
         assert_eq!(
             columns(db, "webauthn_ceremonies").await,
             ["id", "user_id", "purpose", "state", "expires"]
+        );
+        assert_eq!(
+            columns(db, "one_time_results").await,
+            ["owner", "id", "user_id", "sealed", "created", "expires"]
         );
         let indexes = strings(
             db,
@@ -305,6 +316,8 @@ mod tests {
                 "idx_apps_name",
                 "idx_audit_log_created",
                 "idx_audit_log_target_id",
+                "idx_one_time_results_expires",
+                "idx_one_time_results_user_id",
                 "idx_passkeys_credential_id",
                 "idx_passkeys_user_id",
                 "idx_recovery_codes_user_hash",
@@ -316,6 +329,7 @@ mod tests {
                 "idx_totp_devices_user_id",
                 "idx_totp_enrolments_user_id",
                 "idx_user_permissions_user_permission",
+                "idx_users_passkey_handle",
                 "idx_webauthn_ceremonies_expires",
             ])
         );
@@ -340,9 +354,23 @@ mod tests {
         )
         .await;
 
+        // A signed-in session holding a one-time result in clear, as sessions did before.
+        exec(
+            &db,
+            r#"INSERT INTO sessions (id, user_id, data, expiry_date) VALUES ('abc', 1,
+             '{"user_id":1,"one_time":{"r":[1,{"kind":"reset","password":"Clear-Text-1"}]}}',
+             '2999-01-01 00:00:00')"#,
+        )
+        .await;
+
         // Upgrade in place: the existing user gets the harmless defaults.
         Migrator::up(&db, None).await.expect("temp password up");
         assert_full_schema(&db).await;
+        // The session stays, under the hash of its id, without the result.
+        assert_eq!(
+            strings(&db, "SELECT id || ' ' || data FROM sessions").await,
+            ["ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad {\"user_id\":1}"]
+        );
         assert_eq!(applied(&db).await, all_migrations());
         let row = db
             .query_one_raw(Statement::from_string(
@@ -374,6 +402,20 @@ mod tests {
         assert_eq!(
             row.try_get_by_index::<String>(3).unwrap(),
             "server,actions,cpuUsage,memUsage,size,players,status"
+        );
+
+        // Alice has a passkey user handle: 16 random bytes as 32 hex digits.
+        let handle = strings(
+            &db,
+            "SELECT passkey_handle FROM users WHERE username = 'alice'",
+        )
+        .await
+        .remove(0);
+        assert_eq!(handle.len(), 32, "{handle}");
+        assert!(
+            handle
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
         );
 
         // Foreign keys: manager is set null, permissions cascade.
@@ -479,8 +521,18 @@ mod tests {
              VALUES ('alice', 'h', '2026-01-01 00:00:00', '2026-01-01 00:00:00', 's')",
         )
         .await;
+        exec(
+            &db,
+            r#"INSERT INTO sessions (id, user_id, data, expiry_date) VALUES ('abc', 1,
+             '{"user_id":1,"generated":{"reset:2":"Clear-Text-1"}}', '2999-01-01 00:00:00')"#,
+        )
+        .await;
         Migrator::up(&db, None).await.expect("temp password up");
         assert_eq!(user_columns(db.clone()).await, full_user_columns());
+        assert_eq!(
+            pg_strings(&db, "SELECT id || ' ' || data FROM sessions").await,
+            ["ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad {\"user_id\":1}"]
+        );
         assert_eq!(
             pg_strings(
                 &db,
@@ -490,6 +542,10 @@ mod tests {
             .await,
             ["t,f,en,,f,t"]
         );
+        let handles = pg_strings(&db, "SELECT passkey_handle FROM users").await;
+        assert_eq!(handles.len(), 1);
+        assert_eq!(handles[0].len(), 32, "{}", handles[0]);
+        assert!(handles[0].chars().all(|c| c.is_ascii_hexdigit()));
         let types = pg_strings(
             &db,
             "SELECT data_type::text FROM information_schema.columns \

@@ -22,6 +22,7 @@ impl crate::Step for Migration {
                 "settings",
             ],
             columns: &[],
+            emptied: &[],
             in_words: "every user with their permissions and API keys, every session, the audit log, \
                        the sign-in throttle and the settings (the token signing key): everything",
         }

@@ -20,6 +20,7 @@ impl crate::Step for Migration {
                 ("users", "require_password_change"),
                 ("users", "password_expires"),
             ],
+            emptied: &[],
             in_words: "pending password changes and the expiry dates of temporary passwords \
                        (the passwords stay)",
         }

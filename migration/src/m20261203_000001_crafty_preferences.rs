@@ -23,6 +23,7 @@ impl crate::Step for Migration {
                 ("users", "server_order"),
                 ("users", "dashboard_columns"),
             ],
+            emptied: &[],
             in_words: "users' Crafty preferences (theme, hints, server order, dashboard columns)",
         }
     }

@@ -16,6 +16,7 @@ impl crate::Step for Migration {
         crate::Loss {
             tables: &["totp_devices", "totp_enrolments", "recovery_codes"],
             columns: &[("users", "require_mfa")],
+            emptied: &[],
             in_words: "every TOTP device, enrolment in progress and recovery code, and users' \
                        require_mfa flags: nobody has a second factor any more",
         }

@@ -13,6 +13,7 @@ impl crate::Step for Migration {
         crate::Loss {
             tables: &["reset_links"],
             columns: &[],
+            emptied: &[],
             in_words: "every reset and set-up link (links handed out stop working)",
         }
     }

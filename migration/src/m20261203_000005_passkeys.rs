@@ -17,6 +17,7 @@ impl crate::Step for Migration {
         crate::Loss {
             tables: &["passkeys", "webauthn_ceremonies"],
             columns: &[("users", "disable_password_auth")],
+            emptied: &[],
             in_words: "every passkey and passkey ceremony in progress, and users' \
                        disable_password_auth flags (password sign-in is on again for them)",
         }

@@ -19,6 +19,7 @@ impl crate::Step for Migration {
                 ("sessions", "address"),
                 ("sessions", "browser"),
             ],
+            emptied: &[],
             in_words: "what the sessions page shows of each session (sign-in time, last seen, \
                        address, browser); the sessions stay",
         }

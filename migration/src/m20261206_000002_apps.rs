@@ -20,6 +20,7 @@ impl crate::Step for Migration {
                 "sso_sessions",
             ],
             columns: &[],
+            emptied: &[],
             in_words: "every application (its hosts, public paths and allowed roles) and every \
                        single sign-on session (everyone is signed out of the other apps)",
         }

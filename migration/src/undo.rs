@@ -12,6 +12,8 @@ pub struct Loss {
     pub tables: &'static [&'static str],
     /// `(table, column)` pairs the down drops from tables that stay.
     pub columns: &'static [(&'static str, &'static str)],
+    /// Tables that stay but whose rows the down deletes (e.g. sessions it cannot convert back).
+    pub emptied: &'static [&'static str],
     /// What is lost, in the operator's words (the README's list and the question before a
     /// down): "TOTP devices, recovery codes, …".
     pub in_words: &'static str,
@@ -66,7 +68,7 @@ mod tests {
                 step.name()
             );
             assert!(
-                !loss.tables.is_empty() || !loss.columns.is_empty(),
+                !loss.tables.is_empty() || !loss.columns.is_empty() || !loss.emptied.is_empty(),
                 "{}: a down that drops nothing needs no migration",
                 step.name()
             );

@@ -78,6 +78,13 @@ pub fn value(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
+/// `name=NAME`, the last pair of a detail that names something by the name its owner gave it
+/// (a passkey): its value is the rest of the detail, so a name may hold spaces and `=`
+/// (names hold no control characters). The audit page reads it back that way.
+pub fn trailing_name(name: &str) -> String {
+    format!("name={name}")
+}
+
 /// Appends one entry; runs on the caller's connection or transaction.
 pub async fn record(
     conn: &impl ConnectionTrait,

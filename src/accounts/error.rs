@@ -55,6 +55,9 @@ pub enum Error {
     PasskeyVerificationFailed,
     #[error("password sign-in is turned off for this account: sign in with a passkey")]
     PasswordAuthDisabled,
+    /// A passkey sign-in that signs nobody in, with the likely cause.
+    #[error("{0}")]
+    PasskeyNotAccepted(PasskeyRefusal),
     /// Another application has this name (in any case).
     #[error("an application with this name already exists")]
     AppNameExists,
@@ -76,6 +79,32 @@ pub enum Error {
     Db(#[from] sea_orm::DbErr),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
+}
+
+/// Why a passkey's answer signed nobody in. Each tells only what the answering device
+/// already knows; none tells whether an account exists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PasskeyRefusal {
+    /// The ceremony is unknown, expired (five minutes) or already used.
+    Expired,
+    /// The passkey is not (or no longer) registered for the account signing in.
+    Unknown,
+    /// The signature, the counter or the user verification did not check out.
+    Invalid,
+}
+
+impl std::fmt::Display for PasskeyRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PasskeyRefusal::Expired => {
+                "the passkey sign-in took too long or was already used: start again"
+            }
+            PasskeyRefusal::Unknown => {
+                "this passkey is not registered for this account (it may have been removed)"
+            }
+            PasskeyRefusal::Invalid => "the passkey's answer could not be verified",
+        })
+    }
 }
 
 impl Error {

@@ -26,4 +26,4 @@ pub mod signing_key;
 pub mod sso;
 pub mod users;
 
-pub use error::{Error, Result};
+pub use error::{Error, PasskeyRefusal, Result};

@@ -284,6 +284,7 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
         require_password_change: Set(new.require_password_change),
         password_expires: Set(password_expires),
         require_mfa: Set(new.require_mfa),
+        passkey_handle: Set(Some(crate::accounts::passkeys::new_handle())),
         // Every column is given: a row read back must never depend on a column default.
         theme: Set(preferences.theme.unwrap_or_else(|| DEFAULT_THEME.into())),
         hints: Set(preferences.hints.unwrap_or(DEFAULT_HINTS)),

@@ -97,13 +97,18 @@ pub fn gate_allows(method: &Method, route: Option<&str>, id: Option<&str>) -> bo
 }
 
 /// The enrolment gate's decision, on the matched route: a user who must have a second
-/// factor and has none reaches only the enrolment itself (`POST /users/@me/totp`, its
-/// verify, or a passkey's registration) and `POST /auth/invalidate_tokens`.
+/// factor and has none reaches only the enrolment itself — listing their own devices
+/// (`GET /users/@me/totp`, `GET /users/@me/passkeys`: a client looks at what exists before it
+/// starts, and Crafty's gate lets its TOTP routes through), starting one
+/// (`POST /users/@me/totp`, a passkey's registration) and its verify — and
+/// `POST /auth/invalidate_tokens`.
 pub fn mfa_gate_allows(method: &Method, route: Option<&str>, id: Option<&str>) -> bool {
+    let own = id == Some("@me");
     match route {
-        Some(TOTP | TOTP_VERIFY | PASSKEYS | PASSKEY_VERIFY) => {
-            *method == Method::POST && id == Some("@me")
+        Some(TOTP | PASSKEYS) => {
+            own && matches!(*method, Method::GET | Method::HEAD | Method::POST)
         }
+        Some(TOTP_VERIFY | PASSKEY_VERIFY) => own && *method == Method::POST,
         Some(INVALIDATE_TOKENS) => *method == Method::POST,
         _ => false,
     }
@@ -171,7 +176,7 @@ async fn identify(
         user,
         grants,
         status,
-    } = session::current_user(session, &state.db)
+    } = session::current_user(session, &state.db, state.config.session_max_lifetime)
         .await?
         .ok_or(Error::Unauthenticated)?;
     let proved_temporary = session::proved_temporary(session).await?;

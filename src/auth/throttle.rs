@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 /// IPv6 client counts with its whole /64, which one host typically holds.
 pub struct Keys {
     ip: Option<String>,
-    user: String,
+    user: Option<String>,
 }
 
 /// The purpose label of the username buckets' keyed hash.
@@ -34,7 +34,17 @@ impl Keys {
     pub fn login(key: &SigningKey, ip: IpAddr, username: &str) -> Self {
         Self {
             ip: Some(address_bucket(ip)),
-            user: user_bucket(key, username),
+            user: Some(user_bucket(key, username)),
+        }
+    }
+
+    /// A passkey's answer from `ip` on behalf of `username`, the owner of the credential
+    /// it names — or of nobody (`None`: a credential id registered to no one), which counts
+    /// in the address's bucket alone.
+    pub fn passkey(key: &SigningKey, ip: IpAddr, username: Option<&str>) -> Self {
+        Self {
+            ip: Some(address_bucket(ip)),
+            user: username.map(|name| user_bucket(key, name)),
         }
     }
 
@@ -43,15 +53,15 @@ impl Keys {
     pub fn user(key: &SigningKey, username: &str) -> Self {
         Self {
             ip: None,
-            user: user_bucket(key, username),
+            user: Some(user_bucket(key, username)),
         }
     }
 
     fn all(&self) -> Vec<&str> {
         self.ip
             .iter()
+            .chain(&self.user)
             .map(String::as_str)
-            .chain([self.user.as_str()])
             .collect()
     }
 }
@@ -249,7 +259,9 @@ pub async fn unlock_username(
 /// attempt is taken back from the address's counter (which counts failures, so that a busy
 /// office is not locked). One statement.
 pub async fn succeeded(db: &impl ConnectionTrait, keys: &Keys) -> Result<()> {
-    let is_user = Expr::col(login_throttle::Column::ThrottleKey).eq(keys.user.as_str());
+    // Bucket names start with `user:` or `ip:`: an attempt without a user matches none.
+    let is_user =
+        Expr::col(login_throttle::Column::ThrottleKey).eq(keys.user.as_deref().unwrap_or(""));
     let now = clock::now();
     login_throttle::Entity::update_many()
         .col_expr(

@@ -94,10 +94,10 @@ async fn down(conn: &DatabaseConnection, url: &str, yes: bool) -> anyhow::Result
 }
 
 /// What the down would take that holds data now: "totp_devices: 3 row(s)" for a dropped
-/// table, "users.require_mfa: 12 row(s)" for dropped columns of a table that stays.
+/// or emptied table, "users.require_mfa: 12 row(s)" for dropped columns of a table that stays.
 async fn rows_lost(conn: &DatabaseConnection, loss: &Loss) -> anyhow::Result<Vec<String>> {
     let mut held = Vec::new();
-    for table in loss.tables {
+    for table in loss.tables.iter().chain(loss.emptied) {
         let rows = count_rows(conn, table).await?;
         if rows > 0 {
             held.push(format!("{table}: {rows} row(s)"));

@@ -14,9 +14,58 @@ fn defaults_are_valid_and_local() {
 }
 
 #[test]
-fn public_url_is_the_base_of_links() {
+fn a_loopback_bind_without_a_public_url_is_served_at_localhost() {
     let default = RawConfig::default().validate().unwrap();
-    assert_eq!(default.link_base(), "http://127.0.0.1:8000");
+    assert_eq!(default.public_url, None, "not configured");
+    assert_eq!(
+        default.loopback_default_url().as_deref(),
+        Some("http://localhost:8000")
+    );
+    assert_eq!(
+        default.public_base().as_deref(),
+        Some("http://localhost:8000")
+    );
+    assert_eq!(default.link_base(), "http://localhost:8000");
+    let bound = |bind: &str| {
+        RawConfig {
+            bind: Some(bind.into()),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap()
+    };
+    assert_eq!(
+        bound("[::1]:9000").public_base().as_deref(),
+        Some("http://localhost:9000")
+    );
+    assert_eq!(
+        bound("127.0.0.2:8443").public_base().as_deref(),
+        Some("http://localhost:8443")
+    );
+    // Not loopback: no default (links fall back to the bind address, passkeys stay off).
+    for bind in ["0.0.0.0:8000", "[::]:8000", "192.0.2.7:8000"] {
+        let config = bound(bind);
+        assert_eq!(config.public_base(), None, "{bind}");
+        assert_eq!(config.loopback_default_url(), None, "{bind}");
+        assert_eq!(config.link_base(), format!("http://{bind}"));
+    }
+    // A configured URL wins and is the only one that counts as configured.
+    let set = RawConfig {
+        public_url: Some("https://pass.example.org".into()),
+        ..Default::default()
+    }
+    .validate()
+    .unwrap();
+    assert_eq!(set.loopback_default_url(), None);
+    assert_eq!(
+        set.public_base().as_deref(),
+        Some("https://pass.example.org")
+    );
+    assert_eq!(set.public_url.as_deref(), Some("https://pass.example.org"));
+}
+
+#[test]
+fn public_url_is_the_base_of_links() {
     let set = RawConfig {
         public_url: Some("https://pass.example.org/panel/ ".into()),
         ..Default::default()

@@ -7,6 +7,7 @@ pub mod app_roles;
 pub mod apps;
 pub mod audit_log;
 pub mod login_throttle;
+pub mod one_time_results;
 pub mod passkeys;
 pub mod recovery_codes;
 pub mod reset_links;

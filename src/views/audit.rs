@@ -138,15 +138,9 @@ pub fn detail_sentence(lang: Lang, action: &str, detail: &str) -> String {
             parts
         }
         "login" if detail == "passkey" => vec![lang.t("audit.withPasskey").to_string()],
-        "passkey_added" if get("passkey").is_some() => vec![
-            lang.t("audit.passkeyAdded")
-                .replace("{id}", get("passkey").unwrap_or_default()),
-        ],
-        "passkey_removed" if get("passkey").is_some() => vec![
-            lang.t("audit.passkeyRemoved")
-                .replace("{id}", get("passkey").unwrap_or_default())
-                .replace("{left}", get("passkeys_left").unwrap_or("0")),
-        ],
+        "passkey_added" | "passkey_removed" if get("passkey").is_some() => {
+            passkey_sentence(lang, action, detail)
+        }
         "mfa_enrolled" if get("device").is_some() => vec![
             lang.t("audit.deviceAdded")
                 .replace("{id}", get("device").unwrap_or_default())
@@ -200,6 +194,47 @@ pub fn detail_sentence(lang: Lang, action: &str, detail: &str) -> String {
         _ => return detail.to_string(),
     };
     format!("{}.", parts.join("; "))
+}
+
+/// A passkey added or removed, named by the name its owner gave it (`name=`, the last pair:
+/// the rest of the detail); entries from before names were recorded give its number.
+fn passkey_sentence(lang: Lang, action: &str, detail: &str) -> Vec<String> {
+    let (head, name) = match detail.split_once(" name=") {
+        Some((head, name)) => (head, Some(name)),
+        None => (detail, None),
+    };
+    // Only the pairs before the name: a name may look like a pair.
+    let get = |key: &str| {
+        head.split_whitespace()
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v)
+    };
+    let left = get("passkeys_left").unwrap_or("0");
+    let mut parts = vec![match (action, name) {
+        ("passkey_added", Some(name)) => lang.t("passkeyUse.auditAdded").replace("{name}", name),
+        ("passkey_added", None) => lang
+            .t("audit.passkeyAdded")
+            .replace("{id}", get("passkey").unwrap_or_default()),
+        (_, Some(name)) => lang
+            .t("passkeyUse.auditRemoved")
+            .replace("{name}", name)
+            .replace("{left}", left),
+        (_, None) => lang
+            .t("audit.passkeyRemoved")
+            .replace("{id}", get("passkey").unwrap_or_default())
+            .replace("{left}", left),
+    }];
+    if get("replaced").is_some() {
+        parts.push(lang.t("passkeyUse.auditReplaced").to_string());
+    }
+    if get("discoverable") == Some("false") {
+        parts.push(lang.t("passkeyUse.auditNeedsName").to_string());
+    }
+    if get("password_back_on") == Some("true") {
+        parts.push(lang.t("passkeyUse.auditPasswordBackOn").to_string());
+    }
+    parts
 }
 
 /// `2026-11-27T10:00:00Z` as `2026-11-27 10:00`.
@@ -329,5 +364,42 @@ mod factor_tests {
             detail_sentence(Lang::En, "passkey_removed", "passkey=3 passkeys_left=0"),
             "Passkey 3 removed, 0 left."
         );
+    }
+
+    #[test]
+    fn passkey_entries_name_the_passkey_by_its_name() {
+        assert_eq!(
+            detail_sentence(
+                Lang::En,
+                "passkey_added",
+                "passkey=7 discoverable=true name=Work laptop"
+            ),
+            "Passkey “Work laptop” registered."
+        );
+        assert_eq!(
+            detail_sentence(
+                Lang::En,
+                "passkey_added",
+                "passkey=8 discoverable=true replaced=7 name=Key = blue replaced=1"
+            ),
+            "Passkey “Key = blue replaced=1” registered; registered again in place of the \
+             one from before."
+        );
+        assert_eq!(
+            detail_sentence(
+                Lang::En,
+                "passkey_removed",
+                "passkey=8 passkeys_left=0 password_back_on=true name=Phone"
+            ),
+            "Passkey “Phone” removed, 0 left; password sign-in is on again (it was off while \
+             passkeys were the only way in)."
+        );
+        let german = detail_sentence(
+            Lang::De,
+            "passkey_removed",
+            "passkey=8 passkeys_left=1 password_back_on=false name=Telefon",
+        );
+        assert!(german.contains("„Telefon“"), "{german}");
+        assert!(!german.contains("passkey="), "{german}");
     }
 }

@@ -60,7 +60,8 @@ pub async fn panel_gate(
         Ok(bound) => bound,
         Err(err) => return session_error(err).into_response_html(lang),
     };
-    let signed_in = match current_user(&session, &state.db).await {
+    let signed_in = match current_user(&session, &state.db, state.config.session_max_lifetime).await
+    {
         Ok(Some(signed_in)) => signed_in,
         Ok(None) => {
             let Some(user_id) = bound.or(hinted) else {

@@ -100,7 +100,7 @@ pub async fn start(
         otpauth_uri: enrolment.otpauth_uri.expose().to_string(),
         rd: destination.rd().map(str::to_string),
     };
-    let id = one_time::put(&viewer.session, OneTime::Enrolment(shown))
+    let id = one_time::put(&state, &viewer, OneTime::Enrolment(shown))
         .await
         .map_err(|e| viewer.fail(e))?;
     Ok(one_time::redirect_to(Hx(false), &id))
@@ -200,7 +200,6 @@ pub async fn verify(
         session::establish(
             &viewer.session,
             &enrolled.user,
-            state.config.session_max_lifetime,
             session::Proof::SecondFactor,
         )
         .await
@@ -252,13 +251,7 @@ async fn keep_signed_in(
     codes: Vec<String>,
     destination: &Destination,
 ) -> Result<Response> {
-    session::establish(
-        &viewer.session,
-        updated,
-        state.config.session_max_lifetime,
-        session::Proof::SecondFactor,
-    )
-    .await?;
+    session::establish(&viewer.session, updated, session::Proof::SecondFactor).await?;
     if codes.is_empty() {
         let to = match destination {
             Destination::Dashboard => format!("{}?done=totp", paths::SECURITY),
@@ -267,7 +260,7 @@ async fn keep_signed_in(
         return Ok(Redirect::to(&to).into_response());
     }
     let rd = destination.rd().map(str::to_string);
-    let id = one_time::put(&viewer.session, OneTime::RecoveryCodes { codes, rd }).await?;
+    let id = one_time::put(state, viewer, OneTime::RecoveryCodes { codes, rd }).await?;
     Ok(one_time::redirect_to(Hx(false), &id))
 }
 

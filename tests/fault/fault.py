@@ -41,6 +41,7 @@ Exit status 0 when nothing was violated, 1 otherwise.
 
 import argparse
 import datetime
+import hashlib
 import json
 import os
 import random
@@ -313,13 +314,18 @@ def web_sign_in(run, user, password, allowed=(303,), follow=True, out=None):
     return r
 
 
+def stored_id(cookie):
+    """How `sessions` keys a session: the SHA-256 (hex) of its cookie, never the cookie."""
+    return hashlib.sha256(cookie.encode()).hexdigest()
+
+
 def check_raced_session(run, user, web, reset_op):
     """A web sign-in that raced an acknowledged reset: once both have answered, the session
     it created is either gone or holds the user's current stamp, and it is refused unless it
     holds the current stamp."""
     db = open_db(run.server.db_path)
     try:
-        row = db.execute("SELECT data FROM sessions WHERE id = ?", (web["cookie"],)).fetchone()
+        row = db.execute("SELECT data FROM sessions WHERE id = ?", (stored_id(web["cookie"]),)).fetchone()
         stamp = db.execute("SELECT security_stamp FROM users WHERE user_id = ?", (user.id,)).fetchone()[0]
     finally:
         db.close()
@@ -710,8 +716,8 @@ def verify_users(run):
         for (t0, t1, cookie) in user.sessions:
             if t1 < matched.t_start:
                 checked_sessions += 1
-                if cookie in session_ids:
-                    row = next(r for r in sessions if r["id"] == cookie)
+                if stored_id(cookie) in session_ids:
+                    row = next(r for r in sessions if r["id"] == stored_id(cookie))
                     if json.loads(row["data"]).get("stamp") == stamp:
                         run.violation(f"{user.name}: a session opened before {matched.describe()} "
                                       f"still holds the current stamp")

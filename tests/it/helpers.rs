@@ -291,6 +291,24 @@ impl TestApp {
         }
     }
 
+    /// Another instance on the same database with a changed configuration (a restart after
+    /// the administrator edited a setting).
+    pub async fn restarted_with(&self, change: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = (*self.state.config).clone();
+        change(&mut config);
+        let state = AppState::load(self.db.clone(), config)
+            .await
+            .expect("state");
+        TestApp {
+            router: app(state.clone()),
+            state,
+            db: self.db.clone(),
+            database_url: self.database_url.clone(),
+            _dir: self._dir.clone(),
+            _pg: self._pg.clone(),
+        }
+    }
+
     /// Creates a user directly through the domain.
     pub async fn user(&self, name: &str, password: &str, superuser: bool) -> user_entity::Model {
         self.user_with(name, password, superuser, None, None).await
@@ -822,4 +840,42 @@ pub async fn signed_in_browser<'a>(
         .assert_redirect("/panel/dashboard");
     browser.get("/panel/dashboard").await;
     browser
+}
+
+const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+/// RFC 4648 base32 decoding (padding and spaces ignored), written here so that tests do not
+/// trust the server's encoder.
+pub fn decode_base32(text: &str) -> Vec<u8> {
+    let (mut buffer, mut bits, mut out) = (0u32, 0u32, Vec::new());
+    for c in text.bytes().filter(|c| *c != b'=' && *c != b' ') {
+        let value = BASE32
+            .iter()
+            .position(|a| *a == c)
+            .expect("a base32 character") as u32;
+        buffer = (buffer << 5) | value;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+        }
+    }
+    out
+}
+
+/// RFC 4648 base32 encoding (upper case, no padding).
+pub fn encode_base32(bytes: &[u8]) -> String {
+    let (mut buffer, mut bits, mut out) = (0u32, 0u32, String::new());
+    for byte in bytes {
+        buffer = (buffer << 8) | u32::from(*byte);
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            out.push(BASE32[((buffer >> bits) & 31) as usize] as char);
+        }
+    }
+    if bits > 0 {
+        out.push(BASE32[((buffer << (5 - bits)) & 31) as usize] as char);
+    }
+    out
 }

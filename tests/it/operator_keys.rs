@@ -9,7 +9,8 @@ use sea_orm::{Database, EntityTrait};
 use serde_json::json;
 
 use crate::helpers::STRONG;
-use crate::mfa::{decode_base32, stable_step};
+use crate::helpers::decode_base32;
+use crate::mfa::stable_step;
 use crate::process::{Operator, Server, api, api_login, serving_with_root};
 
 /// Enrols a TOTP device for the holder of `token`; returns the secret, the recovery codes

@@ -182,8 +182,20 @@ impl Operator {
             stdin.flush().unwrap();
             shown.extend(b"\n<typed>\n");
         }
+        // stdin stays open until the program ends: an end of input sent while it still
+        // reads its last line (or turns echo back on) would cut that line short.
+        let deadline = std::time::Instant::now() + Duration::from_secs(120);
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait for script") {
+                break status;
+            }
+            if std::time::Instant::now() > deadline {
+                child.kill().ok();
+                break child.wait().expect("wait for script");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
         drop(stdin);
-        let status = child.wait().expect("wait for script");
         reader.join().ok();
         shown.extend(shown_rx.try_iter().flatten());
         let mut stderr = String::new();

@@ -1,9 +1,8 @@
-//! Encryption of secrets at rest: XChaCha20-Poly1305 under a key from
-//! `PASSGATE_SECRET_KEY_FILE` (outside the database) or, for TOTP secrets without one, a key
-//! generated once and kept in `settings`. The associated data says what is sealed and
-//! whose (for TOTP secrets the user id), so a sealed value copied elsewhere does not open.
-//! The token signing key is sealed the same way when the key file is set
-//! (`accounts::signing_key`).
+//! Encryption of secrets at rest — TOTP secrets, and the one-time results shown once
+//! (`auth::one_time`) — with XChaCha20-Poly1305 under a key from `PASSGATE_SECRET_KEY_FILE`
+//! (outside the database) or, without one, a key generated once and kept in `settings`. What
+//! a value belongs to is the associated data (for a TOTP secret its user id), so a value
+//! copied onto another row or used for another purpose does not decrypt.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -89,7 +88,7 @@ impl SecretCipher {
         format!("passgate-totp-secret:{user_id}").into_bytes()
     }
 
-    /// Encrypts `secret` for `user_id` under a fresh random nonce.
+    /// Encrypts a TOTP secret for `user_id` under a fresh random nonce.
     pub fn seal(&self, user_id: i32, secret: &[u8]) -> Result<String> {
         self.seal_for(&Self::aad(user_id), secret)
     }
@@ -157,5 +156,17 @@ mod tests {
         assert!(cipher.open(7, "garbage").is_err());
         // A fresh nonce each time.
         assert_ne!(sealed, cipher.seal(7, b"twenty bytes secret!").unwrap());
+        // Another kind of value under the same key does not open as a TOTP secret, nor the
+        // other way round.
+        let other = cipher.seal_for(b"passgate-one-time:7", b"payload").unwrap();
+        assert!(cipher.open(7, &other).is_err());
+        assert!(cipher.open_for(b"passgate-one-time:7", &sealed).is_err());
+        assert_eq!(
+            cipher
+                .open_for(b"passgate-one-time:7", &other)
+                .unwrap()
+                .as_slice(),
+            b"payload"
+        );
     }
 }

@@ -104,6 +104,9 @@ pub enum FactorUsed {
     RecoveryCode {
         left: u64,
     },
+    /// A passkey (with user verification: two factors in one, SPEC §13), alone or after the
+    /// password.
+    Passkey,
 }
 
 /// The second step of a sign-in, after a correct password: nothing for a user without a

@@ -213,7 +213,7 @@ pub async fn new_user_form(
         .await
         .map_err(|e| viewer.fail(e))?;
     if let Some(draft) = &query.draft
-        && let Some(OneTime::UserDraft(fields)) = one_time::take(&viewer.session, draft)
+        && let Some(OneTime::UserDraft(fields)) = one_time::take(&state, &viewer, draft)
             .await
             .map_err(|e| viewer.fail(e))?
     {
@@ -242,7 +242,7 @@ pub async fn submit_new_user(
                 let mut draft = fields.clone();
                 draft.password = generated.expose().to_string();
                 draft.intent = String::new();
-                let id = one_time::put(&viewer.session, OneTime::UserDraft(Box::new(draft)))
+                let id = one_time::put(&state, &viewer, OneTime::UserDraft(Box::new(draft)))
                     .await
                     .map_err(|e| viewer.fail(e))?;
                 return Ok(one_time::see_other(
@@ -335,7 +335,7 @@ pub async fn submit_new_user(
                 link,
                 require_change: user.require_password_change,
             };
-            let id = one_time::put(&viewer.session, OneTime::Created(created))
+            let id = one_time::put(&state, &viewer, OneTime::Created(created))
                 .await
                 .map_err(|e| viewer.fail(e))?;
             Ok(one_time::redirect_to(hx, &id))

@@ -113,7 +113,7 @@ pub async fn reset_password_dialog(
     let target = target(&state, &viewer, hx, &id).await?;
     let mut view = blank(&target, &state.config.policy);
     if let Some(draft) = &query.draft
-        && let Some(OneTime::ResetDraft(draft)) = one_time::take(&viewer.session, draft)
+        && let Some(OneTime::ResetDraft(draft)) = one_time::take(&state, &viewer, draft)
             .await
             .map_err(|e| viewer.fail(e))?
         && draft.target_id == target.user_id
@@ -195,7 +195,7 @@ pub async fn submit_reset_password(
         match password::generate(view.length, &state.config.policy) {
             Ok(password) => {
                 view.password = password.expose().to_string();
-                generated::remember(&viewer.session, &form_key, &view.password)
+                generated::remember(&state, &viewer, &form_key, &view.password)
                     .await
                     .map_err(|e| viewer.fail(e))?;
             }
@@ -217,7 +217,7 @@ pub async fn submit_reset_password(
             revoke_keys: view.revoke_keys,
             reset_mfa: view.reset_mfa,
         };
-        let id = one_time::put(&viewer.session, OneTime::ResetDraft(draft))
+        let id = one_time::put(&state, &viewer, OneTime::ResetDraft(draft))
             .await
             .map_err(|e| viewer.fail(e))?;
         return Ok(one_time::see_other(
@@ -229,7 +229,7 @@ pub async fn submit_reset_password(
         ResetPassword::Generate
     } else {
         let password = Secret::new(view.password.clone());
-        let earlier = generated::was_generated(&viewer.session, &form_key, &view.password)
+        let earlier = generated::was_generated(&state, &viewer, &form_key, &view.password)
             .await
             .map_err(|e| viewer.fail(e))?;
         if earlier {
@@ -268,7 +268,7 @@ pub async fn submit_reset_password(
                     .map(|at| format!("{} UTC", clock::display(at))),
                 require_change: outcome.user.require_password_change,
             };
-            let id = one_time::put(&viewer.session, OneTime::Reset(shown))
+            let id = one_time::put(&state, &viewer, OneTime::Reset(shown))
                 .await
                 .map_err(|e| viewer.fail(e))?;
             Ok(one_time::redirect_to(hx, &id))
