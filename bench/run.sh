@@ -6,6 +6,8 @@
 # Knobs (environment): BENCH_RUNS (runs per figure, default 3; medians are reported),
 # BENCH_SECONDS (length of one run, default 5), BENCH_PORT (default 18731),
 # BENCH_STARTUP_RUNS (default 7). The table also goes to target/bench/last-run.md.
+# A second server on the same database, with Prometheus metrics on (BENCH_PORT+1, metrics on
+# BENCH_PORT+2), is measured beside the first (metrics off) for the A/B of SPEC §17.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -40,11 +42,14 @@ BIN="$ROOT/target/release/passgate"
 
 WORK=$(mktemp -d /tmp/passgate-bench.XXXXXX)
 SERVER_PID=""
+METRICS_PID=""
 cleanup() {
-  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
+  for pid in "$SERVER_PID" "$METRICS_PID"; do
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -112,16 +117,30 @@ read -r START_EMPTY START_EMPTY_ALL < <(python3 "$BENCH_DIR/startup.py" "$BIN" "
   "$STARTUP_RUNS" empty "$WORK")
 
 # --- the server ----------------------------------------------------------------------------
+# start_server NAME PORT [VAR=value…]: serves the database on 127.0.0.1:PORT and waits for
+# /healthz; its pid is in STARTED_PID.
+start_server() {
+  local name=$1 port=$2
+  shift 2
+  env PASSGATE_BIND="127.0.0.1:$port" PASSGATE_TRUSTED_PROXIES=127.0.0.1 "$@" \
+    "$BIN" --database-url "$URL" serve >"$WORK/$name.out" 2>"$WORK/$name.err" &
+  STARTED_PID=$!
+  for _ in $(seq 1 200); do
+    curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && return 0
+    sleep 0.05
+  done
+  cat "$WORK/$name.err" >&2
+  exit 1
+}
 say "starting the server on $BASE"
-PASSGATE_BIND="127.0.0.1:$PORT" PASSGATE_TRUSTED_PROXIES=127.0.0.1 \
-  PASSGATE_PUBLIC_URL="http://localhost:$PORT" \
-  "$BIN" --database-url "$URL" serve >"$WORK/server.out" 2>"$WORK/server.err" &
-SERVER_PID=$!
-for _ in $(seq 1 200); do
-  curl -sf -o /dev/null "$BASE/healthz" && break
-  sleep 0.05
-done
-curl -sf -o /dev/null "$BASE/healthz" || { cat "$WORK/server.err" >&2; exit 1; }
+start_server server "$PORT" PASSGATE_PUBLIC_URL="http://localhost:$PORT"
+SERVER_PID=$STARTED_PID
+# The same binary and database with metrics on, for the A/B (idle while the other is measured).
+BASE_M="http://127.0.0.1:$((PORT + 1))"
+METRICS_URL="http://127.0.0.1:$((PORT + 2))/metrics"
+start_server metrics $((PORT + 1)) PASSGATE_METRICS_BIND="127.0.0.1:$((PORT + 2))"
+METRICS_PID=$STARTED_PID
+curl -sf -o /dev/null "$METRICS_URL" || { echo "bench: no metrics at $METRICS_URL" >&2; exit 1; }
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$SERVER_PID/status"; }
 hwm_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$SERVER_PID/status"; }
 sleep 2
@@ -173,7 +192,8 @@ curl -s -H "Cookie: passgate_session=$ADMIN_COOKIE" "$BASE/panel/panel_config?q=
 # The line also gets the server's CPU time per request (user + system, from /proc), a figure
 # that other load on the machine disturbs far less than requests/s.
 CLK_TCK=$(getconf CLK_TCK)
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
+# The server measured: MEASURED_PID, else the first one.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/${MEASURED_PID:-$SERVER_PID}/stat"; }
 wrk_run() {
   local name=$1 conns=$2 secs=$3 before after line
   shift 3
@@ -182,6 +202,12 @@ wrk_run() {
   after=$(cpu_ticks)
   echo "$line" | awk -v t=$((after - before)) -v hz="$CLK_TCK" \
     '{split($2, r, "="); printf "%s cpu_us=%.1f\n", $0, t * 1e6 / hz / r[2]}' >>"$WORK/$name.txt"
+}
+# With metrics on, Prometheus scrapes in the middle of the run (as it would every 15 s).
+scrape_mid_run() {
+  [ "$1" = on ] || return 0
+  sleep $((SECS / 2))
+  curl -sf -o /dev/null "$METRICS_URL"
 }
 REPORT="$BENCH_DIR/report.lua"
 LOGIN="$BENCH_DIR/login.lua"
@@ -220,7 +246,26 @@ for run in $(seq 1 "$RUNS"); do
   wrk_run storm_me 16 "$SECS" -s "$REPORT" -H "Authorization: Bearer $TOKEN" \
     "$BASE/api/v2/users/@me"
   wait "$storm"
+  # Metrics off (the first server) and on (the second), one after the other, the order
+  # alternating from run to run; a scrape in the middle of each run with metrics on.
+  order="off on"
+  [ $((run % 2)) -eq 0 ] && order="on off"
+  for side in $order; do
+    if [ "$side" = on ]; then base=$BASE_M pid=$METRICS_PID; else base=$BASE pid=$SERVER_PID; fi
+    scrape_mid_run "$side" &
+    scrape=$!
+    MEASURED_PID=$pid wrk_run "ab_me_$side" 16 "$SECS" -s "$REPORT" \
+      -H "Authorization: Bearer $TOKEN" "$base/api/v2/users/@me"
+    wait "$scrape"
+    scrape_mid_run "$side" &
+    scrape=$!
+    BENCH_LOGIN_USERS=7999 MEASURED_PID=$pid wrk_run "ab_logins_$side" 16 "$SECS" -s "$LOGIN" "$base"
+    wait "$scrape"
+  done
 done
+# The A/B's metrics were on: the second server counted what it was sent.
+curl -sf "$METRICS_URL" | grep -q 'passgate_sign_ins_total{outcome="success"} [1-9]' ||
+  { echo "bench: the metrics server counted no sign-in" >&2; exit 1; }
 sleep 2
 RSS_LOADED=$(rss_kib)
 RSS_PEAK=$(hwm_kib)

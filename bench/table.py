@@ -109,6 +109,20 @@ def main():
         row("  server CPU per request", f"{med(one, 'cpu_us'):.0f} µs")
         row("  16 connections: p50 / p99 / req/s",
             f"{med(loaded, 'p50_ms'):.2f} ms / {med(loaded, 'p99_ms'):.2f} ms / {med(loaded, 'rps'):,.0f}")
+    # Metrics off and on (SPEC §17), measured one after the other in every run.
+    for what, label in (("me", "GET /api/v2/users/@me, bearer token, 16 conn."),
+                        ("logins", "logins/s, 16 concurrent clients")):
+        off, on = runs(work, f"ab_{what}_off"), runs(work, f"ab_{what}_on")
+        rps_ratio = statistics.median(b["rps"] / a["rps"] for a, b in zip(off, on))
+        cpu_ratio = statistics.median(b["cpu_us"] / a["cpu_us"] for a, b in zip(off, on))
+        row(f"metrics A/B: {label}, off / on: req/s",
+            f"{med(off, 'rps'):,.1f} / {med(on, 'rps'):,.1f}")
+        row("  p50 / p99, off", f"{med(off, 'p50_ms'):.2f} / {med(off, 'p99_ms'):.2f} ms")
+        row("  p50 / p99, on", f"{med(on, 'p50_ms'):.2f} / {med(on, 'p99_ms'):.2f} ms")
+        each = " ".join(f"{b['rps'] / a['rps']:.2f}" for a, b in zip(off, on))
+        row("  on ÷ off, req/s (run by run)", f"{rps_ratio:.2f} ({each})",
+            "within noise (0.9–1.1)", 0.9 <= rps_ratio <= 1.1)
+        row("  on ÷ off, server CPU per request", f"{cpu_ratio:.2f} ({med(off, 'cpu_us'):.0f} / {med(on, 'cpu_us'):.0f} µs)")
     idle = int(given["rss_idle_kib"]) / 1024
     row("RSS idle after start (VmRSS)", f"{idle:.1f} MiB", "≤ 15 MB", idle * 1024 * 1024 <= 15e6)
     row("  of which private (RssAnon) / mapped files: binary, libc (RssFile)",

@@ -39,6 +39,12 @@ pub enum Command {
     /// Apply or roll back migrations.
     #[command(subcommand)]
     Migrate(MigrateCommand),
+    /// Exit 0 if the server at PASSGATE_BIND answers /healthz with 200, else 1 (a container's
+    /// HEALTHCHECK, without curl).
+    Healthcheck,
+    /// The audit log as JSON lines (docs/audit.md).
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Write a consistent copy of a SQLite database to PATH while it is in use (a new file,
     /// readable by its owner only: it is credential material). For PostgreSQL use pg_dump.
     Backup {
@@ -204,6 +210,8 @@ pub fn config(cli: &Cli) -> Result<Config, String> {
             }
             Purpose::Serve
         }
+        // It asks the server at PASSGATE_BIND, a serve setting.
+        Some(Command::Healthcheck) => Purpose::Serve,
         Some(_) => Purpose::Admin,
     };
     raw.validate_for(purpose)
@@ -236,6 +244,8 @@ pub async fn run_admin(config: &Config, command: Command) -> anyhow::Result<Stri
         Command::Backup { path } => backup::backup(&config.database_url, &path).await,
         Command::Restore { path } => backup::restore(config, &path).await,
         Command::BenchHash { count, parallel } => bench::hash(count, parallel).await,
+        Command::Healthcheck => ops::healthcheck(config).await,
+        Command::Audit(cmd) => ops::audit(config, cmd).await,
         Command::BenchSeedTotp { prefix, secret_hex } => {
             let db = db::open_for_admin(&config.database_url, config.pool()).await?;
             bench::seed_totp(&db, config, &prefix, &secret_hex).await
@@ -248,8 +258,11 @@ mod backup;
 mod bench;
 mod key;
 mod migrate;
+mod ops;
 mod prompt;
 mod user;
+
+pub use ops::AuditCommand;
 
 #[cfg(test)]
 mod tests;

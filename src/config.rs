@@ -112,6 +112,8 @@ pub struct Config {
     pub sso: Option<SsoConfig>,
     /// What is logged (`PASSGATE_LOG`, default `info`): a level, and levels per target.
     pub log: Targets,
+    /// Metrics, log format, audit stream, audit retention (SPEC §17).
+    pub operations: Operations,
 }
 
 /// Who must have a second factor (`PASSGATE_REQUIRE_MFA`).
@@ -286,9 +288,11 @@ impl Config {
     }
 }
 
+mod operations;
 mod raw;
 mod sso;
 
+pub use operations::{AuditSink, LogFormat, Operations, RawOperations};
 pub use raw::{Purpose, RawConfig, Scope, VARIABLES, Variable, redact_url};
 pub use sso::{SsoConfig, is_host_name};
 

@@ -154,6 +154,8 @@ pub fn url_encode(value: &str) -> String {
 /// Static assets, under a content-hashed segment.
 pub const ASSETS_ROUTE: &str = "/assets/{version}/{name}";
 pub const HEALTHZ: &str = "/healthz";
+/// The Prometheus exposition, on the metrics listener only (`PASSGATE_METRICS_BIND`).
+pub const METRICS: &str = "/metrics";
 
 /// The JSON API (`/api/v2`, Crafty Controller 4's paths).
 pub mod api {

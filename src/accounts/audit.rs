@@ -1,6 +1,13 @@
-//! The audit log: who did what to whom, when, from where. Never a secret.
+//! The audit log: who did what to whom, when, from where. Never a secret. Also the audit
+//! stream's lines (`line.rs`), the stream itself (`stream.rs`), the export and the retention
+//! prune.
 
 use sea_orm::{ConnectionTrait, EntityTrait, Set};
+
+mod line;
+pub mod stream;
+
+pub use line::{FIELDS, SCHEMA_VERSION, details, line};
 
 use crate::accounts::clock;
 use crate::accounts::error::Result;
@@ -117,6 +124,8 @@ pub async fn record(
     })
     .exec_without_returning(conn)
     .await?;
+    // The stream reads the entry once its transaction has committed.
+    stream::poke();
     Ok(())
 }
 
@@ -163,4 +172,57 @@ pub async fn page(
     let pages = Ord::max(total.div_ceil(per_page), 1);
     let page = page.clamp(1, pages);
     Ok((paginator.fetch_page(page - 1).await?, page, pages))
+}
+
+/// Deletes the entries older than `days` days (`PASSGATE_AUDIT_RETENTION_DAYS`); returns how
+/// many went.
+pub async fn prune(conn: &impl ConnectionTrait, days: u32) -> Result<u64> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let before = clock::now() - time::Duration::days(i64::from(days));
+    let deleted = audit_log::Entity::delete_many()
+        .filter(audit_log::Column::Created.lt(before))
+        .exec(conn)
+        .await?
+        .rows_affected;
+    crate::metrics::audit_pruned(deleted);
+    Ok(deleted)
+}
+
+/// Writes the line of every entry created at or after `since` and before `until`, oldest
+/// first, to `out` (`passgate audit export`), reading a page at a time; returns how many.
+pub async fn export(
+    conn: &impl ConnectionTrait,
+    since: Option<time::PrimitiveDateTime>,
+    until: Option<time::PrimitiveDateTime>,
+    out: &mut impl std::io::Write,
+) -> Result<u64> {
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
+    const PAGE: u64 = 1000;
+    let mut after = 0;
+    let mut written = 0;
+    loop {
+        let mut query = audit_log::Entity::find()
+            .filter(audit_log::Column::AuditId.gt(after))
+            .order_by_asc(audit_log::Column::AuditId)
+            .limit(PAGE);
+        if let Some(since) = since {
+            query = query.filter(audit_log::Column::Created.gte(since));
+        }
+        if let Some(until) = until {
+            query = query.filter(audit_log::Column::Created.lt(until));
+        }
+        let rows = query.all(conn).await?;
+        for row in &rows {
+            writeln!(out, "{}", line(row))
+                .map_err(|e| crate::accounts::Error::Internal(e.into()))?;
+        }
+        written += rows.len() as u64;
+        match rows.last() {
+            Some(last) if rows.len() as u64 == PAGE => after = last.audit_id,
+            _ => break,
+        }
+    }
+    out.flush()
+        .map_err(|e| crate::accounts::Error::Internal(e.into()))?;
+    Ok(written)
 }

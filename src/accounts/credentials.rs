@@ -301,6 +301,7 @@ pub async fn reset_password<C: TransactionTrait + ConnectionTrait>(
     .await?;
     let user = users::get(&txn, target.user_id).await?;
     txn.commit().await?;
+    crate::metrics::reset_issued(crate::metrics::Reset::TemporaryPassword);
     Ok(ResetOutcome {
         user,
         generated: generated_now.then_some(password),

@@ -294,6 +294,7 @@ pub async fn update_user<C: TransactionTrait + ConnectionTrait>(
         grants::replace(&txn, target.user_id, grants).await?;
         changed.permissions = true;
     }
+    let forced_change = changed.password && actor.is(target) && target.require_password_change;
     let (what, detail) = if changed.only_password() && actor.is(target) {
         (
             action::PASSWORD_CHANGED,
@@ -315,6 +316,9 @@ pub async fn update_user<C: TransactionTrait + ConnectionTrait>(
     .await?;
     let updated = users::get(&txn, target.user_id).await?;
     txn.commit().await?;
+    if forced_change {
+        crate::metrics::forced_change_completed();
+    }
     Ok(updated)
 }
 

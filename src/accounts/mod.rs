@@ -10,6 +10,7 @@ pub mod credentials;
 pub mod delete;
 pub mod edit;
 pub mod error;
+pub mod gauges;
 pub mod grants;
 pub mod lang;
 pub mod locks;

@@ -336,6 +336,9 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
         None => None,
     };
     txn.commit().await?;
+    if setup_link.is_some() {
+        crate::metrics::reset_issued(crate::metrics::Reset::SetupLink);
+    }
     Ok(Created {
         user,
         generated: generated.then_some(password),

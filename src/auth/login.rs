@@ -15,6 +15,7 @@ use crate::auth::client_ip::ClientIp;
 use crate::auth::throttle::{self, Keys};
 use crate::entities::users as user_entity;
 use crate::error::{Error, Result};
+use crate::metrics::{self, SignIn as Outcome};
 use crate::state::AppState;
 use sea_orm::TransactionTrait;
 
@@ -68,7 +69,7 @@ pub async fn login_with_factor(
     factor: FactorInput<'_>,
 ) -> Result<SignIn> {
     let keys = Keys::login(&state.signing_key, ip.0, username);
-    throttle::reserve(&state.db, &state.config.throttle, &keys).await?;
+    reserve(state, &keys).await?;
     let attempted = users::find_by_username(&state.db, username).await?;
     let target = attempted.as_ref().map(|u| (u.user_id, u.username.clone()));
     let proved = async {
@@ -95,7 +96,7 @@ pub async fn second_factor(
     factor: FactorInput<'_>,
 ) -> Result<SignIn> {
     let keys = Keys::user(&state.signing_key, &user.username);
-    throttle::reserve(&state.db, &state.config.throttle, &keys).await?;
+    reserve(state, &keys).await?;
     let proved = mfa::check_sign_in(&state.db, &state.mfa, user, factor)
         .await
         .map(|factor| Proved {
@@ -106,6 +107,32 @@ pub async fn second_factor(
         .map_err(Error::from);
     let target = Some((user.user_id, user.username.as_str()));
     conclude(state, &keys, ip, target, proved, "").await
+}
+
+/// [`throttle::reserve`], counting a refusal as a `locked` sign-in.
+pub(super) async fn reserve(state: &AppState, keys: &Keys) -> Result<()> {
+    let reserved = throttle::reserve(&state.db, &state.config.throttle, keys).await;
+    if let Err(Error::TooManyAttempts { .. }) = reserved {
+        metrics::sign_in(Outcome::Locked);
+    }
+    reserved
+}
+
+/// The sign-in counter's outcome of an attempt (`None`: a right password whose second factor
+/// is still to come is no outcome yet).
+fn counted(outcome: &Result<SignIn>, known_user: bool) -> Option<Outcome> {
+    Some(match outcome {
+        Ok(signed_in) if !signed_in.password_proved => Outcome::Passkey,
+        Ok(_) => Outcome::Success,
+        Err(Error::IncorrectCredentials) if known_user => Outcome::WrongPassword,
+        Err(Error::IncorrectCredentials) => Outcome::UnknownUser,
+        Err(Error::IncorrectMfa) => Outcome::SecondFactorWrong,
+        Err(Error::PasskeyNotAccepted(_)) => Outcome::PasskeyRefused,
+        Err(Error::TempPasswordExpired) => Outcome::TempPasswordExpired,
+        Err(Error::AccountDisabled) => Outcome::Disabled,
+        Err(Error::PasswordAuthDisabled) => Outcome::PasswordNotAllowed,
+        Err(_) => return None,
+    })
 }
 
 fn target_ref(target: &Option<(i32, String)>) -> Option<(i32, &str)> {
@@ -138,6 +165,9 @@ pub(super) async fn conclude(
         },
         Err(err) => Err(err),
     };
+    if let Some(counted) = counted(&outcome, target.is_some()) {
+        metrics::sign_in(counted);
+    }
     let anonymous = Actor {
         user_id: None,
         username: String::new(),

@@ -10,7 +10,7 @@ use crate::accounts::mfa::FactorUsed;
 use crate::accounts::passkeys;
 use crate::auth::client_ip::ClientIp;
 use crate::auth::login::{Proved, SignIn, conclude};
-use crate::auth::throttle::{self, Keys};
+use crate::auth::throttle::Keys;
 use crate::entities::users as user_entity;
 use crate::error::Result;
 use crate::state::AppState;
@@ -30,7 +30,7 @@ pub async fn sign_in_with_passkey(
         ip.0,
         owner.as_ref().map(|user| user.username.as_str()),
     );
-    throttle::reserve(&state.db, &state.config.throttle, &keys).await?;
+    super::login::reserve(state, &keys).await?;
     let checked =
         passkeys::finish_sign_in(&state.db, &state.passkeys, ceremony_id, answer, None).await;
     let proved = proved_by_passkey(checked, false);
@@ -50,7 +50,7 @@ pub async fn second_factor_passkey(
     answer: &PublicKeyCredential,
 ) -> Result<SignIn> {
     let keys = Keys::user(&state.signing_key, &user.username);
-    throttle::reserve(&state.db, &state.config.throttle, &keys).await?;
+    super::login::reserve(state, &keys).await?;
     let checked = passkeys::finish_sign_in(
         &state.db,
         &state.passkeys,

@@ -30,6 +30,10 @@ pub struct RawConfig {
     pub public_url: Option<String>,
     pub log: Option<String>,
     pub sso_cookie_domain: Option<String>,
+    pub metrics_bind: Option<String>,
+    pub log_format: Option<String>,
+    pub audit_file: Option<String>,
+    pub audit_retention_days: Option<String>,
 }
 
 /// What a configuration is read for.
@@ -147,6 +151,17 @@ pub const SSO_COOKIE_DOMAIN: Variable = variable!(
     "co.uk"
 );
 
+pub const METRICS_BIND: Variable =
+    variable!("PASSGATE_METRICS_BIND", ServeOnly, metrics_bind, "nope");
+pub const LOG_FORMAT: Variable = variable!("PASSGATE_LOG_FORMAT", Everywhere, log_format, "xml");
+pub const AUDIT_FILE: Variable = variable!("PASSGATE_AUDIT_FILE", ServeOnly, audit_file, "/");
+pub const AUDIT_RETENTION_DAYS: Variable = variable!(
+    "PASSGATE_AUDIT_RETENTION_DAYS",
+    ServeOnly,
+    audit_retention_days,
+    "0"
+);
+
 /// Every variable passgate reads, in the README's order.
 pub const VARIABLES: &[&Variable] = &[
     &DATABASE_URL,
@@ -164,6 +179,10 @@ pub const VARIABLES: &[&Variable] = &[
     &TOTP_SKEW_STEPS,
     &SECRET_KEY_FILE,
     &SSO_COOKIE_DOMAIN,
+    &METRICS_BIND,
+    &LOG_FORMAT,
+    &AUDIT_FILE,
+    &AUDIT_RETENTION_DAYS,
 ];
 
 /// Reads the raw values for one purpose; every refusal goes through [`Reader::read`], which
@@ -271,8 +290,18 @@ impl RawConfig {
         let sso = r.read(&SSO_COOKIE_DOMAIN, |domain| {
             super::sso::parse(domain, public_url.as_deref())
         })?;
+        let bind = bind.unwrap_or_else(|| DEFAULT_BIND.parse().expect("the default bind parses"));
+        // The operations settings check their own values (each error names its variable).
+        let as_text = |v: &str| Ok::<_, String>(v.to_string());
+        let operations = super::RawOperations {
+            metrics_bind: r.read(&METRICS_BIND, as_text)?,
+            log_format: r.read(&LOG_FORMAT, as_text)?,
+            audit_file: r.read(&AUDIT_FILE, as_text)?,
+            audit_retention_days: r.read(&AUDIT_RETENTION_DAYS, as_text)?,
+        }
+        .validate(bind)?;
         Ok(Config {
-            bind: bind.unwrap_or_else(|| DEFAULT_BIND.parse().expect("the default bind parses")),
+            bind,
             database_url,
             max_connections,
             acquire_timeout,
@@ -293,6 +322,7 @@ impl RawConfig {
             },
             public_url,
             sso,
+            operations,
             log: log.unwrap_or_else(|| DEFAULT_LOG.parse().expect("the default log filter")),
         })
     }

@@ -450,13 +450,7 @@ impl<'a> Client<'a> {
     ) -> TestResponse {
         let mut builder = Request::builder().method(method).uri(path);
         if !self.cookies.is_empty() {
-            let cookie = self
-                .cookies
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join("; ");
-            builder = builder.header(header::COOKIE, cookie);
+            builder = builder.header(header::COOKIE, cookie_header(&self.cookies));
         }
         if hx {
             builder = builder.header("hx-request", "true");
@@ -557,6 +551,15 @@ impl<'a> Client<'a> {
         self.hx_post("/login", &[("username", username), ("password", password)])
             .await
     }
+}
+
+/// A `Cookie` header with every cookie of a jar.
+pub fn cookie_header(cookies: &HashMap<String, String>) -> String {
+    cookies
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The CSRF token of the first form in a page.

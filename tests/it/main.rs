@@ -1,7 +1,6 @@
 //! The one integration-test binary: every module runs against a fresh app and database.
 
 mod helpers;
-mod process;
 
 mod api_auth;
 mod api_envelope;
@@ -10,6 +9,7 @@ mod api_openapi;
 mod api_reset;
 mod api_users;
 mod apps;
+mod audit_stream;
 mod bulk;
 mod change_password;
 mod cli_and_bootstrap;
@@ -22,8 +22,10 @@ mod hardening;
 mod i18n_keys;
 mod layers;
 mod login;
+mod metrics;
 mod mfa;
 mod migration_upgrade;
+mod operations;
 mod operator_backup;
 mod operator_config;
 mod operator_database;
@@ -34,10 +36,12 @@ mod passkeys_discoverable;
 mod passkeys_legacy;
 mod passkeys_walk;
 mod postgres;
+mod process;
 mod properties;
 mod reset_links;
 mod secrets_at_rest;
 mod security;
+mod serving;
 mod sessions;
 mod sso_support;
 mod sso_walk;

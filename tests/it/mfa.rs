@@ -25,24 +25,24 @@ pub(crate) async fn stable_step() -> i64 {
 }
 
 /// A device enrolled by its owner through the API.
-struct Enrolled {
+pub(crate) struct Enrolled {
     secret: Vec<u8>,
     base32: String,
-    device_id: String,
-    backup_codes: Vec<String>,
+    pub(crate) device_id: String,
+    pub(crate) backup_codes: Vec<String>,
     /// The owner's fresh token (the enrolment ended the old one).
-    token: String,
+    pub(crate) token: String,
 }
 
 impl Enrolled {
-    fn code(&self, step: i64) -> String {
+    pub(crate) fn code(&self, step: i64) -> String {
         totp::code_at_step(&self.secret, step)
     }
 }
 
 /// Enrols a device for the owner of `token`, verifying with the previous step's code so
 /// that the current step stays free for a sign-in.
-async fn enrol(app: &TestApp, token: &str) -> Enrolled {
+pub(crate) async fn enrol(app: &TestApp, token: &str) -> Enrolled {
     let started = app
         .api("POST", "/api/v2/users/@me/totp", Some(token), None)
         .await;

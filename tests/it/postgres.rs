@@ -2,7 +2,6 @@
 //! started by several instances at once, two real server processes on one database behaving
 //! as one, the upgrade from the base schema, and recovery when the database goes away.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,7 +18,7 @@ use serde_json::json;
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::helpers::*;
-use crate::process::{HttpResponse, Server, api, api_login, api_token, try_http};
+use crate::serving::*;
 
 /// The admin URL, or `None` after printing why the test does nothing.
 fn postgres(test: &str) -> Option<String> {
@@ -210,77 +209,7 @@ async fn base_schema_users_can_log_in_after_the_upgrade_on_postgres() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Two real server processes.
-
-/// A browser for several servers: cookies are per host, not per port, exactly as behind a
-/// load balancer that sends each request to any instance.
-#[derive(Default)]
-struct Browser {
-    cookies: HashMap<String, String>,
-    csrf: Option<String>,
-}
-
-impl Browser {
-    async fn request(
-        &mut self,
-        server: &Server,
-        method: &str,
-        path: &str,
-        form: Option<&[(&str, &str)]>,
-    ) -> HttpResponse {
-        let cookie = self
-            .cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        let mut headers = Vec::new();
-        if !cookie.is_empty() {
-            headers.push(("Cookie", cookie.as_str()));
-        }
-        let body = form.map(|fields| {
-            let mut all = fields.to_vec();
-            if let Some(token) = &self.csrf {
-                all.push(("csrf_token", token));
-            }
-            (
-                "application/x-www-form-urlencoded",
-                serde_urlencoded::to_string(&all).unwrap(),
-            )
-        });
-        let response = try_http(server.addr, method, path, &headers, body)
-            .await
-            .unwrap_or_else(|e| panic!("{method} {path}: {e}\n{}", server.log()));
-        for (name, value) in &response.headers {
-            if !name.eq_ignore_ascii_case("set-cookie") {
-                continue;
-            }
-            let pair = value.split(';').next().unwrap_or("");
-            if let Some((k, v)) = pair.split_once('=') {
-                if v.is_empty() || value.to_ascii_lowercase().contains("max-age=0") {
-                    self.cookies.remove(k);
-                } else {
-                    self.cookies.insert(k.to_string(), v.to_string());
-                }
-            }
-        }
-        if let Some(token) = csrf_in(&response.body) {
-            self.csrf = Some(token);
-        }
-        response
-    }
-
-    async fn login(&mut self, server: &Server, username: &str, password: &str) -> HttpResponse {
-        self.request(server, "GET", "/login", None).await;
-        self.request(
-            server,
-            "POST",
-            "/login",
-            Some(&[("username", username), ("password", password)]),
-        )
-        .await
-    }
-}
+// Two real server processes (`crate::process`).
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_server_processes_on_one_database_behave_as_one() {

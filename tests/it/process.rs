@@ -10,8 +10,6 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 /// Where and how commands run: a working directory, the environment (nothing inherited but
 /// `PATH`), and a umask.
@@ -247,13 +245,6 @@ impl Drop for Server {
 }
 
 impl Server {
-    /// Starts `passgate serve` on `database_url` with a free port, its output kept.
-    pub fn start(_name: &str, database_url: &str, dir: &Path) -> Server {
-        Operator::new(dir)
-            .env("PASSGATE_DATABASE_URL", database_url)
-            .spawn_server()
-    }
-
     fn watch(mut child: Child, addr: SocketAddr) -> Server {
         let output = Arc::new(Mutex::new(String::new()));
         let stdout = Arc::new(Mutex::new(String::new()));
@@ -353,99 +344,7 @@ pub fn free_port() -> SocketAddr {
     listener.local_addr().unwrap()
 }
 
-pub struct HttpResponse {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: String,
-}
-
-impl HttpResponse {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub fn json(&self) -> Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|_| panic!("not JSON ({}): {}", self.status, self.body))
-    }
-}
-
-/// HTTP/1.1 by hand: one request per connection (`Connection: close`).
-pub async fn try_http(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: Option<(&str, String)>,
-) -> std::io::Result<HttpResponse> {
-    let mut stream = TcpStream::connect(addr).await?;
-    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    for (k, v) in headers {
-        request.push_str(&format!("{k}: {v}\r\n"));
-    }
-    let body = match body {
-        Some((content_type, body)) => {
-            request.push_str(&format!(
-                "Content-Type: {content_type}\r\nContent-Length: {}\r\n",
-                body.len()
-            ));
-            body
-        }
-        None if method != "GET" => {
-            request.push_str("Content-Length: 0\r\n");
-            String::new()
-        }
-        None => String::new(),
-    };
-    request.push_str("\r\n");
-    request.push_str(&body);
-    stream.write_all(request.as_bytes()).await?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await?;
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| std::io::Error::other("no end of headers"))?;
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut rest = raw[split + 4..].to_vec();
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| std::io::Error::other("bad status line"))?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .collect();
-    let chunked = headers.iter().any(|(k, v)| {
-        k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
-    });
-    if chunked {
-        let mut decoded = Vec::new();
-        let mut at = 0;
-        while let Some(end) = rest[at..].windows(2).position(|w| w == b"\r\n") {
-            let size_line = String::from_utf8_lossy(&rest[at..at + end]).into_owned();
-            let size = usize::from_str_radix(size_line.split(';').next().unwrap().trim(), 16)
-                .map_err(|_| std::io::Error::other("bad chunk size"))?;
-            at += end + 2;
-            if size == 0 {
-                break;
-            }
-            decoded.extend_from_slice(&rest[at..at + size]);
-            at += size + 2;
-        }
-        rest = decoded;
-    }
-    Ok(HttpResponse {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&rest).into_owned(),
-    })
-}
+pub use crate::serving::{HttpResponse, try_http};
 
 /// A JSON API call with an optional bearer token.
 pub async fn api(
