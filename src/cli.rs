@@ -1,6 +1,7 @@
-//! The command line: serve, user administration (the lock-out recovery path), migrations,
-//! backup and restore. Administrative commands work only on a database whose schema is
-//! exactly this passgate's, and never migrate or create one by themselves.
+//! The command line: serve, user administration (the lock-out recovery path), keys, roles,
+//! applications, migrations, backup and restore. Administrative commands work only on a
+//! database whose schema is exactly this passgate's, and never migrate or create one by
+//! themselves.
 
 use clap::{Parser, Subcommand};
 
@@ -36,6 +37,9 @@ pub enum Command {
     /// Manage the applications passgate signs users in to (single sign-on).
     #[command(subcommand)]
     App(AppCommand),
+    /// Manage roles directly in the database (SPEC §14).
+    #[command(subcommand)]
+    Role(RoleCommand),
     /// Apply or roll back migrations.
     #[command(subcommand)]
     Migrate(MigrateCommand),
@@ -179,6 +183,34 @@ pub enum AppCommand {
     Remove { name: String },
 }
 
+#[derive(Subcommand, Debug)]
+pub enum RoleCommand {
+    /// Create a role (names are stored in lower case: 1 to 64 characters, no `,` `[` `]`).
+    Create {
+        name: String,
+        /// Every member must set up a second factor (also members signed in now, at their
+        /// next request).
+        #[arg(long)]
+        mfa_required: bool,
+    },
+    /// List the roles with their members.
+    List,
+    /// Add users to a role.
+    Add {
+        role: String,
+        #[arg(required = true)]
+        usernames: Vec<String>,
+    },
+    /// Remove users from a role.
+    Remove {
+        role: String,
+        #[arg(required = true)]
+        usernames: Vec<String>,
+    },
+    /// Delete a role; its members lose it.
+    Delete { role: String },
+}
+
 #[derive(Subcommand, Debug, Clone, Copy)]
 pub enum MigrateCommand {
     /// Apply all pending migrations.
@@ -217,8 +249,8 @@ pub fn config(cli: &Cli) -> Result<Config, String> {
     raw.validate_for(purpose)
 }
 
-/// Runs a `user`, `key`, `migrate`, `backup` or `restore` command and returns what to
-/// print.
+/// Runs a `user`, `key`, `role`, `app`, `migrate`, `backup`, `restore`, `audit` or
+/// `healthcheck` command and returns what to print.
 pub async fn run_admin(config: &Config, command: Command) -> anyhow::Result<String> {
     match command {
         Command::Serve { .. } => Err(anyhow::anyhow!("serve is not an admin command")),
@@ -246,6 +278,12 @@ pub async fn run_admin(config: &Config, command: Command) -> anyhow::Result<Stri
         Command::BenchHash { count, parallel } => bench::hash(count, parallel).await,
         Command::Healthcheck => ops::healthcheck(config).await,
         Command::Audit(cmd) => ops::audit(config, cmd).await,
+        Command::Role(cmd) => {
+            let db = db::open_for_admin(&config.database_url, config.pool()).await?;
+            let result = role::run(&db, cmd).await;
+            db.close().await.ok();
+            result
+        }
         Command::BenchSeedTotp { prefix, secret_hex } => {
             let db = db::open_for_admin(&config.database_url, config.pool()).await?;
             bench::seed_totp(&db, config, &prefix, &secret_hex).await
@@ -260,6 +298,7 @@ mod key;
 mod migrate;
 mod ops;
 mod prompt;
+mod role;
 mod user;
 
 pub use ops::AuditCommand;

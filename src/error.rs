@@ -94,6 +94,14 @@ pub enum Error {
         "two-factor codes cannot be checked right now (the server's key changed): use a recovery code, or ask an administrator to reset your two-factor sign-in"
     )]
     MfaUnavailable,
+    #[error("no such role")]
+    RoleNotFound,
+    #[error("a role with this name already exists (names are compared in any case)")]
+    RoleNameExists,
+    #[error("roles: {0} is not the id of a role")]
+    UnknownRole(i64),
+    #[error("roles: you may give only roles you manage, and never change your own roles")]
+    RolesNotAssignable { creating: bool },
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -115,7 +123,10 @@ impl Error {
             | PasskeyVerificationFailed
             | AppNameExists
             | HostTaken(_)
-            | BadForwardedRequest(_) => StatusCode::BAD_REQUEST,
+            | BadForwardedRequest(_)
+            | RoleNameExists
+            | UnknownRole(_)
+            | RolesNotAssignable { .. } => StatusCode::BAD_REQUEST,
             Unauthenticated
             | IncorrectCredentials
             | PasskeyNotAccepted(_)
@@ -130,7 +141,9 @@ impl Error {
             | MfaSetupRequired
             | PasswordAuthDisabled
             | UntrustedProxy => StatusCode::FORBIDDEN,
-            UserNotFound | NotFound | AppNotFound | SsoDisabled => StatusCode::NOT_FOUND,
+            UserNotFound | NotFound | AppNotFound | SsoDisabled | RoleNotFound => {
+                StatusCode::NOT_FOUND
+            }
             KeyNotRetrievable => StatusCode::GONE,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -176,6 +189,11 @@ impl Error {
             BadForwardedRequest(_) => "INVALID_FORWARDED_HEADERS",
             SsoDisabled => "SSO_DISABLED",
             MfaUnavailable => "MFA_UNAVAILABLE",
+            RoleNotFound => "ROLE_NOT_FOUND",
+            RoleNameExists => "ROLE_NAME_ALREADY_EXISTS",
+            UnknownRole(_) => "INVALID_ROLES",
+            RolesNotAssignable { creating: true } => "INVALID_ROLES_CREATE",
+            RolesNotAssignable { creating: false } => "INVALID_ROLES_MODIFY",
             Internal(_) => "INTERNAL_ERROR",
         }
     }
@@ -308,6 +326,10 @@ impl From<crate::accounts::Error> for Error {
             D::Undecryptable => {
                 Error::Internal(anyhow::anyhow!("a stored secret does not decrypt"))
             }
+            D::RoleNotFound => Error::RoleNotFound,
+            D::RoleNameExists => Error::RoleNameExists,
+            D::UnknownRole(id) => Error::UnknownRole(id),
+            D::RolesNotAssignable { creating } => Error::RolesNotAssignable { creating },
             D::Db(db) => db.into(),
             D::Internal(err) => Error::Internal(err),
         }

@@ -100,6 +100,31 @@ pub fn edit(user_id: i32) -> String {
     format!("{EDIT_USER}?id={user_id}")
 }
 
+/// Roles (SPEC §14): the list, a new role, a role's page (settings and members), its
+/// members' form and its delete confirmation.
+pub const ROLES: &str = "/panel/roles";
+pub const NEW_ROLE: &str = "/panel/roles/new";
+pub const ROLE_ROUTE: &str = "/panel/roles/{id}";
+pub const ROLE_MEMBERS_ROUTE: &str = "/panel/roles/{id}/members";
+pub const ROLE_DELETE_ROUTE: &str = "/panel/roles/{id}/delete";
+
+pub fn role(role_id: i32) -> String {
+    format!("/panel/roles/{role_id}")
+}
+
+pub fn role_members(role_id: i32) -> String {
+    format!("/panel/roles/{role_id}/members")
+}
+
+pub fn role_delete(role_id: i32) -> String {
+    format!("/panel/roles/{role_id}/delete")
+}
+
+/// The users table narrowed to a role's members.
+pub fn users_in_role(role_id: i32) -> String {
+    format!("{USERS}?role={role_id}")
+}
+
 /// The public page of a reset or set-up link: `/reset/{token}` (SPEC §10).
 pub const RESET_PAGE_PREFIX: &str = "/reset/";
 pub const RESET_PAGE_ROUTE: &str = "/reset/{token}";
@@ -186,6 +211,11 @@ pub mod api {
     pub const PASSKEY_VERIFY: &str = "/api/v2/users/{id}/passkeys/{passkey_id}/verify";
     pub const APPS: &str = "/api/v2/apps";
     pub const APP: &str = "/api/v2/apps/{id}";
+    /// Roles (SPEC §14).
+    pub const ROLES: &str = "/api/v2/roles";
+    pub const ROLE: &str = "/api/v2/roles/{id}";
+    pub const ROLE_USERS: &str = "/api/v2/roles/{id}/users";
+    pub const ROLE_SERVERS: &str = "/api/v2/roles/{id}/servers";
 }
 
 #[cfg(test)]
@@ -208,6 +238,10 @@ mod tests {
             RESET_PAGE_ROUTE.replace("{token}", "t0k")
         );
         assert_eq!(edit(7), format!("{EDIT_USER}?id=7"));
+        assert_eq!(role(7), id(ROLE_ROUTE));
+        assert_eq!(role_members(7), id(ROLE_MEMBERS_ROUTE));
+        assert_eq!(role_delete(7), id(ROLE_DELETE_ROUTE));
+        assert_eq!(users_in_role(7), format!("{USERS}?role=7"));
         assert_eq!(end_sessions(7), format!("{END_SESSIONS}?id=7"));
         assert_eq!(edit_app(7), id(EDIT_APP_ROUTE));
         assert_eq!(delete_app(7), id(DELETE_APP_ROUTE));

@@ -16,6 +16,7 @@ mod m20261203_000002_mfa;
 mod m20261203_000003_reset_links;
 mod m20261203_000005_passkeys;
 mod m20261203_000006_session_details;
+mod m20261206_000001_roles;
 mod m20261206_000002_apps;
 mod m20261206_000004_passkey_handles;
 mod m20261206_000006_one_time_results;
@@ -36,6 +37,7 @@ impl Migrator {
             Box::new(m20261203_000003_reset_links::Migration),
             Box::new(m20261203_000005_passkeys::Migration),
             Box::new(m20261203_000006_session_details::Migration),
+            Box::new(m20261206_000001_roles::Migration),
             Box::new(m20261206_000002_apps::Migration),
             Box::new(m20261206_000004_passkey_handles::Migration),
             Box::new(m20261206_000006_one_time_results::Migration),
@@ -62,7 +64,7 @@ mod tests {
     };
 
     /// The tables of later migrations (the base has [`TABLES`]).
-    const LATER_TABLES: [&str; 12] = [
+    const LATER_TABLES: [&str; 14] = [
         "totp_devices",
         "totp_enrolments",
         "recovery_codes",
@@ -75,6 +77,8 @@ mod tests {
         "app_roles",
         "sso_sessions",
         "one_time_results",
+        "roles",
+        "user_roles",
     ];
 
     /// Every table once all migrations ran.
@@ -295,6 +299,18 @@ mod tests {
             ]
         );
         assert_eq!(
+            columns(db, "roles").await,
+            [
+                "role_id",
+                "role_name",
+                "created",
+                "last_update",
+                "manager",
+                "mfa_required"
+            ]
+        );
+        assert_eq!(columns(db, "user_roles").await, ["user_id", "role_id"]);
+        assert_eq!(
             columns(db, "webauthn_ceremonies").await,
             ["id", "user_id", "purpose", "state", "expires"]
         );
@@ -322,6 +338,7 @@ mod tests {
                 "idx_passkeys_user_id",
                 "idx_recovery_codes_user_hash",
                 "idx_reset_links_user_id",
+                "idx_roles_manager",
                 "idx_sessions_expiry_date",
                 "idx_sessions_user_id",
                 "idx_sso_sessions_expires",
@@ -330,6 +347,7 @@ mod tests {
                 "idx_totp_enrolments_user_id",
                 "idx_user_permissions_user_permission",
                 "idx_users_passkey_handle",
+                "idx_user_roles_role_id",
                 "idx_webauthn_ceremonies_expires",
             ])
         );
@@ -482,6 +500,100 @@ mod tests {
         Migrator::up(&db, None).await.expect("up again");
         assert_full_schema(&db).await;
         assert_eq!(applied(&db).await, all_migrations());
+    }
+
+    #[tokio::test]
+    async fn roles_follow_their_users_and_their_migration() {
+        let db = memory_db().await;
+        Migrator::up(&db, None).await.expect("up");
+        for name in ["alice", "bob"] {
+            exec(
+                &db,
+                &format!(
+                    "INSERT INTO users (username, password, created, last_update, security_stamp) \
+                     VALUES ('{name}', 'h', '2026-01-01 00:00:00', '2026-01-01 00:00:00', 's')"
+                ),
+            )
+            .await;
+        }
+        exec(
+            &db,
+            "INSERT INTO roles (role_name, created, last_update, manager) \
+             VALUES ('finance', '2026-01-01 00:00:00', '2026-01-01 00:00:00', 1), \
+             ('ops', '2026-01-01 00:00:00', '2026-01-01 00:00:00', 1)",
+        )
+        .await;
+        let dup = db
+            .execute_unprepared(
+                "INSERT INTO roles (role_name, created, last_update) \
+                 VALUES ('finance', '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
+            )
+            .await;
+        assert!(dup.is_err(), "role_name is unique");
+        assert_eq!(
+            strings(
+                &db,
+                "SELECT quote(mfa_required) FROM roles WHERE role_id = 1"
+            )
+            .await,
+            ["0"],
+            "mfa_required defaults to false"
+        );
+        exec(
+            &db,
+            "INSERT INTO user_roles (user_id, role_id) VALUES (1, 1), (2, 1), (2, 2)",
+        )
+        .await;
+        let twice = db
+            .execute_unprepared("INSERT INTO user_roles (user_id, role_id) VALUES (2, 2)")
+            .await;
+        assert!(twice.is_err(), "a membership exists once");
+        let orphan = db
+            .execute_unprepared("INSERT INTO user_roles (user_id, role_id) VALUES (2, 99)")
+            .await;
+        assert!(
+            orphan.is_err(),
+            "no membership of a role that does not exist"
+        );
+
+        // The manager goes: the roles stay, without a manager; their memberships go with them.
+        exec(&db, "DELETE FROM users WHERE user_id = 1").await;
+        assert_eq!(
+            strings(&db, "SELECT quote(manager) FROM roles ORDER BY role_id").await,
+            ["NULL", "NULL"]
+        );
+        assert_eq!(
+            strings(
+                &db,
+                "SELECT user_id || ':' || role_id FROM user_roles ORDER BY role_id"
+            )
+            .await,
+            ["2:1", "2:2"]
+        );
+        // A role goes: its memberships go with it.
+        exec(&db, "DELETE FROM roles WHERE role_id = 1").await;
+        assert_eq!(
+            strings(&db, "SELECT user_id || ':' || role_id FROM user_roles").await,
+            ["2:2"]
+        );
+
+        // Down to before the roles (and whatever came after them): both tables go, the users
+        // stay; up again.
+        let from_roles = all_migrations()
+            .iter()
+            .rev()
+            .position(|m| m == "m20261206_000001_roles")
+            .expect("the roles migration is listed") as u32
+            + 1;
+        Migrator::down(&db, Some(from_roles))
+            .await
+            .expect("roles down");
+        let left = tables(&db).await;
+        assert!(!left.contains(&"roles".to_string()), "{left:?}");
+        assert!(!left.contains(&"user_roles".to_string()), "{left:?}");
+        assert_eq!(strings(&db, "SELECT username FROM users").await, ["bob"]);
+        Migrator::up(&db, None).await.expect("roles up again");
+        assert_full_schema(&db).await;
     }
 
     /// The same round trip on PostgreSQL, when `MIGRATION_TEST_PG_URL` names an empty

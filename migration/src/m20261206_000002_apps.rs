@@ -139,7 +139,13 @@ impl MigrationTrait for Migration {
                             .to(Apps::Table, Apps::AppId)
                             .on_delete(ForeignKeyAction::Cascade),
                     )
-                    // TODO(roles-merge): .foreign_key(fk_app_roles_role_id → roles, cascade)
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_app_roles_role_id")
+                            .from(AppRoles::Table, AppRoles::RoleId)
+                            .to(Roles::Table, Roles::RoleId)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -246,6 +252,12 @@ enum AppPublicPaths {
     Id,
     AppId,
     Path,
+}
+
+#[derive(DeriveIden)]
+enum Roles {
+    Table,
+    RoleId,
 }
 
 #[derive(DeriveIden)]

@@ -70,6 +70,11 @@ pub mod action {
     pub const RESET_LINK_REVOKED: &str = "reset_link_revoked";
     pub const PASSKEY_ADDED: &str = "passkey_added";
     pub const PASSKEY_REMOVED: &str = "passkey_removed";
+    pub const ROLE_CREATED: &str = "role_created";
+    pub const ROLE_UPDATED: &str = "role_updated";
+    pub const ROLE_DELETED: &str = "role_deleted";
+    pub const ROLE_MEMBER_ADDED: &str = "role_member_added";
+    pub const ROLE_MEMBER_REMOVED: &str = "role_member_removed";
     pub const APP_CREATED: &str = "app_created";
     pub const APP_UPDATED: &str = "app_updated";
     pub const APP_DELETED: &str = "app_deleted";

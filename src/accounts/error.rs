@@ -75,6 +75,17 @@ pub enum Error {
         "two-factor codes cannot be checked right now (the server's key changed): use a recovery code, or ask an administrator to reset your two-factor sign-in"
     )]
     MfaUnavailable,
+    #[error("no such role")]
+    RoleNotFound,
+    #[error("a role with this name already exists (names are compared in any case)")]
+    RoleNameExists,
+    /// A role id in a user's `roles` names no role: refused, not dropped.
+    #[error("roles: {0} is not the id of a role")]
+    UnknownRole(i64),
+    /// A role the caller may not give (one they do not manage), or one's own roles: Crafty's
+    /// `INVALID_ROLES_CREATE` (creating a user) or `INVALID_ROLES_MODIFY` (editing one).
+    #[error("roles: you may give only roles you manage, and never change your own roles")]
+    RolesNotAssignable { creating: bool },
     #[error("database: {0}")]
     Db(#[from] sea_orm::DbErr),
     #[error("internal error")]

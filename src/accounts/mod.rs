@@ -21,6 +21,7 @@ pub mod password;
 pub mod permissions;
 pub mod preferences;
 pub mod reset_links;
+pub mod roles;
 pub mod secret;
 pub mod sessions;
 pub mod signing_key;

@@ -13,7 +13,7 @@ use tower_sessions::Session;
 
 use crate::accounts::audit::Actor;
 use crate::accounts::grants::{self, Grant};
-use crate::accounts::permissions::{Caller, KeyScope, USER_CONFIG};
+use crate::accounts::permissions::{Caller, KeyScope, ROLES_CONFIG, USER_CONFIG};
 use crate::accounts::users::RowStatus;
 use crate::accounts::{api_keys, clock, mfa, users};
 use crate::auth::client_ip::ClientIp;
@@ -55,6 +55,7 @@ impl ApiCaller {
             user_id: self.user.user_id,
             superuser: self.user.superuser,
             user_config: grants::quantity(&self.grants, USER_CONFIG),
+            roles_config: grants::quantity(&self.grants, ROLES_CONFIG),
             key: match &self.via {
                 Via::ApiKey(scope) => Some(scope.clone()),
                 _ => None,
@@ -205,19 +206,20 @@ async fn identify(
     })
 }
 
-/// Whether a session or token user must have a second factor and has none (from `status`
-/// when it was read with the user; otherwise one query, only for users the policy covers).
+/// Whether a session or token user must have a second factor and has none: from `status`
+/// when it was read with the user (the user's flag, the policy and their roles, decided on
+/// every request); otherwise read now.
 async fn must_enrol(
     state: &AppState,
     user: &user_entity::Model,
     status: Option<RowStatus>,
 ) -> Result<bool> {
-    if !mfa::required(state.mfa.policy, user) {
-        return Ok(false);
-    }
     Ok(match status {
-        Some(status) => !status.has_factor,
-        None => !mfa::has_factor(&state.db, user.user_id).await?,
+        Some(status) => mfa::factor_missing(state.mfa.policy, user, &status),
+        None => {
+            !mfa::has_factor(&state.db, user.user_id).await?
+                && mfa::required_of(&state.db, state.mfa.policy, user).await?
+        }
     })
 }
 

@@ -56,6 +56,7 @@ pub(super) async fn run(
                 permissions: Vec::new(),
                 preferences: Default::default(),
                 setup_link: None,
+                roles: Vec::new(),
             };
             let created =
                 users::create(db, &hasher, policy, &Actor::cli(), &Caller::operator(), new)

@@ -155,6 +155,15 @@ pub fn detail_sentence(lang: Lang, action: &str, detail: &str) -> String {
             lang.t("audit.factorsReset")
                 .replace("{count}", get("devices").unwrap_or("0")),
         ],
+        "role_created"
+        | "role_updated"
+        | "role_deleted"
+        | "role_member_added"
+        | "role_member_removed"
+            if get("role").is_some() =>
+        {
+            vec![role_sentence(lang, action, &get)]
+        }
         "recovery_codes_renewed" => vec![lang.t("audit.codesRenewed").to_string()],
         "sessions_ended" if get("scope").is_some() => vec![match get("scope") {
             Some("one") => lang.t("audit.sessionsOne").to_string(),
@@ -235,6 +244,48 @@ fn passkey_sentence(lang: Lang, action: &str, detail: &str) -> Vec<String> {
         parts.push(lang.t("passkeyUse.auditPasswordBackOn").to_string());
     }
     parts
+}
+
+/// A role entry (SPEC §14) as a sentence; the role's name is stored form-encoded.
+fn role_sentence<'a>(lang: Lang, action: &str, get: &dyn Fn(&str) -> Option<&'a str>) -> String {
+    let name = get("name")
+        .and_then(|encoded| {
+            serde_urlencoded::from_str::<Vec<(String, String)>>(&format!("name={encoded}")).ok()
+        })
+        .and_then(|pairs| pairs.into_iter().next())
+        .map(|(_, name)| name)
+        .unwrap_or_default();
+    let yes_no = |value: Option<&str>| {
+        if value == Some("true") {
+            lang.t("panelConfig.yes")
+        } else {
+            lang.t("panelConfig.no")
+        }
+    };
+    let key = match action {
+        "role_created" => "roles.audit.created",
+        "role_updated" => "roles.audit.updated",
+        "role_deleted" => "roles.audit.deleted",
+        "role_member_added" => "roles.audit.memberAdded",
+        _ => "roles.audit.memberRemoved",
+    };
+    let fields: Vec<String> = get("changed")
+        .unwrap_or_default()
+        .split(',')
+        .filter(|f| !f.is_empty())
+        .map(|f| match f {
+            "name" => lang.t("roles.audit.fields.name"),
+            "manager" => lang.t("roles.audit.fields.manager"),
+            "mfa_required" => lang.t("roles.audit.fields.mfa_required"),
+            other => other,
+        })
+        .map(str::to_string)
+        .collect();
+    lang.t(key)
+        .replace("{name}", &name)
+        .replace("{mfa}", yes_no(get("mfa_required")))
+        .replace("{fields}", &fields.join(", "))
+        .replace("{n}", get("members").unwrap_or("0"))
 }
 
 /// `2026-11-27T10:00:00Z` as `2026-11-27 10:00`.
@@ -401,5 +452,48 @@ mod factor_tests {
         );
         assert!(german.contains("„Telefon“"), "{german}");
         assert!(!german.contains("passkey="), "{german}");
+    }
+}
+
+#[cfg(test)]
+mod role_tests {
+    use super::detail_sentence;
+    use crate::i18n::Lang;
+
+    #[test]
+    fn role_entries_read_as_sentences_in_both_languages() {
+        assert_eq!(
+            detail_sentence(
+                Lang::En,
+                "role_created",
+                "role=3 name=finance+team manager=none mfa_required=true"
+            ),
+            "Role “finance team” created (second factor required: Yes)."
+        );
+        assert_eq!(
+            detail_sentence(
+                Lang::En,
+                "role_updated",
+                "role=3 name=ops changed=name,mfa_required manager=2 mfa_required=false"
+            ),
+            "Role “ops” changed: name, second factor required."
+        );
+        assert_eq!(
+            detail_sentence(Lang::De, "role_member_added", "role=3 name=%C3%A4rzte"),
+            "Die Rolle „ärzte“ erhalten."
+        );
+        for lang in [Lang::En, Lang::De] {
+            for (action, detail) in [
+                ("role_deleted", "role=3 name=ops members=2"),
+                ("role_member_removed", "role=3 name=ops"),
+            ] {
+                let sentence = detail_sentence(lang, action, detail);
+                assert!(
+                    sentence.contains("ops") && sentence.ends_with('.'),
+                    "{sentence}"
+                );
+                assert!(!sentence.contains('='), "{sentence}");
+            }
+        }
     }
 }

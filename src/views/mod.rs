@@ -16,6 +16,8 @@ pub mod passkeys;
 pub mod qr;
 pub mod reset;
 pub mod reset_link;
+pub mod role_members;
+pub mod roles;
 pub mod second_factor;
 pub mod sessions;
 pub mod totp;

@@ -117,6 +117,7 @@ fn context<'a>(lang: Lang, csrf: &'a str, username: &'a str) -> PageContext<'a> 
             username,
             restricted: true,
             users: false,
+            roles: false,
             audit: false,
         }),
     }

@@ -92,7 +92,7 @@ pub async fn forced_box(
     rd: Option<&str>,
 ) -> Response {
     let lang = Lang::from_code(&user.lang);
-    let caller = Caller::signed_in(user, None, proved_temporary);
+    let caller = Caller::signed_in(user, &[], proved_temporary);
     match csrf::token(session).await {
         Ok(token) => {
             // The header follows (out of band): who is signed in, and Sign out.
@@ -103,6 +103,7 @@ pub async fn forced_box(
                     username: &user.username,
                     restricted: true,
                     users: false,
+                    roles: false,
                     audit: false,
                 }),
             };

@@ -275,6 +275,7 @@ pub async fn logout_page(
                 username: &s.user.username,
                 restricted: true,
                 users: false,
+                roles: false,
                 audit: false,
             }),
         };

@@ -16,6 +16,7 @@ mod page;
 mod passkey;
 mod reset_link;
 mod result;
+mod roles;
 mod second_factor;
 pub(crate) mod security;
 mod session_details;
@@ -123,7 +124,7 @@ impl Error {
             MfaRequired | IncorrectMfa => "login.mfaRequired",
             CsrfRejected => "error.csrf",
             PayloadTooLarge => "error.tooLarge",
-            NotFound | UserNotFound | KeyNotRetrievable => "error.notFound",
+            NotFound | UserNotFound | KeyNotRetrievable | RoleNotFound => "error.notFound",
             Unauthenticated | AccessDenied | PasswordChangeRequired | MfaSetupRequired => {
                 "error.accessDenied"
             }
@@ -204,6 +205,23 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             paths::DELETE_APP_ROUTE,
             get(apps::delete_app_form).post(apps::submit_delete_app),
+        )
+        .route(paths::ROLES, get(roles::list_roles))
+        .route(
+            paths::NEW_ROLE,
+            get(roles::edit::new_role_form).post(roles::edit::submit_new_role),
+        )
+        .route(
+            paths::ROLE_ROUTE,
+            get(roles::edit::role_page_view).post(roles::edit::submit_role),
+        )
+        .route(
+            paths::ROLE_MEMBERS_ROUTE,
+            axum::routing::post(roles::members::submit_members),
+        )
+        .route(
+            paths::ROLE_DELETE_ROUTE,
+            get(roles::delete::delete_role_form).post(roles::delete::submit_delete_role),
         )
         .route(
             paths::PASSKEY_REGISTER_OPTIONS,

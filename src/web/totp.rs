@@ -30,16 +30,18 @@ pub async fn setup(
     State(state): State<AppState>,
     viewer: Viewer,
     Query(query): Query<RdField>,
-) -> Response {
-    let required = mfa::required(state.mfa.policy, &viewer.user);
+) -> PageResult {
+    let required = mfa::required_of(&state.db, state.mfa.policy, &viewer.user)
+        .await
+        .map_err(|e| viewer.fail(e))?;
     let destination = walk::destination(&state, query.rd.as_deref());
-    setup_page(
+    Ok(setup_page(
         &viewer.context(),
         required,
         state.passkeys.enabled(),
         destination.rd(),
     )
-    .into_response()
+    .into_response())
 }
 
 /// After an in-place forced change (htmx): the set-up box in place when the user must set up
@@ -51,7 +53,9 @@ pub async fn setup_in_place(
     user: &user_entity::Model,
     destination: &Destination,
 ) -> Result<Option<Response>> {
-    if !mfa::required(state.mfa.policy, user) || mfa::has_factor(&state.db, user.user_id).await? {
+    if mfa::has_factor(&state.db, user.user_id).await?
+        || !mfa::required_of(&state.db, state.mfa.policy, user).await?
+    {
         return Ok(None);
     }
     let csrf = crate::auth::csrf::token(&viewer.session).await?;

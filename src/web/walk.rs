@@ -14,6 +14,7 @@ use tower_sessions::Session;
 
 use crate::accounts::audit::{self, Actor, action};
 use crate::accounts::mfa::{self, FactorUsed};
+use crate::accounts::roles;
 use crate::accounts::sso::{
     Decision, Destination, Identity, ReturnTo, SsoState, Standing, Step, Target, decide, route,
 };
@@ -104,7 +105,7 @@ pub async fn next_url(
     };
     let standing = Standing {
         require_password_change: user.require_password_change,
-        must_have_factor: mfa::required(state.mfa.policy, user),
+        must_have_factor: mfa::required_of(&state.db, state.mfa.policy, user).await?,
         has_factor: mfa::has_factor(&state.db, user.user_id).await?,
         session_passed_factor: session::passed_second_factor(session).await?,
     };
@@ -119,7 +120,11 @@ pub async fn next_url(
         user_id: user.user_id,
         username: user.username.clone(),
         email: user.email.clone(),
-        roles: Vec::new(),
+        roles: roles::of_user(&state.db, user.user_id)
+            .await?
+            .into_iter()
+            .map(|role| (role.role_id, role.role_name))
+            .collect(),
     };
     let signed_in = SsoState { identity, standing };
     let app = match decide(route(&target, &apps), Some(&signed_in)) {

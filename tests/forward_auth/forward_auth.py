@@ -13,7 +13,8 @@ For each proxy, on a fresh database behind a fresh proxy:
     with the identity headers; a second app opens without a password;
   - a client's own Remote-* headers never reach the app (also on a public path, where the
     headers are empty), and a spoofed X-Forwarded-Host / X-Original-URL decides nothing;
-  - outside the app's roles (or a `deny` app) → 403;
+  - outside the app's roles (or a `deny` app) → 403, and a role given or taken away counts
+    at the next request;
   - an administrator's reset → the next request goes to the sign-in page again;
   - sign-out ends both apps; an `rd` outside the domain is never followed;
   - a peer that is not a trusted proxy gets 403 UNTRUSTED_PROXY.
@@ -367,9 +368,11 @@ def run_checks(proxy, binary, passgate_port, listen_port, server):
                               env=env, timeout=60)
 
     for args in (
+        ["role", "create", "admins"],
         ["app", "add", "Wiki", "--host", WIKI, "--public-path", "/public/"],
         ["app", "add", "Files", "--host", FILES],
         ["app", "add", "Old", "--host", OLD, "--policy", "deny"],
+        ["app", "add", "Admin", "--host", ADMIN_APP, "--role", "admins"],
     ):
         done = cli(*args)
         if done.returncode != 0:
@@ -441,6 +444,20 @@ def run_checks(proxy, binary, passgate_port, listen_port, server):
         "X-Forwarded-Uri": "/page", "X-Forwarded-Proto": "http", "X-Forwarded-Method": "GET"})
     check(status == 403 and echoed(body) is None,
           f"{proxy}: spoofed X-Forwarded-Host / X-Original-URL decide nothing", str(status))
+
+    # 5b. Outside the app's roles → 403; given the role, the next request passes with it.
+    status, _, body = browser.get(f"{base(ADMIN_APP)}/")
+    check(status == 403 and echoed(body) is None,
+          f"{proxy}: outside the app's roles → 403", str(status))
+    done = cli("role", "add", "admins", "alice")
+    check(done.returncode == 0, f"{proxy}: passgate role add admins alice", done.stderr)
+    status, _, body = browser.get(f"{base(ADMIN_APP)}/")
+    check(status == 200 and header_values(echoed(body), "remote-groups") == ["admins"],
+          f"{proxy}: in the role → 200 with Remote-Groups", f"{status} {body[:200]!r}")
+    done = cli("role", "remove", "admins", "alice")
+    status, _, _ = browser.get(f"{base(ADMIN_APP)}/")
+    check(done.returncode == 0 and status == 403,
+          f"{proxy}: the role taken away → 403 at the next request", str(status))
 
     # 6. rd outside the domain is never followed.
     status, headers, _ = browser.get(f"{public}/login?rd=" + urllib.parse.quote("http://evil.test/x"))

@@ -294,6 +294,37 @@ async fn walk_through_every_kind(app: &TestApp) -> Vec<String> {
     )
     .await
     .assert_ok(); // user_updated
+    let role = app
+        .api(
+            "POST",
+            "/api/v2/roles",
+            Some(&root),
+            Some(json!({"name": "ops", "mfa_required": false})),
+        )
+        .await; // role_created
+    let role_id = role.assert_ok()["role_id"].clone();
+    let role_path = format!("/api/v2/roles/{role_id}");
+    app.api(
+        "PATCH",
+        &role_path,
+        Some(&root),
+        Some(json!({"name": "ops team"})),
+    )
+    .await
+    .assert_ok(); // role_updated
+    for roles in [json!([role_id]), json!([])] {
+        app.api(
+            "PATCH",
+            &walker_path,
+            Some(&root),
+            Some(json!({"roles": roles})),
+        )
+        .await
+        .assert_ok(); // role_member_added, then role_member_removed
+    }
+    app.api("DELETE", &role_path, Some(&root), None)
+        .await
+        .assert_ok(); // role_deleted
 
     let reset = app
         .api(
@@ -369,6 +400,7 @@ async fn walk_through_every_kind(app: &TestApp) -> Vec<String> {
         user_id: walker_user.user_id,
         superuser: false,
         user_config: None,
+        roles_config: None,
         key: None,
         proved_temporary: false,
     };

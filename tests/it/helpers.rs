@@ -696,6 +696,7 @@ impl TestApp {
                 .unwrap_or_default(),
             preferences: Default::default(),
             setup_link: None,
+            roles: Vec::new(),
         };
         users::create(
             &self.db,
@@ -721,6 +722,7 @@ impl TestApp {
             user_id: owner.user_id,
             superuser: owner.superuser,
             user_config: None,
+            roles_config: None,
             key: None,
             proved_temporary: false,
         };
@@ -881,4 +883,60 @@ pub fn encode_base32(bytes: &[u8]) -> String {
         out.push(BASE32[((buffer << (5 - bits)) & 31) as usize] as char);
     }
     out
+}
+
+/// Roles (SPEC §14), made directly through the domain as the operator would.
+impl TestApp {
+    /// Creates a user holding the given permissions (`(name, quantity)`), managed by `manager`.
+    pub async fn user_with_grants(
+        &self,
+        name: &str,
+        manager: Option<i32>,
+        grants: &[(&str, i32)],
+    ) -> user_entity::Model {
+        let user = self.user_with(name, STRONG, false, manager, None).await;
+        let grants: Vec<passgate::accounts::grants::Grant> = grants
+            .iter()
+            .map(|(name, quantity)| passgate::accounts::grants::Grant {
+                name: name.to_string(),
+                quantity: *quantity,
+            })
+            .collect();
+        passgate::accounts::grants::replace(&self.db, user.user_id, &grants)
+            .await
+            .expect("grants");
+        user
+    }
+
+    /// Creates a role (managed by `manager`) and returns its id.
+    pub async fn role(&self, name: &str, manager: Option<i32>, mfa_required: bool) -> i32 {
+        passgate::accounts::roles::create(
+            &self.db,
+            &Actor::cli(),
+            &passgate::accounts::permissions::Caller::operator(),
+            passgate::accounts::roles::NewRole {
+                name: name.into(),
+                manager: Some(manager),
+                mfa_required,
+            },
+        )
+        .await
+        .expect("create role")
+        .role_id
+    }
+
+    /// Puts `users` into role `role_id`.
+    pub async fn add_to_role(&self, role_id: i32, users: &[&user_entity::Model]) {
+        let ids: Vec<i32> = users.iter().map(|u| u.user_id).collect();
+        passgate::accounts::roles::put_members(
+            &self.db,
+            &Actor::cli(),
+            &passgate::accounts::permissions::Caller::operator(),
+            role_id,
+            &ids,
+            true,
+        )
+        .await
+        .expect("add members");
+    }
 }

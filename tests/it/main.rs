@@ -39,6 +39,8 @@ mod postgres;
 mod process;
 mod properties;
 mod reset_links;
+mod roles;
+mod roles_web;
 mod secrets_at_rest;
 mod security;
 mod serving;

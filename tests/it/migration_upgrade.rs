@@ -102,6 +102,10 @@ async fn every_migration_rolls_back_and_forward() {
     ] {
         assert!(conn.execute_unprepared(gone).await.is_err(), "{gone}");
     }
+    Migrator::down(&conn, Some(1)).await.expect("roles down");
+    for gone in ["SELECT 1 FROM roles", "SELECT 1 FROM user_roles"] {
+        assert!(conn.execute_unprepared(gone).await.is_err(), "{gone}");
+    }
     Migrator::down(&conn, Some(1))
         .await
         .expect("session_details down");

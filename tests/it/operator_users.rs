@@ -59,6 +59,7 @@ async fn configured_minimums_get_passwords_that_meet_them() {
             expires_hours: -1,
             enabled: true,
             permissions: Vec::new(),
+            roles: Vec::new(),
             preferences: Default::default(),
             setup_link: None,
         };

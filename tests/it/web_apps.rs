@@ -60,7 +60,17 @@ async fn a_superuser_creates_edits_and_deletes_an_application_with_plain_forms()
 
     // A bad host is said beside the field; nothing changes.
     let form = browser.get(&format!("/panel/apps/{id}")).await;
-    assert!(form.body.contains("wiki.example.org\n"), "{}", form.body);
+    let hosts_area = form
+        .body
+        .split("name=\"hosts\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</textarea>").next())
+        .unwrap_or_default();
+    assert!(
+        hosts_area.contains("*.docs.example.org\nwiki.example.org")
+            || hosts_area.contains("wiki.example.org\n*.docs.example.org"),
+        "one host a line: {hosts_area}"
+    );
     let refused = browser
         .post(
             &format!("/panel/apps/{id}"),
@@ -105,13 +115,35 @@ async fn a_superuser_creates_edits_and_deletes_an_application_with_plain_forms()
             .contains("Another application already has this name.")
     );
 
-    // Saved: every field of the form replaces the application's.
+    // Saved: every field of the form replaces the application's; a role is a checkbox.
+    let root = app.token("root", STRONG).await;
+    let staff = app
+        .api(
+            "POST",
+            "/api/v2/roles",
+            Some(&root),
+            Some(serde_json::json!({"name": "staff", "servers": []})),
+        )
+        .await
+        .assert_ok()["role_id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    let form = browser.get(&format!("/panel/apps/{id}")).await;
+    assert!(
+        form.body.contains(&format!(
+            "name=\"role\" type=\"checkbox\" value=\"{staff}\""
+        )),
+        "{}",
+        form.body
+    );
     browser
         .post(
             &format!("/panel/apps/{id}"),
             &[
                 ("name", "Wiki"),
                 ("hosts", "wiki.example.org"),
+                ("role", &staff),
                 ("policy", "one_factor"),
             ],
         )
@@ -121,6 +153,27 @@ async fn a_superuser_creates_edits_and_deletes_an_application_with_plain_forms()
     assert_eq!(saved.name, "Wiki");
     assert_eq!(saved.hosts.len(), 1);
     assert!(saved.public_paths.is_empty());
+    assert_eq!(saved.allowed_roles, [staff.parse::<i32>().unwrap()]);
+    let list = browser.get("/panel/apps").await;
+    assert!(list.body.contains("<code>staff</code>"), "{}", list.body);
+    // A role value that is no role (tampered with) is said beside the roles.
+    browser.get(&format!("/panel/apps/{id}")).await;
+    let tampered = browser
+        .post(
+            &format!("/panel/apps/{id}"),
+            &[
+                ("name", "Wiki"),
+                ("role", "99999"),
+                ("policy", "one_factor"),
+            ],
+        )
+        .await;
+    assert_eq!(tampered.status, StatusCode::BAD_REQUEST);
+    assert!(
+        tampered
+            .body
+            .contains("A role chosen here no longer exists")
+    );
 
     // Delete, after a confirmation page; a second submission finds nothing.
     let confirm = browser.get(&format!("/panel/apps/{id}/delete")).await;

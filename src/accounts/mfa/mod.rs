@@ -91,14 +91,40 @@ impl Mfa {
     }
 }
 
-/// Whether `user` must have a second factor: their own flag or the global policy.
-pub fn required(policy: MfaPolicy, user: &user_entity::Model) -> bool {
+/// Whether `user` must have a second factor: their own flag, the global policy, or a role
+/// of theirs with `mfa_required` (`in_mfa_role`, SPEC §14; read with the user on every
+/// request, see `users::RowStatus`).
+pub fn required(policy: MfaPolicy, user: &user_entity::Model, in_mfa_role: bool) -> bool {
     user.require_mfa
+        || in_mfa_role
         || match policy {
             MfaPolicy::None => false,
             MfaPolicy::Superusers => user.superuser,
             MfaPolicy::All => true,
         }
+}
+
+/// [`required`] where the user's roles were not read with them: their own flag and the
+/// policy first, then (only if those do not decide) one statement for the roles.
+pub async fn required_of(
+    conn: &impl ConnectionTrait,
+    policy: MfaPolicy,
+    user: &user_entity::Model,
+) -> Result<bool> {
+    if required(policy, user, false) {
+        return Ok(true);
+    }
+    crate::accounts::roles::requires_mfa(conn, user.user_id).await
+}
+
+/// Whether `user` must have a second factor and has none — held at enrolment (SPEC §9) —
+/// from what was read with them (`status`).
+pub fn factor_missing(
+    policy: MfaPolicy,
+    user: &user_entity::Model,
+    status: &crate::accounts::users::RowStatus,
+) -> bool {
+    !status.has_factor && required(policy, user, status.in_mfa_role)
 }
 
 pub(crate) fn now_step() -> i64 {
@@ -240,23 +266,57 @@ mod tests {
     fn who_must_have_a_factor() {
         use MfaPolicy::*;
         let cases = [
-            // (policy, superuser, own flag, required)
-            (None, false, false, false),
-            (None, true, false, false),
-            (None, false, true, true),
-            (Superusers, false, false, false),
-            (Superusers, true, false, true),
-            (Superusers, false, true, true),
-            (All, false, false, true),
-            (All, true, false, true),
+            // (policy, superuser, own flag, in a role with mfa_required, required)
+            (None, false, false, false, false),
+            (None, true, false, false, false),
+            (None, false, true, false, true),
+            (None, false, false, true, true),
+            (None, true, false, true, true),
+            (Superusers, false, false, false, false),
+            (Superusers, true, false, false, true),
+            (Superusers, false, true, false, true),
+            (Superusers, false, false, true, true),
+            (All, false, false, false, true),
+            (All, true, false, false, true),
         ];
-        for (policy, superuser, flag, expected) in cases {
+        for (policy, superuser, flag, role, expected) in cases {
             assert_eq!(
-                required(policy, &user(superuser, flag)),
+                required(policy, &user(superuser, flag), role),
                 expected,
-                "{policy:?} superuser={superuser} flag={flag}"
+                "{policy:?} superuser={superuser} flag={flag} role={role}"
             );
         }
+    }
+
+    #[test]
+    fn a_factor_is_missing_only_when_required_and_absent() {
+        use crate::accounts::users::RowStatus;
+        let plain = user(false, false);
+        let status = |has_factor, in_mfa_role| RowStatus {
+            has_factor,
+            link_expires: Option::None,
+            in_mfa_role,
+        };
+        assert!(factor_missing(
+            MfaPolicy::None,
+            &plain,
+            &status(false, true)
+        ));
+        assert!(!factor_missing(
+            MfaPolicy::None,
+            &plain,
+            &status(true, true)
+        ));
+        assert!(!factor_missing(
+            MfaPolicy::None,
+            &plain,
+            &status(false, false)
+        ));
+        assert!(factor_missing(
+            MfaPolicy::All,
+            &plain,
+            &status(false, false)
+        ));
     }
 
     #[test]

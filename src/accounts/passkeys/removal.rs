@@ -41,8 +41,8 @@ pub async fn remove_passkey<C: TransactionTrait + ConnectionTrait>(
     let row = own_row(&txn, target.user_id, passkey_id).await?;
     passkeys::Entity::delete_by_id(row.id).exec(&txn).await?;
     if own
-        && mfa::required(mfa_config.policy, target)
         && !mfa::has_factor(&txn, target.user_id).await?
+        && mfa::required_of(&txn, mfa_config.policy, target).await?
     {
         return Err(Error::MfaRequiredByPolicy);
     }
