@@ -29,11 +29,15 @@ command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
+# The forward-auth row (bench/forward_auth.sh) runs Debian's nginx (our own master only).
+{ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; } || missing+=(nginx-light)
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]} (Debian)"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq "${missing[@]}" >/dev/null
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  rm -f /usr/sbin/policy-rc.d
 fi
 
 say "building the release binary"
@@ -43,8 +47,10 @@ BIN="$ROOT/target/release/passgate"
 WORK=$(mktemp -d /tmp/passgate-bench.XXXXXX)
 SERVER_PID=""
 METRICS_PID=""
+FA_PID=""
+FA_NGINX_PID=""
 cleanup() {
-  for pid in "$SERVER_PID" "$METRICS_PID"; do
+  for pid in "$SERVER_PID" "$METRICS_PID" "$FA_PID" "$FA_NGINX_PID"; do
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
       kill -TERM "$pid" 2>/dev/null || true
       wait "$pid" 2>/dev/null || true
@@ -272,6 +278,10 @@ RSS_PEAK=$(hwm_kib)
 # The hashing threads give their working memory back after 10 s without work.
 sleep 11
 RSS_SETTLED=$(rss_kib)
+
+# --- forward authentication (SPEC §15.2) ---------------------------------------------------
+# shellcheck source=bench/forward_auth.sh
+. "$BENCH_DIR/forward_auth.sh"
 
 # --- the table -----------------------------------------------------------------------------
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)

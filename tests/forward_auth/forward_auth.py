@@ -65,8 +65,8 @@ def snippets():
     """Every `<!-- snippet: NAME -->` block of docs/proxies.md, by name."""
     text = open(os.path.join(ROOT, "docs", "proxies.md"), encoding="utf-8").read()
     found = dict(re.findall(r"<!-- snippet: (\S+) -->\s*```\w*\n(.*?)```", text, re.S))
-    for name in ("nginx/passgate-location.conf", "nginx/passgate-authrequest.conf",
-                 "caddy/Caddyfile"):
+    for name in ("nginx/passgate-upstream.conf", "nginx/passgate-location.conf",
+                 "nginx/passgate-authrequest.conf", "caddy/Caddyfile"):
         if name not in found:
             raise SystemExit(f"docs/proxies.md has no snippet {name}")
     return found
@@ -144,8 +144,10 @@ def nginx_config(prefix, listen_port, passgate_port, echo_port, docs):
     other name. Returns its path."""
     os.makedirs(os.path.join(prefix, "tmp"), exist_ok=True)
     os.chmod(prefix, 0o755)
+    with open(os.path.join(prefix, "passgate-upstream.conf"), "w") as f:
+        f.write(at_passgate(docs["nginx/passgate-upstream.conf"], passgate_port))
     with open(os.path.join(prefix, "passgate-location.conf"), "w") as f:
-        f.write(at_passgate(docs["nginx/passgate-location.conf"], passgate_port))
+        f.write(docs["nginx/passgate-location.conf"])
     with open(os.path.join(prefix, "passgate-authrequest.conf"), "w") as f:
         f.write(docs["nginx/passgate-authrequest.conf"])
     conf = f"""
@@ -161,12 +163,15 @@ http {{
     fastcgi_temp_path {prefix}/tmp/fastcgi;
     uwsgi_temp_path {prefix}/tmp/uwsgi;
     scgi_temp_path {prefix}/tmp/scgi;
+    include {prefix}/passgate-upstream.conf;
 
     server {{
         listen 127.0.0.1:{listen_port};
         server_name {AUTH};
         location / {{
-            proxy_pass http://127.0.0.1:{passgate_port};
+            proxy_pass http://passgate;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
             proxy_set_header Host $http_host;
             proxy_set_header X-Forwarded-For $remote_addr;
             proxy_set_header X-Forwarded-Proto $scheme;
