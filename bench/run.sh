@@ -76,6 +76,8 @@ CORES=$(nproc)
 DB="$WORK/bench.db"
 URL="sqlite://$DB?mode=rwc"
 say "seeding 10,000 users"
+# The administrative commands never create a database (README): make it first.
+PASSGATE_LOG=warn "$BIN" --database-url "$URL" migrate up >/dev/null
 printf '%s\n' "$PASSWORD" | PASSGATE_LOG=warn "$BIN" --database-url "$URL" user create benchadmin \
   --superuser --password-stdin --no-require-change >/dev/null
 # 9,999 more users with the same (real) argon2id hash, each with its own security stamp;
