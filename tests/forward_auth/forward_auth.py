@@ -33,7 +33,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fault"))
 import harness  # noqa: E402
-from harness import Server, free_port, log  # noqa: E402
+from harness import Server, check, free_port, log  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DOMAIN = "passgate.test"
@@ -45,19 +45,6 @@ OLD = f"old.{DOMAIN}"
 PASSWORD = "Orchid-Lantern-Basalt-42"
 NEW_PASSWORD = "Copper-Meadow-Violin-29"
 HTML = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-
-RESULTS = {"passed": 0, "failed": 0}
-
-
-def check(cond, what, detail=""):
-    if cond:
-        RESULTS["passed"] += 1
-        log("PASS", what)
-    else:
-        RESULTS["failed"] += 1
-        log("FAIL", what, detail)
-    return cond
-
 
 # --- the snippets, as documented ---------------------------------------------------------
 
@@ -564,8 +551,7 @@ def main():
             continue
         log("==", proxy)
         phase(proxy, args, docs)
-    log("==", f"{RESULTS['passed']} passed, {RESULTS['failed']} failed")
-    return 1 if RESULTS["failed"] else 0
+    harness.exit_with_results("forward_auth")
 
 
 if __name__ == "__main__":
