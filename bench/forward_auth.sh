@@ -13,10 +13,10 @@
 # app is slower, so the first ratio is the least favourable one. passgate runs as a second
 # instance on the benchmark's database, with single sign-on on.
 
-FA_PASSGATE_PORT=$((PORT + 1))
-FA_NGINX_PORT=$((PORT + 2))
-FA_PLAIN_PORT=$((PORT + 3))
-FA_APP_PORT=$((PORT + 4))
+FA_PASSGATE_PORT=$((PORT + 11))
+FA_NGINX_PORT=$((PORT + 12))
+FA_PLAIN_PORT=$((PORT + 13))
+FA_APP_PORT=$((PORT + 14))
 FA_DIR="$WORK/forward_auth"
 mkdir -p "$FA_DIR/tmp"
 chmod 755 "$WORK" "$FA_DIR"
