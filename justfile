@@ -57,6 +57,10 @@ crafty-clients:
 proxy:
     bash tests/proxy/run.sh
 
+# Single sign-on through real nginx and Caddy: the snippets of docs/proxies.md in front of an echoing app
+forward-auth:
+    bash tests/forward_auth/run.sh
+
 # The .deb: built with cargo-deb, installed with dpkg -i, started as its unit would, purged (root)
 deb:
     bash tests/deb/run.sh

@@ -10,7 +10,7 @@
 //   [data-passkey-error role=alert]
 // </div>
 // The options URL answers {challenge_id, options}; the finish URL takes
-// {challenge_id, credential, name?} and answers {redirect} (or {message} with an error).
+// {challenge_id, credential, name?, rd?} and answers {redirect} (or {message} with an error).
 //
 // Sign-in: the button asks for the name typed in the page's username field, or with nothing
 // typed for any passkey of this site the device holds (the server finds the user from the
@@ -195,6 +195,9 @@
       return navigator.credentials.create(creationOptions(started.options)).then(function (credential) {
         var body = { challenge_id: started.challenge_id, credential: registration(credential) };
         if (nameField) { body.name = nameField.value; }
+        // Where a sign-in walk ends (an application's URL), when the page carries one.
+        var rdField = document.querySelector('input[name="rd"]');
+        if (rdField && rdField.value) { body.rd = rdField.value; }
         return post(box.getAttribute("data-finish"), body);
       }).then(function (done) { window.location.assign(done.redirect); });
     }).catch(function (failure) {

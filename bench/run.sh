@@ -29,11 +29,15 @@ command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
+# The forward-auth row (bench/forward_auth.sh) runs Debian's nginx (our own master only).
+{ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; } || missing+=(nginx-light)
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]} (Debian)"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq "${missing[@]}" >/dev/null
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  rm -f /usr/sbin/policy-rc.d
 fi
 
 # BENCH_BIN=path skips the build and measures that binary.
@@ -48,8 +52,10 @@ fi
 WORK=$(mktemp -d /tmp/passgate-bench.XXXXXX)
 SERVER_PID=""
 METRICS_PID=""
+FA_PID=""
+FA_NGINX_PID=""
 cleanup() {
-  for pid in "$SERVER_PID" "$METRICS_PID"; do
+  for pid in "$SERVER_PID" "$METRICS_PID" "$FA_PID" "$FA_NGINX_PID"; do
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
       kill -TERM "$pid" 2>/dev/null || true
       wait "$pid" 2>/dev/null || true
@@ -75,6 +81,8 @@ CORES=$(nproc)
 DB="$WORK/bench.db"
 URL="sqlite://$DB?mode=rwc"
 say "seeding 10,000 users"
+# The administrative commands never create a database (README): make it first.
+PASSGATE_LOG=warn "$BIN" --database-url "$URL" migrate up >/dev/null
 printf '%s\n' "$PASSWORD" | PASSGATE_LOG=warn "$BIN" --database-url "$URL" user create benchadmin \
   --superuser --password-stdin --no-require-change >/dev/null
 # 9,999 more users with the same (real) argon2id hash, each with its own security stamp;
@@ -377,6 +385,9 @@ for run in $(seq 1 "$RUNS"); do
   wrk_run overview_filtered_1 1 "$SECS" -s "$REPORT" \
     -H "Cookie: passgate_session=$ADMIN_COOKIE" "$BASE/panel/panel_config?status=no_mfa"
 done
+# --- forward authentication (SPEC §15.2) ---------------------------------------------------
+# shellcheck source=bench/forward_auth.sh
+. "$BENCH_DIR/forward_auth.sh"
 
 # --- the table -----------------------------------------------------------------------------
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)

@@ -294,7 +294,7 @@ mod sso;
 
 pub use operations::{AuditSink, LogFormat, Operations, RawOperations};
 pub use raw::{Purpose, RawConfig, Scope, VARIABLES, Variable, redact_url};
-pub use sso::SsoConfig;
+pub use sso::{SsoConfig, is_host_name};
 
 #[cfg(test)]
 mod tests;

@@ -22,13 +22,25 @@ use crate::config::{
     AuditSink, ClientTimeouts, Config, MAX_BODY_BYTES, SESSION_COOKIE, SESSION_IDLE,
 };
 use crate::state::AppState;
-use crate::{api, db, web};
+use crate::{api, db, forward_auth, web};
 
 mod background;
 mod observe;
 
-const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+/// The pages' Content-Security-Policy. With single sign-on on, `form-action` also names the
+/// cookie domain: browsers apply it to the redirects a form submission follows, and the sign-in
+/// walk's last POST answers 303 to the app (`rd`, SPEC §15.4), which is inside that domain.
+fn csp(config: &Config) -> String {
+    let form_action = match &config.sso {
+        Some(sso) => format!("'self' {}", sso.form_action_sources(config.cookie_secure)),
+        None => "'self'".to_string(),
+    };
+    format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'; form-action {form_action}; frame-ancestors 'none'; \
+         base-uri 'none'; object-src 'none'"
+    )
+}
 
 /// The whole application, for `main` and for tests. One trailing slash is taken off the
 /// path before routing (Crafty registers every route as `…/?` and its clients call
@@ -80,12 +92,23 @@ fn routes(state: AppState) -> Router {
     let mut router = Router::new()
         .merge(web::router(state.clone()))
         .merge(api::router(state.clone()))
+        .merge(forward_auth::router())
         .route(crate::paths::HEALTHZ, get(health))
-        .fallback(web::not_found);
+        .fallback(web::not_found)
+        // Inside the session layer: a request that (re)established the panel session gets
+        // its SSO session (SPEC §15.3).
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::sso::follow_sign_in,
+        ));
     let measured = state.config.operations.metrics_bind.is_some();
     router = router
         .layer(sessions)
-        .layer(security_header(header::CONTENT_SECURITY_POLICY, CSP))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_str(&csp(&state.config))
+                .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'")),
+        ))
         .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(security_header(header::REFERRER_POLICY, "no-referrer"))
         .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
@@ -257,6 +280,13 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         }
         _ => None,
     };
+    if let Some(sso) = &config.sso {
+        tracing::info!(
+            cookie_domain = %sso.cookie_domain,
+            trusted_proxies = config.trusted_proxies.len(),
+            "single sign-on is on"
+        );
+    }
     match (&config.public_url, config.loopback_default_url()) {
         (Some(_), _) => {}
         (None, Some(url)) => tracing::info!(

@@ -105,6 +105,12 @@ impl AppSignIn {
     }
 }
 
+/// A value for a `key=value` detail that may hold spaces or `=` (an application's name),
+/// form-encoded (`Team Wiki` → `Team+Wiki`); the audit page decodes it.
+pub fn value(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
 /// `name=NAME`, the last pair of a detail that names something by the name its owner gave it
 /// (a passkey): its value is the rest of the detail, so a name may hold spaces and `=`
 /// (names hold no control characters). The audit page reads it back that way.

@@ -1,6 +1,7 @@
-//! Authentication: sessions and the one-time results bound to them, the web gate, CSRF,
-//! login throttling and client addresses.
+//! Authentication: sessions (the panel's and single sign-on's) and the one-time results bound
+//! to them, the web gate, CSRF, login throttling and client addresses.
 
+pub mod browser;
 pub mod client_ip;
 pub mod csrf;
 pub mod ended;
@@ -10,5 +11,6 @@ pub mod passkey_login;
 pub mod pending;
 pub mod session;
 pub mod session_store;
+pub mod sso;
 pub mod throttle;
 pub mod tokens;

@@ -25,6 +25,25 @@ pub const SIGNED_IN_AT_KEY: &str = "signed_in_at";
 pub const ADDRESS_KEY: &str = "address";
 /// A short summary of the session's browser (for the sessions page).
 pub const BROWSER_KEY: &str = "browser";
+/// Whether the sign-in passed a second factor (at sign-in, or by setting one up in it).
+pub const SECOND_FACTOR_KEY: &str = "second_factor";
+/// Set when this request (re)established the session: the browser's SSO session follows it
+/// (`auth::sso::follow_sign_in` removes it before the session is stored).
+pub const SSO_DUE_KEY: &str = "__sso_due";
+/// The application the walk ends at in this request, for the audit entry of the SSO session
+/// issued with it (removed with [`SSO_DUE_KEY`]).
+pub const SSO_APP_KEY: &str = "__sso_app";
+
+/// What a sign-in proved, for [`establish`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Proof {
+    /// A password (or a reset link) alone.
+    Password,
+    /// A second factor: a TOTP or recovery code, a passkey, or a factor set up in this walk.
+    SecondFactor,
+    /// A credential change of a signed-in user: what the session proved before stands.
+    Kept,
+}
 
 /// A session failure: 503 when the database is unreachable, an internal error otherwise.
 pub fn session_error(err: tower_sessions::session::Error) -> Error {
@@ -154,26 +173,42 @@ pub async fn proved_temporary(session: &Session) -> Result<bool> {
         .unwrap_or(false))
 }
 
-/// Binds the session to `user`, who has just proved their password (or changed a credential
-/// of their own, which leaves no temporary password): a new session id (no fixation), the
-/// current stamp, whether the password was a temporary one, the sign-in time (from which its
-/// absolute end follows), a new CSRF token, and the key of its one-time results (kept when
-/// the same user's session is re-established).
-pub async fn establish(session: &Session, user: &user_entity::Model) -> Result<()> {
-    bind(session, user, user.require_password_change).await
+/// Binds the session to `user`, who has just proved their password (a reset link) or changed
+/// a credential of their own (which leaves no temporary password): a new session id (no
+/// fixation), the current stamp, whether the password was a temporary one, the sign-in time
+/// (from which its absolute end follows), whether a second factor was passed (`proof`), a new
+/// CSRF token, and the key of its one-time results (kept when the same user's session is
+/// re-established). With single sign-on the browser's SSO session follows.
+pub async fn establish(session: &Session, user: &user_entity::Model, proof: Proof) -> Result<()> {
+    bind(session, user, user.require_password_change, proof).await
 }
 
 /// Binds the session to the user of a sign-in, as [`establish`] does; it skips
 /// `current_password` in a forced change only when the sign-in proved the temporary password
-/// (not a passkey sign-in).
+/// (not a passkey sign-in), and records whether a second factor was passed.
 pub async fn establish_sign_in(
     session: &Session,
     signed_in: &crate::auth::login::SignIn,
 ) -> Result<()> {
-    bind(session, &signed_in.user, signed_in.proved_temporary()).await
+    let proof = match signed_in.factor {
+        crate::accounts::mfa::FactorUsed::None => Proof::Password,
+        _ => Proof::SecondFactor,
+    };
+    bind(
+        session,
+        &signed_in.user,
+        signed_in.proved_temporary(),
+        proof,
+    )
+    .await
 }
 
-async fn bind(session: &Session, user: &user_entity::Model, proved_temporary: bool) -> Result<()> {
+async fn bind(
+    session: &Session,
+    user: &user_entity::Model,
+    proved_temporary: bool,
+    proof: Proof,
+) -> Result<()> {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     crate::auth::one_time::start(session, user.user_id).await?;
     session.cycle_id().await.map_err(session_error)?;
@@ -197,7 +232,45 @@ async fn bind(session: &Session, user: &user_entity::Model, proved_temporary: bo
         .insert(SIGNED_IN_AT_KEY, now)
         .await
         .map_err(session_error)?;
+    let second_factor = match proof {
+        Proof::Password => false,
+        Proof::SecondFactor => true,
+        Proof::Kept => passed_second_factor(session).await?,
+    };
+    session
+        .insert(SECOND_FACTOR_KEY, second_factor)
+        .await
+        .map_err(session_error)?;
+    session
+        .insert(SSO_DUE_KEY, true)
+        .await
+        .map_err(session_error)?;
     csrf::rotate(session).await?;
+    Ok(())
+}
+
+/// Whether this session's sign-in passed a second factor.
+pub async fn passed_second_factor(session: &Session) -> Result<bool> {
+    Ok(session
+        .get::<bool>(SECOND_FACTOR_KEY)
+        .await
+        .map_err(session_error)?
+        .unwrap_or(false))
+}
+
+/// Asks for an SSO session to be issued with this panel session at the end of the request
+/// (the browser has none that stands), naming the application the walk ends at.
+pub async fn want_sso(session: &Session, app: Option<&str>) -> Result<()> {
+    session
+        .insert(SSO_DUE_KEY, true)
+        .await
+        .map_err(session_error)?;
+    if let Some(app) = app {
+        session
+            .insert(SSO_APP_KEY, app)
+            .await
+            .map_err(session_error)?;
+    }
     Ok(())
 }
 

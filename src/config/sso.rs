@@ -17,6 +17,22 @@ impl SsoConfig {
                 .strip_suffix(&self.cookie_domain)
                 .is_some_and(|rest| rest.ends_with('.') && rest.len() > 1)
     }
+
+    /// CSP sources for every URL [`SsoConfig::covers`]: the domain and the names below it, on
+    /// any port, `https` (and `http` while cookies are not `Secure`, as `rd` allows).
+    pub fn form_action_sources(&self, cookie_secure: bool) -> String {
+        let domain = &self.cookie_domain;
+        let schemes: &[&str] = if cookie_secure {
+            &["https"]
+        } else {
+            &["https", "http"]
+        };
+        schemes
+            .iter()
+            .map(|scheme| format!("{scheme}://{domain}:* {scheme}://*.{domain}:*"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
 }
 
 /// Validates `PASSGATE_SSO_COOKIE_DOMAIN`: a DNS name (not an IP address), not a public
@@ -67,12 +83,11 @@ pub fn parse(value: &str, public_url: Option<&str>) -> Result<SsoConfig, String>
     Ok(config)
 }
 
-/// Labels of letters, digits and inner hyphens, at least two of them, at most 253 bytes.
-fn is_dns_name(name: &str) -> bool {
-    let labels: Vec<&str> = name.split('.').collect();
+/// A lower-case host name: labels of letters, digits and inner hyphens (1–63 bytes each),
+/// at most 253 bytes in all. Also what an application's host must be (`accounts::apps`).
+pub fn is_host_name(name: &str) -> bool {
     name.len() <= 253
-        && labels.len() >= 2
-        && labels.iter().all(|label| {
+        && name.split('.').all(|label| {
             !label.is_empty()
                 && label.len() <= 63
                 && !label.starts_with('-')
@@ -81,6 +96,11 @@ fn is_dns_name(name: &str) -> bool {
                     .bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         })
+}
+
+/// A host name of at least two labels (a cookie domain).
+fn is_dns_name(name: &str) -> bool {
+    is_host_name(name) && name.contains('.')
 }
 
 #[cfg(test)]
@@ -137,6 +157,21 @@ mod tests {
             parse("example.org", None)
                 .unwrap_err()
                 .contains("PASSGATE_PUBLIC_URL")
+        );
+    }
+
+    #[test]
+    fn form_action_names_the_domain_and_http_only_without_secure_cookies() {
+        let sso = SsoConfig {
+            cookie_domain: "example.org".into(),
+        };
+        assert_eq!(
+            sso.form_action_sources(true),
+            "https://example.org:* https://*.example.org:*"
+        );
+        assert_eq!(
+            sso.form_action_sources(false),
+            "https://example.org:* https://*.example.org:* http://example.org:* http://*.example.org:*"
         );
     }
 

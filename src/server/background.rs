@@ -10,18 +10,22 @@ use crate::accounts::audit::stream::AuditStream;
 use crate::auth::session_store::DbSessionStore;
 use crate::config::Config;
 
-/// Every ten minutes: expired sessions, throttle counters, two-factor enrolments and passkey
+/// Every ten minutes: expired sessions (the panel's and single sign-on's), throttle counters, two-factor enrolments and passkey
 /// ceremonies go.
 pub fn prune_expired(db: &DatabaseConnection, config: &Config) {
     let cleanup = DbSessionStore::new(db.clone());
     let db = db.clone();
     let throttle = config.throttle;
+    let max_lifetime = config.session_max_lifetime;
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(Duration::from_secs(600));
         loop {
             interval.tick().await;
             if let Err(err) = cleanup.delete_expired().await {
                 tracing::warn!(error = %err, "deleting expired sessions failed");
+            }
+            if let Err(err) = crate::auth::sso::prune(&db, max_lifetime).await {
+                tracing::warn!(error = %err, "deleting expired single sign-on sessions failed");
             }
             if let Err(err) = crate::auth::throttle::prune(&db, &throttle).await {
                 tracing::warn!(error = %err, "pruning the login throttle failed");

@@ -188,6 +188,18 @@ pub fn detail_sentence(lang: Lang, action: &str, detail: &str) -> String {
             "account disabled" => vec![lang.t("audit.failDisabled").to_string()],
             _ => return detail.to_string(),
         },
+        "app_created" | "app_updated" | "app_deleted" | "sso_session_issued" | "sso_refused" => {
+            let decoded = |key: &str| {
+                get(key).map(|value| {
+                    url::form_urlencoded::parse(format!("v={value}").as_bytes())
+                        .next()
+                        .map(|(_, v)| v.into_owned())
+                        .unwrap_or_default()
+                })
+            };
+            return crate::views::apps::audit_sentence(lang, action, &decoded)
+                .unwrap_or_else(|| detail.to_string());
+        }
         _ => return detail.to_string(),
     };
     format!("{}.", parts.join("; "))

@@ -1,10 +1,12 @@
 //! HTML handlers: pages and htmx fragments, every one also reachable without JavaScript.
 
+mod apps;
 mod assets;
 mod audit;
 mod change_password;
 mod csrf;
 mod dashboard;
+mod denied;
 mod form;
 mod gate;
 pub mod generated;
@@ -22,7 +24,7 @@ mod sessions;
 mod totp;
 mod users;
 mod viewer;
-mod walk;
+pub(crate) mod walk;
 
 pub use page::{PageError, PageResult};
 pub use viewer::Viewer;
@@ -191,6 +193,19 @@ pub fn router(state: AppState) -> Router<AppState> {
             axum::routing::post(users::link::revoke_reset_link),
         )
         .route(paths::AUDIT, get(audit::show))
+        .route(paths::APPS, get(apps::list_apps))
+        .route(
+            paths::NEW_APP,
+            get(apps::new_app_form).post(apps::submit_new_app),
+        )
+        .route(
+            paths::EDIT_APP_ROUTE,
+            get(apps::edit_app_form).post(apps::submit_edit_app),
+        )
+        .route(
+            paths::DELETE_APP_ROUTE,
+            get(apps::delete_app_form).post(apps::submit_delete_app),
+        )
         .route(paths::ROLES, get(roles::list_roles))
         .route(
             paths::NEW_ROLE,
@@ -247,7 +262,8 @@ pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/", get(dashboard::to_dashboard))
         .route(paths::LOGIN, get(login::show).post(login::submit))
-        .route(paths::LOGOUT, axum::routing::post(login::logout))
+        .route(paths::LOGOUT, get(login::logout_page).post(login::logout))
+        .route(paths::DENIED, get(denied::show))
         .route(
             paths::SECOND_FACTOR,
             get(second_factor::show).post(second_factor::submit),

@@ -24,9 +24,10 @@ use crate::error::Error;
 use crate::i18n::Lang;
 use crate::state::AppState;
 
+use crate::accounts::sso::Destination;
 use crate::paths;
 use crate::web::security::{after_factor_change, with_current_password};
-use crate::web::walk::{self, Reply};
+use crate::web::walk::{self, Arrival, Reply};
 use crate::web::{PageResult, Viewer, VisitorLang};
 
 /// An error as the script shows it: the translated message, the error's status.
@@ -86,6 +87,9 @@ pub struct Finish {
     credential: Value,
     #[serde(default)]
     name: Option<String>,
+    /// Where the sign-in walk ends (the page's `rd`, sent by `assets/passkey.js`).
+    #[serde(default)]
+    rd: Option<String>,
 }
 
 /// `POST /login/passkey`: signs the passkey's owner in through the sign-in walk and names the
@@ -94,13 +98,20 @@ pub async fn sign_in(
     State(state): State<AppState>,
     VisitorLang(lang): VisitorLang,
     ip: ClientIp,
+    headers: axum::http::HeaderMap,
     session: Session,
     Json(body): Json<Finish>,
 ) -> Response {
+    let destination = walk::destination(&state, body.rd.as_deref());
     let signed_in = async {
         let answer = parse(body.credential)?;
         let signed_in = sign_in_with_passkey(&state, ip, &body.challenge_id, &answer).await?;
-        walk::signed_in(&state, &session, Reply::Script, signed_in).await
+        let arrival = Arrival {
+            destination: &destination,
+            headers: &headers,
+            ip,
+        };
+        walk::signed_in(&state, &session, Reply::Script, signed_in, arrival).await
     };
     signed_in.await.unwrap_or_else(|err| failure(lang, err))
 }
@@ -163,18 +174,30 @@ pub async fn register(
             },
         )
         .await?;
-        session::establish(&viewer.session, &registered.user).await?;
+        session::establish(
+            &viewer.session,
+            &registered.user,
+            session::Proof::SecondFactor,
+        )
+        .await?;
         Ok::<_, Error>(registered)
     }
     .await;
     match registered {
         Ok(registered) => {
-            let done = match (registered.replaced, registered.passkey.discoverable) {
-                (_, false) => "added_needs_name",
-                (Some(_), true) => "registered_again",
-                (None, true) => "added",
+            let to = match walk::destination(&state, body.rd.as_deref()) {
+                Destination::Dashboard => {
+                    let done = match (registered.replaced, registered.passkey.discoverable) {
+                        (_, false) => "added_needs_name",
+                        (Some(_), true) => "registered_again",
+                        (None, true) => "added",
+                    };
+                    format!("{}?done={done}", paths::SECURITY)
+                }
+                // Set up during the sign-in walk: on to its next step.
+                destination => walk::resume_url(&destination),
             };
-            Json(json!({"redirect": format!("{}?done={done}", paths::SECURITY)})).into_response()
+            Json(json!({ "redirect": to })).into_response()
         }
         Err(err) => failure(viewer.lang, err),
     }
@@ -285,6 +308,7 @@ pub async fn second_factor(
     session: Session,
     Json(body): Json<Finish>,
 ) -> Response {
+    let destination = walk::destination(&state, body.rd.as_deref());
     let finished = async {
         let user = crate::web::second_factor::pending_user(&state, &headers)
             .await?
@@ -292,7 +316,12 @@ pub async fn second_factor(
         let answer = parse(body.credential)?;
         let signed_in =
             second_factor_passkey(&state, ip, &user, &body.challenge_id, &answer).await?;
-        walk::signed_in(&state, &session, Reply::Script, signed_in).await
+        let arrival = Arrival {
+            destination: &destination,
+            headers: &headers,
+            ip,
+        };
+        walk::signed_in(&state, &session, Reply::Script, signed_in, arrival).await
     };
     finished.await.unwrap_or_else(|err| failure(lang, err))
 }

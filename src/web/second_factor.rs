@@ -1,7 +1,12 @@
 //! The second step of a web sign-in (SPEC §9): `GET|POST /login/second_factor` while the
 //! *second factor pending* cookie (`auth::pending`) is valid — a TOTP code, a recovery code,
 //! or (with script) the passkey. Success signs in with a fresh session id and goes on to the
-//! forced change or the dashboard.
+//! forced change or the dashboard (or the walk's next step, `rd`).
+//!
+//! The same page proves a factor in a session that has none yet, when an application that
+//! needs `two_factor` asks for it (SPEC §15.2; e.g. after a sign-in through a reset link):
+//! the signed-in user with a factor enters a code, and the session is established again as
+//! one that passed a second factor.
 
 use crate::web::form::Form;
 use axum::extract::{Query, State};
@@ -13,17 +18,16 @@ use tower_sessions::Session;
 use crate::accounts::mfa::{self, FactorInput};
 use crate::accounts::{passkeys, users};
 use crate::auth::client_ip::ClientIp;
-use crate::auth::{csrf, login, pending};
+use crate::auth::{csrf, login, pending, session};
 use crate::entities::users as user_entity;
 use crate::error::{Error, Result};
 use crate::i18n::Lang;
-use crate::paths;
 use crate::state::AppState;
 use crate::views::second_factor::{
     SecondFactorView, second_factor_box, second_factor_page, second_factor_swap,
 };
 use crate::web::page_or_fragment;
-use crate::web::walk::{self, Reply};
+use crate::web::walk::{self, Arrival, Reply};
 use crate::web::{Hx, PageError, PageResult, VisitorLang, redirect};
 
 /// The user of a valid pending state, as they are now; `None` sends the browser back to the
@@ -40,10 +44,35 @@ pub async fn pending_user(
         .filter(|user| pending::still_valid(&state.signing_key, &tag, user)))
 }
 
+/// Who proves a code on this page: the pending sign-in's user, or a signed-in user with a
+/// factor whose session has not passed one (an application needs it).
+pub async fn proving_user(
+    state: &AppState,
+    headers: &HeaderMap,
+    session: &Session,
+) -> Result<Option<user_entity::Model>> {
+    if let Some(user) = pending_user(state, headers).await? {
+        return Ok(Some(user));
+    }
+    let Some(signed_in) =
+        session::current_user(session, &state.db, state.config.session_max_lifetime).await?
+    else {
+        return Ok(None);
+    };
+    if session::passed_second_factor(session).await?
+        || !mfa::has_factor(&state.db, signed_in.user.user_id).await?
+    {
+        return Ok(None);
+    }
+    Ok(Some(signed_in.user))
+}
+
 #[derive(Deserialize, Default)]
 pub struct CodeQuery {
     #[serde(default)]
     recovery: Option<String>,
+    #[serde(default)]
+    rd: Option<String>,
 }
 
 async fn view_of<'a>(
@@ -51,6 +80,7 @@ async fn view_of<'a>(
     user: &'a user_entity::Model,
     recovery: bool,
     error: Option<&'a str>,
+    rd: Option<&'a str>,
 ) -> Result<SecondFactorView<'a>> {
     Ok(SecondFactorView {
         username: &user.username,
@@ -58,6 +88,7 @@ async fn view_of<'a>(
         totp: mfa::has_totp(&state.db, user.user_id).await?,
         passkey: state.passkeys.enabled() && passkeys::count(&state.db, user.user_id).await? > 0,
         error,
+        rd,
     })
 }
 
@@ -98,8 +129,9 @@ pub async fn swap_in(
     headers: &HeaderMap,
     lang: Lang,
     user: &user_entity::Model,
+    rd: Option<&str>,
 ) -> Result<Response> {
-    let view = view_of(state, user, false, None).await?;
+    let view = view_of(state, user, false, None, rd).await?;
     let (token, set_cookie) = csrf::form_token(
         session,
         &state.signing_key,
@@ -123,10 +155,12 @@ pub async fn show(
     Query(query): Query<CodeQuery>,
 ) -> PageResult {
     let shown = async {
-        let Some(user) = pending_user(&state, &headers).await? else {
-            return Ok(redirect(hx, paths::LOGIN));
+        let destination = walk::destination(&state, query.rd.as_deref());
+        let Some(user) = proving_user(&state, &headers, &session).await? else {
+            return Ok(redirect(hx, &walk::login_url(&destination)));
         };
-        let view = view_of(&state, &user, query.recovery.is_some(), None).await?;
+        let rd = destination.rd();
+        let view = view_of(&state, &user, query.recovery.is_some(), None, rd).await?;
         render(&state, &session, &headers, lang, hx, StatusCode::OK, &view).await
     };
     shown.await.map_err(|err| PageError::visitor(lang, err))
@@ -138,6 +172,8 @@ pub struct CodeFields {
     code: Option<String>,
     #[serde(default)]
     recovery_code: Option<String>,
+    #[serde(default)]
+    rd: Option<String>,
 }
 
 pub async fn submit(
@@ -150,8 +186,9 @@ pub async fn submit(
     Form(fields): Form<CodeFields>,
 ) -> PageResult {
     let submitted = async {
-        let Some(user) = pending_user(&state, &headers).await? else {
-            return Ok(redirect(hx, paths::LOGIN));
+        let destination = walk::destination(&state, fields.rd.as_deref());
+        let Some(user) = proving_user(&state, &headers, &session).await? else {
+            return Ok(redirect(hx, &walk::login_url(&destination)));
         };
         let recovery = fields.recovery_code.is_some();
         let factor = FactorInput {
@@ -159,7 +196,14 @@ pub async fn submit(
             backup_code: fields.recovery_code.as_deref(),
         };
         match login::second_factor(&state, ip, &user, factor).await {
-            Ok(signed_in) => walk::signed_in(&state, &session, Reply::Page(hx), signed_in).await,
+            Ok(signed_in) => {
+                let arrival = Arrival {
+                    destination: &destination,
+                    headers: &headers,
+                    ip,
+                };
+                walk::signed_in(&state, &session, Reply::Page(hx), signed_in, arrival).await
+            }
             Err(
                 err @ (Error::IncorrectMfa
                 | Error::MfaRequired
@@ -172,7 +216,8 @@ pub async fn submit(
                     }
                     _ => lang.t("login.incorrectCode"),
                 };
-                let view = view_of(&state, &user, recovery, Some(message)).await?;
+                let view =
+                    view_of(&state, &user, recovery, Some(message), destination.rd()).await?;
                 let mut response =
                     render(&state, &session, &headers, lang, hx, err.status(), &view).await?;
                 err.apply_headers(&mut response);

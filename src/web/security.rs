@@ -26,6 +26,9 @@ pub struct SecurityQuery {
     done: Option<String>,
     #[serde(default)]
     refused: Option<String>,
+    /// Where the sign-in walk goes on once a passkey is added (an application).
+    #[serde(default)]
+    rd: Option<String>,
 }
 
 /// `GET /panel/security`: one's authenticator apps and passkeys.
@@ -91,6 +94,9 @@ pub async fn show(
         password_off: viewer.user.disable_password_auth,
     };
     let content = passkeys_section(lang, &viewer.csrf, &view);
+    // A walk to an application goes on after a passkey is added (`assets/passkey.js` sends
+    // the page's `rd` with the new passkey).
+    let destination = crate::web::walk::destination(&state, query.rd.as_deref());
     Ok(page(
         &viewer.context(),
         lang.t("passkey.securityTitle"),
@@ -100,6 +106,7 @@ pub async fn show(
                 div class="alert alert-info" role="status" { (notice) }
             }
             @if let Some(error) = error { (alert("error", "security-error", error)) }
+            (crate::views::components::rd_field(destination.rd()))
             (totp_section(lang, &viewer.csrf, &devices, codes_left))
             (content)
         },
@@ -159,7 +166,7 @@ pub async fn after_factor_change(
     let refused = |why: &str| Redirect::to(&format!("{}?refused={why}", paths::SECURITY));
     match changed {
         Ok(updated) => {
-            session::establish(&viewer.session, &updated)
+            session::establish(&viewer.session, &updated, session::Proof::Kept)
                 .await
                 .map_err(|e| viewer.fail(e))?;
             Ok(Redirect::to(&format!("{}?done={done}", paths::SECURITY)).into_response())

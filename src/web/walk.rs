@@ -1,21 +1,181 @@
-//! The end of every web sign-in — "signed in, what next" (SPEC §4, §9, §13). The password
-//! form, the code page and the passkey script all finish here, so the way on is decided once:
-//! a fresh session, then the forced password change (in place with htmx), or the dashboard —
-//! which the panel gate turns into enrolment when a required second factor is missing.
+//! The web side of the sign-in walk (SPEC §9, §15.4): the destination is carried as `rd`
+//! through every step (in the step's URL, or a hidden field of its form), and where a
+//! signed-in user goes next is asked of the one state machine (`accounts::sso::walk`) — for
+//! an application, of the forward-auth decision itself, so the walk ends where the proxy will
+//! let the user through. `GET /login?rd=` is the walk's resume point: a page that finished a
+//! step links there. The end of every web sign-in is here too ([`signed_in`]): the password
+//! form, the code page and the passkey script all finish the same way.
 
 use axum::Json;
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use tower_sessions::Session;
 
-use crate::accounts::mfa::FactorUsed;
+use crate::accounts::audit::{self, Actor, action};
+use crate::accounts::mfa::{self, FactorUsed};
+use crate::accounts::roles;
+use crate::accounts::sso::{
+    Decision, Destination, Identity, ReturnTo, SsoState, Standing, Step, Target, decide, route,
+};
+use crate::auth::client_ip::ClientIp;
 use crate::auth::login::SignIn;
-use crate::auth::{pending, session};
+use crate::auth::{pending, session, sso};
+use crate::entities::users;
 use crate::error::Result;
 use crate::paths;
 use crate::state::AppState;
 use crate::web::{Hx, change_password, redirect};
+
+/// `rd` in a query or a form: where the sign-in walk ends (checked by [`destination`]).
+#[derive(serde::Deserialize, Default)]
+pub struct RdField {
+    #[serde(default)]
+    pub rd: Option<String>,
+}
+
+/// `rd` as a destination: an application's URL if it passes [`ReturnTo::parse`] (single
+/// sign-on on), the dashboard otherwise — never the raw value.
+pub fn destination(state: &AppState, rd: Option<&str>) -> Destination {
+    let (Some(sso), Some(rd)) = (state.config.sso.as_ref(), rd.filter(|r| !r.is_empty())) else {
+        return Destination::Dashboard;
+    };
+    match ReturnTo::parse(rd, sso, !state.config.cookie_secure) {
+        Some(to) => Destination::App(to),
+        None => Destination::Dashboard,
+    }
+}
+
+/// The name of the application a destination leads to ("Sign in to continue to *Wiki*").
+pub async fn app_name(state: &AppState, destination: &Destination) -> Option<String> {
+    let Destination::App(to) = destination else {
+        return None;
+    };
+    let apps = state.apps.table(&state.db).await.ok()?;
+    apps.find(to.host(), to.effective_port())
+        .map(|app| app.name.clone())
+}
+
+/// The page of a step, carrying the destination.
+pub fn step_url(step: Step, destination: &Destination) -> String {
+    let path = match step {
+        Step::ChangePassword => paths::CHANGE_PASSWORD,
+        Step::Enrol => paths::TOTP_SETUP,
+        Step::SecondFactor => paths::SECOND_FACTOR,
+        Step::Arrive => return resume_url(destination),
+    };
+    paths::with_rd(path, destination.rd())
+}
+
+/// Where a signed-in user belongs in the panel: the forced change, or the dashboard (whose
+/// gate holds a user who must set up a second factor).
+pub fn home(user: &users::Model) -> &'static str {
+    paths::home(user.require_password_change)
+}
+
+/// Where a page that finished a step sends the user on: the walk's resume point for an
+/// application (it asks what is next), the dashboard otherwise.
+pub fn resume_url(destination: &Destination) -> String {
+    match destination {
+        Destination::Dashboard => paths::DASHBOARD.to_string(),
+        Destination::App(_) => login_url(destination),
+    }
+}
+
+/// The sign-in page, carrying the destination (for someone not, or no longer, signed in).
+pub fn login_url(destination: &Destination) -> String {
+    paths::with_rd(paths::LOGIN, destination.rd())
+}
+
+/// Where the signed-in `user` goes next: the page of the step the walk is missing, or the
+/// destination. An application is reached only if it admits the user (otherwise the
+/// access-denied page, and the refusal is audited), and with single sign-on the browser gets
+/// an SSO session for it if it has none that stands.
+pub async fn next_url(
+    state: &AppState,
+    session: &Session,
+    headers: &HeaderMap,
+    ip: ClientIp,
+    user: &users::Model,
+    destination: &Destination,
+) -> Result<String> {
+    let Destination::App(to) = destination else {
+        // The panel's gate walks the rest (the same machine, see `web::gate`).
+        return Ok(home(user).to_string());
+    };
+    let standing = Standing {
+        require_password_change: user.require_password_change,
+        must_have_factor: mfa::required_of(&state.db, state.mfa.policy, user).await?,
+        has_factor: mfa::has_factor(&state.db, user.user_id).await?,
+        session_passed_factor: session::passed_second_factor(session).await?,
+    };
+    let apps = state.apps.table(&state.db).await?;
+    let uri = to.path_and_query();
+    let target = Target {
+        host: to.host(),
+        port: to.effective_port(),
+        uri: &uri,
+    };
+    let identity = Identity {
+        user_id: user.user_id,
+        username: user.username.clone(),
+        email: user.email.clone(),
+        roles: roles::of_user(&state.db, user.user_id)
+            .await?
+            .into_iter()
+            .map(|role| (role.role_id, role.role_name))
+            .collect(),
+    };
+    let signed_in = SsoState { identity, standing };
+    let app = match decide(route(&target, &apps), Some(&signed_in)) {
+        Decision::Step { step, .. } => return Ok(step_url(step, destination)),
+        Decision::Forbidden {
+            app,
+            user: by_roles,
+        } => {
+            let reason = if by_roles.is_some() {
+                "roles"
+            } else {
+                "policy"
+            };
+            audit::record(
+                &state.db,
+                &Actor::user(user, ip.to_string()),
+                Some((user.user_id, &user.username)),
+                action::SSO_REFUSED,
+                format!("app={} reason={reason}", audit::value(&app.name)),
+            )
+            .await?;
+            return Ok(paths::with_rd(paths::DENIED, destination.rd()));
+        }
+        Decision::Allow { app, .. } => Some(app.name.clone()),
+        // A host in the domain that no application has (passgate itself, a site without a
+        // sign-in): nothing to refuse here.
+        Decision::Public | Decision::UnknownHost | Decision::SignIn { .. } => None,
+    };
+    if !browser_has_sso(state, headers, user).await? {
+        session::want_sso(session, app.as_deref()).await?;
+    }
+    Ok(to.as_str().to_string())
+}
+
+/// Whether the request carries an SSO session of `user` that still stands.
+async fn browser_has_sso(
+    state: &AppState,
+    headers: &HeaderMap,
+    user: &users::Model,
+) -> Result<bool> {
+    if state.config.sso.is_none() {
+        return Ok(true);
+    }
+    let Some(token) = sso::token_in(headers) else {
+        return Ok(false);
+    };
+    Ok(sso::load(&state.db, &token)
+        .await?
+        .and_then(|loaded| loaded.state(&state.config))
+        .is_some_and(|standing| standing.identity.user_id == user.user_id))
+}
 
 /// How the step that signed the user in expects its answer.
 #[derive(Clone, Copy, Debug)]
@@ -26,16 +186,26 @@ pub enum Reply {
     Script,
 }
 
+/// Where a sign-in's walk ends, and what the request says about the browser (its SSO
+/// cookie, its address) for the step that decides the way on.
+#[derive(Clone, Copy)]
+pub struct Arrival<'a> {
+    pub destination: &'a Destination,
+    pub headers: &'a HeaderMap,
+    pub ip: ClientIp,
+}
+
 /// Signs the browser in after `signed_in` — a new session id, the second-factor pending
-/// cookie gone — and answers with the next step.
+/// cookie gone — and answers with the next step: the forced change (in place with htmx), the
+/// dashboard, or for an application the walk's next step or the application itself.
 pub async fn signed_in(
     state: &AppState,
     session: &Session,
     reply: Reply,
     signed_in: SignIn,
+    arrival: Arrival<'_>,
 ) -> Result<Response> {
     session::establish_sign_in(session, &signed_in).await?;
-    let next = next_page(&signed_in);
     let mut response = match reply {
         Reply::Page(hx) if hx.0 && signed_in.user.require_password_change => {
             // Swap the sign-in form for the change form in place.
@@ -44,11 +214,30 @@ pub async fn signed_in(
                 state,
                 &signed_in.user,
                 signed_in.proved_temporary(),
+                arrival.destination.rd(),
             )
             .await
         }
-        Reply::Page(hx) => redirect(hx, &next),
-        Reply::Script => Json(json!({ "redirect": next })).into_response(),
+        _ => {
+            let next = match arrival.destination {
+                Destination::Dashboard => next_page(&signed_in),
+                Destination::App(_) => {
+                    next_url(
+                        state,
+                        session,
+                        arrival.headers,
+                        arrival.ip,
+                        &signed_in.user,
+                        arrival.destination,
+                    )
+                    .await?
+                }
+            };
+            match reply {
+                Reply::Page(hx) => redirect(hx, &next),
+                Reply::Script => Json(json!({ "redirect": next })).into_response(),
+            }
+        }
     };
     response
         .headers_mut()
@@ -56,8 +245,9 @@ pub async fn signed_in(
     Ok(response)
 }
 
-/// Where a user goes right after signing in: the forced change when one is pending, else the
-/// dashboard (saying once that a recovery code was spent and how many are left).
+/// Where a user goes right after signing in to the panel: the forced change when one is
+/// pending, else the dashboard (saying once that a recovery code was spent and how many are
+/// left).
 fn next_page(signed_in: &SignIn) -> String {
     if signed_in.user.require_password_change {
         return paths::CHANGE_PASSWORD.to_string();

@@ -553,6 +553,58 @@ async fn walk_through_every_kind(app: &TestApp) -> Vec<String> {
     .await
     .assert_ok(); // app_deleted
 
+    // Single sign-on, on an instance of the same database with it on: a sign-in that ends at
+    // an application (sso_session_issued), then one that refuses (sso_refused).
+    let mut config = (*app.state.config).clone();
+    config.public_url = Some(crate::sso_support::PUBLIC.into());
+    config.sso = Some(passgate::config::SsoConfig {
+        cookie_domain: "passgate.test".into(),
+    });
+    let state = passgate::AppState::load(app.db.clone(), config)
+        .await
+        .unwrap();
+    let sso = TestApp::from_parts(
+        state,
+        app.database_url.clone(),
+        passgate::app,
+        tempfile::tempdir().unwrap(),
+    );
+    crate::sso_support::register(
+        &sso,
+        "Intranet Wiki",
+        &["wiki.passgate.test"],
+        &[],
+        passgate::accounts::apps::Policy::OneFactor,
+    )
+    .await;
+    crate::sso_support::register(
+        &sso,
+        "Old",
+        &["old.passgate.test"],
+        &[],
+        passgate::accounts::apps::Policy::Deny,
+    )
+    .await;
+    sso.user("ssowalker", STRONG_3, false).await;
+    let mut browser =
+        crate::sso_support::signed_in_to(&sso, "ssowalker", STRONG_3, "http://wiki.passgate.test/")
+            .await;
+    let refused = browser
+        .get("/login?rd=http%3A%2F%2Fold.passgate.test%2F")
+        .await;
+    assert!(
+        refused
+            .header("location")
+            .is_some_and(|to| to.starts_with("/denied")),
+        "{:?}",
+        refused.header("location")
+    );
+    for (name, value) in &browser.cookies {
+        if name.starts_with("passgate_s") {
+            secrets.push(value.clone());
+        }
+    }
+
     // The command line: a required change (password_change_required); a user deleted.
     run_admin(
         &Config::for_database(&app.database_url),

@@ -50,10 +50,26 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "forward_auth",
+        &[
+            "accounts", "auth", "config", "error", "i18n", "metrics", "paths", "state", "views",
+        ],
+    ),
+    (
         "server",
         &[
-            "accounts", "api", "auth", "config", "db", "error", "malloc", "metrics", "paths",
-            "state", "web",
+            "accounts",
+            "api",
+            "auth",
+            "config",
+            "db",
+            "error",
+            "forward_auth",
+            "malloc",
+            "metrics",
+            "paths",
+            "state",
+            "web",
         ],
     ),
 ];

@@ -82,6 +82,8 @@ async fn pages_carry_strict_security_headers() {
     assert!(csp.contains("script-src 'self'"));
     assert!(csp.contains("style-src 'self'"));
     assert!(csp.contains("frame-ancestors 'none'"));
+    // Without single sign-on, forms go nowhere but passgate itself.
+    assert!(csp.contains("form-action 'self';"), "{csp}");
     assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"));
     assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
     assert!(page.header("referrer-policy").is_some());

@@ -1,8 +1,10 @@
 //! `HostPattern`: an application's host as registered (SPEC §15.1, §15.6) — an exact name
-//! (`wiki.example.org`) or one wildcard label (`*.apps.example.org`), lower-cased, with a
+//! (`wiki.example.org`) or one wildcard label (`*.tools.example.org`), lower-cased, with a
 //! port only if one is given. Parsed once; matching is the apps table's (`table.rs`).
 
 use std::fmt;
+
+use crate::config::is_host_name;
 
 /// A registered host.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -35,7 +37,7 @@ impl HostPattern {
         };
         if !is_host_name(name) {
             return Err(format!(
-                "'{raw}': not a host name such as wiki.example.org or *.apps.example.org"
+                "'{raw}': not a host name such as wiki.example.org or *.tools.example.org"
             ));
         }
         if wildcard {
@@ -68,20 +70,6 @@ impl fmt::Display for HostPattern {
     }
 }
 
-/// Labels of letters, digits and inner hyphens (and no `*` anywhere), at most 253 bytes.
-fn is_host_name(name: &str) -> bool {
-    name.len() <= 253
-        && name.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,11 +85,11 @@ mod tests {
                 "wiki.example.org",
             ),
             (
-                " *.apps.example.org ",
+                " *.tools.example.org ",
                 true,
-                "apps.example.org",
+                "tools.example.org",
                 None,
-                "*.apps.example.org",
+                "*.tools.example.org",
             ),
             (
                 "files.example.org:8443",

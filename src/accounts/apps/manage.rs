@@ -143,7 +143,7 @@ fn summary(app: &App) -> String {
     let hosts: Vec<String> = app.hosts.iter().map(ToString::to_string).collect();
     format!(
         "app={} policy={} hosts={} roles={}",
-        app.name,
+        audit::value(&app.name),
         app.policy.as_str(),
         hosts.join(","),
         app.allowed_roles.len()

@@ -18,7 +18,7 @@ pub use manage::{
     update,
 };
 pub use public_path::{PublicPath, is_public};
-pub use store::role_id_by_name;
+pub use store::{role_choices, role_id_by_name};
 pub use table::AppTable;
 
 use crate::accounts::sso::Identity;
