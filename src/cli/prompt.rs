@@ -10,8 +10,8 @@ use crate::accounts::secret::Secret;
 /// not part of it (a stray space after `echo` would make a password nobody can type).
 pub fn password_from_stdin() -> anyhow::Result<Secret> {
     if std::io::stdin().is_terminal() {
-        let first = Secret::new(rpassword::prompt_password("New password: ")?);
-        let again = Secret::new(rpassword::prompt_password("The same again: ")?);
+        let first = Secret::new(hidden_line("New password: ")?);
+        let again = Secret::new(hidden_line("The same again: ")?);
         anyhow::ensure!(
             first.expose() == again.expose(),
             "the two passwords differ; nothing was changed"
@@ -23,6 +23,46 @@ pub fn password_from_stdin() -> anyhow::Result<Secret> {
     let password = password_line(&line);
     zeroize::Zeroize::zeroize(&mut line);
     password
+}
+
+/// A line typed on the terminal (standard input) without echo. Echo goes off *before* the
+/// prompt is shown, so that nothing typed as soon as the prompt appears is echoed; it comes
+/// back when the line is read, also on an error.
+fn hidden_line(prompt: &str) -> anyhow::Result<String> {
+    use std::os::fd::AsRawFd;
+
+    /// Puts the terminal's settings back when dropped.
+    struct Restore(i32, libc::termios);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            // SAFETY: a valid descriptor and the settings tcgetattr gave for it.
+            unsafe { libc::tcsetattr(self.0, libc::TCSANOW, &self.1) };
+        }
+    }
+
+    let stdin = std::io::stdin();
+    let fd = stdin.as_raw_fd();
+    let mut settings = std::mem::MaybeUninit::<libc::termios>::uninit();
+    // SAFETY: `fd` is open; tcgetattr fills `settings` when it returns 0.
+    if unsafe { libc::tcgetattr(fd, settings.as_mut_ptr()) } != 0 {
+        return Err(std::io::Error::last_os_error().into());
+    }
+    // SAFETY: initialised by the successful tcgetattr above.
+    let original = unsafe { settings.assume_init() };
+    let mut hidden = original;
+    hidden.c_lflag &= !libc::ECHO;
+    hidden.c_lflag |= libc::ECHONL;
+    // SAFETY: a valid descriptor and settings derived from its own.
+    if unsafe { libc::tcsetattr(fd, libc::TCSANOW, &hidden) } != 0 {
+        return Err(std::io::Error::last_os_error().into());
+    }
+    let _restore = Restore(fd, original);
+    let mut terminal = std::fs::OpenOptions::new().write(true).open("/dev/tty")?;
+    terminal.write_all(prompt.as_bytes())?;
+    terminal.flush()?;
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line)?;
+    Ok(line)
 }
 
 /// The password in a line as typed: the line end and trailing spaces dropped.
