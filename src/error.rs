@@ -98,6 +98,8 @@ pub enum Error {
     RoleNotFound,
     #[error("a role with this name already exists (names are compared in any case)")]
     RoleNameExists,
+    #[error("the role is used by the applications {0}: take it out of them first")]
+    RoleInUse(String),
     #[error("roles: {0} is not the id of a role")]
     UnknownRole(i64),
     #[error("roles: you may give only roles you manage, and never change your own roles")]
@@ -125,6 +127,7 @@ impl Error {
             | HostTaken(_)
             | BadForwardedRequest(_)
             | RoleNameExists
+            | RoleInUse(_)
             | UnknownRole(_)
             | RolesNotAssignable { .. } => StatusCode::BAD_REQUEST,
             Unauthenticated
@@ -191,6 +194,7 @@ impl Error {
             MfaUnavailable => "MFA_UNAVAILABLE",
             RoleNotFound => "ROLE_NOT_FOUND",
             RoleNameExists => "ROLE_NAME_ALREADY_EXISTS",
+            RoleInUse(_) => "ROLE_IN_USE",
             UnknownRole(_) => "INVALID_ROLES",
             RolesNotAssignable { creating: true } => "INVALID_ROLES_CREATE",
             RolesNotAssignable { creating: false } => "INVALID_ROLES_MODIFY",
@@ -328,6 +332,7 @@ impl From<crate::accounts::Error> for Error {
             }
             D::RoleNotFound => Error::RoleNotFound,
             D::RoleNameExists => Error::RoleNameExists,
+            D::RoleInUse(apps) => Error::RoleInUse(apps),
             D::UnknownRole(id) => Error::UnknownRole(id),
             D::RolesNotAssignable { creating } => Error::RolesNotAssignable { creating },
             D::Db(db) => db.into(),

@@ -144,7 +144,9 @@ impl MigrationTrait for Migration {
                             .name("fk_app_roles_role_id")
                             .from(AppRoles::Table, AppRoles::RoleId)
                             .to(Roles::Table, Roles::RoleId)
-                            .on_delete(ForeignKeyAction::Cascade),
+                            // Never cascade: an app left without roles opens to everyone
+                            // (the role's deletion is refused while an app uses it).
+                            .on_delete(ForeignKeyAction::Restrict),
                     )
                     .to_owned(),
             )

@@ -79,6 +79,9 @@ pub enum Error {
     RoleNotFound,
     #[error("a role with this name already exists (names are compared in any case)")]
     RoleNameExists,
+    /// The role is an application's allowed role (named): deleting it would open the app.
+    #[error("the role is used by the applications {0}: take it out of them first")]
+    RoleInUse(String),
     /// A role id in a user's `roles` names no role: refused, not dropped.
     #[error("roles: {0} is not the id of a role")]
     UnknownRole(i64),

@@ -339,3 +339,52 @@ async fn the_command_line_adds_lists_and_removes_applications() {
         Some("cli")
     );
 }
+
+/// Deleting an application's only allowed role would leave it with none — open to every
+/// enabled user. The role is refused deletion while an application uses it (naming it), and
+/// nothing changes; once no application uses it, it goes.
+#[tokio::test]
+async fn a_role_an_application_is_open_to_is_not_deleted() {
+    let app = spawn_app().await;
+    let root = admin_token(&app).await;
+    let role = app
+        .api(
+            "POST",
+            "/api/v2/roles",
+            Some(&root),
+            Some(json!({"name": "ops", "mfa_required": false})),
+        )
+        .await;
+    let role_id = role.assert_ok()["role_id"].clone();
+    let mut body = wiki();
+    body["allowed_roles"] = json!([role_id]);
+    let created = app
+        .api("POST", "/api/v2/apps", Some(&root), Some(body))
+        .await;
+    let app_id = created.assert_ok()["app_id"].clone();
+    let role_path = format!("/api/v2/roles/{role_id}");
+    app.api("DELETE", &role_path, Some(&root), None)
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "ROLE_IN_USE");
+    // Nothing changed: the role is there and the application still open to it alone.
+    app.api("GET", &role_path, Some(&root), None)
+        .await
+        .assert_ok();
+    let shown = app
+        .api("GET", &format!("/api/v2/apps/{app_id}"), Some(&root), None)
+        .await;
+    assert_eq!(shown.assert_ok()["allowed_roles"], json!([role_id]));
+    assert!(audited(&app, "role_deleted").await.is_empty());
+    // Taken out of the application, the role can go.
+    app.api(
+        "PATCH",
+        &format!("/api/v2/apps/{app_id}"),
+        Some(&root),
+        Some(json!({"allowed_roles": []})),
+    )
+    .await
+    .assert_ok();
+    app.api("DELETE", &role_path, Some(&root), None)
+        .await
+        .assert_ok();
+}

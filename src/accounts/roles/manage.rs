@@ -248,6 +248,12 @@ pub async fn delete<C: TransactionTrait + ConnectionTrait>(
     let role = get_for(db, caller, role_id).await?;
     can_change_role(caller, &role_target(&role))?;
     let txn = db.begin().await?;
+    // An application open only to this role would open to everyone once the role is gone
+    // (no allowed roles: every enabled user), so a role in use is not deleted.
+    let used_by = apps_using(&txn, role.role_id).await?;
+    if !used_by.is_empty() {
+        return Err(Error::RoleInUse(used_by.join(", ")));
+    }
     let members = user_roles::Entity::delete_many()
         .filter(user_roles::Column::RoleId.eq(role.role_id))
         .exec(&txn)
@@ -282,6 +288,30 @@ async fn existing_manager(conn: &impl ConnectionTrait, user_id: i32) -> Result<(
 
 /// `role=ID name=NAME` for an audit entry: the name form-encoded, so that a name with spaces
 /// stays one `key=value` pair (the audit page decodes it).
+/// The names of the applications open to `role_id`, sorted.
+async fn apps_using(conn: &impl ConnectionTrait, role_id: i32) -> Result<Vec<String>> {
+    use crate::entities::{app_roles, apps};
+    let ids: Vec<i32> = app_roles::Entity::find()
+        .filter(app_roles::Column::RoleId.eq(role_id))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|row| row.app_id)
+        .collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut names: Vec<String> = apps::Entity::find()
+        .filter(apps::Column::AppId.is_in(ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|app| app.name)
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
 pub(super) fn describe(role: &roles::Model) -> String {
     let name = serde_urlencoded::to_string([("name", role.role_name.as_str())])
         .unwrap_or_else(|_| "name=".into());

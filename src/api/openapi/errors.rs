@@ -312,6 +312,7 @@ route_errors! {
     /// DELETE /roles/{id}
     DeleteRoleErrors => [
         authenticated(),
+        vec![RoleInUse("wiki".into())],
         vec![AccessDenied, PasswordChangeRequired, MfaSetupRequired, RoleNotFound],
         unsafe_method(),
     ];

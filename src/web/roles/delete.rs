@@ -2,6 +2,7 @@
 //! JavaScript), then `accounts::roles::delete`.
 
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 
 use crate::accounts::audit::Actor;
@@ -44,8 +45,13 @@ pub async fn submit_delete_role(
     let role = role_of(&state, &viewer, &id).await?;
     may_change(&viewer, &role)?;
     let actor = Actor::user(&viewer.user, ip.to_string());
-    roles::delete(&state.db, &actor, &viewer.caller, role.role_id)
-        .await
-        .map_err(|e| viewer.fail(e))?;
+    match roles::delete(&state.db, &actor, &viewer.caller, role.role_id).await {
+        Ok(_) => {}
+        Err(crate::accounts::Error::RoleInUse(apps)) => {
+            let message = viewer.lang.t("roles.inUse").replace("{apps}", &apps);
+            return Err(viewer.refusal(StatusCode::BAD_REQUEST, &message));
+        }
+        Err(err) => return Err(viewer.fail(err)),
+    }
     Ok(redirect(hx, &format!("{}?deleted=1", paths::ROLES)))
 }
