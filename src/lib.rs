@@ -10,6 +10,7 @@ pub mod entities;
 pub mod error;
 pub mod i18n;
 pub mod malloc;
+mod oauth;
 pub mod paths;
 mod server;
 pub mod state;

@@ -131,6 +131,18 @@ pub mod api {
     pub const PASSKEY_VERIFY: &str = "/api/v2/users/{id}/passkeys/{passkey_id}/verify";
 }
 
+/// The OpenID Connect provider (SPEC §16).
+pub mod oidc {
+    pub const DISCOVERY: &str = "/.well-known/openid-configuration";
+    pub const JWKS: &str = "/oauth2/jwks";
+    pub const AUTHORIZE: &str = "/oauth2/authorize";
+    pub const TOKEN: &str = "/oauth2/token";
+    pub const USERINFO: &str = "/oauth2/userinfo";
+    pub const REVOKE: &str = "/oauth2/revoke";
+    pub const INTROSPECT: &str = "/oauth2/introspect";
+    pub const LOGOUT: &str = "/oauth2/logout";
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

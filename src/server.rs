@@ -20,7 +20,7 @@ use crate::accounts::bootstrap;
 use crate::auth::session_store::DbSessionStore;
 use crate::config::{ClientTimeouts, Config, MAX_BODY_BYTES, SESSION_COOKIE, SESSION_IDLE};
 use crate::state::AppState;
-use crate::{api, db, web};
+use crate::{api, db, oauth, web};
 
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
 connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
@@ -75,6 +75,7 @@ fn routes(state: AppState) -> Router {
     Router::new()
         .merge(web::router(state.clone()))
         .merge(api::router(state.clone()))
+        .merge(oauth::router())
         .route(crate::paths::HEALTHZ, get(health))
         .fallback(web::not_found)
         .layer(sessions)
@@ -207,6 +208,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             }
             if let Err(err) = crate::accounts::passkeys::prune_ceremonies(&cleanup_db).await {
                 tracing::warn!(error = %err, "pruning expired passkey ceremonies failed");
+            }
+            if let Err(err) = crate::accounts::oidc::grants::prune(&cleanup_db).await {
+                tracing::warn!(error = %err, "pruning ended OpenID Connect grants failed");
             }
         }
     });

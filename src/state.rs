@@ -6,6 +6,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::accounts::Result;
 use crate::accounts::mfa::Mfa;
+use crate::accounts::oidc::Oidc;
 use crate::accounts::passkeys::Passkeys;
 use crate::accounts::password::Hasher;
 use crate::accounts::signing_key::SigningKey;
@@ -21,6 +22,8 @@ pub struct AppState {
     pub mfa: Mfa,
     /// Passkeys: the relying party of `PASSGATE_PUBLIC_URL` (off without it).
     pub passkeys: Passkeys,
+    /// The OpenID Connect provider of `PASSGATE_PUBLIC_URL` (off without it).
+    pub oidc: Option<Oidc>,
 }
 
 impl AppState {
@@ -40,6 +43,7 @@ impl AppState {
         if let Some(why_off) = why_off {
             tracing::warn!("{why_off}");
         }
+        let oidc = Oidc::start(&db, config.public_url.as_deref(), &mfa.cipher).await?;
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(Self {
             db,
@@ -48,6 +52,7 @@ impl AppState {
             signing_key,
             mfa,
             passkeys,
+            oidc,
         })
     }
 }

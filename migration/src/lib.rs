@@ -3,7 +3,7 @@
 //! Order matters: [`Migrator::migrations`] lists them oldest first. The names recorded in
 //! `seaql_migrations` are the module names (`m20260101_000001_base`,
 //! `m20260216_000001_temp_password`, `m20261203_000001_crafty_preferences`,
-//! `m20261203_000002_mfa`, `m20261203_000003_reset_links`, `m20261203_000005_passkeys`, `m20261203_000006_session_details`).
+//! `m20261203_000002_mfa`, `m20261203_000003_reset_links`, `m20261203_000005_passkeys`, `m20261203_000006_session_details`, `m20261206_000003_oidc`).
 
 pub use sea_orm_migration;
 pub use sea_orm_migration::prelude::*;
@@ -15,6 +15,7 @@ mod m20261203_000002_mfa;
 mod m20261203_000003_reset_links;
 mod m20261203_000005_passkeys;
 mod m20261203_000006_session_details;
+mod m20261206_000003_oidc;
 
 /// All passgate migrations, oldest first.
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000003_reset_links::Migration),
             Box::new(m20261203_000005_passkeys::Migration),
             Box::new(m20261203_000006_session_details::Migration),
+            Box::new(m20261206_000003_oidc::Migration),
         ]
     }
 }
@@ -42,13 +44,18 @@ mod tests {
     };
 
     /// The tables of later migrations (the base has [`TABLES`]).
-    const LATER_TABLES: [&str; 6] = [
+    const LATER_TABLES: [&str; 11] = [
         "totp_devices",
         "totp_enrolments",
         "recovery_codes",
         "reset_links",
         "passkeys",
         "webauthn_ceremonies",
+        "oidc_keys",
+        "oidc_clients",
+        "oidc_subjects",
+        "oidc_grants",
+        "oidc_tokens",
     ];
 
     /// Every table once all migrations ran.
@@ -282,6 +289,11 @@ mod tests {
                 "idx_api_keys_user_id",
                 "idx_audit_log_created",
                 "idx_audit_log_target_id",
+                "idx_oidc_grants_expires",
+                "idx_oidc_grants_sid",
+                "idx_oidc_grants_user_id",
+                "idx_oidc_tokens_expires",
+                "idx_oidc_tokens_grant_id",
                 "idx_passkeys_credential_id",
                 "idx_passkeys_user_id",
                 "idx_recovery_codes_user_hash",

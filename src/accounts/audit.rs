@@ -32,6 +32,15 @@ impl Actor {
         }
     }
 
+    /// An OpenID Connect client at the token or revocation endpoint (`oidc:` its id).
+    pub fn client(client_id: &str, ip: impl Into<String>) -> Self {
+        Self {
+            user_id: None,
+            username: format!("oidc:{client_id}"),
+            ip: ip.into(),
+        }
+    }
+
     pub fn is(&self, user: &users::Model) -> bool {
         self.user_id == Some(user.user_id)
     }

@@ -63,13 +63,15 @@ pub(crate) async fn store_password(
     Ok(stamp)
 }
 
-/// Deletes every stored session of a user (their stamp check would refuse them anyway; this
-/// also frees the rows at once).
+/// Deletes every stored session of a user and revokes their OpenID Connect grants, with
+/// every access and refresh token (their stamp check would refuse them anyway; this also
+/// frees the rows at once). Part of every stamp rotation, in its transaction.
 pub async fn end_sessions(conn: &impl ConnectionTrait, user_id: i32) -> Result<()> {
     sessions::Entity::delete_many()
         .filter(sessions::Column::UserId.eq(user_id))
         .exec(conn)
         .await?;
+    crate::accounts::oidc::grants::revoke_all_of_user(conn, user_id).await?;
     Ok(())
 }
 

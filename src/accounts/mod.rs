@@ -14,6 +14,7 @@ pub mod lang;
 pub mod locks;
 pub mod login;
 pub mod mfa;
+pub mod oidc;
 pub mod passkeys;
 pub mod password;
 pub mod permissions;

@@ -3,6 +3,11 @@
 pub mod api_keys;
 pub mod audit_log;
 pub mod login_throttle;
+pub mod oidc_clients;
+pub mod oidc_grants;
+pub mod oidc_keys;
+pub mod oidc_subjects;
+pub mod oidc_tokens;
 pub mod passkeys;
 pub mod recovery_codes;
 pub mod reset_links;

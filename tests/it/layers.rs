@@ -37,6 +37,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "accounts", "auth", "config", "entities", "error", "paths", "state",
         ],
     ),
+    ("oauth", &["accounts", "auth", "config", "paths", "state"]),
     (
         "cli",
         &[
@@ -46,7 +47,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "server",
         &[
-            "accounts", "api", "auth", "config", "db", "error", "malloc", "paths", "state", "web",
+            "accounts", "api", "auth", "config", "db", "error", "malloc", "oauth", "paths",
+            "state", "web",
         ],
     ),
 ];

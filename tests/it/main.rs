@@ -21,6 +21,7 @@ mod layers;
 mod login;
 mod mfa;
 mod migration_upgrade;
+mod oidc;
 mod passkeys;
 mod postgres;
 mod properties;

@@ -1,7 +1,8 @@
-//! Encryption of TOTP secrets at rest: XChaCha20-Poly1305 under a key from
-//! `PASSGATE_SECRET_KEY_FILE` (outside the database) or, without one, a key generated once
-//! and kept in `settings`. The user id is the associated data, so a secret copied onto
-//! another user's row does not decrypt.
+//! Encryption of secrets at rest (TOTP secrets, the OpenID Connect signing keys):
+//! XChaCha20-Poly1305 under a key from `PASSGATE_SECRET_KEY_FILE` (outside the database) or,
+//! without one, a key generated once and kept in `settings`. What the secret belongs to (the
+//! user id, the key id) is the associated data, so a secret copied onto another row does not
+//! decrypt.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -68,33 +69,38 @@ impl SecretCipher {
         SecretCipher(XChaCha20Poly1305::new(&(*key).into()))
     }
 
-    fn aad(user_id: i32) -> Vec<u8> {
-        format!("passgate-totp-secret:{user_id}").into_bytes()
+    fn aad(user_id: i32) -> String {
+        format!("passgate-totp-secret:{user_id}")
     }
 
-    /// Encrypts `secret` for `user_id` under a fresh random nonce.
+    /// Encrypts a TOTP secret for `user_id` under a fresh random nonce.
     pub fn seal(&self, user_id: i32, secret: &[u8]) -> Result<String> {
+        self.seal_for(&Self::aad(user_id), secret)
+    }
+
+    /// Decrypts what [`seal`](Self::seal) made for the same user. A wrong key (e.g. the key
+    /// file changed) or a row moved to another user is an internal error, never a match.
+    pub fn open(&self, user_id: i32, stored: &str) -> Result<Zeroizing<Vec<u8>>> {
+        self.open_for(&Self::aad(user_id), stored)
+    }
+
+    /// Encrypts `secret` bound to `context` (what it belongs to, e.g. `passgate-totp-secret:7`)
+    /// under a fresh random nonce.
+    pub fn seal_for(&self, context: &str, secret: &[u8]) -> Result<String> {
         let nonce_bytes: [u8; NONCE_BYTES] = rand::rng().random();
         let nonce = XNonce::from(nonce_bytes);
-        let aad = Self::aad(user_id);
+        let aad = context.as_bytes();
         let sealed = self
             .0
-            .encrypt(
-                &nonce,
-                Payload {
-                    msg: secret,
-                    aad: &aad,
-                },
-            )
+            .encrypt(&nonce, Payload { msg: secret, aad })
             .map_err(|_| Error::Internal(anyhow::anyhow!("encrypting a secret failed")))?;
         let mut out = nonce_bytes.to_vec();
         out.extend_from_slice(&sealed);
         Ok(format!("{VERSION}{}", STANDARD.encode(out)))
     }
 
-    /// Decrypts what [`seal`](Self::seal) made for the same user. A wrong key (e.g. the key
-    /// file changed) or a row moved to another user is an internal error, never a match.
-    pub fn open(&self, user_id: i32, stored: &str) -> Result<Zeroizing<Vec<u8>>> {
+    /// Decrypts what [`seal_for`](Self::seal_for) made for the same `context`.
+    pub fn open_for(&self, context: &str, stored: &str) -> Result<Zeroizing<Vec<u8>>> {
         let undecryptable = || Error::Internal(anyhow::anyhow!("a stored secret does not decrypt"));
         let bytes = stored
             .strip_prefix(VERSION)
@@ -103,13 +109,12 @@ impl SecretCipher {
             .ok_or_else(undecryptable)?;
         let (nonce, sealed) = bytes.split_at(NONCE_BYTES);
         let nonce: [u8; NONCE_BYTES] = nonce.try_into().map_err(|_| undecryptable())?;
-        let aad = Self::aad(user_id);
         self.0
             .decrypt(
                 &XNonce::from(nonce),
                 Payload {
                     msg: sealed,
-                    aad: &aad,
+                    aad: context.as_bytes(),
                 },
             )
             .map(Zeroizing::new)
