@@ -1,4 +1,5 @@
-//! The command line: serve, user administration (the lock-out recovery path), migrations.
+//! The command line: serve, user administration (the lock-out recovery path), the OpenID
+//! Connect keys, migrations.
 
 use clap::{Parser, Subcommand};
 use migration::Migrator;
@@ -35,6 +36,9 @@ pub enum Command {
     /// console).
     #[command(subcommand)]
     Key(KeyCommand),
+    /// The OpenID Connect provider's signing keys.
+    #[command(subcommand)]
+    Oidc(OidcCommand),
     /// Apply or roll back migrations.
     #[command(subcommand)]
     Migrate(MigrateCommand),
@@ -135,6 +139,14 @@ pub enum KeyCommand {
 }
 
 #[derive(Subcommand, Debug, Clone, Copy)]
+pub enum OidcCommand {
+    /// Make new signing keys (RS256 and ES256) and sign with them from now on, on every
+    /// instance; the old public keys stay in the key set for a day so tokens they signed
+    /// still verify. Run it with the server's PASSGATE_SECRET_KEY_FILE, if it has one.
+    RotateKeys,
+}
+
+#[derive(Subcommand, Debug, Clone, Copy)]
 pub enum MigrateCommand {
     /// Apply all pending migrations.
     Up,
@@ -175,6 +187,10 @@ pub async fn run_admin(config: &Config, command: Command) -> anyhow::Result<Stri
         Command::Key(cmd) => {
             let db = db::open_with(&config.database_url, config.pool()).await?;
             key::run(&db, cmd).await
+        }
+        Command::Oidc(cmd) => {
+            let db = db::open_with(&config.database_url, config.pool()).await?;
+            oidc::run(&db, config, cmd).await
         }
         Command::Backup { path } => backup(&config.database_url, &path).await,
         Command::BenchHash { count, parallel } => bench_hash(count, parallel).await,
@@ -278,6 +294,7 @@ async fn migrate(db: &DatabaseConnection, cmd: MigrateCommand) -> anyhow::Result
 
 mod bench;
 mod key;
+mod oidc;
 mod user;
 
 #[cfg(test)]

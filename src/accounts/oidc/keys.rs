@@ -201,6 +201,17 @@ impl KeyRing {
         db: &C,
         actor: &Actor,
     ) -> Result<Vec<String>> {
+        // Only with the cipher the servers use: keys sealed under another secret key would
+        // leave every instance unable to sign.
+        for row in oidc_keys::Entity::find()
+            .filter(oidc_keys::Column::ActiveFor.is_not_null())
+            .all(db)
+            .await?
+        {
+            let alg = Alg::parse(&row.alg)
+                .ok_or_else(|| Error::Internal(anyhow::anyhow!("a stored key has no algorithm")))?;
+            self.open(&row, alg)?;
+        }
         let mut rows = Vec::new();
         for alg in Alg::ALL {
             rows.push(self.new_row(alg).await?);

@@ -233,3 +233,48 @@ fn kids(jwks: &Value) -> Vec<String> {
         .map(|k| k["kid"].as_str().unwrap().to_string())
         .collect()
 }
+
+#[tokio::test]
+async fn the_command_line_rotates_keys_for_running_servers() {
+    use passgate::cli::{Command, OidcCommand, run_admin};
+    let app = provider().await;
+    let (_, before) = get_json(&app, "/oauth2/jwks").await;
+    let config = (*app.state.config).clone();
+    let out = run_admin(&config, Command::Oidc(OidcCommand::RotateKeys))
+        .await
+        .expect("rotate-keys");
+    assert!(out.contains("new signing keys"), "{out}");
+    // The running server publishes and signs with the new keys without a restart.
+    let (_, after) = get_json(&app, "/oauth2/jwks").await;
+    assert_eq!(kids(&after).len(), 4);
+    let oidc = app.state.oidc.as_ref().unwrap();
+    let token = oidc
+        .keys
+        .sign(&app.db, Alg::Rs256, &json!({"sub": "x"}))
+        .await
+        .unwrap();
+    let header = token.split('.').next().unwrap();
+    let header: Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, header).unwrap(),
+    )
+    .unwrap();
+    let kid = header["kid"].as_str().unwrap().to_string();
+    assert!(kids(&after).contains(&kid) && !kids(&before).contains(&kid));
+    super::attacks::assert_audited(&app, "oidc_keys_rotated", "kids=").await;
+}
+
+#[tokio::test]
+async fn rotating_with_another_secret_key_is_refused_and_changes_nothing() {
+    use passgate::cli::{Command, OidcCommand, run_admin};
+    let app = provider().await;
+    let (_, before) = get_json(&app, "/oauth2/jwks").await;
+    let mut config = (*app.state.config).clone();
+    config.mfa.secret_key = Some(passgate::config::SecretKeyBytes([9; 32]));
+    let err = run_admin(&config, Command::Oidc(OidcCommand::RotateKeys))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("PASSGATE_SECRET_KEY_FILE"), "{err}");
+    let (_, after) = get_json(&app, "/oauth2/jwks").await;
+    assert_eq!(before, after);
+}
