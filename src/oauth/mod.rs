@@ -8,6 +8,7 @@
 
 mod client_auth;
 mod discovery;
+mod form_post;
 mod error;
 mod introspect;
 mod revoke;
@@ -35,6 +36,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route(paths::DISCOVERY, get(discovery::configuration))
         .route(paths::JWKS, get(discovery::jwks))
+        .route(paths::AUTHORIZE, post(form_post::as_get))
+        .route(paths::LOGOUT, post(form_post::as_get))
         .route(paths::TOKEN, post(token::token))
         .route(
             paths::USERINFO,

@@ -10,6 +10,7 @@ pub mod clients;
 pub mod grants;
 pub mod id_token;
 pub mod keys;
+pub mod logout;
 pub mod request;
 pub mod tokens;
 
