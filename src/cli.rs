@@ -36,6 +36,9 @@ pub enum Command {
     /// console).
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Manage the applications passgate signs users in to (single sign-on).
+    #[command(subcommand)]
+    App(AppCommand),
     /// The OpenID Connect provider's signing keys.
     #[command(subcommand)]
     Oidc(OidcCommand),
@@ -138,6 +141,57 @@ pub enum KeyCommand {
     },
 }
 
+#[derive(Subcommand, Debug)]
+pub enum AppCommand {
+    /// Register an application (its hosts then ask passgate who may pass).
+    Add {
+        /// 1 to 64 characters, unique whatever the case.
+        name: String,
+        #[arg(long)]
+        description: Option<String>,
+        /// A host of the app (wiki.example.org, *.apps.example.org, host:port); repeatable.
+        #[arg(long = "host")]
+        hosts: Vec<String>,
+        /// A path prefix that passes without a sign-in (/api/); repeatable.
+        #[arg(long = "public-path")]
+        public_paths: Vec<String>,
+        /// The name of a role whose members may open the app (none: every enabled user);
+        /// repeatable.
+        #[arg(long = "role")]
+        roles: Vec<String>,
+        /// one_factor (a password is enough), two_factor, or deny.
+        #[arg(long, default_value = "one_factor")]
+        policy: String,
+        #[command(flatten)]
+        oidc: OidcClientArgs,
+    },
+    /// List the applications.
+    List,
+    /// Remove an application by name.
+    Remove { name: String },
+    /// Print a new client secret for an application's OpenID Connect client (the old one
+    /// stops working at once).
+    NewSecret { name: String },
+}
+
+/// `passgate app add`'s OpenID Connect client settings (SPEC §16).
+#[derive(clap::Args, Debug, Default)]
+pub struct OidcClientArgs {
+    /// An OpenID Connect redirect URI (exact https URL, or http on localhost, 127.0.0.1 or
+    /// [::1] with any port): makes the app an OIDC client; repeatable.
+    #[arg(long = "redirect-uri")]
+    pub redirect_uris: Vec<String>,
+    /// Where the app may send the browser after signing out through passgate; repeatable.
+    #[arg(long = "post-logout-redirect-uri", requires = "redirect_uris")]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// A public client (no secret, PKCE required): a native or browser app.
+    #[arg(long, requires = "redirect_uris")]
+    pub public_client: bool,
+    /// The ID tokens' algorithm: RS256 (default) or ES256.
+    #[arg(long, requires = "redirect_uris")]
+    pub id_token_alg: Option<String>,
+}
+
 #[derive(Subcommand, Debug, Clone, Copy)]
 pub enum OidcCommand {
     /// Make new signing keys (RS256 and ES256) and sign with them from now on, on every
@@ -187,6 +241,10 @@ pub async fn run_admin(config: &Config, command: Command) -> anyhow::Result<Stri
         Command::Key(cmd) => {
             let db = db::open_with(&config.database_url, config.pool()).await?;
             key::run(&db, cmd).await
+        }
+        Command::App(cmd) => {
+            let db = db::open_with(&config.database_url, config.pool()).await?;
+            app::run(&db, cmd).await
         }
         Command::Oidc(cmd) => {
             let db = db::open_with(&config.database_url, config.pool()).await?;
@@ -292,6 +350,7 @@ async fn migrate(db: &DatabaseConnection, cmd: MigrateCommand) -> anyhow::Result
     }
 }
 
+mod app;
 mod bench;
 mod key;
 mod oidc;

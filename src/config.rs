@@ -104,6 +104,9 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Second factors (SPEC §9): skew, who must have one, the secrets' key.
     pub mfa: MfaConfig,
+    /// Single sign-on for the intranet's other apps (SPEC §15): on when
+    /// `PASSGATE_SSO_COOKIE_DOMAIN` is set.
+    pub sso: Option<SsoConfig>,
 }
 
 /// Who must have a second factor (`PASSGATE_REQUIRE_MFA`).
@@ -257,8 +260,10 @@ impl Config {
 }
 
 mod raw;
+mod sso;
 
 pub use raw::RawConfig;
+pub use sso::SsoConfig;
 
 #[cfg(test)]
 mod tests;

@@ -71,6 +71,21 @@ pub enum Error {
     PasskeyVerificationFailed,
     #[error("password sign-in is turned off for this account: sign in with a passkey")]
     PasswordAuthDisabled,
+    #[error("an application with this name already exists")]
+    AppNameExists,
+    #[error("{0}")]
+    HostTaken(String),
+    #[error("no such application")]
+    AppNotFound,
+    /// A forward-auth request from a peer that is not in `PASSGATE_TRUSTED_PROXIES`.
+    #[error("this address is not a trusted proxy (PASSGATE_TRUSTED_PROXIES)")]
+    UntrustedProxy,
+    /// A forward-auth request without the headers that name its target, or with bad ones.
+    #[error("{0}")]
+    BadForwardedRequest(String),
+    /// Single sign-on is off (no `PASSGATE_SSO_COOKIE_DOMAIN`).
+    #[error("single sign-on is off: set PASSGATE_SSO_COOKIE_DOMAIN")]
+    SsoDisabled,
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -89,7 +104,10 @@ impl Error {
             | WrongMfaCode
             | MfaRequiredByPolicy
             | PasskeysDisabled
-            | PasskeyVerificationFailed => StatusCode::BAD_REQUEST,
+            | PasskeyVerificationFailed
+            | AppNameExists
+            | HostTaken(_)
+            | BadForwardedRequest(_) => StatusCode::BAD_REQUEST,
             Unauthenticated | IncorrectCredentials | TempPasswordExpired | MfaRequired
             | IncorrectMfa => StatusCode::UNAUTHORIZED,
             AccessDenied
@@ -98,8 +116,9 @@ impl Error {
             | AccountDisabled
             | CsrfRejected
             | MfaSetupRequired
-            | PasswordAuthDisabled => StatusCode::FORBIDDEN,
-            UserNotFound | NotFound => StatusCode::NOT_FOUND,
+            | PasswordAuthDisabled
+            | UntrustedProxy => StatusCode::FORBIDDEN,
+            UserNotFound | NotFound | AppNotFound | SsoDisabled => StatusCode::NOT_FOUND,
             KeyNotRetrievable => StatusCode::GONE,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -138,6 +157,12 @@ impl Error {
             PasskeysDisabled => "PASSKEY_DISABLED",
             PasskeyVerificationFailed => "VERIFICATION_FAILED",
             PasswordAuthDisabled => "PASSWORD_AUTH_DISABLED",
+            AppNameExists => "APP_NAME_EXISTS",
+            HostTaken(_) => "HOST_TAKEN",
+            AppNotFound => "APP_NOT_FOUND",
+            UntrustedProxy => "UNTRUSTED_PROXY",
+            BadForwardedRequest(_) => "INVALID_FORWARDED_HEADERS",
+            SsoDisabled => "SSO_DISABLED",
             Internal(_) => "INTERNAL_ERROR",
         }
     }
@@ -258,6 +283,13 @@ impl From<crate::accounts::Error> for Error {
             D::PasskeysDisabled => Error::PasskeysDisabled,
             D::PasskeyVerificationFailed => Error::PasskeyVerificationFailed,
             D::PasswordAuthDisabled => Error::PasswordAuthDisabled,
+            D::AppNameExists => Error::AppNameExists,
+            D::HostTaken(host) => Error::HostTaken(if host.is_empty() {
+                "another application already has one of these hosts".into()
+            } else {
+                format!("another application already has the host {host}")
+            }),
+            D::AppNotFound => Error::AppNotFound,
             D::Db(db) => db.into(),
             D::Internal(err) => Error::Internal(err),
         }

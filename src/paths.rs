@@ -98,6 +98,49 @@ pub fn reset_page(token: &str) -> String {
     format!("{RESET_PAGE_PREFIX}{token}")
 }
 
+/// Single sign-on (SPEC §15): the forward-auth endpoints the proxies ask, the page of a
+/// signed-in user an application refuses, and the applications in the panel.
+pub const FORWARD_AUTH: &str = "/api/authz/forward-auth";
+pub const AUTH_REQUEST: &str = "/api/authz/auth-request";
+pub const DENIED: &str = "/denied";
+pub const APPS: &str = "/panel/apps";
+pub const NEW_APP: &str = "/panel/apps/new";
+pub const EDIT_APP_ROUTE: &str = "/panel/apps/{id}";
+pub const DELETE_APP_ROUTE: &str = "/panel/apps/{id}/delete";
+
+pub fn edit_app(app_id: i32) -> String {
+    format!("/panel/apps/{app_id}")
+}
+
+pub fn delete_app(app_id: i32) -> String {
+    format!("/panel/apps/{app_id}/delete")
+}
+
+/// `path` with the walk's destination (`rd`) carried in its query, if there is one.
+pub fn with_rd(path: &str, rd: Option<&str>) -> String {
+    match rd {
+        None => path.to_string(),
+        Some(rd) => {
+            let separator = if path.contains('?') { '&' } else { '?' };
+            let encoded: String = url_encode(rd);
+            format!("{path}{separator}rd={encoded}")
+        }
+    }
+}
+
+/// Percent-encoding of a query value (everything but unreserved characters).
+pub fn url_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() * 3 / 2);
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 /// Static assets, under a content-hashed segment.
 pub const ASSETS_ROUTE: &str = "/assets/{version}/{name}";
 pub const HEALTHZ: &str = "/healthz";
@@ -129,6 +172,9 @@ pub mod api {
     pub const PASSKEY: &str = "/api/v2/users/{id}/passkeys/{passkey_id}";
     /// Crafty's path; the segment is the registration ceremony's id (`challenge_id`).
     pub const PASSKEY_VERIFY: &str = "/api/v2/users/{id}/passkeys/{passkey_id}/verify";
+    pub const APPS: &str = "/api/v2/apps";
+    pub const APP: &str = "/api/v2/apps/{id}";
+    pub const APP_SECRET: &str = "/api/v2/apps/{id}/secret";
 }
 
 /// The OpenID Connect provider (SPEC §16).
@@ -164,5 +210,17 @@ mod tests {
         );
         assert_eq!(edit(7), format!("{EDIT_USER}?id=7"));
         assert_eq!(end_sessions(7), format!("{END_SESSIONS}?id=7"));
+        assert_eq!(edit_app(7), id(EDIT_APP_ROUTE));
+        assert_eq!(delete_app(7), id(DELETE_APP_ROUTE));
+    }
+
+    #[test]
+    fn rd_is_carried_encoded() {
+        assert_eq!(with_rd(LOGIN, None), "/login");
+        assert_eq!(
+            with_rd(LOGIN, Some("https://wiki.example.org/a b?x=1&y=2#z")),
+            "/login?rd=https%3A%2F%2Fwiki.example.org%2Fa%20b%3Fx%3D1%26y%3D2%23z"
+        );
+        assert_eq!(with_rd("/login?x=1", Some("é")), "/login?x=1&rd=%C3%A9");
     }
 }

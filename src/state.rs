@@ -5,6 +5,7 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use crate::accounts::Result;
+use crate::accounts::apps::AppsCache;
 use crate::accounts::mfa::Mfa;
 use crate::accounts::oidc::Oidc;
 use crate::accounts::passkeys::Passkeys;
@@ -22,6 +23,8 @@ pub struct AppState {
     pub mfa: Mfa,
     /// Passkeys: the relying party of `PASSGATE_PUBLIC_URL` (off without it).
     pub passkeys: Passkeys,
+    /// The applications, cached at most 5 s for the forward-auth decision (SPEC §15).
+    pub apps: AppsCache,
     /// The OpenID Connect provider of `PASSGATE_PUBLIC_URL` (off without it).
     pub oidc: Option<Oidc>,
 }
@@ -52,6 +55,7 @@ impl AppState {
             signing_key,
             mfa,
             passkeys,
+            apps: AppsCache::default(),
             oidc,
         })
     }

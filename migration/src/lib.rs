@@ -3,7 +3,7 @@
 //! Order matters: [`Migrator::migrations`] lists them oldest first. The names recorded in
 //! `seaql_migrations` are the module names (`m20260101_000001_base`,
 //! `m20260216_000001_temp_password`, `m20261203_000001_crafty_preferences`,
-//! `m20261203_000002_mfa`, `m20261203_000003_reset_links`, `m20261203_000005_passkeys`, `m20261203_000006_session_details`, `m20261206_000003_oidc`).
+//! `m20261203_000002_mfa`, `m20261203_000003_reset_links`, `m20261203_000005_passkeys`, `m20261203_000006_session_details`, `m20261206_000002_apps`, `m20261206_000003_oidc`).
 
 pub use sea_orm_migration;
 pub use sea_orm_migration::prelude::*;
@@ -15,6 +15,7 @@ mod m20261203_000002_mfa;
 mod m20261203_000003_reset_links;
 mod m20261203_000005_passkeys;
 mod m20261203_000006_session_details;
+mod m20261206_000002_apps;
 mod m20261206_000003_oidc;
 
 /// All passgate migrations, oldest first.
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000003_reset_links::Migration),
             Box::new(m20261203_000005_passkeys::Migration),
             Box::new(m20261203_000006_session_details::Migration),
+            Box::new(m20261206_000002_apps::Migration),
             Box::new(m20261206_000003_oidc::Migration),
         ]
     }
@@ -44,13 +46,18 @@ mod tests {
     };
 
     /// The tables of later migrations (the base has [`TABLES`]).
-    const LATER_TABLES: [&str; 11] = [
+    const LATER_TABLES: [&str; 16] = [
         "totp_devices",
         "totp_enrolments",
         "recovery_codes",
         "reset_links",
         "passkeys",
         "webauthn_ceremonies",
+        "apps",
+        "app_hosts",
+        "app_public_paths",
+        "app_roles",
+        "sso_sessions",
         "oidc_keys",
         "oidc_clients",
         "oidc_subjects",
@@ -287,6 +294,8 @@ mod tests {
             indexes,
             sorted(&[
                 "idx_api_keys_user_id",
+                "idx_app_public_paths_app_path",
+                "idx_apps_name",
                 "idx_audit_log_created",
                 "idx_audit_log_target_id",
                 "idx_oidc_grants_expires",
@@ -300,6 +309,8 @@ mod tests {
                 "idx_reset_links_user_id",
                 "idx_sessions_expiry_date",
                 "idx_sessions_user_id",
+                "idx_sso_sessions_expires",
+                "idx_sso_sessions_user_id",
                 "idx_totp_devices_user_id",
                 "idx_totp_enrolments_user_id",
                 "idx_user_permissions_user_permission",

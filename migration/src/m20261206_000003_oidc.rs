@@ -79,6 +79,13 @@ impl MigrationTrait for Migration {
                             .timestamp()
                             .null(),
                     )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_oidc_clients_app_id")
+                            .from(OidcClients::Table, OidcClients::AppId)
+                            .to(Apps::Table, Apps::AppId)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -147,6 +154,13 @@ impl MigrationTrait for Migration {
                             .name("fk_oidc_grants_user_id")
                             .from(OidcGrants::Table, OidcGrants::UserId)
                             .to(Users::Table, Users::UserId)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_oidc_grants_app_id")
+                            .from(OidcGrants::Table, OidcGrants::AppId)
+                            .to(Apps::Table, Apps::AppId)
                             .on_delete(ForeignKeyAction::Cascade),
                     )
                     .to_owned(),
@@ -234,6 +248,12 @@ impl MigrationTrait for Migration {
 enum Users {
     Table,
     UserId,
+}
+
+#[derive(DeriveIden)]
+enum Apps {
+    Table,
+    AppId,
 }
 
 #[derive(DeriveIden)]

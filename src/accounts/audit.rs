@@ -72,6 +72,14 @@ pub mod action {
     pub const RESET_LINK_REVOKED: &str = "reset_link_revoked";
     pub const PASSKEY_ADDED: &str = "passkey_added";
     pub const PASSKEY_REMOVED: &str = "passkey_removed";
+    pub const APP_CREATED: &str = "app_created";
+    pub const APP_UPDATED: &str = "app_updated";
+    pub const APP_DELETED: &str = "app_deleted";
+    pub const APP_SECRET_REGENERATED: &str = "app_client_secret_regenerated";
+    /// A single sign-on session was issued (user, app, address).
+    pub const SSO_ISSUED: &str = "sso_session_issued";
+    /// A signed-in user arriving with `rd` was refused by the app's roles or policy.
+    pub const SSO_REFUSED: &str = "sso_refused";
 }
 
 /// Appends one entry; runs on the caller's connection or transaction.

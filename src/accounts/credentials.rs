@@ -16,7 +16,7 @@ use crate::accounts::permissions::{self, Caller, OwnChange};
 use crate::accounts::reset_links;
 use crate::accounts::secret::Secret;
 use crate::accounts::users::{self, new_stamp};
-use crate::entities::{api_keys, sessions, users as user_entity};
+use crate::entities::{api_keys, sessions, sso_sessions, users as user_entity};
 
 /// The new state of a user's password, written by [`store_password`].
 pub(crate) struct PasswordUpdate {
@@ -63,12 +63,17 @@ pub(crate) async fn store_password(
     Ok(stamp)
 }
 
-/// Deletes every stored session of a user and revokes their OpenID Connect grants, with
-/// every access and refresh token (their stamp check would refuse them anyway; this also
-/// frees the rows at once). Part of every stamp rotation, in its transaction.
+/// Deletes every stored session of a user, the panel's and single sign-on's, and revokes
+/// their OpenID Connect grants with every access and refresh token (their stamp check would
+/// refuse them anyway; this also frees the rows at once). Part of every stamp rotation, in
+/// its transaction.
 pub async fn end_sessions(conn: &impl ConnectionTrait, user_id: i32) -> Result<()> {
     sessions::Entity::delete_many()
         .filter(sessions::Column::UserId.eq(user_id))
+        .exec(conn)
+        .await?;
+    sso_sessions::Entity::delete_many()
+        .filter(sso_sessions::Column::UserId.eq(user_id))
         .exec(conn)
         .await?;
     crate::accounts::oidc::grants::revoke_all_of_user(conn, user_id).await?;

@@ -55,6 +55,14 @@ pub enum Error {
     PasskeyVerificationFailed,
     #[error("password sign-in is turned off for this account: sign in with a passkey")]
     PasswordAuthDisabled,
+    /// Another application has this name (in any case).
+    #[error("an application with this name already exists")]
+    AppNameExists,
+    /// Another application has this host (named, when known).
+    #[error("another application already has the host {0}")]
+    HostTaken(String),
+    #[error("no such application")]
+    AppNotFound,
     #[error("database: {0}")]
     Db(#[from] sea_orm::DbErr),
     #[error("internal error")]

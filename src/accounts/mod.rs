@@ -1,6 +1,7 @@
 //! The domain: users, passwords, credential changes and audit, with no HTTP in sight.
 
 pub mod api_keys;
+pub mod apps;
 pub mod audit;
 pub mod bootstrap;
 pub mod bulk;
@@ -23,6 +24,7 @@ pub mod reset_links;
 pub mod secret;
 pub mod sessions;
 pub mod signing_key;
+pub mod sso;
 pub mod users;
 
 pub use error::{Error, Result};

@@ -305,6 +305,12 @@ pub fn can_remove_factor(caller: &Caller, target: &Target) -> Result<(), Denied>
     }
 }
 
+/// Listing, creating, changing and deleting applications (SPEC §15.1): superusers only (a
+/// key only with `full_access`).
+pub fn can_manage_apps(caller: &Caller) -> Result<(), Denied> {
+    allow(caller.is_superuser())
+}
+
 /// Listing API keys: oneself or a superuser.
 pub fn can_manage_keys(caller: &Caller, target: &Target) -> Result<(), Denied> {
     allow(caller.is(target) || caller.is_superuser())

@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v2`, compatible with Crafty Controller 4's user API.
 
+mod apps;
 mod auth;
 pub(crate) mod caller;
 mod crafty;
@@ -81,6 +82,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(crafty::user_permissions))
         .routes(routes!(keys::list, keys::create, crafty::create_key))
         .routes(routes!(crafty::show_key, keys::delete))
+        .routes(routes!(apps::list, apps::create))
+        .routes(routes!(apps::show, apps::update, apps::delete))
+        .routes(routes!(apps::new_secret))
         .route_layer(middleware::from_fn_with_state(state, authenticate));
     let (api, document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(crafty::index))

@@ -24,6 +24,7 @@ pub struct RawConfig {
     pub require_mfa: Option<String>,
     pub secret_key_file: Option<String>,
     pub public_url: Option<String>,
+    pub sso_cookie_domain: Option<String>,
 }
 
 impl RawConfig {
@@ -44,6 +45,7 @@ impl RawConfig {
             require_mfa: var("PASSGATE_REQUIRE_MFA"),
             secret_key_file: var("PASSGATE_SECRET_KEY_FILE"),
             public_url: var("PASSGATE_PUBLIC_URL"),
+            sso_cookie_domain: var("PASSGATE_SSO_COOKIE_DOMAIN"),
         }
     }
 
@@ -162,6 +164,10 @@ impl RawConfig {
             None => None,
             Some(url) => Some(parse_public_url(&url)?),
         };
+        let sso = match self.sso_cookie_domain {
+            None => None,
+            Some(domain) => Some(super::sso::parse(&domain, public_url.as_deref())?),
+        };
         if cookie_secure
             && let Some(url) = public_url.as_deref().filter(|u| u.starts_with("http://"))
         {
@@ -187,6 +193,7 @@ impl RawConfig {
                 secret_key,
             },
             public_url,
+            sso,
         })
     }
 }

@@ -8,8 +8,8 @@
 
 mod client_auth;
 mod discovery;
-mod form_post;
 mod error;
+mod form_post;
 mod introspect;
 mod revoke;
 mod token;

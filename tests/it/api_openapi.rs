@@ -11,7 +11,7 @@ use crate::helpers::*;
 const DOC: &str = "/api/v2/openapi.json";
 
 /// Every (method, path) the API serves.
-const ROUTES: [(&str, &str); 32] = [
+const ROUTES: [(&str, &str); 38] = [
     ("GET", "/api/v2"),
     ("POST", "/api/v2/auth/login"),
     ("POST", "/api/v2/auth/invalidate_tokens"),
@@ -44,6 +44,12 @@ const ROUTES: [(&str, &str); 32] = [
     ("GET", "/api/v2/users/{id}/pfp"),
     ("GET", "/api/v2/users/{id}/permissions"),
     ("GET", "/api/v2/openapi.json"),
+    ("GET", "/api/v2/apps"),
+    ("POST", "/api/v2/apps"),
+    ("GET", "/api/v2/apps/{id}"),
+    ("PATCH", "/api/v2/apps/{id}"),
+    ("DELETE", "/api/v2/apps/{id}"),
+    ("POST", "/api/v2/apps/{id}/secret"),
 ];
 
 const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
@@ -437,6 +443,79 @@ async fn real_answers_match_the_documented_schemas() {
     .await;
     let refused = checked(&app, &doc, "GET", "/api/v2/users", t, None).await;
     refused.assert_error(StatusCode::UNAUTHORIZED, "ACCESS_DENIED");
+}
+
+#[tokio::test]
+async fn application_answers_match_the_documented_schemas() {
+    let app = spawn_app().await;
+    app.user("admin_a", STRONG, true).await;
+    app.user("plain", STRONG, false).await;
+    let doc = document(&app).await;
+    let token = app.token("admin_a", STRONG).await;
+    let t = Some(token.as_str());
+    let wiki = json!({"name": "Wiki", "hosts": ["wiki.example.org"], "public_paths": ["/api/"],
+        "policy": "two_factor"});
+    let created = checked(&app, &doc, "POST", "/api/v2/apps", t, Some(wiki.clone())).await;
+    let id = created.json["data"]["app_id"].as_i64().unwrap();
+    let one = format!("/api/v2/apps/{id}");
+    let calls: Vec<(&str, String, Option<Value>)> = vec![
+        ("GET", "/api/v2/apps".into(), None),
+        ("GET", one.clone(), None),
+        ("GET", "/api/v2/apps/999".into(), None),
+        ("POST", "/api/v2/apps".into(), Some(wiki)),
+        (
+            "POST",
+            "/api/v2/apps".into(),
+            Some(json!({"name": "X", "hosts": ["wiki.example.org"]})),
+        ),
+        (
+            "POST",
+            "/api/v2/apps".into(),
+            Some(json!({"name": "X", "hosts": ["a b"]})),
+        ),
+        (
+            "PATCH",
+            one.clone(),
+            Some(json!({"description": "The wiki"})),
+        ),
+        ("PATCH", "/api/v2/apps/999".into(), Some(json!({}))),
+        (
+            "PATCH",
+            one.clone(),
+            Some(
+                json!({"oidc": {"redirect_uris": ["https://wiki.example.org/cb"], "public": true}}),
+            ),
+        ),
+        ("POST", format!("{one}/secret"), None),
+        (
+            "PATCH",
+            one.clone(),
+            Some(json!({"oidc": {"public": false}})),
+        ),
+        ("POST", format!("{one}/secret"), None),
+        ("GET", one.clone(), None),
+        (
+            "POST",
+            "/api/v2/apps".into(),
+            Some(
+                json!({"name": "Forge", "oidc": {"redirect_uris": ["https://forge.example.org/cb"]}}),
+            ),
+        ),
+        (
+            "POST",
+            "/api/v2/apps".into(),
+            Some(json!({"name": "Y", "oidc": {"redirect_uris": ["http://forge.example.org/cb"]}})),
+        ),
+        ("PATCH", one.clone(), Some(json!({"oidc": null}))),
+        ("DELETE", one.clone(), None),
+        ("DELETE", one, None),
+    ];
+    for (method, url, body) in calls {
+        checked(&app, &doc, method, &url, t, body).await;
+    }
+    let plain = app.token("plain", STRONG).await;
+    let refused = checked(&app, &doc, "GET", "/api/v2/apps", Some(&plain), None).await;
+    refused.assert_error(StatusCode::FORBIDDEN, "ACCESS_DENIED");
 }
 
 #[tokio::test]

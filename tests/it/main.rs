@@ -8,6 +8,7 @@ mod api_gate;
 mod api_openapi;
 mod api_reset;
 mod api_users;
+mod apps;
 mod bulk;
 mod change_password;
 mod cli_and_bootstrap;

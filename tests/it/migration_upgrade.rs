@@ -67,6 +67,16 @@ async fn every_migration_rolls_back_and_forward() {
     let url = format!("sqlite://{}/roll.db?mode=rwc", dir.path().display());
     let conn = db::connect(&url, 1).await.unwrap();
     Migrator::up(&conn, None).await.unwrap();
+    Migrator::down(&conn, Some(1)).await.expect("apps down");
+    for gone in [
+        "SELECT 1 FROM apps",
+        "SELECT 1 FROM app_hosts",
+        "SELECT 1 FROM app_public_paths",
+        "SELECT 1 FROM app_roles",
+        "SELECT 1 FROM sso_sessions",
+    ] {
+        assert!(conn.execute_unprepared(gone).await.is_err(), "{gone}");
+    }
     Migrator::down(&conn, Some(1))
         .await
         .expect("session_details down");

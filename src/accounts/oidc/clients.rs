@@ -31,6 +31,53 @@ pub struct ClientSettings {
     pub alg: Alg,
 }
 
+/// An application's client as its administrators see it (never the secret).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientInfo {
+    pub client_id: String,
+    pub settings: ClientSettings,
+}
+
+/// What an administrator gives of a client's settings: on creation every field not given
+/// takes its default (confidential, RS256, no post-logout URI; redirect URIs are required),
+/// on a change it keeps its value.
+#[derive(Clone, Debug, Default)]
+pub struct ClientChanges {
+    pub redirect_uris: Option<Vec<String>>,
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    pub public: Option<bool>,
+    pub alg: Option<Alg>,
+}
+
+impl ClientChanges {
+    /// The settings these changes make of `current` (`None`: a new client), checked: the
+    /// redirect URIs by [`check_uris`], at least one of them.
+    pub fn apply(self, current: Option<&ClientSettings>) -> Result<ClientSettings> {
+        let redirect_uris = match (self.redirect_uris, current) {
+            (Some(uris), _) => check_uris("redirect_uris", &uris)?,
+            (None, Some(current)) => current.redirect_uris.clone(),
+            (None, None) => Vec::new(),
+        };
+        if redirect_uris.is_empty() {
+            return Err(Error::invalid(
+                "redirect_uris",
+                "redirect_uris: an OpenID Connect client needs at least one redirect URI",
+            ));
+        }
+        let post_logout_redirect_uris = match (self.post_logout_redirect_uris, current) {
+            (Some(uris), _) => check_uris("post_logout_redirect_uris", &uris)?,
+            (None, Some(current)) => current.post_logout_redirect_uris.clone(),
+            (None, None) => Vec::new(),
+        };
+        Ok(ClientSettings {
+            redirect_uris,
+            post_logout_redirect_uris,
+            public: self.public.or(current.map(|c| c.public)).unwrap_or(false),
+            alg: self.alg.or(current.map(|c| c.alg)).unwrap_or(Alg::Rs256),
+        })
+    }
+}
+
 /// A registered client, as the protocol endpoints read it.
 #[derive(Clone, Debug)]
 pub struct Client {
@@ -67,6 +114,14 @@ impl Client {
             post_logout_redirect_uris: self.post_logout_redirect_uris.clone(),
             public: !self.is_confidential(),
             alg: self.alg,
+        }
+    }
+
+    /// The client as its administrators see it.
+    pub fn info(&self) -> ClientInfo {
+        ClientInfo {
+            client_id: self.client_id.clone(),
+            settings: self.settings(),
         }
     }
 

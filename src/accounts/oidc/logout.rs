@@ -130,6 +130,9 @@ mod tests {
             with_state("https://a.example/out?x=1", Some("s")),
             "https://a.example/out?x=1&state=s"
         );
-        assert_eq!(with_state("https://a.example/out", None), "https://a.example/out");
+        assert_eq!(
+            with_state("https://a.example/out", None),
+            "https://a.example/out"
+        );
     }
 }

@@ -13,13 +13,14 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::accounts::apps::{self, App, Policy};
 use crate::accounts::audit::Actor;
 use crate::accounts::clock;
 use crate::accounts::oidc::clients::Client;
 use crate::accounts::oidc::grants::{self, action};
 use crate::accounts::oidc::id_token;
 use crate::accounts::oidc::{
-    ACCESS_TOKEN_SECONDS, OAuthError, Oidc, Scopes, code, hash_secret, new_secret,
+    ACCESS_TOKEN_SECONDS, Amr, OAuthError, Oidc, Scopes, code, hash_secret, new_secret,
 };
 use crate::accounts::secret::Secret;
 use crate::entities::{oidc_grants, oidc_tokens, users as user_entity};
@@ -294,15 +295,42 @@ async fn issue(
 
 /// The user of `grant` if the grant still stands: the user exists, is enabled, and their
 /// stamp is the one the grant was made under (a rotation also deletes the grant; this holds
-/// even for a rotation that did not), and the application still admits them.
+/// even for a rotation that did not), and the application still admits them as they signed
+/// in ([`admits`]).
 pub(crate) async fn standing_user(
     conn: &impl ConnectionTrait,
     grant: &oidc_grants::Model,
 ) -> Result<Option<user_entity::Model>, OAuthError> {
-    let user = user_entity::Entity::find_by_id(grant.user_id)
+    let Some(user) = user_entity::Entity::find_by_id(grant.user_id)
         .one(conn)
-        .await?;
-    Ok(user.filter(|user| user.enabled && user.security_stamp == grant.stamp))
+        .await?
+        .filter(|user| user.enabled && user.security_stamp == grant.stamp)
+    else {
+        return Ok(None);
+    };
+    let Some(app) = apps::for_sign_in(conn, grant.app_id).await? else {
+        return Ok(None);
+    };
+    let roles = role_ids_of(conn, user.user_id).await?;
+    Ok(admits(&app, &roles, &Amr::parse(&grant.amr)).then_some(user))
+}
+
+/// The ids of the roles the user holds.
+async fn role_ids_of(_conn: &impl ConnectionTrait, _user_id: i32) -> Result<Vec<i32>, OAuthError> {
+    Ok(Vec::new())
+}
+
+/// Whether `app` lets a user with `role_ids`, signed in as `amr` says, have tokens: not set
+/// to `deny`, the user in one of its roles (or it has none), and a second factor passed in
+/// that sign-in if it needs `two_factor`.
+pub fn admits(app: &App, role_ids: &[i32], amr: &Amr) -> bool {
+    let in_roles =
+        app.allowed_roles.is_empty() || role_ids.iter().any(|id| app.allowed_roles.contains(id));
+    match app.policy {
+        Policy::Deny => false,
+        Policy::OneFactor => in_roles,
+        Policy::TwoFactor => in_roles && amr.has_second_factor(),
+    }
 }
 
 /// A live access token with its grant and user (for `userinfo` and introspection).

@@ -848,3 +848,18 @@ fn anyone_requires_a_factor_of_themselves_only_a_superuser_lifts_it() {
     let other = Subject::ManagedByAnother.target(Actor::Manager);
     assert_eq!(can_edit(&Actor::Manager.caller(), &other, &on), NO);
 }
+
+// ---------------------------------------------------------------------------------------
+// §15.1 applications: superusers only; through a key, only a superuser's `full_access` key.
+
+#[test]
+fn applications_are_managed_by_superusers_only() {
+    for actor in ACTORS {
+        let expected = match actor {
+            Actor::Superuser | Actor::SuperuserFullKey => OK,
+            _ => NO,
+        };
+        assert_eq!(can_manage_apps(&actor.caller()), expected, "{actor:?}");
+    }
+    assert_eq!(can_manage_apps(&Caller::operator()), OK);
+}

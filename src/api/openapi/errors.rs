@@ -266,6 +266,35 @@ route_errors! {
         vec![MfaRequiredByPolicy, AccessDenied, PasswordChangeRequired, MfaSetupRequired, UserNotFound, NotFound],
         unsafe_method(),
     ];
+    /// GET /apps
+    ListAppsErrors => [authenticated(), vec![AccessDenied, PasswordChangeRequired, MfaSetupRequired]];
+    /// POST /apps
+    CreateAppErrors => [
+        authenticated(), body(),
+        vec![AppNameExists, HostTaken("another application already has the host wiki.example.org".into())],
+        vec![AccessDenied, PasswordChangeRequired, MfaSetupRequired],
+        unsafe_method(),
+    ];
+    /// GET and DELETE /apps/{id}
+    AppErrors => [
+        authenticated(),
+        vec![AccessDenied, PasswordChangeRequired, MfaSetupRequired, AppNotFound],
+        unsafe_method(),
+    ];
+    /// POST /apps/{id}/secret
+    AppSecretErrors => [
+        authenticated(),
+        vec![InvalidJsonSchema("oidc: the application is no OpenID Connect client".into())],
+        vec![AccessDenied, PasswordChangeRequired, MfaSetupRequired, AppNotFound],
+        unsafe_method(),
+    ];
+    /// PATCH /apps/{id}
+    ChangeAppErrors => [
+        authenticated(), body(),
+        vec![AppNameExists, HostTaken("another application already has the host wiki.example.org".into())],
+        vec![AccessDenied, PasswordChangeRequired, MfaSetupRequired, AppNotFound],
+        unsafe_method(),
+    ];
     /// POST /users/{id}/totp/recovery/renew
     RenewCodesErrors => [
         authenticated(), body(),

@@ -40,6 +40,7 @@ pub use errors::*;
         (name = "keys", description = "API keys"),
         (name = "mfa", description = "Two-factor sign-in: TOTP devices and recovery codes"),
         (name = "passkeys", description = "Passkeys (WebAuthn): passwordless sign-in and a second factor"),
+        (name = "apps", description = "Applications that passgate signs users in to (single sign-on; superusers)"),
         (name = "meta", description = "This document and the API index"),
     ),
     modifiers(&SecuritySchemes)

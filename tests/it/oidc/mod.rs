@@ -4,6 +4,7 @@
 //! issuer, audience, expiry and nonce, PKCE); the tests add what an attacker would try.
 
 mod attacks;
+mod clients;
 mod code_flow;
 mod discovery;
 
@@ -22,11 +23,13 @@ use openidconnect::{
     EndpointNotSet, EndpointSet, IdTokenFields, IssuerUrl, RedirectUrl, StandardErrorResponse,
     StandardTokenResponse,
 };
+use passgate::accounts::apps::{self, AppFields, Policy};
 use passgate::accounts::audit::Actor;
-use passgate::accounts::oidc::clients::{self, ClientSettings};
+use passgate::accounts::oidc::clients::{ClientChanges, ClientSettings};
 use passgate::accounts::oidc::grants::{self, NewGrant};
 use passgate::accounts::oidc::request::{AuthorizationRequest, Prompt};
 use passgate::accounts::oidc::{Alg, Amr};
+use passgate::accounts::permissions::Caller;
 use passgate::entities::users as user_entity;
 use serde::{Deserialize, Serialize};
 
@@ -171,19 +174,44 @@ pub struct Registered {
     pub secret: Option<String>,
 }
 
-static NEXT_APP: AtomicI32 = AtomicI32::new(1000);
-
-/// Registers a client with `settings`.
-pub async fn register(app: &TestApp, settings: ClientSettings) -> Registered {
-    let app_id = NEXT_APP.fetch_add(1, Ordering::Relaxed);
-    let (client_id, secret) = clients::create(&app.db, app_id, &settings)
-        .await
-        .expect("register a client");
+/// Registers an application named `name` with `settings` as its client, as the API and the
+/// CLI do.
+pub async fn register_named(app: &TestApp, name: &str, settings: ClientSettings) -> Registered {
+    let saved = apps::create(
+        &app.db,
+        &app.state.apps,
+        &Actor::cli(),
+        &Caller::operator(),
+        AppFields {
+            name: name.into(),
+            description: String::new(),
+            hosts: Vec::new(),
+            public_paths: Vec::new(),
+            allowed_roles: Vec::new(),
+            policy: Policy::OneFactor,
+            oidc: Some(ClientChanges {
+                redirect_uris: Some(settings.redirect_uris),
+                post_logout_redirect_uris: Some(settings.post_logout_redirect_uris),
+                public: Some(settings.public),
+                alg: Some(settings.alg),
+            }),
+        },
+    )
+    .await
+    .expect("register a client");
     Registered {
-        app_id,
-        client_id,
-        secret: secret.map(|s| s.expose().to_string()),
+        app_id: saved.app.app_id,
+        client_id: saved.app.oidc.expect("a client").client_id,
+        secret: saved.client_secret.map(|s| s.expose().to_string()),
     }
+}
+
+static NEXT_APP: AtomicI32 = AtomicI32::new(1);
+
+/// Registers a client with `settings` (an application of its own, named by a counter).
+pub async fn register(app: &TestApp, settings: ClientSettings) -> Registered {
+    let n = NEXT_APP.fetch_add(1, Ordering::Relaxed);
+    register_named(app, &format!("App {n}"), settings).await
 }
 
 /// A confidential client redirecting to [`REDIRECT`], signing with `alg`.

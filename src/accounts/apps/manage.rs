@@ -1,0 +1,328 @@
+//! The use cases of applications (SPEC §15.1): list, read, create, change, delete, and a new
+//! client secret for an OpenID Connect client (§16). Superusers only (each checks its caller);
+//! every change is audited in its transaction and drops this instance's cached snapshot at
+//! once (other instances see it within 5 s).
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+
+use crate::accounts::apps::{App, AppsCache, HostPattern, Policy, PublicPath, store};
+use crate::accounts::audit::{self, Actor, action};
+use crate::accounts::error::{Error, Result};
+use crate::accounts::oidc::clients::{self, ClientChanges};
+use crate::accounts::permissions::{self, Caller};
+use crate::accounts::secret::Secret;
+
+/// The longest name, in characters.
+pub const MAX_NAME: usize = 64;
+/// The longest description, in characters.
+pub const MAX_DESCRIPTION: usize = 500;
+
+/// An application as the API, the panel and the CLI give it (checked here).
+#[derive(Clone, Debug)]
+pub struct AppFields {
+    pub name: String,
+    pub description: String,
+    pub hosts: Vec<String>,
+    pub public_paths: Vec<String>,
+    pub allowed_roles: Vec<i32>,
+    pub policy: Policy,
+    /// OpenID Connect client settings (SPEC §16); `None`: not an OIDC client.
+    pub oidc: Option<ClientChanges>,
+}
+
+/// A change: only the fields given are changed (lists are replaced whole).
+#[derive(Clone, Debug, Default)]
+pub struct AppChanges {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub hosts: Option<Vec<String>>,
+    pub public_paths: Option<Vec<String>>,
+    pub allowed_roles: Option<Vec<i32>>,
+    pub policy: Option<Policy>,
+    /// `Some(None)`: the application stops being an OpenID Connect client (its grants end);
+    /// `Some(Some(changes))`: it becomes one, or its settings change.
+    pub oidc: Option<Option<ClientChanges>>,
+}
+
+/// What creating or changing an application answers: the application as it is now, and the
+/// client secret if one was just made (shown this once, never again).
+pub struct Saved {
+    pub app: App,
+    pub client_secret: Option<Secret>,
+}
+
+impl AppChanges {
+    fn names(&self) -> Vec<&'static str> {
+        [
+            ("name", self.name.is_some()),
+            ("description", self.description.is_some()),
+            ("hosts", self.hosts.is_some()),
+            ("public_paths", self.public_paths.is_some()),
+            ("allowed_roles", self.allowed_roles.is_some()),
+            ("policy", self.policy.is_some()),
+            ("oidc", self.oidc.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, given)| given.then_some(name))
+        .collect()
+    }
+}
+
+fn name(raw: &str) -> Result<String> {
+    let name = raw.trim();
+    let length = name.chars().count();
+    if length == 0 || length > MAX_NAME || name.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            "name",
+            format!("name: 1 to {MAX_NAME} characters, no control characters"),
+        ));
+    }
+    Ok(name.to_string())
+}
+
+fn description(raw: &str) -> Result<String> {
+    let text = raw.trim();
+    if text.chars().count() > MAX_DESCRIPTION || text.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(Error::invalid(
+            "description",
+            format!("description: at most {MAX_DESCRIPTION} characters"),
+        ));
+    }
+    Ok(text.to_string())
+}
+
+/// Each item parsed, duplicates dropped (first one kept), order kept.
+fn each<T: PartialEq>(
+    field: &'static str,
+    items: &[String],
+    parse: impl Fn(&str) -> std::result::Result<T, String>,
+) -> Result<Vec<T>> {
+    let mut parsed: Vec<T> = Vec::with_capacity(items.len());
+    for item in items {
+        let value =
+            parse(item).map_err(|reason| Error::invalid(field, format!("{field}: {reason}")))?;
+        if !parsed.contains(&value) {
+            parsed.push(value);
+        }
+    }
+    Ok(parsed)
+}
+
+fn roles(ids: &[i32]) -> Vec<i32> {
+    let mut roles = ids.to_vec();
+    roles.sort_unstable();
+    roles.dedup();
+    roles
+}
+
+/// Every application (superusers).
+pub async fn list(db: &impl ConnectionTrait, caller: &Caller) -> Result<Vec<App>> {
+    permissions::can_manage_apps(caller)?;
+    store::load_all(db).await
+}
+
+/// One application (superusers).
+pub async fn get(db: &impl ConnectionTrait, caller: &Caller, app_id: i32) -> Result<App> {
+    permissions::can_manage_apps(caller)?;
+    store::load(db, app_id).await?.ok_or(Error::AppNotFound)
+}
+
+/// The application named `name` (in any case).
+pub async fn get_by_name(db: &impl ConnectionTrait, caller: &Caller, name: &str) -> Result<App> {
+    permissions::can_manage_apps(caller)?;
+    let id = store::id_by_name(db, name.trim())
+        .await?
+        .ok_or(Error::AppNotFound)?;
+    get(db, caller, id).await
+}
+
+/// Refuses a name or host another application has, and roles that do not exist.
+async fn check_unique(conn: &impl ConnectionTrait, app: &App, except: Option<i32>) -> Result<()> {
+    if let Some(other) = store::id_by_name(conn, &app.name).await?
+        && Some(other) != except
+    {
+        return Err(Error::AppNameExists);
+    }
+    if let Some(host) = store::host_taken(conn, &app.hosts, except).await? {
+        return Err(Error::HostTaken(host));
+    }
+    if let Some(role) = store::unknown_role(conn, &app.allowed_roles).await? {
+        return Err(Error::invalid(
+            "allowed_roles",
+            format!("allowed_roles: no role has the id {role}"),
+        ));
+    }
+    Ok(())
+}
+
+fn summary(app: &App) -> String {
+    let hosts: Vec<String> = app.hosts.iter().map(ToString::to_string).collect();
+    let client = match &app.oidc {
+        Some(client) => format!(
+            " client_id={} public={}",
+            client.client_id, client.settings.public
+        ),
+        None => String::new(),
+    };
+    format!(
+        "app={} policy={} hosts={} roles={}{client}",
+        app.name,
+        app.policy.as_str(),
+        hosts.join(","),
+        app.allowed_roles.len()
+    )
+}
+
+/// Makes, changes or ends the OpenID Connect client of `app` as `changes` say, inside the
+/// use case's transaction; `app.oidc` follows. Returns a secret that was just made.
+async fn save_client(
+    txn: &impl ConnectionTrait,
+    app: &mut App,
+    changes: Option<ClientChanges>,
+) -> Result<Option<Secret>> {
+    let current = app.oidc.as_ref().map(|c| c.settings.clone());
+    let secret = match (changes, &app.oidc) {
+        (None, None) => None,
+        (None, Some(_)) => {
+            clients::remove(txn, app.app_id).await?;
+            app.oidc = None;
+            return Ok(None);
+        }
+        (Some(changes), None) => {
+            let settings = changes.apply(None)?;
+            let (_, secret) = clients::create(txn, app.app_id, &settings).await?;
+            secret
+        }
+        (Some(changes), Some(_)) => {
+            let settings = changes.apply(current.as_ref())?;
+            clients::update(txn, app.app_id, &settings).await?
+        }
+    };
+    app.oidc = clients::find_by_app(txn, app.app_id)
+        .await?
+        .map(|client| client.info());
+    Ok(secret)
+}
+
+/// Registers an application.
+pub async fn create(
+    db: &DatabaseConnection,
+    cache: &AppsCache,
+    actor: &Actor,
+    caller: &Caller,
+    fields: AppFields,
+) -> Result<Saved> {
+    permissions::can_manage_apps(caller)?;
+    let mut app = App {
+        app_id: 0,
+        name: name(&fields.name)?,
+        description: description(&fields.description)?,
+        policy: fields.policy,
+        hosts: each("hosts", &fields.hosts, HostPattern::parse)?,
+        public_paths: each("public_paths", &fields.public_paths, PublicPath::parse)?,
+        allowed_roles: roles(&fields.allowed_roles),
+        oidc: None,
+    };
+    let txn = db.begin().await?;
+    check_unique(&txn, &app, None).await?;
+    app.app_id = store::insert(&txn, &app.name, &app.description, app.policy).await?;
+    store::replace_children(&txn, &app).await?;
+    let client_secret = save_client(&txn, &mut app, fields.oidc).await?;
+    audit::record(&txn, actor, None, action::APP_CREATED, summary(&app)).await?;
+    txn.commit().await?;
+    cache.invalidate().await;
+    Ok(Saved { app, client_secret })
+}
+
+/// Changes the fields given in `changes`.
+pub async fn update(
+    db: &DatabaseConnection,
+    cache: &AppsCache,
+    actor: &Actor,
+    caller: &Caller,
+    app_id: i32,
+    changes: AppChanges,
+) -> Result<Saved> {
+    permissions::can_manage_apps(caller)?;
+    let txn = db.begin().await?;
+    let mut app = store::load(&txn, app_id).await?.ok_or(Error::AppNotFound)?;
+    if let Some(raw) = &changes.name {
+        app.name = name(raw)?;
+    }
+    if let Some(raw) = &changes.description {
+        app.description = description(raw)?;
+    }
+    if let Some(policy) = changes.policy {
+        app.policy = policy;
+    }
+    if let Some(raw) = &changes.hosts {
+        app.hosts = each("hosts", raw, HostPattern::parse)?;
+    }
+    if let Some(raw) = &changes.public_paths {
+        app.public_paths = each("public_paths", raw, PublicPath::parse)?;
+    }
+    if let Some(ids) = &changes.allowed_roles {
+        app.allowed_roles = roles(ids);
+    }
+    check_unique(&txn, &app, Some(app_id)).await?;
+    store::update_row(&txn, &app).await?;
+    store::replace_children(&txn, &app).await?;
+    let names = changes.names().join(",");
+    let client_secret = match changes.oidc {
+        Some(oidc) => save_client(&txn, &mut app, oidc).await?,
+        None => None,
+    };
+    let detail = format!("{} changed={names}", summary(&app));
+    audit::record(&txn, actor, None, action::APP_UPDATED, detail).await?;
+    txn.commit().await?;
+    cache.invalidate().await;
+    Ok(Saved { app, client_secret })
+}
+
+/// A new secret for the application's confidential client; the old one stops working at
+/// once, on every instance (secrets are never cached). Audited.
+pub async fn new_client_secret(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    caller: &Caller,
+    app_id: i32,
+) -> Result<Secret> {
+    permissions::can_manage_apps(caller)?;
+    let txn = db.begin().await?;
+    let app = store::load(&txn, app_id).await?.ok_or(Error::AppNotFound)?;
+    let Some(client) = &app.oidc else {
+        return Err(Error::invalid(
+            "oidc",
+            "oidc: the application is no OpenID Connect client",
+        ));
+    };
+    let secret = clients::regenerate_secret(&txn, app_id).await?;
+    audit::record(
+        &txn,
+        actor,
+        None,
+        action::APP_SECRET_REGENERATED,
+        format!("app={} client_id={}", app.name, client.client_id),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(secret)
+}
+
+/// Deletes an application (its hosts then answer 403: no application has them).
+pub async fn delete(
+    db: &DatabaseConnection,
+    cache: &AppsCache,
+    actor: &Actor,
+    caller: &Caller,
+    app_id: i32,
+) -> Result<()> {
+    permissions::can_manage_apps(caller)?;
+    let txn = db.begin().await?;
+    let app = store::load(&txn, app_id).await?.ok_or(Error::AppNotFound)?;
+    store::delete(&txn, app_id).await?;
+    audit::record(&txn, actor, None, action::APP_DELETED, summary(&app)).await?;
+    txn.commit().await?;
+    cache.invalidate().await;
+    Ok(())
+}
