@@ -9,7 +9,7 @@
 //   [data-passkey-error role=alert]
 // </div>
 // The options URL answers {challenge_id, options}; the finish URL takes
-// {challenge_id, credential, name?} and answers {redirect} (or {message} with an error).
+// {challenge_id, credential, name?, rd?} and answers {redirect} (or {message} with an error).
 (function () {
   "use strict";
   if (!window.PublicKeyCredential || !navigator.credentials) { return; }
@@ -112,6 +112,9 @@
           credential: kind === "register" ? registration(credential) : assertion(credential)
         };
         if (nameField) { body.name = nameField.value; }
+        // Where a sign-in walk ends (an application's URL), when the page carries one.
+        var rdField = document.querySelector('input[name="rd"]');
+        if (rdField && rdField.value) { body.rd = rdField.value; }
         return post(box.getAttribute("data-finish"), body);
       });
     }).then(function (done) {

@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod entities;
 pub mod error;
+mod forward_auth;
 pub mod i18n;
 pub mod malloc;
 mod oauth;

@@ -20,7 +20,7 @@ use crate::accounts::bootstrap;
 use crate::auth::session_store::DbSessionStore;
 use crate::config::{ClientTimeouts, Config, MAX_BODY_BYTES, SESSION_COOKIE, SESSION_IDLE};
 use crate::state::AppState;
-use crate::{api, db, oauth, web};
+use crate::{api, db, forward_auth, oauth, web};
 
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
 connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
@@ -76,8 +76,15 @@ fn routes(state: AppState) -> Router {
         .merge(web::router(state.clone()))
         .merge(api::router(state.clone()))
         .merge(oauth::router())
+        .merge(forward_auth::router())
         .route(crate::paths::HEALTHZ, get(health))
         .fallback(web::not_found)
+        // Inside the session layer: a request that (re)established the panel session gets
+        // its SSO session (SPEC §15.3).
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::sso::follow_sign_in,
+        ))
         .layer(sessions)
         .layer(security_header(header::CONTENT_SECURITY_POLICY, CSP))
         .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
@@ -193,12 +200,16 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let cleanup = DbSessionStore::new(db.clone());
     let cleanup_db = db.clone();
     let throttle = config.throttle;
+    let max_lifetime = config.session_max_lifetime;
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(Duration::from_secs(600));
         loop {
             interval.tick().await;
             if let Err(err) = cleanup.delete_expired().await {
                 tracing::warn!(error = %err, "deleting expired sessions failed");
+            }
+            if let Err(err) = crate::auth::sso::prune(&cleanup_db, max_lifetime).await {
+                tracing::warn!(error = %err, "deleting expired single sign-on sessions failed");
             }
             if let Err(err) = crate::auth::throttle::prune(&cleanup_db, &throttle).await {
                 tracing::warn!(error = %err, "pruning the login throttle failed");
@@ -217,6 +228,13 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind))?;
+    if let Some(sso) = &config.sso {
+        tracing::info!(
+            cookie_domain = %sso.cookie_domain,
+            trusted_proxies = config.trusted_proxies.len(),
+            "single sign-on is on"
+        );
+    }
     if config.public_url.is_none() {
         tracing::warn!(
             base = %config.link_base(),

@@ -1,5 +1,7 @@
 //! A user's web sessions (SPEC §11): listing one's own, ending one or all others, and ending
-//! every session and login token of a user (oneself, a superuser, or their manager).
+//! every session and login token of a user (oneself, a superuser, or their manager). The
+//! single sign-on sessions of the user (SPEC §15.3, `sso_sessions`) are listed and ended
+//! beside the panel's.
 //!
 //! A session id is a credential, so pages never show it: a session is named by a *handle*,
 //! the first 128 bits of the id's SHA-256 (hex).
@@ -17,18 +19,48 @@ use crate::accounts::credentials::rotate_stamp;
 use crate::accounts::error::{Error, Result};
 use crate::accounts::permissions::target_of;
 use crate::accounts::permissions::{self, Caller};
-use crate::entities::{sessions, users as user_entity};
+use crate::entities::{sessions, sso_sessions, users as user_entity};
+
+/// Which kind of session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// The panel's own session (`sessions`).
+    Panel,
+    /// A single sign-on session, which opens the applications (`sso_sessions`).
+    SingleSignOn,
+}
 
 /// One session as its owner sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionInfo {
     pub handle: String,
+    pub kind: Kind,
     pub signed_in_at: Option<PrimitiveDateTime>,
     pub last_seen: Option<PrimitiveDateTime>,
     pub address: Option<String>,
     pub browser: Option<String>,
     /// The session the request came with.
     pub current: bool,
+}
+
+/// The sessions of the browser a request came from: its panel session id, and the row id of
+/// its SSO session (the SHA-256 of its cookie's token), if it has one.
+#[derive(Clone, Copy, Debug)]
+pub struct ThisBrowser<'a> {
+    pub panel: &'a str,
+    pub sso: Option<&'a str>,
+}
+
+async fn live_sso_rows(
+    conn: &impl ConnectionTrait,
+    user_id: i32,
+) -> Result<Vec<sso_sessions::Model>> {
+    Ok(sso_sessions::Entity::find()
+        .filter(sso_sessions::Column::UserId.eq(user_id))
+        .filter(sso_sessions::Column::Expires.gt(clock::now()))
+        .order_by_desc(sso_sessions::Column::LastSeen)
+        .all(conn)
+        .await?)
 }
 
 /// The public name of a session id.
@@ -46,44 +78,71 @@ async fn live_rows(conn: &impl ConnectionTrait, user_id: i32) -> Result<Vec<sess
         .await?)
 }
 
-/// The user's live sessions, most recently seen first; `current_id` is the caller's own.
+/// The user's live sessions, the panel's and single sign-on's, most recently seen first.
 pub async fn list_own(
     conn: &impl ConnectionTrait,
     user_id: i32,
-    current_id: &str,
+    this: ThisBrowser<'_>,
 ) -> Result<Vec<SessionInfo>> {
-    Ok(live_rows(conn, user_id)
+    let panel = live_rows(conn, user_id)
         .await?
         .into_iter()
         .map(|row| SessionInfo {
             handle: handle_of(&row.id),
-            current: row.id == current_id,
+            kind: Kind::Panel,
+            current: row.id == this.panel,
             signed_in_at: row.signed_in_at,
             last_seen: row.last_seen,
             address: row.address,
             browser: row.browser,
-        })
-        .collect())
+        });
+    let sso = live_sso_rows(conn, user_id)
+        .await?
+        .into_iter()
+        .map(|row| SessionInfo {
+            handle: handle_of(&row.id),
+            kind: Kind::SingleSignOn,
+            current: Some(row.id.as_str()) == this.sso,
+            signed_in_at: Some(row.signed_in_at),
+            last_seen: Some(row.last_seen),
+            address: row.address,
+            browser: row.browser,
+        });
+    let mut all: Vec<SessionInfo> = panel.chain(sso).collect();
+    all.sort_by_key(|s| std::cmp::Reverse(s.last_seen));
+    Ok(all)
 }
 
-/// Ends one of the user's own sessions by its handle (not the current one: that is signing
-/// out). Returns whether one was ended; a second submission finds nothing.
+/// Ends one of the user's own sessions by its handle: any single sign-on session (this
+/// browser's too: the panel stays signed in), any panel session but the current one (that is
+/// signing out). Returns whether one was ended; a second submission finds nothing.
 pub async fn end_own<C: TransactionTrait + ConnectionTrait>(
     db: &C,
     actor: &Actor,
     user: &user_entity::Model,
     handle: &str,
-    current_id: &str,
+    this: ThisBrowser<'_>,
 ) -> Result<bool> {
     let txn = db.begin().await?;
-    let found = live_rows(&txn, user.user_id)
+    let panel = live_rows(&txn, user.user_id)
         .await?
         .into_iter()
-        .find(|row| row.id != current_id && handle_of(&row.id) == handle);
-    let Some(row) = found else {
-        return Ok(false);
-    };
-    sessions::Entity::delete_by_id(row.id).exec(&txn).await?;
+        .find(|row| row.id != this.panel && handle_of(&row.id) == handle);
+    let sso = live_sso_rows(&txn, user.user_id)
+        .await?
+        .into_iter()
+        .find(|row| handle_of(&row.id) == handle);
+    match (panel, sso) {
+        (Some(row), _) => {
+            sessions::Entity::delete_by_id(row.id).exec(&txn).await?;
+        }
+        (None, Some(row)) => {
+            sso_sessions::Entity::delete_by_id(row.id)
+                .exec(&txn)
+                .await?;
+        }
+        (None, None) => return Ok(false),
+    }
     audit::record(
         &txn,
         actor,
@@ -96,20 +155,28 @@ pub async fn end_own<C: TransactionTrait + ConnectionTrait>(
     Ok(true)
 }
 
-/// Ends every session of the user but `current_id`. Returns how many ended.
+/// Ends every session of the user but this browser's (its panel and SSO sessions). Returns
+/// how many ended.
 pub async fn end_others<C: TransactionTrait + ConnectionTrait>(
     db: &C,
     actor: &Actor,
     user: &user_entity::Model,
-    current_id: &str,
+    this: ThisBrowser<'_>,
 ) -> Result<u64> {
     let txn = db.begin().await?;
-    let ended = sessions::Entity::delete_many()
+    let panel = sessions::Entity::delete_many()
         .filter(sessions::Column::UserId.eq(user.user_id))
-        .filter(sessions::Column::Id.ne(current_id))
+        .filter(sessions::Column::Id.ne(this.panel))
         .exec(&txn)
         .await?
         .rows_affected;
+    let sso = sso_sessions::Entity::delete_many()
+        .filter(sso_sessions::Column::UserId.eq(user.user_id))
+        .filter(sso_sessions::Column::Id.ne(this.sso.unwrap_or("")))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    let ended = panel + sso;
     if ended > 0 {
         audit::record(
             &txn,

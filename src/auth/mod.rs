@@ -1,5 +1,7 @@
-//! Authentication: sessions, the web gate, CSRF, login throttling and client addresses.
+//! Authentication: sessions (the panel's and single sign-on's), CSRF, login throttling and
+//! client addresses.
 
+pub mod browser;
 pub mod client_ip;
 pub mod csrf;
 pub mod ended;
@@ -8,5 +10,6 @@ pub mod passkey_login;
 pub mod pending;
 pub mod session;
 pub mod session_store;
+pub mod sso;
 pub mod throttle;
 pub mod tokens;

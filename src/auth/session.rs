@@ -26,6 +26,25 @@ pub const ADDRESS_KEY: &str = "address";
 pub const BROWSER_KEY: &str = "browser";
 /// When the session ends however active it is (Unix seconds): its absolute lifetime.
 pub const ENDS_AT_KEY: &str = "ends_at";
+/// Whether the sign-in passed a second factor (at sign-in, or by setting one up in it).
+pub const SECOND_FACTOR_KEY: &str = "second_factor";
+/// Set when this request (re)established the session: the browser's SSO session follows it
+/// (`auth::sso::follow_sign_in` removes it before the session is stored).
+pub const SSO_DUE_KEY: &str = "__sso_due";
+/// The application the walk ends at in this request, for the audit entry of the SSO session
+/// issued with it (removed with [`SSO_DUE_KEY`]).
+pub const SSO_APP_KEY: &str = "__sso_app";
+
+/// What a sign-in proved, for [`establish`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Proof {
+    /// A password (or a reset link) alone.
+    Password,
+    /// A second factor: a TOTP or recovery code, a passkey, or a factor set up in this walk.
+    SecondFactor,
+    /// A credential change of a signed-in user: what the session proved before stands.
+    Kept,
+}
 
 /// A session failure: 503 when the database is unreachable, an internal error otherwise.
 pub fn session_error(err: tower_sessions::session::Error) -> Error {
@@ -140,11 +159,13 @@ pub async fn proved_temporary(session: &Session) -> Result<bool> {
 
 /// Binds the session to `user`, who has just proved their password: a new session id (no
 /// fixation), the current stamp, whether the password was a temporary one, the sign-in time
-/// and the absolute end (`max_lifetime` from now), a new CSRF token.
+/// and the absolute end (`max_lifetime` from now), whether a second factor was passed
+/// (`proof`), a new CSRF token. With single sign-on the browser's SSO session follows.
 pub async fn establish(
     session: &Session,
     user: &user_entity::Model,
     max_lifetime: time::Duration,
+    proof: Proof,
 ) -> Result<()> {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     session.cycle_id().await.map_err(session_error)?;
@@ -172,7 +193,45 @@ pub async fn establish(
         .insert(ENDS_AT_KEY, now + max_lifetime.whole_seconds())
         .await
         .map_err(session_error)?;
+    let second_factor = match proof {
+        Proof::Password => false,
+        Proof::SecondFactor => true,
+        Proof::Kept => passed_second_factor(session).await?,
+    };
+    session
+        .insert(SECOND_FACTOR_KEY, second_factor)
+        .await
+        .map_err(session_error)?;
+    session
+        .insert(SSO_DUE_KEY, true)
+        .await
+        .map_err(session_error)?;
     csrf::rotate(session).await?;
+    Ok(())
+}
+
+/// Whether this session's sign-in passed a second factor.
+pub async fn passed_second_factor(session: &Session) -> Result<bool> {
+    Ok(session
+        .get::<bool>(SECOND_FACTOR_KEY)
+        .await
+        .map_err(session_error)?
+        .unwrap_or(false))
+}
+
+/// Asks for an SSO session to be issued with this panel session at the end of the request
+/// (the browser has none that stands), naming the application the walk ends at.
+pub async fn want_sso(session: &Session, app: Option<&str>) -> Result<()> {
+    session
+        .insert(SSO_DUE_KEY, true)
+        .await
+        .map_err(session_error)?;
+    if let Some(app) = app {
+        session
+            .insert(SSO_APP_KEY, app)
+            .await
+            .map_err(session_error)?;
+    }
     Ok(())
 }
 

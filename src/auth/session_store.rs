@@ -137,12 +137,13 @@ impl Details {
     }
 }
 
-/// The session's data as stored: everything but the signed-in user `load` put beside it.
+/// The session's data as stored: everything but the signed-in user `load` put beside it and
+/// the other marks of one request (keys starting with `__`).
 fn stored_data(record: &Record) -> serde_json::Result<String> {
     let kept: BTreeMap<&String, &serde_json::Value> = record
         .data
         .iter()
-        .filter(|(key, _)| key.as_str() != SIGNED_IN_KEY)
+        .filter(|(key, _)| !key.starts_with("__"))
         .collect();
     serde_json::to_string(&kept)
 }

@@ -4,7 +4,7 @@ use maud::{Markup, html};
 
 use crate::i18n::Lang;
 use crate::paths;
-use crate::views::components::{Field, alert, csrf_field, field};
+use crate::views::components::{Field, alert, csrf_field, field, rd_field};
 use crate::views::layout::{PageContext, page};
 
 /// Messages beside the fields after a refused attempt.
@@ -24,6 +24,8 @@ pub struct ChangePasswordView<'a> {
     pub current_required: bool,
     pub min_length: usize,
     pub errors: ChangePasswordErrors,
+    /// Where the walk ends (`rd`), carried by the form.
+    pub rd: Option<&'a str>,
 }
 
 /// The form box; swapped into the sign-in page in place, or shown on its own page.
@@ -58,6 +60,7 @@ pub fn change_password_box(lang: Lang, csrf: &str, view: &ChangePasswordView) ->
             form method="post" action=(paths::CHANGE_PASSWORD) hx-post=(paths::CHANGE_PASSWORD)
                 hx-target="#auth-box" hx-swap="outerHTML" {
                 (csrf_field(csrf))
+                (rd_field(view.rd))
                 // Lets password managers file the new password under the right account.
                 input type="text" name="username" value=(view.username) autocomplete="username"
                     hidden readonly aria-hidden="true" tabindex="-1";

@@ -61,6 +61,21 @@ pub fn csrf_field(token: &str) -> Markup {
     html! { input type="hidden" name="csrf_token" value=(token); }
 }
 
+/// A translated sentence with `{placeholder}` replaced by `value` in bold (the name of the
+/// thing the sentence is about, "You do not have access to **Wiki**.").
+pub fn emphasised(sentence: &str, placeholder: &str, value: &str) -> Markup {
+    match sentence.split_once(placeholder) {
+        Some((before, after)) => html! { (before) strong { (value) } (after) },
+        None => html! { (sentence) },
+    }
+}
+
+/// The sign-in walk's destination (`rd`), carried by a form to its next step (nothing
+/// without one).
+pub fn rd_field(rd: Option<&str>) -> Markup {
+    html! { @if let Some(rd) = rd { input type="hidden" name="rd" value=(rd); } }
+}
+
 /// A message for the whole form, announced to screen readers.
 pub fn alert(kind: &str, id: &str, text: &str) -> Markup {
     html! { div id=(id) class=(format!("alert alert-{kind}")) role="alert" { (text) } }

@@ -76,6 +76,8 @@ pub fn site_header(ctx: &PageContext, oob: bool) -> Markup {
                             }
                             @if nav.audit {
                                 li { a href=(paths::AUDIT) { (lang.t("base.audit")) } }
+                                // Applications are superusers' too (SPEC §15.1).
+                                li { a href=(paths::APPS) { (lang.t("base.apps")) } }
                             }
                             li { a href=(paths::CHANGE_PASSWORD) { (lang.t("base.changePassword")) } }
                             li { a href=(paths::SECURITY) { (lang.t("base.security")) } }

@@ -4,7 +4,7 @@ use maud::{Markup, html};
 
 use crate::i18n::Lang;
 use crate::paths;
-use crate::views::components::{Field, alert, csrf_field, field};
+use crate::views::components::{Field, alert, csrf_field, emphasised, field, rd_field};
 use crate::views::layout::{PageContext, page};
 
 /// What the sign-in form shows again after a failed attempt.
@@ -17,6 +17,10 @@ pub struct LoginForm<'a> {
     /// The server offers passkeys (`PASSGATE_PUBLIC_URL` is set): the script shows the
     /// passkey button (SPEC §13); without JavaScript it stays hidden.
     pub passkeys: bool,
+    /// Where the walk ends (`rd`, already checked), carried by the form.
+    pub rd: Option<&'a str>,
+    /// The application the user is going to ("Sign in to continue to *Wiki*").
+    pub app: Option<&'a str>,
 }
 
 /// The form box; the same fragment is the htmx swap target and part of the full page.
@@ -31,6 +35,9 @@ pub fn login_box(lang: Lang, csrf: &str, form: &LoginForm) -> Markup {
     html! {
         section id="auth-box" class="card narrow" aria-labelledby="auth-title" {
             h1 id="auth-title" { (lang.t("login.title")) }
+            @if let Some(app) = form.app {
+                p id="login-app" { (emphasised(lang.t("sso.continueTo"), "{app}", app)) }
+            }
             @if let Some(notice) = form.notice {
                 div id="login-notice" class="alert alert-info" role="status" { (notice) }
             }
@@ -39,6 +46,7 @@ pub fn login_box(lang: Lang, csrf: &str, form: &LoginForm) -> Markup {
                 hx-target="#auth-box" hx-swap="outerHTML"
                 aria-describedby=[form.error.map(|_| error_id)] {
                 (csrf_field(csrf))
+                (rd_field(form.rd))
                 (field(&username))
                 (field(&password))
                 button type="submit" { (lang.t("login.submit")) }

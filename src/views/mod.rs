@@ -1,5 +1,6 @@
 //! maud views: pure functions from plain data to `Markup`. No database, no `Result`.
 
+pub mod access;
 pub mod assets;
 pub mod audit;
 pub mod bulk;

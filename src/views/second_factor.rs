@@ -5,7 +5,7 @@ use maud::{Markup, html};
 
 use crate::i18n::Lang;
 use crate::paths;
-use crate::views::components::{Field, alert, csrf_field, field};
+use crate::views::components::{Field, alert, csrf_field, field, rd_field};
 use crate::views::layout::{Nav, PageContext, page, site_header};
 
 /// What the code page shows.
@@ -18,6 +18,8 @@ pub struct SecondFactorView<'a> {
     /// The user has a passkey and the server offers passkeys.
     pub passkey: bool,
     pub error: Option<&'a str>,
+    /// Where the walk ends (`rd`), carried by the form and the links.
+    pub rd: Option<&'a str>,
 }
 
 /// The box: the htmx swap target on the sign-in page and the body of the page of its own.
@@ -52,14 +54,15 @@ pub fn second_factor_box(lang: Lang, csrf: &str, view: &SecondFactorView) -> Mar
                     hx-target="#auth-box" hx-swap="outerHTML"
                     aria-describedby=[view.error.map(|_| error_id)] {
                     (csrf_field(csrf))
+                    (rd_field(view.rd))
                     (field(&code))
                     button type="submit" { (lang.t("login.secondFactorSubmit")) }
                 }
                 p {
                     @if view.recovery {
-                        a href=(paths::SECOND_FACTOR) { (lang.t("login.useTotp")) }
+                        a href=(paths::with_rd(paths::SECOND_FACTOR, view.rd)) { (lang.t("login.useTotp")) }
                     } @else {
-                        a href=(format!("{}?recovery=1", paths::SECOND_FACTOR)) {
+                        a href=(paths::with_rd(&format!("{}?recovery=1", paths::SECOND_FACTOR), view.rd)) {
                             (lang.t("login.useRecoveryCode"))
                         }
                     }
@@ -68,6 +71,7 @@ pub fn second_factor_box(lang: Lang, csrf: &str, view: &SecondFactorView) -> Mar
                 (alert("error", error_id, error))
             }
             @if view.passkey {
+                @if !view.totp { (rd_field(view.rd)) }
                 div class="passkey-box" data-passkey="second-factor"
                     data-options=(paths::SECOND_FACTOR_PASSKEY_OPTIONS)
                     data-finish=(paths::SECOND_FACTOR_PASSKEY)

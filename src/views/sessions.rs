@@ -14,6 +14,8 @@ pub struct SessionRow {
     pub last_seen: String,
     pub address: String,
     pub current: bool,
+    /// A single sign-on session: what it opens ("Single sign-on: apps on example.org").
+    pub apps: Option<String>,
 }
 
 pub struct SessionsView {
@@ -28,7 +30,7 @@ fn end_form(lang: Lang, csrf: &str, row: &SessionRow) -> Markup {
             (csrf_field(csrf))
             input type="hidden" name="session" value=(row.handle);
             button type="submit" class="secondary"
-                aria-label=(lang.t("sessions.endOne").replace("{browser}", &row.browser)) {
+                aria-label=(if row.apps.is_some() { lang.t("sso.endApps") } else { lang.t("sessions.endOne") }.replace("{browser}", &row.browser)) {
                 (lang.t("sessions.end"))
             }
         }
@@ -38,6 +40,7 @@ fn end_form(lang: Lang, csrf: &str, row: &SessionRow) -> Markup {
 pub fn sessions_page(ctx: &PageContext, view: &SessionsView) -> Markup {
     let lang = ctx.lang;
     let others = view.rows.iter().filter(|r| !r.current).count();
+    let any_apps = view.rows.iter().any(|r| r.apps.is_some());
     page(
         ctx,
         lang.t("sessions.title"),
@@ -53,6 +56,7 @@ pub fn sessions_page(ctx: &PageContext, view: &SessionsView) -> Markup {
                         caption class="visually-hidden" { (lang.t("sessions.title")) }
                         thead { tr {
                             th scope="col" { (lang.t("sessions.browser")) }
+                            @if any_apps { th scope="col" { (lang.t("sso.kind")) } }
                             th scope="col" { (lang.t("sessions.signedIn")) }
                             th scope="col" { (lang.t("sessions.lastSeen")) }
                             th scope="col" { (lang.t("sessions.address")) }
@@ -65,11 +69,16 @@ pub fn sessions_page(ctx: &PageContext, view: &SessionsView) -> Markup {
                                         (row.browser)
                                         @if row.current { " " span class="badge badge-ok" { (lang.t("sessions.thisOne")) } }
                                     }
+                                    @if any_apps {
+                                        td data-label=(lang.t("sso.kind")) {
+                                            (row.apps.as_deref().unwrap_or(lang.t("sso.kindPanel")))
+                                        }
+                                    }
                                     td data-label=(lang.t("sessions.signedIn")) { (row.signed_in) }
                                     td data-label=(lang.t("sessions.lastSeen")) { (row.last_seen) }
                                     td data-label=(lang.t("sessions.address")) { (row.address) }
                                     td {
-                                        @if row.current {
+                                        @if row.current && row.apps.is_none() {
                                             span class="hint" { (lang.t("sessions.signOutHint")) }
                                         } @else {
                                             (end_form(lang, ctx.csrf, row))

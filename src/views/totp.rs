@@ -7,13 +7,19 @@ use maud::{Markup, html};
 
 use crate::i18n::Lang;
 use crate::paths;
-use crate::views::components::{Field, alert, csrf_field, field};
+use crate::views::components::{Field, alert, csrf_field, field, rd_field};
 use crate::views::layout::{PageContext, page};
 use crate::views::qr::qr_svg;
 
 /// The set-up box (the swap target on the sign-in page after an in-place forced change, and
 /// the body of its own page): why, what an authenticator app is, the button that starts.
-pub fn setup_box(lang: Lang, csrf: &str, required: bool, passkeys: bool) -> Markup {
+pub fn setup_box(
+    lang: Lang,
+    csrf: &str,
+    required: bool,
+    passkeys: bool,
+    rd: Option<&str>,
+) -> Markup {
     html! {
         section id="auth-box" class="card narrow" aria-labelledby="setup-title" {
             h1 id="setup-title" { (lang.t("mfa.setupTitle")) }
@@ -24,12 +30,13 @@ pub fn setup_box(lang: Lang, csrf: &str, required: bool, passkeys: bool) -> Mark
             form method="post" action=(paths::TOTP_START) hx-post=(paths::TOTP_START)
                 hx-target="#auth-box" hx-swap="outerHTML" {
                 (csrf_field(csrf))
+                (rd_field(rd))
                 button type="submit" { (lang.t("mfa.start")) }
             }
             @if passkeys {
                 p class="hint" {
                     (lang.t("mfa.orPasskey")) " "
-                    a href=(paths::SECURITY) { (lang.t("base.security")) }
+                    a href=(paths::with_rd(paths::SECURITY, rd)) { (lang.t("base.security")) }
                 }
             }
         }
@@ -37,11 +44,11 @@ pub fn setup_box(lang: Lang, csrf: &str, required: bool, passkeys: bool) -> Mark
 }
 
 /// The page of a user held until they set up a second factor (or anyone adding one).
-pub fn setup_page(ctx: &PageContext, required: bool, passkeys: bool) -> Markup {
+pub fn setup_page(ctx: &PageContext, required: bool, passkeys: bool, rd: Option<&str>) -> Markup {
     page(
         ctx,
         ctx.lang.t("mfa.setupTitle"),
-        setup_box(ctx.lang, ctx.csrf, required, passkeys),
+        setup_box(ctx.lang, ctx.csrf, required, passkeys, rd),
     )
 }
 
@@ -53,6 +60,8 @@ pub struct EnrolView<'a> {
     pub otpauth_uri: Option<&'a str>,
     pub name: &'a str,
     pub error: Option<&'a str>,
+    /// Where the walk ends (`rd`), carried by the form.
+    pub rd: Option<&'a str>,
 }
 
 /// `ABCD EFGH …`: the secret in groups of four, as people type it.
@@ -93,11 +102,12 @@ pub fn enrol_box(lang: Lang, csrf: &str, view: &EnrolView) -> Markup {
             form method="post" action=(verify) hx-post=(verify)
                 hx-target="#auth-box" hx-swap="outerHTML" {
                 (csrf_field(csrf))
+                (rd_field(view.rd))
                 (field(&name))
                 (field(&code))
                 button type="submit" { (lang.t("mfa.verify")) }
             }
-            p { a href=(paths::TOTP_SETUP) { (lang.t("mfa.startOver")) } }
+            p { a href=(paths::with_rd(paths::TOTP_SETUP, view.rd)) { (lang.t("mfa.startOver")) } }
         }
     }
 }
@@ -111,7 +121,8 @@ pub fn enrol_page(ctx: &PageContext, view: &EnrolView) -> Markup {
 }
 
 /// The recovery codes, shown once; the page is also the print view (`@media print`).
-pub fn codes_box(lang: Lang, codes: &[String]) -> Markup {
+/// `then` is where *I have stored them* goes on to (the dashboard, or the walk's next step).
+pub fn codes_box(lang: Lang, codes: &[String], then: &str) -> Markup {
     let text = format!("passgate recovery codes\n\n{}\n", codes.join("\n"));
     let download = format!("data:text/plain;charset=utf-8,{}", percent_encode(&text));
     html! {
@@ -128,17 +139,17 @@ pub fn codes_box(lang: Lang, codes: &[String]) -> Markup {
             }
             p class="hint no-print" { (lang.t("mfa.printHint")) }
             p class="no-print" {
-                a class="button" href=(paths::DASHBOARD) { (lang.t("mfa.stored")) }
+                a class="button" href=(then) { (lang.t("mfa.stored")) }
             }
         }
     }
 }
 
-pub fn codes_page(ctx: &PageContext, codes: &[String]) -> Markup {
+pub fn codes_page(ctx: &PageContext, codes: &[String], then: &str) -> Markup {
     page(
         ctx,
         ctx.lang.t("mfa.codesTitle"),
-        codes_box(ctx.lang, codes),
+        codes_box(ctx.lang, codes, then),
     )
 }
 

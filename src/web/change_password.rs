@@ -2,8 +2,8 @@
 //! voluntary one (also as a dialog). Both go through the domain's `change_password`.
 
 use crate::web::form::Form;
-use axum::extract::State;
-use axum::http::HeaderValue;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -26,13 +26,14 @@ use crate::views::change_password::{
 };
 use crate::views::layout::{Nav, PageContext, site_header};
 use crate::web::page_or_fragment;
-use crate::web::{Hx, PageError, PageResult, Viewer, redirect};
+use crate::web::{Hx, PageError, PageResult, Viewer, redirect, walk};
 
 fn view<'a>(
     state: &AppState,
     caller: &Caller,
     user: &'a users::Model,
     errors: ChangePasswordErrors,
+    rd: Option<&'a str>,
 ) -> ChangePasswordView<'a> {
     ChangePasswordView {
         username: &user.username,
@@ -40,15 +41,25 @@ fn view<'a>(
         current_required: !permissions::forced_change_exempt(caller, user.require_password_change),
         min_length: state.config.policy.min_length,
         errors,
+        rd,
     }
 }
 
-pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Response {
-    change_password_page(
-        &viewer.context(),
-        &view(&state, &viewer.caller, &viewer.user, Default::default()),
-    )
-    .into_response()
+/// `GET /panel/change_password` (`?rd=` when the walk goes on to an application).
+pub async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(query): Query<walk::RdField>,
+) -> Response {
+    let destination = walk::destination(&state, query.rd.as_deref());
+    let view = view(
+        &state,
+        &viewer.caller,
+        &viewer.user,
+        Default::default(),
+        destination.rd(),
+    );
+    change_password_page(&viewer.context(), &view).into_response()
 }
 
 /// The voluntary change as a dialog for htmx; the page itself without it.
@@ -59,14 +70,25 @@ pub async fn dialog(State(state): State<AppState>, viewer: Viewer, hx: Hx) -> Re
     change_password_dialog(
         viewer.lang,
         &viewer.csrf,
-        &view(&state, &viewer.caller, &viewer.user, Default::default()),
+        &view(
+            &state,
+            &viewer.caller,
+            &viewer.user,
+            Default::default(),
+            None,
+        ),
     )
     .into_response()
 }
 
 /// The forced-change fragment that replaces the sign-in form after an htmx login (with the
-/// temporary password, just proved).
-pub async fn forced_box(session: &Session, state: &AppState, user: &users::Model) -> Response {
+/// temporary password, just proved), carrying the walk's destination.
+pub async fn forced_box(
+    session: &Session,
+    state: &AppState,
+    user: &users::Model,
+    rd: Option<&str>,
+) -> Response {
     let lang = Lang::from_code(&user.lang);
     let caller = Caller::signed_in(user, None, true);
     match csrf::token(session).await {
@@ -82,16 +104,16 @@ pub async fn forced_box(session: &Session, state: &AppState, user: &users::Model
                     audit: false,
                 }),
             };
+            let view = view(state, &caller, user, Default::default(), rd);
             let mut response = maud::html! {
-                (change_password_box(lang, &token, &view(state, &caller, user, Default::default())))
+                (change_password_box(lang, &token, &view))
                 (site_header(&ctx, true))
             }
             .into_response();
             // The address bar follows, so a reload lands on the same form.
-            response.headers_mut().insert(
-                "hx-push-url",
-                HeaderValue::from_static(paths::CHANGE_PASSWORD),
-            );
+            if let Ok(url) = HeaderValue::from_str(&paths::with_rd(paths::CHANGE_PASSWORD, rd)) {
+                response.headers_mut().insert("hx-push-url", url);
+            }
             response
         }
         Err(err) => err.into_response_html(lang),
@@ -106,6 +128,8 @@ pub struct ChangeFields {
     new_password: String,
     #[serde(default)]
     confirm_password: String,
+    #[serde(default)]
+    rd: Option<String>,
 }
 
 pub async fn submit(
@@ -113,9 +137,11 @@ pub async fn submit(
     viewer: Viewer,
     hx: Hx,
     ip: ClientIp,
+    headers: HeaderMap,
     Form(fields): Form<ChangeFields>,
 ) -> PageResult {
     let lang = viewer.lang;
+    let destination = walk::destination(&state, fields.rd.as_deref());
     // Failures here answer with the small page (the session may just have been replaced).
     let fail = |err| PageError::visitor(lang, err);
     let user = &viewer.user;
@@ -150,24 +176,40 @@ pub async fn submit(
     match outcome {
         Ok(updated) => {
             // Every session of the user ended in the change; this browser gets a fresh one.
-            session::establish(&viewer.session, &updated, state.config.session_max_lifetime)
-                .await
-                .map_err(fail)?;
+            session::establish(
+                &viewer.session,
+                &updated,
+                state.config.session_max_lifetime,
+                session::Proof::Kept,
+            )
+            .await
+            .map_err(fail)?;
             // The flow goes on in place while a second factor is required and missing.
             if hx.0
-                && let Some(response) = crate::web::totp::setup_in_place(&state, &viewer, &updated)
-                    .await
-                    .map_err(fail)?
+                && let Some(response) =
+                    crate::web::totp::setup_in_place(&state, &viewer, &updated, &destination)
+                        .await
+                        .map_err(fail)?
             {
                 return Ok(response);
             }
-            Ok(redirect(hx, paths::DASHBOARD))
+            let to = walk::next_url(
+                &state,
+                &viewer.session,
+                &headers,
+                ip,
+                &updated,
+                &destination,
+            )
+            .await
+            .map_err(fail)?;
+            Ok(redirect(hx, &to))
         }
         // The domain's `Stale`: an admin's reset came first and ended this session.
-        Err(Error::Unauthenticated) => Ok(redirect(hx, paths::LOGIN)),
+        Err(Error::Unauthenticated) => Ok(redirect(hx, &walk::login_url(&destination))),
         Err(err) => match field_errors(lang, &err) {
             Some(errors) => {
-                let view = view(&state, &viewer.caller, user, errors);
+                let view = view(&state, &viewer.caller, user, errors, destination.rd());
                 let markup = page_or_fragment(
                     hx,
                     || change_password_box(lang, &viewer.csrf, &view),

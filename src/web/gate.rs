@@ -4,8 +4,10 @@
 //!
 //! A user who must have a second factor and has none (`accounts::mfa::required`, SPEC §9)
 //! reaches only the pages that set one up, after any pending password change — the flow
-//! sign-in → code → forced change → enrolment → dashboard. (The *second factor pending*
-//! state before the code is no session at all: see `auth::pending`.)
+//! sign-in → code → forced change → enrolment → dashboard, asked of the walk's one state
+//! machine (`accounts::sso::walk`), with the walk's destination (`rd`) carried to the step.
+//! (The *second factor pending* state before the code is no session at all: see
+//! `auth::pending`.)
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header;
@@ -14,12 +16,13 @@ use axum::response::{IntoResponse, Response};
 use tower_sessions::Session;
 
 use crate::accounts::mfa;
+use crate::accounts::sso::{Standing, Step, next_step};
 use crate::auth::ended;
 use crate::auth::session::{current_user, session_error};
 use crate::auth::session_store::USER_ID_KEY;
 use crate::paths;
 use crate::state::AppState;
-use crate::web::{self, Hx};
+use crate::web::{self, Hx, walk};
 
 /// Whether the signed-in user is held at enrolment (the navigation then offers only sign-out).
 #[derive(Clone, Copy, Debug, Default)]
@@ -83,24 +86,41 @@ pub async fn panel_gate(
         .extensions()
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_owned());
-    // Held at enrolment: a factor is required and missing (read with the session; a query
-    // only when it was not).
-    let held = mfa::required(state.mfa.policy, &signed_in.user)
-        && match signed_in.status {
-            Some(status) => !status.has_factor,
+    let must_have_factor = mfa::required(state.mfa.policy, &signed_in.user);
+    // Whether the user has a factor (read with the session; a query only when it was not,
+    // and only when it matters).
+    let has_factor = !must_have_factor
+        || match signed_in.status {
+            Some(status) => status.has_factor,
             None => match mfa::has_factor(&state.db, user_id).await {
-                Ok(has) => !has,
+                Ok(has) => has,
                 Err(err) => return crate::error::Error::from(err).into_response_html(lang),
             },
         };
-    let must_enrol =
-        held && !signed_in.user.require_password_change && !enrolment_allows(route.as_deref());
-    let mut response = if signed_in.user.require_password_change
-        && route.as_deref() != Some(paths::CHANGE_PASSWORD)
-    {
-        web::redirect(hx, paths::CHANGE_PASSWORD)
-    } else if must_enrol {
-        web::redirect(hx, paths::TOTP_SETUP)
+    let standing = Standing {
+        require_password_change: signed_in.user.require_password_change,
+        must_have_factor,
+        has_factor,
+        // The panel itself needs no second factor of the session.
+        session_passed_factor: false,
+    };
+    let held = must_have_factor && !has_factor;
+    // The walk's next step, with its destination (`rd`) carried on.
+    let rd = request
+        .uri()
+        .query()
+        .and_then(|q| serde_urlencoded::from_str::<walk::RdField>(q).ok())
+        .and_then(|field| field.rd);
+    let destination = walk::destination(&state, rd.as_deref());
+    let missing = match next_step(&standing, false) {
+        Step::ChangePassword if route.as_deref() != Some(paths::CHANGE_PASSWORD) => {
+            Some(Step::ChangePassword)
+        }
+        Step::Enrol if !enrolment_allows(route.as_deref()) => Some(Step::Enrol),
+        _ => None,
+    };
+    let mut response = if let Some(step) = missing {
+        web::redirect(hx, &walk::step_url(step, &destination))
     } else {
         request.extensions_mut().insert(signed_in);
         request.extensions_mut().insert(HeldAtEnrolment(held));

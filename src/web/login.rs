@@ -1,4 +1,5 @@
-//! GET/POST /login and POST /logout.
+//! GET/POST /login and GET/POST /logout. `GET /login?rd=` is also the resume point of the
+//! sign-in walk (`web::walk`): a signed-in user is not asked again but sent on.
 
 use crate::web::form::Form;
 use axum::extract::{Query, State};
@@ -9,59 +10,69 @@ use tower_sessions::Session;
 
 use crate::accounts::audit::{self, Actor, action};
 use crate::accounts::secret::Secret;
+use crate::accounts::sso::Destination;
 use crate::auth::client_ip::ClientIp;
 use crate::auth::ended::EndReason;
-use crate::auth::{csrf, login, pending, session};
+use crate::auth::{csrf, login, pending, session, sso};
 use crate::error::Error;
 use crate::i18n::Lang;
 use crate::paths;
 use crate::state::AppState;
+use crate::views::access::logout_confirm_page;
+use crate::views::layout::{Nav, PageContext};
 use crate::views::login::{LoginForm, login_box, login_page};
 use crate::web::page_or_fragment;
 use crate::web::{
-    Hx, PageError, PageResult, VisitorLang, change_password, redirect, second_factor,
+    Hx, PageError, PageResult, VisitorLang, change_password, redirect, second_factor, walk,
 };
 
-/// Where a signed-in user belongs.
-fn home(require_password_change: bool) -> &'static str {
-    if require_password_change {
-        paths::CHANGE_PASSWORD
-    } else {
-        paths::DASHBOARD
-    }
-}
-
-/// `?ended=REASON`: why the previous session ended (see `auth::ended`).
+/// `?ended=REASON`: why the previous session ended (see `auth::ended`); `?rd=` (and Authelia's
+/// `rm`, accepted and not needed): where the walk ends.
 #[derive(Deserialize, Default)]
-pub struct EndedQuery {
+pub struct LoginQuery {
     ended: Option<String>,
+    rd: Option<String>,
 }
 
 pub async fn show(
     State(state): State<AppState>,
     VisitorLang(lang): VisitorLang,
+    ip: ClientIp,
     headers: HeaderMap,
     session: Session,
-    Query(query): Query<EndedQuery>,
+    Query(query): Query<LoginQuery>,
 ) -> PageResult {
     let fail = |err| PageError::visitor(lang, err);
+    let destination = walk::destination(&state, query.rd.as_deref());
     if let Some(signed_in) = session::current_user(&session, &state.db)
         .await
         .map_err(fail)?
     {
-        return Ok(redirect(
-            Hx(false),
-            home(signed_in.user.require_password_change),
-        ));
+        // Single sign-on: a signed-in user is not asked again, but sent on (through the
+        // steps the walk still misses).
+        let to = walk::next_url(
+            &state,
+            &session,
+            &headers,
+            ip,
+            &signed_in.user,
+            &destination,
+        )
+        .await
+        .map_err(fail)?;
+        return Ok(redirect(Hx(false), &to));
     }
     let notice = query
         .ended
         .as_deref()
         .and_then(EndReason::from_code)
         .map(|reason| lang.t(reason.message_key()));
+    let app = walk::app_name(&state, &destination).await;
     let form = LoginForm {
         notice,
         passkeys: state.passkeys.enabled(),
+        rd: destination.rd(),
+        app: app.as_deref(),
         ..LoginForm::default()
     };
     with_form_token(&state, &session, &headers, |token| {
@@ -99,6 +110,8 @@ pub struct LoginFields {
     username: String,
     #[serde(default)]
     password: String,
+    #[serde(default)]
+    rd: Option<String>,
 }
 
 pub async fn submit(
@@ -112,26 +125,47 @@ pub async fn submit(
 ) -> PageResult {
     let fail = |err| PageError::visitor(lang, err);
     let password = Secret::new(fields.password);
+    let destination = walk::destination(&state, fields.rd.as_deref());
     let user = match login::login(&state, ip, &fields.username, &password).await {
         Ok(user) => user,
         Err(Error::MfaRequired) => {
             // The password was right and the user has a second factor: the code page,
             // reachable for five minutes through the pending cookie (nothing signed in yet).
-            return to_second_factor(&state, lang, hx, &session, &headers, &fields.username)
+            let pending = Pending {
+                username: &fields.username,
+                destination: &destination,
+            };
+            return to_second_factor(&state, lang, hx, &session, &headers, pending)
                 .await
                 .map_err(fail);
         }
         Err(err) if err.status().is_server_error() => return Err(fail(err)),
-        Err(err) => return Ok(refused(&state, lang, hx, &session, &headers, err).await),
+        Err(err) => {
+            return Ok(refused(&state, lang, hx, &session, &headers, err, &destination).await);
+        }
     };
-    session::establish(&session, &user, state.config.session_max_lifetime)
-        .await
-        .map_err(fail)?;
+    session::establish(
+        &session,
+        &user,
+        state.config.session_max_lifetime,
+        session::Proof::Password,
+    )
+    .await
+    .map_err(fail)?;
     if user.require_password_change && hx.0 {
         // Swap the sign-in form for the change form in place.
-        return Ok(change_password::forced_box(&session, &state, &user).await);
+        return Ok(change_password::forced_box(&session, &state, &user, destination.rd()).await);
     }
-    Ok(redirect(hx, home(user.require_password_change)))
+    let to = walk::next_url(&state, &session, &headers, ip, &user, &destination)
+        .await
+        .map_err(fail)?;
+    Ok(redirect(hx, &to))
+}
+
+/// Who passed the password, and where their walk ends.
+struct Pending<'a> {
+    username: &'a str,
+    destination: &'a Destination,
 }
 
 /// After a right password of a user with a second factor: the pending cookie, and the code
@@ -142,17 +176,19 @@ async fn to_second_factor(
     hx: Hx,
     session: &Session,
     headers: &HeaderMap,
-    username: &str,
+    pending: Pending<'_>,
 ) -> crate::error::Result<Response> {
-    let user = crate::accounts::users::find_by_username(&state.db, &username.to_ascii_lowercase())
-        .await?
-        .ok_or(Error::IncorrectCredentials)?;
+    let user =
+        crate::accounts::users::find_by_username(&state.db, &pending.username.to_ascii_lowercase())
+            .await?
+            .ok_or(Error::IncorrectCredentials)?;
     let cookie = pending::start(&state.signing_key, &user, state.config.cookie_secure)
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("pending cookie")))?;
+    let rd = pending.destination.rd();
     let mut response = if hx.0 {
-        second_factor::swap_in(state, session, headers, lang, &user).await?
+        second_factor::swap_in(state, session, headers, lang, &user, rd).await?
     } else {
-        redirect(hx, paths::SECOND_FACTOR)
+        redirect(hx, &paths::with_rd(paths::SECOND_FACTOR, rd))
     };
     response.headers_mut().append(header::SET_COOKIE, cookie);
     Ok(response)
@@ -168,12 +204,16 @@ async fn refused(
     session: &Session,
     headers: &HeaderMap,
     err: crate::error::Error,
+    destination: &Destination,
 ) -> Response {
+    let app = walk::app_name(state, destination).await;
     let form = LoginForm {
         username: "",
         error: Some(lang.t(err.message_key())),
         notice: None,
         passkeys: state.passkeys.enabled(),
+        rd: destination.rd(),
+        app: app.as_deref(),
     };
     let rendered = with_form_token(state, session, headers, |token| {
         let markup = page_or_fragment(
@@ -193,11 +233,49 @@ async fn refused(
     }
 }
 
+/// `GET /logout?rd=`: a confirmation page with a plain form (a link must not sign anyone out,
+/// and an application links here to sign out everywhere).
+pub async fn logout_page(
+    State(state): State<AppState>,
+    VisitorLang(lang): VisitorLang,
+    headers: HeaderMap,
+    session: Session,
+    Query(query): Query<walk::RdField>,
+) -> PageResult {
+    let fail = |err| PageError::visitor(lang, err);
+    let signed_in = session::current_user(&session, &state.db)
+        .await
+        .map_err(fail)?;
+    let destination = walk::destination(&state, query.rd.as_deref());
+    let lang = signed_in
+        .as_ref()
+        .map_or(lang, |s| Lang::from_code(&s.user.lang));
+    with_form_token(&state, &session, &headers, |token| {
+        let ctx = PageContext {
+            lang,
+            csrf: token,
+            nav: signed_in.as_ref().map(|s| Nav {
+                username: &s.user.username,
+                restricted: true,
+                users: false,
+                audit: false,
+            }),
+        };
+        logout_confirm_page(&ctx, destination.rd()).into_response()
+    })
+    .await
+    .map_err(fail)
+}
+
+/// `POST /logout`: ends this browser's panel session and its SSO session, clears both
+/// cookies, and goes on to `rd` when it passes SPEC §15.4 (else the sign-in page).
 pub async fn logout(
     State(state): State<AppState>,
     hx: Hx,
     ip: ClientIp,
+    headers: HeaderMap,
     session: Session,
+    Form(fields): Form<walk::RdField>,
 ) -> Response {
     if let Ok(Some(session::SignedIn { user, .. })) =
         session::current_user(&session, &state.db).await
@@ -214,13 +292,30 @@ pub async fn logout(
         let _ = err.public_message();
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
+    let ended_sso = match sso::token_in(&headers) {
+        Some(token) => sso::end(&state.db, &token).await,
+        None => Ok(()),
+    };
+    if let Err(err) = ended_sso {
+        let _ = err.public_message();
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+    let to = match walk::destination(&state, fields.rd.as_deref()) {
+        Destination::App(to) => to.as_str().to_string(),
+        Destination::Dashboard => paths::LOGIN.to_string(),
+    };
     // Signed out here: the next visitor of this browser is told nothing about this session.
-    let mut response = redirect(hx, paths::LOGIN);
-    response
-        .headers_mut()
-        .append(header::SET_COOKIE, crate::auth::ended::clear_hint());
-    response
-        .headers_mut()
-        .append(header::SET_COOKIE, pending::clear());
+    let mut response = redirect(hx, &to);
+    let cookies = response.headers_mut();
+    cookies.append(header::SET_COOKIE, crate::auth::ended::clear_hint());
+    cookies.append(header::SET_COOKIE, pending::clear());
+    if let Some(clear) = state
+        .config
+        .sso
+        .as_ref()
+        .and_then(|sso_config| sso::clear_cookie(&state.config, sso_config))
+    {
+        cookies.append(header::SET_COOKIE, clear);
+    }
     response
 }

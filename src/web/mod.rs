@@ -5,6 +5,7 @@ mod audit;
 mod change_password;
 mod csrf;
 mod dashboard;
+mod denied;
 mod form;
 mod gate;
 pub mod generated;
@@ -21,6 +22,7 @@ mod sessions;
 mod totp;
 mod users;
 mod viewer;
+pub(crate) mod walk;
 
 pub use page::{PageError, PageResult};
 pub use viewer::Viewer;
@@ -227,7 +229,8 @@ pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/", get(dashboard::to_dashboard))
         .route(paths::LOGIN, get(login::show).post(login::submit))
-        .route(paths::LOGOUT, axum::routing::post(login::logout))
+        .route(paths::LOGOUT, get(login::logout_page).post(login::logout))
+        .route(paths::DENIED, get(denied::show))
         .route(
             paths::SECOND_FACTOR,
             get(second_factor::show).post(second_factor::submit),

@@ -89,6 +89,9 @@ pub struct EnrolShown {
     pub enrolment_id: i32,
     pub secret: String,
     pub otpauth_uri: String,
+    /// Where the sign-in walk ends (`rd`), carried on to the next step.
+    #[serde(default)]
+    pub rd: Option<String>,
 }
 
 /// Everything that is shown exactly once.
@@ -109,6 +112,9 @@ pub enum OneTime {
     /// New recovery codes.
     RecoveryCodes {
         codes: Vec<String>,
+        /// Where the sign-in walk ends (`rd`): *I have stored them* goes on there.
+        #[serde(default)]
+        rd: Option<String>,
     },
 }
 

@@ -22,9 +22,10 @@ use crate::error::Error;
 use crate::i18n::Lang;
 use crate::state::AppState;
 
+use crate::accounts::sso::Destination;
 use crate::paths;
 use crate::web::security::remove_with_password;
-use crate::web::{PageResult, Viewer, VisitorLang};
+use crate::web::{PageResult, Viewer, VisitorLang, walk};
 
 /// An error as the script shows it: the translated message, the error's status.
 fn failure(lang: Lang, err: impl Into<Error>) -> Response {
@@ -73,6 +74,9 @@ pub struct Finish {
     credential: Value,
     #[serde(default)]
     name: Option<String>,
+    /// Where the sign-in walk ends (the page's `rd`, sent by `assets/passkey.js`).
+    #[serde(default)]
+    rd: Option<String>,
 }
 
 /// `POST /login/passkey`: signs the passkey's owner in (a fresh session id) and names the
@@ -84,20 +88,23 @@ pub async fn sign_in(
     session: Session,
     Json(body): Json<Finish>,
 ) -> Response {
+    let rd = body.rd.clone();
     let signed_in = async {
         let answer = parse(body.credential)?;
         let user = sign_in_with_passkey(&state, ip, &body.challenge_id, &answer).await?;
-        session::establish(&session, &user, state.config.session_max_lifetime).await?;
+        session::establish(
+            &session,
+            &user,
+            state.config.session_max_lifetime,
+            session::Proof::SecondFactor,
+        )
+        .await?;
         Ok::<_, Error>(user)
     }
     .await;
     match signed_in {
         Ok(user) => {
-            let to = if user.require_password_change {
-                paths::CHANGE_PASSWORD
-            } else {
-                paths::DASHBOARD
-            };
+            let to = walk::after_sign_in(&user, &walk::destination(&state, rd.as_deref()));
             Json(json!({"redirect": to})).into_response()
         }
         Err(err) => failure(lang, err),
@@ -138,16 +145,24 @@ pub async fn register(
             },
         )
         .await?;
-        session::establish(&viewer.session, &updated, state.config.session_max_lifetime).await?;
+        session::establish(
+            &viewer.session,
+            &updated,
+            state.config.session_max_lifetime,
+            session::Proof::SecondFactor,
+        )
+        .await?;
         Ok::<_, Error>(())
     }
     .await;
     match registered {
-        Ok(()) => (
-            StatusCode::OK,
-            Json(json!({"redirect": format!("{}?done=added", paths::SECURITY)})),
-        )
-            .into_response(),
+        Ok(()) => {
+            let to = match walk::destination(&state, body.rd.as_deref()) {
+                Destination::Dashboard => format!("{}?done=added", paths::SECURITY),
+                destination => walk::resume_url(&destination),
+            };
+            (StatusCode::OK, Json(json!({"redirect": to}))).into_response()
+        }
         Err(err) => failure(viewer.lang, err),
     }
 }
@@ -250,6 +265,7 @@ pub async fn second_factor(
     session: Session,
     Json(body): Json<Finish>,
 ) -> Response {
+    let rd = body.rd.clone();
     let finished = async {
         let user = crate::web::second_factor::pending_user(&state, &headers)
             .await?
@@ -264,16 +280,18 @@ pub async fn second_factor(
         )
         .await?;
         let user = crate::auth::login::second_factor_passkey(&state, ip, &user).await?;
-        session::establish(&session, &user, state.config.session_max_lifetime).await?;
+        session::establish(
+            &session,
+            &user,
+            state.config.session_max_lifetime,
+            session::Proof::SecondFactor,
+        )
+        .await?;
         Ok::<_, Error>(user)
     };
     match finished.await {
         Ok(user) => {
-            let to = if user.require_password_change {
-                paths::CHANGE_PASSWORD
-            } else {
-                paths::DASHBOARD
-            };
+            let to = walk::after_sign_in(&user, &walk::destination(&state, rd.as_deref()));
             let mut response = Json(json!({"redirect": to})).into_response();
             response.headers_mut().append(
                 axum::http::header::SET_COOKIE,

@@ -16,7 +16,7 @@ use crate::views::reset::{
 use crate::views::user_form::created_page;
 use crate::views::users::user_row_oob;
 use crate::web::one_time::{self, OneTime};
-use crate::web::{Hx, PageResult, Viewer, users};
+use crate::web::{Hx, PageResult, Viewer, users, walk};
 
 /// Whether the htmx request comes from the users table (only there is a row to swap).
 pub(super) fn from_users_table(headers: &HeaderMap) -> bool {
@@ -109,7 +109,9 @@ pub async fn show(
             )
             .into_response()
         }
-        Some(OneTime::Enrolment(shown)) => crate::web::totp::show_enrolment(&viewer, &shown),
+        Some(OneTime::Enrolment(shown)) => {
+            crate::web::totp::show_enrolment(&state, &viewer, &shown)
+        }
         Some(OneTime::Bulk(shown)) => crate::views::bulk::bulk_report_page(
             &viewer.context(),
             &crate::views::bulk::BulkReportView {
@@ -120,8 +122,9 @@ pub async fn show(
             },
         )
         .into_response(),
-        Some(OneTime::RecoveryCodes { codes }) => {
-            crate::views::totp::codes_page(&viewer.context(), &codes).into_response()
+        Some(OneTime::RecoveryCodes { codes, rd }) => {
+            let then = walk::resume_url(&walk::destination(&state, rd.as_deref()));
+            crate::views::totp::codes_page(&viewer.context(), &codes, &then).into_response()
         }
         // Drafts are taken by their own forms; here they count as already shown.
         None | Some(OneTime::ResetDraft(_) | OneTime::UserDraft(_)) if hx.0 => {

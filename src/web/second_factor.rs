@@ -1,7 +1,12 @@
 //! The second step of a web sign-in (SPEC §9): `GET|POST /login/second_factor` while the
 //! *second factor pending* cookie (`auth::pending`) is valid — a TOTP code, a recovery code,
 //! or (with script) the passkey. Success signs in with a fresh session id and goes on to the
-//! forced change or the dashboard.
+//! forced change or the dashboard (or the walk's next step, `rd`).
+//!
+//! The same page proves a factor in a session that has none yet, when an application that
+//! needs `two_factor` asks for it (SPEC §15.2; e.g. after a sign-in through a reset link):
+//! the signed-in user with a factor enters a code, and the session is established again as
+//! one that passed a second factor.
 
 use crate::web::form::Form;
 use axum::extract::{Query, State};
@@ -11,6 +16,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::accounts::mfa::{self, FactorInput, FactorUsed};
+use crate::accounts::sso::Destination;
 use crate::accounts::{passkeys, users};
 use crate::auth::client_ip::ClientIp;
 use crate::auth::{csrf, login, pending, session};
@@ -23,7 +29,7 @@ use crate::views::second_factor::{
     SecondFactorView, second_factor_box, second_factor_page, second_factor_swap,
 };
 use crate::web::page_or_fragment;
-use crate::web::{Hx, PageError, PageResult, VisitorLang, change_password, redirect};
+use crate::web::{Hx, PageError, PageResult, VisitorLang, change_password, redirect, walk};
 
 /// The user of a valid pending state, as they are now; `None` sends the browser back to the
 /// sign-in page (expired, forged, or the account changed since the password).
@@ -39,10 +45,33 @@ pub async fn pending_user(
         .filter(|user| pending::still_valid(&state.signing_key, &tag, user)))
 }
 
+/// Who proves a code on this page: the pending sign-in's user, or a signed-in user with a
+/// factor whose session has not passed one (an application needs it).
+pub async fn proving_user(
+    state: &AppState,
+    headers: &HeaderMap,
+    session: &Session,
+) -> Result<Option<user_entity::Model>> {
+    if let Some(user) = pending_user(state, headers).await? {
+        return Ok(Some(user));
+    }
+    let Some(signed_in) = session::current_user(session, &state.db).await? else {
+        return Ok(None);
+    };
+    if session::passed_second_factor(session).await?
+        || !mfa::has_factor(&state.db, signed_in.user.user_id).await?
+    {
+        return Ok(None);
+    }
+    Ok(Some(signed_in.user))
+}
+
 #[derive(Deserialize, Default)]
 pub struct CodeQuery {
     #[serde(default)]
     recovery: Option<String>,
+    #[serde(default)]
+    rd: Option<String>,
 }
 
 async fn view_of<'a>(
@@ -50,6 +79,7 @@ async fn view_of<'a>(
     user: &'a user_entity::Model,
     recovery: bool,
     error: Option<&'a str>,
+    rd: Option<&'a str>,
 ) -> Result<SecondFactorView<'a>> {
     Ok(SecondFactorView {
         username: &user.username,
@@ -57,6 +87,7 @@ async fn view_of<'a>(
         totp: mfa::has_totp(&state.db, user.user_id).await?,
         passkey: state.passkeys.enabled() && passkeys::count(&state.db, user.user_id).await? > 0,
         error,
+        rd,
     })
 }
 
@@ -97,8 +128,9 @@ pub async fn swap_in(
     headers: &HeaderMap,
     lang: Lang,
     user: &user_entity::Model,
+    rd: Option<&str>,
 ) -> Result<Response> {
-    let view = view_of(state, user, false, None).await?;
+    let view = view_of(state, user, false, None, rd).await?;
     let (token, set_cookie) = csrf::form_token(
         session,
         &state.signing_key,
@@ -122,10 +154,12 @@ pub async fn show(
     Query(query): Query<CodeQuery>,
 ) -> PageResult {
     let shown = async {
-        let Some(user) = pending_user(&state, &headers).await? else {
-            return Ok(redirect(hx, paths::LOGIN));
+        let destination = walk::destination(&state, query.rd.as_deref());
+        let Some(user) = proving_user(&state, &headers, &session).await? else {
+            return Ok(redirect(hx, &walk::login_url(&destination)));
         };
-        let view = view_of(&state, &user, query.recovery.is_some(), None).await?;
+        let rd = destination.rd();
+        let view = view_of(&state, &user, query.recovery.is_some(), None, rd).await?;
         render(&state, &session, &headers, lang, hx, StatusCode::OK, &view).await
     };
     shown.await.map_err(|err| PageError::visitor(lang, err))
@@ -137,6 +171,8 @@ pub struct CodeFields {
     code: Option<String>,
     #[serde(default)]
     recovery_code: Option<String>,
+    #[serde(default)]
+    rd: Option<String>,
 }
 
 pub async fn submit(
@@ -149,8 +185,9 @@ pub async fn submit(
     Form(fields): Form<CodeFields>,
 ) -> PageResult {
     let submitted = async {
-        let Some(user) = pending_user(&state, &headers).await? else {
-            return Ok(redirect(hx, paths::LOGIN));
+        let destination = walk::destination(&state, fields.rd.as_deref());
+        let Some(user) = proving_user(&state, &headers, &session).await? else {
+            return Ok(redirect(hx, &walk::login_url(&destination)));
         };
         let recovery = fields.recovery_code.is_some();
         let factor = FactorInput {
@@ -158,7 +195,14 @@ pub async fn submit(
             backup_code: fields.recovery_code.as_deref(),
         };
         match login::second_factor(&state, ip, &user, factor).await {
-            Ok(signed_in) => finish(&state, &session, hx, lang, signed_in).await,
+            Ok(signed_in) => {
+                let walked = Walked {
+                    destination: &destination,
+                    headers: &headers,
+                    ip,
+                };
+                finish(&state, &session, hx, signed_in, walked).await
+            }
             Err(
                 err @ (Error::IncorrectMfa | Error::MfaRequired | Error::TooManyAttempts { .. }),
             ) => {
@@ -166,7 +210,8 @@ pub async fn submit(
                     Error::TooManyAttempts { .. } => lang.t(err.message_key()),
                     _ => lang.t("login.incorrectCode"),
                 };
-                let view = view_of(&state, &user, recovery, Some(message)).await?;
+                let view =
+                    view_of(&state, &user, recovery, Some(message), destination.rd()).await?;
                 let mut response =
                     render(&state, &session, &headers, lang, hx, err.status(), &view).await?;
                 err.apply_headers(&mut response);
@@ -178,31 +223,55 @@ pub async fn submit(
     submitted.await.map_err(|err| PageError::visitor(lang, err))
 }
 
+/// Where the walk of a second step goes on, and what the request needs to say so.
+pub struct Walked<'a> {
+    pub destination: &'a Destination,
+    pub headers: &'a HeaderMap,
+    pub ip: ClientIp,
+}
+
 /// Signs the browser in after the second step: a fresh session id, the pending cookie gone,
-/// on to the forced change (in place with htmx) or the dashboard. A spent recovery code is
-/// said once on the next page.
-pub async fn finish(
+/// on to the forced change (in place with htmx), the dashboard, or the walk's next step. A
+/// spent recovery code is said once on the dashboard.
+async fn finish(
     state: &AppState,
     session: &Session,
     hx: Hx,
-    lang: Lang,
     signed_in: login::SignIn,
+    walked: Walked<'_>,
 ) -> Result<Response> {
     let user = signed_in.user;
-    session::establish(session, &user, state.config.session_max_lifetime).await?;
-    let _ = lang;
+    session::establish(
+        session,
+        &user,
+        state.config.session_max_lifetime,
+        session::Proof::SecondFactor,
+    )
+    .await?;
+    let rd = walked.destination.rd();
     let mut response = if user.require_password_change && hx.0 {
-        change_password::forced_box(session, state, &user).await
-    } else if user.require_password_change {
-        redirect(hx, paths::CHANGE_PASSWORD)
-    } else if let FactorUsed::RecoveryCode { left } = signed_in.factor {
+        change_password::forced_box(session, state, &user, rd).await
+    } else if let (FactorUsed::RecoveryCode { left }, Destination::Dashboard, false) = (
+        signed_in.factor,
+        walked.destination,
+        user.require_password_change,
+    ) {
         // The dashboard says once that a recovery code was spent and how many are left.
         redirect(
             hx,
             &format!("{}?recovery_codes_left={left}", paths::DASHBOARD),
         )
     } else {
-        redirect(hx, paths::DASHBOARD)
+        let to = walk::next_url(
+            state,
+            session,
+            walked.headers,
+            walked.ip,
+            &user,
+            walked.destination,
+        )
+        .await?;
+        redirect(hx, &to)
     };
     response
         .headers_mut()

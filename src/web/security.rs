@@ -26,6 +26,9 @@ pub struct SecurityQuery {
     done: Option<String>,
     #[serde(default)]
     refused: Option<String>,
+    /// Where the sign-in walk goes on once a passkey is added (an application).
+    #[serde(default)]
+    rd: Option<String>,
 }
 
 /// `GET /panel/security`: one's authenticator apps and passkeys.
@@ -86,6 +89,9 @@ pub async fn show(
         password_off: viewer.user.disable_password_auth,
     };
     let content = passkeys_section(lang, &viewer.csrf, &view);
+    // A walk to an application goes on after a passkey is added (`assets/passkey.js` sends
+    // the page's `rd` with the new passkey).
+    let destination = crate::web::walk::destination(&state, query.rd.as_deref());
     Ok(page(
         &viewer.context(),
         lang.t("passkey.securityTitle"),
@@ -95,6 +101,7 @@ pub async fn show(
                 div class="alert alert-info" role="status" { (notice) }
             }
             @if let Some(error) = error { (alert("error", "security-error", error)) }
+            (crate::views::components::rd_field(destination.rd()))
             (totp_section(lang, &viewer.csrf, &devices, codes_left))
             (content)
         },
@@ -133,9 +140,14 @@ pub async fn remove_with_password(
     let refused = |why: &str| Redirect::to(&format!("{}?refused={why}", paths::SECURITY));
     match removed {
         Ok(updated) => {
-            session::establish(&viewer.session, &updated, state.config.session_max_lifetime)
-                .await
-                .map_err(|e| viewer.fail(e))?;
+            session::establish(
+                &viewer.session,
+                &updated,
+                state.config.session_max_lifetime,
+                session::Proof::Kept,
+            )
+            .await
+            .map_err(|e| viewer.fail(e))?;
             Ok(Redirect::to(&format!("{}?done={done}", paths::SECURITY)).into_response())
         }
         Err(Error::IncorrectCurrentPassword) => Ok(refused("password").into_response()),

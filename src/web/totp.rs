@@ -3,7 +3,7 @@
 //! goes through `accounts::mfa`, rotates the stamp and keeps this browser signed in.
 
 use crate::web::form::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -11,6 +11,7 @@ use serde::Deserialize;
 use crate::accounts;
 use crate::accounts::audit::Actor;
 use crate::accounts::mfa::{self, EnrolmentAnswer};
+use crate::accounts::sso::{Destination, Step};
 use crate::auth::client_ip::ClientIp;
 use crate::auth::{session, throttle};
 use crate::entities::users as user_entity;
@@ -21,12 +22,24 @@ use crate::views::totp::{EnrolView, codes_box, enrol_box, enrol_page, setup_box,
 use crate::web::one_time::{self, EnrolShown, OneTime};
 use crate::web::page_or_fragment;
 use crate::web::security::remove_with_password;
+use crate::web::walk::{self, RdField};
 use crate::web::{Hx, PageResult, Viewer};
 
-/// `GET /panel/security/totp/setup`.
-pub async fn setup(State(state): State<AppState>, viewer: Viewer) -> Response {
+/// `GET /panel/security/totp/setup` (`?rd=` when the walk goes on to an application).
+pub async fn setup(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(query): Query<RdField>,
+) -> Response {
     let required = mfa::required(state.mfa.policy, &viewer.user);
-    setup_page(&viewer.context(), required, state.passkeys.enabled()).into_response()
+    let destination = walk::destination(&state, query.rd.as_deref());
+    setup_page(
+        &viewer.context(),
+        required,
+        state.passkeys.enabled(),
+        destination.rd(),
+    )
+    .into_response()
 }
 
 /// After an in-place forced change (htmx): the set-up box in place when the user must set up
@@ -36,24 +49,37 @@ pub async fn setup_in_place(
     state: &AppState,
     viewer: &Viewer,
     user: &user_entity::Model,
+    destination: &Destination,
 ) -> Result<Option<Response>> {
     if !mfa::required(state.mfa.policy, user) || mfa::has_factor(&state.db, user.user_id).await? {
         return Ok(None);
     }
     let csrf = crate::auth::csrf::token(&viewer.session).await?;
-    let mut response =
-        setup_box(viewer.lang, &csrf, true, state.passkeys.enabled()).into_response();
-    response.headers_mut().insert(
-        "hx-push-url",
-        axum::http::HeaderValue::from_static(paths::TOTP_SETUP),
-    );
+    let mut response = setup_box(
+        viewer.lang,
+        &csrf,
+        true,
+        state.passkeys.enabled(),
+        destination.rd(),
+    )
+    .into_response();
+    let url = walk::step_url(Step::Enrol, destination);
+    if let Ok(value) = axum::http::HeaderValue::from_str(&url) {
+        response.headers_mut().insert("hx-push-url", value);
+    }
     Ok(Some(response))
 }
 
 /// `POST /panel/security/totp`: a pending device with a new secret, shown once — on the
 /// result page (a reload says *already shown*; starting again makes a new secret), or with
 /// htmx in place of the set-up box.
-pub async fn start(State(state): State<AppState>, viewer: Viewer, hx: Hx) -> PageResult {
+pub async fn start(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    hx: Hx,
+    Form(fields): Form<RdField>,
+) -> PageResult {
+    let destination = walk::destination(&state, fields.rd.as_deref());
     let enrolment = mfa::start_enrolment(&state.db, &state.mfa, &viewer.caller, &viewer.user)
         .await
         .map_err(|e| viewer.fail(e))?;
@@ -64,6 +90,7 @@ pub async fn start(State(state): State<AppState>, viewer: Viewer, hx: Hx) -> Pag
             otpauth_uri: Some(enrolment.otpauth_uri.expose()),
             name: "",
             error: None,
+            rd: destination.rd(),
         };
         return Ok(enrol_box(viewer.lang, &viewer.csrf, &view).into_response());
     }
@@ -71,6 +98,7 @@ pub async fn start(State(state): State<AppState>, viewer: Viewer, hx: Hx) -> Pag
         enrolment_id: enrolment.id,
         secret: enrolment.secret_base32.expose().to_string(),
         otpauth_uri: enrolment.otpauth_uri.expose().to_string(),
+        rd: destination.rd().map(str::to_string),
     };
     let id = one_time::put(&viewer.session, OneTime::Enrolment(shown))
         .await
@@ -79,7 +107,8 @@ pub async fn start(State(state): State<AppState>, viewer: Viewer, hx: Hx) -> Pag
 }
 
 /// The enrolment page of a result (first display only).
-pub fn show_enrolment(viewer: &Viewer, shown: &EnrolShown) -> Response {
+pub fn show_enrolment(state: &AppState, viewer: &Viewer, shown: &EnrolShown) -> Response {
+    let destination = walk::destination(state, shown.rd.as_deref());
     enrol_page(
         &viewer.context(),
         &EnrolView {
@@ -88,6 +117,7 @@ pub fn show_enrolment(viewer: &Viewer, shown: &EnrolShown) -> Response {
             otpauth_uri: Some(&shown.otpauth_uri),
             name: "",
             error: None,
+            rd: destination.rd(),
         },
     )
     .into_response()
@@ -99,6 +129,8 @@ pub struct VerifyFields {
     name: String,
     #[serde(default)]
     code: String,
+    #[serde(default)]
+    rd: Option<String>,
 }
 
 /// `POST /panel/security/totp/{id}/verify`: the first code makes the device; the first device
@@ -114,6 +146,7 @@ pub async fn verify(
     let enrolment_id = id
         .parse::<i32>()
         .map_err(|_| viewer.fail(Error::NotFound))?;
+    let destination = walk::destination(&state, fields.rd.as_deref());
     let name = match mfa::device_name(Some(&fields.name)) {
         Ok(name) => name,
         Err(_) => {
@@ -123,6 +156,7 @@ pub async fn verify(
                 enrolment_id,
                 &fields.name,
                 "mfa.nameInvalid",
+                &destination,
             ));
         }
     };
@@ -148,10 +182,11 @@ pub async fn verify(
                 enrolment_id,
                 &fields.name,
                 "login.incorrectCode",
+                &destination,
             ));
         }
         Err(accounts::Error::NotFound) => {
-            return Ok(Redirect::to(paths::TOTP_SETUP).into_response());
+            return Ok(Redirect::to(&walk::step_url(Step::Enrol, &destination)).into_response());
         }
         Err(err) => return Err(viewer.fail(err)),
     };
@@ -166,27 +201,38 @@ pub async fn verify(
             &viewer.session,
             &enrolled.user,
             state.config.session_max_lifetime,
+            session::Proof::SecondFactor,
         )
         .await
         .map_err(|e| viewer.fail(e))?;
-        return Ok(if codes.is_empty() {
-            crate::web::redirect(hx, paths::SECURITY)
-        } else {
-            codes_box(viewer.lang, &codes).into_response()
+        return Ok(match (codes.is_empty(), &destination) {
+            (true, Destination::Dashboard) => crate::web::redirect(hx, paths::SECURITY),
+            (true, _) => crate::web::redirect(hx, &walk::resume_url(&destination)),
+            (false, _) => {
+                codes_box(viewer.lang, &codes, &walk::resume_url(&destination)).into_response()
+            }
         });
     }
-    keep_signed_in(&state, &viewer, &enrolled.user, codes)
+    keep_signed_in(&state, &viewer, &enrolled.user, codes, &destination)
         .await
         .map_err(|e| viewer.fail(e))
 }
 
-fn again(viewer: &Viewer, hx: Hx, enrolment_id: i32, name: &str, error: &str) -> Response {
+fn again(
+    viewer: &Viewer,
+    hx: Hx,
+    enrolment_id: i32,
+    name: &str,
+    error: &str,
+    destination: &Destination,
+) -> Response {
     let view = EnrolView {
         enrolment_id,
         secret_base32: None,
         otpauth_uri: None,
         name,
         error: Some(viewer.lang.t(error)),
+        rd: destination.rd(),
     };
     let markup = page_or_fragment(
         hx,
@@ -197,18 +243,31 @@ fn again(viewer: &Viewer, hx: Hx, enrolment_id: i32, name: &str, error: &str) ->
 }
 
 /// After a factor change (the stamp rotated): a fresh session for this browser, then the
-/// recovery codes once when there are new ones, else the security page.
+/// recovery codes once when there are new ones, else the security page (or, in a walk to an
+/// application, its next step).
 async fn keep_signed_in(
     state: &AppState,
     viewer: &Viewer,
     updated: &user_entity::Model,
     codes: Vec<String>,
+    destination: &Destination,
 ) -> Result<Response> {
-    session::establish(&viewer.session, updated, state.config.session_max_lifetime).await?;
+    session::establish(
+        &viewer.session,
+        updated,
+        state.config.session_max_lifetime,
+        session::Proof::SecondFactor,
+    )
+    .await?;
     if codes.is_empty() {
-        return Ok(Redirect::to(&format!("{}?done=totp", paths::SECURITY)).into_response());
+        let to = match destination {
+            Destination::Dashboard => format!("{}?done=totp", paths::SECURITY),
+            _ => walk::resume_url(destination),
+        };
+        return Ok(Redirect::to(&to).into_response());
     }
-    let id = one_time::put(&viewer.session, OneTime::RecoveryCodes { codes }).await?;
+    let rd = destination.rd().map(str::to_string);
+    let id = one_time::put(&viewer.session, OneTime::RecoveryCodes { codes, rd }).await?;
     Ok(one_time::redirect_to(Hx(false), &id))
 }
 
@@ -313,7 +372,7 @@ pub async fn renew(
     match renewed {
         Ok((codes, updated)) => {
             let codes = codes.iter().map(|c| c.expose().to_string()).collect();
-            keep_signed_in(&state, &viewer, &updated, codes)
+            keep_signed_in(&state, &viewer, &updated, codes, &Destination::Dashboard)
                 .await
                 .map_err(|e| viewer.fail(e))
         }

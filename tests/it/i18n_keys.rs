@@ -6,7 +6,7 @@ use std::path::Path;
 use passgate::accounts::password::PolicyViolation;
 use passgate::i18n::{DE_JSON, EN_JSON, Lang, load};
 
-const NAMESPACES: [&str; 9] = [
+const NAMESPACES: [&str; 11] = [
     "base",
     "login",
     "dashboard",
@@ -16,6 +16,8 @@ const NAMESPACES: [&str; 9] = [
     "panelConfig",
     "tempPassword",
     "audit",
+    "sso",
+    "apps",
 ];
 
 fn keys_used_in(dir: &Path, out: &mut BTreeSet<String>) {

@@ -45,10 +45,26 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "forward_auth",
+        &[
+            "accounts", "auth", "config", "error", "i18n", "paths", "state", "views",
+        ],
+    ),
+    (
         "server",
         &[
-            "accounts", "api", "auth", "config", "db", "error", "malloc", "oauth", "paths",
-            "state", "web",
+            "accounts",
+            "api",
+            "auth",
+            "config",
+            "db",
+            "error",
+            "forward_auth",
+            "malloc",
+            "oauth",
+            "paths",
+            "state",
+            "web",
         ],
     ),
 ];

@@ -1,5 +1,5 @@
 //! `HostPattern`: an application's host as registered (SPEC §15.1, §15.6) — an exact name
-//! (`wiki.example.org`) or one wildcard label (`*.apps.example.org`), lower-cased, with a
+//! (`wiki.example.org`) or one wildcard label (`*.tools.example.org`), lower-cased, with a
 //! port only if one is given. Parsed once; matching is the apps table's (`table.rs`).
 
 use std::fmt;
@@ -35,7 +35,7 @@ impl HostPattern {
         };
         if !is_host_name(name) {
             return Err(format!(
-                "'{raw}': not a host name such as wiki.example.org or *.apps.example.org"
+                "'{raw}': not a host name such as wiki.example.org or *.tools.example.org"
             ));
         }
         if wildcard {
@@ -97,11 +97,11 @@ mod tests {
                 "wiki.example.org",
             ),
             (
-                " *.apps.example.org ",
+                " *.tools.example.org ",
                 true,
-                "apps.example.org",
+                "tools.example.org",
                 None,
-                "*.apps.example.org",
+                "*.tools.example.org",
             ),
             (
                 "files.example.org:8443",

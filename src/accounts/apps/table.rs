@@ -12,7 +12,7 @@ pub struct AppTable {
     apps: Vec<App>,
     /// Exact host → (port, index into `apps`).
     exact: HashMap<String, Vec<(Option<u16>, usize)>>,
-    /// Name below the wildcard (`apps.example.org` for `*.apps.example.org`) → (port, index).
+    /// Name below the wildcard (`tools.example.org` for `*.tools.example.org`) → (port, index).
     wildcard: HashMap<String, Vec<(Option<u16>, usize)>>,
 }
 
@@ -84,25 +84,25 @@ mod tests {
     #[test]
     fn exact_hosts_win_over_wildcards_and_ports_over_none() {
         let table = AppTable::new(vec![
-            app(1, &["*.apps.example.org"]),
-            app(2, &["wiki.apps.example.org"]),
+            app(1, &["*.tools.example.org"]),
+            app(2, &["wiki.tools.example.org"]),
             app(3, &["files.example.org:8443"]),
             app(4, &["files.example.org"]),
             app(5, &["*.example.org:81"]),
         ]);
         let found = |host: &str, port: Option<u16>| table.find(host, port).map(|a| a.app_id);
-        assert_eq!(found("wiki.apps.example.org", Some(443)), Some(2));
-        assert_eq!(found("chat.apps.example.org", Some(443)), Some(1));
-        assert_eq!(found("chat.apps.example.org", None), Some(1));
+        assert_eq!(found("wiki.tools.example.org", Some(443)), Some(2));
+        assert_eq!(found("chat.tools.example.org", Some(443)), Some(1));
+        assert_eq!(found("chat.tools.example.org", None), Some(1));
         // One label only.
-        assert_eq!(found("a.b.apps.example.org", Some(443)), None);
-        assert_eq!(found("apps.example.org", Some(443)), None);
+        assert_eq!(found("a.b.tools.example.org", Some(443)), None);
+        assert_eq!(found("tools.example.org", Some(443)), None);
         assert_eq!(found("files.example.org", Some(8443)), Some(3));
         assert_eq!(found("files.example.org", Some(443)), Some(4));
         assert_eq!(found("x.example.org", Some(81)), Some(5));
         assert_eq!(found("x.example.org", Some(80)), None);
         assert_eq!(found("evil.org", Some(443)), None);
-        assert_eq!(found("evilwiki.apps.example.org", Some(443)), Some(1));
+        assert_eq!(found("evilwiki.tools.example.org", Some(443)), Some(1));
         assert_eq!(found("", None), None);
     }
 }

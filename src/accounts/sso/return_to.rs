@@ -67,6 +67,19 @@ impl ReturnTo {
     pub fn port(&self) -> Option<u16> {
         self.url.port()
     }
+
+    /// The port a request to it goes to (explicit, or the scheme's default).
+    pub fn effective_port(&self) -> Option<u16> {
+        self.url.port_or_known_default()
+    }
+
+    /// The path and query (what a proxy forwards as `X-Forwarded-Uri`).
+    pub fn path_and_query(&self) -> String {
+        match self.url.query() {
+            Some(query) => format!("{}?{query}", self.url.path()),
+            None => self.url.path().to_string(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -102,8 +115,11 @@ mod tests {
         ] {
             assert_eq!(parse(raw).as_deref(), Some(followed), "{raw}");
         }
-        let r = ReturnTo::parse("https://wiki.example.org:8443/", &sso(), false).unwrap();
+        let r = ReturnTo::parse("https://wiki.example.org:8443/a?b=1#c", &sso(), false).unwrap();
         assert_eq!((r.host(), r.port()), ("wiki.example.org", Some(8443)));
+        assert_eq!(r.path_and_query(), "/a?b=1");
+        let r = ReturnTo::parse("https://wiki.example.org", &sso(), false).unwrap();
+        assert_eq!((r.port(), r.effective_port()), (None, Some(443)));
     }
 
     #[test]

@@ -1,0 +1,180 @@
+//! The web side of the sign-in walk (SPEC §9, §15.4): the destination is carried as `rd`
+//! through every step (in the step's URL, or a hidden field of its form), and where a
+//! signed-in user goes next is asked of the one state machine (`accounts::sso::walk`) — for
+//! an application, of the forward-auth decision itself, so the walk ends where the proxy will
+//! let the user through. `GET /login?rd=` is the walk's resume point: a page that finished a
+//! step links there.
+
+use axum::http::HeaderMap;
+use tower_sessions::Session;
+
+use crate::accounts::audit::{self, Actor, action};
+use crate::accounts::mfa;
+use crate::accounts::sso::{
+    Decision, Destination, Identity, ReturnTo, SsoState, Standing, Step, Target, decide, route,
+};
+use crate::auth::client_ip::ClientIp;
+use crate::auth::{session, sso};
+use crate::entities::users;
+use crate::error::Result;
+use crate::paths;
+use crate::state::AppState;
+
+/// `rd` in a query or a form: where the sign-in walk ends (checked by [`destination`]).
+#[derive(serde::Deserialize, Default)]
+pub struct RdField {
+    #[serde(default)]
+    pub rd: Option<String>,
+}
+
+/// `rd` as a destination: an application's URL if it passes [`ReturnTo::parse`] (single
+/// sign-on on), the dashboard otherwise — never the raw value.
+pub fn destination(state: &AppState, rd: Option<&str>) -> Destination {
+    let (Some(sso), Some(rd)) = (state.config.sso.as_ref(), rd.filter(|r| !r.is_empty())) else {
+        return Destination::Dashboard;
+    };
+    match ReturnTo::parse(rd, sso, !state.config.cookie_secure) {
+        Some(to) => Destination::App(to),
+        None => Destination::Dashboard,
+    }
+}
+
+/// The name of the application a destination leads to ("Sign in to continue to *Wiki*").
+pub async fn app_name(state: &AppState, destination: &Destination) -> Option<String> {
+    let Destination::App(to) = destination else {
+        return None;
+    };
+    let apps = state.apps.table(&state.db).await.ok()?;
+    apps.find(to.host(), to.effective_port())
+        .map(|app| app.name.clone())
+}
+
+/// The page of a step, carrying the destination.
+pub fn step_url(step: Step, destination: &Destination) -> String {
+    let path = match step {
+        Step::ChangePassword => paths::CHANGE_PASSWORD,
+        Step::Enrol => paths::TOTP_SETUP,
+        Step::SecondFactor => paths::SECOND_FACTOR,
+        Step::Arrive => return resume_url(destination),
+    };
+    paths::with_rd(path, destination.rd())
+}
+
+/// Where a signed-in user belongs in the panel: the forced change, or the dashboard (whose
+/// gate holds a user who must set up a second factor).
+pub fn home(user: &users::Model) -> &'static str {
+    if user.require_password_change {
+        paths::CHANGE_PASSWORD
+    } else {
+        paths::DASHBOARD
+    }
+}
+
+/// Where a sign-in that finished outside a form (a passkey) sends the browser: the walk's
+/// resume point for an application, home otherwise.
+pub fn after_sign_in(user: &users::Model, destination: &Destination) -> String {
+    match destination {
+        Destination::Dashboard => home(user).to_string(),
+        Destination::App(_) => resume_url(destination),
+    }
+}
+
+/// Where a page that finished a step sends the user on: the walk's resume point for an
+/// application (it asks what is next), the dashboard otherwise.
+pub fn resume_url(destination: &Destination) -> String {
+    match destination {
+        Destination::Dashboard => paths::DASHBOARD.to_string(),
+        Destination::App(_) => login_url(destination),
+    }
+}
+
+/// The sign-in page, carrying the destination (for someone not, or no longer, signed in).
+pub fn login_url(destination: &Destination) -> String {
+    paths::with_rd(paths::LOGIN, destination.rd())
+}
+
+/// Where the signed-in `user` goes next: the page of the step the walk is missing, or the
+/// destination. An application is reached only if it admits the user (otherwise the
+/// access-denied page, and the refusal is audited), and with single sign-on the browser gets
+/// an SSO session for it if it has none that stands.
+pub async fn next_url(
+    state: &AppState,
+    session: &Session,
+    headers: &HeaderMap,
+    ip: ClientIp,
+    user: &users::Model,
+    destination: &Destination,
+) -> Result<String> {
+    let Destination::App(to) = destination else {
+        // The panel's gate walks the rest (the same machine, see `web::gate`).
+        return Ok(home(user).to_string());
+    };
+    let standing = Standing {
+        require_password_change: user.require_password_change,
+        must_have_factor: mfa::required(state.mfa.policy, user),
+        has_factor: mfa::has_factor(&state.db, user.user_id).await?,
+        session_passed_factor: session::passed_second_factor(session).await?,
+    };
+    let apps = state.apps.table(&state.db).await?;
+    let uri = to.path_and_query();
+    let target = Target {
+        host: to.host(),
+        port: to.effective_port(),
+        uri: &uri,
+    };
+    let identity = Identity {
+        user_id: user.user_id,
+        username: user.username.clone(),
+        email: user.email.clone(),
+        roles: Vec::new(),
+    };
+    let signed_in = SsoState { identity, standing };
+    let app = match decide(route(&target, &apps), Some(&signed_in)) {
+        Decision::Step { step, .. } => return Ok(step_url(step, destination)),
+        Decision::Forbidden {
+            app,
+            user: by_roles,
+        } => {
+            let reason = if by_roles.is_some() {
+                "roles"
+            } else {
+                "policy"
+            };
+            audit::record(
+                &state.db,
+                &Actor::user(user, ip.to_string()),
+                Some((user.user_id, &user.username)),
+                action::SSO_REFUSED,
+                format!("app={} reason={reason}", app.name),
+            )
+            .await?;
+            return Ok(paths::with_rd(paths::DENIED, destination.rd()));
+        }
+        Decision::Allow { app, .. } => Some(app.name.clone()),
+        // A host in the domain that no application has (passgate itself, a site without a
+        // sign-in): nothing to refuse here.
+        Decision::Public | Decision::UnknownHost | Decision::SignIn { .. } => None,
+    };
+    if !browser_has_sso(state, headers, user).await? {
+        session::want_sso(session, app.as_deref()).await?;
+    }
+    Ok(to.as_str().to_string())
+}
+
+/// Whether the request carries an SSO session of `user` that still stands.
+async fn browser_has_sso(
+    state: &AppState,
+    headers: &HeaderMap,
+    user: &users::Model,
+) -> Result<bool> {
+    if state.config.sso.is_none() {
+        return Ok(true);
+    }
+    let Some(token) = sso::token_in(headers) else {
+        return Ok(false);
+    };
+    Ok(sso::load(&state.db, &token)
+        .await?
+        .and_then(|loaded| loaded.state(&state.config))
+        .is_some_and(|standing| standing.identity.user_id == user.user_id))
+}
