@@ -18,6 +18,8 @@ pub const SECURITY: &str = "/panel/security";
 pub const SESSIONS: &str = "/panel/sessions";
 pub const SESSIONS_END: &str = "/panel/sessions/end";
 pub const SESSIONS_END_OTHERS: &str = "/panel/sessions/end_others";
+/// Ends one of one's OpenID Connect app sign-ins (SPEC §16).
+pub const SESSIONS_END_APP: &str = "/panel/sessions/end_app";
 /// Authenticator apps (SPEC §9).
 pub const TOTP_SETUP: &str = "/panel/security/totp/setup";
 pub const TOTP_START: &str = "/panel/security/totp";
@@ -187,6 +189,8 @@ pub mod oidc {
     pub const REVOKE: &str = "/oauth2/revoke";
     pub const INTROSPECT: &str = "/oauth2/introspect";
     pub const LOGOUT: &str = "/oauth2/logout";
+    /// The sign-out confirmation's form (a page of passgate, CSRF-protected).
+    pub const LOGOUT_CONFIRM: &str = "/oauth2/logout/confirm";
 }
 
 #[cfg(test)]

@@ -173,6 +173,11 @@ pub async fn establish(
         .remove_value(SIGNED_IN_KEY)
         .await
         .map_err(session_error)?;
+    // A new sign-in: the apps' `sid` of a previous one in this browser does not carry over.
+    session
+        .remove_value(crate::auth::sign_in_id::KEY)
+        .await
+        .map_err(session_error)?;
     session
         .insert(USER_ID_KEY, user.user_id)
         .await
@@ -202,12 +207,39 @@ pub async fn establish(
         .insert(SECOND_FACTOR_KEY, second_factor)
         .await
         .map_err(session_error)?;
+    // How the sign-in proved itself, as OpenID Connect's `amr` says it: a password, or a
+    // password and a code (a passkey says so itself, see [`set_amr`]); a change keeps it.
+    match proof {
+        Proof::Password => set_amr(session, AMR_PASSWORD).await?,
+        Proof::SecondFactor => set_amr(session, AMR_PASSWORD_AND_CODE).await?,
+        Proof::Kept => {}
+    }
     session
         .insert(SSO_DUE_KEY, true)
         .await
         .map_err(session_error)?;
     csrf::rotate(session).await?;
     Ok(())
+}
+
+/// The session key of the sign-in's methods (`amr`, space-separated, SPEC §16).
+pub const AMR_KEY: &str = "amr";
+pub const AMR_PASSWORD: &str = "pwd";
+pub const AMR_PASSWORD_AND_CODE: &str = "pwd otp";
+
+/// The sign-in's methods (`amr` words, space-separated; a password when none was recorded).
+pub async fn amr(session: &Session) -> Result<String> {
+    Ok(session
+        .get::<String>(AMR_KEY)
+        .await
+        .map_err(session_error)?
+        .unwrap_or_else(|| AMR_PASSWORD.to_string()))
+}
+
+/// Records how the sign-in proved itself, after [`establish`] (a passkey: `hwk`, with `pwd`
+/// when a password came first).
+pub async fn set_amr(session: &Session, words: &str) -> Result<()> {
+    session.insert(AMR_KEY, words).await.map_err(session_error)
 }
 
 /// Whether this session's sign-in passed a second factor.

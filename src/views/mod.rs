@@ -11,6 +11,7 @@ pub mod error;
 pub mod layout;
 pub mod link_dialog;
 pub mod login;
+pub mod oidc;
 pub mod passkeys;
 pub mod qr;
 pub mod reset;

@@ -32,6 +32,9 @@ use crate::web::{
 pub struct LoginQuery {
     ended: Option<String>,
     rd: Option<String>,
+    /// `again=1`: sign in afresh even if signed in (OpenID Connect's `prompt=login` and
+    /// `max_age`, SPEC §16).
+    again: Option<String>,
 }
 
 pub async fn show(
@@ -44,10 +47,11 @@ pub async fn show(
 ) -> PageResult {
     let fail = |err| PageError::visitor(lang, err);
     let destination = walk::destination(&state, query.rd.as_deref());
-    if let Some(signed_in) = session::current_user(&session, &state.db)
+    let signed_in = session::current_user(&session, &state.db)
         .await
-        .map_err(fail)?
-    {
+        .map_err(fail)?;
+    let again = query.again.as_deref() == Some("1");
+    if let Some(signed_in) = signed_in.as_ref().filter(|_| !again) {
         // Single sign-on: a signed-in user is not asked again, but sent on (through the
         // steps the walk still misses).
         let to = walk::next_url(
@@ -68,7 +72,13 @@ pub async fn show(
         .and_then(EndReason::from_code)
         .map(|reason| lang.t(reason.message_key()));
     let app = walk::app_name(&state, &destination).await;
+    // Who to sign in as: the one signed in (asked again), or the app's `login_hint`.
+    let hint = match &signed_in {
+        Some(signed_in) => Some(signed_in.user.username.clone()),
+        None => walk::login_hint(&destination),
+    };
     let form = LoginForm {
+        username: hint.as_deref().unwrap_or(""),
         notice,
         passkeys: state.passkeys.enabled(),
         rd: destination.rd(),
@@ -302,7 +312,7 @@ pub async fn logout(
     }
     let to = match walk::destination(&state, fields.rd.as_deref()) {
         Destination::App(to) => to.as_str().to_string(),
-        Destination::Dashboard => paths::LOGIN.to_string(),
+        Destination::Dashboard | Destination::Authorize(_) => paths::LOGIN.to_string(),
     };
     // Signed out here: the next visitor of this browser is told nothing about this session.
     let mut response = redirect(hx, &to);

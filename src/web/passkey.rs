@@ -99,6 +99,7 @@ pub async fn sign_in(
             session::Proof::SecondFactor,
         )
         .await?;
+        session::set_amr(&session, "hwk").await?;
         Ok::<_, Error>(user)
     }
     .await;
@@ -145,6 +146,8 @@ pub async fn register(
             },
         )
         .await?;
+        // The sign-in's methods so far, and now a passkey proved in it.
+        let amr = format!("{} hwk", session::amr(&viewer.session).await?);
         session::establish(
             &viewer.session,
             &updated,
@@ -152,6 +155,7 @@ pub async fn register(
             session::Proof::SecondFactor,
         )
         .await?;
+        session::set_amr(&viewer.session, &amr).await?;
         Ok::<_, Error>(())
     }
     .await;
@@ -287,6 +291,7 @@ pub async fn second_factor(
             session::Proof::SecondFactor,
         )
         .await?;
+        session::set_amr(&session, "pwd hwk").await?;
         Ok::<_, Error>(user)
     };
     match finished.await {

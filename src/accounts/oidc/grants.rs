@@ -32,6 +32,8 @@ pub mod action {
     pub const REVOKED: &str = "oidc_revoked";
     /// A refresh was refused (the user's rules changed, or a reused token).
     pub const REFRESH_REFUSED: &str = "oidc_refresh_refused";
+    /// A signed-in user's authorization request was refused (the app's policy or roles).
+    pub const REFUSED: &str = "oidc_refused";
 }
 
 /// What a code is issued for: the checked request and the sign-in behind it.

@@ -6,6 +6,7 @@
 //!
 //! Errors are RFC 6749's ([`OAuthError`]), not `accounts::Error`: a client reads them.
 
+pub mod authorize;
 pub mod clients;
 pub mod grants;
 pub mod id_token;

@@ -4,9 +4,11 @@
 //! issuer, audience, expiry and nonce, PKCE); the tests add what an attacker would try.
 
 mod attacks;
+mod authorize;
 mod clients;
 mod code_flow;
 mod discovery;
+mod walk;
 
 use std::sync::atomic::{AtomicI32, Ordering};
 
