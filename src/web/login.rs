@@ -314,8 +314,14 @@ pub async fn logout(
         Destination::App(to) => to.as_str().to_string(),
         Destination::Dashboard | Destination::Authorize(_) => paths::LOGIN.to_string(),
     };
-    // Signed out here: the next visitor of this browser is told nothing about this session.
     let mut response = redirect(hx, &to);
+    clear_sign_in_cookies(&state, &mut response);
+    response
+}
+
+/// Signed out: the next visitor of this browser is told nothing about the session (the
+/// hint, the pending sign-in and the SSO cookie cleared).
+pub fn clear_sign_in_cookies(state: &AppState, response: &mut Response) {
     let cookies = response.headers_mut();
     cookies.append(header::SET_COOKIE, crate::auth::ended::clear_hint());
     cookies.append(header::SET_COOKIE, pending::clear());
@@ -327,5 +333,4 @@ pub async fn logout(
     {
         cookies.append(header::SET_COOKIE, clear);
     }
-    response
 }

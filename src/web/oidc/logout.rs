@@ -5,14 +5,14 @@
 //! post-logout URI with `state`, or to a page saying so. Other devices stay signed in.
 
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
 use crate::accounts::oidc::logout::{self, LogoutError, LogoutParams, LogoutRequest};
 use crate::accounts::oidc::{Oidc, grants};
 use crate::auth::client_ip::ClientIp;
-use crate::auth::{csrf, session, sign_in_id};
+use crate::auth::{csrf, session, sign_in_id, sso};
 use crate::i18n::Lang;
 use crate::state::AppState;
 use crate::views::layout::PageContext;
@@ -116,25 +116,26 @@ pub async fn confirm(
     State(state): State<AppState>,
     VisitorLang(visitor): VisitorLang,
     ip: ClientIp,
+    headers: HeaderMap,
     session: Session,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let oidc = super::provider(&state, visitor)?;
     let request = checked(&state, oidc, visitor, &params_of(&pairs)).await?;
-    sign_out(&state, &session, ip)
+    sign_out(&state, &session, &headers, ip)
         .await
         .map_err(|err| PageError::visitor(visitor, err))?;
     let mut response = afterwards(&request, visitor);
-    response
-        .headers_mut()
-        .append(header::SET_COOKIE, crate::auth::ended::clear_hint());
+    crate::web::login::clear_sign_in_cookies(&state, &mut response);
     Ok(response)
 }
 
-/// Signs this browser out: its session, and the app sign-ins made in it. Audited.
+/// Signs this browser out: its session, its SSO session, and the app sign-ins made in it
+/// (its `sid`). Audited.
 pub async fn sign_out(
     state: &AppState,
     session: &Session,
+    headers: &HeaderMap,
     ip: ClientIp,
 ) -> crate::error::Result<()> {
     if let Some(session::SignedIn { user, .. }) = session::current_user(session, &state.db).await? {
@@ -152,5 +153,8 @@ pub async fn sign_out(
         }
     }
     session::end(session).await?;
+    if let Some(token) = sso::token_in(headers) {
+        sso::end(&state.db, &token).await?;
+    }
     Ok(())
 }

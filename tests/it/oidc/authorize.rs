@@ -41,7 +41,7 @@ pub async fn signed_in<'a>(app: &'a TestApp, username: &str, password: &str) -> 
     browser
 }
 
-fn authorize_path(client_id: &str, extra: &[(&str, &str)]) -> String {
+pub fn authorize_path(client_id: &str, extra: &[(&str, &str)]) -> String {
     let mut pairs = vec![
         ("response_type", "code"),
         ("client_id", client_id),

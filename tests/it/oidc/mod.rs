@@ -8,6 +8,8 @@ mod authorize;
 mod clients;
 mod code_flow;
 mod discovery;
+mod library_attacks;
+mod logout;
 mod walk;
 
 use std::sync::atomic::{AtomicI32, Ordering};

@@ -16,9 +16,10 @@ use super::authorize::{on_issuer, param, signed_in};
 use super::{Http, REDIRECT, Registered, Rp, confidential, provider, register_named, rp};
 use crate::helpers::{Client, STRONG, STRONG_2, STRONG_3, TestApp};
 
-/// An authorization request of `rp` as the library builds it: its path on passgate, the
-/// state, nonce and PKCE verifier to check the answer with.
-fn request(rp: &Rp, extra: &[(&str, &str)]) -> (String, CsrfToken, Nonce, PkceCodeVerifier) {
+/// An authorization request of `rp` as the library builds it (`openid profile`, a further
+/// `scope` in `extra` added): its path on passgate, the state, nonce and PKCE verifier to
+/// check the answer with.
+pub fn request(rp: &Rp, extra: &[(&str, &str)]) -> (String, CsrfToken, Nonce, PkceCodeVerifier) {
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let mut builder = rp
         .authorize_url(
@@ -29,7 +30,10 @@ fn request(rp: &Rp, extra: &[(&str, &str)]) -> (String, CsrfToken, Nonce, PkceCo
         .add_scope(Scope::new("profile".into()))
         .set_pkce_challenge(challenge);
     for (k, v) in extra {
-        builder = builder.add_extra_param(*k, *v);
+        builder = match *k {
+            "scope" => builder.add_scope(Scope::new(v.to_string())),
+            _ => builder.add_extra_param(*k, *v),
+        };
     }
     let (url, state, nonce) = builder.url();
     (on_issuer(url.as_str()), state, nonce, verifier)
