@@ -22,8 +22,7 @@ use crate::config::{ClientTimeouts, Config, MAX_BODY_BYTES, SESSION_COOKIE, SESS
 use crate::state::AppState;
 use crate::{api, db, forward_auth, oauth, web};
 
-const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+const CSP: &str = web::csp::POLICY;
 
 /// The whole application, for `main` and for tests. One trailing slash is taken off the
 /// path before routing (Crafty registers every route as `…/?` and its clients call

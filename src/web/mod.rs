@@ -3,6 +3,7 @@
 mod assets;
 mod audit;
 mod change_password;
+pub mod csp;
 mod csrf;
 mod dashboard;
 mod denied;
@@ -270,6 +271,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             session_details::record,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            csp::walk_targets,
         ))
         .layer(middleware::from_fn_with_state(state, csrf::guard))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(

@@ -67,6 +67,19 @@ async fn every_migration_rolls_back_and_forward() {
     let url = format!("sqlite://{}/roll.db?mode=rwc", dir.path().display());
     let conn = db::connect(&url, 1).await.unwrap();
     Migrator::up(&conn, None).await.unwrap();
+    Migrator::down(&conn, Some(1)).await.expect("oidc down");
+    for gone in [
+        "SELECT 1 FROM oidc_keys",
+        "SELECT 1 FROM oidc_clients",
+        "SELECT 1 FROM oidc_subjects",
+        "SELECT 1 FROM oidc_grants",
+        "SELECT 1 FROM oidc_tokens",
+    ] {
+        assert!(conn.execute_unprepared(gone).await.is_err(), "{gone}");
+    }
+    conn.execute_unprepared("SELECT 1 FROM apps")
+        .await
+        .expect("the apps stay");
     Migrator::down(&conn, Some(1)).await.expect("apps down");
     for gone in [
         "SELECT 1 FROM apps",

@@ -202,6 +202,23 @@ async fn session_amr(session: &Session) -> Result<Amr> {
     Ok(Amr::of(&words))
 }
 
+/// The origin an authorization request (`/oauth2/authorize?…`) answers to with a redirect:
+/// its redirect URI's, when that is registered for its client (else it answers with a page).
+pub async fn redirect_origin(state: &AppState, path: &str) -> Option<String> {
+    let query = path.split_once('?').map_or("", |(_, q)| q);
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).ok()?;
+    let params = Params::new(pairs);
+    let client_id = request::client_id(&params).ok()?;
+    let client = clients::find(&state.db, client_id).await.ok()??;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let redirect_uri = match request::check(&params, Some(&client), now) {
+        Ok(request) => request.redirect_uri,
+        Err(Refusal::Redirect { redirect_uri, .. }) => redirect_uri,
+        Err(Refusal::Page(_)) => return None,
+    };
+    crate::web::csp::origin_of(&redirect_uri)
+}
+
 /// The name of the application an authorization request (`/oauth2/authorize?…`) comes
 /// from, for the sign-in page ("Sign in to continue to *Wiki*").
 pub async fn app_name(state: &AppState, path: &str) -> Option<String> {

@@ -109,7 +109,19 @@ pub async fn show(
         post_logout_redirect_uri: params.post_logout_redirect_uri.as_deref(),
         state: params.state.as_deref(),
     };
-    Ok(logout_page(&ctx, &form).into_response())
+    let mut response = logout_page(&ctx, &form).into_response();
+    // The confirmation's form ends at the app's registered post-logout URI.
+    let allowed = request
+        .redirect
+        .as_deref()
+        .and_then(crate::web::csp::origin_of)
+        .and_then(|origin| crate::web::csp::allowing_form_targets(&[origin]));
+    if let Some(policy) = allowed {
+        response
+            .headers_mut()
+            .insert(axum::http::header::CONTENT_SECURITY_POLICY, policy);
+    }
+    Ok(response)
 }
 
 pub async fn confirm(

@@ -58,6 +58,11 @@ async fn logout_confirms_then_ends_this_browsers_sign_in_and_its_apps_only() {
     let page = laptop.get(&logout_path(&pairs)).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("alice"));
+    let policy = page.header("content-security-policy").unwrap_or_default();
+    assert!(
+        policy.contains("form-action 'self' https://wiki.example.org;"),
+        "the form may end at the app: {policy}"
+    );
     assert!(in_panel(&mut laptop).await);
     // A confirmation without the page's CSRF token changes nothing.
     let forged = laptop

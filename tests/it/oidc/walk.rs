@@ -268,3 +268,38 @@ async fn an_rd_that_only_looks_like_an_authorization_request_is_not_followed() {
 fn urlencoding(text: &str) -> String {
     serde_urlencoded::to_string([("x", text)]).unwrap()[2..].to_string()
 }
+
+#[tokio::test]
+async fn the_walks_forms_may_end_at_the_clients_registered_origin_only() {
+    let app = provider().await;
+    let (client, rp) = wiki(&app).await;
+    let (path, ..) = request(&rp, &[]);
+    let mut browser = app.client();
+    let csp_of = |answer: &crate::helpers::TestResponse| {
+        answer
+            .header("content-security-policy")
+            .expect("a policy")
+            .to_string()
+    };
+    // A step of the walk towards the client: its last redirect goes to the client's origin.
+    let page = browser
+        .get(&format!("/login?rd={}", urlencoding(&path)))
+        .await;
+    let policy = csp_of(&page);
+    assert!(
+        policy.contains("form-action 'self' https://wiki.example.org;"),
+        "{policy}"
+    );
+    // A request naming an unregistered redirect URI, or no passgate request at all: nothing
+    // beyond passgate itself.
+    let forged = super::authorize::authorize_path(
+        &client.client_id,
+        &[("redirect_uri", "https://evil.example/cb")],
+    );
+    for rd in [forged.as_str(), "https://evil.example/", "/panel/users"] {
+        let page = browser.get(&format!("/login?rd={}", urlencoding(rd))).await;
+        let policy = csp_of(&page);
+        assert!(policy.contains("form-action 'self';"), "{rd}: {policy}");
+        assert!(!policy.contains("evil"), "{rd}: {policy}");
+    }
+}
