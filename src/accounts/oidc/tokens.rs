@@ -58,8 +58,19 @@ pub async fn exchange_code<C: TransactionTrait + ConnectionTrait>(
 ) -> Result<Issued, OAuthError> {
     let invalid = || OAuthError::invalid_grant("the code is invalid, expired or already used");
     let txn = db.begin().await?;
+    let code_hash = hash_secret(code);
+    write_first(
+        &txn,
+        oidc_grants::Entity::update_many()
+            .col_expr(
+                oidc_grants::Column::LastUsed,
+                Expr::col(oidc_grants::Column::LastUsed).into(),
+            )
+            .filter(oidc_grants::Column::CodeHash.eq(code_hash.as_str())),
+    )
+    .await?;
     let grant = oidc_grants::Entity::find()
-        .filter(oidc_grants::Column::CodeHash.eq(hash_secret(code)))
+        .filter(oidc_grants::Column::CodeHash.eq(code_hash))
         .one(&txn)
         .await?
         .ok_or_else(invalid)?;
@@ -153,6 +164,7 @@ pub async fn refresh<C: TransactionTrait + ConnectionTrait>(
 ) -> Result<Issued, OAuthError> {
     let invalid = || OAuthError::invalid_grant("the refresh token is invalid, expired or revoked");
     let txn = db.begin().await?;
+    write_first(&txn, touch_token(refresh_token)).await?;
     let Some((token, Some(grant))) = oidc_tokens::Entity::find_by_id(hash_secret(refresh_token))
         .filter(oidc_tokens::Column::Kind.eq(REFRESH))
         .find_also_related(oidc_grants::Entity)
@@ -369,6 +381,7 @@ pub async fn revoke<C: TransactionTrait + ConnectionTrait>(
     token: &str,
 ) -> Result<(), OAuthError> {
     let txn = db.begin().await?;
+    write_first(&txn, touch_token(token)).await?;
     let found = oidc_tokens::Entity::find_by_id(hash_secret(token))
         .find_also_related(oidc_grants::Entity)
         .one(&txn)
@@ -479,4 +492,27 @@ mod tests {
         );
         assert!(check_verifier(Some(challenge), Some("short")).is_err());
     }
+}
+
+/// Makes a transaction's first statement a write. On SQLite a transaction that reads first
+/// cannot take the write lock once another writer has committed meanwhile
+/// (`SQLITE_BUSY_SNAPSHOT`, which no busy timeout waits out: concurrent code exchanges failed
+/// with 500s); a write first waits for the lock instead. `update` changes nothing (a column set
+/// to itself); on PostgreSQL it locks the row, so two redemptions of one code queue.
+async fn write_first<E: EntityTrait>(
+    txn: &impl ConnectionTrait,
+    update: sea_orm::UpdateMany<E>,
+) -> Result<(), OAuthError> {
+    update.exec(txn).await?;
+    Ok(())
+}
+
+/// A no-op update of the token `token` (see [`write_first`]).
+fn touch_token(token: &str) -> sea_orm::UpdateMany<oidc_tokens::Entity> {
+    oidc_tokens::Entity::update_many()
+        .col_expr(
+            oidc_tokens::Column::Expires,
+            Expr::col(oidc_tokens::Column::Expires).into(),
+        )
+        .filter(oidc_tokens::Column::TokenHash.eq(hash_secret(token)))
 }

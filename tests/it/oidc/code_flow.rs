@@ -332,3 +332,48 @@ async fn after_a_key_rotation_new_tokens_verify_with_the_new_key_set() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn concurrent_code_exchanges_all_succeed() {
+    // Found by the benchmark: on SQLite a transaction that read before it wrote failed with
+    // "database is locked" (500) when another exchange committed in between.
+    let app = provider().await;
+    let user = alice(&app).await;
+    let client = register(&app, confidential(Alg::Rs256)).await;
+    let mut codes = Vec::new();
+    for _ in 0..16 {
+        codes.push(super::code_for(&app, &client, &user, super::Ask::default()).await);
+    }
+    let mut exchanges = tokio::task::JoinSet::new();
+    for code in codes {
+        let router = app.router.clone();
+        let basic = {
+            use base64::Engine;
+            let pair = format!("{}:{}", client.client_id, client.secret.clone().unwrap());
+            base64::engine::general_purpose::STANDARD.encode(pair)
+        };
+        exchanges.spawn(async move {
+            use tower::ServiceExt;
+            let body = serde_urlencoded::to_string([
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", super::REDIRECT),
+            ])
+            .unwrap();
+            let mut request = axum::http::Request::builder()
+                .method("POST")
+                .uri("/oauth2/token")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("authorization", format!("Basic {basic}"))
+                .body(axum::body::Body::from(body))
+                .unwrap();
+            request.extensions_mut().insert(axum::extract::ConnectInfo(
+                std::net::SocketAddr::from(([10, 0, 0, 9], 40000)),
+            ));
+            router.oneshot(request).await.unwrap().status()
+        });
+    }
+    while let Some(status) = exchanges.join_next().await {
+        assert_eq!(status.unwrap(), StatusCode::OK);
+    }
+}
