@@ -5,7 +5,8 @@
 #
 # Knobs (environment): BENCH_RUNS (runs per figure, default 3; medians are reported),
 # BENCH_SECONDS (length of one run, default 5), BENCH_PORT (default 18731),
-# BENCH_STARTUP_RUNS (default 7). The table also goes to target/bench/last-run.md.
+# BENCH_STARTUP_RUNS (default 7), BENCH_OIDC_CODES (codes minted per token-endpoint run,
+# default 3000 per second of a run). The table also goes to target/bench/last-run.md.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,6 +16,7 @@ RUNS=${BENCH_RUNS:-3}
 SECS=${BENCH_SECONDS:-5}
 PORT=${BENCH_PORT:-18731}
 STARTUP_RUNS=${BENCH_STARTUP_RUNS:-7}
+OIDC_CODES=${BENCH_OIDC_CODES:-$((SECS * 3000))}
 PASSWORD='Bench-Quartz-Lantern-7319'
 BASE="http://127.0.0.1:$PORT"
 export BENCH_DIR BENCH_PASSWORD="$PASSWORD"
@@ -113,7 +115,8 @@ read -r START_EMPTY START_EMPTY_ALL < <(python3 "$BENCH_DIR/startup.py" "$BIN" "
 
 # --- the server ----------------------------------------------------------------------------
 say "starting the server on $BASE"
-PASSGATE_BIND="127.0.0.1:$PORT" PASSGATE_TRUSTED_PROXIES=127.0.0.1 \
+# PASSGATE_PUBLIC_URL turns the OpenID Connect provider on (its token endpoint is measured).
+PASSGATE_BIND="127.0.0.1:$PORT" PASSGATE_TRUSTED_PROXIES=127.0.0.1 PASSGATE_PUBLIC_URL="$BASE" \
   "$BIN" --database-url "$URL" serve >"$WORK/server.out" 2>"$WORK/server.err" &
 SERVER_PID=$!
 for _ in $(seq 1 200); do
@@ -196,6 +199,12 @@ for run in $(seq 1 "$RUNS"); do
     wrk_run "users_search_$conns" "$conns" "$SECS" -s "$REPORT" \
       -H "Cookie: passgate_session=$ADMIN_COOKIE" "$BASE/panel/panel_config?q=user012"
   done
+  # OpenID Connect: code exchanges at /oauth2/token (client_secret_basic, an RS256 ID token
+  # each), every request a fresh code minted just before the run (a code lives 60 s).
+  PASSGATE_LOG=warn "$BIN" --database-url "$URL" bench-oidc-codes user00003 "$OIDC_CODES" \
+    >"$WORK/oidc_codes.txt"
+  BENCH_OIDC_CODES="$WORK/oidc_codes.txt" wrk_run oidc_token 16 "$SECS" \
+    -s "$BENCH_DIR/oidc_token.lua" "$BASE"
   # The argon2 limit of this run, timed just before its logins (the machine is shared, so the
   # speed of a hash moves from minute to minute): one hash alone, and one hash while every
   # core hashes (as during the logins; the cores then share caches and memory bandwidth).

@@ -65,6 +65,10 @@ pub enum Command {
     /// SECRET_HEX (used by `bench/run.sh` to measure sign-ins with a code).
     #[command(hide = true)]
     BenchSeedTotp { prefix: String, secret_hex: String },
+    /// Registers a fresh OpenID Connect client and issues COUNT codes to it for USERNAME
+    /// (used by `bench/run.sh` to measure the token endpoint).
+    #[command(hide = true)]
+    BenchOidcCodes { username: String, count: u32 },
 }
 
 #[derive(Subcommand, Debug)]
@@ -255,6 +259,10 @@ pub async fn run_admin(config: &Config, command: Command) -> anyhow::Result<Stri
         Command::BenchSeedTotp { prefix, secret_hex } => {
             let db = db::open_with(&config.database_url, config.pool()).await?;
             bench::seed_totp(&db, config, &prefix, &secret_hex).await
+        }
+        Command::BenchOidcCodes { username, count } => {
+            let db = db::open_with(&config.database_url, config.pool()).await?;
+            bench::oidc_codes(&db, config, &username, count).await
         }
     }
 }

@@ -64,7 +64,7 @@ pub async fn exchange_code<C: TransactionTrait + ConnectionTrait>(
         oidc_grants::Entity::update_many()
             .col_expr(
                 oidc_grants::Column::LastUsed,
-                Expr::col(oidc_grants::Column::LastUsed).into(),
+                Expr::col(oidc_grants::Column::LastUsed),
             )
             .filter(oidc_grants::Column::CodeHash.eq(code_hash.as_str())),
     )
@@ -468,6 +468,29 @@ pub async fn introspect(
     })
 }
 
+/// Makes a transaction's first statement a write. On SQLite a transaction that reads first
+/// cannot take the write lock once another writer has committed meanwhile
+/// (`SQLITE_BUSY_SNAPSHOT`, which no busy timeout waits out: concurrent code exchanges failed
+/// with 500s); a write first waits for the lock instead. `update` changes nothing (a column set
+/// to itself); on PostgreSQL it locks the row, so two redemptions of one code queue.
+async fn write_first<E: EntityTrait>(
+    txn: &impl ConnectionTrait,
+    update: sea_orm::UpdateMany<E>,
+) -> Result<(), OAuthError> {
+    update.exec(txn).await?;
+    Ok(())
+}
+
+/// A no-op update of the token `token` (see [`write_first`]).
+fn touch_token(token: &str) -> sea_orm::UpdateMany<oidc_tokens::Entity> {
+    oidc_tokens::Entity::update_many()
+        .col_expr(
+            oidc_tokens::Column::Expires,
+            Expr::col(oidc_tokens::Column::Expires),
+        )
+        .filter(oidc_tokens::Column::TokenHash.eq(hash_secret(token)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -492,27 +515,4 @@ mod tests {
         );
         assert!(check_verifier(Some(challenge), Some("short")).is_err());
     }
-}
-
-/// Makes a transaction's first statement a write. On SQLite a transaction that reads first
-/// cannot take the write lock once another writer has committed meanwhile
-/// (`SQLITE_BUSY_SNAPSHOT`, which no busy timeout waits out: concurrent code exchanges failed
-/// with 500s); a write first waits for the lock instead. `update` changes nothing (a column set
-/// to itself); on PostgreSQL it locks the row, so two redemptions of one code queue.
-async fn write_first<E: EntityTrait>(
-    txn: &impl ConnectionTrait,
-    update: sea_orm::UpdateMany<E>,
-) -> Result<(), OAuthError> {
-    update.exec(txn).await?;
-    Ok(())
-}
-
-/// A no-op update of the token `token` (see [`write_first`]).
-fn touch_token(token: &str) -> sea_orm::UpdateMany<oidc_tokens::Entity> {
-    oidc_tokens::Entity::update_many()
-        .col_expr(
-            oidc_tokens::Column::Expires,
-            Expr::col(oidc_tokens::Column::Expires).into(),
-        )
-        .filter(oidc_tokens::Column::TokenHash.eq(hash_secret(token)))
 }
