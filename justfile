@@ -56,3 +56,15 @@ crafty-clients:
 # Real reverse proxy: Debian nginx terminates TLS in front of the release build (installs nginx, openssl)
 proxy:
     bash tests/proxy/run.sh
+
+# Single sign-on through real nginx and Caddy: the snippets of docs/proxies.md in front of an echoing app
+forward-auth:
+    bash tests/forward_auth/run.sh
+
+# The .deb: built with cargo-deb, installed with dpkg -i, started as its unit would, purged (root)
+deb:
+    bash tests/deb/run.sh
+
+# The container image: built and run with podman; bases from debootstrap without a registry (root, minutes)
+container:
+    bash tests/container/run.sh

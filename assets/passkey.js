@@ -4,12 +4,19 @@
 // in the page and shown here only when the browser can use passkeys; without JavaScript the
 // password (and TOTP) path stays as it is.
 //
-// <div data-passkey="login|register|second-factor" data-options="URL" data-finish="URL" hidden>
-//   [input data-passkey-name]  button[data-passkey-start]   (login: the page's username field)
+// <div data-passkey="login|register|second-factor" data-options="URL" data-finish="URL"
+//      data-cancelled="TEXT" [data-exists="TEXT"] [data-replaces="ID"] [data-autofill] hidden>
+//   [input data-passkey-name] [input data-passkey-password]  button[data-passkey-start]
 //   [data-passkey-error role=alert]
 // </div>
 // The options URL answers {challenge_id, options}; the finish URL takes
 // {challenge_id, credential, name?, rd?} and answers {redirect} (or {message} with an error).
+//
+// Sign-in: the button asks for the name typed in the page's username field, or with nothing
+// typed for any passkey of this site the device holds (the server finds the user from the
+// passkey). With data-autofill, where the browser has conditional mediation, the same
+// passkeys are offered in the username field's autofill while the page is open; pressing the
+// button ends that offer first (one WebAuthn request at a time).
 (function () {
   "use strict";
   if (!window.PublicKeyCredential || !navigator.credentials) { return; }
@@ -35,6 +42,9 @@
     return field ? field.value : "";
   }
 
+  // A failure the server explained: its message is shown as it is.
+  function Refused(message) { this.name = "Refused"; this.message = message; }
+
   function post(url, body) {
     return fetch(url, {
       method: "POST",
@@ -43,7 +53,7 @@
       body: JSON.stringify(body)
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
-        if (!response.ok) { throw new Error(data.message || response.statusText); }
+        if (!response.ok) { throw new Refused(data.message || response.statusText); }
         return data;
       });
     });
@@ -59,10 +69,14 @@
   function requestOptions(o) {
     o.challenge = fromB64url(o.challenge);
     (o.allowCredentials || []).forEach(function (c) { c.id = fromB64url(c.id); });
-    return { publicKey: o };
+    return o;
   }
 
   function registration(c) {
+    var results = c.getClientExtensionResults ? c.getClientExtensionResults() : {};
+    var extensions = {};
+    // Whether the device kept a discoverable passkey (the security page says so if not).
+    if (results.credProps) { extensions.credProps = { rk: !!results.credProps.rk }; }
     return {
       id: c.id,
       rawId: toB64url(c.rawId),
@@ -72,7 +86,7 @@
         attestationObject: toB64url(c.response.attestationObject),
         transports: c.response.getTransports ? c.response.getTransports() : []
       },
-      clientExtensionResults: {}
+      clientExtensionResults: extensions
     };
   }
 
@@ -91,42 +105,105 @@
     };
   }
 
+  function showError(box, failure) {
+    var error = box.querySelector("[data-passkey-error]");
+    if (!error) { return; }
+    var name = failure && failure.name;
+    // The browser says only NotAllowedError whether the prompt was cancelled or the device
+    // has no passkey for the request: the message names both.
+    error.textContent = name === "NotAllowedError"
+      ? box.getAttribute("data-cancelled") || failure.message
+      : name === "InvalidStateError"
+        ? box.getAttribute("data-exists") || failure.message
+        : (failure && failure.message) || "";
+    error.hidden = false;
+  }
+
+  function clearError(box) {
+    var error = box.querySelector("[data-passkey-error]");
+    if (error) { error.textContent = ""; error.hidden = true; }
+  }
+
+  function finishSignIn(box, started, credential) {
+    return post(box.getAttribute("data-finish"), {
+      challenge_id: started.challenge_id,
+      credential: assertion(credential)
+    }).then(function (done) { window.location.assign(done.redirect); });
+  }
+
+  // The username field's autofill: one conditional request while the sign-in box is shown.
+  var autofill = null;
+
+  function stopAutofill() {
+    if (autofill) { autofill.abort(); autofill = null; }
+  }
+
+  function startAutofill(box) {
+    if (!PublicKeyCredential.isConditionalMediationAvailable) { return; }
+    PublicKeyCredential.isConditionalMediationAvailable().then(function (available) {
+      if (!available || !document.body.contains(box)) { return; }
+      stopAutofill();
+      var controller = new AbortController();
+      autofill = controller;
+      var picked = false;
+      post(box.getAttribute("data-options"), {}).then(function (started) {
+        if (controller.signal.aborted) { return null; }
+        return navigator.credentials.get({
+          publicKey: requestOptions(started.options),
+          mediation: "conditional",
+          signal: controller.signal
+        }).then(function (credential) {
+          picked = true;
+          clearError(box);
+          return finishSignIn(box, started, credential);
+        });
+      }).catch(function (failure) {
+        if (controller.signal.aborted || (failure && failure.name === "AbortError")) { return; }
+        if (autofill === controller) { autofill = null; }
+        if (picked) {
+          // The passkey picked was refused: say why, and offer the passkeys again.
+          showError(box, failure);
+          startAutofill(box);
+        }
+      });
+    }).catch(function () {});
+  }
+
   function run(box, button) {
     var kind = box.getAttribute("data-passkey");
-    var error = box.querySelector("[data-passkey-error]");
     var usernameField = document.querySelector('input[name="username"]');
     var nameField = box.querySelector("[data-passkey-name]");
+    var passwordField = box.querySelector("[data-passkey-password]");
     var request = {};
-    if (kind === "login" && usernameField && usernameField.value.trim() !== "") {
-      request.username = usernameField.value.trim();
+    if (kind === "login") {
+      stopAutofill();
+      if (usernameField && usernameField.value.trim() !== "") {
+        request.username = usernameField.value.trim();
+      }
     }
-    if (error) { error.textContent = ""; error.hidden = true; }
+    if (box.getAttribute("data-replaces")) {
+      request.replaces = Number(box.getAttribute("data-replaces"));
+      request.current_password = passwordField ? passwordField.value : "";
+    }
+    clearError(box);
     button.disabled = true;
     post(box.getAttribute("data-options"), request).then(function (started) {
-      var ceremony = kind === "register"
-        ? navigator.credentials.create(creationOptions(started.options))
-        : navigator.credentials.get(requestOptions(started.options));
-      return ceremony.then(function (credential) {
-        var body = {
-          challenge_id: started.challenge_id,
-          credential: kind === "register" ? registration(credential) : assertion(credential)
-        };
+      if (kind !== "register") {
+        return navigator.credentials.get({ publicKey: requestOptions(started.options) })
+          .then(function (credential) { return finishSignIn(box, started, credential); });
+      }
+      return navigator.credentials.create(creationOptions(started.options)).then(function (credential) {
+        var body = { challenge_id: started.challenge_id, credential: registration(credential) };
         if (nameField) { body.name = nameField.value; }
         // Where a sign-in walk ends (an application's URL), when the page carries one.
         var rdField = document.querySelector('input[name="rd"]');
         if (rdField && rdField.value) { body.rd = rdField.value; }
         return post(box.getAttribute("data-finish"), body);
-      });
-    }).then(function (done) {
-      window.location.assign(done.redirect);
+      }).then(function (done) { window.location.assign(done.redirect); });
     }).catch(function (failure) {
       button.disabled = false;
-      if (error) {
-        error.textContent = failure && failure.name === "NotAllowedError"
-          ? box.getAttribute("data-cancelled") || failure.message
-          : (failure && failure.message) || "";
-        error.hidden = false;
-      }
+      showError(box, failure);
+      if (kind === "login" && box.hasAttribute("data-autofill")) { startAutofill(box); }
     });
   }
 
@@ -135,14 +212,18 @@
     box.setAttribute("data-passkey-wired", "1");
     box.hidden = false;
     var button = box.querySelector("[data-passkey-start]");
-    if (!button) { return; }
-    button.addEventListener("click", function (event) {
-      event.preventDefault();
-      run(box, button);
-    });
+    if (button) {
+      button.addEventListener("click", function (event) {
+        event.preventDefault();
+        run(box, button);
+      });
+    }
+    if (box.hasAttribute("data-autofill")) { startAutofill(box); }
   }
 
   function wireAll(root) {
+    // A box swapped out (the sign-in form replaced by the next step) takes its autofill along.
+    if (autofill && !document.querySelector("[data-passkey][data-autofill]")) { stopAutofill(); }
     Array.prototype.forEach.call((root || document).querySelectorAll("[data-passkey]"), wire);
   }
 

@@ -7,6 +7,8 @@
 # BENCH_SECONDS (length of one run, default 5), BENCH_PORT (default 18731),
 # BENCH_STARTUP_RUNS (default 7), BENCH_OIDC_CODES (codes minted per token-endpoint run,
 # default 3000 per second of a run). The table also goes to target/bench/last-run.md.
+# A second server on the same database, with Prometheus metrics on (BENCH_PORT+1, metrics on
+# BENCH_PORT+2), is measured beside the first (metrics off) for the A/B of SPEC §17.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,24 +31,38 @@ command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
+# The forward-auth row (bench/forward_auth.sh) runs Debian's nginx (our own master only).
+{ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; } || missing+=(nginx-light)
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]} (Debian)"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq "${missing[@]}" >/dev/null
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  rm -f /usr/sbin/policy-rc.d
 fi
 
-say "building the release binary"
-cargo build --release --quiet --bin passgate
-BIN="$ROOT/target/release/passgate"
+# BENCH_BIN=path skips the build and measures that binary.
+if [ -n "${BENCH_BIN:-}" ]; then
+  BIN="$BENCH_BIN"
+else
+  say "building the release binary"
+  cargo build --release --quiet --bin passgate
+  BIN="$ROOT/target/release/passgate"
+fi
 
 WORK=$(mktemp -d /tmp/passgate-bench.XXXXXX)
 SERVER_PID=""
+METRICS_PID=""
+FA_PID=""
+FA_NGINX_PID=""
 cleanup() {
-  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
+  for pid in "$SERVER_PID" "$METRICS_PID" "$FA_PID" "$FA_NGINX_PID"; do
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -67,6 +83,8 @@ CORES=$(nproc)
 DB="$WORK/bench.db"
 URL="sqlite://$DB?mode=rwc"
 say "seeding 10,000 users"
+# The administrative commands never create a database (README): make it first.
+PASSGATE_LOG=warn "$BIN" --database-url "$URL" migrate up >/dev/null
 printf '%s\n' "$PASSWORD" | PASSGATE_LOG=warn "$BIN" --database-url "$URL" user create benchadmin \
   --superuser --password-stdin --no-require-change >/dev/null
 # 9,999 more users with the same (real) argon2id hash, each with its own security stamp;
@@ -114,16 +132,31 @@ read -r START_EMPTY START_EMPTY_ALL < <(python3 "$BENCH_DIR/startup.py" "$BIN" "
   "$STARTUP_RUNS" empty "$WORK")
 
 # --- the server ----------------------------------------------------------------------------
+# start_server NAME PORT [VAR=value…]: serves the database on 127.0.0.1:PORT and waits for
+# /healthz; its pid is in STARTED_PID.
+start_server() {
+  local name=$1 port=$2
+  shift 2
+  env PASSGATE_BIND="127.0.0.1:$port" PASSGATE_TRUSTED_PROXIES=127.0.0.1 "$@" \
+    "$BIN" --database-url "$URL" serve >"$WORK/$name.out" 2>"$WORK/$name.err" &
+  STARTED_PID=$!
+  for _ in $(seq 1 200); do
+    curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && return 0
+    sleep 0.05
+  done
+  cat "$WORK/$name.err" >&2
+  exit 1
+}
 say "starting the server on $BASE"
 # PASSGATE_PUBLIC_URL turns the OpenID Connect provider on (its token endpoint is measured).
-PASSGATE_BIND="127.0.0.1:$PORT" PASSGATE_TRUSTED_PROXIES=127.0.0.1 PASSGATE_PUBLIC_URL="$BASE" \
-  "$BIN" --database-url "$URL" serve >"$WORK/server.out" 2>"$WORK/server.err" &
-SERVER_PID=$!
-for _ in $(seq 1 200); do
-  curl -sf -o /dev/null "$BASE/healthz" && break
-  sleep 0.05
-done
-curl -sf -o /dev/null "$BASE/healthz" || { cat "$WORK/server.err" >&2; exit 1; }
+start_server server "$PORT" PASSGATE_PUBLIC_URL="http://localhost:$PORT"
+SERVER_PID=$STARTED_PID
+# The same binary and database with metrics on, for the A/B (idle while the other is measured).
+BASE_M="http://127.0.0.1:$((PORT + 1))"
+METRICS_URL="http://127.0.0.1:$((PORT + 2))/metrics"
+start_server metrics $((PORT + 1)) PASSGATE_METRICS_BIND="127.0.0.1:$((PORT + 2))"
+METRICS_PID=$STARTED_PID
+curl -sf -o /dev/null "$METRICS_URL" || { echo "bench: no metrics at $METRICS_URL" >&2; exit 1; }
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$SERVER_PID/status"; }
 hwm_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$SERVER_PID/status"; }
 sleep 2
@@ -162,6 +195,8 @@ expect_200() {
   [ "$status" = 200 ] || { echo "bench: $* answered $status" >&2; exit 1; }
 }
 expect_200 -H "Authorization: Bearer $TOKEN" "$BASE/api/v2/users/@me"
+expect_200 -X POST -H 'Content-Type: application/json' -d '{}' \
+  "$BASE/api/v2/auth/passkey/login/options"
 expect_200 -H "Cookie: passgate_session=$COOKIE" "$BASE/api/v2/users/@me"
 expect_200 -H "Cookie: passgate_session=$ADMIN_COOKIE" "$BASE/panel/panel_config"
 expect_200 -H "Cookie: passgate_session=$ADMIN_COOKIE" "$BASE/panel/panel_config?q=user012"
@@ -173,7 +208,8 @@ curl -s -H "Cookie: passgate_session=$ADMIN_COOKIE" "$BASE/panel/panel_config?q=
 # The line also gets the server's CPU time per request (user + system, from /proc), a figure
 # that other load on the machine disturbs far less than requests/s.
 CLK_TCK=$(getconf CLK_TCK)
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
+# The server measured: MEASURED_PID, else the first one.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/${MEASURED_PID:-$SERVER_PID}/stat"; }
 wrk_run() {
   local name=$1 conns=$2 secs=$3 before after line
   shift 3
@@ -182,6 +218,12 @@ wrk_run() {
   after=$(cpu_ticks)
   echo "$line" | awk -v t=$((after - before)) -v hz="$CLK_TCK" \
     '{split($2, r, "="); printf "%s cpu_us=%.1f\n", $0, t * 1e6 / hz / r[2]}' >>"$WORK/$name.txt"
+}
+# With metrics on, Prometheus scrapes in the middle of the run (as it would every 15 s).
+scrape_mid_run() {
+  [ "$1" = on ] || return 0
+  sleep $((SECS / 2))
+  curl -sf -o /dev/null "$METRICS_URL"
 }
 REPORT="$BENCH_DIR/report.lua"
 LOGIN="$BENCH_DIR/login.lua"
@@ -205,6 +247,12 @@ for run in $(seq 1 "$RUNS"); do
     >"$WORK/oidc_codes.txt"
   BENCH_OIDC_CODES="$WORK/oidc_codes.txt" wrk_run oidc_token 16 "$SECS" \
     -s "$BENCH_DIR/oidc_token.lua" "$BASE"
+  # Passkey sign-in options (every sign-in page with script asks for them): nothing typed,
+  # and a typed name without passkeys (decoys).
+  wrk_run passkey_options_none 16 "$SECS" -s "$BENCH_DIR/passkey_options.lua" \
+    "$BASE" -- none
+  wrk_run passkey_options_name 16 "$SECS" -s "$BENCH_DIR/passkey_options.lua" \
+    "$BASE" -- name
   # The argon2 limit of this run, timed just before its logins (the machine is shared, so the
   # speed of a hash moves from minute to minute): one hash alone, and one hash while every
   # core hashes (as during the logins; the cores then share caches and memory bandwidth).
@@ -220,13 +268,135 @@ for run in $(seq 1 "$RUNS"); do
   wrk_run storm_me 16 "$SECS" -s "$REPORT" -H "Authorization: Bearer $TOKEN" \
     "$BASE/api/v2/users/@me"
   wait "$storm"
+  # Metrics off (the first server) and on (the second), one after the other, the order
+  # alternating from run to run; a scrape in the middle of each run with metrics on.
+  order="off on"
+  [ $((run % 2)) -eq 0 ] && order="on off"
+  for side in $order; do
+    if [ "$side" = on ]; then base=$BASE_M pid=$METRICS_PID; else base=$BASE pid=$SERVER_PID; fi
+    scrape_mid_run "$side" &
+    scrape=$!
+    MEASURED_PID=$pid wrk_run "ab_me_$side" 16 "$SECS" -s "$REPORT" \
+      -H "Authorization: Bearer $TOKEN" "$base/api/v2/users/@me"
+    wait "$scrape"
+    scrape_mid_run "$side" &
+    scrape=$!
+    BENCH_LOGIN_USERS=7999 MEASURED_PID=$pid wrk_run "ab_logins_$side" 16 "$SECS" -s "$LOGIN" "$base"
+    wait "$scrape"
+  done
 done
+# The A/B's metrics were on: the second server counted what it was sent.
+curl -sf "$METRICS_URL" | grep -q 'passgate_sign_ins_total{outcome="success"} [1-9]' ||
+  { echo "bench: the metrics server counted no sign-in" >&2; exit 1; }
 sleep 2
 RSS_LOADED=$(rss_kib)
 RSS_PEAK=$(hwm_kib)
 # The hashing threads give their working memory back after 10 s without work.
 sleep 11
 RSS_SETTLED=$(rss_kib)
+
+# What the overview's counting costs the sign-in (before the overview's seeding puts some
+# users into states that refuse a sign-in): the same logins with the rollup trigger and without it,
+# alternating run by run (the trigger is dropped and put back from its own stored SQL), and
+# the trigger's cost per audit entry alone, 20,000 sign-in entries written in one transaction.
+say "sign-ins with and without the overview's trigger"
+ROLLUP_SQL=$(sqlite3 "$DB" "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'audit_log_rollup'")
+[ -n "$ROLLUP_SQL" ] || { echo "bench: no audit_log_rollup trigger" >&2; exit 1; }
+audit_inserts_ms() {
+  python3 - "$DB" <<'PY'
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], timeout=10, isolation_level=None)
+db.execute("BEGIN")
+start = time.perf_counter()
+db.executemany(
+    "INSERT INTO audit_log (created, target_id, target_name, action, detail, source_ip) "
+    "VALUES (strftime('%Y-%m-%d %H:%M:%S', 'now', '-40 days'), 2, 'user00001', 'login', '', '10.0.0.1')",
+    [()] * 20000)
+elapsed = time.perf_counter() - start
+db.execute("ROLLBACK")
+print(f"{elapsed * 1000:.1f}")
+PY
+}
+for run in $(seq 1 "$RUNS"); do
+  say "rollup run $run of $RUNS"
+  sqlite3 "$DB" "PRAGMA busy_timeout = 10000; DROP TRIGGER audit_log_rollup"
+  echo "$(audit_inserts_ms)" >>"$WORK/audit_inserts_plain.txt"
+  BENCH_LOGIN_USERS=7999 wrk_run logins_no_rollup 16 "$SECS" -s "$LOGIN" "$BASE"
+  sqlite3 "$DB" "PRAGMA busy_timeout = 10000; $ROLLUP_SQL;"
+  echo "$(audit_inserts_ms)" >>"$WORK/audit_inserts_rollup.txt"
+  BENCH_LOGIN_USERS=7999 wrk_run logins_rollup 16 "$SECS" -s "$LOGIN" "$BASE"
+done
+
+# --- the administrator's overview (SPEC §18) ----------------------------------------------
+# After the load (its sign-ins must meet no disabled or expired account): users in each state,
+# 30 days of audit entries (about 5,000 sign-ins a day, 3 % failed, some resets; the database
+# counts them per day as they are written) and three applications with a week of single
+# sign-on sessions. The dashboard is then measured beside the users page, run by run.
+say "seeding the overview: states, 30 days of audit entries, applications"
+for app in Wiki Tickets Grafana; do
+  PASSGATE_LOG=warn "$BIN" --database-url "$URL" app add "$app" --host "$(echo "$app" | tr 'A-Z' 'a-z').bench.example" >/dev/null
+done
+printf '%s\n' "$PASSWORD" | PASSGATE_LOG=warn "$BIN" --database-url "$URL" user create benchmanager \
+  --password-stdin --no-require-change >/dev/null
+sqlite3 "$DB" >/dev/null <<'SQL'
+PRAGMA busy_timeout = 10000;
+INSERT INTO user_permissions (user_id, permission, quantity)
+  SELECT user_id, 'USER_CONFIG', -1 FROM users WHERE username = 'benchmanager';
+UPDATE users SET manager = (SELECT user_id FROM users WHERE username = 'benchmanager')
+  WHERE username LIKE 'user%' AND CAST(substr(username, 5) AS INTEGER) % 10 = 5;
+UPDATE users SET last_login = strftime('%Y-%m-%d %H:%M:%S', 'now', printf('-%d minutes', user_id * 7 % 40000))
+  WHERE user_id % 3 <> 0 AND username LIKE 'user%';
+UPDATE users SET require_password_change = 1 WHERE user_id % 97 = 0;
+UPDATE users SET require_password_change = 1,
+  password_expires = strftime('%Y-%m-%d %H:%M:%S', 'now', printf('+%d minutes', user_id % 2880))
+  WHERE user_id % 199 = 0;
+UPDATE users SET require_mfa = 1 WHERE user_id % 53 = 0;
+UPDATE users SET enabled = 0 WHERE user_id % 101 = 0 AND username LIKE 'user%';
+INSERT INTO reset_links (user_id, token_hash, purpose, state, created, created_by, expires,
+                         revoke_api_keys, reset_mfa)
+  SELECT user_id, lower(hex(randomblob(32))), 'reset', 'live', strftime('%Y-%m-%d %H:%M:%S', 'now'),
+         'benchadmin', strftime('%Y-%m-%d %H:%M:%S', 'now', '+1 day'), 0, 0
+  FROM users WHERE user_id % 89 = 0;
+INSERT INTO login_throttle (throttle_key, failures, window_start, locked_until, user_id)
+  SELECT 'user:bench' || user_id, 5, strftime('%Y-%m-%d %H:%M:%S', 'now'),
+         strftime('%Y-%m-%d %H:%M:%S', 'now', '+15 minutes'), user_id
+  FROM users WHERE user_id % 487 = 0;
+WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 149999)
+INSERT INTO audit_log (created, actor_id, actor_name, target_id, target_name, action, detail, source_ip)
+  SELECT strftime('%Y-%m-%d %H:%M:%S', 'now', printf('-%d seconds', (i * 17) % (30 * 86400))),
+         i % 9999 + 2, printf('user%05d', i % 9999 + 1), i % 9999 + 2, printf('user%05d', i % 9999 + 1),
+         CASE WHEN i % 33 = 0 THEN 'login_failed' WHEN i % 700 = 1 THEN 'password_reset' ELSE 'login' END,
+         CASE WHEN i % 33 = 0 THEN 'incorrect credentials' ELSE '' END, '10.0.0.1'
+  FROM n;
+WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 14999)
+INSERT INTO audit_log (created, actor_id, actor_name, target_id, target_name, action, detail, source_ip, app_id)
+  SELECT strftime('%Y-%m-%d %H:%M:%S', 'now', printf('-%d seconds', (i * 29) % (7 * 86400))),
+         i % 5000 * 2 + 2, 'bench', i % 5000 * 2 + 2, 'bench', 'sso_session_issued', '', '10.0.0.1',
+         (SELECT min(app_id) FROM apps) + i % 3
+  FROM n;
+SQL
+AUDIT_ROWS=$(sqlite3 "$DB" 'SELECT count(*) FROM audit_log')
+MANAGER_COOKIE=$(web_session benchmanager)
+expect_200 -H "Cookie: passgate_session=$ADMIN_COOKIE" "$BASE/panel/dashboard"
+expect_200 -H "Cookie: passgate_session=$MANAGER_COOKIE" "$BASE/panel/dashboard"
+curl -s -H "Cookie: passgate_session=$ADMIN_COOKIE" "$BASE/panel/dashboard" | grep -q 'svg class="chart"' ||
+  { echo "bench: the dashboard shows no chart" >&2; exit 1; }
+for run in $(seq 1 "$RUNS"); do
+  say "overview run $run of $RUNS"
+  wrk_run overview_users_1 1 "$SECS" -s "$REPORT" \
+    -H "Cookie: passgate_session=$ADMIN_COOKIE" "$BASE/panel/panel_config"
+  wrk_run overview_dashboard_1 1 "$SECS" -s "$REPORT" \
+    -H "Cookie: passgate_session=$ADMIN_COOKIE" "$BASE/panel/dashboard"
+  wrk_run overview_dashboard_16 16 "$SECS" -s "$REPORT" \
+    -H "Cookie: passgate_session=$ADMIN_COOKIE" "$BASE/panel/dashboard"
+  wrk_run overview_manager_1 1 "$SECS" -s "$REPORT" \
+    -H "Cookie: passgate_session=$MANAGER_COOKIE" "$BASE/panel/dashboard"
+  wrk_run overview_filtered_1 1 "$SECS" -s "$REPORT" \
+    -H "Cookie: passgate_session=$ADMIN_COOKIE" "$BASE/panel/panel_config?status=no_mfa"
+done
+# --- forward authentication (SPEC §15.2) ---------------------------------------------------
+# shellcheck source=bench/forward_auth.sh
+. "$BENCH_DIR/forward_auth.sh"
 
 # --- the table -----------------------------------------------------------------------------
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -235,4 +405,5 @@ python3 "$BENCH_DIR/table.py" "$WORK" \
   "hash_ms=$HASH_MS" "cores=$CORES" "rss_idle_kib=$RSS_IDLE" "rss_idle_anon_kib=$RSS_IDLE_ANON" "rss_idle_file_kib=$RSS_IDLE_FILE" "rss_loaded_kib=$RSS_LOADED" "rss_settled_kib=$RSS_SETTLED" \
   "rss_peak_kib=$RSS_PEAK" "start_existing_ms=$START_EXISTING" "start_empty_ms=$START_EMPTY" \
   "start_existing_all=$START_EXISTING_ALL" "start_empty_all=$START_EMPTY_ALL" \
-  "runs=$RUNS" "seconds=$SECS" "load_before=$LOAD_BEFORE" "load_after=$LOAD_AFTER" | tee "$ROOT/target/bench/last-run.md"
+  "runs=$RUNS" "seconds=$SECS" "load_before=$LOAD_BEFORE" "load_after=$LOAD_AFTER" \
+  "audit_rows=$AUDIT_ROWS" | tee "$ROOT/target/bench/last-run.md"

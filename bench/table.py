@@ -78,6 +78,13 @@ def main():
     row("  ratio to /healthz (run by run)", f"{ratio(token):.3f}")
     row("  p50 / p99", f"{med(token, 'p50_ms'):.2f} / {med(token, 'p99_ms'):.2f} ms")
     row("  server CPU per request", f"{med(token, 'cpu_us'):.0f} µs")
+    for name, label in (("none", "nothing typed"), ("name", "a typed name without passkeys (decoys)")):
+        data = runs(work, f"passkey_options_{name}")
+        row(f"POST /api/v2/auth/passkey/login/options, {label}, 16 conn.: req/s",
+            f"{med(data, 'rps'):,.0f}")
+        row("  ratio to /healthz / p50 / p99",
+            f"{ratio(data):.2f} / {med(data, 'p50_ms'):.2f} / {med(data, 'p99_ms'):.2f} ms")
+        row("  server CPU per request", f"{med(data, 'cpu_us'):.0f} µs")
     row("one argon2id hash (m=19456 KiB, t=2, p=1), alone",
         f"{statistics.median(alone):.1f} ms ({' '.join(f'{h:.1f}' for h in alone)}; "
         f"at the start {float(given['hash_ms']):.1f})")
@@ -108,6 +115,51 @@ def main():
         row("  server CPU per request", f"{med(one, 'cpu_us'):.0f} µs")
         row("  16 connections: p50 / p99 / req/s",
             f"{med(loaded, 'p50_ms'):.2f} ms / {med(loaded, 'p99_ms'):.2f} ms / {med(loaded, 'rps'):,.0f}")
+    # Metrics off and on (SPEC §17), measured one after the other in every run.
+    for what, label in (("me", "GET /api/v2/users/@me, bearer token, 16 conn."),
+                        ("logins", "logins/s, 16 concurrent clients")):
+        off, on = runs(work, f"ab_{what}_off"), runs(work, f"ab_{what}_on")
+        rps_ratio = statistics.median(b["rps"] / a["rps"] for a, b in zip(off, on))
+        cpu_ratio = statistics.median(b["cpu_us"] / a["cpu_us"] for a, b in zip(off, on))
+        row(f"metrics A/B: {label}, off / on: req/s",
+            f"{med(off, 'rps'):,.1f} / {med(on, 'rps'):,.1f}")
+        row("  p50 / p99, off", f"{med(off, 'p50_ms'):.2f} / {med(off, 'p99_ms'):.2f} ms")
+        row("  p50 / p99, on", f"{med(on, 'p50_ms'):.2f} / {med(on, 'p99_ms'):.2f} ms")
+        each = " ".join(f"{b['rps'] / a['rps']:.2f}" for a, b in zip(off, on))
+        row("  on ÷ off, req/s (run by run)", f"{rps_ratio:.2f} ({each})",
+            "within noise (0.9–1.1)", 0.9 <= rps_ratio <= 1.1)
+        row("  on ÷ off, server CPU per request", f"{cpu_ratio:.2f} ({med(off, 'cpu_us'):.0f} / {med(on, 'cpu_us'):.0f} µs)")
+    # The administrator's overview (SPEC §18), measured after the load beside the users page.
+    o_users = runs(work, "overview_users_1")
+    o_dash = runs(work, "overview_dashboard_1")
+    o_dash16 = runs(work, "overview_dashboard_16")
+    o_manager = runs(work, "overview_manager_1")
+    o_filtered = runs(work, "overview_filtered_1")
+    o_ratio = statistics.median(d["p50_ms"] / u["p50_ms"] for d, u in zip(o_dash, o_users))
+    o_cpu = statistics.median(d["cpu_us"] / u["cpu_us"] for d, u in zip(o_dash, o_users))
+    row(f"/panel/dashboard with the overview, 10,000 users, {int(given['audit_rows']):,} audit entries "
+        "(30 days), 3 apps, 1 connection: p50", f"{med(o_dash, 'p50_ms'):.2f} ms")
+    row("  its p50 ÷ the users page's p50 (same minutes, run by run)", f"{o_ratio:.2f}", "≤ 3", o_ratio <= 3)
+    row("  server CPU per request (÷ the users page's)", f"{med(o_dash, 'cpu_us'):.0f} µs ({o_cpu:.2f})")
+    row("  the users page beside it: p50 / CPU per request",
+        f"{med(o_users, 'p50_ms'):.2f} ms / {med(o_users, 'cpu_us'):.0f} µs")
+    row("  16 connections: p50 / p99 / req/s",
+        f"{med(o_dash16, 'p50_ms'):.2f} ms / {med(o_dash16, 'p99_ms'):.2f} ms / {med(o_dash16, 'rps'):,.0f}")
+    row("  a USER_CONFIG manager's (1,000 users, counted from the audit log): p50",
+        f"{med(o_manager, 'p50_ms'):.2f} ms")
+    row("/panel/panel_config?status=no_mfa (first page), 1 connection: p50",
+        f"{med(o_filtered, 'p50_ms'):.2f} ms")
+    # The trigger that counts sign-ins for the chart, on the sign-in path: the same logins
+    # without it and with it, alternating in the same minutes.
+    plain, rolled = runs(work, "logins_no_rollup"), runs(work, "logins_rollup")
+    l_ratio = statistics.median(r["rps"] / p["rps"] for r, p in zip(rolled, plain))
+    row("logins/s, 16 clients, with ÷ without the overview's audit trigger (run by run)",
+        f"{med(rolled, 'rps'):.1f} ÷ {med(plain, 'rps'):.1f} = {l_ratio:.2f}", "≥ 0.95", l_ratio >= 0.95)
+    row("  login p50 with / without", f"{med(rolled, 'p50_ms'):.0f} / {med(plain, 'p50_ms'):.0f} ms")
+    ins_plain = statistics.median(float(x) for x in open(f"{work}/audit_inserts_plain.txt").read().split())
+    ins_rolled = statistics.median(float(x) for x in open(f"{work}/audit_inserts_rollup.txt").read().split())
+    row("  one sign-in audit entry written: with / without the trigger (20,000 in a transaction)",
+        f"{ins_rolled * 1000 / 20000:.1f} / {ins_plain * 1000 / 20000:.1f} µs")
     idle = int(given["rss_idle_kib"]) / 1024
     row("RSS idle after start (VmRSS)", f"{idle:.1f} MiB", "≤ 15 MB", idle * 1024 * 1024 <= 15e6)
     row("  of which private (RssAnon) / mapped files: binary, libc (RssFile)",
@@ -115,6 +167,23 @@ def main():
     row("RSS after the load (VmRSS)", f"{int(given['rss_loaded_kib']) / 1024:.1f} MiB")
     row("  peak during the load (VmHWM)", f"{int(given['rss_peak_kib']) / 1024:.1f} MiB")
     row("  13 s after the load (hash memory released)", f"{int(given['rss_settled_kib']) / 1024:.1f} MiB")
+    if os.path.exists(os.path.join(work, "fa_nginx.txt")):
+        # Forward authentication (SPEC §15.2), ratios run by run.
+        fa_nginx, fa_plain = runs(work, "fa_nginx"), runs(work, "fa_plain")
+        fa_direct, fa_health = runs(work, "fa_direct"), runs(work, "fa_healthz")
+        through = statistics.median(a["rps"] / b["rps"] for a, b in zip(fa_nginx, fa_plain))
+        alone = statistics.median(a["rps"] / b["rps"] for a, b in zip(fa_direct, fa_health))
+        row("forward auth through nginx (auth_request, SSO cookie) to an app, 16 conn.: req/s",
+            f"{med(fa_nginx, 'rps'):,.0f}")
+        row("  the same nginx, same app, no auth_request: req/s", f"{med(fa_plain, 'rps'):,.0f}")
+        row("  ratio", f"{through:.2f}", "≥ 0.5", through >= 0.5)
+        row("  p50 / p99 through nginx", f"{med(fa_nginx, 'p50_ms'):.2f} / {med(fa_nginx, 'p99_ms'):.2f} ms")
+        row("the decision alone (GET /api/authz/auth-request), 16 conn.: req/s",
+            f"{med(fa_direct, 'rps'):,.0f}")
+        row("  /healthz of the same instance: req/s", f"{med(fa_health, 'rps'):,.0f}")
+        row("  ratio", f"{alone:.2f}", "≥ 0.7", alone >= 0.7)
+        row("  p50 / p99 / server CPU per decision",
+            f"{med(fa_direct, 'p50_ms'):.2f} / {med(fa_direct, 'p99_ms'):.2f} ms / {med(fa_direct, 'cpu_us'):.0f} µs")
     se = float(given["start_existing_ms"])
     row("start → first 200 /healthz, existing database (10,000 users)", f"{se:.1f} ms", "< 100 ms", se < 100)
     row("start → first 200 /healthz, empty database", f"{float(given['start_empty_ms']):.1f} ms")

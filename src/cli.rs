@@ -1,21 +1,19 @@
-//! The command line: serve, user administration (the lock-out recovery path), the OpenID
-//! Connect keys, migrations.
+//! The command line: serve, user administration (the lock-out recovery path), keys, roles,
+//! applications, the OpenID Connect keys, migrations, backup and restore. Administrative
+//! commands work only on a database whose schema is exactly this passgate's, and never migrate
+//! or create one by themselves.
 
 use clap::{Parser, Subcommand};
-use migration::Migrator;
-use migration::sea_orm_migration::MigratorTrait;
-use sea_orm::{ConnectionTrait, DatabaseConnection};
 
-use crate::accounts::password::Hasher;
-use crate::accounts::secret::Secret;
-use crate::config::{Config, RawConfig};
+use crate::config::{Config, Purpose, RawConfig};
 use crate::db;
 
 #[derive(Parser, Debug)]
 #[command(name = "passgate", version, about = "A self-hosted account panel")]
 pub struct Cli {
-    /// Database URL (default: a SQLite file passgate.db in the working directory).
-    #[arg(long, global = true, env = "PASSGATE_DATABASE_URL")]
+    /// Database URL (default: a SQLite file passgate.db in the working directory; or
+    /// PASSGATE_DATABASE_URL).
+    #[arg(long, global = true)]
     pub database_url: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -25,8 +23,8 @@ pub struct Cli {
 pub enum Command {
     /// Serve the panel (the default).
     Serve {
-        /// Address to listen on (default 127.0.0.1:8000).
-        #[arg(long, env = "PASSGATE_BIND")]
+        /// Address to listen on (default 127.0.0.1:8000; or PASSGATE_BIND).
+        #[arg(long)]
         bind: Option<String>,
     },
     /// Manage users directly in the database (works whether or not a server is running).
@@ -39,16 +37,32 @@ pub enum Command {
     /// Manage the applications passgate signs users in to (single sign-on).
     #[command(subcommand)]
     App(AppCommand),
+    /// Manage roles directly in the database (SPEC §14).
+    #[command(subcommand)]
+    Role(RoleCommand),
     /// The OpenID Connect provider's signing keys.
     #[command(subcommand)]
     Oidc(OidcCommand),
     /// Apply or roll back migrations.
     #[command(subcommand)]
     Migrate(MigrateCommand),
-    /// Write a consistent copy of a SQLite database to PATH while it is in use (refuses to
-    /// overwrite). For PostgreSQL use pg_dump.
+    /// Exit 0 if the server at PASSGATE_BIND answers /healthz with 200, else 1 (a container's
+    /// HEALTHCHECK, without curl).
+    Healthcheck,
+    /// The audit log as JSON lines (docs/audit.md).
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Write a consistent copy of a SQLite database to PATH while it is in use (a new file,
+    /// readable by its owner only: it is credential material). For PostgreSQL use pg_dump.
     Backup {
         /// Where to write the copy; must not exist yet.
+        path: std::path::PathBuf,
+    },
+    /// Put a backup made by `passgate backup` in place of the SQLite database (the server
+    /// must be stopped). Refuses a file that is not a passgate database, or one from a newer
+    /// passgate; the database it replaces is kept beside it. For PostgreSQL use pg_restore.
+    Restore {
+        /// The backup to restore.
         path: std::path::PathBuf,
     },
     /// Times COUNT argon2id hashes, one after another, with the production hasher and prints
@@ -78,7 +92,8 @@ pub enum UserCommand {
         username: String,
         #[arg(long)]
         superuser: bool,
-        /// Read the password from standard input instead of generating one.
+        /// Read the password from standard input instead of generating one (its first line,
+        /// without trailing spaces; on a terminal it is asked for twice, without echo).
         #[arg(long)]
         password_stdin: bool,
         /// Do not require a password change at first sign-in.
@@ -91,8 +106,10 @@ pub enum UserCommand {
         /// Hours until the temporary password expires (-1: never).
         #[arg(long, default_value_t = -1, allow_negative_numbers = true)]
         expires_hours: i64,
+        /// Do not require a password change at the next sign-in.
         #[arg(long)]
         no_require_change: bool,
+        /// Set this password instead of generating one (as for `user create`).
         #[arg(long)]
         password_stdin: bool,
     },
@@ -204,165 +221,136 @@ pub enum OidcCommand {
     RotateKeys,
 }
 
+#[derive(Subcommand, Debug)]
+pub enum RoleCommand {
+    /// Create a role (names are stored in lower case: 1 to 64 characters, no `,` `[` `]`).
+    Create {
+        name: String,
+        /// Every member must set up a second factor (also members signed in now, at their
+        /// next request).
+        #[arg(long)]
+        mfa_required: bool,
+    },
+    /// List the roles with their members.
+    List,
+    /// Add users to a role.
+    Add {
+        role: String,
+        #[arg(required = true)]
+        usernames: Vec<String>,
+    },
+    /// Remove users from a role.
+    Remove {
+        role: String,
+        #[arg(required = true)]
+        usernames: Vec<String>,
+    },
+    /// Delete a role; its members lose it.
+    Delete { role: String },
+}
+
 #[derive(Subcommand, Debug, Clone, Copy)]
 pub enum MigrateCommand {
     /// Apply all pending migrations.
     Up,
-    /// Roll back the most recent migration.
-    Down,
-    /// Show which migrations are applied.
+    /// Roll back the most recent migration (never the base). Says what it drops; when that
+    /// holds data it asks on a terminal, and elsewhere needs --yes.
+    Down {
+        /// Drop what the migration's down drops without asking.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Show both versions (this passgate's and the one that migrated the database) and which
+    /// migrations are applied.
     Status,
 }
 
-/// Builds the validated configuration from the environment and the flags.
+/// Builds the validated configuration from the environment and the flags: every setting for
+/// `serve`, only those it reads for an administrative command.
 pub fn config(cli: &Cli) -> Result<Config, String> {
     let mut raw = RawConfig::from_env();
     if let Some(url) = &cli.database_url {
         raw.database_url = Some(url.clone());
     }
-    if let Some(Command::Serve { bind: Some(bind) }) = &cli.command {
-        raw.bind = Some(bind.clone());
-    }
-    raw.validate()
+    let purpose = match &cli.command {
+        None => Purpose::Serve,
+        Some(Command::Serve { bind }) => {
+            if let Some(bind) = bind {
+                raw.bind = Some(bind.clone());
+            }
+            Purpose::Serve
+        }
+        // It asks the server at PASSGATE_BIND, a serve setting.
+        Some(Command::Healthcheck) => Purpose::Serve,
+        Some(_) => Purpose::Admin,
+    };
+    raw.validate_for(purpose)
 }
 
-/// Runs a `user`, `key` or `migrate` command and returns what to print.
+/// Runs a `user`, `key`, `role`, `app`, `migrate`, `backup`, `restore`, `audit` or
+/// `healthcheck` command and returns what to print.
 pub async fn run_admin(config: &Config, command: Command) -> anyhow::Result<String> {
     match command {
         Command::Serve { .. } => Err(anyhow::anyhow!("serve is not an admin command")),
-        Command::Migrate(cmd) => {
-            // One connection, and on PostgreSQL the same advisory lock a starting server
-            // takes, so a manual migration never runs alongside an instance's.
-            let db = db::migrator_connection(&config.database_url).await?;
-            let result = db::with_migration_lock(&db, migrate(&db, cmd)).await;
+        Command::Migrate(cmd) => migrate::run(config, cmd).await,
+        Command::User(cmd) => {
+            let db = db::open_for_admin(&config.database_url, config.pool()).await?;
+            let result = user::run(&db, config, cmd).await;
             db.close().await.ok();
             result
         }
-        Command::User(cmd) => {
-            let db = db::open_with(&config.database_url, config.pool()).await?;
-            user::run(&db, config, cmd).await
-        }
         Command::Key(cmd) => {
-            let db = db::open_with(&config.database_url, config.pool()).await?;
-            key::run(&db, cmd).await
+            let db = db::open_for_admin(&config.database_url, config.pool()).await?;
+            let result = key::run(&db, cmd).await;
+            db.close().await.ok();
+            result
         }
         Command::App(cmd) => {
-            let db = db::open_with(&config.database_url, config.pool()).await?;
-            app::run(&db, cmd).await
+            let db = db::open_for_admin(&config.database_url, config.pool()).await?;
+            let result = app::run(&db, cmd).await;
+            db.close().await.ok();
+            result
+        }
+        Command::Backup { path } => backup::backup(&config.database_url, &path).await,
+        Command::Restore { path } => backup::restore(config, &path).await,
+        Command::BenchHash { count, parallel } => bench::hash(count, parallel).await,
+        Command::Healthcheck => ops::healthcheck(config).await,
+        Command::Audit(cmd) => ops::audit(config, cmd).await,
+        Command::Role(cmd) => {
+            let db = db::open_for_admin(&config.database_url, config.pool()).await?;
+            let result = role::run(&db, cmd).await;
+            db.close().await.ok();
+            result
         }
         Command::Oidc(cmd) => {
-            let db = db::open_with(&config.database_url, config.pool()).await?;
-            oidc::run(&db, config, cmd).await
+            let db = db::open_for_admin(&config.database_url, config.pool()).await?;
+            let result = oidc::run(&db, config, cmd).await;
+            db.close().await.ok();
+            result
         }
-        Command::Backup { path } => backup(&config.database_url, &path).await,
-        Command::BenchHash { count, parallel } => bench_hash(count, parallel).await,
         Command::BenchSeedTotp { prefix, secret_hex } => {
-            let db = db::open_with(&config.database_url, config.pool()).await?;
+            let db = db::open_for_admin(&config.database_url, config.pool()).await?;
             bench::seed_totp(&db, config, &prefix, &secret_hex).await
         }
         Command::BenchOidcCodes { username, count } => {
-            let db = db::open_with(&config.database_url, config.pool()).await?;
+            let db = db::open_for_admin(&config.database_url, config.pool()).await?;
             bench::oidc_codes(&db, config, &username, count).await
         }
     }
 }
 
-/// `passgate bench-hash`: the median time of one production hash, with `parallel` hashes
-/// running at once (each on its own hashing thread).
-async fn bench_hash(count: u32, parallel: usize) -> anyhow::Result<String> {
-    let parallel = parallel.max(1);
-    let hasher = Hasher::new(parallel);
-    let password = Secret::new("bench-hash correct horse battery".to_string());
-    let mut sequences = Vec::new();
-    for _ in 0..parallel {
-        let (hasher, password) = (hasher.clone(), password.clone());
-        sequences.push(tokio::spawn(async move {
-            let mut millis = Vec::new();
-            for _ in 0..count.max(1) {
-                let started = std::time::Instant::now();
-                hasher.hash(&password).await?;
-                millis.push(started.elapsed().as_secs_f64() * 1000.0);
-            }
-            anyhow::Ok(millis)
-        }));
-    }
-    let mut millis = Vec::new();
-    for sequence in sequences {
-        millis.extend(sequence.await??);
-    }
-    millis.sort_by(f64::total_cmp);
-    Ok(format!("{:.3}", millis[millis.len() / 2]))
-}
-
-/// `passgate backup PATH`: `VACUUM INTO` a new file, a consistent snapshot taken while
-/// servers keep running (readers and writers are not blocked for long; WAL mode).
-async fn backup(database_url: &str, path: &std::path::Path) -> anyhow::Result<String> {
-    if !database_url.starts_with("sqlite:") {
-        anyhow::bail!(
-            "backup works on SQLite only; for PostgreSQL use pg_dump, e.g. `pg_dump --format=custom --file=passgate.dump DBNAME` (restore with pg_restore)"
-        );
-    }
-    let source = sqlite_file(database_url).ok_or_else(|| {
-        anyhow::anyhow!("backup needs a SQLite database file, not {database_url}")
-    })?;
-    if !source.exists() {
-        anyhow::bail!("there is no database at {}", source.display());
-    }
-    if path.exists() {
-        anyhow::bail!("{} already exists; choose a new file name", path.display());
-    }
-    let target = path
-        .to_str()
-        .ok_or_else(|| anyhow::anyhow!("the backup path must be valid UTF-8"))?;
-    let db = db::connect(database_url, 1).await?;
-    let result = db
-        .execute_unprepared(&format!("VACUUM INTO '{}'", target.replace('\'', "''")))
-        .await;
-    db.close().await.ok();
-    result.map_err(|e| anyhow::anyhow!("backup to {} failed: {e}", path.display()))?;
-    Ok(format!(
-        "backed up {} to {}",
-        source.display(),
-        path.display()
-    ))
-}
-
-/// The file of a `sqlite:` URL (`sqlite://FILE?…`, `sqlite:FILE`), `None` for in-memory ones.
-fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
-    let rest = url.strip_prefix("sqlite:")?;
-    let rest = rest.strip_prefix("//").unwrap_or(rest);
-    let file = rest.split('?').next().unwrap_or("");
-    if file.is_empty() || file == ":memory:" || url.contains("mode=memory") {
-        return None;
-    }
-    Some(std::path::PathBuf::from(file))
-}
-
-async fn migrate(db: &DatabaseConnection, cmd: MigrateCommand) -> anyhow::Result<String> {
-    match cmd {
-        MigrateCommand::Up => {
-            Migrator::up(db, None).await?;
-            Ok("migrations applied".into())
-        }
-        MigrateCommand::Down => {
-            Migrator::down(db, Some(1)).await?;
-            Ok("rolled back one migration".into())
-        }
-        MigrateCommand::Status => {
-            let mut out = String::new();
-            for m in Migrator::get_migration_with_status(db).await? {
-                out.push_str(&format!("{}\t{}\n", m.name(), m.status()));
-            }
-            Ok(out.trim_end().to_string())
-        }
-    }
-}
-
 mod app;
+mod backup;
 mod bench;
 mod key;
+mod migrate;
 mod oidc;
+mod ops;
+mod prompt;
+mod role;
 mod user;
+
+pub use ops::AuditCommand;
 
 #[cfg(test)]
 mod tests;

@@ -5,6 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use ipnet::IpNet;
+use tracing_subscriber::filter::Targets;
 
 /// No configuration may allow passwords shorter than this (spec §2).
 pub const MIN_LENGTH_FLOOR: usize = 8;
@@ -99,14 +100,20 @@ pub struct Config {
     /// How long a client may take to send a request's headers, and its body, before the
     /// connection is closed (10 s and 30 s; tests shorten them).
     pub timeouts: ClientTimeouts,
-    /// The base of links passgate hands out (reset links): `PASSGATE_PUBLIC_URL`, never a
-    /// request's `Host`. Unset: `http://` and the bind address (the start-up log says so).
+    /// `PASSGATE_PUBLIC_URL` as the operator configured it (`None`: unset). Single sign-on and
+    /// OpenID Connect need it set explicitly (SPEC §15–§16) and read this field; links and
+    /// passkeys use [`Config::public_base`], which falls back to the loopback default
+    /// ([`Config::loopback_default_url`]). Never taken from a request's `Host`.
     pub public_url: Option<String>,
     /// Second factors (SPEC §9): skew, who must have one, the secrets' key.
     pub mfa: MfaConfig,
     /// Single sign-on for the intranet's other apps (SPEC §15): on when
     /// `PASSGATE_SSO_COOKIE_DOMAIN` is set.
     pub sso: Option<SsoConfig>,
+    /// What is logged (`PASSGATE_LOG`, default `info`): a level, and levels per target.
+    pub log: Targets,
+    /// Metrics, log format, audit stream, audit retention (SPEC §17).
+    pub operations: Operations,
 }
 
 /// Who must have a second factor (`PASSGATE_REQUIRE_MFA`).
@@ -128,9 +135,12 @@ pub struct MfaConfig {
     /// `PASSGATE_TOTP_SKEW_STEPS`). A later step is never accepted.
     pub skew_steps: i64,
     pub policy: MfaPolicy,
-    /// The key that encrypts TOTP secrets, read from `PASSGATE_SECRET_KEY_FILE`; `None`:
-    /// a key generated once and kept in `settings`.
+    /// The key that encrypts TOTP secrets and the token signing key, read from
+    /// `PASSGATE_SECRET_KEY_FILE`; `None`: TOTP secrets are sealed with a key generated once
+    /// and kept in `settings`, and the signing key is stored as it is.
     pub secret_key: Option<SecretKeyBytes>,
+    /// The file the key came from (named in messages about it, never its contents).
+    pub secret_key_file: Option<String>,
 }
 
 /// 32 key bytes; never printed, wiped on drop.
@@ -221,6 +231,8 @@ pub const DEFAULT_SQLITE_CONNECTIONS: u32 = 2;
 /// The default database: a SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://passgate.db?mode=rwc";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8000";
+/// What is logged when `PASSGATE_LOG` is unset.
+pub const DEFAULT_LOG: &str = "info";
 
 impl Config {
     /// A configuration for tests and tools: defaults everywhere but the database.
@@ -241,12 +253,29 @@ impl Config {
         }
     }
 
-    /// The base URL of links (no trailing slash): `PASSGATE_PUBLIC_URL`, else the bind address.
+    /// Where people open passgate when `PASSGATE_PUBLIC_URL` is unset and the bind address is
+    /// loopback: `http://localhost:PORT` — a secure context for WebAuthn and a host name (an
+    /// IP address cannot be a passkey relying party), so passkeys work on the embedded default.
+    /// `None` when the URL is configured or the bind address is not loopback.
+    pub fn loopback_default_url(&self) -> Option<String> {
+        (self.public_url.is_none() && self.bind.ip().is_loopback() && self.bind.port() != 0)
+            .then(|| format!("http://localhost:{}", self.bind.port()))
+    }
+
+    /// The base URL people reach passgate at (no trailing slash): `PASSGATE_PUBLIC_URL`, or
+    /// the loopback default; `None` when neither applies. Links and passkeys use it; whether
+    /// it was configured is `public_url.is_some()`.
+    pub fn public_base(&self) -> Option<String> {
+        self.public_url
+            .clone()
+            .or_else(|| self.loopback_default_url())
+    }
+
+    /// The base URL of links (no trailing slash): [`Config::public_base`], else the bind
+    /// address.
     pub fn link_base(&self) -> String {
-        match &self.public_url {
-            Some(url) => url.clone(),
-            None => format!("http://{}", self.bind),
-        }
+        self.public_base()
+            .unwrap_or_else(|| format!("http://{}", self.bind))
     }
 
     /// The URL of a reset or set-up link's token (never built from a request's `Host`).
@@ -259,11 +288,13 @@ impl Config {
     }
 }
 
+mod operations;
 mod raw;
 mod sso;
 
-pub use raw::RawConfig;
-pub use sso::SsoConfig;
+pub use operations::{AuditSink, LogFormat, Operations, RawOperations};
+pub use raw::{Purpose, RawConfig, Scope, VARIABLES, Variable, redact_url};
+pub use sso::{SsoConfig, is_host_name};
 
 #[cfg(test)]
 mod tests;

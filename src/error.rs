@@ -71,6 +71,10 @@ pub enum Error {
     PasskeyVerificationFailed,
     #[error("password sign-in is turned off for this account: sign in with a passkey")]
     PasswordAuthDisabled,
+    /// A passkey that signed nobody in (401 `INCORRECT_CREDENTIALS`, as Crafty answers),
+    /// with the likely cause in the message.
+    #[error("{0}")]
+    PasskeyNotAccepted(crate::accounts::PasskeyRefusal),
     #[error("an application with this name already exists")]
     AppNameExists,
     #[error("{0}")]
@@ -86,6 +90,18 @@ pub enum Error {
     /// Single sign-on is off (no `PASSGATE_SSO_COOKIE_DOMAIN`).
     #[error("single sign-on is off: set PASSGATE_SSO_COOKIE_DOMAIN")]
     SsoDisabled,
+    #[error(
+        "two-factor codes cannot be checked right now (the server's key changed): use a recovery code, or ask an administrator to reset your two-factor sign-in"
+    )]
+    MfaUnavailable,
+    #[error("no such role")]
+    RoleNotFound,
+    #[error("a role with this name already exists (names are compared in any case)")]
+    RoleNameExists,
+    #[error("roles: {0} is not the id of a role")]
+    UnknownRole(i64),
+    #[error("roles: you may give only roles you manage, and never change your own roles")]
+    RolesNotAssignable { creating: bool },
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -107,8 +123,15 @@ impl Error {
             | PasskeyVerificationFailed
             | AppNameExists
             | HostTaken(_)
-            | BadForwardedRequest(_) => StatusCode::BAD_REQUEST,
-            Unauthenticated | IncorrectCredentials | TempPasswordExpired | MfaRequired
+            | BadForwardedRequest(_)
+            | RoleNameExists
+            | UnknownRole(_)
+            | RolesNotAssignable { .. } => StatusCode::BAD_REQUEST,
+            Unauthenticated
+            | IncorrectCredentials
+            | PasskeyNotAccepted(_)
+            | TempPasswordExpired
+            | MfaRequired
             | IncorrectMfa => StatusCode::UNAUTHORIZED,
             AccessDenied
             | LastSuperuser
@@ -118,12 +141,14 @@ impl Error {
             | MfaSetupRequired
             | PasswordAuthDisabled
             | UntrustedProxy => StatusCode::FORBIDDEN,
-            UserNotFound | NotFound | AppNotFound | SsoDisabled => StatusCode::NOT_FOUND,
+            UserNotFound | NotFound | AppNotFound | SsoDisabled | RoleNotFound => {
+                StatusCode::NOT_FOUND
+            }
             KeyNotRetrievable => StatusCode::GONE,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
-            DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            DatabaseUnavailable | MfaUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -139,7 +164,7 @@ impl Error {
             IncorrectCurrentPassword => "INCORRECT_CURRENT_PASSWORD",
             SelfResetNotAllowed => "SELF_RESET_NOT_ALLOWED",
             Unauthenticated | AccessDenied | LastSuperuser | CsrfRejected => "ACCESS_DENIED",
-            IncorrectCredentials => "INCORRECT_CREDENTIALS",
+            IncorrectCredentials | PasskeyNotAccepted(_) => "INCORRECT_CREDENTIALS",
             TempPasswordExpired => "TEMP_PASSWORD_EXPIRED",
             PasswordChangeRequired => "PASSWORD_CHANGE_REQUIRED",
             AccountDisabled => "ACCOUNT_DISABLED",
@@ -163,6 +188,12 @@ impl Error {
             UntrustedProxy => "UNTRUSTED_PROXY",
             BadForwardedRequest(_) => "INVALID_FORWARDED_HEADERS",
             SsoDisabled => "SSO_DISABLED",
+            MfaUnavailable => "MFA_UNAVAILABLE",
+            RoleNotFound => "ROLE_NOT_FOUND",
+            RoleNameExists => "ROLE_NAME_ALREADY_EXISTS",
+            UnknownRole(_) => "INVALID_ROLES",
+            RolesNotAssignable { creating: true } => "INVALID_ROLES_CREATE",
+            RolesNotAssignable { creating: false } => "INVALID_ROLES_MODIFY",
             Internal(_) => "INTERNAL_ERROR",
         }
     }
@@ -283,6 +314,7 @@ impl From<crate::accounts::Error> for Error {
             D::PasskeysDisabled => Error::PasskeysDisabled,
             D::PasskeyVerificationFailed => Error::PasskeyVerificationFailed,
             D::PasswordAuthDisabled => Error::PasswordAuthDisabled,
+            D::PasskeyNotAccepted(why) => Error::PasskeyNotAccepted(why),
             D::AppNameExists => Error::AppNameExists,
             D::HostTaken(host) => Error::HostTaken(if host.is_empty() {
                 "another application already has one of these hosts".into()
@@ -290,6 +322,14 @@ impl From<crate::accounts::Error> for Error {
                 format!("another application already has the host {host}")
             }),
             D::AppNotFound => Error::AppNotFound,
+            D::MfaUnavailable => Error::MfaUnavailable,
+            D::Undecryptable => {
+                Error::Internal(anyhow::anyhow!("a stored secret does not decrypt"))
+            }
+            D::RoleNotFound => Error::RoleNotFound,
+            D::RoleNameExists => Error::RoleNameExists,
+            D::UnknownRole(id) => Error::UnknownRole(id),
+            D::RolesNotAssignable { creating } => Error::RolesNotAssignable { creating },
             D::Db(db) => db.into(),
             D::Internal(err) => Error::Internal(err),
         }

@@ -11,6 +11,7 @@ pub mod error;
 mod forward_auth;
 pub mod i18n;
 pub mod malloc;
+pub mod metrics;
 mod oauth;
 pub mod paths;
 mod server;

@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 
 use clap::Parser;
 use passgate::cli::{self, Cli, Command};
-use tracing_subscriber::filter::Targets;
+use passgate::config::LogFormat;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
@@ -18,26 +18,19 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    let filter = std::env::var("PASSGATE_LOG").unwrap_or_else(|_| "info".into());
-    // Levels per target (`debug,sqlx=warn`): parsed without regular expressions, so a
-    // start-up does not compile any (and their code stays out of memory).
-    let filter = match filter.parse::<Targets>() {
-        Ok(filter) => filter,
-        Err(_) => {
-            eprintln!(
-                "passgate: configuration error: PASSGATE_LOG: '{filter}' is not a log filter (level, or target=level, comma-separated)"
-            );
-            return std::process::ExitCode::from(2);
-        }
-    };
-    tracing_subscriber::registry()
-        .with(
-            tracing_subscriber::fmt::layer()
-                .with_writer(std::io::stderr)
-                .with_ansi(std::io::stderr().is_terminal()),
-        )
-        .with(filter)
-        .init();
+    let filter = config.log.clone();
+    let lines = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    match config.operations.log_format {
+        LogFormat::Text => tracing_subscriber::registry()
+            .with(lines.with_ansi(std::io::stderr().is_terminal()))
+            .with(filter)
+            .init(),
+        // One object a line; a request's lines carry its span (`id`, method, path).
+        LogFormat::Json => tracing_subscriber::registry()
+            .with(lines.json().with_current_span(true).with_span_list(false))
+            .with(filter)
+            .init(),
+    }
     let runtime = match runtime() {
         Ok(rt) => rt,
         Err(err) => {
@@ -52,11 +45,11 @@ fn main() -> std::process::ExitCode {
         }
     });
     match result {
-        Ok(Some(output)) => {
+        Ok(Some(output)) if !output.is_empty() => {
             println!("{output}");
             std::process::ExitCode::SUCCESS
         }
-        Ok(None) => std::process::ExitCode::SUCCESS,
+        Ok(_) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("passgate: {err:#}");
             std::process::ExitCode::FAILURE

@@ -7,6 +7,16 @@ pub const LOGIN: &str = "/login";
 pub const LOGOUT: &str = "/logout";
 pub const DASHBOARD: &str = "/panel/dashboard";
 pub const CHANGE_PASSWORD: &str = "/panel/change_password";
+
+/// Where a signed-in user belongs: the forced change while one is pending, else the
+/// dashboard (the page the API's sign-ins name, too).
+pub fn home(require_password_change: bool) -> &'static str {
+    if require_password_change {
+        CHANGE_PASSWORD
+    } else {
+        DASHBOARD
+    }
+}
 pub const USERS: &str = "/panel/panel_config";
 pub const NEW_USER: &str = "/panel/users/new";
 pub const EDIT_USER: &str = "/panel/edit_user";
@@ -88,8 +98,38 @@ pub fn end_sessions(user_id: i32) -> String {
 }
 pub const END_SESSIONS: &str = "/panel/users/end_sessions";
 
+/// The users table narrowed to the users in a state (SPEC §18, `?status=`).
+pub fn users_in_status(status: &str) -> String {
+    format!("{USERS}?status={}", url_encode(status))
+}
+
 pub fn edit(user_id: i32) -> String {
     format!("{EDIT_USER}?id={user_id}")
+}
+
+/// Roles (SPEC §14): the list, a new role, a role's page (settings and members), its
+/// members' form and its delete confirmation.
+pub const ROLES: &str = "/panel/roles";
+pub const NEW_ROLE: &str = "/panel/roles/new";
+pub const ROLE_ROUTE: &str = "/panel/roles/{id}";
+pub const ROLE_MEMBERS_ROUTE: &str = "/panel/roles/{id}/members";
+pub const ROLE_DELETE_ROUTE: &str = "/panel/roles/{id}/delete";
+
+pub fn role(role_id: i32) -> String {
+    format!("/panel/roles/{role_id}")
+}
+
+pub fn role_members(role_id: i32) -> String {
+    format!("/panel/roles/{role_id}/members")
+}
+
+pub fn role_delete(role_id: i32) -> String {
+    format!("/panel/roles/{role_id}/delete")
+}
+
+/// The users table narrowed to a role's members.
+pub fn users_in_role(role_id: i32) -> String {
+    format!("{USERS}?role={role_id}")
 }
 
 /// The public page of a reset or set-up link: `/reset/{token}` (SPEC §10).
@@ -146,6 +186,8 @@ pub fn url_encode(value: &str) -> String {
 /// Static assets, under a content-hashed segment.
 pub const ASSETS_ROUTE: &str = "/assets/{version}/{name}";
 pub const HEALTHZ: &str = "/healthz";
+/// The Prometheus exposition, on the metrics listener only (`PASSGATE_METRICS_BIND`).
+pub const METRICS: &str = "/metrics";
 
 /// The JSON API (`/api/v2`, Crafty Controller 4's paths).
 pub mod api {
@@ -176,6 +218,11 @@ pub mod api {
     pub const PASSKEY_VERIFY: &str = "/api/v2/users/{id}/passkeys/{passkey_id}/verify";
     pub const APPS: &str = "/api/v2/apps";
     pub const APP: &str = "/api/v2/apps/{id}";
+    /// Roles (SPEC §14).
+    pub const ROLES: &str = "/api/v2/roles";
+    pub const ROLE: &str = "/api/v2/roles/{id}";
+    pub const ROLE_USERS: &str = "/api/v2/roles/{id}/users";
+    pub const ROLE_SERVERS: &str = "/api/v2/roles/{id}/servers";
     pub const APP_SECRET: &str = "/api/v2/apps/{id}/secret";
 }
 
@@ -213,9 +260,14 @@ mod tests {
             RESET_PAGE_ROUTE.replace("{token}", "t0k")
         );
         assert_eq!(edit(7), format!("{EDIT_USER}?id=7"));
+        assert_eq!(role(7), id(ROLE_ROUTE));
+        assert_eq!(role_members(7), id(ROLE_MEMBERS_ROUTE));
+        assert_eq!(role_delete(7), id(ROLE_DELETE_ROUTE));
+        assert_eq!(users_in_role(7), format!("{USERS}?role=7"));
         assert_eq!(end_sessions(7), format!("{END_SESSIONS}?id=7"));
         assert_eq!(edit_app(7), id(EDIT_APP_ROUTE));
         assert_eq!(delete_app(7), id(DELETE_APP_ROUTE));
+        assert_eq!(users_in_status("no_mfa"), format!("{USERS}?status=no_mfa"));
     }
 
     #[test]

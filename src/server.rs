@@ -13,16 +13,19 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
-use tower_sessions::session_store::ExpiredDeletion;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
+use crate::accounts::audit::stream::AuditStream;
 use crate::accounts::bootstrap;
 use crate::auth::session_store::DbSessionStore;
-use crate::config::{ClientTimeouts, Config, MAX_BODY_BYTES, SESSION_COOKIE, SESSION_IDLE};
+use crate::config::{
+    AuditSink, ClientTimeouts, Config, MAX_BODY_BYTES, SESSION_COOKIE, SESSION_IDLE,
+};
 use crate::state::AppState;
 use crate::{api, db, forward_auth, oauth, web};
 
-const CSP: &str = web::csp::POLICY;
+mod background;
+mod observe;
 
 /// The whole application, for `main` and for tests. One trailing slash is taken off the
 /// path before routing (Crafty registers every route as `…/?` and its clients call
@@ -71,7 +74,7 @@ fn routes(state: AppState) -> Router {
         .with_secure(state.config.cookie_secure)
         .with_expiry(Expiry::OnInactivity(SESSION_IDLE));
     let request_id = HeaderName::from_static("x-request-id");
-    Router::new()
+    let mut router = Router::new()
         .merge(web::router(state.clone()))
         .merge(api::router(state.clone()))
         .merge(oauth::router())
@@ -83,9 +86,15 @@ fn routes(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::auth::sso::follow_sign_in,
-        ))
+        ));
+    let measured = state.config.operations.metrics_bind.is_some();
+    router = router
         .layer(sessions)
-        .layer(security_header(header::CONTENT_SECURITY_POLICY, CSP))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_str(&web::csp::policy(&state.config))
+                .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'")),
+        ))
         .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(security_header(header::REFERRER_POLICY, "no-referrer"))
         .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
@@ -107,8 +116,13 @@ fn routes(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.config.timeouts.body,
             body_within,
-        ))
-        .with_state(state)
+        ));
+    // Outermost, so the time includes the session's load; only when metrics are served
+    // (otherwise not even the clock is read).
+    if measured {
+        router = router.layer(middleware::from_fn(observe::measure));
+    }
+    router.with_state(state)
 }
 
 /// Reads a request's body (bodies are small: at most [`MAX_BODY_BYTES`] are accepted) within
@@ -181,52 +195,77 @@ async fn health(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
-/// Connects, migrates, creates the first admin if the database is empty, and serves until
-/// SIGINT or SIGTERM, letting requests in flight finish.
+/// Connects, migrates (refusing a database from a newer passgate), listens, creates the first
+/// admin if the database is empty, and serves until SIGINT or SIGTERM, letting requests in
+/// flight finish. With `PASSGATE_METRICS_BIND` also serves `/metrics` on that address; with
+/// `PASSGATE_AUDIT_FILE` streams the audit log.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let ops = config.operations.clone();
+    // Before anything is recorded, so that no count is lost.
+    let exporter = match ops.metrics_bind {
+        Some(_) => Some(crate::metrics::install().map_err(|e| anyhow::anyhow!(e))?),
+        None => None,
+    };
     let db = db::open_with(&config.database_url, config.pool()).await?;
     let state = AppState::load(db.clone(), config.clone()).await?;
+    // Before the first admin is created, so that its entry is streamed too.
+    let audit_stream = match &ops.audit_sink {
+        Some(sink) => Some(
+            AuditStream::start(db.clone(), sink.clone())
+                .await
+                .map_err(|e| anyhow::anyhow!(e))?,
+        ),
+        None => None,
+    };
+    // Standard output carries only audit lines when the stream goes there.
+    let console = |text: String| {
+        if ops.audit_sink == Some(AuditSink::Stdout) {
+            eprintln!("{text}");
+        } else {
+            println!("{text}");
+        }
+    };
+    // Listening before the first admin is made: a busy port must not leave the only copy of
+    // its password beside a failure (and the next start would print none).
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind))?;
     if let Some(password) =
         bootstrap::ensure_admin(&db, &state.hasher, &state.config.policy).await?
     {
         // Printed to the console once, never logged.
-        println!(
+        console(format!(
             "Created the superuser '{}'. Its password (shown only now; it must be changed at first sign-in):\n\n    {}\n",
             bootstrap::ADMIN_USERNAME,
             password.expose()
-        );
+        ));
     }
-    let cleanup = DbSessionStore::new(db.clone());
-    let cleanup_db = db.clone();
-    let throttle = config.throttle;
-    let max_lifetime = config.session_max_lifetime;
-    tokio::spawn(async move {
-        let mut interval = tokio::time::interval(Duration::from_secs(600));
-        loop {
-            interval.tick().await;
-            if let Err(err) = cleanup.delete_expired().await {
-                tracing::warn!(error = %err, "deleting expired sessions failed");
-            }
-            if let Err(err) = crate::auth::sso::prune(&cleanup_db, max_lifetime).await {
-                tracing::warn!(error = %err, "deleting expired single sign-on sessions failed");
-            }
-            if let Err(err) = crate::auth::throttle::prune(&cleanup_db, &throttle).await {
-                tracing::warn!(error = %err, "pruning the login throttle failed");
-            }
-            if let Err(err) = crate::accounts::mfa::prune_enrolments(&cleanup_db).await {
-                tracing::warn!(error = %err, "pruning expired two-factor enrolments failed");
-            }
-            if let Err(err) = crate::accounts::passkeys::prune_ceremonies(&cleanup_db).await {
-                tracing::warn!(error = %err, "pruning expired passkey ceremonies failed");
-            }
-            if let Err(err) = crate::accounts::oidc::grants::prune(&cleanup_db).await {
-                tracing::warn!(error = %err, "pruning ended OpenID Connect grants failed");
-            }
+    background::prune_expired(&db, &config);
+    if let Some(days) = ops.audit_retention_days {
+        background::audit_retention(&db, days);
+    }
+    background::reopen_on_sighup(audit_stream)
+        .map_err(|e| anyhow::anyhow!("cannot handle SIGHUP: {e}"))?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let metrics_server = match (ops.metrics_bind, exporter) {
+        (Some(address), Some(exporter)) => {
+            let metrics_listener = tokio::net::TcpListener::bind(address)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen on {address} (metrics): {e}"))?;
+            background::metrics_upkeep(exporter.clone());
+            tracing::info!(%address, "metrics at /metrics");
+            let app = observe::metrics_app(db.clone(), exporter);
+            let timeouts = config.timeouts;
+            let mut stopped = stopped.clone();
+            Some(tokio::spawn(async move {
+                let shutdown = async move {
+                    let _ = stopped.wait_for(|stop| *stop).await;
+                };
+                serve_connections(metrics_listener, app, timeouts, shutdown).await;
+            }))
         }
-    });
-    let listener = tokio::net::TcpListener::bind(config.bind)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind))?;
+        _ => None,
+    };
     if let Some(sso) = &config.sso {
         tracing::info!(
             cookie_domain = %sso.cookie_domain,
@@ -234,18 +273,40 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             "single sign-on is on"
         );
     }
-    if config.public_url.is_none() {
-        tracing::warn!(
+    match (&config.public_url, config.loopback_default_url()) {
+        (Some(_), _) => {}
+        (None, Some(url)) => tracing::info!(
+            %url,
+            "PASSGATE_PUBLIC_URL is not set: links and passkeys use the loopback default \
+             (single sign-on and OpenID Connect need it set)"
+        ),
+        (None, None) => tracing::warn!(
             base = %config.link_base(),
             "PASSGATE_PUBLIC_URL is not set: reset links use the bind address as their base"
-        );
+        ),
     }
     tracing::info!(address = %config.bind, "passgate listening");
-    println!("passgate is listening on http://{}", config.bind);
+    // Where to open it: the public URL (configured, or http://localhost:PORT on a loopback
+    // bind, the one origin passkeys work at), else the bind address.
+    console(match config.public_base() {
+        Some(url) => format!("passgate is listening on {}: open {url}/login", config.bind),
+        None => format!("passgate is listening on http://{}", config.bind),
+    });
     let timeouts = state.config.timeouts;
     let router = app(state);
     crate::malloc::release_free_memory();
-    serve_connections(listener, router, timeouts, shutdown_signal()).await;
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+    let mut stopped = stopped;
+    let shutdown = async move {
+        let _ = stopped.wait_for(|stop| *stop).await;
+    };
+    serve_connections(listener, router, timeouts, shutdown).await;
+    if let Some(metrics_server) = metrics_server {
+        let _ = metrics_server.await;
+    }
     db.close().await.ok();
     tracing::info!("passgate stopped");
     Ok(())

@@ -21,7 +21,8 @@ pub struct AppState {
     pub signing_key: SigningKey,
     /// Second factors: the secrets' cipher, the skew, the policy.
     pub mfa: Mfa,
-    /// Passkeys: the relying party of `PASSGATE_PUBLIC_URL` (off without it).
+    /// Passkeys: the relying party of the public base URL (`PASSGATE_PUBLIC_URL`, or
+    /// `http://localhost:PORT` on a loopback bind; off without either).
     pub passkeys: Passkeys,
     /// The applications, cached at most 5 s for the forward-auth decision (SPEC §15).
     pub apps: AppsCache,
@@ -34,15 +35,16 @@ impl AppState {
     /// Hashing is bounded by the number of cores: a login storm queues instead of starving
     /// every other request.
     pub async fn load(db: DatabaseConnection, config: Config) -> Result<Self> {
-        let signing_key = SigningKey::load_or_create(&db).await?;
+        let signing_key = SigningKey::load_or_create(&db, &config.mfa).await?;
         let mfa = Mfa::load(&db, &config.mfa).await?;
+        mfa.check_key(&db).await?;
         let mut decoy_key = [0u8; 32];
         hex::decode_to_slice(
             signing_key.keyed_hash("passkey decoy credentials", b""),
             &mut decoy_key,
         )
         .map_err(|e| crate::accounts::Error::Internal(e.into()))?;
-        let (passkeys, why_off) = Passkeys::new(config.public_url.as_deref(), decoy_key);
+        let (passkeys, why_off) = Passkeys::new(config.public_base().as_deref(), decoy_key);
         if let Some(why_off) = why_off {
             tracing::warn!("{why_off}");
         }

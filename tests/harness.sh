@@ -1,6 +1,7 @@
-# Shared by tests/{fault,soak,schemathesis}/run.sh (sourced, not run): python3, the release
-# binary, a work directory under target/NAME/, and a cleanup that ends the driver and every
-# server it started (listed in WORK/server.pids) on any exit, keeping WORK on failure.
+# Shared by tests/{fault,soak,schemathesis,deb}/run.sh (sourced, not run): python3, the
+# release binary, a work directory under target/NAME/, and a cleanup that ends the driver and
+# every server it started (listed in WORK/server.pids) on any exit, keeping WORK on failure.
+# A suite with more to undo defines `harness_before_cleanup`, run first.
 #
 #   source tests/harness.sh; harness_init NAME "what is kept"; run_driver SECONDS CMD…
 
@@ -25,6 +26,9 @@ harness_init() {
 
 harness_cleanup() {
   local status=$?
+  if declare -F harness_before_cleanup >/dev/null; then
+    harness_before_cleanup || true
+  fi
   if [ -n "$driver_pid" ] && kill -0 "$driver_pid" 2>/dev/null; then
     kill -TERM "$driver_pid" 2>/dev/null || true
     sleep 1

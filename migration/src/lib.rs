@@ -1,12 +1,13 @@
 //! Database migrations for passgate (sea-orm-migration), run by the application itself.
 //!
-//! Order matters: [`Migrator::migrations`] lists them oldest first. The names recorded in
-//! `seaql_migrations` are the module names (`m20260101_000001_base`,
-//! `m20260216_000001_temp_password`, `m20261203_000001_crafty_preferences`,
-//! `m20261203_000002_mfa`, `m20261203_000003_reset_links`, `m20261203_000005_passkeys`, `m20261203_000006_session_details`, `m20261206_000002_apps`, `m20261206_000003_oidc`).
+//! Order matters: [`Migrator::steps`] lists them oldest first. The names recorded in
+//! `seaql_migrations` are the module names (`m20260101_000001_base`, …).
 
 pub use sea_orm_migration;
 pub use sea_orm_migration::prelude::*;
+pub use undo::{Loss, Step};
+
+mod undo;
 
 mod m20260101_000001_base;
 mod m20260216_000001_temp_password;
@@ -15,15 +16,21 @@ mod m20261203_000002_mfa;
 mod m20261203_000003_reset_links;
 mod m20261203_000005_passkeys;
 mod m20261203_000006_session_details;
+mod m20261206_000001_roles;
 mod m20261206_000002_apps;
 mod m20261206_000003_oidc;
+mod m20261206_000004_passkey_handles;
+mod m20261206_000005_overview;
+mod m20261206_000006_one_time_results;
+mod m20261206_000007_session_id_hashes;
 
 /// All passgate migrations, oldest first.
 pub struct Migrator;
 
-#[async_trait::async_trait]
-impl MigratorTrait for Migrator {
-    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+impl Migrator {
+    /// Every migration, oldest first, each with what its `down` loses ([`Step`]); the first
+    /// is the base, which `passgate migrate down` never undoes.
+    pub fn steps() -> Vec<Box<dyn Step>> {
         vec![
             Box::new(m20260101_000001_base::Migration),
             Box::new(m20260216_000001_temp_password::Migration),
@@ -32,9 +39,24 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000003_reset_links::Migration),
             Box::new(m20261203_000005_passkeys::Migration),
             Box::new(m20261203_000006_session_details::Migration),
+            Box::new(m20261206_000001_roles::Migration),
             Box::new(m20261206_000002_apps::Migration),
             Box::new(m20261206_000003_oidc::Migration),
+            Box::new(m20261206_000004_passkey_handles::Migration),
+            Box::new(m20261206_000005_overview::Migration),
+            Box::new(m20261206_000006_one_time_results::Migration),
+            Box::new(m20261206_000007_session_id_hashes::Migration),
         ]
+    }
+}
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        Self::steps()
+            .into_iter()
+            .map(|step| step as Box<dyn MigrationTrait>)
+            .collect()
     }
 }
 
@@ -46,7 +68,7 @@ mod tests {
     };
 
     /// The tables of later migrations (the base has [`TABLES`]).
-    const LATER_TABLES: [&str; 16] = [
+    const LATER_TABLES: [&str; 21] = [
         "totp_devices",
         "totp_enrolments",
         "recovery_codes",
@@ -63,6 +85,11 @@ mod tests {
         "oidc_subjects",
         "oidc_grants",
         "oidc_tokens",
+        "activity_days",
+        "app_sign_ins",
+        "one_time_results",
+        "roles",
+        "user_roles",
     ];
 
     /// Every table once all migrations ran.
@@ -95,7 +122,7 @@ mod tests {
         "settings",
     ];
 
-    async fn memory_db() -> DatabaseConnection {
+    pub(crate) async fn memory_db() -> DatabaseConnection {
         // One connection that never closes: each SQLite in-memory connection is its own
         // database.
         let mut opts = ConnectOptions::new("sqlite::memory:");
@@ -107,7 +134,7 @@ mod tests {
         Database::connect(opts).await.expect("connect")
     }
 
-    async fn strings(db: &DatabaseConnection, sql: &str) -> Vec<String> {
+    pub(crate) async fn strings(db: &DatabaseConnection, sql: &str) -> Vec<String> {
         db.query_all_raw(Statement::from_string(DbBackend::Sqlite, sql))
             .await
             .expect(sql)
@@ -177,6 +204,7 @@ mod tests {
         }
         v.push("require_mfa".into());
         v.push("disable_password_auth".into());
+        v.push("passkey_handle".into());
         v
     }
 
@@ -244,12 +272,19 @@ mod tests {
                 "target_name",
                 "action",
                 "detail",
-                "source_ip"
+                "source_ip",
+                "app_id"
             ]
         );
         assert_eq!(
             columns(db, "login_throttle").await,
-            ["throttle_key", "failures", "window_start", "locked_until"]
+            [
+                "throttle_key",
+                "failures",
+                "window_start",
+                "locked_until",
+                "user_id"
+            ]
         );
         assert_eq!(columns(db, "settings").await, ["key", "value"]);
         assert_eq!(
@@ -277,12 +312,29 @@ mod tests {
                 "name",
                 "credential",
                 "created",
-                "last_used"
+                "last_used",
+                "discoverable"
             ]
         );
         assert_eq!(
+            columns(db, "roles").await,
+            [
+                "role_id",
+                "role_name",
+                "created",
+                "last_update",
+                "manager",
+                "mfa_required"
+            ]
+        );
+        assert_eq!(columns(db, "user_roles").await, ["user_id", "role_id"]);
+        assert_eq!(
             columns(db, "webauthn_ceremonies").await,
             ["id", "user_id", "purpose", "state", "expires"]
+        );
+        assert_eq!(
+            columns(db, "one_time_results").await,
+            ["owner", "id", "user_id", "sealed", "created", "expires"]
         );
         let indexes = strings(
             db,
@@ -295,6 +347,8 @@ mod tests {
             sorted(&[
                 "idx_api_keys_user_id",
                 "idx_app_public_paths_app_path",
+                "idx_app_sign_ins_app_last",
+                "idx_app_sign_ins_user_id",
                 "idx_apps_name",
                 "idx_audit_log_created",
                 "idx_audit_log_target_id",
@@ -303,10 +357,14 @@ mod tests {
                 "idx_oidc_grants_user_id",
                 "idx_oidc_tokens_expires",
                 "idx_oidc_tokens_grant_id",
+                "idx_one_time_results_expires",
+                "idx_one_time_results_user_id",
                 "idx_passkeys_credential_id",
                 "idx_passkeys_user_id",
                 "idx_recovery_codes_user_hash",
+                "idx_reset_links_state_expires",
                 "idx_reset_links_user_id",
+                "idx_roles_manager",
                 "idx_sessions_expiry_date",
                 "idx_sessions_user_id",
                 "idx_sso_sessions_expires",
@@ -314,6 +372,13 @@ mod tests {
                 "idx_totp_devices_user_id",
                 "idx_totp_enrolments_user_id",
                 "idx_user_permissions_user_permission",
+                "idx_users_enabled",
+                "idx_users_last_login",
+                "idx_users_manager",
+                "idx_users_passkey_handle",
+                "idx_users_password_expires",
+                "idx_users_require_password_change",
+                "idx_user_roles_role_id",
                 "idx_webauthn_ceremonies_expires",
             ])
         );
@@ -338,9 +403,23 @@ mod tests {
         )
         .await;
 
+        // A signed-in session holding a one-time result in clear, as sessions did before.
+        exec(
+            &db,
+            r#"INSERT INTO sessions (id, user_id, data, expiry_date) VALUES ('abc', 1,
+             '{"user_id":1,"one_time":{"r":[1,{"kind":"reset","password":"Clear-Text-1"}]}}',
+             '2999-01-01 00:00:00')"#,
+        )
+        .await;
+
         // Upgrade in place: the existing user gets the harmless defaults.
         Migrator::up(&db, None).await.expect("temp password up");
         assert_full_schema(&db).await;
+        // The session stays, under the hash of its id, without the result.
+        assert_eq!(
+            strings(&db, "SELECT id || ' ' || data FROM sessions").await,
+            ["ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad {\"user_id\":1}"]
+        );
         assert_eq!(applied(&db).await, all_migrations());
         let row = db
             .query_one_raw(Statement::from_string(
@@ -372,6 +451,20 @@ mod tests {
         assert_eq!(
             row.try_get_by_index::<String>(3).unwrap(),
             "server,actions,cpuUsage,memUsage,size,players,status"
+        );
+
+        // Alice has a passkey user handle: 16 random bytes as 32 hex digits.
+        let handle = strings(
+            &db,
+            "SELECT passkey_handle FROM users WHERE username = 'alice'",
+        )
+        .await
+        .remove(0);
+        assert_eq!(handle.len(), 32, "{handle}");
+        assert!(
+            handle
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
         );
 
         // Foreign keys: manager is set null, permissions cascade.
@@ -440,6 +533,100 @@ mod tests {
         assert_eq!(applied(&db).await, all_migrations());
     }
 
+    #[tokio::test]
+    async fn roles_follow_their_users_and_their_migration() {
+        let db = memory_db().await;
+        Migrator::up(&db, None).await.expect("up");
+        for name in ["alice", "bob"] {
+            exec(
+                &db,
+                &format!(
+                    "INSERT INTO users (username, password, created, last_update, security_stamp) \
+                     VALUES ('{name}', 'h', '2026-01-01 00:00:00', '2026-01-01 00:00:00', 's')"
+                ),
+            )
+            .await;
+        }
+        exec(
+            &db,
+            "INSERT INTO roles (role_name, created, last_update, manager) \
+             VALUES ('finance', '2026-01-01 00:00:00', '2026-01-01 00:00:00', 1), \
+             ('ops', '2026-01-01 00:00:00', '2026-01-01 00:00:00', 1)",
+        )
+        .await;
+        let dup = db
+            .execute_unprepared(
+                "INSERT INTO roles (role_name, created, last_update) \
+                 VALUES ('finance', '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
+            )
+            .await;
+        assert!(dup.is_err(), "role_name is unique");
+        assert_eq!(
+            strings(
+                &db,
+                "SELECT quote(mfa_required) FROM roles WHERE role_id = 1"
+            )
+            .await,
+            ["0"],
+            "mfa_required defaults to false"
+        );
+        exec(
+            &db,
+            "INSERT INTO user_roles (user_id, role_id) VALUES (1, 1), (2, 1), (2, 2)",
+        )
+        .await;
+        let twice = db
+            .execute_unprepared("INSERT INTO user_roles (user_id, role_id) VALUES (2, 2)")
+            .await;
+        assert!(twice.is_err(), "a membership exists once");
+        let orphan = db
+            .execute_unprepared("INSERT INTO user_roles (user_id, role_id) VALUES (2, 99)")
+            .await;
+        assert!(
+            orphan.is_err(),
+            "no membership of a role that does not exist"
+        );
+
+        // The manager goes: the roles stay, without a manager; their memberships go with them.
+        exec(&db, "DELETE FROM users WHERE user_id = 1").await;
+        assert_eq!(
+            strings(&db, "SELECT quote(manager) FROM roles ORDER BY role_id").await,
+            ["NULL", "NULL"]
+        );
+        assert_eq!(
+            strings(
+                &db,
+                "SELECT user_id || ':' || role_id FROM user_roles ORDER BY role_id"
+            )
+            .await,
+            ["2:1", "2:2"]
+        );
+        // A role goes: its memberships go with it.
+        exec(&db, "DELETE FROM roles WHERE role_id = 1").await;
+        assert_eq!(
+            strings(&db, "SELECT user_id || ':' || role_id FROM user_roles").await,
+            ["2:2"]
+        );
+
+        // Down to before the roles (and whatever came after them): both tables go, the users
+        // stay; up again.
+        let from_roles = all_migrations()
+            .iter()
+            .rev()
+            .position(|m| m == "m20261206_000001_roles")
+            .expect("the roles migration is listed") as u32
+            + 1;
+        Migrator::down(&db, Some(from_roles))
+            .await
+            .expect("roles down");
+        let left = tables(&db).await;
+        assert!(!left.contains(&"roles".to_string()), "{left:?}");
+        assert!(!left.contains(&"user_roles".to_string()), "{left:?}");
+        assert_eq!(strings(&db, "SELECT username FROM users").await, ["bob"]);
+        Migrator::up(&db, None).await.expect("roles up again");
+        assert_full_schema(&db).await;
+    }
+
     /// The same round trip on PostgreSQL, when `MIGRATION_TEST_PG_URL` names an empty
     /// database (e.g. `postgres://migtest:migtest@localhost/migtest`); skipped otherwise.
     #[tokio::test]
@@ -477,8 +664,18 @@ mod tests {
              VALUES ('alice', 'h', '2026-01-01 00:00:00', '2026-01-01 00:00:00', 's')",
         )
         .await;
+        exec(
+            &db,
+            r#"INSERT INTO sessions (id, user_id, data, expiry_date) VALUES ('abc', 1,
+             '{"user_id":1,"generated":{"reset:2":"Clear-Text-1"}}', '2999-01-01 00:00:00')"#,
+        )
+        .await;
         Migrator::up(&db, None).await.expect("temp password up");
         assert_eq!(user_columns(db.clone()).await, full_user_columns());
+        assert_eq!(
+            pg_strings(&db, "SELECT id || ' ' || data FROM sessions").await,
+            ["ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad {\"user_id\":1}"]
+        );
         assert_eq!(
             pg_strings(
                 &db,
@@ -488,6 +685,10 @@ mod tests {
             .await,
             ["t,f,en,,f,t"]
         );
+        let handles = pg_strings(&db, "SELECT passkey_handle FROM users").await;
+        assert_eq!(handles.len(), 1);
+        assert_eq!(handles[0].len(), 32, "{}", handles[0]);
+        assert!(handles[0].chars().all(|c| c.is_ascii_hexdigit()));
         let types = pg_strings(
             &db,
             "SELECT data_type::text FROM information_schema.columns \

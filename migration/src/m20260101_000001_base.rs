@@ -9,6 +9,26 @@ use sea_orm_migration::prelude::*;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
+impl crate::Step for Migration {
+    fn down_loses(&self) -> crate::Loss {
+        crate::Loss {
+            tables: &[
+                "users",
+                "user_permissions",
+                "api_keys",
+                "sessions",
+                "audit_log",
+                "login_throttle",
+                "settings",
+            ],
+            columns: &[],
+            emptied: &[],
+            in_words: "every user with their permissions and API keys, every session, the audit log, \
+                       the sign-in throttle and the settings (the token signing key): everything",
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {

@@ -12,6 +12,21 @@ use sea_orm_migration::prelude::*;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
+impl crate::Step for Migration {
+    fn down_loses(&self) -> crate::Loss {
+        crate::Loss {
+            tables: &[],
+            columns: &[
+                ("users", "require_password_change"),
+                ("users", "password_expires"),
+            ],
+            emptied: &[],
+            in_words: "pending password changes and the expiry dates of temporary passwords \
+                       (the passwords stay)",
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {

@@ -13,6 +13,22 @@ pub struct Migration;
 /// Crafty's default for `dashboard_columns` (its `Users` model).
 const DEFAULT_DASHBOARD_COLUMNS: &str = "server,actions,cpuUsage,memUsage,size,players,status";
 
+impl crate::Step for Migration {
+    fn down_loses(&self) -> crate::Loss {
+        crate::Loss {
+            tables: &[],
+            columns: &[
+                ("users", "theme"),
+                ("users", "hints"),
+                ("users", "server_order"),
+                ("users", "dashboard_columns"),
+            ],
+            emptied: &[],
+            in_words: "users' Crafty preferences (theme, hints, server order, dashboard columns)",
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {

@@ -11,6 +11,18 @@ use sea_orm_migration::prelude::*;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
+impl crate::Step for Migration {
+    fn down_loses(&self) -> crate::Loss {
+        crate::Loss {
+            tables: &["totp_devices", "totp_enrolments", "recovery_codes"],
+            columns: &[("users", "require_mfa")],
+            emptied: &[],
+            in_words: "every TOTP device, enrolment in progress and recovery code, and users' \
+                       require_mfa flags: nobody has a second factor any more",
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {

@@ -8,6 +8,17 @@ use sea_orm_migration::prelude::*;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
+impl crate::Step for Migration {
+    fn down_loses(&self) -> crate::Loss {
+        crate::Loss {
+            tables: &["reset_links"],
+            columns: &[],
+            emptied: &[],
+            in_words: "every reset and set-up link (links handed out stop working)",
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {

@@ -12,6 +12,18 @@ use sea_orm_migration::prelude::*;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
+impl crate::Step for Migration {
+    fn down_loses(&self) -> crate::Loss {
+        crate::Loss {
+            tables: &["passkeys", "webauthn_ceremonies"],
+            columns: &[("users", "disable_password_auth")],
+            emptied: &[],
+            in_words: "every passkey and passkey ceremony in progress, and users' \
+                       disable_password_auth flags (password sign-in is on again for them)",
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {

@@ -9,6 +9,23 @@ use sea_orm_migration::prelude::*;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
+impl crate::Step for Migration {
+    fn down_loses(&self) -> crate::Loss {
+        crate::Loss {
+            tables: &[],
+            columns: &[
+                ("sessions", "signed_in_at"),
+                ("sessions", "last_seen"),
+                ("sessions", "address"),
+                ("sessions", "browser"),
+            ],
+            emptied: &[],
+            in_words: "what the sessions page shows of each session (sign-in time, last seen, \
+                       address, browser); the sessions stay",
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {

@@ -9,6 +9,24 @@ use sea_orm_migration::prelude::*;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
+impl crate::Step for Migration {
+    fn down_loses(&self) -> crate::Loss {
+        crate::Loss {
+            tables: &[
+                "apps",
+                "app_hosts",
+                "app_public_paths",
+                "app_roles",
+                "sso_sessions",
+            ],
+            columns: &[],
+            emptied: &[],
+            in_words: "every application (its hosts, public paths and allowed roles) and every \
+                       single sign-on session (everyone is signed out of the other apps)",
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -121,7 +139,13 @@ impl MigrationTrait for Migration {
                             .to(Apps::Table, Apps::AppId)
                             .on_delete(ForeignKeyAction::Cascade),
                     )
-                    // TODO(roles-merge): .foreign_key(fk_app_roles_role_id → roles, cascade)
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_app_roles_role_id")
+                            .from(AppRoles::Table, AppRoles::RoleId)
+                            .to(Roles::Table, Roles::RoleId)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -228,6 +252,12 @@ enum AppPublicPaths {
     Id,
     AppId,
     Path,
+}
+
+#[derive(DeriveIden)]
+enum Roles {
+    Table,
+    RoleId,
 }
 
 #[derive(DeriveIden)]

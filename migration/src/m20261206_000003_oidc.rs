@@ -13,6 +13,26 @@ use sea_orm_migration::prelude::*;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
+impl crate::Step for Migration {
+    fn down_loses(&self) -> crate::Loss {
+        crate::Loss {
+            tables: &[
+                "oidc_keys",
+                "oidc_clients",
+                "oidc_subjects",
+                "oidc_grants",
+                "oidc_tokens",
+            ],
+            columns: &[],
+            emptied: &[],
+            in_words: "every application's OpenID Connect settings (client ids, secrets, redirect \
+                       URIs), the signing keys, each user's subject identifier (apps see new \
+                       ones after the next up) and every grant and token: everyone is signed \
+                       out of the OpenID Connect apps",
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {

@@ -36,6 +36,7 @@ pub async fn ensure_admin(
         permissions: Vec::new(),
         preferences: Default::default(),
         setup_link: None,
+        roles: Vec::new(),
     };
     match users::create(db, hasher, policy, &Actor::cli(), &Caller::operator(), new).await {
         Ok(created) => Ok(created.generated),

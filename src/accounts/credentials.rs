@@ -124,7 +124,9 @@ pub async fn invalidate_tokens<C: TransactionTrait + ConnectionTrait>(
 /// What an administrator (or the CLI) asks of a reset.
 #[derive(Clone, Copy, Debug)]
 pub struct ResetOptions {
-    pub length: usize,
+    /// The length of a generated password; `None`: the policy's default
+    /// ([`Policy::generated_length`]: 16, or the configured minimum if that is longer).
+    pub length: Option<usize>,
     pub expires_hours: i64,
     pub require_password_change: bool,
     pub revoke_api_keys: bool,
@@ -135,7 +137,7 @@ pub struct ResetOptions {
 impl Default for ResetOptions {
     fn default() -> Self {
         Self {
-            length: password::GENERATED_DEFAULT_LENGTH,
+            length: None,
             expires_hours: -1,
             require_password_change: true,
             revoke_api_keys: false,
@@ -152,21 +154,24 @@ pub enum InvalidReset {
 }
 
 impl ResetOptions {
-    /// The options of SPEC §4, range-checked: `length` 8–128, `expires_hours` -1 or 1–8760.
+    /// The options of SPEC §4, range-checked: `length` 8–128 (the configured minimum is
+    /// checked when the password is generated), `expires_hours` -1 or 1–8760.
     pub fn checked(
-        length: i64,
+        length: Option<i64>,
         expires_hours: i64,
         require_password_change: bool,
         revoke_api_keys: bool,
     ) -> Result<Self, InvalidReset> {
-        if !(password::MIN_LENGTH_FLOOR as i64..=password::MAX_LENGTH as i64).contains(&length) {
+        if length.is_some_and(|length| {
+            !(password::MIN_LENGTH_FLOOR as i64..=password::MAX_LENGTH as i64).contains(&length)
+        }) {
             return Err(InvalidReset::Length);
         }
         if !(expires_hours == -1 || (1..=users::MAX_EXPIRES_HOURS).contains(&expires_hours)) {
             return Err(InvalidReset::ExpiresHours);
         }
         Ok(Self {
-            length: length as usize,
+            length: length.map(|length| length as usize),
             expires_hours,
             require_password_change,
             revoke_api_keys,
@@ -233,8 +238,20 @@ pub async fn reset_password<C: TransactionTrait + ConnectionTrait>(
         ResetPassword::Chosen(password) => (password, false, false),
         ResetPassword::GeneratedEarlier(password) => (password, true, false),
         ResetPassword::Generate => (
-            password::generate(options.length, policy)
-                .map_err(|_| Error::invalid("length", "length: a whole number from 8 to 128"))?,
+            password::generate(
+                options.length.unwrap_or_else(|| policy.generated_length()),
+                policy,
+            )
+            .map_err(|_| {
+                Error::invalid(
+                    "length",
+                    format!(
+                        "length: a whole number from {} to {}",
+                        policy.min_length,
+                        password::MAX_LENGTH
+                    ),
+                )
+            })?,
             true,
             true,
         ),
@@ -287,6 +304,7 @@ pub async fn reset_password<C: TransactionTrait + ConnectionTrait>(
     .await?;
     let user = users::get(&txn, target.user_id).await?;
     txn.commit().await?;
+    crate::metrics::reset_issued(crate::metrics::Reset::TemporaryPassword);
     Ok(ResetOutcome {
         user,
         generated: generated_now.then_some(password),

@@ -35,6 +35,8 @@ pub struct UserUpdate {
     pub require_mfa: Option<bool>,
     /// Password sign-in off while a passkey exists (SPEC §13).
     pub disable_password_auth: Option<bool>,
+    /// Role ids replacing the user's roles (SPEC §14).
+    pub roles: Option<Vec<i64>>,
     pub password: Option<Secret>,
     /// Needed to change one's own password outside a forced change.
     pub current_password: Option<Secret>,
@@ -54,6 +56,7 @@ impl UserUpdate {
             && self.permissions.is_none()
             && self.require_mfa.is_none()
             && self.disable_password_auth.is_none()
+            && self.roles.is_none()
             && self.preferences.is_empty()
     }
 }
@@ -75,6 +78,7 @@ struct Changes {
     server_order: bool,
     dashboard_columns: bool,
     permissions: bool,
+    roles: bool,
 }
 
 impl Changes {
@@ -94,6 +98,7 @@ impl Changes {
             ("server_order", self.server_order),
             ("dashboard_columns", self.dashboard_columns),
             ("permissions", self.permissions),
+            ("roles", self.roles),
         ]
         .into_iter()
         .filter_map(|(name, changed)| changed.then_some(name))
@@ -148,6 +153,10 @@ pub async fn update_user<C: TransactionTrait + ConnectionTrait>(
     let superuser = update.superuser.filter(|s| *s != target.superuser);
     let manager = update.manager.filter(|m| *m != target.manager);
     let require_mfa = update.require_mfa.filter(|r| *r != target.require_mfa);
+    let roles = match &update.roles {
+        Some(wanted) => crate::accounts::roles::plan_for_edit(db, caller, target, wanted).await?,
+        None => Default::default(),
+    };
     let scope = EditScope {
         profile: username.is_some() || email.is_some() || lang.is_some() || !preferences.is_empty(),
         identity: username.is_some() || email.is_some(),
@@ -157,6 +166,7 @@ pub async fn update_user<C: TransactionTrait + ConnectionTrait>(
         permissions: update.permissions.is_some(),
         manager: manager.is_some(),
         require_mfa,
+        roles: !roles.is_empty(),
     };
     permissions::can_edit(caller, &target_of(target), &scope)?;
     let disable_password_auth = update
@@ -294,6 +304,10 @@ pub async fn update_user<C: TransactionTrait + ConnectionTrait>(
         grants::replace(&txn, target.user_id, grants).await?;
         changed.permissions = true;
     }
+    let forced_change = changed.password && actor.is(target) && target.require_password_change;
+    // Each membership is audited on its own (which role, which user).
+    roles.apply(&txn, actor, target).await?;
+    changed.roles = !roles.is_empty();
     let (what, detail) = if changed.only_password() && actor.is(target) {
         (
             action::PASSWORD_CHANGED,
@@ -315,6 +329,9 @@ pub async fn update_user<C: TransactionTrait + ConnectionTrait>(
     .await?;
     let updated = users::get(&txn, target.user_id).await?;
     txn.commit().await?;
+    if forced_change {
+        crate::metrics::forced_change_completed();
+    }
     Ok(updated)
 }
 

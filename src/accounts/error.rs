@@ -55,6 +55,9 @@ pub enum Error {
     PasskeyVerificationFailed,
     #[error("password sign-in is turned off for this account: sign in with a passkey")]
     PasswordAuthDisabled,
+    /// A passkey sign-in that signs nobody in, with the likely cause.
+    #[error("{0}")]
+    PasskeyNotAccepted(PasskeyRefusal),
     /// Another application has this name (in any case).
     #[error("an application with this name already exists")]
     AppNameExists,
@@ -63,10 +66,56 @@ pub enum Error {
     HostTaken(String),
     #[error("no such application")]
     AppNotFound,
+    /// A stored secret does not open with the configured key (the key file changed).
+    #[error("a stored secret does not decrypt with the configured key")]
+    Undecryptable,
+    /// The user's TOTP devices cannot be checked: their secrets do not open with the key the
+    /// server has (`PASSGATE_SECRET_KEY_FILE` changed). Recovery codes still work.
+    #[error(
+        "two-factor codes cannot be checked right now (the server's key changed): use a recovery code, or ask an administrator to reset your two-factor sign-in"
+    )]
+    MfaUnavailable,
+    #[error("no such role")]
+    RoleNotFound,
+    #[error("a role with this name already exists (names are compared in any case)")]
+    RoleNameExists,
+    /// A role id in a user's `roles` names no role: refused, not dropped.
+    #[error("roles: {0} is not the id of a role")]
+    UnknownRole(i64),
+    /// A role the caller may not give (one they do not manage), or one's own roles: Crafty's
+    /// `INVALID_ROLES_CREATE` (creating a user) or `INVALID_ROLES_MODIFY` (editing one).
+    #[error("roles: you may give only roles you manage, and never change your own roles")]
+    RolesNotAssignable { creating: bool },
     #[error("database: {0}")]
     Db(#[from] sea_orm::DbErr),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
+}
+
+/// Why a passkey's answer signed nobody in. Each tells only what the answering device
+/// already knows; none tells whether an account exists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PasskeyRefusal {
+    /// The ceremony is unknown, expired (five minutes) or already used.
+    Expired,
+    /// The passkey is not (or no longer) registered for the account signing in.
+    Unknown,
+    /// The signature, the counter or the user verification did not check out.
+    Invalid,
+}
+
+impl std::fmt::Display for PasskeyRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PasskeyRefusal::Expired => {
+                "the passkey sign-in took too long or was already used: start again"
+            }
+            PasskeyRefusal::Unknown => {
+                "this passkey is not registered for this account (it may have been removed)"
+            }
+            PasskeyRefusal::Invalid => "the passkey's answer could not be verified",
+        })
+    }
 }
 
 impl Error {

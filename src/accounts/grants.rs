@@ -71,6 +71,18 @@ pub async fn holders(conn: &impl ConnectionTrait, name: &str) -> Result<Vec<i32>
         .collect())
 }
 
+/// The usernames of the holders of permission `name`, sorted: who may be chosen as a manager
+/// (`USER_CONFIG` of users, `ROLES_CONFIG` of roles).
+pub async fn holder_names(conn: &impl ConnectionTrait, name: &str) -> Result<Vec<String>> {
+    let ids = holders(conn, name).await?;
+    let mut names: Vec<String> = crate::accounts::users::names_of(conn, ids)
+        .await?
+        .into_values()
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
 /// The quantity of `name` the user holds, if any.
 pub fn quantity(grants: &[Grant], name: &str) -> Option<i32> {
     grants.iter().find(|g| g.name == name).map(|g| g.quantity)

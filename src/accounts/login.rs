@@ -18,10 +18,16 @@ pub async fn authenticate(
     let verified = hasher
         .verify(password, user.as_ref().map(|u| u.password.as_str()))
         .await;
-    let user = match user {
-        Some(user) if verified => user,
-        _ => return Err(Error::IncorrectCredentials),
-    };
+    match user {
+        Some(user) if verified => may_sign_in(user),
+        _ => Err(Error::IncorrectCredentials),
+    }
+}
+
+/// What refuses a user who proved who they are, whatever the proof (a password, a
+/// passkey): an expired temporary password (the account waits for an administrator) and a
+/// disabled account, told only now, so that they tell nothing to someone without the proof.
+pub fn may_sign_in(user: user_entity::Model) -> Result<user_entity::Model> {
     if users::temp_password_expired(&user) {
         return Err(Error::TempPasswordExpired);
     }

@@ -4,8 +4,11 @@ use crate::accounts::error::Error;
 
 /// The permission that lets a non-superuser manage the users whose `manager` they are.
 pub const USER_CONFIG: &str = "USER_CONFIG";
+/// The permission that lets a non-superuser read roles, create roles and change the roles
+/// they manage (SPEC §14); its quantity caps how many roles they manage.
+pub const ROLES_CONFIG: &str = "ROLES_CONFIG";
 /// Every permission name passgate knows.
-pub const KNOWN_PERMISSIONS: [&str; 1] = [USER_CONFIG];
+pub const KNOWN_PERMISSIONS: [&str; 2] = [USER_CONFIG, ROLES_CONFIG];
 
 /// What an API key may use of its owner's rights.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,6 +31,8 @@ pub struct Caller {
     pub superuser: bool,
     /// The quantity of `USER_CONFIG` the user holds (-1 = no cap), `None` without it.
     pub user_config: Option<i32>,
+    /// The quantity of `ROLES_CONFIG` the user holds (-1 = no cap), `None` without it.
+    pub roles_config: Option<i32>,
     /// `Some` when acting through an API key, which narrows the user's rights.
     pub key: Option<KeyScope>,
     /// Signed in with a temporary password in this very session or login token (the only
@@ -36,16 +41,18 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// A user signed in by session or login token, with their `USER_CONFIG` quantity.
+    /// A user signed in by session or login token, with the permissions they hold.
     pub fn signed_in(
         user: &crate::entities::users::Model,
-        user_config: Option<i32>,
+        grants: &[crate::accounts::grants::Grant],
         proved_temporary: bool,
     ) -> Self {
+        use crate::accounts::grants::quantity;
         Caller {
             user_id: user.user_id,
             superuser: user.superuser,
-            user_config,
+            user_config: quantity(grants, USER_CONFIG),
+            roles_config: quantity(grants, ROLES_CONFIG),
             key: None,
             proved_temporary,
         }
@@ -58,6 +65,7 @@ impl Caller {
             user_id: 0,
             superuser: true,
             user_config: None,
+            roles_config: None,
             key: None,
             proved_temporary: false,
         }
@@ -76,6 +84,11 @@ impl Caller {
     /// `USER_CONFIG` rights: held by the user, and through a key only if the key has it too.
     pub fn has_user_config(&self) -> bool {
         self.user_config.is_some() && self.key.as_ref().is_none_or(|k| k.allows(USER_CONFIG))
+    }
+
+    /// `ROLES_CONFIG` rights: held by the user, and through a key only if the key has it too.
+    pub fn has_roles_config(&self) -> bool {
+        self.roles_config.is_some() && self.key.as_ref().is_none_or(|k| k.allows(ROLES_CONFIG))
     }
 
     fn manages(&self, target: &Target) -> bool {
@@ -237,15 +250,17 @@ pub struct EditScope {
     pub manager: bool,
     /// `Some(false)` lifts the user's own two-factor requirement.
     pub require_mfa: Option<bool>,
+    /// The user's roles (SPEC §14; which roles, [`roles::can_give_role`] decides).
+    pub roles: bool,
 }
 
 /// Editing a user (Crafty's rules): oneself for profile and password; a superuser for
-/// everything on others; a `USER_CONFIG` manager for profile, password and enabled of the
-/// users they manage. Only superusers grant superuser or permissions, or move users between
-/// managers; nobody disables or demotes themselves.
+/// everything on others; a `USER_CONFIG` manager for profile, password, enabled and roles of
+/// the users they manage. Only superusers grant superuser or permissions, move users between
+/// managers or change their own roles; nobody disables or demotes themselves.
 pub fn can_edit(caller: &Caller, target: &Target, scope: &EditScope) -> Result<(), Denied> {
     if caller.is(target) {
-        let own_admin_fields = scope.superuser || scope.permissions || scope.manager;
+        let own_admin_fields = scope.superuser || scope.permissions || scope.manager || scope.roles;
         // Anyone may require a second factor of themselves; only a superuser lifts it.
         let disables_self = scope.enabled == Some(false)
             || (scope.require_mfa == Some(false) && !caller.is_superuser());
@@ -344,6 +359,8 @@ pub fn can_grant_key(
     });
     allow(within_owner && within_caller_key)
 }
+
+pub mod roles;
 
 #[cfg(test)]
 mod tests;

@@ -147,7 +147,9 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
     options: LinkOptions,
 ) -> Result<NewLink> {
     permissions::can_reset(caller, &target_of(target))?;
-    create_unchecked(db, actor, target, Purpose::Reset, options).await
+    let link = create_unchecked(db, actor, target, Purpose::Reset, options).await?;
+    crate::metrics::reset_issued(crate::metrics::Reset::ResetLink);
+    Ok(link)
 }
 
 /// Makes a link without a permission check: for the operator's CLI and for a user just
@@ -404,5 +406,10 @@ pub async fn consume<C: TransactionTrait + ConnectionTrait>(
     .await?;
     let updated = crate::accounts::users::get(&txn, user.user_id).await?;
     txn.commit().await?;
+    crate::metrics::reset_link_used(if link.purpose == Purpose::Setup.as_str() {
+        crate::metrics::LinkUsed::SetupLink
+    } else {
+        crate::metrics::LinkUsed::ResetLink
+    });
     Ok(Used::Done(Box::new(updated)))
 }

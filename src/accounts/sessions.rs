@@ -3,8 +3,9 @@
 //! single sign-on sessions of the user (SPEC §15.3, `sso_sessions`) are listed and ended
 //! beside the panel's.
 //!
-//! A session id is a credential, so pages never show it: a session is named by a *handle*,
-//! the first 128 bits of the id's SHA-256 (hex).
+//! A session id is a credential: the database keeps only its SHA-256 ([`stored_id`]), and
+//! pages name a session by a *handle*, the first 128 bits of that hash (hex). Functions here
+//! take the caller's own session id as the cookie carries it.
 
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionSession,
@@ -63,9 +64,15 @@ async fn live_sso_rows(
         .await?)
 }
 
-/// The public name of a session id.
-pub fn handle_of(session_id: &str) -> String {
-    hex::encode(&Sha256::digest(session_id.as_bytes())[..16])
+/// How a session id is stored: its SHA-256, hex (64 characters). A copy of the database
+/// holds no session a browser could present.
+pub fn stored_id(session_id: &str) -> String {
+    hex::encode(Sha256::digest(session_id.as_bytes()))
+}
+
+/// The public name of a session, from its stored id.
+pub fn handle_of(stored: &str) -> String {
+    stored.chars().take(32).collect()
 }
 
 async fn live_rows(conn: &impl ConnectionTrait, user_id: i32) -> Result<Vec<sessions::Model>> {
@@ -84,13 +91,14 @@ pub async fn list_own(
     user_id: i32,
     this: ThisBrowser<'_>,
 ) -> Result<Vec<SessionInfo>> {
+    let current_panel = stored_id(this.panel);
     let panel = live_rows(conn, user_id)
         .await?
         .into_iter()
         .map(|row| SessionInfo {
             handle: handle_of(&row.id),
             kind: Kind::Panel,
-            current: row.id == this.panel,
+            current: row.id == current_panel,
             signed_in_at: row.signed_in_at,
             last_seen: row.last_seen,
             address: row.address,
@@ -123,11 +131,12 @@ pub async fn end_own<C: TransactionTrait + ConnectionTrait>(
     handle: &str,
     this: ThisBrowser<'_>,
 ) -> Result<bool> {
+    let current_panel = stored_id(this.panel);
     let txn = db.begin().await?;
     let panel = live_rows(&txn, user.user_id)
         .await?
         .into_iter()
-        .find(|row| row.id != this.panel && handle_of(&row.id) == handle);
+        .find(|row| row.id != current_panel && handle_of(&row.id) == handle);
     let sso = live_sso_rows(&txn, user.user_id)
         .await?
         .into_iter()
@@ -166,7 +175,7 @@ pub async fn end_others<C: TransactionTrait + ConnectionTrait>(
     let txn = db.begin().await?;
     let panel = sessions::Entity::delete_many()
         .filter(sessions::Column::UserId.eq(user.user_id))
-        .filter(sessions::Column::Id.ne(this.panel))
+        .filter(sessions::Column::Id.ne(stored_id(this.panel)))
         .exec(&txn)
         .await?
         .rows_affected;

@@ -6,7 +6,8 @@
 mod listing;
 mod status;
 
-pub use listing::{UserPage, list_visible, names_of, search_visible};
+pub(crate) use listing::visible_to;
+pub use listing::{UserFilter, UserPage, list_visible, names_of, search_visible};
 pub use status::{RowStatus, row_status, row_status_sql, row_statuses, signed_in_user};
 
 use rand::RngExt;
@@ -105,6 +106,19 @@ pub async fn find_by_username(
         .await?)
 }
 
+/// The id of the manager a form names by username (of a user or a role); an empty field
+/// means none, an unknown name is refused beside the `manager` field.
+pub async fn manager_named(conn: &impl ConnectionTrait, name: &str) -> Result<Option<i32>> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Ok(None);
+    }
+    match find_by_username(conn, name).await? {
+        Some(user) => Ok(Some(user.user_id)),
+        None => Err(Error::invalid("manager", "manager: unknown user")),
+    }
+}
+
 pub async fn count(conn: &impl ConnectionTrait) -> Result<u64> {
     Ok(users::Entity::find().count(conn).await?)
 }
@@ -165,6 +179,8 @@ pub struct NewUser {
     /// Send a set-up link (valid this many hours) instead of a password: the account has no
     /// usable password until the link is used (SPEC §10). `password` must then be `None`.
     pub setup_link: Option<i64>,
+    /// The ids of the roles to give the new user (SPEC §14): only roles the creator may give.
+    pub roles: Vec<i64>,
 }
 
 /// The stored password of an account made with a set-up link: not a PHC string, so no
@@ -221,6 +237,7 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
     };
     crate::accounts::grants::validate(&new.permissions)?;
     new.preferences.validate()?;
+    let roles = crate::accounts::roles::plan_for_new(db, caller, &new.roles).await?;
     let password_expires = expiry_from_hours(new.expires_hours)?;
     let link_options = match new.setup_link {
         Some(_) if new.password.is_some() => {
@@ -243,11 +260,8 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
             (password, false)
         }
         None => (
-            crate::accounts::password::generate(
-                crate::accounts::password::GENERATED_DEFAULT_LENGTH,
-                policy,
-            )
-            .map_err(Error::Policy)?,
+            crate::accounts::password::generate(policy.generated_length(), policy)
+                .map_err(Error::Policy)?,
             true,
         ),
     };
@@ -287,6 +301,7 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
         require_password_change: Set(new.require_password_change),
         password_expires: Set(password_expires),
         require_mfa: Set(new.require_mfa),
+        passkey_handle: Set(Some(crate::accounts::passkeys::new_handle())),
         // Every column is given: a row read back must never depend on a column default.
         theme: Set(preferences.theme.unwrap_or_else(|| DEFAULT_THEME.into())),
         hints: Set(preferences.hints.unwrap_or(DEFAULT_HINTS)),
@@ -307,6 +322,7 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
         Err(err) => return Err(err.into()),
     };
     crate::accounts::grants::replace(&txn, user.user_id, &new.permissions).await?;
+    roles.apply(&txn, actor, &user).await?;
     audit::record(
         &txn,
         actor,
@@ -338,6 +354,9 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
         None => None,
     };
     txn.commit().await?;
+    if setup_link.is_some() {
+        crate::metrics::reset_issued(crate::metrics::Reset::SetupLink);
+    }
     Ok(Created {
         user,
         generated: generated.then_some(password),

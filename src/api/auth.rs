@@ -13,6 +13,7 @@ use crate::api::openapi::{InvalidateErrors, LoginErrors};
 use crate::api::schemas::{Empty, Envelope, LoginData};
 use crate::api::{ApiJson, ok};
 use crate::auth::client_ip::ClientIp;
+use crate::auth::login::SignIn;
 use crate::auth::{login, tokens};
 use crate::error::Result;
 use crate::paths;
@@ -51,19 +52,7 @@ pub async fn login(
     };
     let signed_in =
         login::login_with_factor(&state, ip, &body.username, &body.password, factor).await?;
-    let user = signed_in.user;
-    let page = if user.require_password_change {
-        paths::CHANGE_PASSWORD
-    } else {
-        paths::DASHBOARD
-    };
-    let passed_factor = signed_in.factor != FactorUsed::None;
-    let mut data = json!({
-        "token": tokens::issue_with_mfa(&state.signing_key, &user, passed_factor),
-        "user_id": user.user_id.to_string(),
-        "page": page,
-        "require_password_change": user.require_password_change,
-    });
+    let mut data = signed_in_data(&state, &signed_in);
     if let FactorUsed::RecoveryCode { left } = signed_in.factor {
         data["warning"] = json!(format!(
             "A recovery code was used; it will not work again. {left} left."
@@ -71,6 +60,17 @@ pub async fn login(
         data["recovery_codes_left"] = json!(left);
     }
     Ok(ok(data))
+}
+
+/// What a sign-in answers, whatever the proof: a login token, the user, the page to go to.
+pub fn signed_in_data(state: &AppState, signed_in: &SignIn) -> serde_json::Value {
+    let user = &signed_in.user;
+    json!({
+        "token": tokens::issue_for_sign_in(&state.signing_key, signed_in),
+        "user_id": user.user_id.to_string(),
+        "page": paths::home(user.require_password_change),
+        "require_password_change": user.require_password_change,
+    })
 }
 
 /// Ends every session and login token of the caller (API keys stay).

@@ -13,7 +13,7 @@ use tower_sessions::Session;
 
 use crate::accounts::audit::Actor;
 use crate::accounts::grants::{self, Grant};
-use crate::accounts::permissions::{Caller, KeyScope, USER_CONFIG};
+use crate::accounts::permissions::{Caller, KeyScope, ROLES_CONFIG, USER_CONFIG};
 use crate::accounts::users::RowStatus;
 use crate::accounts::{api_keys, clock, mfa, users};
 use crate::auth::client_ip::ClientIp;
@@ -55,6 +55,7 @@ impl ApiCaller {
             user_id: self.user.user_id,
             superuser: self.user.superuser,
             user_config: grants::quantity(&self.grants, USER_CONFIG),
+            roles_config: grants::quantity(&self.grants, ROLES_CONFIG),
             key: match &self.via {
                 Via::ApiKey(scope) => Some(scope.clone()),
                 _ => None,
@@ -97,13 +98,18 @@ pub fn gate_allows(method: &Method, route: Option<&str>, id: Option<&str>) -> bo
 }
 
 /// The enrolment gate's decision, on the matched route: a user who must have a second
-/// factor and has none reaches only the enrolment itself (`POST /users/@me/totp`, its
-/// verify, or a passkey's registration) and `POST /auth/invalidate_tokens`.
+/// factor and has none reaches only the enrolment itself — listing their own devices
+/// (`GET /users/@me/totp`, `GET /users/@me/passkeys`: a client looks at what exists before it
+/// starts, and Crafty's gate lets its TOTP routes through), starting one
+/// (`POST /users/@me/totp`, a passkey's registration) and its verify — and
+/// `POST /auth/invalidate_tokens`.
 pub fn mfa_gate_allows(method: &Method, route: Option<&str>, id: Option<&str>) -> bool {
+    let own = id == Some("@me");
     match route {
-        Some(TOTP | TOTP_VERIFY | PASSKEYS | PASSKEY_VERIFY) => {
-            *method == Method::POST && id == Some("@me")
+        Some(TOTP | PASSKEYS) => {
+            own && matches!(*method, Method::GET | Method::HEAD | Method::POST)
         }
+        Some(TOTP_VERIFY | PASSKEY_VERIFY) => own && *method == Method::POST,
         Some(INVALIDATE_TOKENS) => *method == Method::POST,
         _ => false,
     }
@@ -171,7 +177,7 @@ async fn identify(
         user,
         grants,
         status,
-    } = session::current_user(session, &state.db)
+    } = session::current_user(session, &state.db, state.config.session_max_lifetime)
         .await?
         .ok_or(Error::Unauthenticated)?;
     let proved_temporary = session::proved_temporary(session).await?;
@@ -200,19 +206,20 @@ async fn identify(
     })
 }
 
-/// Whether a session or token user must have a second factor and has none (from `status`
-/// when it was read with the user; otherwise one query, only for users the policy covers).
+/// Whether a session or token user must have a second factor and has none: from `status`
+/// when it was read with the user (the user's flag, the policy and their roles, decided on
+/// every request); otherwise read now.
 async fn must_enrol(
     state: &AppState,
     user: &user_entity::Model,
     status: Option<RowStatus>,
 ) -> Result<bool> {
-    if !mfa::required(state.mfa.policy, user) {
-        return Ok(false);
-    }
     Ok(match status {
-        Some(status) => !status.has_factor,
-        None => !mfa::has_factor(&state.db, user.user_id).await?,
+        Some(status) => mfa::factor_missing(state.mfa.policy, user, &status),
+        None => {
+            !mfa::has_factor(&state.db, user.user_id).await?
+                && mfa::required_of(&state.db, state.mfa.policy, user).await?
+        }
     })
 }
 

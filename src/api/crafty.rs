@@ -8,12 +8,12 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::accounts::permissions::target_of;
-use crate::accounts::permissions::{self, KeyScope, USER_CONFIG};
-use crate::accounts::{api_keys, grants, users as accounts_users};
+use crate::accounts::permissions::{self, KeyScope, ROLES_CONFIG, USER_CONFIG};
+use crate::accounts::{api_keys, grants, roles, users as accounts_users};
 use crate::api::caller::ApiCaller;
 use crate::api::openapi::{CraftyKeyErrors, IndexErrors, ShowKeyErrors, ShowUserErrors};
 use crate::api::schemas::{
-    ApiIndex, CraftyCreatedKey, CraftyPermissions, Envelope, PublicUser, UserId, UserKeyId,
+    ApiIndex, CraftyCreatedKey, CraftyPermissions, Envelope, PublicUser, RoleRow, UserId, UserKeyId,
 };
 use crate::api::users::resolve;
 use crate::api::{ApiJson, ok};
@@ -23,7 +23,7 @@ use crate::paths;
 use crate::state::AppState;
 
 /// Crafty's crafty permissions, in the order of its mask (`EnumPermissionsCrafty`).
-const CRAFTY_MASK: [&str; 3] = ["SERVER_CREATION", USER_CONFIG, "ROLES_CONFIG"];
+const CRAFTY_MASK: [&str; 3] = ["SERVER_CREATION", USER_CONFIG, ROLES_CONFIG];
 /// Crafty's server-permission mask has eight places; passgate has no servers.
 const SERVER_MASK_LENGTH: usize = 8;
 
@@ -46,8 +46,8 @@ pub fn server_mask() -> String {
     "0".repeat(SERVER_MASK_LENGTH)
 }
 
-/// The permissions passgate knows in a Crafty mask. `SERVER_CREATION` and `ROLES_CONFIG`
-/// are Crafty's and grant nothing here, so their places are accepted and ignored.
+/// The permissions passgate knows in a Crafty mask. `SERVER_CREATION` is Crafty's and
+/// grants nothing here, so its place is accepted and ignored.
 fn permissions_in_mask(mask: &str) -> Vec<String> {
     CRAFTY_MASK
         .iter()
@@ -106,6 +106,11 @@ pub async fn public_user(
     Path(id): Path<String>,
 ) -> Result<Response> {
     let user = visible(&state, &caller, &id).await?;
+    let roles: Vec<RoleRow> = roles::of_user(&state.db, user.user_id)
+        .await?
+        .iter()
+        .map(RoleRow::new)
+        .collect();
     Ok(ok(json!({
         "user_id": user.user_id,
         "created": crate::accounts::clock::rfc3339(user.created),
@@ -113,7 +118,7 @@ pub async fn public_user(
         "enabled": user.enabled,
         "superuser": user.superuser,
         "lang": user.lang,
-        "roles": [],
+        "roles": roles,
     })))
 }
 
@@ -154,11 +159,13 @@ pub async fn user_permissions(
     let user = visible(&state, &caller, &id).await?;
     let held = grants::load(&state.db, user.user_id).await?;
     let managed = accounts_users::count_managed(&state.db, user.user_id).await?;
+    let managed_roles = roles::count_managed(&state.db, user.user_id).await?;
     let limit = grants::quantity(&held, USER_CONFIG).unwrap_or(0);
+    let roles_limit = grants::quantity(&held, ROLES_CONFIG).unwrap_or(0);
     Ok(ok(json!({
         "permissions": crafty_mask(held.iter().map(|g| g.name.as_str())),
-        "counters": {"SERVER_CREATION": 0, "USER_CONFIG": managed, "ROLES_CONFIG": 0},
-        "limits": {"SERVER_CREATION": 0, "USER_CONFIG": limit, "ROLES_CONFIG": 0},
+        "counters": {"SERVER_CREATION": 0, "USER_CONFIG": managed, "ROLES_CONFIG": managed_roles},
+        "limits": {"SERVER_CREATION": 0, "USER_CONFIG": limit, "ROLES_CONFIG": roles_limit},
     })))
 }
 
@@ -173,8 +180,9 @@ pub struct CraftyKeyBody {
     #[schema(pattern = "^[01]{8}$", default = "00000000")]
     server_permissions_mask: Option<String>,
     /// `SERVER_CREATION`, `USER_CONFIG`, `ROLES_CONFIG`, one character each: the key gets
-    /// `USER_CONFIG` for a 1 in the middle (its owner must hold it); the other two places
-    /// name Crafty permissions passgate does not have and grant nothing.
+    /// `USER_CONFIG` for a 1 in the middle and `ROLES_CONFIG` for a 1 at the end (its owner
+    /// must hold them); the first place names a Crafty permission passgate does not have
+    /// and grants nothing.
     #[schema(pattern = "^[01]{3}$", default = "000")]
     crafty_permissions_mask: Option<String>,
     /// Every right of the owner, superuser rights included.
@@ -253,12 +261,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_middle_place_of_the_crafty_mask_is_user_config() {
+    fn the_crafty_mask_places_are_server_creation_user_config_roles_config() {
         assert_eq!(permissions_in_mask("010"), ["USER_CONFIG"]);
-        assert_eq!(permissions_in_mask("111"), ["USER_CONFIG"]);
-        assert!(permissions_in_mask("101").is_empty());
+        assert_eq!(permissions_in_mask("111"), ["USER_CONFIG", "ROLES_CONFIG"]);
+        assert_eq!(permissions_in_mask("101"), ["ROLES_CONFIG"]);
+        assert!(permissions_in_mask("100").is_empty());
         assert!(permissions_in_mask("000").is_empty());
         assert_eq!(crafty_mask(["USER_CONFIG"]), "010");
+        assert_eq!(crafty_mask(["ROLES_CONFIG", "USER_CONFIG"]), "011");
         assert_eq!(crafty_mask([]), "000");
     }
 

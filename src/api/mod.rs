@@ -11,6 +11,7 @@ mod openapi;
 mod passkeys;
 mod reset;
 mod reset_links;
+mod roles;
 mod schemas;
 mod sessions;
 mod users;
@@ -44,6 +45,17 @@ pub fn ok(data: impl Serialize) -> Response {
         axum::Json(json!({"status": "ok", "data": data})),
     )
         .into_response()
+}
+
+/// `?ids=true` as Crafty reads it: the last `ids` parameter, and only the exact text `true`.
+pub(crate) fn ids_only(query: Option<&str>) -> bool {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(query.unwrap_or("")).unwrap_or_default();
+    pairs
+        .iter()
+        .rev()
+        .find(|(name, _)| name == "ids")
+        .is_some_and(|(_, value)| value == "true")
 }
 
 /// `201 {"status":"ok","data":…}`
@@ -85,6 +97,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(apps::list, apps::create))
         .routes(routes!(apps::show, apps::update, apps::delete))
         .routes(routes!(apps::new_secret))
+        .routes(routes!(roles::list, roles::create))
+        .routes(routes!(roles::show, roles::update, roles::delete))
+        .routes(routes!(roles::users))
+        .routes(routes!(roles::servers))
         .route_layer(middleware::from_fn_with_state(state, authenticate));
     let (api, document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(crafty::index))

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use crate::accounts::clock;
 use crate::accounts::passkeys::{self, SignInFor};
+use crate::api::auth::signed_in_data;
 use crate::api::caller::ApiCaller;
 use crate::api::mfa::with_fresh_token;
 use crate::api::openapi::{
@@ -21,7 +22,6 @@ use crate::api::users::resolve;
 use crate::api::{ApiJson, ok};
 use crate::auth::client_ip::ClientIp;
 use crate::auth::passkey_login::sign_in_with_passkey;
-use crate::auth::tokens;
 use crate::error::{Error, Result};
 use crate::paths;
 use crate::state::AppState;
@@ -40,14 +40,18 @@ fn options_answer(challenge_id: String, options: Value) -> Response {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OptionsBody {
-    /// The account to sign in to (Crafty's field; optional there). Unknown names get options
-    /// of the same shape, so the answer does not tell whether the account exists.
+    /// The account to sign in to (Crafty's field; optional there). Unknown names, and names
+    /// without passkeys, get options of the same shape (decoy credential ids), so the answer
+    /// does not tell whether the account exists or has one. Without it, the options ask for
+    /// any discoverable passkey of this site (an empty `allowCredentials`): the user is found
+    /// from the passkey.
     #[schema(pattern = "^[A-Za-z0-9_-]{3,20}$", example = "alice")]
     username: Option<String>,
 }
 
-/// Options for a passwordless sign-in: `options` for `navigator.credentials.get`
-/// (`publicKey`), and the `challenge_id` to send back with the answer within five minutes.
+/// Options for a passwordless sign-in, for the `username` given or (without one) for any
+/// discoverable passkey: `options` for `navigator.credentials.get` (`publicKey`), and the
+/// `challenge_id` to send back with the answer within five minutes.
 #[utoipa::path(
     post,
     path = paths::api::PASSKEY_LOGIN_OPTIONS,
@@ -63,12 +67,8 @@ pub async fn login_options(
     if let Some(name) = &body.username {
         crate::api::json::check_length("username", name, 3, 20)?;
     }
-    let (id, options) = passkeys::start_sign_in(
-        &state.db,
-        &state.passkeys,
-        SignInFor::Username(body.username.as_deref()),
-    )
-    .await?;
+    let who = SignInFor::typed(body.username.as_deref());
+    let (id, options) = passkeys::start_sign_in(&state.db, &state.passkeys, who).await?;
     Ok(options_answer(id, options))
 }
 
@@ -98,18 +98,8 @@ pub async fn login_verify(
     ApiJson(body): ApiJson<SignInBody>,
 ) -> Result<Response> {
     let answer = credential(body.credential)?;
-    let user = sign_in_with_passkey(&state, ip, &body.challenge_id, &answer).await?;
-    let page = if user.require_password_change {
-        paths::CHANGE_PASSWORD
-    } else {
-        paths::DASHBOARD
-    };
-    Ok(ok(json!({
-        "token": tokens::issue_with_mfa(&state.signing_key, &user, true),
-        "user_id": user.user_id.to_string(),
-        "page": page,
-        "require_password_change": user.require_password_change,
-    })))
+    let signed_in = sign_in_with_passkey(&state, ip, &body.challenge_id, &answer).await?;
+    Ok(ok(signed_in_data(&state, &signed_in)))
 }
 
 /// A user's passkeys (name and dates): oneself, a superuser, or the manager holding
@@ -138,6 +128,7 @@ pub async fn list(
                 "name": p.name,
                 "created_at": clock::rfc3339(p.created),
                 "last_used_at": p.last_used.map(clock::rfc3339),
+                "discoverable": p.discoverable,
             })
         })
         .collect();
@@ -162,7 +153,8 @@ pub async fn start(
 ) -> Result<Response> {
     let user = resolve(&state, &caller, &id).await?;
     let (challenge_id, options) =
-        passkeys::start_registration(&state.db, &state.passkeys, &caller.rules(), &user).await?;
+        passkeys::start_registration(&state.db, &state.passkeys, &caller.rules(), &user, None)
+            .await?;
     Ok(options_answer(challenge_id, options))
 }
 
@@ -198,7 +190,7 @@ pub async fn verify(
     let user = resolve(&state, &caller, &id).await?;
     let name = passkeys::passkey_name(body.name.as_deref())?;
     let answer = credential(body.credential)?;
-    let (row, updated) = passkeys::finish_registration(
+    let registered = passkeys::finish_registration(
         &state.db,
         &state.passkeys,
         &caller.actor(),
@@ -211,8 +203,19 @@ pub async fn verify(
         },
     )
     .await?;
-    let data = json!({"id": row.id.to_string(), "name": row.name});
-    Ok(ok(with_fresh_token(&state, &caller, &updated, true, data)))
+    let row = &registered.passkey;
+    let data = json!({
+        "id": row.id.to_string(),
+        "name": row.name,
+        "discoverable": row.discoverable,
+    });
+    Ok(ok(with_fresh_token(
+        &state,
+        &caller,
+        &registered.user,
+        true,
+        data,
+    )))
 }
 
 /// Removes a passkey: its owner, or whoever may reset the user. The owner cannot remove their
@@ -233,7 +236,7 @@ pub async fn remove(
 ) -> Result<Response> {
     let target = resolve(&state, &caller, &id).await?;
     let passkey_id: i32 = passkey_id.parse().map_err(|_| Error::NotFound)?;
-    let updated = passkeys::remove_passkey(
+    let removed = passkeys::remove_passkey(
         &state.db,
         &state.mfa,
         &caller.actor(),
@@ -245,7 +248,7 @@ pub async fn remove(
     Ok(ok(with_fresh_token(
         &state,
         &caller,
-        &updated,
+        &removed.user,
         false,
         json!({}),
     )))

@@ -9,7 +9,7 @@ use crate::accounts::clock;
 use crate::accounts::credentials::{
     InvalidReset, ResetOptions, ResetRequest, reset_password as reset,
 };
-use crate::accounts::password::{GENERATED_DEFAULT_LENGTH, MAX_LENGTH, MIN_LENGTH_FLOOR};
+use crate::accounts::password::{MAX_LENGTH, MIN_LENGTH_FLOOR};
 use crate::accounts::secret::Secret;
 use crate::api::caller::ApiCaller;
 use crate::api::json::check_length;
@@ -27,7 +27,8 @@ pub struct ResetBody {
     /// The temporary password; when absent the server generates one.
     #[schema(value_type = Option<String>, format = Password, min_length = 8, max_length = 128)]
     password: Option<Secret>,
-    /// Length of a generated password.
+    /// Length of a generated password (default 16, or the configured minimum password
+    /// length if that is longer; at least that minimum).
     #[schema(default = 16, minimum = 8, maximum = 128)]
     length: Option<i64>,
     /// Hours until the temporary password expires: -1 = never, or 1 to 8760; 0 is refused.
@@ -50,7 +51,7 @@ pub fn options_of(body: &ResetBody) -> Result<ResetOptions> {
         check_length("password", password.expose(), MIN_LENGTH_FLOOR, MAX_LENGTH)?;
     }
     ResetOptions::checked(
-        body.length.unwrap_or(GENERATED_DEFAULT_LENGTH as i64),
+        body.length,
         body.expires_hours.unwrap_or(-1),
         body.require_password_change.unwrap_or(true),
         body.revoke_api_keys.unwrap_or(false),

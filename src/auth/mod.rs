@@ -1,11 +1,12 @@
-//! Authentication: sessions (the panel's and single sign-on's), CSRF, login throttling and
-//! client addresses.
+//! Authentication: sessions (the panel's and single sign-on's) and the one-time results bound
+//! to them, the web gate, CSRF, login throttling and client addresses.
 
 pub mod browser;
 pub mod client_ip;
 pub mod csrf;
 pub mod ended;
 pub mod login;
+pub mod one_time;
 pub mod passkey_login;
 pub mod pending;
 pub mod session;

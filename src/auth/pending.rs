@@ -124,6 +124,7 @@ mod tests {
             password_expires: None,
             require_mfa: false,
             disable_password_auth: false,
+            passkey_handle: None,
             theme: "default".into(),
             hints: true,
             server_order: String::new(),

@@ -18,14 +18,13 @@ pub const STAMP_KEY: &str = "stamp";
 /// Whether the sign-in that established the session was made with a temporary password
 /// (the only session a forced change lets skip `current_password`).
 pub const PROVED_TEMPORARY_KEY: &str = "proved_temporary";
-/// When the session was established (Unix seconds).
+/// When the session was established (Unix seconds); its absolute end follows from it
+/// ([`outlived`]).
 pub const SIGNED_IN_AT_KEY: &str = "signed_in_at";
 /// The address the session was last seen from (for the sessions page).
 pub const ADDRESS_KEY: &str = "address";
 /// A short summary of the session's browser (for the sessions page).
 pub const BROWSER_KEY: &str = "browser";
-/// When the session ends however active it is (Unix seconds): its absolute lifetime.
-pub const ENDS_AT_KEY: &str = "ends_at";
 /// Whether the sign-in passed a second factor (at sign-in, or by setting one up in it).
 pub const SECOND_FACTOR_KEY: &str = "second_factor";
 /// Set when this request (re)established the session: the browser's SSO session follows it
@@ -66,13 +65,31 @@ pub struct SignedIn {
     pub status: Option<users::RowStatus>,
 }
 
+/// Whether a session signed in at `signed_in_at` (Unix seconds) has passed its absolute
+/// lifetime at `now`: its end is the sign-in time plus the lifetime *in force now*
+/// (`PASSGATE_SESSION_MAX_HOURS`), never a time fixed at sign-in, so lowering the setting
+/// (after an incident) ends older sessions at their next request. One rule for every kind of
+/// session that has a sign-in time; `None` (no sign-in time known) has outlived it.
+pub fn outlived(
+    signed_in_at: Option<i64>,
+    max_lifetime: time::Duration,
+    now: time::OffsetDateTime,
+) -> bool {
+    match signed_in_at.and_then(|at| time::OffsetDateTime::from_unix_timestamp(at).ok()) {
+        Some(signed_in_at) => now >= signed_in_at + max_lifetime,
+        None => true,
+    }
+}
+
 /// The signed-in user behind a session, read fresh from the database (in the statement that
 /// loaded the session, see `DbSessionStore::load`). A session whose stamp no longer matches,
 /// whose user is disabled or gone, whose temporary password has expired, or which has passed
-/// its absolute lifetime is ended here and treated as anonymous.
+/// its absolute lifetime (`max_lifetime`, the setting in force: [`outlived`]) is ended here
+/// and treated as anonymous.
 pub async fn current_user(
     session: &Session,
     db: &impl ConnectionTrait,
+    max_lifetime: time::Duration,
 ) -> Result<Option<SignedIn>> {
     let Some(user_id) = session
         .get::<i32>(USER_ID_KEY)
@@ -86,11 +103,10 @@ pub async fn current_user(
         .await
         .map_err(session_error)?
         .unwrap_or_default();
-    let ends_at = session
-        .get::<i64>(ENDS_AT_KEY)
+    let signed_in_at = session
+        .get::<i64>(SIGNED_IN_AT_KEY)
         .await
-        .map_err(session_error)?
-        .unwrap_or(0);
+        .map_err(session_error)?;
     let loaded = session
         .get::<Option<SignedIn>>(SIGNED_IN_KEY)
         .await
@@ -112,7 +128,7 @@ pub async fn current_user(
                 && signed_in.user.enabled
                 && !stamp.is_empty()
                 && signed_in.user.security_stamp == stamp
-                && time::OffsetDateTime::now_utc().unix_timestamp() < ends_at
+                && !outlived(signed_in_at, max_lifetime, time::OffsetDateTime::now_utc())
                 && !users::temp_password_expired(&signed_in.user) =>
         {
             touch(session).await?;
@@ -157,17 +173,73 @@ pub async fn proved_temporary(session: &Session) -> Result<bool> {
         .unwrap_or(false))
 }
 
-/// Binds the session to `user`, who has just proved their password: a new session id (no
+/// Binds the session to `user`, who has just proved their password (a reset link) or changed
+/// a credential of their own (which leaves no temporary password): a new session id (no
 /// fixation), the current stamp, whether the password was a temporary one, the sign-in time
-/// and the absolute end (`max_lifetime` from now), whether a second factor was passed
-/// (`proof`), a new CSRF token. With single sign-on the browser's SSO session follows.
-pub async fn establish(
+/// (from which its absolute end follows), whether a second factor was passed (`proof`), a new
+/// CSRF token, and the key of its one-time results (kept when the same user's session is
+/// re-established). With single sign-on the browser's SSO session follows.
+pub async fn establish(session: &Session, user: &user_entity::Model, proof: Proof) -> Result<()> {
+    // As OpenID Connect's `amr` says it: a password, or a password and a code (a passkey
+    // registered in the session says so itself, see [`set_amr`]); a change keeps it.
+    let amr = match proof {
+        Proof::Password => Some(AMR_PASSWORD.to_string()),
+        Proof::SecondFactor => Some(AMR_PASSWORD_AND_CODE.to_string()),
+        Proof::Kept => None,
+    };
+    bind(session, user, user.require_password_change, proof, amr).await
+}
+
+/// Binds the session to the user of a sign-in, as [`establish`] does; it skips
+/// `current_password` in a forced change only when the sign-in proved the temporary password
+/// (not a passkey sign-in), and records whether a second factor was passed.
+pub async fn establish_sign_in(
+    session: &Session,
+    signed_in: &crate::auth::login::SignIn,
+) -> Result<()> {
+    let proof = match signed_in.factor {
+        crate::accounts::mfa::FactorUsed::None => Proof::Password,
+        _ => Proof::SecondFactor,
+    };
+    bind(
+        session,
+        &signed_in.user,
+        signed_in.proved_temporary(),
+        proof,
+        Some(amr_of(signed_in)),
+    )
+    .await
+}
+
+/// How a sign-in proved itself, as OpenID Connect's `amr` words (SPEC §16): `pwd` for the
+/// password, `otp` for a TOTP or recovery code, `hwk` for a passkey.
+fn amr_of(signed_in: &crate::auth::login::SignIn) -> String {
+    use crate::accounts::mfa::FactorUsed;
+    let mut words = Vec::new();
+    if signed_in.password_proved {
+        words.push(AMR_PASSWORD);
+    }
+    match signed_in.factor {
+        FactorUsed::None => {}
+        FactorUsed::Totp | FactorUsed::RecoveryCode { .. } => words.push(AMR_CODE),
+        FactorUsed::Passkey => words.push(AMR_PASSKEY),
+    }
+    if words.is_empty() {
+        words.push(AMR_PASSWORD);
+    }
+    words.join(" ")
+}
+
+/// `amr`: the methods a sign-in used, or `None` to keep the session's (a change of password).
+async fn bind(
     session: &Session,
     user: &user_entity::Model,
-    max_lifetime: time::Duration,
+    proved_temporary: bool,
     proof: Proof,
+    amr: Option<String>,
 ) -> Result<()> {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    crate::auth::one_time::start(session, user.user_id).await?;
     session.cycle_id().await.map_err(session_error)?;
     session
         .remove_value(SIGNED_IN_KEY)
@@ -187,15 +259,11 @@ pub async fn establish(
         .await
         .map_err(session_error)?;
     session
-        .insert(PROVED_TEMPORARY_KEY, user.require_password_change)
+        .insert(PROVED_TEMPORARY_KEY, proved_temporary)
         .await
         .map_err(session_error)?;
     session
         .insert(SIGNED_IN_AT_KEY, now)
-        .await
-        .map_err(session_error)?;
-    session
-        .insert(ENDS_AT_KEY, now + max_lifetime.whole_seconds())
         .await
         .map_err(session_error)?;
     let second_factor = match proof {
@@ -207,12 +275,8 @@ pub async fn establish(
         .insert(SECOND_FACTOR_KEY, second_factor)
         .await
         .map_err(session_error)?;
-    // How the sign-in proved itself, as OpenID Connect's `amr` says it: a password, or a
-    // password and a code (a passkey says so itself, see [`set_amr`]); a change keeps it.
-    match proof {
-        Proof::Password => set_amr(session, AMR_PASSWORD).await?,
-        Proof::SecondFactor => set_amr(session, AMR_PASSWORD_AND_CODE).await?,
-        Proof::Kept => {}
+    if let Some(amr) = amr {
+        set_amr(session, &amr).await?;
     }
     session
         .insert(SSO_DUE_KEY, true)
@@ -226,6 +290,8 @@ pub async fn establish(
 pub const AMR_KEY: &str = "amr";
 pub const AMR_PASSWORD: &str = "pwd";
 pub const AMR_PASSWORD_AND_CODE: &str = "pwd otp";
+const AMR_CODE: &str = "otp";
+const AMR_PASSKEY: &str = "hwk";
 
 /// The sign-in's methods (`amr` words, space-separated; a password when none was recorded).
 pub async fn amr(session: &Session) -> Result<String> {
@@ -236,8 +302,8 @@ pub async fn amr(session: &Session) -> Result<String> {
         .unwrap_or_else(|| AMR_PASSWORD.to_string()))
 }
 
-/// Records how the sign-in proved itself, after [`establish`] (a passkey: `hwk`, with `pwd`
-/// when a password came first).
+/// Records how the sign-in proved itself, after [`establish`] (a passkey registered in the
+/// session adds `hwk` to what it had).
 pub async fn set_amr(session: &Session, words: &str) -> Result<()> {
     session.insert(AMR_KEY, words).await.map_err(session_error)
 }
@@ -282,5 +348,30 @@ impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
             .get::<SignedIn>()
             .cloned()
             .ok_or(Error::Unauthenticated)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::outlived;
+    use time::{Duration, OffsetDateTime};
+
+    #[test]
+    fn a_session_ends_its_lifetime_after_its_sign_in_under_the_setting_in_force() {
+        let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        let at = |ago: Duration| Some((now - ago).unix_timestamp());
+        let week = Duration::hours(168);
+        assert!(!outlived(at(Duration::hours(3)), week, now));
+        // The same session under a setting lowered since its sign-in.
+        assert!(outlived(at(Duration::hours(3)), Duration::hours(2), now));
+        assert!(!outlived(
+            at(Duration::hours(2) - Duration::SECOND),
+            Duration::hours(2),
+            now
+        ));
+        assert!(outlived(at(Duration::hours(2)), Duration::hours(2), now));
+        // No sign-in time known (or one that is no time at all): over.
+        assert!(outlived(None, week, now));
+        assert!(outlived(Some(i64::MAX), week, now));
     }
 }

@@ -1,5 +1,8 @@
 //! The tower-sessions store over sea-orm: sessions live in the application database, with the
-//! owner's `user_id` beside them so that all sessions of one user can be deleted at once.
+//! owner's `user_id` beside them so that all sessions of one user can be deleted at once. A
+//! row is keyed by the SHA-256 of the session id (`accounts::sessions::stored_id`), never the
+//! id itself, and its data holds no secret (one-time results live sealed in
+//! `one_time_results`, see `auth::one_time`).
 
 use async_trait::async_trait;
 use sea_orm::{
@@ -11,6 +14,7 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 
+use crate::accounts::sessions::stored_id;
 use crate::accounts::users::RowStatus;
 use crate::auth::session::{
     ADDRESS_KEY, BROWSER_KEY, SIGNED_IN_AT_KEY, STAMP_KEY, SignedIn, TOUCHED_KEY,
@@ -83,7 +87,7 @@ impl DbSessionStore {
         );
         let details = Details::of(record);
         let values: [sea_orm::Value; 10] = [
-            record.id.to_string().into(),
+            stored_id(&record.id.to_string()).into(),
             user_id.into(),
             data.into(),
             to_primitive(record.expiry_date).into(),
@@ -250,7 +254,7 @@ impl SessionStore for DbSessionStore {
             .query_all_raw(Statement::from_sql_and_values(
                 backend,
                 sql,
-                [now.into(), id.to_string().into(), now.into()],
+                [now.into(), stored_id(&id.to_string()).into(), now.into()],
             ))
             .await
             .map_err(backend_error)?;
@@ -284,7 +288,7 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        sessions::Entity::delete_by_id(id.to_string())
+        sessions::Entity::delete_by_id(stored_id(&id.to_string()))
             .exec(&self.db)
             .await
             .map_err(backend_error)?;

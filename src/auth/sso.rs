@@ -25,7 +25,7 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 use tower_sessions::Session;
 
 use crate::accounts::sso::{Identity, SsoState, Standing};
-use crate::accounts::{audit, clock, mfa, users};
+use crate::accounts::{audit, clock, mfa, roles, users};
 use crate::auth::client_ip::ClientIp;
 use crate::auth::session::{
     SECOND_FACTOR_KEY, SIGNED_IN_AT_KEY, SSO_APP_KEY, SSO_DUE_KEY, STAMP_KEY,
@@ -176,7 +176,40 @@ pub struct Loaded {
     second_factor: bool,
     user: user_entity::Model,
     has_factor: bool,
+    /// The user is in a role that requires a second factor (SPEC §14).
+    in_mfa_role: bool,
     roles: Vec<(i32, String)>,
+}
+
+/// The roles of the user in column `user_column` as `id:name` pairs, by name, joined with `,`
+/// (`NULL` without roles), as SQL for the decision's one statement: the ids are what an
+/// application allows, the names what `Remote-Groups` says (names hold no comma, §14).
+fn role_pairs_sql(user_column: &str, backend: DbBackend) -> String {
+    match backend {
+        DbBackend::Postgres => format!(
+            "(SELECT STRING_AGG(CAST(r.role_id AS TEXT) || ':' || r.role_name, ',' \
+             ORDER BY r.role_name) FROM user_roles ur JOIN roles r ON r.role_id = ur.role_id \
+             WHERE ur.user_id = {user_column})"
+        ),
+        // SQLite keeps the order of the subquery it aggregates.
+        _ => format!(
+            "(SELECT GROUP_CONCAT(pair, ',') FROM (SELECT r.role_id || ':' || r.role_name AS pair \
+             FROM user_roles ur JOIN roles r ON r.role_id = ur.role_id \
+             WHERE ur.user_id = {user_column} ORDER BY r.role_name))"
+        ),
+    }
+}
+
+/// The pairs [`role_pairs_sql`] joined; a pair that does not read is left out.
+fn split_role_pairs(joined: Option<&str>) -> Vec<(i32, String)> {
+    joined
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|pair| {
+            let (id, name) = pair.split_once(':')?;
+            Some((id.parse().ok()?, name.to_string()))
+        })
+        .collect()
 }
 
 /// The SSO session of `token` with its user, the user's factors and roles: **one statement**
@@ -192,9 +225,12 @@ pub async fn load(conn: &impl ConnectionTrait, token: &str) -> Result<Option<Loa
         "SELECT s.stamp AS sso_stamp, s.signed_in_at AS sso_signed_in_at, \
          s.last_seen AS sso_last_seen, s.second_factor AS sso_second_factor, u.*, \
          (EXISTS (SELECT 1 FROM totp_devices t WHERE t.user_id = u.user_id) \
-          OR EXISTS (SELECT 1 FROM passkeys k WHERE k.user_id = u.user_id)) AS has_factor \
+          OR EXISTS (SELECT 1 FROM passkeys k WHERE k.user_id = u.user_id)) AS has_factor, \
+         {in_mfa_role} AS in_mfa_role, {roles} AS sso_roles \
          FROM sso_sessions s JOIN users u ON u.user_id = s.user_id \
-         WHERE s.id = {id} AND s.expires > {now}"
+         WHERE s.id = {id} AND s.expires > {now}",
+        in_mfa_role = roles::mfa_required_sql("u.user_id"),
+        roles = role_pairs_sql("u.user_id", backend),
     );
     let rows = conn
         .query_all_raw(Statement::from_sql_and_values(
@@ -206,7 +242,7 @@ pub async fn load(conn: &impl ConnectionTrait, token: &str) -> Result<Option<Loa
     let Some(first) = rows.first() else {
         return Ok(None);
     };
-    let roles = Vec::new();
+    let roles = split_role_pairs(first.try_get::<Option<String>>("", "sso_roles")?.as_deref());
     Ok(Some(Loaded {
         id: id_of(token),
         stamp: first.try_get("", "sso_stamp")?,
@@ -215,6 +251,7 @@ pub async fn load(conn: &impl ConnectionTrait, token: &str) -> Result<Option<Loa
         second_factor: first.try_get("", "sso_second_factor")?,
         user: user_entity::Model::from_query_result(first, "")?,
         has_factor: first.try_get("", "has_factor")?,
+        in_mfa_role: first.try_get("", "in_mfa_role")?,
         roles,
     }))
 }
@@ -239,7 +276,7 @@ impl Loaded {
             },
             standing: Standing {
                 require_password_change: self.user.require_password_change,
-                must_have_factor: mfa::required(config.mfa.policy, &self.user),
+                must_have_factor: mfa::required(config.mfa.policy, &self.user, self.in_mfa_role),
                 has_factor: self.has_factor,
                 session_passed_factor: self.second_factor,
             },
@@ -369,7 +406,7 @@ async fn issue_for(
         && let Some(user) = users::find_by_id(&state.db, user_id).await?
     {
         let detail = match &app {
-            Some(app) => format!("app={app} second_factor={second_factor}"),
+            Some(app) => format!("app={} second_factor={second_factor}", audit::value(app)),
             None => format!("second_factor={second_factor}"),
         };
         audit::record(

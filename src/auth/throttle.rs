@@ -1,7 +1,7 @@
 //! Login throttling persisted in the database, by client address and by username, so that it
 //! holds across restarts and instances. Every step is a single atomic statement.
 
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query, SimpleExpr, SubQueryStatement};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryTrait,
     Set,
@@ -12,7 +12,7 @@ use std::net::{IpAddr, Ipv6Addr};
 use crate::accounts::clock;
 use crate::auth::tokens::SigningKey;
 use crate::config::ThrottleConfig;
-use crate::entities::login_throttle;
+use crate::entities::{login_throttle, users};
 use crate::error::{Error, Result};
 
 /// The throttle counters one attempt touches: the client's address bucket and the user's
@@ -23,7 +23,10 @@ use crate::error::{Error, Result};
 /// IPv6 client counts with its whole /64, which one host typically holds.
 pub struct Keys {
     ip: Option<String>,
-    user: String,
+    user: Option<String>,
+    /// The normalised username of `user`, never stored: only the id of the user it names is,
+    /// when the bucket locks (the overview's *locked now*, SPEC §18).
+    username: Option<String>,
 }
 
 /// The purpose label of the username buckets' keyed hash.
@@ -34,7 +37,19 @@ impl Keys {
     pub fn login(key: &SigningKey, ip: IpAddr, username: &str) -> Self {
         Self {
             ip: Some(address_bucket(ip)),
-            user: user_bucket(key, username),
+            user: Some(user_bucket(key, username)),
+            username: Some(normalised(username)),
+        }
+    }
+
+    /// A passkey's answer from `ip` on behalf of `username`, the owner of the credential
+    /// it names — or of nobody (`None`: a credential id registered to no one), which counts
+    /// in the address's bucket alone.
+    pub fn passkey(key: &SigningKey, ip: IpAddr, username: Option<&str>) -> Self {
+        Self {
+            ip: Some(address_bucket(ip)),
+            user: username.map(|name| user_bucket(key, name)),
+            username: username.map(normalised),
         }
     }
 
@@ -43,26 +58,30 @@ impl Keys {
     pub fn user(key: &SigningKey, username: &str) -> Self {
         Self {
             ip: None,
-            user: user_bucket(key, username),
+            user: Some(user_bucket(key, username)),
+            username: Some(normalised(username)),
         }
     }
 
     fn all(&self) -> Vec<&str> {
         self.ip
             .iter()
+            .chain(&self.user)
             .map(String::as_str)
-            .chain([self.user.as_str()])
             .collect()
     }
 }
 
 /// The bucket of a username: `user:` and a keyed hash of its normalised form.
 fn user_bucket(key: &SigningKey, username: &str) -> String {
-    let normalised = username.trim().to_lowercase();
     format!(
         "user:{}",
-        key.keyed_hash(USERNAME_BUCKET, normalised.as_bytes())
+        key.keyed_hash(USERNAME_BUCKET, normalised(username).as_bytes())
     )
+}
+
+fn normalised(username: &str) -> String {
+    username.trim().to_lowercase()
 }
 
 /// The bucket of a client address: IPv4 as it is (also when mapped into IPv6), IPv6 by /64.
@@ -106,6 +125,7 @@ pub async fn reserve(
         failures: Set(1),
         window_start: Set(now),
         locked_until: Set(None),
+        user_id: sea_orm::ActiveValue::NotSet,
     };
     let mut upsert = login_throttle::Entity::insert_many(keys.all().into_iter().map(fresh))
         .on_conflict(
@@ -249,7 +269,9 @@ pub async fn unlock_username(
 /// attempt is taken back from the address's counter (which counts failures, so that a busy
 /// office is not locked). One statement.
 pub async fn succeeded(db: &impl ConnectionTrait, keys: &Keys) -> Result<()> {
-    let is_user = Expr::col(login_throttle::Column::ThrottleKey).eq(keys.user.as_str());
+    // Bucket names start with `user:` or `ip:`: an attempt without a user matches none.
+    let is_user =
+        Expr::col(login_throttle::Column::ThrottleKey).eq(keys.user.as_deref().unwrap_or(""));
     let now = clock::now();
     login_throttle::Entity::update_many()
         .col_expr(
@@ -285,7 +307,8 @@ pub async fn succeeded(db: &impl ConnectionTrait, keys: &Keys) -> Result<()> {
     Ok(())
 }
 
-/// Locks every key of the attempt that has reached its limit (and is not locked already).
+/// Locks every key of the attempt that has reached its limit (and is not locked already); the
+/// username bucket gets the id of the user it names, if any.
 async fn lock_over_limit(
     db: &impl ConnectionTrait,
     config: &ThrottleConfig,
@@ -301,11 +324,30 @@ async fn lock_over_limit(
                 .add(login_throttle::Column::Failures.gte(limit(config, key))),
         );
     }
-    login_throttle::Entity::update_many()
-        .col_expr(
-            login_throttle::Column::LockedUntil,
-            Expr::value(Some(until)),
-        )
+    let mut update = login_throttle::Entity::update_many().col_expr(
+        login_throttle::Column::LockedUntil,
+        Expr::value(Some(until)),
+    );
+    if let (Some(bucket), Some(username)) = (&keys.user, &keys.username) {
+        let named_user = Query::select()
+            .column(users::Column::UserId)
+            .from(users::Entity)
+            .and_where(Expr::col(users::Column::Username).eq(username.as_str()))
+            .to_owned();
+        update = update.col_expr(
+            login_throttle::Column::UserId,
+            Expr::case(
+                Expr::col(login_throttle::Column::ThrottleKey).eq(bucket.as_str()),
+                SimpleExpr::SubQuery(
+                    None,
+                    Box::new(SubQueryStatement::SelectStatement(named_user)),
+                ),
+            )
+            .finally(Expr::value(Option::<i32>::None))
+            .into(),
+        );
+    }
+    update
         .filter(over_limit)
         .filter(not_locked(now))
         .exec(db)

@@ -47,13 +47,28 @@ pub fn issue(key: &SigningKey, user: &users::Model) -> String {
 
 /// [`issue`], stating whether a second factor was passed (the `mfa` claim).
 pub fn issue_with_mfa(key: &SigningKey, user: &users::Model, mfa: bool) -> String {
+    sign(key, user, mfa, user.require_password_change)
+}
+
+/// The token of a sign-in: `mfa` when it passed a second factor (a passkey is one), `tmp`
+/// only when it proved the temporary password (a passkey sign-in does not).
+pub fn issue_for_sign_in(key: &SigningKey, signed_in: &crate::auth::login::SignIn) -> String {
+    sign(
+        key,
+        &signed_in.user,
+        signed_in.factor != crate::accounts::mfa::FactorUsed::None,
+        signed_in.proved_temporary(),
+    )
+}
+
+fn sign(key: &SigningKey, user: &users::Model, mfa: bool, tmp: bool) -> String {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let claims = Claims {
         user_id: user.user_id,
         iat: now,
         exp: now + TOKEN_LIFETIME.whole_seconds(),
         stamp: stamp_fingerprint(&user.security_stamp),
-        tmp: user.require_password_change,
+        tmp,
         mfa,
     };
     let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap_or_default());
@@ -111,6 +126,7 @@ mod tests {
             password_expires: None,
             require_mfa: false,
             disable_password_auth: false,
+            passkey_handle: None,
             theme: "default".into(),
             hints: true,
             server_order: String::new(),

@@ -1,12 +1,16 @@
-//! `passgate bench-seed-totp` (hidden, for `bench/run.sh`): gives every user whose name starts
+//! Hidden helpers of `bench/run.sh`: `passgate bench-hash` times the production hasher;
+//! `passgate bench-seed-totp` gives every user whose name starts
 //! with PREFIX a TOTP device with the secret SECRET_HEX, sealed with this database's cipher as
 //! an enrolment would seal it. The benchmark then signs them in with codes it computes from
-//! that secret (SPEC §9; BENCHMARKS.md).
+//! that secret (SPEC §9; BENCHMARKS.md); `passgate bench-oidc-codes` mints authorization codes
+//! for the token endpoint's row (SPEC §16).
 
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set};
 
 use crate::accounts::clock;
 use crate::accounts::mfa::Mfa;
+use crate::accounts::password::Hasher;
+use crate::accounts::secret::Secret;
 use crate::config::Config;
 use crate::entities::{totp_devices, users};
 
@@ -138,4 +142,31 @@ pub async fn oidc_codes(
     }
     txn.commit().await?;
     Ok(out)
+}
+
+/// `passgate bench-hash`: the median time of one production hash, with `parallel` hashes
+/// running at once (each on its own hashing thread).
+pub async fn hash(count: u32, parallel: usize) -> anyhow::Result<String> {
+    let parallel = parallel.max(1);
+    let hasher = Hasher::new(parallel);
+    let password = Secret::new("bench-hash correct horse battery".to_string());
+    let mut sequences = Vec::new();
+    for _ in 0..parallel {
+        let (hasher, password) = (hasher.clone(), password.clone());
+        sequences.push(tokio::spawn(async move {
+            let mut millis = Vec::new();
+            for _ in 0..count.max(1) {
+                let started = std::time::Instant::now();
+                hasher.hash(&password).await?;
+                millis.push(started.elapsed().as_secs_f64() * 1000.0);
+            }
+            anyhow::Ok(millis)
+        }));
+    }
+    let mut millis = Vec::new();
+    for sequence in sequences {
+        millis.extend(sequence.await??);
+    }
+    millis.sort_by(f64::total_cmp);
+    Ok(format!("{:.3}", millis[millis.len() / 2]))
 }

@@ -1,21 +1,8 @@
 //! Tests of the command line's own logic.
 
 use super::*;
-
-#[test]
-fn sqlite_files_from_urls() {
-    assert_eq!(
-        sqlite_file("sqlite://passgate.db?mode=rwc"),
-        Some("passgate.db".into())
-    );
-    assert_eq!(
-        sqlite_file("sqlite:///var/lib/passgate/p.db"),
-        Some("/var/lib/passgate/p.db".into())
-    );
-    assert_eq!(sqlite_file("sqlite:p.db"), Some("p.db".into()));
-    assert_eq!(sqlite_file("sqlite::memory:"), None);
-    assert_eq!(sqlite_file("postgres://x/y"), None);
-}
+use crate::db;
+use sea_orm::ConnectionTrait;
 
 #[tokio::test]
 async fn backup_copies_a_live_database_and_never_overwrites() {
@@ -26,7 +13,7 @@ async fn backup_copies_a_live_database_and_never_overwrites() {
         .await
         .unwrap();
     let target = dir.path().join("copy.db");
-    let out = backup(&url, &target).await.expect("backup");
+    let out = backup::backup(&url, &target).await.expect("backup");
     assert!(out.contains("copy.db"), "{out}");
 
     let copy_url = format!("sqlite://{}?mode=rw", target.display());
@@ -43,7 +30,7 @@ async fn backup_copies_a_live_database_and_never_overwrites() {
     copy.close().await.unwrap();
 
     let before = std::fs::read(&target).unwrap();
-    let err = backup(&url, &target).await.unwrap_err().to_string();
+    let err = backup::backup(&url, &target).await.unwrap_err().to_string();
     assert!(err.contains("already exists"), "{err}");
     assert_eq!(std::fs::read(&target).unwrap(), before, "untouched");
     live.close().await.unwrap();
@@ -51,7 +38,7 @@ async fn backup_copies_a_live_database_and_never_overwrites() {
 
 #[tokio::test]
 async fn backup_points_postgres_users_to_pg_dump() {
-    let err = backup(
+    let err = backup::backup(
         "postgres://u:secret@localhost/db",
         std::path::Path::new("x"),
     )

@@ -1,8 +1,6 @@
 //! `passgate user …`: create, reset (the lock-out recovery path), unlock and list, directly on the
 //! database through the same domain functions as the web and the API.
 
-use std::io::Read;
-
 use sea_orm::DatabaseConnection;
 
 use super::UserCommand;
@@ -19,13 +17,10 @@ use crate::auth::throttle;
 use crate::auth::tokens::SigningKey;
 use crate::config::Config;
 use crate::error::Error;
+use crate::i18n::Lang;
 
 fn read_password_stdin() -> anyhow::Result<Secret> {
-    let mut input = String::new();
-    std::io::stdin().read_to_string(&mut input)?;
-    let line = input.lines().next().unwrap_or("").to_string();
-    input.clear();
-    Ok(Secret::new(line))
+    super::prompt::password_from_stdin()
 }
 
 pub(super) async fn run(
@@ -61,6 +56,7 @@ pub(super) async fn run(
                 permissions: Vec::new(),
                 preferences: Default::default(),
                 setup_link: None,
+                roles: Vec::new(),
             };
             let created =
                 users::create(db, &hasher, policy, &Actor::cli(), &Caller::operator(), new)
@@ -111,7 +107,9 @@ pub(super) async fn run(
             .await
             .map_err(explain)?;
             // The recovery path also lets the user sign in at once.
-            let key = SigningKey::load_or_create(db).await.map_err(explain)?;
+            let key = SigningKey::load_or_create(db, &config.mfa)
+                .await
+                .map_err(explain)?;
             throttle::unlock_username(db, &key, &target.username)
                 .await
                 .map_err(explain)?;
@@ -142,6 +140,15 @@ pub(super) async fn run(
                 reset_links::create(db, &Actor::cli(), &Caller::operator(), &target, options)
                     .await
                     .map_err(explain)?;
+            if config.public_url.is_none() {
+                // The server's address is not known here: the link's base is a guess.
+                eprintln!(
+                    "passgate: note: PASSGATE_PUBLIC_URL is not set, so this link assumes \
+                     passgate at {}; set PASSGATE_PUBLIC_URL as the server has it to get \
+                     the address users open",
+                    config.link_base()
+                );
+            }
             Ok(format!(
                 "reset link for '{}' (expires: {}; works once):\n{}",
                 target.username,
@@ -150,7 +157,14 @@ pub(super) async fn run(
             ))
         }
         UserCommand::Unlock { username } => {
-            let key = SigningKey::load_or_create(db).await.map_err(explain)?;
+            // The throttle keeps buckets of any name typed; only an account's is worth lifting.
+            users::find_by_username(db, &username)
+                .await
+                .map_err(explain)?
+                .ok_or_else(|| anyhow::anyhow!("no user named '{username}'; nothing changed"))?;
+            let key = SigningKey::load_or_create(db, &config.mfa)
+                .await
+                .map_err(explain)?;
             let was_locked = throttle::unlock_username(db, &key, &username)
                 .await
                 .map_err(explain)?;
@@ -230,9 +244,10 @@ pub(super) async fn run(
 /// Domain (and sign-in) errors as one line for the terminal.
 pub(super) fn explain(err: impl Into<Error>) -> anyhow::Error {
     match err.into() {
-        Error::PasswordPolicy(v) => {
-            anyhow::anyhow!("the password does not meet the policy ({})", v.code())
-        }
+        Error::PasswordPolicy(v) => anyhow::anyhow!(
+            "the password does not meet the policy: {} Nothing was changed.",
+            v.message(Lang::En)
+        ),
         Error::Internal(inner) => inner,
         other => anyhow::anyhow!("{other}"),
     }

@@ -17,6 +17,22 @@ impl SsoConfig {
                 .strip_suffix(&self.cookie_domain)
                 .is_some_and(|rest| rest.ends_with('.') && rest.len() > 1)
     }
+
+    /// CSP sources for every URL [`SsoConfig::covers`]: the domain and the names below it, on
+    /// any port, `https` (and `http` while cookies are not `Secure`, as `rd` allows).
+    pub fn form_action_sources(&self, cookie_secure: bool) -> String {
+        let domain = &self.cookie_domain;
+        let schemes: &[&str] = if cookie_secure {
+            &["https"]
+        } else {
+            &["https", "http"]
+        };
+        schemes
+            .iter()
+            .map(|scheme| format!("{scheme}://{domain}:* {scheme}://*.{domain}:*"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
 }
 
 /// Validates `PASSGATE_SSO_COOKIE_DOMAIN`: a DNS name (not an IP address), not a public
@@ -25,29 +41,28 @@ impl SsoConfig {
 /// inside the domain). The URL must be given explicitly: the redirects to the sign-in page
 /// are built from it.
 pub fn parse(value: &str, public_url: Option<&str>) -> Result<SsoConfig, String> {
-    const VAR: &str = "PASSGATE_SSO_COOKIE_DOMAIN";
     let domain = value.trim().trim_start_matches('.').to_ascii_lowercase();
     if domain.parse::<std::net::IpAddr>().is_ok() || domain.starts_with('[') {
         return Err(format!(
-            "{VAR}: '{domain}' is an IP address; cookies for several hosts need a domain name"
+            "'{domain}' is an IP address; cookies for several hosts need a domain name"
         ));
     }
     if !is_dns_name(&domain) {
         return Err(format!(
-            "{VAR}: '{domain}' is not a domain name such as example.org"
+            "'{domain}' is not a domain name such as example.org"
         ));
     }
     let is_suffix =
         psl::suffix(domain.as_bytes()).is_none_or(|s| s.as_bytes() == domain.as_bytes());
     if is_suffix {
         return Err(format!(
-            "{VAR}: '{domain}' is a public suffix (a cookie for it would reach every site below \
+            "'{domain}' is a public suffix (a cookie for it would reach every site below \
              it); use a domain of your own such as example.org"
         ));
     }
     let Some(public_url) = public_url else {
         return Err(format!(
-            "{VAR}: single sign-on needs PASSGATE_PUBLIC_URL (the address of passgate inside \
+            "single sign-on needs PASSGATE_PUBLIC_URL (the address of passgate inside \
              {domain}, e.g. https://auth.{domain})"
         ));
     };
@@ -60,7 +75,7 @@ pub fn parse(value: &str, public_url: Option<&str>) -> Result<SsoConfig, String>
     };
     if !config.covers(&host) {
         return Err(format!(
-            "{VAR}: '{}' does not contain the host of PASSGATE_PUBLIC_URL ('{host}'); passgate \
+            "'{}' does not contain the host of PASSGATE_PUBLIC_URL ('{host}'); passgate \
              must be inside the domain whose cookie it sets",
             config.cookie_domain
         ));
@@ -68,12 +83,11 @@ pub fn parse(value: &str, public_url: Option<&str>) -> Result<SsoConfig, String>
     Ok(config)
 }
 
-/// Labels of letters, digits and inner hyphens, at least two of them, at most 253 bytes.
-fn is_dns_name(name: &str) -> bool {
-    let labels: Vec<&str> = name.split('.').collect();
+/// A lower-case host name: labels of letters, digits and inner hyphens (1–63 bytes each),
+/// at most 253 bytes in all. Also what an application's host must be (`accounts::apps`).
+pub fn is_host_name(name: &str) -> bool {
     name.len() <= 253
-        && labels.len() >= 2
-        && labels.iter().all(|label| {
+        && name.split('.').all(|label| {
             !label.is_empty()
                 && label.len() <= 63
                 && !label.starts_with('-')
@@ -82,6 +96,11 @@ fn is_dns_name(name: &str) -> bool {
                     .bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         })
+}
+
+/// A host name of at least two labels (a cookie domain).
+fn is_dns_name(name: &str) -> bool {
+    is_host_name(name) && name.contains('.')
 }
 
 #[cfg(test)]
@@ -118,7 +137,7 @@ mod tests {
         }
         for ip in ["127.0.0.1", "::1", "[::1]", "10.0.0.0"] {
             let err = parse(ip, public).unwrap_err();
-            assert!(err.starts_with("PASSGATE_SSO_COOKIE_DOMAIN"), "{ip}: {err}");
+            assert!(err.contains("IP address"), "{ip}: {err}");
         }
         for bad in [
             "exa mple.org",
@@ -138,6 +157,21 @@ mod tests {
             parse("example.org", None)
                 .unwrap_err()
                 .contains("PASSGATE_PUBLIC_URL")
+        );
+    }
+
+    #[test]
+    fn form_action_names_the_domain_and_http_only_without_secure_cookies() {
+        let sso = SsoConfig {
+            cookie_domain: "example.org".into(),
+        };
+        assert_eq!(
+            sso.form_action_sources(true),
+            "https://example.org:* https://*.example.org:*"
+        );
+        assert_eq!(
+            sso.form_action_sources(false),
+            "https://example.org:* https://*.example.org:* http://example.org:* http://*.example.org:*"
         );
     }
 

@@ -1,3 +1,4 @@
+use super::raw::{DATABASE_URL, LOG, MIN_PASSWORD_LENGTH, MIN_PASSWORD_SCORE};
 use super::*;
 
 #[test]
@@ -13,9 +14,58 @@ fn defaults_are_valid_and_local() {
 }
 
 #[test]
-fn public_url_is_the_base_of_links() {
+fn a_loopback_bind_without_a_public_url_is_served_at_localhost() {
     let default = RawConfig::default().validate().unwrap();
-    assert_eq!(default.link_base(), "http://127.0.0.1:8000");
+    assert_eq!(default.public_url, None, "not configured");
+    assert_eq!(
+        default.loopback_default_url().as_deref(),
+        Some("http://localhost:8000")
+    );
+    assert_eq!(
+        default.public_base().as_deref(),
+        Some("http://localhost:8000")
+    );
+    assert_eq!(default.link_base(), "http://localhost:8000");
+    let bound = |bind: &str| {
+        RawConfig {
+            bind: Some(bind.into()),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap()
+    };
+    assert_eq!(
+        bound("[::1]:9000").public_base().as_deref(),
+        Some("http://localhost:9000")
+    );
+    assert_eq!(
+        bound("127.0.0.2:8443").public_base().as_deref(),
+        Some("http://localhost:8443")
+    );
+    // Not loopback: no default (links fall back to the bind address, passkeys stay off).
+    for bind in ["0.0.0.0:8000", "[::]:8000", "192.0.2.7:8000"] {
+        let config = bound(bind);
+        assert_eq!(config.public_base(), None, "{bind}");
+        assert_eq!(config.loopback_default_url(), None, "{bind}");
+        assert_eq!(config.link_base(), format!("http://{bind}"));
+    }
+    // A configured URL wins and is the only one that counts as configured.
+    let set = RawConfig {
+        public_url: Some("https://pass.example.org".into()),
+        ..Default::default()
+    }
+    .validate()
+    .unwrap();
+    assert_eq!(set.loopback_default_url(), None);
+    assert_eq!(
+        set.public_base().as_deref(),
+        Some("https://pass.example.org")
+    );
+    assert_eq!(set.public_url.as_deref(), Some("https://pass.example.org"));
+}
+
+#[test]
+fn public_url_is_the_base_of_links() {
     let set = RawConfig {
         public_url: Some("https://pass.example.org/panel/ ".into()),
         ..Default::default()
@@ -71,45 +121,159 @@ fn session_max_hours_is_read_and_checked() {
     }
 }
 
+/// The variable's value alone set, validated for `purpose`.
+fn with(variable: &Variable, value: &str, purpose: Purpose) -> Result<Config, String> {
+    let mut raw = RawConfig::default();
+    variable.set(&mut raw, value);
+    raw.validate_for(purpose)
+}
+
 #[test]
-fn bad_values_name_their_variable() {
-    let cases = [
-        RawConfig {
-            bind: Some("nonsense".into()),
-            ..Default::default()
-        },
-        RawConfig {
-            database_url: Some("mysql://x".into()),
-            ..Default::default()
-        },
-        RawConfig {
-            cookie_secure: Some("maybe".into()),
-            ..Default::default()
-        },
-        RawConfig {
-            trusted_proxies: Some("10.0.0.0/8, banana".into()),
-            ..Default::default()
-        },
-        RawConfig {
-            min_password_length: Some("6".into()),
-            ..Default::default()
-        },
-        RawConfig {
-            max_connections: Some("0".into()),
-            ..Default::default()
-        },
-        RawConfig {
-            acquire_timeout_secs: Some("soon".into()),
-            ..Default::default()
-        },
-    ];
-    for raw in cases {
-        let err = raw.clone().validate().unwrap_err();
-        assert!(!err.contains('\n'), "one line: {err}");
+fn every_variable_refuses_its_bad_example_in_one_line_naming_it() {
+    for variable in VARIABLES {
+        let err = with(variable, variable.refused, Purpose::Serve).unwrap_err();
         assert!(
-            err.contains("PASSGATE_") || err.contains("policy"),
-            "{raw:?}: {err}"
+            err.starts_with(&format!("{}: ", variable.name)) && !err.contains('\n'),
+            "{}={:?}: {err}",
+            variable.name,
+            variable.refused
         );
+        // Administrative commands ignore serve-only settings, whatever their value.
+        let admin = with(variable, variable.refused, Purpose::Admin);
+        match variable.scope {
+            Scope::ServeOnly => assert!(admin.is_ok(), "{}: {admin:?}", variable.name),
+            Scope::Everywhere => assert_eq!(admin.unwrap_err(), err),
+        }
+    }
+}
+
+#[test]
+fn a_blank_variable_counts_as_unset() {
+    let default = format!("{:?}", RawConfig::default().validate().unwrap());
+    for variable in VARIABLES {
+        for blank in ["", "   ", "\t"] {
+            let config = with(variable, blank, Purpose::Serve).unwrap();
+            assert_eq!(
+                format!("{config:?}"),
+                default,
+                "{}={blank:?}",
+                variable.name
+            );
+        }
+    }
+}
+
+#[test]
+fn every_field_of_the_raw_configuration_is_a_listed_variable() {
+    let mut raw = RawConfig::default();
+    for variable in VARIABLES {
+        variable.set(&mut raw, "x");
+    }
+    let shown = format!("{raw:?}");
+    assert!(
+        !shown.contains("None"),
+        "a RawConfig field no variable in VARIABLES fills: {shown}"
+    );
+    let mut names: Vec<&str> = VARIABLES.iter().map(|v| v.name).collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), VARIABLES.len(), "each variable once");
+}
+
+#[test]
+fn the_readme_documents_exactly_these_variables() {
+    let readme = include_str!("../../README.md");
+    let section = readme
+        .split("\n## Configuration\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("a Configuration section");
+    let mut documented: Vec<&str> = section
+        .lines()
+        .filter_map(|line| line.strip_prefix("| `"))
+        .filter_map(|rest| rest.split('`').next())
+        .collect();
+    documented.sort();
+    let mut listed: Vec<&str> = VARIABLES.iter().map(|v| v.name).collect();
+    listed.sort();
+    assert_eq!(documented, listed);
+}
+
+#[test]
+fn the_minimum_password_length_refuses_seven_and_takes_eight_to_128() {
+    let err = with(&MIN_PASSWORD_LENGTH, "7", Purpose::Admin).unwrap_err();
+    assert!(
+        err.starts_with("PASSGATE_MIN_PASSWORD_LENGTH: '7'"),
+        "{err}"
+    );
+    for n in [8, 16, 17, 64, 128] {
+        let config = with(&MIN_PASSWORD_LENGTH, &n.to_string(), Purpose::Admin).unwrap();
+        assert_eq!(config.policy.min_length, n);
+    }
+    assert!(with(&MIN_PASSWORD_LENGTH, "129", Purpose::Admin).is_err());
+    let err = with(&MIN_PASSWORD_SCORE, "5", Purpose::Admin).unwrap_err();
+    assert!(err.starts_with("PASSGATE_MIN_PASSWORD_SCORE: '5'"), "{err}");
+}
+
+#[test]
+fn a_log_filter_names_known_levels_only() {
+    for good in [
+        "info",
+        "debug,sqlx=warn",
+        "WARN",
+        "passgate=trace,tower_http=off",
+    ] {
+        assert!(with(&LOG, good, Purpose::Serve).is_ok(), "{good}");
+    }
+    for bad in [
+        "verbose",
+        "warning",
+        "info,sqlx=loud",
+        "=info",
+        "info,,",
+        "sqlx=",
+    ] {
+        let err = with(&LOG, bad, Purpose::Serve).unwrap_err();
+        assert!(err.starts_with("PASSGATE_LOG: "), "{bad}: {err}");
+    }
+}
+
+#[test]
+fn a_database_url_is_never_shown_with_its_password() {
+    for bad in [
+        "postgres://user:hunter2secret@db:notaport/passgate",
+        "postgres://user:hunter2secret@db/passgate?sslmode=sometimes",
+        "postgresql://user@db/passgate?password=hunter2secret&sslmode=bogus",
+        "mysql://user:hunter2secret@db/passgate",
+    ] {
+        let err = with(&DATABASE_URL, bad, Purpose::Admin).unwrap_err();
+        assert!(err.starts_with("PASSGATE_DATABASE_URL: "), "{err}");
+        assert!(!err.contains("hunter2secret"), "{err}");
+    }
+    assert_eq!(
+        redact_url("postgres://u:pw@h:5432/db?password=x&sslmode=require"),
+        "postgres://u:***@h:5432/db?password=***&sslmode=require"
+    );
+    assert_eq!(
+        redact_url("sqlite://passgate.db?mode=rwc"),
+        "sqlite://passgate.db?mode=rwc"
+    );
+}
+
+proptest::proptest! {
+    /// Whatever a variable holds, the configuration is valid or refused in one line naming
+    /// that variable (never a panic, never another variable's name).
+    #[test]
+    fn any_value_is_accepted_or_refused_naming_its_variable(
+        index in 0..VARIABLES.len(),
+        value in "\\PC{0,40}|[0-9a-z:/.,=@ -]{0,40}",
+    ) {
+        let variable = VARIABLES[index];
+        if let Err(err) = with(variable, &value, Purpose::Serve) {
+            let prefix = format!("{}: ", variable.name);
+            proptest::prop_assert!(err.starts_with(&prefix), "{}", err);
+            proptest::prop_assert!(!err.contains('\n') && !err.contains('\r'), "{}", err);
+        }
     }
 }
 

@@ -18,6 +18,8 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub detail: String,
     pub source_ip: String,
+    /// The application the entry is about (an SSO session or OIDC grant issued for it).
+    pub app_id: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

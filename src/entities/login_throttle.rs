@@ -13,6 +13,10 @@ pub struct Model {
     pub window_start: TimeDateTime,
     /// UTC; no attempts are accepted before this.
     pub locked_until: Option<TimeDateTime>,
+    /// The user whose username bucket this is, set when it locks (the key is a keyed hash, so
+    /// the overview's *locked now* could not be read from it); `None` for an address bucket or
+    /// a name that is no user.
+    pub user_id: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

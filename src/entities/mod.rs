@@ -1,9 +1,11 @@
 //! sea-orm entities, data only: one module per table of the `migration` crate's schema.
 
+pub mod activity_days;
 pub mod api_keys;
 pub mod app_hosts;
 pub mod app_public_paths;
 pub mod app_roles;
+pub mod app_sign_ins;
 pub mod apps;
 pub mod audit_log;
 pub mod login_throttle;
@@ -12,14 +14,17 @@ pub mod oidc_grants;
 pub mod oidc_keys;
 pub mod oidc_subjects;
 pub mod oidc_tokens;
+pub mod one_time_results;
 pub mod passkeys;
 pub mod recovery_codes;
 pub mod reset_links;
+pub mod roles;
 pub mod sessions;
 pub mod settings;
 pub mod sso_sessions;
 pub mod totp_devices;
 pub mod totp_enrolments;
 pub mod user_permissions;
+pub mod user_roles;
 pub mod users;
 pub mod webauthn_ceremonies;

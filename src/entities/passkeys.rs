@@ -17,6 +17,10 @@ pub struct Model {
     pub credential: String,
     pub created: TimeDateTime,
     pub last_used: Option<TimeDateTime>,
+    /// Registered as a discoverable credential with the user's random handle (signs in with
+    /// nothing typed); `false` for passkeys from before 2026-12-06 and for authenticators
+    /// that could not keep one, which need the username typed first.
+    pub discoverable: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

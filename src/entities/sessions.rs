@@ -5,7 +5,8 @@ use sea_orm::entity::prelude::*;
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "sessions")]
 pub struct Model {
-    /// The session id.
+    /// The SHA-256 (hex) of the session id: the id itself, a credential, is never stored
+    /// (`accounts::sessions::stored_id`).
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
     /// `None` until someone logs in with this session.

@@ -33,6 +33,11 @@ pub struct Model {
     pub require_mfa: bool,
     /// Password sign-in refused while the user has a passkey (Crafty's field, SPEC §13).
     pub disable_password_auth: bool,
+    /// The WebAuthn user handle (SPEC §13): 16 random bytes as 32 lowercase hex digits,
+    /// unique, stable for the life of the account and never derived from the name. `None`
+    /// only for a row written outside passgate; it gets one before its first passkey.
+    #[serde(default)]
+    pub passkey_handle: Option<String>,
     /// Crafty's preferences, kept only to be returned to Crafty clients (SPEC §12).
     pub theme: String,
     pub hints: bool,

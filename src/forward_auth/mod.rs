@@ -19,6 +19,7 @@ use axum::routing::any;
 use crate::accounts::sso::{self, SsoState};
 use crate::auth::sso as sso_session;
 use crate::error::Error;
+use crate::metrics::ForwardAuth;
 use crate::paths;
 use crate::state::AppState;
 
@@ -104,6 +105,12 @@ async fn decide_or_fail(
         _ => None,
     };
     let decision = sso::decide(routed, session.as_ref());
+    crate::metrics::forward_auth_decision(match &decision {
+        sso::Decision::Public => ForwardAuth::Public,
+        sso::Decision::Allow { .. } => ForwardAuth::Allow,
+        sso::Decision::SignIn { .. } | sso::Decision::Step { .. } => ForwardAuth::SignIn,
+        sso::Decision::Forbidden { .. } | sso::Decision::UnknownHost => ForwardAuth::Deny,
+    });
     Ok(answer::render(
         &state.config,
         flavour,

@@ -138,15 +138,9 @@ pub fn detail_sentence(lang: Lang, action: &str, detail: &str) -> String {
             parts
         }
         "login" if detail == "passkey" => vec![lang.t("audit.withPasskey").to_string()],
-        "passkey_added" if get("passkey").is_some() => vec![
-            lang.t("audit.passkeyAdded")
-                .replace("{id}", get("passkey").unwrap_or_default()),
-        ],
-        "passkey_removed" if get("passkey").is_some() => vec![
-            lang.t("audit.passkeyRemoved")
-                .replace("{id}", get("passkey").unwrap_or_default())
-                .replace("{left}", get("passkeys_left").unwrap_or("0")),
-        ],
+        "passkey_added" | "passkey_removed" if get("passkey").is_some() => {
+            passkey_sentence(lang, action, detail)
+        }
         "mfa_enrolled" if get("device").is_some() => vec![
             lang.t("audit.deviceAdded")
                 .replace("{id}", get("device").unwrap_or_default())
@@ -161,6 +155,15 @@ pub fn detail_sentence(lang: Lang, action: &str, detail: &str) -> String {
             lang.t("audit.factorsReset")
                 .replace("{count}", get("devices").unwrap_or("0")),
         ],
+        "role_created"
+        | "role_updated"
+        | "role_deleted"
+        | "role_member_added"
+        | "role_member_removed"
+            if get("role").is_some() =>
+        {
+            vec![role_sentence(lang, action, &get)]
+        }
         "recovery_codes_renewed" => vec![lang.t("audit.codesRenewed").to_string()],
         "sessions_ended" if get("scope").is_some() => vec![match get("scope") {
             Some("one") => lang.t("audit.sessionsOne").to_string(),
@@ -185,9 +188,104 @@ pub fn detail_sentence(lang: Lang, action: &str, detail: &str) -> String {
             "account disabled" => vec![lang.t("audit.failDisabled").to_string()],
             _ => return detail.to_string(),
         },
+        "app_created" | "app_updated" | "app_deleted" | "sso_session_issued" | "sso_refused" => {
+            let decoded = |key: &str| {
+                get(key).map(|value| {
+                    url::form_urlencoded::parse(format!("v={value}").as_bytes())
+                        .next()
+                        .map(|(_, v)| v.into_owned())
+                        .unwrap_or_default()
+                })
+            };
+            return crate::views::apps::audit_sentence(lang, action, &decoded)
+                .unwrap_or_else(|| detail.to_string());
+        }
         _ => return detail.to_string(),
     };
     format!("{}.", parts.join("; "))
+}
+
+/// A passkey added or removed, named by the name its owner gave it (`name=`, the last pair:
+/// the rest of the detail); entries from before names were recorded give its number.
+fn passkey_sentence(lang: Lang, action: &str, detail: &str) -> Vec<String> {
+    let (head, name) = match detail.split_once(" name=") {
+        Some((head, name)) => (head, Some(name)),
+        None => (detail, None),
+    };
+    // Only the pairs before the name: a name may look like a pair.
+    let get = |key: &str| {
+        head.split_whitespace()
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v)
+    };
+    let left = get("passkeys_left").unwrap_or("0");
+    let mut parts = vec![match (action, name) {
+        ("passkey_added", Some(name)) => lang.t("passkeyUse.auditAdded").replace("{name}", name),
+        ("passkey_added", None) => lang
+            .t("audit.passkeyAdded")
+            .replace("{id}", get("passkey").unwrap_or_default()),
+        (_, Some(name)) => lang
+            .t("passkeyUse.auditRemoved")
+            .replace("{name}", name)
+            .replace("{left}", left),
+        (_, None) => lang
+            .t("audit.passkeyRemoved")
+            .replace("{id}", get("passkey").unwrap_or_default())
+            .replace("{left}", left),
+    }];
+    if get("replaced").is_some() {
+        parts.push(lang.t("passkeyUse.auditReplaced").to_string());
+    }
+    if get("discoverable") == Some("false") {
+        parts.push(lang.t("passkeyUse.auditNeedsName").to_string());
+    }
+    if get("password_back_on") == Some("true") {
+        parts.push(lang.t("passkeyUse.auditPasswordBackOn").to_string());
+    }
+    parts
+}
+
+/// A role entry (SPEC §14) as a sentence; the role's name is stored form-encoded.
+fn role_sentence<'a>(lang: Lang, action: &str, get: &dyn Fn(&str) -> Option<&'a str>) -> String {
+    let name = get("name")
+        .and_then(|encoded| {
+            serde_urlencoded::from_str::<Vec<(String, String)>>(&format!("name={encoded}")).ok()
+        })
+        .and_then(|pairs| pairs.into_iter().next())
+        .map(|(_, name)| name)
+        .unwrap_or_default();
+    let yes_no = |value: Option<&str>| {
+        if value == Some("true") {
+            lang.t("panelConfig.yes")
+        } else {
+            lang.t("panelConfig.no")
+        }
+    };
+    let key = match action {
+        "role_created" => "roles.audit.created",
+        "role_updated" => "roles.audit.updated",
+        "role_deleted" => "roles.audit.deleted",
+        "role_member_added" => "roles.audit.memberAdded",
+        _ => "roles.audit.memberRemoved",
+    };
+    let fields: Vec<String> = get("changed")
+        .unwrap_or_default()
+        .split(',')
+        .filter(|f| !f.is_empty())
+        .map(|f| match f {
+            "name" => lang.t("roles.audit.fields.name"),
+            "manager" => lang.t("roles.audit.fields.manager"),
+            "mfa_required" => lang.t("roles.audit.fields.mfa_required"),
+            other => other,
+        })
+        .map(str::to_string)
+        .collect();
+    lang.t(key)
+        .replace("{name}", &name)
+        .replace("{mfa}", yes_no(get("mfa_required")))
+        .replace("{fields}", &fields.join(", "))
+        .replace("{n}", get("members").unwrap_or("0"))
 }
 
 /// `2026-11-27T10:00:00Z` as `2026-11-27 10:00`.
@@ -317,5 +415,85 @@ mod factor_tests {
             detail_sentence(Lang::En, "passkey_removed", "passkey=3 passkeys_left=0"),
             "Passkey 3 removed, 0 left."
         );
+    }
+
+    #[test]
+    fn passkey_entries_name_the_passkey_by_its_name() {
+        assert_eq!(
+            detail_sentence(
+                Lang::En,
+                "passkey_added",
+                "passkey=7 discoverable=true name=Work laptop"
+            ),
+            "Passkey “Work laptop” registered."
+        );
+        assert_eq!(
+            detail_sentence(
+                Lang::En,
+                "passkey_added",
+                "passkey=8 discoverable=true replaced=7 name=Key = blue replaced=1"
+            ),
+            "Passkey “Key = blue replaced=1” registered; registered again in place of the \
+             one from before."
+        );
+        assert_eq!(
+            detail_sentence(
+                Lang::En,
+                "passkey_removed",
+                "passkey=8 passkeys_left=0 password_back_on=true name=Phone"
+            ),
+            "Passkey “Phone” removed, 0 left; password sign-in is on again (it was off while \
+             passkeys were the only way in)."
+        );
+        let german = detail_sentence(
+            Lang::De,
+            "passkey_removed",
+            "passkey=8 passkeys_left=1 password_back_on=false name=Telefon",
+        );
+        assert!(german.contains("„Telefon“"), "{german}");
+        assert!(!german.contains("passkey="), "{german}");
+    }
+}
+
+#[cfg(test)]
+mod role_tests {
+    use super::detail_sentence;
+    use crate::i18n::Lang;
+
+    #[test]
+    fn role_entries_read_as_sentences_in_both_languages() {
+        assert_eq!(
+            detail_sentence(
+                Lang::En,
+                "role_created",
+                "role=3 name=finance+team manager=none mfa_required=true"
+            ),
+            "Role “finance team” created (second factor required: Yes)."
+        );
+        assert_eq!(
+            detail_sentence(
+                Lang::En,
+                "role_updated",
+                "role=3 name=ops changed=name,mfa_required manager=2 mfa_required=false"
+            ),
+            "Role “ops” changed: name, second factor required."
+        );
+        assert_eq!(
+            detail_sentence(Lang::De, "role_member_added", "role=3 name=%C3%A4rzte"),
+            "Die Rolle „ärzte“ erhalten."
+        );
+        for lang in [Lang::En, Lang::De] {
+            for (action, detail) in [
+                ("role_deleted", "role=3 name=ops members=2"),
+                ("role_member_removed", "role=3 name=ops"),
+            ] {
+                let sentence = detail_sentence(lang, action, detail);
+                assert!(
+                    sentence.contains("ops") && sentence.ends_with('.'),
+                    "{sentence}"
+                );
+                assert!(!sentence.contains('='), "{sentence}");
+            }
+        }
     }
 }

@@ -1,9 +1,11 @@
-//! The dashboard: who you are, your status, where you can go.
+//! The dashboard: who you are, your status, where you can go; for administrators first the
+//! overview of the users they see (SPEC §18).
 
 use maud::{Markup, html};
 
 use crate::paths;
 use crate::views::layout::{PageContext, page};
+use crate::views::overview::{OverviewView, overview_sections};
 
 pub struct DashboardView<'a> {
     pub user_id: i32,
@@ -17,6 +19,8 @@ pub struct DashboardView<'a> {
     pub sees_audit: bool,
     /// Right after a sign-in with a recovery code: how many are left (said once).
     pub recovery_codes_left: Option<u64>,
+    /// The overview, for administrators (SPEC §18).
+    pub overview: Option<OverviewView>,
 }
 
 pub fn dashboard_page(ctx: &PageContext, view: &DashboardView) -> Markup {
@@ -36,8 +40,16 @@ pub fn dashboard_page(ctx: &PageContext, view: &DashboardView) -> Markup {
                     " " a href=(paths::SECURITY) { (lang.t("base.security")) }
                 }
             }
-            section class="card" aria-labelledby="dash-title" {
-                h1 id="dash-title" { (lang.t("dashboard.welcome")) ", " (view.username) }
+            @if let Some(overview) = &view.overview {
+                h1 id="dash-title" class="page-title" { (lang.t("dashboard.welcome")) ", " (view.username) }
+                (overview_sections(lang, overview))
+            }
+            section class="card" aria-labelledby=(if view.overview.is_some() { "dash-account" } else { "dash-title" }) {
+                @if view.overview.is_some() {
+                    h2 id="dash-account" { (lang.t("overview.yourAccount")) }
+                } @else {
+                    h1 id="dash-title" { (lang.t("dashboard.welcome")) ", " (view.username) }
+                }
                 dl class="facts" {
                     dt { (lang.t("dashboard.username")) } dd { (view.username) }
                     dt { (lang.t("dashboard.role")) } dd { (role) }

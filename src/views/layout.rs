@@ -21,6 +21,8 @@ pub struct Nav<'a> {
     pub restricted: bool,
     /// Show the users table (superusers and `USER_CONFIG` holders).
     pub users: bool,
+    /// Show the roles (superusers and `ROLES_CONFIG` holders).
+    pub roles: bool,
     /// Show the audit log (superusers).
     pub audit: bool,
 }
@@ -73,6 +75,9 @@ pub fn site_header(ctx: &PageContext, oob: bool) -> Markup {
                             li { a href=(paths::DASHBOARD) { (lang.t("base.dashboard")) } }
                             @if nav.users {
                                 li { a href=(paths::USERS) { (lang.t("base.users")) } }
+                            }
+                            @if nav.roles {
+                                li { a href=(paths::ROLES) { (lang.t("roles.title")) } }
                             }
                             @if nav.audit {
                                 li { a href=(paths::AUDIT) { (lang.t("base.audit")) } }

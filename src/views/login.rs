@@ -15,7 +15,8 @@ pub struct LoginForm<'a> {
     /// Why the previous session ended, when it did.
     pub notice: Option<&'a str>,
     /// The server offers passkeys (`PASSGATE_PUBLIC_URL` is set): the script shows the
-    /// passkey button (SPEC §13); without JavaScript it stays hidden.
+    /// passkey button and, where the browser has it, offers passkeys in the username field's
+    /// autofill (SPEC §13); without JavaScript both stay off.
     pub passkeys: bool,
     /// Where the walk ends (`rd`, already checked), carried by the form.
     pub rd: Option<&'a str>,
@@ -28,10 +29,17 @@ pub fn login_box(lang: Lang, csrf: &str, form: &LoginForm) -> Markup {
     let error_id = "login-error";
     let mut username = Field::new("username", lang.t("login.username"), "text");
     username.value = Some(form.username);
-    username.autocomplete = "username";
-    username.autofocus = true;
+    // `webauthn`: the browser may list this site's passkeys with the saved names.
+    username.autocomplete = if form.passkeys {
+        "username webauthn"
+    } else {
+        "username"
+    };
+    // After a wrong password the name is kept: the cursor waits in the password field.
+    username.autofocus = form.username.is_empty();
     let mut password = Field::new("password", lang.t("login.password"), "password");
     password.autocomplete = "current-password";
+    password.autofocus = !form.username.is_empty();
     html! {
         section id="auth-box" class="card narrow" aria-labelledby="auth-title" {
             h1 id="auth-title" { (lang.t("login.title")) }
@@ -58,10 +66,12 @@ pub fn login_box(lang: Lang, csrf: &str, form: &LoginForm) -> Markup {
     }
 }
 
-/// The passkey way in: hidden until `assets/passkey.js` finds a browser that can use it.
+/// The passkey way in: hidden until `assets/passkey.js` finds a browser that can use it. The
+/// button signs in for the name typed, or with nothing typed any passkey of this site the
+/// device holds; `data-autofill` asks the script to offer them in the username field too.
 fn passkey_sign_in(lang: Lang) -> Markup {
     html! {
-        div class="passkey-box" data-passkey="login"
+        div class="passkey-box" data-passkey="login" data-autofill="username"
             data-options=(paths::PASSKEY_SIGN_IN_OPTIONS) data-finish=(paths::PASSKEY_SIGN_IN)
             data-cancelled=(lang.t("passkey.cancelled")) hidden {
             p class="divider" { (lang.t("passkey.or")) }

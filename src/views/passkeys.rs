@@ -1,6 +1,8 @@
 //! The passkeys part of the security page (SPEC §13): the list with remove, *add a passkey*
 //! (shown by `assets/passkey.js` only where the browser can make one), and the switch that
-//! turns password sign-in off.
+//! turns password sign-in off. A passkey that needs the username typed (one from before
+//! sign-in without a username, or from a device that could not keep it) says so, and offers
+//! to register it again in its place.
 
 use maud::{Markup, html};
 
@@ -14,6 +16,8 @@ pub struct PasskeyRow {
     pub name: String,
     pub created: String,
     pub last_used: Option<String>,
+    /// Signs in with nothing typed (else the username must be typed first).
+    pub discoverable: bool,
 }
 
 /// What the section shows.
@@ -32,6 +36,11 @@ pub fn passkeys_section(lang: Lang, csrf: &str, view: &PasskeysView) -> Markup {
             @if view.rows.is_empty() {
                 p { (lang.t("passkey.none")) }
             } @else {
+                @if view.rows.iter().any(|row| !row.discoverable) {
+                    p id="passkeys-need-name" class="alert alert-info" {
+                        (lang.t("passkeyUse.needsNameExplained"))
+                    }
+                }
                 div class="table-scroll" {
                     table class="data stack" {
                         caption class="visually-hidden" { (lang.t("passkey.title")) }
@@ -44,13 +53,25 @@ pub fn passkeys_section(lang: Lang, csrf: &str, view: &PasskeysView) -> Markup {
                         tbody {
                             @for row in view.rows {
                                 tr {
-                                    td data-label=(lang.t("passkey.name")) { (row.name) }
+                                    td data-label=(lang.t("passkey.name")) {
+                                        span {
+                                            (row.name)
+                                            @if !row.discoverable {
+                                                " " span class="badge badge-warn" { (lang.t("passkeyUse.needsName")) }
+                                            }
+                                        }
+                                    }
                                     td data-label=(lang.t("passkey.created")) { (row.created) }
                                     td data-label=(lang.t("passkey.lastUsed")) {
                                         (row.last_used.as_deref().unwrap_or(lang.t("passkey.never")))
                                     }
-                                    td {
-                                        (remove_form(lang, csrf, row))
+                                    td class="actions-cell" {
+                                        div class="passkey-actions" {
+                                            @if !row.discoverable && view.enabled {
+                                                (register_again(lang, row))
+                                            }
+                                            (remove_form(lang, csrf, row))
+                                        }
                                     }
                                 }
                             }
@@ -62,7 +83,8 @@ pub fn passkeys_section(lang: Lang, csrf: &str, view: &PasskeysView) -> Markup {
                 h3 { (lang.t("passkey.add")) }
                 div class="passkey-box" data-passkey="register"
                     data-options=(paths::PASSKEY_REGISTER_OPTIONS) data-finish=(paths::PASSKEY_REGISTER)
-                    data-cancelled=(lang.t("passkey.cancelled")) hidden {
+                    data-cancelled=(lang.t("passkeyUse.registerCancelled"))
+                    data-exists=(lang.t("passkeyUse.alreadyRegistered")) hidden {
                     div class="field" {
                         label for="passkey-name" { (lang.t("passkey.name")) }
                         input id="passkey-name" name="name" type="text" maxlength="64"
@@ -78,6 +100,37 @@ pub fn passkeys_section(lang: Lang, csrf: &str, view: &PasskeysView) -> Markup {
             } @else {
                 p class="hint" { (lang.t("passkey.disabled")) }
             }
+        }
+    }
+}
+
+/// Registering a passkey again in its place, so that it signs in without a username: the
+/// current password (it removes the old one), then the device's prompt. Needs script, like
+/// every passkey ceremony: hidden until `assets/passkey.js` shows it.
+fn register_again(lang: Lang, row: &PasskeyRow) -> Markup {
+    let id = format!("passkey-{}-again-password", row.id);
+    html! {
+        details class="inline-action" data-passkey="register"
+            data-options=(paths::PASSKEY_REGISTER_OPTIONS) data-finish=(paths::PASSKEY_REGISTER)
+            data-replaces=(row.id) data-cancelled=(lang.t("passkeyUse.registerCancelled"))
+            data-exists=(lang.t("passkeyUse.alreadyRegistered")) hidden {
+            summary {
+                (lang.t("passkeyUse.registerAgain"))
+                span class="visually-hidden" { " " (row.name) }
+            }
+            div class="field" {
+                label for=(id) { (lang.t("login.currentPassword")) }
+                input id=(id) type="password" autocomplete="current-password"
+                    data-passkey-password;
+            }
+            p id=(format!("passkey-{}-again-hint", row.id)) class="hint" {
+                (lang.t("passkeyUse.registerAgainHint"))
+            }
+            button type="button" data-passkey-start
+                aria-describedby=(format!("passkey-{}-again-hint", row.id)) {
+                (lang.t("passkeyUse.registerAgain"))
+            }
+            p class="field-error" data-passkey-error role="alert" hidden {}
         }
     }
 }

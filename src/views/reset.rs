@@ -11,6 +11,12 @@ use crate::views::link_dialog::{ResetKind, reset_tabs};
 /// Lengths offered for a generated password.
 pub const LENGTHS: [usize; 9] = [8, 12, 16, 20, 24, 32, 48, 64, 128];
 
+/// The lengths a form offers for a generated password: the configured minimum, then each of
+/// [`LENGTHS`] above it (a shorter one would only be refused).
+pub fn length_choices(min_length: usize) -> impl Iterator<Item = usize> {
+    std::iter::once(min_length).chain(LENGTHS.into_iter().filter(move |&n| n > min_length))
+}
+
 #[derive(Default)]
 pub struct ResetErrors {
     pub password: Option<String>,
@@ -25,6 +31,8 @@ pub struct ResetFormView {
     /// A password to prefill (the Generate button's result), or empty for "generate on reset".
     pub password: String,
     pub length: usize,
+    /// The configured minimum password length (the shortest length offered).
+    pub min_length: usize,
     pub expires_hours: String,
     pub require_change: bool,
     pub revoke_keys: bool,
@@ -82,7 +90,7 @@ fn form(lang: Lang, csrf: &str, view: &ResetFormView) -> Markup {
                 select id="reset-length" name="length" autofocus[e.length.is_some() && !focus_password]
                     aria-invalid=[e.length.as_ref().map(|_| "true")]
                     aria-describedby=[described("reset-length", false, &e.length)] {
-                    @for n in LENGTHS { option value=(n) selected[n == view.length] { (n) } }
+                    @for n in length_choices(view.min_length) { option value=(n) selected[n == view.length] { (n) } }
                 }
                 button type="submit" name="intent" value="generate" class="secondary" { (lang.t("tempPassword.generate")) }
                 (error_for("reset-length", &e.length))

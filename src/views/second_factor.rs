@@ -83,7 +83,7 @@ pub fn second_factor_box(lang: Lang, csrf: &str, view: &SecondFactorView) -> Mar
                     p class="field-error" data-passkey-error role="alert" hidden {}
                 }
                 @if !view.totp {
-                    noscript { p class="hint" { (lang.t("passkey.needsScript")) } }
+                    noscript { p class="hint" { (lang.t("passkeyUse.signInNeedsScript")) } }
                 }
             }
         }
@@ -117,6 +117,7 @@ fn context<'a>(lang: Lang, csrf: &'a str, username: &'a str) -> PageContext<'a> 
             username,
             restricted: true,
             users: false,
+            roles: false,
             audit: false,
         }),
     }

@@ -7,7 +7,7 @@ use crate::i18n::SUPPORTED;
 use crate::paths;
 use crate::views::components::{Field, alert, csrf_field, field};
 use crate::views::layout::{PageContext, page};
-use crate::views::reset::LENGTHS;
+use crate::views::reset::length_choices;
 
 /// Messages beside the fields.
 #[derive(Default)]
@@ -17,7 +17,25 @@ pub struct UserFormErrors {
     pub password: Option<String>,
     pub manager: Option<String>,
     pub expires: Option<String>,
+    pub roles: Option<String>,
     pub general: Option<String>,
+}
+
+/// A role offered on the user form.
+pub struct RoleChoice {
+    pub role_id: i32,
+    pub name: String,
+    pub checked: bool,
+    pub mfa_required: bool,
+}
+
+/// The user's roles on the form (SPEC §14).
+pub enum RolesField {
+    /// Checkboxes: the roles the viewer may give, and those the user has (which any editor
+    /// may take away).
+    Choose(Vec<RoleChoice>),
+    /// Shown, not offered (one's own roles, unless a superuser).
+    Show(Vec<String>),
 }
 
 /// What the form shows and which fields the viewer may set.
@@ -31,11 +49,16 @@ pub struct UserFormView {
     pub superuser: bool,
     pub user_config: bool,
     pub user_config_quota: String,
+    /// `ROLES_CONFIG` and its quantity (SPEC §14).
+    pub roles_config: bool,
+    pub roles_config_quota: String,
     pub manager: String,
     /// The users who may be chosen as manager (they hold `USER_CONFIG`).
     pub managers: Vec<String>,
     pub password: String,
     pub length: usize,
+    /// The configured minimum password length (the shortest length offered).
+    pub min_length: usize,
     pub require_change: bool,
     pub expires_hours: String,
     /// Superuser, permissions and manager fields (superusers only).
@@ -47,6 +70,8 @@ pub struct UserFormView {
     pub require_mfa: bool,
     /// Creating: send a set-up link instead of a password (SPEC §10).
     pub setup_link: bool,
+    /// The user's roles; `None` when there is nothing to offer or show.
+    pub roles: Option<RolesField>,
     pub is_self: bool,
     pub can_reset: bool,
     pub can_delete: bool,
@@ -70,6 +95,37 @@ fn checkbox(id: &str, label: &str, checked: bool) -> Markup {
         div class="field check" {
             input id=(id) name=(id) type="checkbox" value="true" checked[checked];
             label for=(id) { (label) }
+        }
+    }
+}
+
+fn roles_field(lang: Lang, roles: &RolesField, error: Option<&str>) -> Markup {
+    html! {
+        fieldset aria-describedby=(if error.is_some() { "roles-hint roles-error" } else { "roles-hint" }) {
+            legend { (lang.t("roles.userLegend")) }
+            @match roles {
+                RolesField::Choose(choices) => {
+                    ul class="checklist" {
+                        @for choice in choices {
+                            li {
+                                input type="checkbox" id=(format!("role-{}", choice.role_id)) name="role"
+                                    value=(choice.role_id) checked[choice.checked];
+                                input type="hidden" name="role_shown" value=(choice.role_id);
+                                label for=(format!("role-{}", choice.role_id)) {
+                                    (choice.name)
+                                    @if choice.mfa_required { " " span class="badge badge-warn" { (lang.t("roles.mfaBadge")) } }
+                                }
+                            }
+                        }
+                    }
+                    p id="roles-hint" class="hint" { (lang.t("roles.userHint")) }
+                }
+                RolesField::Show(names) => {
+                    p { (if names.is_empty() { "—".to_string() } else { names.join(", ") }) }
+                    p id="roles-hint" class="hint" { (lang.t("roles.ownHint")) }
+                }
+            }
+            @if let Some(err) = error { p id="roles-error" class="field-error" { (err) } }
         }
     }
 }
@@ -123,7 +179,7 @@ fn form(lang: Lang, csrf: &str, view: &UserFormView) -> Markup {
                     div class="field inline" {
                         label for="length" { (lang.t("tempPassword.length")) }
                         select id="length" name="length" {
-                            @for n in LENGTHS { option value=(n) selected[n == view.length] { (n) } }
+                            @for n in length_choices(view.min_length) { option value=(n) selected[n == view.length] { (n) } }
                         }
                         button type="submit" name="intent" value="generate" class="secondary" { (lang.t("tempPassword.generate")) }
                     }
@@ -143,6 +199,7 @@ fn form(lang: Lang, csrf: &str, view: &UserFormView) -> Markup {
                 (checkbox("require_mfa", lang.t("mfa.requireToggle"), view.require_mfa))
                 p class="hint" { (lang.t("mfa.requireHint")) }
             }
+            @if let Some(roles) = &view.roles { (roles_field(lang, roles, e.roles.as_deref())) }
             @if view.admin_fields {
                 fieldset {
                     legend { (lang.t("userConfig.rolesLegend")) }
@@ -153,6 +210,13 @@ fn form(lang: Lang, csrf: &str, view: &UserFormView) -> Markup {
                         input id="user_config_quota" name="user_config_quota" type="number" min="-1" step="1"
                             value=(view.user_config_quota) aria-describedby="quota-hint";
                         p id="quota-hint" class="hint" { (lang.t("userConfig.quotaHint")) }
+                    }
+                    (checkbox("roles_config", lang.t("roles.rolesConfig"), view.roles_config))
+                    div class="field" {
+                        label for="roles_config_quota" { (lang.t("roles.quota")) }
+                        input id="roles_config_quota" name="roles_config_quota" type="number" min="-1" step="1"
+                            value=(view.roles_config_quota) aria-describedby="roles-quota-hint";
+                        p id="roles-quota-hint" class="hint" { (lang.t("roles.quotaHint")) }
                     }
                     div class="field" {
                         label for="manager" { (lang.t("userConfig.manager")) }

@@ -6,6 +6,7 @@ use crate::i18n::Lang;
 use crate::paths;
 use crate::views::components::pager;
 use crate::views::layout::{PageContext, page};
+use crate::views::overview::filter_label;
 
 /// Where a user's password stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,12 +35,16 @@ pub struct UserRowView {
     pub two_factor: TwoFactor,
     /// A checkbox for the bulk actions (users the viewer may act on).
     pub selectable: bool,
+    /// The names of the user's roles (SPEC §14), by name.
+    pub roles: Vec<String>,
 }
 
 /// A user's second factor as administrators see it (SPEC §9).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TwoFactor {
     On,
+    /// Set up, and required (the user's flag, the server's policy or a role).
+    OnRequired,
     Off,
     /// Required (the user's flag or the server's policy) but not set up: held at set-up.
     RequiredMissing,
@@ -48,6 +53,9 @@ pub enum TwoFactor {
 pub fn two_factor_badge(lang: Lang, status: TwoFactor) -> Markup {
     match status {
         TwoFactor::On => html! { span class="badge badge-ok" { (lang.t("mfa.badgeOn")) } },
+        TwoFactor::OnRequired => {
+            html! { span class="badge badge-ok" { (lang.t("roles.badgeOnRequired")) } }
+        }
         TwoFactor::Off => html! { span class="badge" { (lang.t("mfa.badgeOff")) } },
         TwoFactor::RequiredMissing => {
             html! { span class="badge badge-warn" { (lang.t("mfa.badgeMissing")) } }
@@ -58,6 +66,14 @@ pub fn two_factor_badge(lang: Lang, status: TwoFactor) -> Markup {
 pub struct UsersTableView {
     pub rows: Vec<UserRowView>,
     pub search: String,
+    /// The role the table is narrowed to (`?role=`).
+    pub role: Option<i32>,
+    /// The roles the viewer may filter by: (id, name).
+    pub roles: Vec<(i32, String)>,
+    /// The state the table is narrowed to (`?status=`, SPEC §18).
+    pub status: Option<&'static str>,
+    /// Every state the table can be narrowed to, by its `?status=` name.
+    pub statuses: Vec<&'static str>,
     pub page: u64,
     pub pages: u64,
     pub total: u64,
@@ -89,9 +105,31 @@ fn yes_no(lang: Lang, value: bool) -> &'static str {
     }
 }
 
-fn page_link(search: &str, page: u64) -> String {
-    let query = serde_urlencoded::to_string([("q", search), ("page", &page.to_string())])
-        .unwrap_or_default();
+fn page_link(search: &str, role: Option<i32>, status: Option<&str>, page: u64) -> String {
+    let mut pairs = vec![("q", search.to_string()), ("page", page.to_string())];
+    if let Some(role) = role {
+        pairs.push(("role", role.to_string()));
+    }
+    if let Some(status) = status {
+        pairs.push(("status", status.to_string()));
+    }
+    let query = serde_urlencoded::to_string(pairs).unwrap_or_default();
+    format!("{}?{query}", paths::USERS)
+}
+
+/// The table without its state filter (the search and the role kept).
+fn unfiltered_link(search: &str, role: Option<i32>) -> String {
+    let mut pairs = Vec::new();
+    if !search.is_empty() {
+        pairs.push(("q", search.to_string()));
+    }
+    if let Some(role) = role {
+        pairs.push(("role", role.to_string()));
+    }
+    if pairs.is_empty() {
+        return paths::USERS.to_string();
+    }
+    let query = serde_urlencoded::to_string(pairs).unwrap_or_default();
     format!("{}?{query}", paths::USERS)
 }
 
@@ -119,6 +157,9 @@ fn row(lang: Lang, row: &UserRowView, oob: bool) -> Markup {
             td data-label=(lang.t("panelConfig.enabled")) { (yes_no(lang, row.enabled)) }
             td data-label=(lang.t("panelConfig.superuser")) { (yes_no(lang, row.superuser)) }
             td data-label=(lang.t("panelConfig.manager")) { (row.manager.as_deref().unwrap_or("—")) }
+            td data-label=(lang.t("roles.column")) {
+                @if row.roles.is_empty() { "—" } @else { (row.roles.join(", ")) }
+            }
             td data-label=(lang.t("panelConfig.lastLogin")) { (row.last_login.as_deref().unwrap_or("—")) }
             td data-label=(lang.t("panelConfig.status")) { div class="badges" { @for status in &row.statuses { (status_badge(lang, status)) } (two_factor_badge(lang, row.two_factor)) } }
             td data-label=(lang.t("panelConfig.actions")) { div class="row-actions" {
@@ -153,6 +194,12 @@ fn row(lang: Lang, row: &UserRowView, oob: bool) -> Markup {
 pub fn users_table(lang: Lang, view: &UsersTableView) -> Markup {
     html! {
         div id="users-table" {
+            @if let Some(status) = view.status {
+                p class="filter-note" {
+                    span { (lang.t("overview.filterActive").replace("{status}", filter_label(lang, status))) }
+                    a href=(unfiltered_link(&view.search, view.role)) { (lang.t("overview.filterClear")) }
+                }
+            }
             p class="hint" role="status" { (lang.t("panelConfig.count").replace("{n}", &view.total.to_string())) }
             div class="table-scroll" role="region" tabindex="0" aria-label=(lang.t("panelConfig.tableLabel")) {
             table class="data stack" {
@@ -164,6 +211,7 @@ pub fn users_table(lang: Lang, view: &UsersTableView) -> Markup {
                         th scope="col" { (lang.t("panelConfig.enabled")) }
                         th scope="col" { (lang.t("panelConfig.superuser")) }
                         th scope="col" { (lang.t("panelConfig.manager")) }
+                        th scope="col" { (lang.t("roles.column")) }
                         th scope="col" { (lang.t("panelConfig.lastLogin")) }
                         th scope="col" { (lang.t("panelConfig.status")) }
                         th scope="col" { (lang.t("panelConfig.actions")) }
@@ -172,7 +220,7 @@ pub fn users_table(lang: Lang, view: &UsersTableView) -> Markup {
                 tbody { @for r in &view.rows { (row(lang, r, false)) } }
             }
             }
-            (pager(lang, view.page, view.pages, |n| page_link(&view.search, n)))
+            (pager(lang, view.page, view.pages, |n| page_link(&view.search, view.role, view.status, n)))
         }
     }
 }
@@ -200,7 +248,28 @@ pub fn users_page(ctx: &PageContext, view: &UsersTableView) -> Markup {
                     label for="q" { (lang.t("panelConfig.search")) }
                     input id="q" name="q" type="search" value=(view.search) autocomplete="off"
                         hx-get=(paths::USERS) hx-trigger="input changed delay:300ms, search"
+                        hx-include="closest form"
                         hx-target="#users-table" hx-swap="outerHTML" hx-push-url="true";
+                    @if !view.roles.is_empty() || view.role.is_some() {
+                        label for="role-filter" { (lang.t("roles.filter")) }
+                        select id="role-filter" name="role"
+                            hx-get=(paths::USERS) hx-trigger="change" hx-include="closest form"
+                            hx-target="#users-table" hx-swap="outerHTML" hx-push-url="true" {
+                            option value="" selected[view.role.is_none()] { (lang.t("roles.filterAll")) }
+                            @for (id, name) in &view.roles {
+                                option value=(id) selected[view.role == Some(*id)] { (name) }
+                            }
+                        }
+                    }
+                    label for="status-filter" { (lang.t("overview.filterLabel")) }
+                    select id="status-filter" name="status"
+                        hx-get=(paths::USERS) hx-trigger="change" hx-include="closest form"
+                        hx-target="#users-table" hx-swap="outerHTML" hx-push-url="true" {
+                        option value="" selected[view.status.is_none()] { (lang.t("overview.filterAll")) }
+                        @for status in &view.statuses {
+                            option value=(status) selected[view.status == Some(*status)] { (filter_label(lang, status)) }
+                        }
+                    }
                     button type="submit" class="secondary" { (lang.t("panelConfig.searchSubmit")) }
                 }
                 @if view.rows.iter().any(|r| r.selectable) {

@@ -81,16 +81,18 @@ pub async fn dialog(State(state): State<AppState>, viewer: Viewer, hx: Hx) -> Re
     .into_response()
 }
 
-/// The forced-change fragment that replaces the sign-in form after an htmx login (with the
-/// temporary password, just proved), carrying the walk's destination.
+/// The forced-change fragment that replaces the sign-in form after an htmx sign-in
+/// (`proved_temporary`: with the temporary password, just proved, so the current one is not
+/// asked for), carrying the walk's destination.
 pub async fn forced_box(
     session: &Session,
     state: &AppState,
     user: &users::Model,
+    proved_temporary: bool,
     rd: Option<&str>,
 ) -> Response {
     let lang = Lang::from_code(&user.lang);
-    let caller = Caller::signed_in(user, None, true);
+    let caller = Caller::signed_in(user, &[], proved_temporary);
     match csrf::token(session).await {
         Ok(token) => {
             // The header follows (out of band): who is signed in, and Sign out.
@@ -101,6 +103,7 @@ pub async fn forced_box(
                     username: &user.username,
                     restricted: true,
                     users: false,
+                    roles: false,
                     audit: false,
                 }),
             };
@@ -176,14 +179,9 @@ pub async fn submit(
     match outcome {
         Ok(updated) => {
             // Every session of the user ended in the change; this browser gets a fresh one.
-            session::establish(
-                &viewer.session,
-                &updated,
-                state.config.session_max_lifetime,
-                session::Proof::Kept,
-            )
-            .await
-            .map_err(fail)?;
+            session::establish(&viewer.session, &updated, session::Proof::Kept)
+                .await
+                .map_err(fail)?;
             // The flow goes on in place while a second factor is required and missing.
             if hx.0
                 && let Some(response) =
@@ -245,11 +243,5 @@ fn field_errors(lang: Lang, err: &Error) -> Option<ChangePasswordErrors> {
 
 /// The translated text of a policy violation (`validators.<code>`, with its numbers).
 pub fn policy_message(lang: Lang, violation: PolicyViolation) -> String {
-    let key = format!("validators.{}", violation.code());
-    let text = lang.t(&key).to_string();
-    match violation {
-        PolicyViolation::TooShort { min } => text.replace("{min}", &min.to_string()),
-        PolicyViolation::TooLong { max } => text.replace("{max}", &max.to_string()),
-        _ => text,
-    }
+    violation.message(lang)
 }

@@ -12,15 +12,27 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use crate::accounts::sso::Destination;
+use crate::config::Config;
 use crate::state::AppState;
 
-/// Every page's policy (set by `server` where a handler did not set its own).
-pub const POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+/// Every page's policy (set by `server` where a handler did not set its own). With single
+/// sign-on on, `form-action` also names the cookie domain: the sign-in walk's last POST
+/// answers 303 to the app (`rd`, SPEC §15.4), which is inside that domain.
+pub fn policy(config: &Config) -> String {
+    let form_action = match &config.sso {
+        Some(sso) => format!("'self' {}", sso.form_action_sources(config.cookie_secure)),
+        None => "'self'".to_string(),
+    };
+    format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'; form-action {form_action}; frame-ancestors 'none'; \
+         base-uri 'none'; object-src 'none'"
+    )
+}
 
-/// The policy with `form-action` also allowing `origins` (serialised origins: scheme, host,
+/// [`policy`] with `form-action` also allowing `origins` (serialised origins: scheme, host,
 /// port — no character that could end the directive).
-pub fn allowing_form_targets(origins: &[String]) -> Option<HeaderValue> {
+pub fn allowing_form_targets(config: &Config, origins: &[String]) -> Option<HeaderValue> {
     let extra: Vec<&str> = origins
         .iter()
         .map(String::as_str)
@@ -33,7 +45,7 @@ pub fn allowing_form_targets(origins: &[String]) -> Option<HeaderValue> {
     if extra.is_empty() {
         return None;
     }
-    let policy = POLICY.replace(
+    let policy = policy(config).replace(
         "form-action 'self'",
         &format!("form-action 'self' {}", extra.join(" ")),
     );
@@ -58,7 +70,7 @@ pub async fn walk_targets(State(state): State<AppState>, request: Request, next:
     if !response
         .headers()
         .contains_key(header::CONTENT_SECURITY_POLICY)
-        && let Some(policy) = allowing_form_targets(&origins)
+        && let Some(policy) = allowing_form_targets(&state.config, &origins)
     {
         response
             .headers_mut()

@@ -21,7 +21,7 @@ pub async fn show(
     Query(query): Query<walk::RdField>,
 ) -> PageResult {
     let fail = |err| PageError::visitor(lang, err);
-    let signed_in = session::current_user(&session, &state.db)
+    let signed_in = session::current_user(&session, &state.db, state.config.session_max_lifetime)
         .await
         .map_err(fail)?;
     let destination = walk::destination(&state, query.rd.as_deref());

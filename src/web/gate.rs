@@ -60,7 +60,8 @@ pub async fn panel_gate(
         Ok(bound) => bound,
         Err(err) => return session_error(err).into_response_html(lang),
     };
-    let signed_in = match current_user(&session, &state.db).await {
+    let signed_in = match current_user(&session, &state.db, state.config.session_max_lifetime).await
+    {
         Ok(Some(signed_in)) => signed_in,
         Ok(None) => {
             let Some(user_id) = bound.or(hinted) else {
@@ -86,25 +87,23 @@ pub async fn panel_gate(
         .extensions()
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_owned());
-    let must_have_factor = mfa::required(state.mfa.policy, &signed_in.user);
-    // Whether the user has a factor (read with the session; a query only when it was not,
-    // and only when it matters).
-    let has_factor = !must_have_factor
-        || match signed_in.status {
-            Some(status) => status.has_factor,
-            None => match mfa::has_factor(&state.db, user_id).await {
-                Ok(has) => has,
-                Err(err) => return crate::error::Error::from(err).into_response_html(lang),
-            },
-        };
+    // Held at enrolment: a factor is required (the user's flag, the policy, a role) and
+    // missing — read with the session, so a role's `mfa_required` reaches a signed-in member
+    // on their next request; queries only when it was not read.
+    let held = match signed_in.status {
+        Some(status) => mfa::factor_missing(state.mfa.policy, &signed_in.user, &status),
+        None => match factor_missing_now(&state, &signed_in.user).await {
+            Ok(missing) => missing,
+            Err(err) => return crate::error::Error::from(err).into_response_html(lang),
+        },
+    };
     let standing = Standing {
         require_password_change: signed_in.user.require_password_change,
-        must_have_factor,
-        has_factor,
+        must_have_factor: held,
+        has_factor: !held,
         // The panel itself needs no second factor of the session.
         session_passed_factor: false,
     };
-    let held = must_have_factor && !has_factor;
     // The walk's next step, with its destination (`rd`) carried on.
     let rd = request
         .uri()
@@ -133,4 +132,14 @@ pub async fn panel_gate(
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     response
+}
+
+/// Whether a factor is required and missing, read now (a session loaded without its user's
+/// status).
+async fn factor_missing_now(
+    state: &AppState,
+    user: &crate::entities::users::Model,
+) -> crate::accounts::Result<bool> {
+    Ok(!mfa::has_factor(&state.db, user.user_id).await?
+        && mfa::required_of(&state.db, state.mfa.policy, user).await?)
 }

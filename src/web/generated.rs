@@ -1,57 +1,49 @@
-//! Passwords the Generate button produced, remembered in the session per form, so that a
-//! submitted password can be audited as generated only when the server really made it.
-
-use std::collections::BTreeMap;
+//! Passwords the Generate button produced, remembered per form until the form is submitted,
+//! so that a submitted password can be audited as generated only when the server really made
+//! it. Kept like a one-time result (`auth::one_time`: sealed, bound to this session, taken
+//! once), under the form's slot.
 
 use subtle::ConstantTimeEq;
-use tower_sessions::Session;
 
-use crate::auth::session::session_error;
+use crate::auth::one_time::{self as store, Owner};
 use crate::error::Result;
-
-const KEY: &str = "generated";
-/// Forms remembered at once per session.
-const MAX_FORMS: usize = 8;
+use crate::state::AppState;
+use crate::web::Viewer;
 
 /// The form key of the reset dialog for one user.
 pub fn reset_form(user_id: i32) -> String {
     format!("reset:{user_id}")
 }
 
+fn slot(form: &str) -> String {
+    format!("generated:{form}")
+}
+
 /// Remembers the last password generated for `form` (replacing an earlier one).
-pub async fn remember(session: &Session, form: &str, password: &str) -> Result<()> {
-    let mut forms = session
-        .get::<BTreeMap<String, String>>(KEY)
-        .await
-        .map_err(session_error)?
-        .unwrap_or_default();
-    forms.insert(form.to_string(), password.to_string());
-    // A few forms at a time are plenty; drop the others rather than let the session grow.
-    while forms.len() > MAX_FORMS {
-        let Some(other) = forms.keys().find(|k| k.as_str() != form).cloned() else {
-            break;
-        };
-        forms.remove(&other);
-    }
-    session.insert(KEY, &forms).await.map_err(session_error)
+pub async fn remember(state: &AppState, viewer: &Viewer, form: &str, password: &str) -> Result<()> {
+    let owner = Owner::of(&viewer.session, viewer.user.user_id).await?;
+    store::put_at(
+        &state.db,
+        &state.mfa.cipher,
+        &owner,
+        &slot(form),
+        password.as_bytes(),
+    )
+    .await
 }
 
 /// Whether `password` is the one last generated for `form`; forgets it either way.
-pub async fn was_generated(session: &Session, form: &str, password: &str) -> Result<bool> {
-    let Some(mut forms) = session
-        .get::<BTreeMap<String, String>>(KEY)
-        .await
-        .map_err(session_error)?
-    else {
-        return Ok(false);
-    };
-    let Some(remembered) = forms.remove(form) else {
-        return Ok(false);
-    };
-    if forms.is_empty() {
-        session.remove_value(KEY).await.map_err(session_error)?;
-    } else {
-        session.insert(KEY, &forms).await.map_err(session_error)?;
-    }
-    Ok(remembered.as_bytes().ct_eq(password.as_bytes()).into())
+pub async fn was_generated(
+    state: &AppState,
+    viewer: &Viewer,
+    form: &str,
+    password: &str,
+) -> Result<bool> {
+    let owner = Owner::of(&viewer.session, viewer.user.user_id).await?;
+    Ok(
+        match store::take_at(&state.db, &state.mfa.cipher, &owner, &slot(form)).await? {
+            Some(remembered) => remembered.as_slice().ct_eq(password.as_bytes()).into(),
+            None => false,
+        },
+    )
 }

@@ -22,9 +22,8 @@ use crate::views::access::logout_confirm_page;
 use crate::views::layout::{Nav, PageContext};
 use crate::views::login::{LoginForm, login_box, login_page};
 use crate::web::page_or_fragment;
-use crate::web::{
-    Hx, PageError, PageResult, VisitorLang, change_password, redirect, second_factor, walk,
-};
+use crate::web::walk::{self, Arrival, Reply};
+use crate::web::{Hx, PageError, PageResult, VisitorLang, redirect, second_factor};
 
 /// `?ended=REASON`: why the previous session ended (see `auth::ended`); `?rd=` (and Authelia's
 /// `rm`, accepted and not needed): where the walk ends.
@@ -47,7 +46,7 @@ pub async fn show(
 ) -> PageResult {
     let fail = |err| PageError::visitor(lang, err);
     let destination = walk::destination(&state, query.rd.as_deref());
-    let signed_in = session::current_user(&session, &state.db)
+    let signed_in = session::current_user(&session, &state.db, state.config.session_max_lifetime)
         .await
         .map_err(fail)?;
     let again = query.again.as_deref() == Some("1");
@@ -136,8 +135,8 @@ pub async fn submit(
     let fail = |err| PageError::visitor(lang, err);
     let password = Secret::new(fields.password);
     let destination = walk::destination(&state, fields.rd.as_deref());
-    let user = match login::login(&state, ip, &fields.username, &password).await {
-        Ok(user) => user,
+    let signed_in = match login::login(&state, ip, &fields.username, &password).await {
+        Ok(signed_in) => signed_in,
         Err(Error::MfaRequired) => {
             // The password was right and the user has a second factor: the code page,
             // reachable for five minutes through the pending cookie (nothing signed in yet).
@@ -151,25 +150,23 @@ pub async fn submit(
         }
         Err(err) if err.status().is_server_error() => return Err(fail(err)),
         Err(err) => {
-            return Ok(refused(&state, lang, hx, &session, &headers, err, &destination).await);
+            let typed = &fields.username;
+            let refusal = Refusal {
+                typed_username: typed,
+                err,
+                destination: &destination,
+            };
+            return Ok(refused(&state, lang, hx, &session, &headers, refusal).await);
         }
     };
-    session::establish(
-        &session,
-        &user,
-        state.config.session_max_lifetime,
-        session::Proof::Password,
-    )
-    .await
-    .map_err(fail)?;
-    if user.require_password_change && hx.0 {
-        // Swap the sign-in form for the change form in place.
-        return Ok(change_password::forced_box(&session, &state, &user, destination.rd()).await);
-    }
-    let to = walk::next_url(&state, &session, &headers, ip, &user, &destination)
+    let arrival = Arrival {
+        destination: &destination,
+        headers: &headers,
+        ip,
+    };
+    walk::signed_in(&state, &session, Reply::Page(hx), signed_in, arrival)
         .await
-        .map_err(fail)?;
-    Ok(redirect(hx, &to))
+        .map_err(fail)
 }
 
 /// Who passed the password, and where their walk ends.
@@ -204,21 +201,40 @@ async fn to_second_factor(
     Ok(response)
 }
 
-/// The sign-in form again, with the reason and the status of the refusal. The username field
-/// is not filled in again: what was typed there may have been a password (SPEC §3a), and it
-/// must not come back in a page.
+/// What the username field shows again: the name in its stored form when it is one that
+/// `user create` would accept, so a mistyped password costs only the password. Anything
+/// else may be a password typed into the wrong field (SPEC §3a) and never comes back in a
+/// page.
+fn username_again(typed: &str) -> String {
+    crate::accounts::users::normalize_username(typed).unwrap_or_default()
+}
+
+/// A refused sign-in: what was typed as the username, why, and where the walk was going.
+struct Refusal<'a> {
+    typed_username: &'a str,
+    err: Error,
+    destination: &'a Destination,
+}
+
+/// The sign-in form again, with the reason and the status of the refusal, the username
+/// when it is well-formed ([`username_again`]), and the walk's destination.
 async fn refused(
     state: &AppState,
     lang: Lang,
     hx: Hx,
     session: &Session,
     headers: &HeaderMap,
-    err: crate::error::Error,
-    destination: &Destination,
+    refusal: Refusal<'_>,
 ) -> Response {
+    let Refusal {
+        typed_username,
+        err,
+        destination,
+    } = refusal;
     let app = walk::app_name(state, destination).await;
+    let username = username_again(typed_username);
     let form = LoginForm {
-        username: "",
+        username: &username,
         error: Some(lang.t(err.message_key())),
         notice: None,
         passkeys: state.passkeys.enabled(),
@@ -253,7 +269,7 @@ pub async fn logout_page(
     Query(query): Query<walk::RdField>,
 ) -> PageResult {
     let fail = |err| PageError::visitor(lang, err);
-    let signed_in = session::current_user(&session, &state.db)
+    let signed_in = session::current_user(&session, &state.db, state.config.session_max_lifetime)
         .await
         .map_err(fail)?;
     let destination = walk::destination(&state, query.rd.as_deref());
@@ -268,6 +284,7 @@ pub async fn logout_page(
                 username: &s.user.username,
                 restricted: true,
                 users: false,
+                roles: false,
                 audit: false,
             }),
         };
@@ -288,7 +305,7 @@ pub async fn logout(
     Form(fields): Form<walk::RdField>,
 ) -> Response {
     if let Ok(Some(session::SignedIn { user, .. })) =
-        session::current_user(&session, &state.db).await
+        session::current_user(&session, &state.db, state.config.session_max_lifetime).await
     {
         let actor = Actor::user(&user, ip.to_string());
         let target = Some((user.user_id, user.username.as_str()));
@@ -297,6 +314,10 @@ pub async fn logout(
         {
             let _ = crate::error::Error::from(err).public_message();
         }
+    }
+    // What this session still had to show goes with it.
+    if let Err(err) = crate::auth::one_time::forget(&state.db, &session).await {
+        let _ = err.public_message();
     }
     if let Err(err) = session::end(&session).await {
         let _ = err.public_message();

@@ -1,5 +1,6 @@
 //! HTML handlers: pages and htmx fragments, every one also reachable without JavaScript.
 
+mod apps;
 mod assets;
 mod audit;
 mod change_password;
@@ -17,6 +18,7 @@ mod page;
 mod passkey;
 mod reset_link;
 mod result;
+mod roles;
 mod second_factor;
 pub(crate) mod security;
 mod session_details;
@@ -124,7 +126,7 @@ impl Error {
             MfaRequired | IncorrectMfa => "login.mfaRequired",
             CsrfRejected => "error.csrf",
             PayloadTooLarge => "error.tooLarge",
-            NotFound | UserNotFound | KeyNotRetrievable => "error.notFound",
+            NotFound | UserNotFound | KeyNotRetrievable | RoleNotFound => "error.notFound",
             Unauthenticated | AccessDenied | PasswordChangeRequired | MfaSetupRequired => {
                 "error.accessDenied"
             }
@@ -133,6 +135,7 @@ impl Error {
             PasskeysDisabled => "passkey.disabled",
             PasskeyVerificationFailed => "passkey.verificationFailed",
             DatabaseUnavailable => "error.databaseUnavailable",
+            MfaUnavailable => "operator.mfaUnavailable",
             _ if self.status().is_server_error() => "error.internal",
             _ => "error.badRequest",
         }
@@ -192,6 +195,36 @@ pub fn router(state: AppState) -> Router<AppState> {
             axum::routing::post(users::link::revoke_reset_link),
         )
         .route(paths::AUDIT, get(audit::show))
+        .route(paths::APPS, get(apps::list_apps))
+        .route(
+            paths::NEW_APP,
+            get(apps::new_app_form).post(apps::submit_new_app),
+        )
+        .route(
+            paths::EDIT_APP_ROUTE,
+            get(apps::edit_app_form).post(apps::submit_edit_app),
+        )
+        .route(
+            paths::DELETE_APP_ROUTE,
+            get(apps::delete_app_form).post(apps::submit_delete_app),
+        )
+        .route(paths::ROLES, get(roles::list_roles))
+        .route(
+            paths::NEW_ROLE,
+            get(roles::edit::new_role_form).post(roles::edit::submit_new_role),
+        )
+        .route(
+            paths::ROLE_ROUTE,
+            get(roles::edit::role_page_view).post(roles::edit::submit_role),
+        )
+        .route(
+            paths::ROLE_MEMBERS_ROUTE,
+            axum::routing::post(roles::members::submit_members),
+        )
+        .route(
+            paths::ROLE_DELETE_ROUTE,
+            get(roles::delete::delete_role_form).post(roles::delete::submit_delete_role),
+        )
         .route(
             paths::PASSKEY_REGISTER_OPTIONS,
             axum::routing::post(passkey::register_options),

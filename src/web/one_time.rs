@@ -1,28 +1,22 @@
-//! One-time results (a password now; reset links and recovery codes later): the POST that
-//! produces one keeps it in the signed-in session under a random id and redirects (303, or
-//! `HX-Location` for htmx) to `GET /panel/result/{id}`, which takes it out on first display.
-//! A reload or the back button finds nothing and says *already shown*: never a second action.
+//! One-time results (a password, a link, recovery codes, a new authenticator's secret, a
+//! Generate button's draft): the POST that produces one keeps it under a random id and
+//! redirects (303, or `HX-Location` for htmx) to `GET /panel/result/{id}`, which takes it out
+//! on first display. A reload or the back button finds nothing and says *already shown*:
+//! never a second action.
 //!
-//! The secret sits in the session row (server side) only between the POST and the GET that
-//! shows it; at most [`MAX_ENTRIES`] unshown results are kept per session, the oldest dropped.
-
-use std::collections::BTreeMap;
+//! Here: what each result holds and how it travels. Where it waits — sealed, bound to this
+//! session and its user, deleted when shown — is `auth::one_time`.
 
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Redirect, Response};
-use base64::Engine;
-use rand::RngExt;
 use serde::{Deserialize, Serialize};
-use tower_sessions::Session;
+use zeroize::Zeroizing;
 
-use crate::auth::session::session_error;
-use crate::error::Result;
+use crate::auth::one_time::{self as store, Owner};
+use crate::error::{Error, Result};
 use crate::paths;
-use crate::web::Hx;
-
-const KEY: &str = "one_time";
-/// Unshown results kept per session (a person opens a few tabs, not dozens).
-pub const MAX_ENTRIES: usize = 8;
+use crate::state::AppState;
+use crate::web::{Hx, Viewer};
 
 // No `Debug` on these: they carry passwords.
 
@@ -118,53 +112,23 @@ pub enum OneTime {
     },
 }
 
-#[derive(Default, Serialize, Deserialize)]
-struct Entries(BTreeMap<String, (i64, OneTime)>);
-
-fn new_id() -> String {
-    let bytes: [u8; 16] = rand::rng().random();
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+/// Keeps `item` for one display by this viewer's session; returns its id.
+pub async fn put(state: &AppState, viewer: &Viewer, item: OneTime) -> Result<String> {
+    let payload = Zeroizing::new(serde_json::to_vec(&item).map_err(|e| Error::Internal(e.into()))?);
+    let owner = Owner::of(&viewer.session, viewer.user.user_id).await?;
+    store::put(&state.db, &state.mfa.cipher, &owner, &payload).await
 }
 
-/// Keeps `item` for one display; returns its id.
-pub async fn put(session: &Session, item: OneTime) -> Result<String> {
-    let mut entries = session
-        .get::<Entries>(KEY)
-        .await
-        .map_err(session_error)?
-        .unwrap_or_default();
-    let now = time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64;
-    while entries.0.len() >= MAX_ENTRIES {
-        let oldest = entries
-            .0
-            .iter()
-            .min_by_key(|(_, (at, _))| *at)
-            .map(|(id, _)| id.clone());
-        match oldest {
-            Some(id) => entries.0.remove(&id),
-            None => break,
-        };
-    }
-    let id = new_id();
-    entries.0.insert(id.clone(), (now, item));
-    session.insert(KEY, &entries).await.map_err(session_error)?;
-    Ok(id)
-}
-
-/// Takes the result out: `Some` on its first display only.
-pub async fn take(session: &Session, id: &str) -> Result<Option<OneTime>> {
-    let Some(mut entries) = session.get::<Entries>(KEY).await.map_err(session_error)? else {
+/// Takes the result out: `Some` on its first display only (and only in the session that made
+/// it).
+pub async fn take(state: &AppState, viewer: &Viewer, id: &str) -> Result<Option<OneTime>> {
+    let owner = Owner::of(&viewer.session, viewer.user.user_id).await?;
+    let Some(payload) = store::take(&state.db, &state.mfa.cipher, &owner, id).await? else {
         return Ok(None);
     };
-    let taken = entries.0.remove(id).map(|(_, item)| item);
-    if taken.is_some() {
-        if entries.0.is_empty() {
-            session.remove_value(KEY).await.map_err(session_error)?;
-        } else {
-            session.insert(KEY, &entries).await.map_err(session_error)?;
-        }
-    }
-    Ok(taken)
+    serde_json::from_slice(&payload)
+        .map(Some)
+        .map_err(|e| Error::Internal(e.into()))
 }
 
 /// The answer to a POST whose result is shown by the GET at `url` (with htmx: the fragment

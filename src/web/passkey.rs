@@ -1,12 +1,13 @@
 //! The web side of passkeys (SPEC §13), called by `assets/passkey.js` with JSON (the
-//! browser's WebAuthn API needs script): sign in without a password on the sign-in page, and
-//! register one of one's own on the security page. Every request carries the CSRF header; the
-//! answers are `{challenge_id, options}`, then `{redirect}` or `{message}`.
+//! browser's WebAuthn API needs script): sign in on the sign-in page — with nothing typed, from
+//! the username field's autofill, or for the name typed — or as the second step after a
+//! password, and register one of one's own (or one from before again) on the security page.
+//! Every request carries the CSRF header; the answers are `{challenge_id, options}`, then
+//! `{redirect}` or `{message}`. A sign-in ends in the sign-in walk (`web::walk`).
 
 use crate::web::form::Form;
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -15,8 +16,9 @@ use tower_sessions::Session;
 use crate::accounts::audit::Actor;
 use crate::accounts::edit::{UserUpdate, update_user};
 use crate::accounts::passkeys::{self, RegistrationAnswer, SignInFor};
+use crate::accounts::{self, PasskeyRefusal};
 use crate::auth::client_ip::ClientIp;
-use crate::auth::passkey_login::sign_in_with_passkey;
+use crate::auth::passkey_login::{second_factor_passkey, sign_in_with_passkey};
 use crate::auth::session;
 use crate::error::Error;
 use crate::i18n::Lang;
@@ -24,25 +26,39 @@ use crate::state::AppState;
 
 use crate::accounts::sso::Destination;
 use crate::paths;
-use crate::web::security::remove_with_password;
-use crate::web::{PageResult, Viewer, VisitorLang, walk};
+use crate::web::security::{after_factor_change, with_current_password};
+use crate::web::walk::{self, Arrival, Reply};
+use crate::web::{PageResult, Viewer, VisitorLang};
 
 /// An error as the script shows it: the translated message, the error's status.
 fn failure(lang: Lang, err: impl Into<Error>) -> Response {
     let err = err.into();
     let _ = err.public_message(); // logs internal errors
     let message = match err {
-        Error::PasskeysDisabled => lang.t("passkey.disabled"),
-        Error::PasskeyVerificationFailed => lang.t("passkey.verificationFailed"),
-        Error::InvalidJsonSchema(_) | Error::InvalidJson => lang.t("passkey.verificationFailed"),
+        Error::PasskeyNotAccepted(PasskeyRefusal::Expired) => lang.t("passkeyUse.expired"),
+        Error::PasskeyNotAccepted(PasskeyRefusal::Unknown) => lang.t("passkeyUse.unknown"),
+        Error::PasskeyNotAccepted(PasskeyRefusal::Invalid)
+        | Error::PasskeyVerificationFailed
+        | Error::InvalidJsonSchema(_)
+        | Error::InvalidJson => lang.t("passkey.verificationFailed"),
+        Error::IncorrectCurrentPassword => lang.t("validators.incorrectCurrentPassword"),
         ref other => lang.t(other.message_key()),
     };
-    (err.status(), Json(json!({"message": message}))).into_response()
+    let mut response = (err.status(), Json(json!({"message": message}))).into_response();
+    err.apply_headers(&mut response);
+    response
 }
 
 fn parse<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, Error> {
     serde_json::from_value(value)
         .map_err(|_| Error::InvalidJsonSchema("credential: not a WebAuthn credential".into()))
+}
+
+fn options_answer(started: Result<(String, Value), impl Into<Error>>, lang: Lang) -> Response {
+    match started {
+        Ok((id, options)) => Json(json!({"challenge_id": id, "options": options})).into_response(),
+        Err(err) => failure(lang, err),
+    }
 }
 
 #[derive(Deserialize)]
@@ -51,21 +67,18 @@ pub struct SignInOptions {
     username: Option<String>,
 }
 
-/// `POST /login/passkey/options`.
+/// `POST /login/passkey/options`: options for the name typed, or — nothing typed — for any
+/// discoverable passkey (the button, and the username field's autofill).
 pub async fn sign_in_options(
     State(state): State<AppState>,
     VisitorLang(lang): VisitorLang,
     Json(body): Json<SignInOptions>,
 ) -> Response {
-    let username = body
-        .username
-        .as_deref()
-        .map(str::trim)
-        .filter(|name| !name.is_empty() && name.len() <= 20);
-    match passkeys::start_sign_in(&state.db, &state.passkeys, SignInFor::Username(username)).await {
-        Ok((id, options)) => Json(json!({"challenge_id": id, "options": options})).into_response(),
-        Err(err) => failure(lang, err),
-    }
+    let who = SignInFor::typed(body.username.as_deref());
+    options_answer(
+        passkeys::start_sign_in(&state.db, &state.passkeys, who).await,
+        lang,
+    )
 }
 
 #[derive(Deserialize)]
@@ -79,51 +92,66 @@ pub struct Finish {
     rd: Option<String>,
 }
 
-/// `POST /login/passkey`: signs the passkey's owner in (a fresh session id) and names the
+/// `POST /login/passkey`: signs the passkey's owner in through the sign-in walk and names the
 /// page to go to.
 pub async fn sign_in(
     State(state): State<AppState>,
     VisitorLang(lang): VisitorLang,
     ip: ClientIp,
+    headers: axum::http::HeaderMap,
     session: Session,
     Json(body): Json<Finish>,
 ) -> Response {
-    let rd = body.rd.clone();
+    let destination = walk::destination(&state, body.rd.as_deref());
     let signed_in = async {
         let answer = parse(body.credential)?;
-        let user = sign_in_with_passkey(&state, ip, &body.challenge_id, &answer).await?;
-        session::establish(
-            &session,
-            &user,
-            state.config.session_max_lifetime,
-            session::Proof::SecondFactor,
-        )
-        .await?;
-        session::set_amr(&session, "hwk").await?;
-        Ok::<_, Error>(user)
-    }
-    .await;
-    match signed_in {
-        Ok(user) => {
-            let to = walk::after_sign_in(&user, &walk::destination(&state, rd.as_deref()));
-            Json(json!({"redirect": to})).into_response()
-        }
-        Err(err) => failure(lang, err),
-    }
+        let signed_in = sign_in_with_passkey(&state, ip, &body.challenge_id, &answer).await?;
+        let arrival = Arrival {
+            destination: &destination,
+            headers: &headers,
+            ip,
+        };
+        walk::signed_in(&state, &session, Reply::Script, signed_in, arrival).await
+    };
+    signed_in.await.unwrap_or_else(|err| failure(lang, err))
+}
+
+#[derive(Deserialize, Default)]
+pub struct RegisterOptions {
+    /// One of the viewer's passkeys to register again in its place (from before passkeys
+    /// signed in without a name): needs the current password, as removing one does.
+    #[serde(default)]
+    replaces: Option<i32>,
+    #[serde(default)]
+    current_password: Option<String>,
 }
 
 /// `POST /panel/security/passkeys/options`: options to register a passkey for oneself.
-pub async fn register_options(State(state): State<AppState>, viewer: Viewer) -> Response {
-    match passkeys::start_registration(&state.db, &state.passkeys, &viewer.caller, &viewer.user)
-        .await
-    {
-        Ok((id, options)) => Json(json!({"challenge_id": id, "options": options})).into_response(),
-        Err(err) => failure(viewer.lang, err),
-    }
+pub async fn register_options(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    body: Option<Json<RegisterOptions>>,
+) -> Response {
+    let Json(body) = body.unwrap_or_default();
+    let start = passkeys::start_registration(
+        &state.db,
+        &state.passkeys,
+        &viewer.caller,
+        &viewer.user,
+        body.replaces,
+    );
+    let started = match body.replaces {
+        Some(_) => {
+            let password = body.current_password.unwrap_or_default();
+            with_current_password(&state, &viewer, password, start).await
+        }
+        None => start.await.map_err(Error::from),
+    };
+    options_answer(started, viewer.lang)
 }
 
-/// `POST /panel/security/passkeys`: stores the new passkey; every other session ends, this
-/// browser gets a fresh one.
+/// `POST /panel/security/passkeys`: stores the new passkey (in place of the one it was started
+/// to replace); every other session ends, this browser gets a fresh one.
 pub async fn register(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -133,7 +161,7 @@ pub async fn register(
     let registered = async {
         let name = passkeys::passkey_name(body.name.as_deref())?;
         let answer = parse(body.credential)?;
-        let (_, updated) = passkeys::finish_registration(
+        let registered = passkeys::finish_registration(
             &state.db,
             &state.passkeys,
             &Actor::user(&viewer.user, ip.to_string()),
@@ -150,22 +178,29 @@ pub async fn register(
         let amr = format!("{} hwk", session::amr(&viewer.session).await?);
         session::establish(
             &viewer.session,
-            &updated,
-            state.config.session_max_lifetime,
+            &registered.user,
             session::Proof::SecondFactor,
         )
         .await?;
         session::set_amr(&viewer.session, &amr).await?;
-        Ok::<_, Error>(())
+        Ok::<_, Error>(registered)
     }
     .await;
     match registered {
-        Ok(()) => {
+        Ok(registered) => {
             let to = match walk::destination(&state, body.rd.as_deref()) {
-                Destination::Dashboard => format!("{}?done=added", paths::SECURITY),
+                Destination::Dashboard => {
+                    let done = match (registered.replaced, registered.passkey.discoverable) {
+                        (_, false) => "added_needs_name",
+                        (Some(_), true) => "registered_again",
+                        (None, true) => "added",
+                    };
+                    format!("{}?done={done}", paths::SECURITY)
+                }
+                // Set up during the sign-in walk: on to its next step.
                 destination => walk::resume_url(&destination),
             };
-            (StatusCode::OK, Json(json!({"redirect": to}))).into_response()
+            Json(json!({ "redirect": to })).into_response()
         }
         Err(err) => failure(viewer.lang, err),
     }
@@ -178,7 +213,8 @@ pub struct RemoveFields {
 }
 
 /// `POST /panel/security/passkeys/{id}/remove`: needs the current password (wrong guesses
-/// count in the user's throttle bucket); this browser keeps a fresh session.
+/// count in the user's throttle bucket); this browser keeps a fresh session. Removing the last
+/// passkey of a user who had turned password sign-in off turns it on again, and says so.
 pub async fn remove(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -198,7 +234,13 @@ pub async fn remove(
         &viewer.user,
         passkey_id,
     );
-    remove_with_password(&state, &viewer, fields.current_password, "removed", remove).await
+    let removed = with_current_password(&state, &viewer, fields.current_password, remove).await;
+    let done = match &removed {
+        Ok(removed) if removed.password_sign_in_back_on => "removed_password_on",
+        _ => "removed",
+    };
+    let removed = removed.map(|removed| removed.user);
+    after_factor_change(&viewer, removed, done).await
 }
 
 #[derive(Deserialize)]
@@ -207,7 +249,8 @@ pub struct PasswordSignInFields {
 }
 
 /// `POST /panel/security/password_sign_in`: turns password sign-in off (with a passkey) or on,
-/// through the same update as `PATCH /users/@me {"disable_password_auth"}`.
+/// through the same update as `PATCH /users/@me {"disable_password_auth"}`. Turning it off
+/// without a passkey (a form from before the last one was removed) says why it cannot be.
 pub async fn password_sign_in(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -231,9 +274,10 @@ pub async fn password_sign_in(
     .await;
     match updated {
         Ok(_) => Ok(Redirect::to(paths::SECURITY).into_response()),
-        Err(crate::accounts::Error::Invalid { .. }) => {
-            Ok(Redirect::to(&format!("{}?refused=none", paths::SECURITY)).into_response())
-        }
+        Err(accounts::Error::Invalid {
+            field: "disable_password_auth",
+            ..
+        }) => Ok(Redirect::to(&format!("{}?refused=no_passkey", paths::SECURITY)).into_response()),
         Err(err) => Err(viewer.fail(err)),
     }
 }
@@ -254,13 +298,11 @@ pub async fn second_factor_options(
                 .await?,
         )
     };
-    match started.await {
-        Ok((id, options)) => Json(json!({"challenge_id": id, "options": options})).into_response(),
-        Err(err) => failure(lang, err),
-    }
+    options_answer(started.await, lang)
 }
 
-/// `POST /login/second_factor/passkey`: finishes the pending sign-in with the passkey.
+/// `POST /login/second_factor/passkey`: finishes the pending sign-in with the passkey, through
+/// the sign-in walk.
 pub async fn second_factor(
     State(state): State<AppState>,
     VisitorLang(lang): VisitorLang,
@@ -269,41 +311,20 @@ pub async fn second_factor(
     session: Session,
     Json(body): Json<Finish>,
 ) -> Response {
-    let rd = body.rd.clone();
+    let destination = walk::destination(&state, body.rd.as_deref());
     let finished = async {
         let user = crate::web::second_factor::pending_user(&state, &headers)
             .await?
             .ok_or(Error::Unauthenticated)?;
         let answer = parse(body.credential)?;
-        let user = passkeys::finish_sign_in(
-            &state.db,
-            &state.passkeys,
-            &body.challenge_id,
-            &answer,
-            Some(user.user_id),
-        )
-        .await?;
-        let user = crate::auth::login::second_factor_passkey(&state, ip, &user).await?;
-        session::establish(
-            &session,
-            &user,
-            state.config.session_max_lifetime,
-            session::Proof::SecondFactor,
-        )
-        .await?;
-        session::set_amr(&session, "pwd hwk").await?;
-        Ok::<_, Error>(user)
+        let signed_in =
+            second_factor_passkey(&state, ip, &user, &body.challenge_id, &answer).await?;
+        let arrival = Arrival {
+            destination: &destination,
+            headers: &headers,
+            ip,
+        };
+        walk::signed_in(&state, &session, Reply::Script, signed_in, arrival).await
     };
-    match finished.await {
-        Ok(user) => {
-            let to = walk::after_sign_in(&user, &walk::destination(&state, rd.as_deref()));
-            let mut response = Json(json!({"redirect": to})).into_response();
-            response.headers_mut().append(
-                axum::http::header::SET_COOKIE,
-                crate::auth::pending::clear(),
-            );
-            response
-        }
-        Err(err) => failure(lang, err),
-    }
+    finished.await.unwrap_or_else(|err| failure(lang, err))
 }

@@ -144,14 +144,9 @@ pub async fn submit(
                 return Ok(redirect(Hx(false), paths::LOGIN));
             }
             // Every session of the user ended with the change; this browser starts afresh.
-            session::establish(
-                &session,
-                &user,
-                state.config.session_max_lifetime,
-                session::Proof::Password,
-            )
-            .await
-            .map_err(fail)?;
+            session::establish(&session, &user, session::Proof::Password)
+                .await
+                .map_err(fail)?;
             // A plain form (no htmx on this page): 303 to the dashboard.
             Ok(redirect(Hx(false), paths::DASHBOARD))
         }

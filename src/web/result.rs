@@ -59,7 +59,7 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> PageResult {
     let lang = viewer.lang;
-    let taken = one_time::take(&viewer.session, &id)
+    let taken = one_time::take(&state, &viewer, &id)
         .await
         .map_err(|e| viewer.fail(e))?;
     Ok(match taken {

@@ -15,21 +15,20 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use crate::accounts::mfa::{self, FactorInput, FactorUsed};
-use crate::accounts::sso::Destination;
+use crate::accounts::mfa::{self, FactorInput};
 use crate::accounts::{passkeys, users};
 use crate::auth::client_ip::ClientIp;
 use crate::auth::{csrf, login, pending, session};
 use crate::entities::users as user_entity;
 use crate::error::{Error, Result};
 use crate::i18n::Lang;
-use crate::paths;
 use crate::state::AppState;
 use crate::views::second_factor::{
     SecondFactorView, second_factor_box, second_factor_page, second_factor_swap,
 };
 use crate::web::page_or_fragment;
-use crate::web::{Hx, PageError, PageResult, VisitorLang, change_password, redirect, walk};
+use crate::web::walk::{self, Arrival, Reply};
+use crate::web::{Hx, PageError, PageResult, VisitorLang, redirect};
 
 /// The user of a valid pending state, as they are now; `None` sends the browser back to the
 /// sign-in page (expired, forged, or the account changed since the password).
@@ -55,7 +54,9 @@ pub async fn proving_user(
     if let Some(user) = pending_user(state, headers).await? {
         return Ok(Some(user));
     }
-    let Some(signed_in) = session::current_user(session, &state.db).await? else {
+    let Some(signed_in) =
+        session::current_user(session, &state.db, state.config.session_max_lifetime).await?
+    else {
         return Ok(None);
     };
     if session::passed_second_factor(session).await?
@@ -196,18 +197,23 @@ pub async fn submit(
         };
         match login::second_factor(&state, ip, &user, factor).await {
             Ok(signed_in) => {
-                let walked = Walked {
+                let arrival = Arrival {
                     destination: &destination,
                     headers: &headers,
                     ip,
                 };
-                finish(&state, &session, hx, signed_in, walked).await
+                walk::signed_in(&state, &session, Reply::Page(hx), signed_in, arrival).await
             }
             Err(
-                err @ (Error::IncorrectMfa | Error::MfaRequired | Error::TooManyAttempts { .. }),
+                err @ (Error::IncorrectMfa
+                | Error::MfaRequired
+                | Error::MfaUnavailable
+                | Error::TooManyAttempts { .. }),
             ) => {
                 let message = match err {
-                    Error::TooManyAttempts { .. } => lang.t(err.message_key()),
+                    Error::TooManyAttempts { .. } | Error::MfaUnavailable => {
+                        lang.t(err.message_key())
+                    }
                     _ => lang.t("login.incorrectCode"),
                 };
                 let view =
@@ -221,60 +227,4 @@ pub async fn submit(
         }
     };
     submitted.await.map_err(|err| PageError::visitor(lang, err))
-}
-
-/// Where the walk of a second step goes on, and what the request needs to say so.
-pub struct Walked<'a> {
-    pub destination: &'a Destination,
-    pub headers: &'a HeaderMap,
-    pub ip: ClientIp,
-}
-
-/// Signs the browser in after the second step: a fresh session id, the pending cookie gone,
-/// on to the forced change (in place with htmx), the dashboard, or the walk's next step. A
-/// spent recovery code is said once on the dashboard.
-async fn finish(
-    state: &AppState,
-    session: &Session,
-    hx: Hx,
-    signed_in: login::SignIn,
-    walked: Walked<'_>,
-) -> Result<Response> {
-    let user = signed_in.user;
-    session::establish(
-        session,
-        &user,
-        state.config.session_max_lifetime,
-        session::Proof::SecondFactor,
-    )
-    .await?;
-    let rd = walked.destination.rd();
-    let mut response = if user.require_password_change && hx.0 {
-        change_password::forced_box(session, state, &user, rd).await
-    } else if let (FactorUsed::RecoveryCode { left }, Destination::Dashboard, false) = (
-        signed_in.factor,
-        walked.destination,
-        user.require_password_change,
-    ) {
-        // The dashboard says once that a recovery code was spent and how many are left.
-        redirect(
-            hx,
-            &format!("{}?recovery_codes_left={left}", paths::DASHBOARD),
-        )
-    } else {
-        let to = walk::next_url(
-            state,
-            session,
-            walked.headers,
-            walked.ip,
-            &user,
-            walked.destination,
-        )
-        .await?;
-        redirect(hx, &to)
-    };
-    response
-        .headers_mut()
-        .append(header::SET_COOKIE, pending::clear());
-    Ok(response)
 }

@@ -49,6 +49,7 @@ pub async fn show(
             last_used: row
                 .last_used
                 .map(|at| format!("{} UTC", clock::display(at))),
+            discoverable: row.discoverable,
         })
         .collect();
     let devices = mfa::list_devices(&state.db, &viewer.caller, &viewer.user)
@@ -69,7 +70,10 @@ pub async fn show(
     let lang = viewer.lang;
     let notice = match query.done.as_deref() {
         Some("added") => Some(lang.t("passkey.added")),
+        Some("added_needs_name") => Some(lang.t("passkeyUse.addedNeedsName")),
+        Some("registered_again") => Some(lang.t("passkeyUse.registeredAgain")),
         Some("removed") => Some(lang.t("passkey.removed")),
+        Some("removed_password_on") => Some(lang.t("passkeyUse.removedPasswordOn")),
         Some("totp") => Some(lang.t("mfa.added")),
         Some("totp_removed") => Some(lang.t("mfa.removed")),
         Some("renamed") => Some(lang.t("mfa.renamed")),
@@ -80,6 +84,7 @@ pub async fn show(
         Some("policy") => Some(lang.t("passkey.lastFactor")),
         Some("code") => Some(lang.t("login.incorrectCode")),
         Some("name") => Some(lang.t("mfa.nameInvalid")),
+        Some("no_passkey") => Some(lang.t("passkeyUse.offNeedsPasskey")),
         Some(_) => Some(lang.t("error.badRequest")),
         None => None,
     };
@@ -119,8 +124,20 @@ pub async fn remove_with_password(
     done: &str,
     remove: impl Future<Output = accounts::Result<user_entity::Model>>,
 ) -> PageResult {
+    let removed = with_current_password(state, viewer, current_password, remove).await;
+    after_factor_change(viewer, removed, done).await
+}
+
+/// Runs `change` (one of the viewer's own credentials) only after the viewer's current
+/// password is checked; wrong guesses count in the user's throttle bucket.
+pub async fn with_current_password<T>(
+    state: &AppState,
+    viewer: &Viewer,
+    current_password: String,
+    change: impl Future<Output = accounts::Result<T>>,
+) -> crate::error::Result<T> {
     let password = Secret::new(current_password);
-    let removed = throttle::counting_current_password(
+    throttle::counting_current_password(
         &state.db,
         &state.config.throttle,
         &state.signing_key,
@@ -133,21 +150,25 @@ pub async fn remove_with_password(
             {
                 return Err(accounts::Error::IncorrectCurrentPassword);
             }
-            remove.await
+            change.await
         },
     )
-    .await;
+    .await
+}
+
+/// The security page's answer to a change of one's factors: a fresh session for this browser
+/// (the stamp rotated) and `?done={done}`, or why it was refused.
+pub async fn after_factor_change(
+    viewer: &Viewer,
+    changed: crate::error::Result<user_entity::Model>,
+    done: &str,
+) -> PageResult {
     let refused = |why: &str| Redirect::to(&format!("{}?refused={why}", paths::SECURITY));
-    match removed {
+    match changed {
         Ok(updated) => {
-            session::establish(
-                &viewer.session,
-                &updated,
-                state.config.session_max_lifetime,
-                session::Proof::Kept,
-            )
-            .await
-            .map_err(|e| viewer.fail(e))?;
+            session::establish(&viewer.session, &updated, session::Proof::Kept)
+                .await
+                .map_err(|e| viewer.fail(e))?;
             Ok(Redirect::to(&format!("{}?done={done}", paths::SECURITY)).into_response())
         }
         Err(Error::IncorrectCurrentPassword) => Ok(refused("password").into_response()),

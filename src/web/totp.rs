@@ -30,16 +30,18 @@ pub async fn setup(
     State(state): State<AppState>,
     viewer: Viewer,
     Query(query): Query<RdField>,
-) -> Response {
-    let required = mfa::required(state.mfa.policy, &viewer.user);
+) -> PageResult {
+    let required = mfa::required_of(&state.db, state.mfa.policy, &viewer.user)
+        .await
+        .map_err(|e| viewer.fail(e))?;
     let destination = walk::destination(&state, query.rd.as_deref());
-    setup_page(
+    Ok(setup_page(
         &viewer.context(),
         required,
         state.passkeys.enabled(),
         destination.rd(),
     )
-    .into_response()
+    .into_response())
 }
 
 /// After an in-place forced change (htmx): the set-up box in place when the user must set up
@@ -51,7 +53,9 @@ pub async fn setup_in_place(
     user: &user_entity::Model,
     destination: &Destination,
 ) -> Result<Option<Response>> {
-    if !mfa::required(state.mfa.policy, user) || mfa::has_factor(&state.db, user.user_id).await? {
+    if mfa::has_factor(&state.db, user.user_id).await?
+        || !mfa::required_of(&state.db, state.mfa.policy, user).await?
+    {
         return Ok(None);
     }
     let csrf = crate::auth::csrf::token(&viewer.session).await?;
@@ -100,7 +104,7 @@ pub async fn start(
         otpauth_uri: enrolment.otpauth_uri.expose().to_string(),
         rd: destination.rd().map(str::to_string),
     };
-    let id = one_time::put(&viewer.session, OneTime::Enrolment(shown))
+    let id = one_time::put(&state, &viewer, OneTime::Enrolment(shown))
         .await
         .map_err(|e| viewer.fail(e))?;
     Ok(one_time::redirect_to(Hx(false), &id))
@@ -200,7 +204,6 @@ pub async fn verify(
         session::establish(
             &viewer.session,
             &enrolled.user,
-            state.config.session_max_lifetime,
             session::Proof::SecondFactor,
         )
         .await
@@ -252,13 +255,7 @@ async fn keep_signed_in(
     codes: Vec<String>,
     destination: &Destination,
 ) -> Result<Response> {
-    session::establish(
-        &viewer.session,
-        updated,
-        state.config.session_max_lifetime,
-        session::Proof::SecondFactor,
-    )
-    .await?;
+    session::establish(&viewer.session, updated, session::Proof::SecondFactor).await?;
     if codes.is_empty() {
         let to = match destination {
             Destination::Dashboard => format!("{}?done=totp", paths::SECURITY),
@@ -267,7 +264,7 @@ async fn keep_signed_in(
         return Ok(Redirect::to(&to).into_response());
     }
     let rd = destination.rd().map(str::to_string);
-    let id = one_time::put(&viewer.session, OneTime::RecoveryCodes { codes, rd }).await?;
+    let id = one_time::put(state, viewer, OneTime::RecoveryCodes { codes, rd }).await?;
     Ok(one_time::redirect_to(Hx(false), &id))
 }
 

@@ -6,8 +6,7 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use tower_sessions::Session;
 
-use crate::accounts::grants;
-use crate::accounts::permissions::{Caller, USER_CONFIG};
+use crate::accounts::permissions::Caller;
 use crate::auth::csrf;
 use crate::auth::session::SignedIn;
 use crate::entities::users;
@@ -32,6 +31,7 @@ impl Viewer {
             username: &self.user.username,
             restricted: self.user.require_password_change || self.held_at_enrolment,
             users: self.caller.is_superuser() || self.caller.has_user_config(),
+            roles: self.caller.is_superuser() || self.caller.has_roles_config(),
             audit: self.caller.is_superuser(),
         }
     }
@@ -86,11 +86,7 @@ impl FromRequestParts<AppState> for Viewer {
         let proved_temporary = crate::auth::session::proved_temporary(&session)
             .await
             .map_err(|e| e.into_response_html(lang))?;
-        let caller = Caller::signed_in(
-            &user,
-            grants::quantity(&grants, USER_CONFIG),
-            proved_temporary,
-        );
+        let caller = Caller::signed_in(&user, &grants, proved_temporary);
         let held_at_enrolment = parts
             .extensions
             .get::<crate::web::gate::HeldAtEnrolment>()

@@ -3,22 +3,29 @@
 //! signed-in user goes next is asked of the one state machine (`accounts::sso::walk`) — for
 //! an application, of the forward-auth decision itself, so the walk ends where the proxy will
 //! let the user through. `GET /login?rd=` is the walk's resume point: a page that finished a
-//! step links there.
+//! step links there. The end of every web sign-in is here too ([`signed_in`]): the password
+//! form, the code page and the passkey script all finish the same way.
 
-use axum::http::HeaderMap;
+use axum::Json;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
 use tower_sessions::Session;
 
 use crate::accounts::audit::{self, Actor, action};
-use crate::accounts::mfa;
+use crate::accounts::mfa::{self, FactorUsed};
+use crate::accounts::roles;
 use crate::accounts::sso::{
     Decision, Destination, Identity, ReturnTo, SsoState, Standing, Step, Target, decide, route,
 };
 use crate::auth::client_ip::ClientIp;
-use crate::auth::{session, sso};
+use crate::auth::login::SignIn;
+use crate::auth::{pending, session, sso};
 use crate::entities::users;
 use crate::error::Result;
 use crate::paths;
 use crate::state::AppState;
+use crate::web::{Hx, change_password, redirect};
 
 /// `rd` in a query or a form: where the sign-in walk ends (checked by [`destination`]).
 #[derive(serde::Deserialize, Default)]
@@ -102,20 +109,7 @@ pub fn step_url(step: Step, destination: &Destination) -> String {
 /// Where a signed-in user belongs in the panel: the forced change, or the dashboard (whose
 /// gate holds a user who must set up a second factor).
 pub fn home(user: &users::Model) -> &'static str {
-    if user.require_password_change {
-        paths::CHANGE_PASSWORD
-    } else {
-        paths::DASHBOARD
-    }
-}
-
-/// Where a sign-in that finished outside a form (a passkey) sends the browser: the walk's
-/// resume point for an application, home otherwise.
-pub fn after_sign_in(user: &users::Model, destination: &Destination) -> String {
-    match destination {
-        Destination::Dashboard => home(user).to_string(),
-        Destination::App(_) | Destination::Authorize(_) => resume_url(destination),
-    }
+    paths::home(user.require_password_change)
 }
 
 /// Where a page that finished a step sends the user on: the walk's resume point for an
@@ -156,7 +150,7 @@ pub async fn next_url(
     };
     let standing = Standing {
         require_password_change: user.require_password_change,
-        must_have_factor: mfa::required(state.mfa.policy, user),
+        must_have_factor: mfa::required_of(&state.db, state.mfa.policy, user).await?,
         has_factor: mfa::has_factor(&state.db, user.user_id).await?,
         session_passed_factor: session::passed_second_factor(session).await?,
     };
@@ -171,7 +165,11 @@ pub async fn next_url(
         user_id: user.user_id,
         username: user.username.clone(),
         email: user.email.clone(),
-        roles: Vec::new(),
+        roles: roles::of_user(&state.db, user.user_id)
+            .await?
+            .into_iter()
+            .map(|role| (role.role_id, role.role_name))
+            .collect(),
     };
     let signed_in = SsoState { identity, standing };
     let app = match decide(route(&target, &apps), Some(&signed_in)) {
@@ -190,7 +188,7 @@ pub async fn next_url(
                 &Actor::user(user, ip.to_string()),
                 Some((user.user_id, &user.username)),
                 action::SSO_REFUSED,
-                format!("app={} reason={reason}", app.name),
+                format!("app={} reason={reason}", audit::value(&app.name)),
             )
             .await?;
             return Ok(paths::with_rd(paths::DENIED, destination.rd()));
@@ -222,4 +220,89 @@ async fn browser_has_sso(
         .await?
         .and_then(|loaded| loaded.state(&state.config))
         .is_some_and(|standing| standing.identity.user_id == user.user_id))
+}
+
+/// How the step that signed the user in expects its answer.
+#[derive(Clone, Copy, Debug)]
+pub enum Reply {
+    /// A form: a 303, or for htmx the next step swapped in place (`HX-Redirect` otherwise).
+    Page(Hx),
+    /// The passkey script: `{"redirect": URL}`, which it follows.
+    Script,
+}
+
+/// Where a sign-in's walk ends, and what the request says about the browser (its SSO
+/// cookie, its address) for the step that decides the way on.
+#[derive(Clone, Copy)]
+pub struct Arrival<'a> {
+    pub destination: &'a Destination,
+    pub headers: &'a HeaderMap,
+    pub ip: ClientIp,
+}
+
+/// Signs the browser in after `signed_in` — a new session id, the second-factor pending
+/// cookie gone — and answers with the next step: the forced change (in place with htmx), the
+/// dashboard, or for an application the walk's next step or the application itself.
+pub async fn signed_in(
+    state: &AppState,
+    session: &Session,
+    reply: Reply,
+    signed_in: SignIn,
+    arrival: Arrival<'_>,
+) -> Result<Response> {
+    session::establish_sign_in(session, &signed_in).await?;
+    let mut response = match reply {
+        Reply::Page(hx) if hx.0 && signed_in.user.require_password_change => {
+            // Swap the sign-in form for the change form in place.
+            change_password::forced_box(
+                session,
+                state,
+                &signed_in.user,
+                signed_in.proved_temporary(),
+                arrival.destination.rd(),
+            )
+            .await
+        }
+        _ => {
+            let next = match arrival.destination {
+                Destination::Dashboard => next_page(&signed_in),
+                // The authorization endpoint decides again, now signed in (`web::oidc`).
+                Destination::Authorize(path) => path.clone(),
+                Destination::App(_) => {
+                    next_url(
+                        state,
+                        session,
+                        arrival.headers,
+                        arrival.ip,
+                        &signed_in.user,
+                        arrival.destination,
+                    )
+                    .await?
+                }
+            };
+            match reply {
+                Reply::Page(hx) => redirect(hx, &next),
+                Reply::Script => Json(json!({ "redirect": next })).into_response(),
+            }
+        }
+    };
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, pending::clear());
+    Ok(response)
+}
+
+/// Where a user goes right after signing in to the panel: the forced change when one is
+/// pending, else the dashboard (saying once that a recovery code was spent and how many are
+/// left).
+fn next_page(signed_in: &SignIn) -> String {
+    if signed_in.user.require_password_change {
+        return paths::CHANGE_PASSWORD.to_string();
+    }
+    match signed_in.factor {
+        FactorUsed::RecoveryCode { left } => {
+            format!("{}?recovery_codes_left={left}", paths::DASHBOARD)
+        }
+        _ => paths::DASHBOARD.to_string(),
+    }
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Runs Crafty 4's API clients from PyPI, unchanged, against a fresh passgate (SPEC §12).
+"""Runs Crafty 4's API clients from PyPI, unchanged, against a fresh passgate (SPEC §12, §14).
 
   crafty-controller-api 0.1.4  (`Crafty`: requests, `Authorization: Bearer`, a JSON body on
                                 every call, paths without a trailing slash)
@@ -53,7 +53,8 @@ async def async_client(server, token):
         users = await client._request("GET", "/api/v2/users/")
         ids = await client._request("GET", "/api/v2/users/", params={"ids": "true"})
         index = await client._request("GET", "/api/v2/")
-        return users, ids, index
+        roles = await client._request("GET", "/api/v2/roles/", params={"ids": "true"})
+        return users, ids, index, roles
 
 
 def run(args):
@@ -109,15 +110,48 @@ def run(args):
         check(status == 410 and body["error"] == "KEY_NOT_RETRIEVABLE",
               "a key's secret is not handed out again", (status, body))
 
-        users, ids, index = asyncio.run(async_client(server, key))
+        # Roles (SPEC §14): Crafty's body, the client's role calls, roles on user bodies.
+        status, body = api(server, "POST", "/roles/", admin.token, {
+            "name": "Ops", "servers": [], "manager": None, "mfa_required": False})
+        check(status == 200 and isinstance(body["data"].get("role_id"), int),
+              "POST /roles/ with Crafty's body answers the id as a number", (status, body))
+        role_id = body["data"]["role_id"]
+        roles = admin.roles()
+        check([(r["role_id"], r["role_name"], r["mfa_required"]) for r in roles or []]
+              == [(role_id, "ops", False)], "roles()", roles)
+        role = admin.role(role_id)
+        check(role.get("role_name") == "ops" and role.get("manager") is None, "role(id)", role)
+        check(admin.role_servers(role_id) == [], "role_servers(id) is empty")
+        status, body = api(server, "PATCH", f"/users/{mgr_id}/", admin.token, {"roles": [role_id]})
+        check(status == 200 and body["data"]["roles"] == [role_id], "PATCH /users/{id} roles",
+              (status, body))
+        check(admin.role_users(role_id) == [mgr_id], "role_users(id)")
+        shown = admin.user(mgr_id)
+        check([r.get("role_name") for r in shown.get("roles", [])] == ["ops"],
+              "user(id) carries role objects", shown)
+        check(admin.role(424242) == {}, "role() of an unknown role is empty")
+        status, body = api(server, "GET", "/roles/424242", admin.token)
+        check((status, body.get("error")) == (404, "ROLE_NOT_FOUND"),
+              "an unknown role is 404 ROLE_NOT_FOUND (Crafty: 500)", (status, body))
+        status, body = api(server, "PATCH", f"/users/{mgr_id}/", admin.token, {"roles": [424242]})
+        check((status, body.get("error")) == (400, "INVALID_ROLES"),
+              "an unknown role id in a user body is refused", (status, body))
+        check(admin.role_users(role_id) == [mgr_id], "... and nothing changed")
+
+        users, ids, index, role_ids = asyncio.run(async_client(server, key))
         check(sorted(u["username"] for u in users) == [ADMIN, "mgr"], "async client: users", users)
         check(sorted(ids) == [1, mgr_id], "async client: ?ids=true", ids)
         check(index.get("version"), "async client: GET /api/v2/", index)
+        check(role_ids == [role_id], "async client: GET /roles/?ids=true", role_ids)
 
         # A key made at the console works with the token-only client.
         console = key_create(args.binary, server, "mgr", "--user-config")
         as_mgr = Crafty(host="127.0.0.1", port=server.port, token=console)
         check([u["username"] for u in as_mgr.users()] == ["mgr"], "passgate key create", console)
+        check(as_mgr.roles() is None, "a key without ROLES_CONFIG reads no roles")
+        status, body = api(server, "GET", "/roles/", console)
+        check((status, body.get("error")) == (403, "ACCESS_DENIED"),
+              "... it is told 403 ACCESS_DENIED", (status, body))
 
         # API keys are exempt from the gate: reset admin with a forced change.
         status, _ = api(server, "POST", "/users/1/reset-password", console)

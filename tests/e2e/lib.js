@@ -19,9 +19,10 @@ const CHROMIUM_ARGS = [
   '--disable-quic',
 ];
 
-/** Debian's chromium; launch() gives it a fresh user-data-dir. */
-function launchBrowser() {
-  return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+/** Debian's chromium; launch() gives it a fresh user-data-dir. `extraArgs` add flags (the
+ * single sign-on walk maps its host names with --host-resolver-rules). */
+function launchBrowser(extraArgs = []) {
+  return chromium.launch({ executablePath: '/usr/bin/chromium', args: [...CHROMIUM_ARGS, ...extraArgs] });
 }
 
 function env(name) {

@@ -29,10 +29,18 @@ as_root() {
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v sqlite3 >/dev/null || missing+=(sqlite3)
+# The single sign-on walk: nginx in front of an app (only our own master runs; the package's
+# service is kept off) and python3 for the app that echoes headers.
+NGINX_BIN=$(command -v nginx || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; } || true)
+[ -n "$NGINX_BIN" ] || missing+=(nginx-light)
+command -v python3 >/dev/null || missing+=(python3)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "e2e: installing ${missing[*]}"
     as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    as_root sh -c 'printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d'
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    as_root rm -f /usr/sbin/policy-rc.d
+    NGINX_BIN=$(command -v nginx || echo /usr/sbin/nginx)
 fi
 command -v node >/dev/null || { echo "e2e: node is required (Debian: apt-get install nodejs npm)" >&2; exit 1; }
 
@@ -58,7 +66,7 @@ cleanup() {
     for pid in "${pids[@]}"; do
         wait "$pid" 2>/dev/null || true
     done
-    cp "$work"/*.log "$artifacts"/ 2>/dev/null || true
+    cp "$work"/*.log "$work"/nginx/*.log "$artifacts"/ 2>/dev/null || true
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -67,9 +75,11 @@ free_port() {
     node -e 'const s = require("net").createServer(); s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'
 }
 
-# start_server NAME: exports E2E_<NAME>_URL, _DB_URL, _DB_PATH and _ADMIN_PASSWORD.
+# start_server NAME [VAR=VALUE…]: exports E2E_<NAME>_URL, _DB_URL, _DB_PATH and
+# _ADMIN_PASSWORD. The settings given after the name override the defaults.
 start_server() {
     local name="$1" upper port db out err pid i password
+    shift
     upper="$(echo "$name" | tr '[:lower:]' '[:upper:]')"
     port="$(free_port)"
     db="$work/$name.db"
@@ -77,8 +87,8 @@ start_server() {
     err="$work/server-$name.stderr.log"
     # Passkeys need a host name as relying party (WebAuthn has none for IP addresses): the
     # pages are opened at http://localhost:PORT by the passkey walk.
-    PASSGATE_PUBLIC_URL="http://localhost:$port" \
-    PASSGATE_DATABASE_URL="sqlite://$db?mode=rwc" PASSGATE_BIND="127.0.0.1:$port" \
+    env PASSGATE_PUBLIC_URL="http://localhost:$port" \
+        PASSGATE_DATABASE_URL="sqlite://$db?mode=rwc" PASSGATE_BIND="127.0.0.1:$port" "$@" \
         "$PASSGATE_BIN" serve >"$out" 2>"$err" &
     pid=$!
     pids+=("$pid")
@@ -104,6 +114,31 @@ start_server() {
 
 start_server js
 start_server nojs
+# The overview's own server (overview.test.js seeds it with users in each state and a month
+# of audit entries, which the other walks' tables must not see).
+start_server overview
+
+# Single sign-on (sso.test.js): passgate behind Debian's nginx, configured with the snippets
+# of docs/proxies.md, in front of tests/forward_auth/echo.py; the browser maps
+# *.passgate.test to 127.0.0.1 (Chromium's --host-resolver-rules).
+sso_port="$(free_port)"
+echo_port="$(free_port)"
+start_server sso PASSGATE_PUBLIC_URL="http://auth.passgate.test:$sso_port" \
+    PASSGATE_SSO_COOKIE_DOMAIN=passgate.test PASSGATE_TRUSTED_PROXIES=127.0.0.1
+python3 "$root/tests/forward_auth/echo.py" "$echo_port" >"$work/echo.log" 2>&1 &
+pids+=("$!")
+mkdir -p "$work/nginx"
+chmod 755 "$work" "$work/nginx"
+nginx_conf="$(python3 "$root/tests/forward_auth/forward_auth.py" --nginx-conf "$work/nginx" \
+    "$sso_port" "${E2E_SSO_URL##*:}" "$echo_port")"
+"$NGINX_BIN" -c "$nginx_conf" -p "$work/nginx/" -e "$work/nginx/error.log" >"$work/nginx.log" 2>&1 &
+pids+=("$!")
+for i in $(seq 1 100); do
+    if (echo >"/dev/tcp/127.0.0.1/$sso_port") 2>/dev/null && (echo >"/dev/tcp/127.0.0.1/$echo_port") 2>/dev/null; then break; fi
+    sleep 0.1
+done
+export E2E_SSO_PORT="$sso_port"
+echo "e2e: nginx for single sign-on on 127.0.0.1:$sso_port"
 export PASSGATE_BIN E2E_ARTIFACTS="$artifacts"
 
 # 5. The suite. Its status is the script's.

@@ -627,6 +627,16 @@ function walk(js) {
       // A wrong password never reveals the expiry.
       await submitLogin(dave, srv, js, 'dave', 'Not-The-Right-One-99');
       await until(async () => /Incorrect username or password/.test(await dave.locator('#login-error').innerText()), 'the incorrect-credentials message');
+      // The name stays (it is a well-formed username) and the cursor waits in the password field.
+      assert.equal(await dave.locator('#username').inputValue(), 'dave', 'the username is kept');
+      assert.equal(await dave.locator('#password').inputValue(), '');
+      await until(async () => (await dave.locator('#password:focus').count()) === 1, 'the focus in the password field');
+      await snap(dave, 'login-wrong-password');
+      // What cannot be a username may be a password typed into the wrong field: not given back.
+      await submitLogin(dave, srv, js, 'Quiet-Lantern-Harbor-83', 'Not-The-Right-One-99');
+      await until(async () => (await dave.locator('#login-error').count()) === 1, 'the refusal');
+      assert.equal(await dave.locator('#username').inputValue(), '', 'a password-like name is cleared');
+      await until(async () => (await dave.locator('#username:focus').count()) === 1, 'the focus in the username field');
 
       await admin.goto(`${srv.url}/panel/panel_config`);
       assert.match(await rowOf(admin, 'dave').innerText(), /Temporary password expired/);

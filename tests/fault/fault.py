@@ -41,6 +41,7 @@ Exit status 0 when nothing was violated, 1 otherwise.
 
 import argparse
 import datetime
+import hashlib
 import json
 import os
 import random
@@ -313,13 +314,18 @@ def web_sign_in(run, user, password, allowed=(303,), follow=True, out=None):
     return r
 
 
+def stored_id(cookie):
+    """How `sessions` keys a session: the SHA-256 (hex) of its cookie, never the cookie."""
+    return hashlib.sha256(cookie.encode()).hexdigest()
+
+
 def check_raced_session(run, user, web, reset_op):
     """A web sign-in that raced an acknowledged reset: once both have answered, the session
     it created is either gone or holds the user's current stamp, and it is refused unless it
     holds the current stamp."""
     db = open_db(run.server.db_path)
     try:
-        row = db.execute("SELECT data FROM sessions WHERE id = ?", (web["cookie"],)).fetchone()
+        row = db.execute("SELECT data FROM sessions WHERE id = ?", (stored_id(web["cookie"]),)).fetchone()
         stamp = db.execute("SELECT security_stamp FROM users WHERE user_id = ?", (user.id,)).fetchone()[0]
     finally:
         db.close()
@@ -710,8 +716,8 @@ def verify_users(run):
         for (t0, t1, cookie) in user.sessions:
             if t1 < matched.t_start:
                 checked_sessions += 1
-                if cookie in session_ids:
-                    row = next(r for r in sessions if r["id"] == cookie)
+                if stored_id(cookie) in session_ids:
+                    row = next(r for r in sessions if r["id"] == stored_id(cookie))
                     if json.loads(row["data"]).get("stamp") == stamp:
                         run.violation(f"{user.name}: a session opened before {matched.describe()} "
                                       f"still holds the current stamp")
@@ -772,7 +778,8 @@ def tamper(run):
 
 
 def check_no_secrets(run):
-    """No password set in this run appears in the audit log or the server log."""
+    """No password set in this run appears in the audit log, the audit stream or the server
+    log."""
     passwords = {o.password for u in run.users for o in u.ops if o.password}
     passwords.add(run.admin_password)
     db = open_db(run.server.db_path)
@@ -789,6 +796,52 @@ def check_no_secrets(run):
         if p in log_text:
             run.violation("a password appears in the server log")
             break
+    stream = read_audit_stream(run)
+    for p in passwords:
+        if p in stream:
+            run.violation("a password appears in the audit stream")
+            break
+
+
+def read_audit_stream(run):
+    try:
+        return open(run.server.extra_env["PASSGATE_AUDIT_FILE"], encoding="utf-8", errors="replace").read()
+    except OSError:
+        return ""
+
+
+def check_audit_stream(run, timeout=60.0):
+    """Every entry of the audit log reaches the audit stream, SIGKILLs and restarts
+    notwithstanding (the stream goes on after the file's last complete line). A SIGKILL in
+    the middle of a write may leave a line cut short, on a line of its own (its entry is
+    written again after it); anything else that is not JSON is a violation. Called with the
+    server up."""
+    db = open_db(run.server.db_path)
+    ids = {r[0] for r in db.execute("SELECT audit_id FROM audit_log")}
+    db.close()
+    deadline = time.monotonic() + timeout
+    while True:
+        text = read_audit_stream(run)
+        written = set()
+        bad = cut = 0
+        for line in text.split("\n")[:-1]:
+            try:
+                written.add(json.loads(line)["id"])
+            except (ValueError, KeyError):
+                if line.startswith('{"v":1,') and "\n" not in line:
+                    cut += 1
+                else:
+                    bad += 1
+        missing = ids - written
+        if not missing or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    if missing:
+        run.violation(f"{len(missing)} audit entries never reached the audit stream, e.g. {sorted(missing)[:5]}")
+    if bad:
+        run.violation(f"{bad} lines of the audit stream are not JSON")
+    log(f"audit stream: {len(written)} entries written, {len(ids)} in the database, "
+        f"{cut} lines cut short by a kill")
 
 
 # ---------------------------------------------------------------------------------------
@@ -938,7 +991,9 @@ def main():
     install_signal_exit()
 
     db_path = os.path.join(args.workdir, "fault.db")
-    server = Server(args.binary, args.workdir, db_path, env={"PASSGATE_LOG": "info"}, name="fault-server")
+    audit_file = os.path.join(args.workdir, "audit.jsonl")
+    server = Server(args.binary, args.workdir, db_path,
+                    env={"PASSGATE_LOG": "info", "PASSGATE_AUDIT_FILE": audit_file}, name="fault-server")
     run = Run(server, args)
     threads = []
     try:
@@ -987,6 +1042,7 @@ def main():
         check_snapshots(run)
         tokens, sessions = verify_users(run)
         check_no_secrets(run)
+        check_audit_stream(run)
         ops = [o for u in run.users for o in u.ops if o.kind != CREATE]
         by_outcome = {}
         for o in ops:

@@ -30,6 +30,28 @@ def log(*parts):
     print(time.strftime("%H:%M:%S"), *parts, flush=True)
 
 
+# The checks of a black-box suite (tests/proxy, tests/deb, tests/container): counted here,
+# each logged PASS or FAIL.
+RESULTS = {"passed": 0, "failed": 0}
+
+
+def check(cond, what, detail=""):
+    """Counts and logs one check (its detail only when it fails); returns `cond`."""
+    if cond:
+        RESULTS["passed"] += 1
+        log("PASS", what)
+    else:
+        RESULTS["failed"] += 1
+        log("FAIL", what, detail)
+    return cond
+
+
+def exit_with_results(suite):
+    """Ends the suite: status 0 only when something was checked and nothing failed."""
+    log(f"{suite}: {RESULTS['passed']} passed, {RESULTS['failed']} failed")
+    sys.exit(0 if RESULTS["failed"] == 0 and RESULTS["passed"] > 0 else 1)
+
+
 def new_password(tag=""):
     """A random password that passes the default policy (length and zxcvbn score)."""
     return "Pg" + secrets.token_urlsafe(15).replace("-", "x").replace("_", "y") + "-" + tag + "7"

@@ -11,7 +11,7 @@ use crate::helpers::*;
 const DOC: &str = "/api/v2/openapi.json";
 
 /// Every (method, path) the API serves.
-const ROUTES: [(&str, &str); 38] = [
+const ROUTES: [(&str, &str); 45] = [
     ("GET", "/api/v2"),
     ("POST", "/api/v2/auth/login"),
     ("POST", "/api/v2/auth/invalidate_tokens"),
@@ -43,6 +43,13 @@ const ROUTES: [(&str, &str); 38] = [
     ("GET", "/api/v2/users/{id}/public"),
     ("GET", "/api/v2/users/{id}/pfp"),
     ("GET", "/api/v2/users/{id}/permissions"),
+    ("GET", "/api/v2/roles"),
+    ("POST", "/api/v2/roles"),
+    ("GET", "/api/v2/roles/{id}"),
+    ("PATCH", "/api/v2/roles/{id}"),
+    ("DELETE", "/api/v2/roles/{id}"),
+    ("GET", "/api/v2/roles/{id}/users"),
+    ("GET", "/api/v2/roles/{id}/servers"),
     ("GET", "/api/v2/openapi.json"),
     ("GET", "/api/v2/apps"),
     ("POST", "/api/v2/apps"),
@@ -373,7 +380,41 @@ async fn real_answers_match_the_documented_schemas() {
         created.json["data"]["user_id"].as_str().unwrap()
     );
     let me = "/api/v2/users/@me";
+    let made = checked(
+        &app,
+        &doc,
+        "POST",
+        "/api/v2/roles",
+        t,
+        Some(json!({"name": "ops", "servers": [], "mfa_required": false})),
+    )
+    .await;
+    let role = format!(
+        "/api/v2/roles/{}",
+        made.json["data"]["role_id"].as_i64().unwrap()
+    );
     let calls: Vec<(&str, String, Option<Value>)> = vec![
+        ("GET", "/api/v2/roles".into(), None),
+        ("GET", "/api/v2/roles?ids=true".into(), None),
+        ("POST", "/api/v2/roles".into(), Some(json!({"name": "OPS"}))),
+        ("POST", "/api/v2/roles".into(), Some(json!({"name": "a,b"}))),
+        ("GET", role.clone(), None),
+        ("GET", "/api/v2/roles/999".into(), None),
+        ("PATCH", role.clone(), Some(json!({"name": "Operations"}))),
+        ("PATCH", role.clone(), Some(json!({}))),
+        ("GET", format!("{role}/users"), None),
+        ("GET", format!("{role}/servers"), None),
+        (
+            "PATCH",
+            bob.clone(),
+            Some(json!({"roles": [made.json["data"]["role_id"]]})),
+        ),
+        ("PATCH", bob.clone(), Some(json!({"roles": [999]}))),
+        (
+            "POST",
+            "/api/v2/users".into(),
+            Some(json!({"username": "carl", "roles": [999]})),
+        ),
         ("GET", "/api/v2/users".into(), None),
         ("GET", bob.clone(), None),
         ("GET", "/api/v2/users/999".into(), None),
@@ -419,6 +460,7 @@ async fn real_answers_match_the_documented_schemas() {
             Some(json!({"theme": "dark", "roles": []})),
         ),
         ("PATCH", me.into(), Some(json!({"roles": [1]}))),
+        ("DELETE", role.clone(), None),
         ("DELETE", format!("{me}/key/77"), None),
         ("DELETE", format!("/api/v2/users/{}", admin.user_id), None),
         ("DELETE", bob.clone(), None),
@@ -536,7 +578,7 @@ async fn two_factor_answers_match_the_documented_schemas() {
     .await;
     let otp = started.assert_ok()["otp"].clone();
     let id = otp["id"].as_str().unwrap();
-    let secret = base32_decode(otp["totp_secret"].as_str().unwrap());
+    let secret = decode_base32(otp["totp_secret"].as_str().unwrap());
     let verify = format!("/api/v2/users/@me/totp/{id}/verify");
     let now = || totp::step_at(time::OffsetDateTime::now_utc().unix_timestamp());
     let step = now();
@@ -601,19 +643,4 @@ async fn two_factor_answers_match_the_documented_schemas() {
     checked(&app, &doc, "DELETE", &url, Some(&token), None)
         .await
         .assert_ok();
-}
-
-/// RFC 4648 base32 decoding (the test's own, not the server's).
-fn base32_decode(text: &str) -> Vec<u8> {
-    let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let (mut buffer, mut bits, mut out) = (0u32, 0u32, Vec::new());
-    for c in text.chars() {
-        buffer = (buffer << 5) | alphabet.find(c).expect("base32") as u32;
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buffer >> bits) as u8);
-        }
-    }
-    out
 }

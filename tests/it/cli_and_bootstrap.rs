@@ -126,3 +126,83 @@ async fn first_start_creates_a_flagged_admin_once() {
 }
 
 use sea_orm::EntityTrait;
+
+/// The binary started as `cargo run --release` starts it (no PASSGATE_PUBLIC_URL, a loopback
+/// bind): it prints where to open it, http://localhost:PORT, and passkeys are on there.
+#[test]
+fn the_first_start_prints_the_localhost_url_where_passkeys_work() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_passgate"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("PASSGATE_BIND", format!("127.0.0.1:{port}"))
+        .env("PASSGATE_LOG", "warn")
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start passgate");
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let child = Kill(child);
+    // Read the console up to the line that says it is listening (an event, not a delay).
+    let (sender, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut console = Vec::new();
+    let listening = loop {
+        match lines.recv_timeout(std::time::Duration::from_secs(120)) {
+            Ok(line) if line.contains("listening on") => break line,
+            Ok(line) => console.push(line),
+            Err(_) => {
+                drop(child);
+                let mut errors = String::new();
+                stderr.read_to_string(&mut errors).ok();
+                panic!("passgate did not start: {console:?}\n{errors}");
+            }
+        }
+    };
+    let url = format!("http://localhost:{port}");
+    assert!(listening.contains(&format!("{url}/login")), "{listening}");
+    assert!(
+        console
+            .iter()
+            .any(|line| line.contains("Created the superuser 'admin'")),
+        "{console:?}"
+    );
+    // The sign-in page there offers a passkey.
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "GET /login HTTP/1.1\r\nHost: localhost:{port}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut page = String::new();
+    stream.read_to_string(&mut page).unwrap();
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    assert!(page.contains("data-passkey=\"login\""), "{page}");
+    drop(child);
+    let mut errors = String::new();
+    stderr.read_to_string(&mut errors).ok();
+    assert!(!errors.contains("passkeys are off"), "{errors}");
+}

@@ -525,8 +525,8 @@ async fn crafty_user_fields_of_the_wrong_type_or_roles_are_refused_naming_the_fi
         (json!({"theme": 7}), "theme"),
         (json!({"server_order": ["1"]}), "server_order"),
         (json!({"dashboard_columns": null, "theme": false}), "theme"),
-        (json!({"roles": [1]}), "roles"),
         (json!({"roles": ["admins"]}), "roles"),
+        (json!({"roles": [1.5]}), "roles"),
         (json!({"roles": "none"}), "roles"),
         (json!({"theme": "x".repeat(256)}), "theme"),
     ];

@@ -108,13 +108,13 @@ async fn mask_places_passgate_does_not_have_grant_nothing() {
     let app = spawn_app().await;
     let w = world(&app).await;
     let bob = app.token("bob", STRONG).await;
-    // SERVER_CREATION and ROLES_CONFIG are Crafty's; bob gets a key with no permission.
+    // SERVER_CREATION is Crafty's; bob gets a key with no permission.
     let made = crafty(
         &app,
         "PATCH",
         "/api/v2/users/@me/key",
         Some(&bob),
-        Some(crafty_key("servers", "101", false)),
+        Some(crafty_key("servers", "100", false)),
     )
     .await;
     let token = made.assert_ok()["token"].as_str().unwrap().to_string();
@@ -130,8 +130,9 @@ async fn mask_places_passgate_does_not_have_grant_nothing() {
     )
     .await
     .assert_error(StatusCode::FORBIDDEN, "ACCESS_DENIED");
-    // USER_CONFIG, which bob does not hold, is refused, even with the other places set.
-    for mask in ["010", "111"] {
+    // USER_CONFIG and ROLES_CONFIG, which bob does not hold, are refused, even with the
+    // other places set.
+    for mask in ["010", "001", "101", "111"] {
         crafty(
             &app,
             "PATCH",

@@ -28,12 +28,13 @@ fn new_user(name: &str, superuser: bool) -> NewUser {
         permissions: Vec::new(),
         preferences: Default::default(),
         setup_link: None,
+        roles: Vec::new(),
     }
 }
 
 async fn caller_of(app: &TestApp, user: &user_entity::Model) -> Caller {
     let held = grants::load(&app.db, user.user_id).await.unwrap();
-    Caller::signed_in(user, grants::quantity(&held, "USER_CONFIG"), false)
+    Caller::signed_in(user, &held, false)
 }
 
 #[tokio::test]

@@ -600,3 +600,128 @@ async fn a_decision_costs_at_most_one_database_statement() {
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
     assert_eq!(take(), 0);
 }
+
+/// A role made and a user's roles set through the API, as an administrator does.
+async fn role(app: &TestApp, root: &str, name: &str, mfa_required: bool) -> i64 {
+    let made = app
+        .api(
+            "POST",
+            "/api/v2/roles",
+            Some(root),
+            Some(serde_json::json!({"name": name, "servers": [], "mfa_required": mfa_required})),
+        )
+        .await;
+    made.assert_ok()["role_id"].as_i64().unwrap()
+}
+
+async fn set_roles(app: &TestApp, root: &str, username: &str, roles: &[i64]) {
+    let user = app.find(username).await;
+    app.api(
+        "PATCH",
+        &format!("/api/v2/users/{}", user.user_id),
+        Some(root),
+        Some(serde_json::json!({ "roles": roles })),
+    )
+    .await
+    .assert_ok();
+}
+
+#[tokio::test]
+async fn an_app_opens_only_to_its_roles_and_a_removed_member_is_refused_at_once() {
+    let app = with_apps().await;
+    app.user("root", STRONG, true).await;
+    let root = app.token("root", STRONG).await;
+    let staff = role(&app, &root, "Staff", false).await;
+    let admins = role(&app, &root, "admins", false).await;
+    let created = app
+        .api(
+            "POST",
+            "/api/v2/apps",
+            Some(&root),
+            Some(serde_json::json!({
+                "name": "Grafana", "hosts": ["grafana.passgate.test"],
+                "allowed_roles": [admins], "policy": "one_factor"
+            })),
+        )
+        .await;
+    let grafana = created.assert_ok()["app_id"].as_i64().unwrap();
+    // A role that does not exist is refused, naming the field; nothing changes.
+    let refused = app
+        .api(
+            "PATCH",
+            &format!("/api/v2/apps/{grafana}"),
+            Some(&root),
+            Some(serde_json::json!({"allowed_roles": [admins, 9999]})),
+        )
+        .await;
+    refused.assert_error(StatusCode::BAD_REQUEST, "INVALID_JSON_SCHEMA");
+    assert!(
+        refused.json.to_string().contains("allowed_roles"),
+        "{}",
+        refused.json
+    );
+
+    set_roles(&app, &root, "alice", &[staff]).await;
+    let url = "http://grafana.passgate.test/d/1";
+    let browser = signed_in_to(&app, "alice", STRONG, "http://wiki.passgate.test/").await;
+    // Outside the app's roles: 403, and the wiki (no roles) still says who she is.
+    let answer = Ask::nginx(url).with_cookie(&browser).send(&app).await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    let wiki = Ask::nginx("http://wiki.passgate.test/")
+        .with_cookie(&browser)
+        .send(&app)
+        .await;
+    assert_eq!(wiki.header("remote-groups"), Some("staff"));
+    // Given the role: the same cookie opens it on the next request, with both groups.
+    set_roles(&app, &root, "alice", &[staff, admins]).await;
+    let answer = Ask::nginx(url).with_cookie(&browser).send(&app).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.header("remote-groups"), Some("admins,staff"));
+    // The role taken away: her cookie is refused on the very next request.
+    set_roles(&app, &root, "alice", &[staff]).await;
+    let answer = Ask::nginx(url).with_cookie(&browser).send(&app).await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    // An application opened to a role again (PATCH with a real role) lets her in.
+    app.api(
+        "PATCH",
+        &format!("/api/v2/apps/{grafana}"),
+        Some(&root),
+        Some(serde_json::json!({"allowed_roles": [staff]})),
+    )
+    .await
+    .assert_ok();
+    let answer = Ask::nginx(url).with_cookie(&browser).send(&app).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+}
+
+#[tokio::test]
+async fn a_role_that_requires_a_second_factor_sends_its_members_to_enrolment() {
+    let app = with_apps().await;
+    app.user("root", STRONG, true).await;
+    let root = app.token("root", STRONG).await;
+    let browser = signed_in_to(&app, "alice", STRONG, "http://wiki.passgate.test/").await;
+    let url = "http://wiki.passgate.test/";
+    assert_eq!(
+        Ask::traefik(url)
+            .with_cookie(&browser)
+            .send(&app)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let strict = role(&app, &root, "strict", true).await;
+    set_roles(&app, &root, "alice", &[strict]).await;
+    // On her next request, never 200: the set-up page first, carrying the app's URL.
+    let answer = Ask::traefik(url).with_cookie(&browser).send(&app).await;
+    assert_eq!(answer.status, StatusCode::FOUND);
+    assert_eq!(
+        answer.location(),
+        Some(
+            format!(
+                "{PUBLIC}/panel/security/totp/setup?rd={}",
+                passgate::paths::url_encode(url)
+            )
+            .as_str()
+        )
+    );
+}

@@ -577,10 +577,38 @@ async fn the_sign_in_form_refuses_a_missing_forged_or_foreign_csrf_token() {
 // ---------------------------------------------------------------------------------------
 // Item 6: the absolute session lifetime.
 
-#[tokio::test]
-async fn a_busy_session_still_ends_at_its_absolute_lifetime() {
+/// Moves the sign-in time of `user_id`'s session `seconds` into the past, as if the user had
+/// been busy all along (the idle expiry stays far away).
+async fn signed_in_earlier(app: &TestApp, user_id: i32, seconds: i64) {
     use passgate::entities::sessions;
     use sea_orm::{ColumnTrait, QueryFilter};
+    let row = sessions::Entity::find()
+        .filter(sessions::Column::UserId.eq(user_id))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("session row");
+    let mut data: serde_json::Value = serde_json::from_str(&row.data).unwrap();
+    let signed_in_at = data["signed_in_at"].as_i64().expect("signed_in_at");
+    data["signed_in_at"] = json!(signed_in_at - seconds);
+    let mut active: sessions::ActiveModel = row.into();
+    active.data = Set(data.to_string());
+    active.update(&app.db).await.unwrap();
+}
+
+async fn session_rows_of(app: &TestApp, user_id: i32) -> usize {
+    use passgate::entities::sessions;
+    use sea_orm::{ColumnTrait, QueryFilter};
+    sessions::Entity::find()
+        .filter(sessions::Column::UserId.eq(user_id))
+        .all(&app.db)
+        .await
+        .unwrap()
+        .len()
+}
+
+#[tokio::test]
+async fn a_busy_session_still_ends_at_its_absolute_lifetime() {
     let app = spawn_app_with(|raw| raw.session_max_hours = Some("1".into())).await;
     let alice = app.user("alice", STRONG, false).await;
     let mut browser = app.client();
@@ -589,37 +617,85 @@ async fn a_busy_session_still_ends_at_its_absolute_lifetime() {
         .await
         .assert_redirect("/panel/dashboard");
     assert_eq!(browser.get("/panel/dashboard").await.status, StatusCode::OK);
-    // The stored session says when it ends: one hour after the sign-in.
-    let row = sessions::Entity::find()
-        .filter(sessions::Column::UserId.eq(alice.user_id))
-        .one(&app.db)
-        .await
-        .unwrap()
-        .expect("session row");
-    let mut data: serde_json::Value = serde_json::from_str(&row.data).unwrap();
-    let signed_in_at = data["signed_in_at"].as_i64().expect("signed_in_at");
-    assert_eq!(data["ends_at"].as_i64(), Some(signed_in_at + 3600));
-    // Move the sign-in an hour and a second into the past, as if the user had been busy
-    // all along (the idle expiry is still far away).
-    data["signed_in_at"] = json!(signed_in_at - 3601);
-    data["ends_at"] = json!(signed_in_at - 1);
-    let mut active: sessions::ActiveModel = row.into();
-    active.data = Set(data.to_string());
-    active.update(&app.db).await.unwrap();
+    // Signed in 59 minutes ago: still within the hour.
+    signed_in_earlier(&app, alice.user_id, 59 * 60).await;
+    assert_eq!(browser.get("/panel/dashboard").await.status, StatusCode::OK);
+    // An hour and a second: over, however busy.
+    signed_in_earlier(&app, alice.user_id, 62).await;
     browser
         .get("/panel/dashboard")
         .await
         .assert_redirect("/login?ended=ended");
-    let token = browser.session_cookie().cloned();
-    assert!(
-        sessions::Entity::find()
-            .filter(sessions::Column::UserId.eq(alice.user_id))
-            .one(&app.db)
-            .await
-            .unwrap()
-            .is_none(),
-        "the ended session's row is gone ({token:?})"
+    assert_eq!(
+        session_rows_of(&app, alice.user_id).await,
+        0,
+        "the ended session's row is gone"
     );
+    // The session holds no end of its own: the sign-in time is the one truth.
+    browser.login("alice", STRONG).await;
+    let data = passgate::entities::sessions::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("the new session")
+        .data;
+    assert!(!data.contains("ends_at"), "{data}");
+}
+
+#[tokio::test]
+async fn lowering_the_session_lifetime_ends_sessions_signed_in_before_the_change() {
+    // Signed in under the default (seven days): alice and carol three hours ago, bob half an
+    // hour ago.
+    let app = spawn_app().await;
+    let mut browsers = Vec::new();
+    for (name, peer, ago) in [
+        ("alice", "127.0.0.1:1", 3 * 3600),
+        ("carol", "127.0.0.2:1", 3 * 3600),
+        ("bob", "127.0.0.3:1", 30 * 60),
+    ] {
+        let user = app.user(name, STRONG, false).await;
+        let mut browser = app.client_from(peer);
+        browser
+            .login(name, STRONG)
+            .await
+            .assert_redirect("/panel/dashboard");
+        signed_in_earlier(&app, user.user_id, ago).await;
+        browsers.push((user, peer, browser.cookies.clone()));
+    }
+    // After an incident the administrator lowers the limit to two hours and restarts.
+    let lowered = app
+        .restarted_with(|config| config.session_max_lifetime = time::Duration::hours(2))
+        .await;
+    let [
+        (alice, alice_peer, alice_cookies),
+        (carol, _, carol_cookies),
+        (bob, bob_peer, bob_cookies),
+    ] = browsers.try_into().expect("three");
+    // Alice's session is past the new limit: ended at her next page.
+    let mut browser = lowered.client_from(alice_peer);
+    browser.cookies = alice_cookies;
+    browser
+        .get("/panel/dashboard")
+        .await
+        .assert_redirect("/login?ended=ended");
+    assert_eq!(session_rows_of(&lowered, alice.user_id).await, 0);
+    // Carol's too, at her next API call with the cookie.
+    let cookie = format!("passgate_session={}", carol_cookies["passgate_session"]);
+    lowered
+        .api_raw(
+            "GET",
+            "/api/v2/users/@me",
+            &[("cookie", cookie.as_str())],
+            Vec::new(),
+        )
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "ACCESS_DENIED");
+    assert_eq!(session_rows_of(&lowered, carol.user_id).await, 0);
+    // Bob signed in within the new limit and stays.
+    let mut browser = lowered.client_from(bob_peer);
+    browser.cookies = bob_cookies;
+    assert_eq!(browser.get("/panel/dashboard").await.status, StatusCode::OK);
+    assert_eq!(session_rows_of(&lowered, bob.user_id).await, 1);
 }
 
 #[tokio::test]

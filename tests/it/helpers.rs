@@ -291,6 +291,24 @@ impl TestApp {
         }
     }
 
+    /// Another instance on the same database with a changed configuration (a restart after
+    /// the administrator edited a setting).
+    pub async fn restarted_with(&self, change: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = (*self.state.config).clone();
+        change(&mut config);
+        let state = AppState::load(self.db.clone(), config)
+            .await
+            .expect("state");
+        TestApp {
+            router: app(state.clone()),
+            state,
+            db: self.db.clone(),
+            database_url: self.database_url.clone(),
+            _dir: self._dir.clone(),
+            _pg: self._pg.clone(),
+        }
+    }
+
     /// Creates a user directly through the domain.
     pub async fn user(&self, name: &str, password: &str, superuser: bool) -> user_entity::Model {
         self.user_with(name, password, superuser, None, None).await
@@ -432,13 +450,7 @@ impl<'a> Client<'a> {
     ) -> TestResponse {
         let mut builder = Request::builder().method(method).uri(path);
         if !self.cookies.is_empty() {
-            let cookie = self
-                .cookies
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join("; ");
-            builder = builder.header(header::COOKIE, cookie);
+            builder = builder.header(header::COOKIE, cookie_header(&self.cookies));
         }
         if hx {
             builder = builder.header("hx-request", "true");
@@ -539,6 +551,15 @@ impl<'a> Client<'a> {
         self.hx_post("/login", &[("username", username), ("password", password)])
             .await
     }
+}
+
+/// A `Cookie` header with every cookie of a jar.
+pub fn cookie_header(cookies: &HashMap<String, String>) -> String {
+    cookies
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The CSRF token of the first form in a page.
@@ -675,6 +696,7 @@ impl TestApp {
                 .unwrap_or_default(),
             preferences: Default::default(),
             setup_link: None,
+            roles: Vec::new(),
         };
         users::create(
             &self.db,
@@ -700,6 +722,7 @@ impl TestApp {
             user_id: owner.user_id,
             superuser: owner.superuser,
             user_config: None,
+            roles_config: None,
             key: None,
             proved_temporary: false,
         };
@@ -822,4 +845,98 @@ pub async fn signed_in_browser<'a>(
         .assert_redirect("/panel/dashboard");
     browser.get("/panel/dashboard").await;
     browser
+}
+
+const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+/// RFC 4648 base32 decoding (padding and spaces ignored), written here so that tests do not
+/// trust the server's encoder.
+pub fn decode_base32(text: &str) -> Vec<u8> {
+    let (mut buffer, mut bits, mut out) = (0u32, 0u32, Vec::new());
+    for c in text.bytes().filter(|c| *c != b'=' && *c != b' ') {
+        let value = BASE32
+            .iter()
+            .position(|a| *a == c)
+            .expect("a base32 character") as u32;
+        buffer = (buffer << 5) | value;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+        }
+    }
+    out
+}
+
+/// RFC 4648 base32 encoding (upper case, no padding).
+pub fn encode_base32(bytes: &[u8]) -> String {
+    let (mut buffer, mut bits, mut out) = (0u32, 0u32, String::new());
+    for byte in bytes {
+        buffer = (buffer << 8) | u32::from(*byte);
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            out.push(BASE32[((buffer >> bits) & 31) as usize] as char);
+        }
+    }
+    if bits > 0 {
+        out.push(BASE32[((buffer << (5 - bits)) & 31) as usize] as char);
+    }
+    out
+}
+
+/// Roles (SPEC §14), made directly through the domain as the operator would.
+impl TestApp {
+    /// Creates a user holding the given permissions (`(name, quantity)`), managed by `manager`.
+    pub async fn user_with_grants(
+        &self,
+        name: &str,
+        manager: Option<i32>,
+        grants: &[(&str, i32)],
+    ) -> user_entity::Model {
+        let user = self.user_with(name, STRONG, false, manager, None).await;
+        let grants: Vec<passgate::accounts::grants::Grant> = grants
+            .iter()
+            .map(|(name, quantity)| passgate::accounts::grants::Grant {
+                name: name.to_string(),
+                quantity: *quantity,
+            })
+            .collect();
+        passgate::accounts::grants::replace(&self.db, user.user_id, &grants)
+            .await
+            .expect("grants");
+        user
+    }
+
+    /// Creates a role (managed by `manager`) and returns its id.
+    pub async fn role(&self, name: &str, manager: Option<i32>, mfa_required: bool) -> i32 {
+        passgate::accounts::roles::create(
+            &self.db,
+            &Actor::cli(),
+            &passgate::accounts::permissions::Caller::operator(),
+            passgate::accounts::roles::NewRole {
+                name: name.into(),
+                manager: Some(manager),
+                mfa_required,
+            },
+        )
+        .await
+        .expect("create role")
+        .role_id
+    }
+
+    /// Puts `users` into role `role_id`.
+    pub async fn add_to_role(&self, role_id: i32, users: &[&user_entity::Model]) {
+        let ids: Vec<i32> = users.iter().map(|u| u.user_id).collect();
+        passgate::accounts::roles::put_members(
+            &self.db,
+            &Actor::cli(),
+            &passgate::accounts::permissions::Caller::operator(),
+            role_id,
+            &ids,
+            true,
+        )
+        .await
+        .expect("add members");
+    }
 }

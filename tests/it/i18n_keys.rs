@@ -6,7 +6,7 @@ use std::path::Path;
 use passgate::accounts::password::PolicyViolation;
 use passgate::i18n::{DE_JSON, EN_JSON, Lang, load};
 
-const NAMESPACES: [&str; 11] = [
+const NAMESPACES: [&str; 13] = [
     "base",
     "login",
     "dashboard",
@@ -16,6 +16,8 @@ const NAMESPACES: [&str; 11] = [
     "panelConfig",
     "tempPassword",
     "audit",
+    "overview",
+    "roles",
     "sso",
     "apps",
 ];

@@ -12,42 +12,48 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("paths", &[]),
     ("entities", &[]),
     ("malloc", &[]),
+    ("metrics", &[]),
     ("config", &["paths"]),
     ("db", &["config"]),
     (
         "accounts",
-        &["config", "db", "entities", "i18n", "malloc", "paths"],
+        &[
+            "config", "db", "entities", "i18n", "malloc", "metrics", "paths",
+        ],
     ),
     ("error", &["accounts"]),
     ("state", &["accounts", "config"]),
     (
         "auth",
-        &["accounts", "config", "entities", "error", "state"],
+        &[
+            "accounts", "config", "entities", "error", "metrics", "state",
+        ],
     ),
     ("views", &["i18n", "paths"]),
     (
         "web",
         &[
-            "accounts", "auth", "config", "entities", "error", "i18n", "paths", "state", "views",
+            "accounts", "auth", "config", "entities", "error", "i18n", "metrics", "paths", "state",
+            "views",
         ],
     ),
     (
         "api",
         &[
-            "accounts", "auth", "config", "entities", "error", "paths", "state",
+            "accounts", "auth", "config", "entities", "error", "metrics", "paths", "state",
         ],
     ),
     ("oauth", &["accounts", "auth", "config", "paths", "state"]),
     (
         "cli",
         &[
-            "accounts", "auth", "config", "db", "entities", "error", "state",
+            "accounts", "auth", "config", "db", "entities", "error", "i18n", "paths", "state",
         ],
     ),
     (
         "forward_auth",
         &[
-            "accounts", "auth", "config", "error", "i18n", "paths", "state", "views",
+            "accounts", "auth", "config", "error", "i18n", "metrics", "paths", "state", "views",
         ],
     ),
     (
@@ -61,6 +67,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "error",
             "forward_auth",
             "malloc",
+            "metrics",
             "oauth",
             "paths",
             "state",

@@ -259,3 +259,99 @@ async fn a_reset_committed_during_the_password_check_wins_over_the_sign_in() {
     assert!(recorded.last_login.is_some());
     assert!(recorded.require_password_change);
 }
+
+/// The `value` the username field is rendered with, and which field has the focus.
+fn username_field(body: &str) -> (String, bool, bool) {
+    let input = |name: &str| {
+        let at = body
+            .find(&format!("name=\"{name}\""))
+            .unwrap_or_else(|| panic!("no {name} field in {body}"));
+        let start = body[..at].rfind("<input").expect("an input");
+        let end = at + body[at..].find('>').expect("end of the input");
+        body[start..end].to_string()
+    };
+    let username = input("username");
+    let value = username
+        .split("value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or("")
+        .to_string();
+    (
+        value,
+        username.contains("autofocus"),
+        input("password").contains("autofocus"),
+    )
+}
+
+#[tokio::test]
+async fn a_wrong_password_keeps_a_well_formed_username_and_focuses_the_password() {
+    let app = spawn_app().await;
+    app.user("alice", STRONG, false).await;
+    app.user("bob", STRONG, false).await;
+    // With and without htmx, a known name or an unknown one (the same answer either way),
+    // typed in any case and with spaces around: the name comes back in its stored form.
+    for (typed, kept) in [("  Alice ", "alice"), ("nobody_2", "nobody_2")] {
+        let page = app.client().login(typed, "Not-The-Password-1").await;
+        assert_eq!(page.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(username_field(&page.body), (kept.to_string(), false, true));
+        let fragment = app.client().hx_login(typed, "Not-The-Password-1").await;
+        assert_eq!(fragment.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            username_field(&fragment.body),
+            (kept.to_string(), false, true)
+        );
+    }
+    // The person types only the password again.
+    let mut browser = app.client();
+    let refused = browser.login("Bob", "Not-The-Password-1").await;
+    let (kept, _, _) = username_field(&refused.body);
+    assert_eq!(kept, "bob");
+    browser
+        .post("/login", &[("username", &kept), ("password", STRONG)])
+        .await
+        .assert_redirect("/panel/dashboard");
+}
+
+#[tokio::test]
+async fn a_username_that_could_be_a_password_is_cleared() {
+    let app = spawn_app().await;
+    app.user("alice", STRONG, false).await;
+    // What `user create` refuses: punctuation, spaces inside, too short or too long, letters
+    // outside a-z, markup. Any of these may be a password typed into the wrong field.
+    for typed in [
+        "Tidal-Marble-Orchard-47",
+        "correct horse",
+        "x9",
+        "abcdefghijklmnopqrstu",
+        "jürgen",
+        "<b>alice</b>",
+        "alice@example.org",
+    ] {
+        for hx in [false, true] {
+            let mut browser = app.client();
+            let page = if hx {
+                browser.hx_login(typed, "Not-The-Password-1").await
+            } else {
+                browser.login(typed, "Not-The-Password-1").await
+            };
+            assert_eq!(page.status, StatusCode::UNAUTHORIZED, "{typed}");
+            assert_eq!(
+                username_field(&page.body),
+                (String::new(), true, false),
+                "{typed} (htmx: {hx})"
+            );
+            if typed.len() > 4 {
+                assert!(!page.body.contains(typed), "{typed} echoed");
+            }
+        }
+    }
+    // A well-formed name is kept after any refusal, the lock included.
+    let mut browser = app.client_from("10.9.0.1:1");
+    for _ in 0..5 {
+        browser.login("alice", "Not-The-Password-1").await;
+    }
+    let locked = browser.login("alice", "Not-The-Password-1").await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(username_field(&locked.body).0, "alice");
+}

@@ -10,54 +10,39 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-/// RFC 4648 base32 decoding, written here so the test does not trust the server's encoder.
-fn decode_base32(text: &str) -> Vec<u8> {
-    let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let (mut buffer, mut bits, mut out) = (0u32, 0u32, Vec::new());
-    for c in text.chars().filter(|c| *c != '=' && *c != ' ') {
-        let value = alphabet.find(c).expect("a base32 character") as u32;
-        buffer = (buffer << 5) | value;
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buffer >> bits) as u8);
-        }
-    }
-    out
-}
-
 fn unix_now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
-/// The current step, after waiting out the last two seconds of a step, so that the step
-/// does not change between computing a code and the server checking it.
-async fn stable_step() -> i64 {
-    while unix_now().rem_euclid(totp::STEP_SECONDS) >= totp::STEP_SECONDS - 2 {
+/// The current step, after waiting out the last five seconds of a step, so that the step
+/// does not change between computing a code and the server checking it (also on a loaded
+/// machine, where a request can take a second or two).
+pub(crate) async fn stable_step() -> i64 {
+    while unix_now().rem_euclid(totp::STEP_SECONDS) >= totp::STEP_SECONDS - 5 {
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
     totp::step_at(unix_now())
 }
 
 /// A device enrolled by its owner through the API.
-struct Enrolled {
+pub(crate) struct Enrolled {
     secret: Vec<u8>,
     base32: String,
-    device_id: String,
-    backup_codes: Vec<String>,
+    pub(crate) device_id: String,
+    pub(crate) backup_codes: Vec<String>,
     /// The owner's fresh token (the enrolment ended the old one).
-    token: String,
+    pub(crate) token: String,
 }
 
 impl Enrolled {
-    fn code(&self, step: i64) -> String {
+    pub(crate) fn code(&self, step: i64) -> String {
         totp::code_at_step(&self.secret, step)
     }
 }
 
 /// Enrols a device for the owner of `token`, verifying with the previous step's code so
 /// that the current step stays free for a sign-in.
-async fn enrol(app: &TestApp, token: &str) -> Enrolled {
+pub(crate) async fn enrol(app: &TestApp, token: &str) -> Enrolled {
     let started = app
         .api("POST", "/api/v2/users/@me/totp", Some(token), None)
         .await;
@@ -539,16 +524,13 @@ async fn the_enrolment_gate_holds_on_every_spelling_and_lets_keys_through() {
     held("/api/v2/users/@me", "GET")
         .await
         .assert_error(StatusCode::FORBIDDEN, "MFA_SETUP_REQUIRED");
-    held("/api/v2/users/@me/totp", "GET")
-        .await
-        .assert_error(StatusCode::FORBIDDEN, "MFA_SETUP_REQUIRED");
     held("/api/v2/users/@ME/totp", "POST")
         .await
         .assert_error(StatusCode::FORBIDDEN, "MFA_SETUP_REQUIRED");
     held("/api/v2/users/@me/", "GET")
         .await
         .assert_error(StatusCode::FORBIDDEN, "MFA_SETUP_REQUIRED");
-    held("/api/v2/users/@me/totp/", "GET")
+    held("/api/v2/users/@me/totp/recovery/renew", "POST")
         .await
         .assert_error(StatusCode::FORBIDDEN, "MFA_SETUP_REQUIRED");
     held("/api/v2/users/@me/permissions", "GET")
@@ -572,6 +554,54 @@ async fn the_enrolment_gate_holds_on_every_spelling_and_lets_keys_through() {
     }
     let device = enrol(&app, &token).await;
     app.api("GET", "/api/v2/users/@me", Some(&device.token), None)
+        .await
+        .assert_ok();
+}
+
+#[tokio::test]
+async fn a_user_held_at_enrolment_lists_their_own_devices_and_nothing_more() {
+    let app = spawn_app_with(|raw| raw.require_mfa = Some("superusers".into())).await;
+    let admin = app.user("admin", STRONG, true).await;
+    let alice = app.user("alice", STRONG, false).await;
+    let alice_token = app.token("alice", STRONG).await;
+    enrol(&app, &alice_token).await;
+    let token = app.token("admin", STRONG).await;
+    // What a client asks before it starts an enrolment: which devices exist (none yet).
+    for path in [
+        "/api/v2/users/@me/totp",
+        "/api/v2/users/@me/totp/",
+        "/api/v2/users/%40me/totp",
+    ] {
+        let listed = app.api("GET", path, Some(&token), None).await;
+        assert_eq!(listed.assert_ok(), &json!([]), "{path}");
+    }
+    let passkeys = app
+        .api("GET", "/api/v2/users/@me/passkeys", Some(&token), None)
+        .await;
+    assert!(passkeys.status.is_success(), "{}", passkeys.json);
+    // Only one's own, and only listing: a superuser held at enrolment does not read another
+    // user's devices, nor their own under their numeric id, nor change anything else.
+    let others = format!("/api/v2/users/{}/totp", alice.user_id);
+    let own_by_number = format!("/api/v2/users/{}/totp", admin.user_id);
+    for (method, path) in [
+        ("GET", others.as_str()),
+        ("GET", own_by_number.as_str()),
+        ("DELETE", "/api/v2/users/@me/totp/1"),
+        ("POST", "/api/v2/users/@me/totp/recovery/renew"),
+        ("GET", "/api/v2/users/@me"),
+        ("GET", "/api/v2/users"),
+    ] {
+        app.api(method, path, Some(&token), None)
+            .await
+            .assert_error(StatusCode::FORBIDDEN, "MFA_SETUP_REQUIRED");
+    }
+    // Listing does not finish anything: once a device is enrolled the rest opens.
+    let device = enrol(&app, &token).await;
+    let listed = app
+        .api("GET", "/api/v2/users/@me/totp", Some(&device.token), None)
+        .await;
+    assert_eq!(listed.assert_ok().as_array().map(Vec::len), Some(1));
+    app.api("GET", &others, Some(&device.token), None)
         .await
         .assert_ok();
 }
@@ -1238,7 +1268,7 @@ async fn require_mfa_is_set_at_creation_and_shown_in_user_rows() {
 }
 
 /// The key shown on the enrolment page (`<p class="secret"><code>ABCD EFGH …</code>`).
-fn secret_on_page(body: &str) -> Option<Vec<u8>> {
+pub(crate) fn secret_on_page(body: &str) -> Option<Vec<u8>> {
     let start = body.find("class=\"secret\"><code>")? + "class=\"secret\"><code>".len();
     let end = start + body[start..].find("</code>")?;
     Some(decode_base32(&body[start..end].replace(' ', "")))

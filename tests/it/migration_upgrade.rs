@@ -67,6 +67,40 @@ async fn every_migration_rolls_back_and_forward() {
     let url = format!("sqlite://{}/roll.db?mode=rwc", dir.path().display());
     let conn = db::connect(&url, 1).await.unwrap();
     Migrator::up(&conn, None).await.unwrap();
+    Migrator::down(&conn, Some(1))
+        .await
+        .expect("session_id_hashes down");
+    Migrator::down(&conn, Some(1))
+        .await
+        .expect("one_time_results down");
+    assert!(
+        conn.execute_unprepared("SELECT 1 FROM one_time_results")
+            .await
+            .is_err()
+    );
+    Migrator::down(&conn, Some(1)).await.expect("overview down");
+    for gone in [
+        "SELECT 1 FROM activity_days",
+        "SELECT 1 FROM app_sign_ins",
+        "SELECT app_id FROM audit_log",
+        "SELECT user_id FROM login_throttle",
+    ] {
+        assert!(conn.execute_unprepared(gone).await.is_err(), "{gone}");
+    }
+    Migrator::down(&conn, Some(1))
+        .await
+        .expect("passkey_handles down");
+    for gone in [
+        "SELECT passkey_handle FROM users",
+        "SELECT discoverable FROM passkeys",
+    ] {
+        assert!(conn.execute_unprepared(gone).await.is_err(), "{gone}");
+    }
+    assert!(
+        conn.execute_unprepared("SELECT disable_password_auth FROM users")
+            .await
+            .is_ok()
+    );
     Migrator::down(&conn, Some(1)).await.expect("oidc down");
     for gone in [
         "SELECT 1 FROM oidc_keys",
@@ -88,6 +122,10 @@ async fn every_migration_rolls_back_and_forward() {
         "SELECT 1 FROM app_roles",
         "SELECT 1 FROM sso_sessions",
     ] {
+        assert!(conn.execute_unprepared(gone).await.is_err(), "{gone}");
+    }
+    Migrator::down(&conn, Some(1)).await.expect("roles down");
+    for gone in ["SELECT 1 FROM roles", "SELECT 1 FROM user_roles"] {
         assert!(conn.execute_unprepared(gone).await.is_err(), "{gone}");
     }
     Migrator::down(&conn, Some(1))
@@ -176,5 +214,78 @@ async fn every_migration_rolls_back_and_forward() {
         conn.execute_unprepared("SELECT state FROM reset_links")
             .await
             .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn a_session_signed_in_before_the_upgrade_stays_signed_in_and_loses_its_clear_results() {
+    use passgate::accounts::sessions::stored_id;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/old.db?mode=rwc", dir.path().display());
+    let conn = db::connect(&url, 2).await.unwrap();
+    let before_hashing = Migrator::migrations()
+        .iter()
+        .position(|m| m.name() == "m20261206_000006_one_time_results")
+        .expect("the migration") as u32;
+    Migrator::up(&conn, Some(before_hashing))
+        .await
+        .expect("the schema before session ids were hashed");
+    let hash = Hasher::new(1)
+        .hash(&Secret::new(crate::helpers::STRONG.into()))
+        .await
+        .unwrap();
+    conn.execute_raw(Statement::from_sql_and_values(
+        conn.get_database_backend(),
+        "INSERT INTO users (username, password, enabled, superuser, lang, created, last_update, \
+         last_ip, security_stamp) VALUES ('alice', ?, TRUE, FALSE, 'en', '2026-01-05 10:00:00', \
+         '2026-01-05 10:00:00', '', 'stamp-alice')",
+        [hash.into()],
+    ))
+    .await
+    .unwrap();
+    // A session as the old store wrote it: the cookie's id in clear, a result in clear.
+    let cookie = tower_sessions::session::Id::default().to_string();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let data = serde_json::json!({
+        "user_id": 1,
+        "stamp": "stamp-alice",
+        "signed_in_at": now,
+        "ends_at": now + 3600,
+        "one_time": {"r1": [1, {"kind": "reset", "password": "Clear-Text-Password-9"}]},
+    });
+    conn.execute_raw(Statement::from_sql_and_values(
+        conn.get_database_backend(),
+        "INSERT INTO sessions (id, user_id, data, expiry_date) VALUES (?, 1, ?, '2999-01-01 00:00:00')",
+        [cookie.clone().into(), data.to_string().into()],
+    ))
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+
+    let conn = db::open(&url, 2).await.expect("upgrade in place");
+    let state = AppState::load(conn.clone(), Config::for_database(&url))
+        .await
+        .unwrap();
+    let upgraded = crate::helpers::TestApp::from_parts(state, url, app, dir);
+    let rows = conn
+        .query_all_raw(Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT id, data FROM sessions",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    let id: String = rows[0].try_get("", "id").unwrap();
+    let stored: String = rows[0].try_get("", "data").unwrap();
+    assert_eq!(id, stored_id(&cookie), "kept under the hash of its id");
+    assert!(!stored.contains("Clear-Text-Password-9"), "{stored}");
+    let mut browser = upgraded.client();
+    browser
+        .cookies
+        .insert("passgate_session".into(), cookie.clone());
+    assert_eq!(
+        browser.get("/panel/dashboard").await.status,
+        StatusCode::OK,
+        "still signed in"
     );
 }

@@ -12,24 +12,29 @@ use webauthn_authenticator_rs::softpasskey::SoftPasskey;
 
 use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 
-const ORIGIN: &str = "https://passkeys.example.org";
+pub(crate) const ORIGIN: &str = "https://passkeys.example.org";
 
-async fn app() -> TestApp {
+pub(crate) async fn app() -> TestApp {
     spawn_app_with(|raw| raw.public_url = Some(ORIGIN.into())).await
 }
 
 /// A software authenticator that reports user verification (as a phone or a security key
 /// with a PIN does).
-fn authenticator() -> SoftPasskey {
+pub(crate) fn authenticator() -> SoftPasskey {
     SoftPasskey::new(true)
 }
 
-fn origin() -> Url {
+pub(crate) fn origin() -> Url {
     Url::parse(ORIGIN).expect("origin")
 }
 
 /// Registers a passkey for the holder of `token`; returns the answer's data (id, name, token).
-async fn register(app: &TestApp, token: &str, device: &mut SoftPasskey, name: &str) -> Value {
+pub(crate) async fn register(
+    app: &TestApp,
+    token: &str,
+    device: &mut SoftPasskey,
+    name: &str,
+) -> Value {
     let started = app
         .api("POST", "/api/v2/users/@me/passkeys", Some(token), None)
         .await;
@@ -52,7 +57,10 @@ async fn register(app: &TestApp, token: &str, device: &mut SoftPasskey, name: &s
 }
 
 /// Sign-in options for `username`: the challenge id and the options.
-async fn sign_in_options(app: &TestApp, username: &str) -> (String, RequestChallengeResponse) {
+pub(crate) async fn sign_in_options(
+    app: &TestApp,
+    username: &str,
+) -> (String, RequestChallengeResponse) {
     let response = app
         .api(
             "POST",
@@ -70,7 +78,7 @@ async fn sign_in_options(app: &TestApp, username: &str) -> (String, RequestChall
     )
 }
 
-async fn verify_sign_in(
+pub(crate) async fn verify_sign_in(
     app: &TestApp,
     challenge: &str,
     credential: &Value,
@@ -84,7 +92,7 @@ async fn verify_sign_in(
     .await
 }
 
-async fn answer(device: &mut SoftPasskey, options: RequestChallengeResponse) -> Value {
+pub(crate) async fn answer(device: &mut SoftPasskey, options: RequestChallengeResponse) -> Value {
     let credential = device
         .do_authentication(origin(), options)
         .expect("the authenticator signs");
@@ -184,7 +192,6 @@ async fn a_counter_that_goes_backwards_is_refused() {
 
 #[tokio::test]
 async fn an_expired_ceremony_and_another_users_ceremony_finish_nothing() {
-    use sea_orm::{ConnectionTrait, Statement};
     let app = app().await;
     app.user("dave", "dave-password-1", false).await;
     app.user("erin", "erin-password-1", false).await;
@@ -226,13 +233,7 @@ async fn an_expired_ceremony_and_another_users_ceremony_finish_nothing() {
     // An expired sign-in ceremony.
     let (challenge, options) = sign_in_options(&app, "erin").await;
     let credential = answer(&mut device, options).await;
-    app.db
-        .execute_raw(Statement::from_string(
-            app.db.get_database_backend(),
-            "UPDATE webauthn_ceremonies SET expires = '2000-01-01 00:00:00'",
-        ))
-        .await
-        .expect("age the ceremony");
+    expire_ceremonies(&app).await;
     verify_sign_in(&app, &challenge, &credential)
         .await
         .assert_error(
@@ -241,7 +242,19 @@ async fn an_expired_ceremony_and_another_users_ceremony_finish_nothing() {
         );
 }
 
-async fn passkeys_of(app: &TestApp, name: &str) -> usize {
+/// Every ceremony in progress, five minutes later.
+pub(crate) async fn expire_ceremonies(app: &TestApp) {
+    use sea_orm::{ConnectionTrait, Statement};
+    app.db
+        .execute_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            "UPDATE webauthn_ceremonies SET expires = '2000-01-01 00:00:00'",
+        ))
+        .await
+        .expect("age the ceremonies");
+}
+
+pub(crate) async fn passkeys_of(app: &TestApp, name: &str) -> usize {
     use passgate::entities::passkeys;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let user = app.find(name).await;
@@ -348,7 +361,7 @@ async fn password_sign_in_can_be_turned_off_only_with_a_passkey() {
 
 #[tokio::test]
 async fn without_a_public_url_passkeys_are_off_with_a_clear_code() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(|raw| raw.bind = Some("0.0.0.0:8000".into())).await;
     app.user("ivan", "ivan-password-1", false).await;
     let token = app.token("ivan", "ivan-password-1").await;
     app.api("POST", "/api/v2/users/@me/passkeys", Some(&token), None)
@@ -587,9 +600,49 @@ async fn the_sign_in_page_signs_in_with_a_passkey_and_refuses_without_its_csrf_t
 
 #[tokio::test]
 async fn without_a_public_url_the_sign_in_page_offers_no_passkey() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(|raw| raw.bind = Some("0.0.0.0:8000".into())).await;
     let page = app.client().get("/login").await;
     assert!(!page.body.contains("data-passkey"));
+}
+
+#[tokio::test]
+async fn on_a_loopback_bind_passkeys_work_at_localhost_without_a_public_url() {
+    // The embedded default: PASSGATE_PUBLIC_URL unset, bound to 127.0.0.1:8000.
+    let app = spawn_app().await;
+    assert_eq!(app.state.config.public_url, None);
+    let page = app.client().get("/login").await;
+    assert!(page.body.contains("data-passkey=\"login\""));
+    app.user("walt", "walt-password-1", false).await;
+    let token = app.token("walt", "walt-password-1").await;
+    let started = app
+        .api("POST", "/api/v2/users/@me/passkeys", Some(&token), None)
+        .await;
+    let data = started.assert_ok().clone();
+    assert_eq!(data["options"]["rp"]["id"], "localhost", "{data}");
+    // A browser at http://localhost:8000 registers one, and signs in with it.
+    let localhost = Url::parse("http://localhost:8000").expect("origin");
+    let mut device = authenticator();
+    let options: CreationChallengeResponse =
+        serde_json::from_value(json!({"publicKey": data["options"]})).expect("creation options");
+    let credential = device
+        .do_registration(localhost.clone(), options)
+        .expect("the authenticator registers");
+    let challenge = data["challenge_id"].as_str().expect("challenge_id");
+    app.api(
+        "POST",
+        &format!("/api/v2/users/@me/passkeys/{challenge}/verify"),
+        Some(&token),
+        Some(json!({"name": "laptop", "credential": credential})),
+    )
+    .await
+    .assert_ok();
+    let (challenge, options) = sign_in_options(&app, "walt").await;
+    let credential = device
+        .do_authentication(localhost, options)
+        .expect("the authenticator signs");
+    let credential = serde_json::to_value(credential).expect("json");
+    let signed_in = verify_sign_in(&app, &challenge, &credential).await;
+    assert!(signed_in.assert_ok()["token"].is_string());
 }
 
 #[tokio::test]
@@ -660,7 +713,7 @@ async fn the_security_page_lists_and_removes_a_passkey_with_the_current_password
     assert!(!page.body.contains("Desk key"));
 }
 
-async fn passkey_ids(app: &TestApp, name: &str) -> Vec<i32> {
+pub(crate) async fn passkey_ids(app: &TestApp, name: &str) -> Vec<i32> {
     use passgate::entities::passkeys;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let user = app.find(name).await;

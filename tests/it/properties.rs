@@ -222,6 +222,7 @@ fn caller() -> impl Strategy<Value = Caller> {
             user_id,
             superuser,
             user_config,
+            roles_config: None,
             proved_temporary: false,
             key: key.map(|(full_access, with_user_config)| KeyScope {
                 full_access,

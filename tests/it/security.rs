@@ -82,6 +82,8 @@ async fn pages_carry_strict_security_headers() {
     assert!(csp.contains("script-src 'self'"));
     assert!(csp.contains("style-src 'self'"));
     assert!(csp.contains("frame-ancestors 'none'"));
+    // Without single sign-on, forms go nowhere but passgate itself.
+    assert!(csp.contains("form-action 'self';"), "{csp}");
     assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"));
     assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
     assert!(page.header("referrer-policy").is_some());
@@ -228,6 +230,7 @@ async fn a_session_stands_for_its_user_only_while_the_stamp_holds_with_or_withou
     use tower_sessions::session::{Id, Record};
     use tower_sessions::session_store::SessionStore;
     let app = spawn_app().await;
+    let lifetime = app.state.config.session_max_lifetime;
     let alice = app.user("alice", STRONG, false).await;
     let store = Arc::new(DbSessionStore::new(app.db.clone()));
     let mut record = Record {
@@ -236,8 +239,8 @@ async fn a_session_stands_for_its_user_only_while_the_stamp_holds_with_or_withou
             ("user_id".to_string(), json!(alice.user_id)),
             ("stamp".to_string(), json!(alice.security_stamp)),
             (
-                "ends_at".to_string(),
-                json!(time::OffsetDateTime::now_utc().unix_timestamp() + 3600),
+                "signed_in_at".to_string(),
+                json!(time::OffsetDateTime::now_utc().unix_timestamp()),
             ),
         ]
         .into_iter()
@@ -248,7 +251,7 @@ async fn a_session_stands_for_its_user_only_while_the_stamp_holds_with_or_withou
     let open = || Session::new(Some(record.id), store.clone(), None);
     // Loaded with its user in one statement.
     let session = open();
-    let signed_in = current_user(&session, &app.db)
+    let signed_in = current_user(&session, &app.db, lifetime)
         .await
         .unwrap()
         .expect("alice");
@@ -257,17 +260,19 @@ async fn a_session_stands_for_its_user_only_while_the_stamp_holds_with_or_withou
     // user is read on its own, with the same checks.
     let session = open();
     session.remove_value(SIGNED_IN_KEY).await.unwrap();
-    let signed_in = current_user(&session, &app.db)
+    let signed_in = current_user(&session, &app.db, lifetime)
         .await
         .unwrap()
         .expect("alice");
     assert_eq!(signed_in.user.username, "alice");
     // After a reset the row is gone; one put back as it was (old stamp) passes neither way.
-    let row = passgate::entities::sessions::Entity::find_by_id(record.id.to_string())
-        .one(&app.db)
-        .await
-        .unwrap()
-        .expect("stored");
+    let row = passgate::entities::sessions::Entity::find_by_id(
+        passgate::accounts::sessions::stored_id(&record.id.to_string()),
+    )
+    .one(&app.db)
+    .await
+    .unwrap()
+    .expect("stored");
     app.reset("alice", STRONG_2, ResetOptions::default()).await;
     assert!(store.load(&record.id).await.unwrap().is_none());
     let put_back = || async {
@@ -278,11 +283,21 @@ async fn a_session_stands_for_its_user_only_while_the_stamp_holds_with_or_withou
             .unwrap();
     };
     put_back().await;
-    assert!(current_user(&open(), &app.db).await.unwrap().is_none());
+    assert!(
+        current_user(&open(), &app.db, lifetime)
+            .await
+            .unwrap()
+            .is_none()
+    );
     put_back().await;
     let session = open();
     session.remove_value(SIGNED_IN_KEY).await.unwrap();
-    assert!(current_user(&session, &app.db).await.unwrap().is_none());
+    assert!(
+        current_user(&session, &app.db, lifetime)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[tokio::test]

@@ -218,6 +218,20 @@ async fn the_forced_change_carries_rd_with_and_without_javascript() {
                 .get(&with_rd("/panel/change_password", WIKI_PAGE))
                 .await;
             assert_eq!(rd_in(&form.body).as_deref(), Some(WIKI_PAGE));
+            // Browsers hold the form's 303 to the app against `form-action`: the app's
+            // origin must be in it (http here: the test's cookies are not Secure), and
+            // nothing outside the domain.
+            let csp = form.header("content-security-policy").unwrap_or_default();
+            let form_action = csp
+                .split(';')
+                .map(str::trim)
+                .find(|d| d.starts_with("form-action"))
+                .unwrap_or_default();
+            assert_eq!(
+                form_action,
+                "form-action 'self' https://passgate.test:* https://*.passgate.test:* \
+                 http://passgate.test:* http://*.passgate.test:*"
+            );
             let changed = browser
                 .post(
                     "/panel/change_password",

@@ -29,25 +29,12 @@ import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fault"))
 import harness  # noqa: E402
-from harness import ADMIN, Server, free_port, log  # noqa: E402
+from harness import ADMIN, RESULTS, Server, check, free_port, log  # noqa: E402
 
 CLIENT = "127.0.0.2"
 OTHER_CLIENT = "127.0.0.3"
 PROXY_IP = "127.0.0.1"
 FORGED = "6.6.6.6"
-
-RESULTS = {"passed": 0, "failed": 0}
-
-
-def check(cond, what, detail=""):
-    if cond:
-        RESULTS["passed"] += 1
-        log("PASS", what)
-    else:
-        RESULTS["failed"] += 1
-        log("FAIL", what, detail)
-    return cond
-
 
 NGINX_CONF = """\
 worker_processes 1;

@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use crate::config::is_host_name;
+
 /// A registered host.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct HostPattern {
@@ -66,20 +68,6 @@ impl fmt::Display for HostPattern {
         }
         Ok(())
     }
-}
-
-/// Labels of letters, digits and inner hyphens (and no `*` anywhere), at most 253 bytes.
-fn is_host_name(name: &str) -> bool {
-    name.len() <= 253
-        && name.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        })
 }
 
 #[cfg(test)]

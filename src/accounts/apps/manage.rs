@@ -166,7 +166,7 @@ fn summary(app: &App) -> String {
     };
     format!(
         "app={} policy={} hosts={} roles={}{client}",
-        app.name,
+        audit::value(&app.name),
         app.policy.as_str(),
         hosts.join(","),
         app.allowed_roles.len()
@@ -302,7 +302,11 @@ pub async fn new_client_secret(
         actor,
         None,
         action::APP_SECRET_REGENERATED,
-        format!("app={} client_id={}", app.name, client.client_id),
+        format!(
+            "app={} client_id={}",
+            audit::value(&app.name),
+            client.client_id
+        ),
     )
     .await?;
     txn.commit().await?;

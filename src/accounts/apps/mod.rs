@@ -18,7 +18,7 @@ pub use manage::{
     list, new_client_secret, update,
 };
 pub use public_path::{PublicPath, is_public};
-pub use store::role_id_by_name;
+pub use store::{role_choices, role_id_by_name};
 
 /// One application as a sign-in reads it: from the database, never from the cache (a `deny`
 /// or a deletion holds at once, SPEC §16). No caller check: it decides for the user signing

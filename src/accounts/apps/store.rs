@@ -256,3 +256,22 @@ pub async fn delete(conn: &impl ConnectionTrait, app_id: i32) -> Result<bool> {
         .rows_affected
         > 0)
 }
+
+/// Every role as (id, name), by name: what an application may be opened to.
+pub async fn role_choices(conn: &impl ConnectionTrait) -> Result<Vec<(i32, String)>> {
+    let rows = conn
+        .query_all_raw(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT role_id, role_name FROM roles ORDER BY role_name",
+        ))
+        .await?;
+    Ok(rows
+        .iter()
+        .filter_map(|row| {
+            Some((
+                row.try_get::<i32>("", "role_id").ok()?,
+                row.try_get::<String>("", "role_name").ok()?,
+            ))
+        })
+        .collect())
+}

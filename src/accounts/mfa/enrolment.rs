@@ -126,7 +126,7 @@ pub async fn verify_enrolment<C: TransactionTrait + ConnectionTrait>(
         .one(db)
         .await?
         .ok_or(Error::NotFound)?;
-    let secret = mfa.cipher.open(user.user_id, &pending.secret)?;
+    let secret = mfa.open_secret(user.user_id, &pending.secret)?;
     let step = totp::parse_code(code)
         .and_then(|code| totp::matching_step(&secret, &code, now_step(), mfa.skew_steps))
         .ok_or(Error::WrongMfaCode)?;

@@ -5,6 +5,7 @@
 
 pub mod cipher;
 mod enrolment;
+mod key_file;
 pub mod recovery;
 mod removal;
 mod sign_in;
@@ -44,6 +45,8 @@ pub struct Mfa {
     pub cipher: SecretCipher,
     pub skew_steps: i64,
     pub policy: MfaPolicy,
+    /// Where the cipher's key comes from, as the log names it when a secret does not open.
+    pub key_source: String,
 }
 
 impl Mfa {
@@ -53,18 +56,75 @@ impl Mfa {
             cipher: SecretCipher::load(conn, config.secret_key.as_ref()).await?,
             skew_steps: config.skew_steps,
             policy: config.policy,
+            key_source: match &config.secret_key_file {
+                Some(path) => format!("the key in PASSGATE_SECRET_KEY_FILE ('{path}')"),
+                None => "the key kept in the database (PASSGATE_SECRET_KEY_FILE is not set)".into(),
+            },
         })
+    }
+
+    /// Opens a user's sealed TOTP secret; one that does not open with this key is
+    /// [`Error::MfaUnavailable`](crate::accounts::Error::MfaUnavailable), logged in one line
+    /// naming the key.
+    pub fn open_secret(&self, user_id: i32, stored: &str) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+        self.cipher.open(user_id, stored).map_err(|err| match err {
+            crate::accounts::Error::Undecryptable => {
+                tracing::error!(
+                    user_id,
+                    "a TOTP secret does not decrypt with {}: was the key file changed? Put the \
+                     old key back, or remove the user's devices with `passgate user reset-mfa`",
+                    self.key_source
+                );
+                crate::accounts::Error::MfaUnavailable
+            }
+            other => other,
+        })
+    }
+
+    /// At start: whether a stored TOTP secret opens with this key (logged once if not, so a
+    /// changed key file is noticed before a user trips over it).
+    pub async fn check_key(&self, conn: &impl ConnectionTrait) -> Result<()> {
+        if let Some(device) = totp_devices::Entity::find().one(conn).await? {
+            let _ = self.open_secret(device.user_id, &device.secret);
+        }
+        Ok(())
     }
 }
 
-/// Whether `user` must have a second factor: their own flag or the global policy.
-pub fn required(policy: MfaPolicy, user: &user_entity::Model) -> bool {
+/// Whether `user` must have a second factor: their own flag, the global policy, or a role
+/// of theirs with `mfa_required` (`in_mfa_role`, SPEC §14; read with the user on every
+/// request, see `users::RowStatus`).
+pub fn required(policy: MfaPolicy, user: &user_entity::Model, in_mfa_role: bool) -> bool {
     user.require_mfa
+        || in_mfa_role
         || match policy {
             MfaPolicy::None => false,
             MfaPolicy::Superusers => user.superuser,
             MfaPolicy::All => true,
         }
+}
+
+/// [`required`] where the user's roles were not read with them: their own flag and the
+/// policy first, then (only if those do not decide) one statement for the roles.
+pub async fn required_of(
+    conn: &impl ConnectionTrait,
+    policy: MfaPolicy,
+    user: &user_entity::Model,
+) -> Result<bool> {
+    if required(policy, user, false) {
+        return Ok(true);
+    }
+    crate::accounts::roles::requires_mfa(conn, user.user_id).await
+}
+
+/// Whether `user` must have a second factor and has none — held at enrolment (SPEC §9) —
+/// from what was read with them (`status`).
+pub fn factor_missing(
+    policy: MfaPolicy,
+    user: &user_entity::Model,
+    status: &crate::accounts::users::RowStatus,
+) -> bool {
+    !status.has_factor && required(policy, user, status.in_mfa_role)
 }
 
 pub(crate) fn now_step() -> i64 {
@@ -194,6 +254,7 @@ mod tests {
             password_expires: None,
             require_mfa,
             disable_password_auth: false,
+            passkey_handle: None,
             theme: "default".into(),
             hints: true,
             server_order: String::new(),
@@ -205,23 +266,57 @@ mod tests {
     fn who_must_have_a_factor() {
         use MfaPolicy::*;
         let cases = [
-            // (policy, superuser, own flag, required)
-            (None, false, false, false),
-            (None, true, false, false),
-            (None, false, true, true),
-            (Superusers, false, false, false),
-            (Superusers, true, false, true),
-            (Superusers, false, true, true),
-            (All, false, false, true),
-            (All, true, false, true),
+            // (policy, superuser, own flag, in a role with mfa_required, required)
+            (None, false, false, false, false),
+            (None, true, false, false, false),
+            (None, false, true, false, true),
+            (None, false, false, true, true),
+            (None, true, false, true, true),
+            (Superusers, false, false, false, false),
+            (Superusers, true, false, false, true),
+            (Superusers, false, true, false, true),
+            (Superusers, false, false, true, true),
+            (All, false, false, false, true),
+            (All, true, false, false, true),
         ];
-        for (policy, superuser, flag, expected) in cases {
+        for (policy, superuser, flag, role, expected) in cases {
             assert_eq!(
-                required(policy, &user(superuser, flag)),
+                required(policy, &user(superuser, flag), role),
                 expected,
-                "{policy:?} superuser={superuser} flag={flag}"
+                "{policy:?} superuser={superuser} flag={flag} role={role}"
             );
         }
+    }
+
+    #[test]
+    fn a_factor_is_missing_only_when_required_and_absent() {
+        use crate::accounts::users::RowStatus;
+        let plain = user(false, false);
+        let status = |has_factor, in_mfa_role| RowStatus {
+            has_factor,
+            link_expires: Option::None,
+            in_mfa_role,
+        };
+        assert!(factor_missing(
+            MfaPolicy::None,
+            &plain,
+            &status(false, true)
+        ));
+        assert!(!factor_missing(
+            MfaPolicy::None,
+            &plain,
+            &status(true, true)
+        ));
+        assert!(!factor_missing(
+            MfaPolicy::None,
+            &plain,
+            &status(false, false)
+        ));
+        assert!(factor_missing(
+            MfaPolicy::All,
+            &plain,
+            &status(false, false)
+        ));
     }
 
     #[test]

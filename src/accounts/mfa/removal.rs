@@ -5,7 +5,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionSession, TransactionTrait,
 };
 
-use super::{Mfa, device_count, has_factor, required, target_of};
+use super::{Mfa, device_count, has_factor, required_of, target_of};
 use crate::accounts::audit::{self, Actor, action};
 use crate::accounts::clock;
 use crate::accounts::credentials::rotate_stamp;
@@ -42,7 +42,10 @@ pub async fn remove_device<C: TransactionTrait + ConnectionTrait>(
         return Err(Error::NotFound);
     }
     let left = device_count(&txn, target.user_id).await?;
-    if own && required(mfa.policy, target) && !has_factor(&txn, target.user_id).await? {
+    if own
+        && !has_factor(&txn, target.user_id).await?
+        && required_of(&txn, mfa.policy, target).await?
+    {
         return Err(Error::MfaRequiredByPolicy);
     }
     if left == 0 {

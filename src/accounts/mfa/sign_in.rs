@@ -27,8 +27,17 @@ pub async fn accept_totp(
         .all(conn)
         .await?;
     let now = now_step();
+    let mut unopened = false;
     for device in devices {
-        let secret = mfa.cipher.open(user_id, &device.secret)?;
+        let secret = match mfa.open_secret(user_id, &device.secret) {
+            Ok(secret) => secret,
+            // The code may be this device's: "incorrect" would mislead; said once below.
+            Err(Error::MfaUnavailable) => {
+                unopened = true;
+                continue;
+            }
+            Err(err) => return Err(err),
+        };
         let Some(step) = totp::matching_step(&secret, &code, now, mfa.skew_steps) else {
             continue;
         };
@@ -45,6 +54,9 @@ pub async fn accept_totp(
         if moved.rows_affected == 1 {
             return Ok(Some(device.id));
         }
+    }
+    if unopened {
+        return Err(Error::MfaUnavailable);
     }
     Ok(None)
 }
@@ -92,6 +104,9 @@ pub enum FactorUsed {
     RecoveryCode {
         left: u64,
     },
+    /// A passkey (with user verification: two factors in one, SPEC §13), alone or after the
+    /// password.
+    Passkey,
 }
 
 /// The second step of a sign-in, after a correct password: nothing for a user without a

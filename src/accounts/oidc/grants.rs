@@ -26,14 +26,14 @@ pub const CODE_PREFIX: &str = "pgc_";
 /// Audit actions.
 pub mod action {
     /// A code was issued: the user signed in to an application.
-    pub const GRANTED: &str = "oidc_granted";
+    pub const GRANTED: &str = crate::accounts::audit::action::OIDC_GRANTED;
     /// A grant was ended (its tokens revoked): by its user, a sign-out, a revocation request
     /// or a replay.
-    pub const REVOKED: &str = "oidc_revoked";
+    pub const REVOKED: &str = crate::accounts::audit::action::OIDC_REVOKED;
     /// A refresh was refused (the user's rules changed, or a reused token).
-    pub const REFRESH_REFUSED: &str = "oidc_refresh_refused";
+    pub const REFRESH_REFUSED: &str = crate::accounts::audit::action::OIDC_REFRESH_REFUSED;
     /// A signed-in user's authorization request was refused (the app's policy or roles).
-    pub const REFUSED: &str = "oidc_refused";
+    pub const REFUSED: &str = crate::accounts::audit::action::OIDC_REFUSED;
 }
 
 /// What a code is issued for: the checked request and the sign-in behind it.
@@ -82,14 +82,17 @@ pub async fn issue_code<C: TransactionTrait + ConnectionTrait>(
     })
     .exec_without_returning(&txn)
     .await?;
-    audit::record(
+    audit::record_app_sign_in(
         &txn,
         actor,
-        Some((grant.user.user_id, &grant.user.username)),
-        action::GRANTED,
+        (grant.user.user_id, &grant.user.username),
+        grant.request.app_id,
+        audit::AppSignIn::Oidc,
         format!(
             "app={} client_id={} scope={}",
-            grant.request.app_id, grant.request.client_id, grant.request.scope
+            grant.request.app_id,
+            grant.request.client_id,
+            audit::value(&grant.request.scope)
         ),
     )
     .await?;

@@ -62,12 +62,9 @@ pub async fn user_claims(
     Ok(claims)
 }
 
-/// The names of the user's roles (the `groups` claim).
-async fn role_names(
-    _conn: &impl ConnectionTrait,
-    _user_id: i32,
-) -> Result<Vec<String>, OAuthError> {
-    Ok(Vec::new())
+/// The names of the user's roles (the `groups` claim), as forward authentication sends them.
+async fn role_names(conn: &impl ConnectionTrait, user_id: i32) -> Result<Vec<String>, OAuthError> {
+    Ok(crate::accounts::roles::names_of_user(conn, user_id).await?)
 }
 
 /// Signs the ID token of `grant` for `client`, with the claims of `scopes`.

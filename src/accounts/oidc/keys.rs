@@ -127,8 +127,8 @@ fn trim_leading_zeros(b64: &str) -> String {
     }
 }
 
-fn sealing_context(kid: &str) -> String {
-    format!("passgate-oidc-key:{kid}")
+fn sealing_context(kid: &str) -> Vec<u8> {
+    format!("passgate-oidc-key:{kid}").into_bytes()
 }
 
 /// The keys, as every request shares them: the cipher that opens them and the keys already

@@ -327,9 +327,16 @@ pub(crate) async fn standing_user(
     Ok(admits(&app, &roles, &Amr::parse(&grant.amr)).then_some(user))
 }
 
-/// The ids of the roles the user holds.
-async fn role_ids_of(_conn: &impl ConnectionTrait, _user_id: i32) -> Result<Vec<i32>, OAuthError> {
-    Ok(Vec::new())
+/// The ids of the roles the user holds (read now: a removal counts at the next refresh).
+pub(crate) async fn role_ids_of(
+    conn: &impl ConnectionTrait,
+    user_id: i32,
+) -> Result<Vec<i32>, OAuthError> {
+    Ok(crate::accounts::roles::of_user(conn, user_id)
+        .await?
+        .into_iter()
+        .map(|role| role.role_id)
+        .collect())
 }
 
 /// Whether `app` lets a user with `role_ids`, signed in as `amr` says, have tokens: not set

@@ -16,8 +16,10 @@ use crate::entities::webauthn_ceremonies;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Purpose {
     Register,
-    /// Passwordless sign-in.
+    /// Passwordless sign-in for the username typed.
     Login,
+    /// Passwordless sign-in with nothing typed: any discoverable passkey of this site.
+    Discoverable,
     /// The second step after a correct password.
     SecondFactor,
 }
@@ -27,8 +29,20 @@ impl Purpose {
         match self {
             Purpose::Register => "register",
             Purpose::Login => "login",
+            Purpose::Discoverable => "discoverable",
             Purpose::SecondFactor => "second_factor",
         }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        [
+            Purpose::Register,
+            Purpose::Login,
+            Purpose::Discoverable,
+            Purpose::SecondFactor,
+        ]
+        .into_iter()
+        .find(|purpose| purpose.as_str() == text)
     }
 }
 
@@ -69,6 +83,7 @@ pub(super) async fn store_raw(
 
 /// A taken ceremony.
 pub(super) struct Taken {
+    pub purpose: Purpose,
     pub user_id: Option<i32>,
     pub state: String,
 }
@@ -79,17 +94,18 @@ impl Taken {
     }
 }
 
-/// Takes the ceremony `id` of `purpose` (for `user_id` where given): it is deleted whether the
-/// answer turns out right or not, so an answer is tried once. `None` for an unknown, expired,
-/// already taken, other-purpose or other user's ceremony (that one stays for its owner).
+/// Takes the ceremony `id` of one of `purposes` (for `user_id` where given): it is deleted
+/// whether the answer turns out right or not, so an answer is tried once. `None` for an
+/// unknown, expired, already taken, other-purpose or other user's ceremony (that one stays for
+/// its owner).
 pub(super) async fn take(
     conn: &impl ConnectionTrait,
     id: &str,
-    purpose: Purpose,
+    purposes: &[Purpose],
     user_id: Option<i32>,
 ) -> Result<Option<Taken>> {
     let mut find = webauthn_ceremonies::Entity::find_by_id(id.to_string())
-        .filter(webauthn_ceremonies::Column::Purpose.eq(purpose.as_str()))
+        .filter(webauthn_ceremonies::Column::Purpose.is_in(purposes.iter().map(|p| p.as_str())))
         .filter(webauthn_ceremonies::Column::Expires.gt(clock::now()));
     if let Some(user_id) = user_id {
         find = find.filter(webauthn_ceremonies::Column::UserId.eq(user_id));
@@ -105,7 +121,10 @@ pub(super) async fn take(
     if deleted.rows_affected != 1 {
         return Ok(None);
     }
+    let purpose = Purpose::parse(&row.purpose)
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("ceremony purpose {}", row.purpose)))?;
     Ok(Some(Taken {
+        purpose,
         user_id: row.user_id,
         state: row.state,
     }))

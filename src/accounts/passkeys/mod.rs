@@ -1,28 +1,34 @@
-//! Passkeys (SPEC §13, WebAuthn through `webauthn-rs`): registering one for oneself
-//! (`registration`), signing in with one — passwordless, or as the second factor after a
-//! password (`sign_in`) — and removing one (`removal`). A passkey is a second factor for the
-//! policy of §9. Ceremonies (the challenge between the options and the browser's answer)
-//! live in the database (`ceremony`), so any instance finishes what another started, and a
-//! ceremony is used at most once.
+//! Passkeys (SPEC §13, WebAuthn through `webauthn-rs`): registering one for oneself, as a
+//! discoverable credential carrying the user's random handle (`registration`, `handle`),
+//! signing in with one — with nothing typed, for a typed name (answered with decoys where the
+//! name has none, `decoy`), or as the second factor after a password (`sign_in`) — and
+//! removing one (`removal`). A passkey is a second factor for the policy of §9. Ceremonies
+//! (the challenge between the options and the browser's answer) live in the database
+//! (`ceremony`), so any instance finishes what another started, and a ceremony is used at
+//! most once.
 //!
-//! The relying party is `PASSGATE_PUBLIC_URL`: its host is the RP id, its origin the only
-//! origin accepted. Without it passkeys are off (`PasskeysDisabled`) and the start-up log
-//! says so; password and TOTP sign-in are unaffected.
+//! The relying party is the public base URL (`PASSGATE_PUBLIC_URL`, or `http://localhost:PORT`
+//! on a loopback bind): its host is the RP id, its origin the only origin accepted. Without
+//! one passkeys are off (`PasskeysDisabled`) and the start-up log says so; password and TOTP
+//! sign-in are unaffected.
 
 mod ceremony;
+mod decoy;
+mod handle;
 mod registration;
 mod removal;
 mod sign_in;
 
 pub use ceremony::prune as prune_ceremonies;
-pub use registration::{RegistrationAnswer, finish_registration, start_registration};
-pub use removal::remove_passkey;
-pub use sign_in::{SignInFor, finish_sign_in, start_sign_in};
+pub use handle::new_handle;
+pub use registration::{Registered, RegistrationAnswer, finish_registration, start_registration};
+pub use removal::{Removed, remove_passkey};
+pub use sign_in::{SignInFor, finish_sign_in, owner_of, start_sign_in};
 
 use std::sync::Arc;
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
-use webauthn_rs::prelude::{Url, Uuid, Webauthn, WebauthnBuilder};
+use webauthn_rs::prelude::{Url, Webauthn, WebauthnBuilder};
 
 use crate::accounts::error::{Error, Result};
 use crate::accounts::permissions::{self, Caller};
@@ -39,8 +45,6 @@ pub const DEFAULT_NAME: &str = "Passkey";
 #[derive(Clone)]
 pub struct Passkeys {
     webauthn: Option<Arc<Webauthn>>,
-    /// The relying party id (the public URL's host).
-    rp_id: String,
     /// Keys the decoy credential ids offered for a username without passkeys.
     decoy_key: Arc<[u8; 32]>,
 }
@@ -57,19 +61,21 @@ impl Passkeys {
     /// The relying party of `public_url` (`PASSGATE_PUBLIC_URL`, already checked to be an
     /// http(s) base URL); `Err` with the reason when passkeys cannot be offered.
     pub fn new(public_url: Option<&str>, decoy_key: [u8; 32]) -> (Self, Option<String>) {
-        let (webauthn, rp_id, why_off) = match public_url.map(relying_party) {
-            Some(Ok((webauthn, rp_id))) => (Some(Arc::new(webauthn)), rp_id, None),
-            Some(Err(reason)) => (None, String::new(), Some(reason)),
+        let (webauthn, why_off) = match public_url.map(relying_party) {
+            Some(Ok(webauthn)) => (Some(Arc::new(webauthn)), None),
+            Some(Err(reason)) => (None, Some(reason)),
             None => (
                 None,
-                String::new(),
-                Some("PASSGATE_PUBLIC_URL is not set: passkeys are off".to_string()),
+                Some(
+                    "PASSGATE_PUBLIC_URL is not set and the bind address is not loopback: \
+                     passkeys are off"
+                        .to_string(),
+                ),
             ),
         };
         (
             Passkeys {
                 webauthn,
-                rp_id,
                 decoy_key: Arc::new(decoy_key),
             },
             why_off,
@@ -85,7 +91,7 @@ impl Passkeys {
     }
 }
 
-fn relying_party(public_url: &str) -> std::result::Result<(Webauthn, String), String> {
+fn relying_party(public_url: &str) -> std::result::Result<Webauthn, String> {
     let url = Url::parse(public_url).map_err(|e| format!("PASSGATE_PUBLIC_URL: {e}"))?;
     let host = url
         .host_str()
@@ -94,22 +100,12 @@ fn relying_party(public_url: &str) -> std::result::Result<(Webauthn, String), St
         .map_err(|e| format!("PASSGATE_PUBLIC_URL: {e}"))?;
     WebauthnBuilder::new(host, &origin)
         .and_then(|builder| builder.rp_name("passgate").build())
-        .map(|webauthn| (webauthn, host.to_string()))
         .map_err(|e| {
             format!(
                 "PASSGATE_PUBLIC_URL: '{host}' cannot be a passkey relying party ({e}); \
                  passkeys need a host name (not an IP address): passkeys are off"
             )
         })
-}
-
-/// The WebAuthn user handle of a user: derived from the id, stable, no name in it.
-fn user_handle(user_id: i32) -> Uuid {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(format!("passgate user {user_id}").as_bytes());
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
-    Uuid::from_bytes(bytes)
 }
 
 /// A credential id as stored and looked up: base64url without padding.
@@ -149,6 +145,15 @@ async fn rows_of(conn: &impl ConnectionTrait, user_id: i32) -> Result<Vec<passke
         .await?)
 }
 
+/// The user's passkey `id` (`NotFound` when it is not theirs).
+async fn own_row(conn: &impl ConnectionTrait, user_id: i32, id: i32) -> Result<passkeys::Model> {
+    passkeys::Entity::find_by_id(id)
+        .filter(passkeys::Column::UserId.eq(user_id))
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound)
+}
+
 /// The user's passkeys (names and dates), oldest first: whoever may view the user.
 pub async fn list(
     conn: &impl ConnectionTrait,
@@ -174,15 +179,16 @@ pub async fn remove_all(txn: &impl ConnectionTrait, user_id: i32) -> Result<u64>
 }
 
 /// Password sign-in is refused only while a passkey exists: with the last one gone, the flag
-/// is cleared so that it cannot surprise anyone later.
-async fn password_auth_back_on(txn: &impl ConnectionTrait, user_id: i32) -> Result<()> {
+/// is cleared so that it cannot surprise anyone later. Returns whether it was set.
+async fn password_auth_back_on(txn: &impl ConnectionTrait, user_id: i32) -> Result<bool> {
     use sea_orm::sea_query::Expr;
-    user_entity::Entity::update_many()
+    let updated = user_entity::Entity::update_many()
         .col_expr(user_entity::Column::DisablePasswordAuth, Expr::value(false))
         .filter(user_entity::Column::UserId.eq(user_id))
+        .filter(user_entity::Column::DisablePasswordAuth.eq(true))
         .exec(txn)
         .await?;
-    Ok(())
+    Ok(updated.rows_affected > 0)
 }
 
 /// Whether a correct password may sign `user` in: not when they turned password sign-in off
@@ -220,17 +226,14 @@ mod tests {
         let (off, why) = Passkeys::new(None, [7; 32]);
         assert!(!off.enabled());
         assert!(why.unwrap().contains("PASSGATE_PUBLIC_URL"));
+        // The loopback default: a host name, over http (browsers treat localhost as secure).
+        let (local, why) = Passkeys::new(Some("http://localhost:8000"), [7; 32]);
+        assert!(local.enabled() && why.is_none());
         let (ip, why) = Passkeys::new(Some("http://127.0.0.1:8000"), [7; 32]);
         // WebAuthn has no IP-address relying parties; the reason names it.
         if !ip.enabled() {
             assert!(why.unwrap().contains("127.0.0.1"));
         }
-    }
-
-    #[test]
-    fn user_handles_are_stable_and_distinct() {
-        assert_eq!(user_handle(1), user_handle(1));
-        assert_ne!(user_handle(1), user_handle(2));
     }
 
     #[test]

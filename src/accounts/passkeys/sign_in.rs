@@ -1,50 +1,83 @@
-//! Signing in with a passkey: passwordless (the passkey proves possession and, with user
-//! verification, a second factor), or as the second step after a correct password.
+//! Signing in with a passkey: with nothing typed (a discoverable passkey names its user by
+//! the handle it carries), for the username typed, or as the second step after a correct
+//! password. This checks the passkey alone; the rules every sign-in meets (a disabled
+//! account, an expired temporary password, the throttle, the audit) are the sign-in walk's
+//! (`auth::login`).
 
-use base64::Engine;
-use rand::RngExt;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
-use serde_json::{Value, json};
-use webauthn_rs::fake::{FakePasskeyDistribution, WebauthnFakeCredentialGenerator};
-use webauthn_rs::prelude::{PasskeyAuthentication, PublicKeyCredential};
+use serde_json::Value;
+use webauthn_rs::prelude::{
+    DiscoverableAuthentication, PasskeyAuthentication, PublicKeyCredential,
+    RequestChallengeResponse,
+};
 
 use super::ceremony::{self, DECOY, Purpose};
 use super::registration::stored;
-use super::{Passkeys, credential_key, rows_of};
+use super::{Passkeys, credential_key, decoy, handle, rows_of};
 use crate::accounts::clock;
-use crate::accounts::error::{Error, Result};
+use crate::accounts::error::{Error, PasskeyRefusal, Result};
 use crate::accounts::users;
 use crate::entities::{passkeys, users as user_entity};
 
 /// Whose passkeys a sign-in asks for.
 #[derive(Clone, Copy)]
 pub enum SignInFor<'a> {
-    /// Passwordless, for the username typed (Crafty's options take it optionally).
-    Username(Option<&'a str>),
+    /// Nothing typed: any discoverable passkey of this site (an empty `allowCredentials`;
+    /// the browser may offer it in the username field's autofill).
+    Anyone,
+    /// The username typed (Crafty's options take it optionally).
+    Username(&'a str),
     /// The second step of `user`, whose password was right.
     SecondFactor(&'a user_entity::Model),
 }
 
-/// The `publicKey` options for `navigator.credentials.get` and the ceremony's id. A username
-/// that is unknown, disabled or without passkeys gets options of the same shape (decoy
-/// credential ids, the same for the same name), so the answer tells nobody whether the account
-/// exists or has a passkey; such a ceremony can never finish.
+impl<'a> SignInFor<'a> {
+    /// `Anyone` for a missing or blank name, else that name.
+    pub fn typed(name: Option<&'a str>) -> Self {
+        match name.map(str::trim).filter(|name| !name.is_empty()) {
+            Some(name) => SignInFor::Username(name),
+            None => SignInFor::Anyone,
+        }
+    }
+}
+
+/// The `publicKey` options for `navigator.credentials.get` and the ceremony's id.
+///
+/// With a name, the options list the credential ids of that user's passkeys; a name that is
+/// unknown, disabled or without passkeys gets options of the same shape (`decoy`): a list of
+/// ids, the same for the same name, in a ceremony that can never finish — the answer tells
+/// nobody whether the account exists or has a passkey. No list carries transport hints, so
+/// that the shape of a real one tells nothing either.
 pub async fn start_sign_in(
     conn: &impl ConnectionTrait,
     passkeys: &Passkeys,
     who: SignInFor<'_>,
 ) -> Result<(String, Value)> {
     let webauthn = passkeys.webauthn()?;
-    let (purpose, user) = match who {
-        SignInFor::Username(Some(name)) => (
-            Purpose::Login,
-            users::find_by_username(conn, &name.to_ascii_lowercase())
+    let internal = |e: webauthn_rs::prelude::WebauthnError| {
+        Error::Internal(anyhow::anyhow!("passkey sign-in options: {e}"))
+    };
+    let (purpose, user, name) = match who {
+        SignInFor::Anyone => {
+            let (options, state) = webauthn
+                .start_discoverable_authentication()
+                .map_err(internal)?;
+            let id = ceremony::store(conn, Purpose::Discoverable, None, &state).await?;
+            return Ok((id, options_json(options)?));
+        }
+        SignInFor::Username(name) => {
+            let name = name.trim().to_ascii_lowercase();
+            let user = users::find_by_username(conn, &name)
                 .await?
-                .filter(|u| u.enabled),
+                .filter(|u| u.enabled);
+            (Purpose::Login, user, name)
+        }
+        SignInFor::SecondFactor(user) => (
+            Purpose::SecondFactor,
+            Some(user.clone()),
+            user.username.clone(),
         ),
-        SignInFor::Username(None) => (Purpose::Login, None),
-        SignInFor::SecondFactor(user) => (Purpose::SecondFactor, Some(user.clone())),
     };
     let keys = match &user {
         Some(user) => rows_of(conn, user.user_id)
@@ -54,53 +87,65 @@ pub async fn start_sign_in(
             .collect::<Vec<_>>(),
         None => Vec::new(),
     };
+    let (options, state) = webauthn
+        .start_passkey_authentication(&keys)
+        .map_err(internal)?;
+    let options = options_json(options)?;
     if keys.is_empty() {
-        let name = match who {
-            SignInFor::Username(name) => name.unwrap_or("").to_ascii_lowercase(),
-            SignInFor::SecondFactor(user) => user.username.clone(),
-        };
-        let options = decoy_options(passkeys, &name)?;
+        let options = decoy::with_decoys(options, &passkeys.decoy_key, &name)?;
         let id = ceremony::store_raw(conn, purpose, None, DECOY.to_string()).await?;
         return Ok((id, options));
     }
-    let (options, state) = webauthn
-        .start_passkey_authentication(&keys)
-        .map_err(|e| Error::Internal(anyhow::anyhow!("passkey sign-in options: {e}")))?;
     let user_id = user.map(|u| u.user_id);
     let id = ceremony::store(conn, purpose, user_id, &state).await?;
-    let options =
-        serde_json::to_value(options.public_key).map_err(|e| Error::Internal(e.into()))?;
     Ok((id, options))
 }
 
-/// Options shaped like a real sign-in's, with the decoy credential ids of `name`.
-fn decoy_options(passkeys: &Passkeys, name: &str) -> Result<Value> {
-    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let generator =
-        WebauthnFakeCredentialGenerator::<FakePasskeyDistribution>::new(&passkeys.decoy_key[..])
-            .map_err(|e| Error::Internal(anyhow::anyhow!("decoy credentials: {e}")))?;
-    let ids = generator
-        .generate(name.as_bytes())
-        .map_err(|e| Error::Internal(anyhow::anyhow!("decoy credentials: {e}")))?;
-    let allow: Vec<Value> = ids
-        .iter()
-        .map(|id| json!({"type": "public-key", "id": engine.encode::<&[u8]>(id.as_ref())}))
-        .collect();
-    Ok(json!({
-        "challenge": engine.encode(rand::rng().random::<[u8; 32]>()),
-        "timeout": 300_000,
-        "rpId": passkeys.rp_id,
-        "allowCredentials": allow,
-        "userVerification": "required",
-    }))
+/// The `publicKey` options as sent: without the transport hints of each credential, which a
+/// decoy could only guess. (The mediation, for the autofill, is the page's to choose.)
+fn options_json(options: RequestChallengeResponse) -> Result<Value> {
+    let mut options =
+        serde_json::to_value(options.public_key).map_err(|e| Error::Internal(e.into()))?;
+    if let Some(allowed) = options["allowCredentials"].as_array_mut() {
+        for credential in allowed.iter_mut().filter_map(Value::as_object_mut) {
+            credential.remove("transports");
+        }
+    }
+    Ok(options)
 }
 
-/// Finishes a sign-in with the browser's answer: the user whose passkey signed the
-/// ceremony's challenge (for a second factor, only `second_factor_of`'s own ceremony counts).
-/// The passkey's counter and last use are stored; a counter that did not move forward (a
-/// cloned authenticator), a wrong signature, an unknown, expired, used or decoy ceremony are
-/// all `IncorrectCredentials` and sign nobody in. A disabled account is `AccountDisabled`
-/// (after the passkey verified: it tells only the passkey's owner).
+/// The owner of the passkey that answered (found by the credential id, unique across users),
+/// before anything is checked: whose throttle bucket the attempt counts in. `None` for a
+/// credential id registered to nobody.
+pub async fn owner_of(
+    conn: &impl ConnectionTrait,
+    answer: &PublicKeyCredential,
+) -> Result<Option<user_entity::Model>> {
+    match row_of(conn, answer).await? {
+        Some(row) => users::find_by_id(conn, row.user_id).await,
+        None => Ok(None),
+    }
+}
+
+async fn row_of(
+    conn: &impl ConnectionTrait,
+    answer: &PublicKeyCredential,
+) -> Result<Option<passkeys::Model>> {
+    Ok(passkeys::Entity::find()
+        .filter(passkeys::Column::CredentialId.eq(credential_key(answer.get_credential_id())))
+        .one(conn)
+        .await?)
+}
+
+/// Finishes a sign-in with the browser's answer to ceremony `ceremony_id`: the owner of the
+/// passkey that signed its challenge. A passwordless ceremony (typed name or none) is finished
+/// with `second_factor_of = None`; the second step only with its user's own ceremony.
+///
+/// The passkey's counter and last use are stored. Nobody is signed in, with the cause
+/// (`PasskeyNotAccepted`), when the ceremony is unknown, expired, used or a decoy, when the
+/// passkey is not the named user's (or, with nothing typed, its handle does not name its
+/// owner), when the signature does not verify, or when the counter did not move forward
+/// (a cloned authenticator or a replayed answer).
 pub async fn finish_sign_in(
     conn: &impl ConnectionTrait,
     passkeys: &Passkeys,
@@ -108,34 +153,50 @@ pub async fn finish_sign_in(
     answer: &PublicKeyCredential,
     second_factor_of: Option<i32>,
 ) -> Result<user_entity::Model> {
+    let refused = |why| Error::PasskeyNotAccepted(why);
     let webauthn = passkeys.webauthn()?;
-    let purpose = if second_factor_of.is_some() {
-        Purpose::SecondFactor
+    let purposes: &[Purpose] = if second_factor_of.is_some() {
+        &[Purpose::SecondFactor]
     } else {
-        Purpose::Login
+        &[Purpose::Login, Purpose::Discoverable]
     };
-    let taken = ceremony::take(conn, ceremony_id, purpose, second_factor_of)
+    let taken = ceremony::take(conn, ceremony_id, purposes, second_factor_of)
         .await?
-        .ok_or(Error::IncorrectCredentials)?;
-    let Some(user_id) = taken.user_id.filter(|_| taken.state != DECOY) else {
-        return Err(Error::IncorrectCredentials);
+        .ok_or(refused(PasskeyRefusal::Expired))?;
+    // A decoy was offered for a name without passkeys: no passkey is that account's.
+    if taken.state == DECOY {
+        return Err(refused(PasskeyRefusal::Unknown));
+    }
+    let row = row_of(conn, answer)
+        .await?
+        .ok_or(refused(PasskeyRefusal::Unknown))?;
+    let owner = users::get(conn, row.user_id).await?;
+    let key = stored(&row)?;
+    let verified = match taken.purpose {
+        Purpose::Discoverable => {
+            let (handle, _) = webauthn
+                .identify_discoverable_authentication(answer)
+                .map_err(|_| refused(PasskeyRefusal::Invalid))?;
+            if !handle::names_owner(handle, &owner, !row.discoverable) {
+                return Err(refused(PasskeyRefusal::Unknown));
+            }
+            let state: DiscoverableAuthentication = taken.state()?;
+            webauthn.finish_discoverable_authentication_v2(answer, state, &key)
+        }
+        _ => {
+            if taken.user_id != Some(row.user_id) {
+                return Err(refused(PasskeyRefusal::Unknown));
+            }
+            let state: PasskeyAuthentication = taken.state()?;
+            webauthn.finish_passkey_authentication(answer, &state)
+        }
     };
-    let row = passkeys::Entity::find()
-        .filter(passkeys::Column::UserId.eq(user_id))
-        .filter(passkeys::Column::CredentialId.eq(credential_key(answer.get_credential_id())))
-        .one(conn)
-        .await?
-        .ok_or(Error::IncorrectCredentials)?;
-    let state: PasskeyAuthentication = taken.state()?;
-    let result = webauthn
-        .finish_passkey_authentication(answer, &state)
-        .map_err(|e| {
-            tracing::info!(error = %e, "a passkey sign-in did not verify");
-            Error::IncorrectCredentials
-        })?;
-    // The state above holds the counter of when the ceremony started; the row holds the
-    // latest. An authenticator's counter only moves forward: one at or below the stored value
-    // is a cloned authenticator or a replay of an older answer.
+    let result = verified.map_err(|e| {
+        tracing::info!(error = %e, "a passkey sign-in did not verify");
+        refused(PasskeyRefusal::Invalid)
+    })?;
+    // The row holds the latest counter. An authenticator's counter only moves forward: one at
+    // or below the stored value is a cloned authenticator or a replay of an older answer.
     let stored_counter = serde_json::from_str::<Value>(&row.credential)
         .ok()
         .and_then(|v| v["cred"]["counter"].as_u64())
@@ -143,9 +204,9 @@ pub async fn finish_sign_in(
     let counter = u64::from(result.counter());
     if (counter > 0 || stored_counter > 0) && counter <= stored_counter {
         tracing::info!("a passkey answered with a counter that did not move forward");
-        return Err(Error::IncorrectCredentials);
+        return Err(refused(PasskeyRefusal::Invalid));
     }
-    let mut key = stored(&row)?;
+    let mut key = key;
     key.update_credential(&result);
     let credential = serde_json::to_string(&key).map_err(|e| Error::Internal(e.into()))?;
     // Conditional on the credential read above: of two answers racing with the same
@@ -158,11 +219,7 @@ pub async fn finish_sign_in(
         .exec(conn)
         .await?;
     if updated.rows_affected != 1 {
-        return Err(Error::IncorrectCredentials);
+        return Err(refused(PasskeyRefusal::Invalid));
     }
-    let user = users::get(conn, user_id).await?;
-    if !user.enabled {
-        return Err(Error::AccountDisabled);
-    }
-    Ok(user)
+    users::get(conn, row.user_id).await
 }

@@ -5,8 +5,18 @@ use rand::seq::IndexedRandom;
 use super::policy::{MAX_LENGTH, MIN_LENGTH_FLOOR, Policy, PolicyViolation};
 use crate::accounts::secret::Secret;
 
-/// Length of a generated password when the user does not choose one.
+/// Length of a generated password when the user does not choose one (or the configured
+/// minimum, if that is longer: [`Policy::generated_length`]).
 pub const GENERATED_DEFAULT_LENGTH: usize = 16;
+
+impl Policy {
+    /// How long a generated password is when nobody chose a length: 16 characters, or the
+    /// configured minimum if that is longer (first start, the CLI, the web's and the API's
+    /// default), so a generated password always meets the policy.
+    pub fn generated_length(&self) -> usize {
+        GENERATED_DEFAULT_LENGTH.max(self.min_length)
+    }
+}
 
 pub(crate) const UPPER: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
 const LOWER: &[u8] = b"abcdefghjkmnpqrstuvwxyz";
@@ -103,6 +113,21 @@ mod tests {
             generated(GENERATED_DEFAULT_LENGTH).chars().count(),
             GENERATED_DEFAULT_LENGTH
         );
+    }
+
+    #[test]
+    fn the_default_length_is_at_least_the_configured_minimum() {
+        for min in MIN_LENGTH_FLOOR..=MAX_LENGTH {
+            let policy = Policy::new(min, 3).unwrap();
+            let length = policy.generated_length();
+            assert_eq!(length, min.max(GENERATED_DEFAULT_LENGTH));
+            let password = generate(length, &policy).expect("the default length generates");
+            assert_eq!(
+                policy.check("admin", password.expose()),
+                Ok(()),
+                "min {min}"
+            );
+        }
     }
 
     #[test]

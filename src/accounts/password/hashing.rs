@@ -129,13 +129,11 @@ impl Hasher {
     /// string (`$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`).
     pub async fn hash(&self, password: &Secret) -> Result<String, HashError> {
         let (reply, answer) = oneshot::channel();
-        self.inner
-            .jobs
-            .send(Job::Hash {
-                password: password.clone(),
-                reply,
-            })
-            .map_err(|_| HashError::QueueClosed)?;
+        self.submit(Job::Hash {
+            password: password.clone(),
+            reply,
+        })
+        .map_err(|_| HashError::QueueClosed)?;
         answer.await.map_err(|_| HashError::Worker)?
     }
 
@@ -152,10 +150,19 @@ impl Hasher {
             dummy: Arc::clone(&self.inner.dummy_phc),
             reply,
         };
-        if self.inner.jobs.send(job).is_err() {
+        if self.submit(job).is_err() {
             return false;
         }
         answer.await.unwrap_or(false)
+    }
+
+    /// Queues a job; the metrics' queue depth counts it until a thread takes it.
+    fn submit(&self, job: Job) -> Result<(), mpsc::SendError<Job>> {
+        // Counted before it is sent, so that a thread taking it at once never shows -1.
+        crate::metrics::argon2_queue(1.0);
+        self.inner.jobs.send(job).inspect_err(|_| {
+            crate::metrics::argon2_queue(-1.0);
+        })
     }
 }
 
@@ -193,6 +200,7 @@ fn work(shared: &Shared) {
                 Err(RecvTimeoutError::Disconnected) => return,
             }
         };
+        crate::metrics::argon2_queue(-1.0);
         let mut memory = shared
             .spare
             .lock()

@@ -44,6 +44,16 @@ impl PolicyViolation {
             Self::ReusesTemporary => "reusesTemporary",
         }
     }
+
+    /// The rule in words (`validators.<code>`, with its numbers), for pages and the CLI.
+    pub fn message(&self, lang: crate::i18n::Lang) -> String {
+        let text = lang.t(&format!("validators.{}", self.code())).to_string();
+        match self {
+            Self::TooShort { min } => text.replace("{min}", &min.to_string()),
+            Self::TooLong { max } => text.replace("{max}", &max.to_string()),
+            _ => text,
+        }
+    }
 }
 
 impl Policy {

@@ -67,6 +67,7 @@ fn user(superuser: bool, user_config: Option<i32>, key: Option<KeyScope>) -> Cal
         user_id: ACTOR_ID,
         superuser,
         user_config,
+        roles_config: None,
         key,
         proved_temporary: false,
     }
@@ -299,6 +300,7 @@ const PROFILE: EditScope = EditScope {
     permissions: false,
     manager: false,
     require_mfa: None,
+    roles: false,
 };
 const PASSWORD: EditScope = EditScope {
     password: true,
@@ -322,6 +324,11 @@ const PERMISSIONS: EditScope = EditScope {
 };
 const MANAGER: EditScope = EditScope {
     manager: true,
+    profile: false,
+    ..PROFILE
+};
+const ROLES: EditScope = EditScope {
+    roles: true,
     profile: false,
     ..PROFILE
 };
@@ -412,6 +419,32 @@ fn only_superusers_grant_permissions() {
 #[test]
 fn only_superusers_move_users_between_managers() {
     check_edit("can_edit manager", &SUPERUSER_ONLY, MANAGER);
+}
+
+/// SPEC §14: whoever may edit the user changes their roles (which roles they may give is
+/// `permissions::roles`' decision), never their own unless a superuser ("superusers
+/// everything", as Crafty has it).
+#[rustfmt::skip]
+const EDIT_ROLES: Table = [
+    //                            myself managed other  unmgd  super  super-managed-by-actor
+    (Actor::Superuser,            [OK,    OK,     OK,    OK,    OK,    OK]),
+    (Actor::Manager,              [NO,    OK,     NO,    NO,    NO,    NO]),
+    (Actor::NonManager,           [NO,    NO,     NO,    NO,    NO,    NO]),
+    (Actor::Plain,                [NO,    NO,     NO,    NO,    NO,    NO]),
+    (Actor::UserConfigKey,        [NO,    OK,     NO,    NO,    NO,    NO]),
+    (Actor::KeyWithoutUserConfig, [NO,    NO,     NO,    NO,    NO,    NO]),
+    (Actor::SuperuserFullKey,     [OK,    OK,     OK,    OK,    OK,    OK]),
+    (Actor::SuperuserBareKey,     [NO,    NO,     NO,    NO,    NO,    NO]),
+];
+
+#[test]
+fn roles_are_changed_by_whoever_may_edit_the_user_never_ones_own() {
+    check_edit("can_edit roles", &EDIT_ROLES, ROLES);
+    check(
+        "can_change_roles_of",
+        &EDIT_ROLES,
+        super::roles::can_change_roles_of,
+    );
 }
 
 #[test]

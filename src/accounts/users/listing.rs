@@ -8,6 +8,7 @@ use sea_orm::{
 
 use super::USERNAME_MAX;
 use crate::accounts::error::Result;
+use crate::accounts::overview::StatusFilter;
 use crate::accounts::permissions::Caller;
 use crate::entities::users;
 
@@ -21,7 +22,7 @@ pub async fn list_visible(
 }
 
 /// The query of the users `caller` may see, in username order.
-fn visible_to(caller: &Caller) -> sea_orm::Select<users::Entity> {
+pub(crate) fn visible_to(caller: &Caller) -> sea_orm::Select<users::Entity> {
     let query = users::Entity::find().order_by_asc(users::Column::Username);
     if caller.is_superuser() {
         return query;
@@ -48,26 +49,58 @@ impl UserPage {
     }
 }
 
-/// Pages through the visible users in username order; `search` matches anywhere in the
-/// username (case-insensitive, as usernames are stored lowercase).
-pub async fn search_visible(
-    conn: &impl ConnectionTrait,
-    caller: &Caller,
-    search: &str,
-    page: u64,
-    per_page: u64,
-) -> Result<UserPage> {
-    let mut query = visible_to(caller);
-    let needle: String = search
+/// What the users table is narrowed to (every part optional; they combine).
+#[derive(Clone, Debug, Default)]
+pub struct UserFilter {
+    /// Matches anywhere in the username (case-insensitive, as usernames are stored lowercase).
+    pub search: String,
+    /// Only the members of this role (SPEC §14; `?role=` of the users table).
+    pub role: Option<i32>,
+    /// Only the users in this state (SPEC §18, `?status=`): the overview's cards count the
+    /// same condition.
+    pub status: Option<StatusFilter>,
+}
+
+impl UserFilter {
+    /// Applies the filter to a query of users.
+    pub(crate) fn apply(
+        &self,
+        mut query: sea_orm::Select<users::Entity>,
+    ) -> sea_orm::Select<users::Entity> {
+        let needle = username_fragment(&self.search);
+        if !needle.is_empty() {
+            query = query.filter(users::Column::Username.contains(needle));
+        }
+        if let Some(role_id) = self.role {
+            query = query.filter(crate::accounts::roles::members_condition(role_id));
+        }
+        if let Some(status) = &self.status {
+            query = query.filter(status.condition());
+        }
+        query
+    }
+}
+
+/// What of a search can be part of a username (lowercase `[a-z0-9_]`, at most 20 characters).
+pub(crate) fn username_fragment(search: &str) -> String {
+    search
         .trim()
         .to_ascii_lowercase()
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
         .take(USERNAME_MAX)
-        .collect();
-    if !needle.is_empty() {
-        query = query.filter(users::Column::Username.contains(needle));
-    }
+        .collect()
+}
+
+/// Pages through the visible users in username order, narrowed by `filter`.
+pub async fn search_visible(
+    conn: &impl ConnectionTrait,
+    caller: &Caller,
+    filter: &UserFilter,
+    page: u64,
+    per_page: u64,
+) -> Result<UserPage> {
+    let query = filter.apply(visible_to(caller));
     // A plain COUNT(*) of the filter, without the order: the paginator's count wraps the
     // ordered query in a subquery that SQLite cannot flatten, so it read every row of the
     // table (10,000 users: ~10 ms); this one reads the username index or the b-tree only.

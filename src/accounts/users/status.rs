@@ -1,5 +1,6 @@
 //! What a user's row shows besides the user's own columns (a second factor, a live reset
-//! link), read with the user on a signed-in request or for a page of rows.
+//! link, a role that requires a second factor), read with the user on a signed-in request or
+//! for a page of rows.
 
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ConnectionTrait, FromQueryResult};
@@ -15,18 +16,25 @@ pub struct RowStatus {
     pub has_factor: bool,
     /// When the user's live reset or set-up link expires (`None`: no live link).
     pub link_expires: Option<time::PrimitiveDateTime>,
+    /// The user is in a role that requires a second factor (SPEC §14; part of
+    /// `mfa::required`).
+    #[serde(default)]
+    pub in_mfa_role: bool,
 }
 
 /// The [`RowStatus`] columns of the user whose id is in column `user_column`, as SQL for a
-/// statement that reads the user anyway (a signed-in request: `has_factor`, `link_expires`);
-/// `now` is the placeholder of the current time. Read back with [`RowStatus::from_row`].
+/// statement that reads the user anyway (a signed-in request: `has_factor`, `link_expires`,
+/// `in_mfa_role`); `now` is the placeholder of the current time. Read back with
+/// [`RowStatus::from_row`].
 pub fn row_status_sql(user_column: &str, now: &str) -> String {
     format!(
         "(EXISTS (SELECT 1 FROM totp_devices WHERE totp_devices.user_id = {user_column}) \
          OR EXISTS (SELECT 1 FROM passkeys WHERE passkeys.user_id = {user_column})) AS has_factor, \
          (SELECT MAX(reset_links.expires) FROM reset_links WHERE reset_links.user_id = {user_column} \
-         AND reset_links.state = '{live}' AND reset_links.expires > {now}) AS link_expires",
-        live = crate::accounts::reset_links::state::LIVE
+         AND reset_links.state = '{live}' AND reset_links.expires > {now}) AS link_expires, \
+         {in_mfa_role} AS in_mfa_role",
+        live = crate::accounts::reset_links::state::LIVE,
+        in_mfa_role = crate::accounts::roles::mfa_required_sql(user_column)
     )
 }
 
@@ -36,6 +44,7 @@ impl RowStatus {
         Ok(RowStatus {
             has_factor: row.try_get::<bool>("", "has_factor")?,
             link_expires: row.try_get::<Option<time::PrimitiveDateTime>>("", "link_expires")?,
+            in_mfa_role: row.try_get::<bool>("", "in_mfa_role")?,
         })
     }
 }
@@ -100,6 +109,10 @@ pub async fn row_status(conn: &impl ConnectionTrait, user_id: i32) -> Result<Row
             Alias::new("has_factor"),
         )
         .expr_as(link, Alias::new("link_expires"))
+        .expr_as(
+            crate::accounts::roles::mfa_required_expr(user_id),
+            Alias::new("in_mfa_role"),
+        )
         .to_owned();
     let statement = conn.get_database_backend().build(&query);
     let row = conn
@@ -109,13 +122,14 @@ pub async fn row_status(conn: &impl ConnectionTrait, user_id: i32) -> Result<Row
     Ok(RowStatus::from_row(&row)?)
 }
 
-/// The [`RowStatus`] of each of `user_ids` (three statements, for user lists).
+/// The [`RowStatus`] of each of `user_ids` (four statements, for user lists).
 pub async fn row_statuses(
     conn: &impl ConnectionTrait,
     user_ids: &[i32],
 ) -> Result<std::collections::HashMap<i32, RowStatus>> {
     let with_factors = crate::accounts::mfa::with_factors(conn, user_ids.iter().copied()).await?;
     let links = crate::accounts::reset_links::live_until_of(conn, user_ids).await?;
+    let in_mfa_roles = crate::accounts::roles::in_mfa_roles(conn, user_ids).await?;
     Ok(user_ids
         .iter()
         .map(|&id| {
@@ -124,6 +138,7 @@ pub async fn row_statuses(
                 RowStatus {
                     has_factor: with_factors.contains(&id),
                     link_expires: links.get(&id).copied(),
+                    in_mfa_role: in_mfa_roles.contains(&id),
                 },
             )
         })

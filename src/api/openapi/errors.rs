@@ -126,7 +126,7 @@ route_errors! {
     /// POST /auth/login
     LoginErrors => [
         body(),
-        vec![IncorrectCredentials, TempPasswordExpired, AccountDisabled, MfaRequired, IncorrectMfa, PasswordAuthDisabled],
+        vec![IncorrectCredentials, TempPasswordExpired, AccountDisabled, MfaRequired, IncorrectMfa, PasswordAuthDisabled, MfaUnavailable],
         server(),
         vec![TooManyAttempts { retry_after_seconds: 60 }],
     ];
@@ -137,7 +137,8 @@ route_errors! {
     /// POST /users
     CreateUserErrors => [
         authenticated(), body(),
-        vec![UserExists, policy(), AccessDenied, PasswordChangeRequired, MfaSetupRequired],
+        vec![UserExists, policy(), UnknownRole(99), RolesNotAssignable { creating: true }],
+        vec![AccessDenied, PasswordChangeRequired, MfaSetupRequired],
         unsafe_method(),
     ];
     /// GET /users/{id}
@@ -149,6 +150,7 @@ route_errors! {
     UpdateUserErrors => [
         authenticated(), body(),
         vec![UserExists, policy(), IncorrectCurrentPassword],
+        vec![UnknownRole(99), RolesNotAssignable { creating: false }],
         vec![AccessDenied, LastSuperuser, PasswordChangeRequired, MfaSetupRequired, UserNotFound],
         unsafe_method(),
     ];
@@ -293,6 +295,31 @@ route_errors! {
         authenticated(), body(),
         vec![AppNameExists, HostTaken("another application already has the host wiki.example.org".into())],
         vec![AccessDenied, PasswordChangeRequired, MfaSetupRequired, AppNotFound],
+        unsafe_method(),
+    ];
+    /// GET /roles
+    ListRolesErrors => [authenticated(), vec![AccessDenied, PasswordChangeRequired, MfaSetupRequired]];
+    /// POST /roles
+    CreateRoleErrors => [
+        authenticated(), body(),
+        vec![RoleNameExists, AccessDenied, PasswordChangeRequired, MfaSetupRequired],
+        unsafe_method(),
+    ];
+    /// GET /roles/{id}, its users and servers
+    ShowRoleErrors => [
+        authenticated(),
+        vec![AccessDenied, PasswordChangeRequired, MfaSetupRequired, RoleNotFound],
+    ];
+    /// PATCH /roles/{id}
+    ChangeRoleErrors => [
+        authenticated(), body(),
+        vec![RoleNameExists, AccessDenied, PasswordChangeRequired, MfaSetupRequired, RoleNotFound],
+        unsafe_method(),
+    ];
+    /// DELETE /roles/{id}
+    DeleteRoleErrors => [
+        authenticated(),
+        vec![AccessDenied, PasswordChangeRequired, MfaSetupRequired, RoleNotFound],
         unsafe_method(),
     ];
     /// POST /users/{id}/totp/recovery/renew

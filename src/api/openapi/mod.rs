@@ -38,6 +38,7 @@ pub use errors::*;
         (name = "auth", description = "Login tokens"),
         (name = "users", description = "Users and temporary passwords"),
         (name = "keys", description = "API keys"),
+        (name = "roles", description = "Roles: groups of users, which may require a second factor of their members"),
         (name = "mfa", description = "Two-factor sign-in: TOTP devices and recovery codes"),
         (name = "passkeys", description = "Passkeys (WebAuthn): passwordless sign-in and a second factor"),
         (name = "apps", description = "Applications that passgate signs users in to (single sign-on; superusers)"),

@@ -4,7 +4,7 @@
 
 use utoipa::{IntoParams, ToSchema};
 
-use super::{PermissionEntry, UserRow};
+use super::{PermissionEntry, RoleRow, UserFields, UserRow};
 
 /// `{"status":"ok","data":…}`: every successful answer of the API.
 #[derive(ToSchema)]
@@ -139,11 +139,13 @@ impl utoipa::PartialSchema for TotpCode {
 
 impl ToSchema for TotpCode {}
 
-/// `data` of `GET /users/{id}`: the user and their permissions.
+/// `data` of `GET /users/{id}`: the user, their roles (as objects, as Crafty answers them)
+/// and their permissions.
 #[derive(ToSchema)]
 pub struct UserDetail {
     #[serde(flatten)]
-    user: UserRow,
+    user: UserFields,
+    roles: Vec<RoleRow>,
     permissions: Vec<PermissionEntry>,
 }
 
@@ -199,6 +201,23 @@ pub enum UserList {
     Ids(Vec<i32>),
 }
 
+/// `data` of `GET /roles`: the roles, or with `?ids=true` (as in Crafty) only the ids.
+#[derive(ToSchema)]
+#[serde(untagged)]
+pub enum RoleList {
+    Rows(Vec<RoleRow>),
+    Ids(Vec<i32>),
+}
+
+/// `data` of `POST /roles` (200, as in Crafty).
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatedRole {
+    /// The new role's id (a number, as Crafty answers it).
+    #[schema(example = 3)]
+    role_id: i32,
+}
+
 /// `data` of `GET /api/v2` (Crafty's API index).
 #[derive(ToSchema)]
 pub struct ApiIndex {
@@ -219,9 +238,8 @@ pub struct PublicUser {
     pub superuser: bool,
     #[schema(example = "en")]
     pub lang: String,
-    /// Always empty: passgate has no roles.
-    #[schema(max_items = 0)]
-    pub roles: Vec<i32>,
+    /// The user's roles, as objects (as Crafty answers them).
+    pub roles: Vec<RoleRow>,
 }
 
 /// Crafty's three crafty permissions, by name.
@@ -237,12 +255,14 @@ pub struct CraftyCounts {
 #[derive(ToSchema)]
 pub struct CraftyPermissions {
     /// Crafty's crafty-permission mask: `SERVER_CREATION`, `USER_CONFIG`, `ROLES_CONFIG`, one
-    /// character each; passgate has only `USER_CONFIG`.
-    #[schema(pattern = "^0[01]0$", example = "010")]
+    /// character each; passgate has no `SERVER_CREATION`.
+    #[schema(pattern = "^0[01][01]$", example = "010")]
     permissions: String,
-    /// Users the user manages now (`USER_CONFIG`); passgate has no servers or roles (0).
+    /// Users (`USER_CONFIG`) and roles (`ROLES_CONFIG`) the user manages now; passgate has
+    /// no servers (0).
     counters: CraftyCounts,
-    /// The `USER_CONFIG` quantity (-1 = no cap; 0 without the permission); 0 for the others.
+    /// The `USER_CONFIG` and `ROLES_CONFIG` quantities (-1 = no cap; 0 without the
+    /// permission); 0 for `SERVER_CREATION`.
     limits: CraftyCounts,
 }
 

@@ -6,16 +6,37 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::accounts::clock;
+use crate::accounts::roles::RoleRef;
 use crate::accounts::users::RowStatus;
-use crate::entities::users as user_entity;
+use crate::entities::{roles, users as user_entity};
 
 mod answers;
 
 pub use answers::*;
 
-/// A user as the API shows it: never the hash or the stamp.
+/// A user as a list row shows them: the user and the ids of their roles.
 #[derive(Serialize, ToSchema)]
 pub struct UserRow {
+    #[serde(flatten)]
+    pub user: UserFields,
+    /// The ids of the user's roles (SPEC §14), by role name.
+    pub roles: Vec<i32>,
+}
+
+impl UserRow {
+    /// The row of `u`; `status` is what comes from the user's devices and links, `roles`
+    /// the user's roles.
+    pub fn new(u: &user_entity::Model, status: RowStatus, roles: &[RoleRef]) -> Self {
+        UserRow {
+            user: UserFields::new(u, status),
+            roles: roles.iter().map(|r| r.role_id).collect(),
+        }
+    }
+}
+
+/// A user as the API shows them, without their roles: never the hash or the stamp.
+#[derive(Serialize, ToSchema)]
+pub struct UserFields {
     pub user_id: i32,
     pub username: String,
     #[schema(required = true)]
@@ -58,15 +79,12 @@ pub struct UserRow {
         max_length = 255
     )]
     pub dashboard_columns: String,
-    /// Always empty: passgate has no roles (Crafty clients read the field).
-    #[schema(max_items = 0)]
-    pub roles: Vec<i32>,
 }
 
-impl UserRow {
-    /// The row of `u`; `status` is what comes from the user's devices and links.
+impl UserFields {
+    /// The fields of `u`; `status` is what comes from the user's devices and links.
     pub fn new(u: &user_entity::Model, status: RowStatus) -> Self {
-        UserRow {
+        UserFields {
             user_id: u.user_id,
             username: u.username.clone(),
             email: u.email.clone(),
@@ -86,7 +104,37 @@ impl UserRow {
             hints: u.hints,
             server_order: u.server_order.clone(),
             dashboard_columns: u.dashboard_columns.clone(),
-            roles: Vec::new(),
+        }
+    }
+}
+
+/// A role as Crafty's API shows it (SPEC §14).
+#[derive(Serialize, ToSchema)]
+pub struct RoleRow {
+    pub role_id: i32,
+    /// Lower-cased and trimmed; 1 to 64 characters, none of `,` `[` `]`.
+    #[schema(example = "finance")]
+    pub role_name: String,
+    #[schema(format = DateTime)]
+    pub created: String,
+    #[schema(format = DateTime)]
+    pub last_update: String,
+    /// The id of the user who manages the role (a `ROLES_CONFIG` holder); `null` = none.
+    #[schema(required = true)]
+    pub manager: Option<i32>,
+    /// Every member must have a second factor (held at enrolment until they have one).
+    pub mfa_required: bool,
+}
+
+impl RoleRow {
+    pub fn new(role: &roles::Model) -> Self {
+        RoleRow {
+            role_id: role.role_id,
+            role_name: role.role_name.clone(),
+            created: clock::rfc3339(role.created),
+            last_update: clock::rfc3339(role.last_update),
+            manager: role.manager,
+            mfa_required: role.mfa_required,
         }
     }
 }
@@ -95,11 +143,11 @@ impl UserRow {
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PermissionEntry {
-    /// A permission name; passgate knows `USER_CONFIG`.
+    /// A permission name; passgate knows `USER_CONFIG` and `ROLES_CONFIG`.
     #[schema(example = "USER_CONFIG")]
     pub name: String,
-    /// For `USER_CONFIG`: how many users the holder may create; -1 = no limit. Ignored
-    /// for API keys.
+    /// How many users (`USER_CONFIG`) or roles (`ROLES_CONFIG`) the holder may manage at
+    /// once; -1 = no limit. Ignored for API keys.
     #[serde(default = "no_cap")]
     #[schema(default = -1, minimum = -1)]
     pub quantity: i32,

@@ -9,7 +9,6 @@ use crate::accounts::preferences::Preferences;
 use crate::accounts::secret::Secret;
 use crate::api::json::nullable;
 use crate::api::schemas::PermissionEntry;
-use crate::error::{Error, Result};
 
 /// The grants a list of entries stands for (entries with `enabled: false` grant nothing).
 pub fn grants_of(entries: &[PermissionEntry]) -> Vec<Grant> {
@@ -84,30 +83,25 @@ pub struct CreateBody {
     /// Crafty's preference, stored and returned as given.
     #[schema(max_length = 255)]
     pub(super) dashboard_columns: Option<String>,
-    /// Accepted only as `[]`: passgate has no roles.
-    #[schema(max_items = 0)]
+    /// The ids of the roles to give the new user: only roles the caller manages (a
+    /// superuser: any). An id that names no role is refused (`INVALID_ROLES`), a role the
+    /// caller may not give too (`INVALID_ROLES_CREATE`).
     pub(super) roles: Option<Vec<i64>>,
 }
 
-/// Crafty's preferences of a user body; `roles` other than none are refused.
+/// Crafty's preferences of a user body.
 pub(super) fn crafty_preferences(
     theme: Option<String>,
     hints: Option<bool>,
     server_order: Option<String>,
     dashboard_columns: Option<String>,
-    roles: Option<Vec<i64>>,
-) -> Result<Preferences> {
-    if roles.is_some_and(|roles| !roles.is_empty()) {
-        return Err(Error::InvalidJsonSchema(
-            "roles: passgate has no roles; only [] is accepted".into(),
-        ));
-    }
-    Ok(Preferences {
+) -> Preferences {
+    Preferences {
         theme,
         hints,
         server_order,
         dashboard_columns,
-    })
+    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -157,7 +151,9 @@ pub struct UpdateBody {
     /// Crafty's preference, stored and returned as given.
     #[schema(max_length = 255)]
     pub(super) dashboard_columns: Option<String>,
-    /// Accepted only as `[]`: passgate has no roles.
-    #[schema(max_items = 0)]
+    /// The ids of the user's roles, replacing the set: whoever may edit the user may add
+    /// roles they manage (a superuser: any) and take any away, never change their own
+    /// (`INVALID_ROLES_MODIFY`, unless a superuser). An id that names no role is refused
+    /// (`INVALID_ROLES`).
     pub(super) roles: Option<Vec<i64>>,
 }

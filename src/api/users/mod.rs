@@ -9,18 +9,19 @@ use crate::accounts::edit::{self, UserUpdate};
 use crate::accounts::grants::{self};
 use crate::accounts::permissions;
 use crate::accounts::permissions::target_of;
-use crate::accounts::reset_links;
 use crate::accounts::users::{self, NewUser};
+use crate::accounts::{reset_links, roles};
 use crate::api::caller::{ApiCaller, Via};
 use crate::api::json::check_length;
 use crate::api::openapi::{
     CreateUserErrors, DeleteUserErrors, ListUsersErrors, ShowUserErrors, UpdateUserErrors,
 };
 use crate::api::schemas::{
-    CreatedUser, Empty, Envelope, IdsOnly, UpdatedUser, UserDetail, UserId, UserList,
+    CreatedUser, Empty, Envelope, IdsOnly, RoleRow, UpdatedUser, UserDetail, UserFields, UserId,
+    UserList,
 };
 pub use crate::api::schemas::{PermissionEntry, UserRow};
-use crate::api::{ApiJson, created, ok};
+use crate::api::{ApiJson, created, ids_only, ok};
 use crate::auth::{throttle, tokens};
 use crate::entities::users as user_entity;
 use crate::error::{Error, Result};
@@ -65,22 +66,18 @@ pub async fn list(
     }
     let ids: Vec<i32> = visible.iter().map(|u| u.user_id).collect();
     let statuses = users::row_statuses(&state.db, &ids).await?;
+    let user_roles = roles::of_users(&state.db, &ids).await?;
     let rows: Vec<UserRow> = visible
         .iter()
-        .map(|u| UserRow::new(u, statuses.get(&u.user_id).copied().unwrap_or_default()))
+        .map(|u| {
+            UserRow::new(
+                u,
+                statuses.get(&u.user_id).copied().unwrap_or_default(),
+                user_roles.get(&u.user_id).map_or(&[], Vec::as_slice),
+            )
+        })
         .collect();
     Ok(ok(rows))
-}
-
-/// `?ids=true` as Crafty reads it: the last `ids` parameter, and only the exact text `true`.
-fn ids_only(query: Option<&str>) -> bool {
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_str(query.unwrap_or("")).unwrap_or_default();
-    pairs
-        .iter()
-        .rev()
-        .find(|(name, _)| name == "ids")
-        .is_some_and(|(_, value)| value == "true")
 }
 
 /// One user with their permissions: oneself, a superuser, or the manager holding
@@ -111,8 +108,14 @@ pub async fn show(
         Some(status) if user.user_id == caller.user.user_id => status,
         _ => users::row_status(&state.db, user.user_id).await?,
     };
-    let mut row =
-        serde_json::to_value(UserRow::new(&user, status)).map_err(|e| Error::Internal(e.into()))?;
+    let roles: Vec<RoleRow> = roles::of_user(&state.db, user.user_id)
+        .await?
+        .iter()
+        .map(RoleRow::new)
+        .collect();
+    let mut row = serde_json::to_value(UserFields::new(&user, status))
+        .map_err(|e| Error::Internal(e.into()))?;
+    row["roles"] = serde_json::to_value(roles).map_err(|e| Error::Internal(e.into()))?;
     row["permissions"] =
         serde_json::to_value(entries_of(&grants)).map_err(|e| Error::Internal(e.into()))?;
     Ok(ok(row))
@@ -142,9 +145,9 @@ pub async fn create(
         body.hints,
         body.server_order,
         body.dashboard_columns,
-        body.roles,
-    )?;
+    );
     let new = NewUser {
+        roles: body.roles.unwrap_or_default(),
         require_mfa: body.require_mfa.unwrap_or(false),
         username: body.username,
         password: body.password,
@@ -214,9 +217,9 @@ pub async fn update(
         body.hints,
         body.server_order,
         body.dashboard_columns,
-        body.roles,
-    )?;
+    );
     let update = UserUpdate {
+        roles: body.roles,
         username: body.username,
         email: body.email,
         lang: body.lang,
@@ -259,7 +262,9 @@ pub async fn update(
         change.await?
     };
     let status = users::row_status(&state.db, updated.user_id).await?;
-    let mut data = serde_json::to_value(UserRow::new(&updated, status))
+    let roles = roles::of_users(&state.db, &[updated.user_id]).await?;
+    let roles = roles.get(&updated.user_id).map_or(&[][..], Vec::as_slice);
+    let mut data = serde_json::to_value(UserRow::new(&updated, status, roles))
         .map_err(|e| Error::Internal(e.into()))?;
     if changes_own_password && !matches!(caller.via, Via::ApiKey(_)) {
         // The fresh token keeps what the caller's sign-in proved (its `mfa` claim).

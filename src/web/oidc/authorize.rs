@@ -15,7 +15,7 @@ use crate::accounts::oidc::grants::{self, NewGrant};
 use crate::accounts::oidc::request::{self, AuthorizationRequest, PageError, Params, Refusal};
 use crate::accounts::oidc::{Amr, OAuthError, Oidc, clients};
 use crate::accounts::sso::walk::{Standing, Step};
-use crate::accounts::{apps, mfa};
+use crate::accounts::{apps, mfa, roles};
 use crate::auth::client_ip::ClientIp;
 use crate::auth::session::{self as web_session, SIGNED_IN_AT_KEY};
 use crate::auth::{session::session_error, sign_in_id};
@@ -97,7 +97,8 @@ async fn decide(
     let Some(app) = apps::for_sign_in(&state.db, request.app_id).await? else {
         return Ok(Answer::Page(Refused::UnknownClient));
     };
-    let signed_in = web_session::current_user(session, &state.db).await?;
+    let signed_in =
+        web_session::current_user(session, &state.db, state.config.session_max_lifetime).await?;
     let facts = match &signed_in {
         Some(signed_in) => Some(SignedIn {
             signed_in_at: session
@@ -107,11 +108,16 @@ async fn decide(
                 .unwrap_or(0),
             standing: Standing {
                 require_password_change: signed_in.user.require_password_change,
-                must_have_factor: mfa::required(state.mfa.policy, &signed_in.user),
+                must_have_factor: mfa::required_of(&state.db, state.mfa.policy, &signed_in.user)
+                    .await?,
                 has_factor: mfa::has_factor(&state.db, signed_in.user.user_id).await?,
                 session_passed_factor: web_session::passed_second_factor(session).await?,
             },
-            role_ids: Vec::new(),
+            role_ids: roles::of_user(&state.db, signed_in.user.user_id)
+                .await?
+                .into_iter()
+                .map(|role| role.role_id)
+                .collect(),
         }),
         None => None,
     };
@@ -127,7 +133,8 @@ async fn decide(
                     grants::action::REFUSED,
                     format!(
                         "app={} client_id={} error={code}",
-                        app.name, request.client_id
+                        audit::value(&app.name),
+                        request.client_id
                     ),
                 )
                 .await?;

@@ -81,9 +81,10 @@ pub async fn show(
     let params = params_of(&pairs);
     let request = checked(&state, oidc, visitor, &params).await?;
     let fail = |err: crate::error::Error| PageError::visitor(visitor, err);
-    let Some(signed_in) = session::current_user(&session, &state.db)
-        .await
-        .map_err(fail)?
+    let Some(signed_in) =
+        session::current_user(&session, &state.db, state.config.session_max_lifetime)
+            .await
+            .map_err(fail)?
     else {
         return Ok(afterwards(&request, visitor));
     };
@@ -115,7 +116,7 @@ pub async fn show(
         .redirect
         .as_deref()
         .and_then(crate::web::csp::origin_of)
-        .and_then(|origin| crate::web::csp::allowing_form_targets(&[origin]));
+        .and_then(|origin| crate::web::csp::allowing_form_targets(&state.config, &[origin]));
     if let Some(policy) = allowed {
         response
             .headers_mut()
@@ -150,7 +151,9 @@ pub async fn sign_out(
     headers: &HeaderMap,
     ip: ClientIp,
 ) -> crate::error::Result<()> {
-    if let Some(session::SignedIn { user, .. }) = session::current_user(session, &state.db).await? {
+    if let Some(session::SignedIn { user, .. }) =
+        session::current_user(session, &state.db, state.config.session_max_lifetime).await?
+    {
         let actor = crate::accounts::audit::Actor::user(&user, ip.to_string());
         crate::accounts::audit::record(
             &state.db,

@@ -68,7 +68,7 @@ pub async fn submit_bulk_action(
             .collect(),
         unknown: report.unknown + not_ids,
     };
-    let id = one_time::put(&viewer.session, OneTime::Bulk(shown))
+    let id = one_time::put(&state, &viewer, OneTime::Bulk(shown))
         .await
         .map_err(|e| viewer.fail(e))?;
     Ok(one_time::redirect_to(hx, &id))

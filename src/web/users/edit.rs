@@ -7,18 +7,18 @@ use axum::response::IntoResponse;
 
 use crate::accounts::audit::Actor;
 use crate::accounts::edit::{self, UserUpdate};
-use crate::accounts::grants;
+use crate::accounts::permissions::roles::can_change_roles_of;
 use crate::accounts::permissions::target_of;
-use crate::accounts::permissions::{self, USER_CONFIG};
-use crate::accounts::users;
+use crate::accounts::permissions::{self, ROLES_CONFIG, USER_CONFIG};
+use crate::accounts::{grants, roles, users};
 use crate::auth::client_ip::ClientIp;
 use crate::entities::users as user_entity;
 use crate::error::Error;
 use crate::paths;
 use crate::state::AppState;
-use crate::views::user_form::{UserFormView, user_form_page};
+use crate::views::user_form::{RolesField, UserFormView, user_form_page};
 use crate::web::users::new::{
-    IdQuery, UserFields, blank_new, eligible_managers, form_with_error, grants_from, manager_id,
+    IdQuery, blank_new, form_with_error, grants_from, read_form, role_choices,
 };
 use crate::web::{Hx, PageError, PageResult, Viewer, redirect};
 
@@ -39,12 +39,38 @@ pub(super) async fn edited(
     Ok(user)
 }
 
+/// The ids of the user's roles.
+async fn held_roles(state: &AppState, user: &user_entity::Model) -> Result<Vec<i64>, Error> {
+    Ok(roles::of_user(&state.db, user.user_id)
+        .await?
+        .iter()
+        .map(|r| i64::from(r.role_id))
+        .collect())
+}
+
+/// The roles on the edit form: checkboxes for whoever may change the user's roles (the
+/// roles they may give and those the user has), the names otherwise (one's own).
+async fn roles_field(
+    state: &AppState,
+    viewer: &Viewer,
+    user: &user_entity::Model,
+    held: &[i64],
+) -> Result<Option<RolesField>, Error> {
+    if can_change_roles_of(&viewer.caller, &target_of(user)).is_ok() {
+        let choices = role_choices(state, viewer, held, held).await?;
+        return Ok((!choices.is_empty()).then_some(RolesField::Choose(choices)));
+    }
+    let names = roles::names_of_user(&state.db, user.user_id).await?;
+    Ok(Some(RolesField::Show(names)))
+}
+
 async fn edit_view(
     state: &AppState,
     viewer: &Viewer,
     user: &user_entity::Model,
 ) -> Result<UserFormView, Error> {
     let held = grants::load(&state.db, user.user_id).await?;
+    let held_roles = held_roles(state, user).await?;
     let manager = match user.manager {
         Some(id) => users::find_by_id(&state.db, id)
             .await?
@@ -56,7 +82,7 @@ async fn edit_view(
     let target = target_of(user);
     let admin_fields = viewer.caller.is_superuser() && !is_self;
     let managers = if admin_fields {
-        let mut names = eligible_managers(state).await?;
+        let mut names = grants::holder_names(&state.db, USER_CONFIG).await?;
         names.retain(|name| name != &user.username);
         if !manager.is_empty() && !names.contains(&manager) {
             names.push(manager.clone());
@@ -78,6 +104,11 @@ async fn edit_view(
         user_config_quota: grants::quantity(&held, USER_CONFIG)
             .unwrap_or(-1)
             .to_string(),
+        roles_config: grants::quantity(&held, ROLES_CONFIG).is_some(),
+        roles_config_quota: grants::quantity(&held, ROLES_CONFIG)
+            .unwrap_or(-1)
+            .to_string(),
+        roles: roles_field(state, viewer, user, &held_roles).await?,
         manager,
         managers,
         admin_fields,
@@ -91,7 +122,7 @@ async fn edit_view(
         can_delete: permissions::can_delete(&viewer.caller, &target).is_ok(),
         can_end_sessions: !is_self
             && permissions::can_end_sessions(&viewer.caller, &target).is_ok(),
-        ..blank_new(viewer)
+        ..blank_new(viewer, &state.config.policy)
     })
 }
 
@@ -115,8 +146,9 @@ pub async fn submit_edit_user(
     hx: Hx,
     ip: ClientIp,
     Query(query): Query<IdQuery>,
-    Form(fields): Form<UserFields>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
+    let fields = read_form(&viewer, &pairs)?;
     let user = edited(&state, &viewer, query.id.as_deref()).await?;
     let mut view = edit_view(&state, &viewer, &user)
         .await
@@ -127,6 +159,16 @@ pub async fn submit_edit_user(
         lang: Some(fields.lang.clone()),
         ..UserUpdate::default()
     };
+    if let Some(RolesField::Choose(choices)) = &mut view.roles {
+        let held = held_roles(&state, &user)
+            .await
+            .map_err(|e| viewer.fail(e))?;
+        let after = fields.roles_after(&held);
+        for choice in choices.iter_mut() {
+            choice.checked = after.contains(&i64::from(choice.role_id));
+        }
+        update.roles = Some(after);
+    }
     if view.enabled_field {
         update.enabled = Some(fields.enabled.is_some());
     }
@@ -136,7 +178,7 @@ pub async fn submit_edit_user(
     if view.admin_fields {
         update.superuser = Some(fields.superuser.is_some());
         update.permissions = Some(grants_from(&fields));
-        match manager_id(&state, &fields.manager).await {
+        match users::manager_named(&state.db, &fields.manager).await {
             Ok(manager) => update.manager = Some(manager),
             Err(err) => return form_with_error(&viewer, err, &mut view),
         }

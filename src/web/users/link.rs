@@ -125,7 +125,7 @@ pub async fn submit_reset_link(
         url: state.config.link_url(link.token.expose()),
         expires: format!("{} UTC", clock::display(link.expires)),
     };
-    let id = one_time::put(&viewer.session, OneTime::Link(shown))
+    let id = one_time::put(&state, &viewer, OneTime::Link(shown))
         .await
         .map_err(|e| viewer.fail(e))?;
     Ok(one_time::redirect_to(hx, &id))

@@ -8,12 +8,15 @@ pub(super) mod new;
 pub(super) mod reset;
 
 use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::Deserialize;
 
+use crate::accounts::overview::UserStatus;
 use crate::accounts::permissions::target_of;
 use crate::accounts::permissions::{self};
-use crate::accounts::{clock, mfa, users};
+use crate::accounts::users::UserFilter;
+use crate::accounts::{clock, mfa, roles, users};
 use crate::entities::users as user_entity;
 use crate::state::AppState;
 use crate::views::users::{
@@ -29,6 +32,11 @@ pub struct ListQuery {
     #[serde(default)]
     q: String,
     page: Option<String>,
+    /// Only the members of this role (a role id; anything else filters nothing).
+    role: Option<String>,
+    /// Only the users in this state (SPEC §18; empty: everyone, an unknown name is refused).
+    #[serde(default)]
+    status: String,
 }
 
 /// The badges of a user's password state (`link_expires`: their live reset link's expiry).
@@ -64,14 +72,16 @@ fn remaining(left: time::Duration) -> String {
     }
 }
 
-/// What the table shows of `user` to `viewer`; `status` is the user's second factor and
-/// link, `required` whether a second factor is required of them (SPEC §9, §10).
+/// What the table shows of `user` to `viewer`; `status` is the user's second factor, link
+/// and whether a role requires a factor, `roles` the names of their roles (SPEC §9, §10,
+/// §14).
 pub fn row_view(
     viewer: &Viewer,
+    policy: crate::config::MfaPolicy,
     u: &user_entity::Model,
     manager: Option<String>,
     status: users::RowStatus,
-    required: bool,
+    roles: Vec<String>,
 ) -> UserRowView {
     let target = target_of(u);
     let is_self = u.user_id == viewer.user.user_id;
@@ -89,11 +99,16 @@ pub fn row_view(
         can_edit: permissions::can_view(&viewer.caller, &target).is_ok(),
         superuser_only: !is_self && !can_reset && u.superuser,
         selectable: can_reset,
-        two_factor: match (status.has_factor, required) {
-            (true, _) => TwoFactor::On,
+        two_factor: match (
+            status.has_factor,
+            mfa::required(policy, u, status.in_mfa_role),
+        ) {
+            (true, true) => TwoFactor::OnRequired,
+            (true, false) => TwoFactor::On,
             (false, true) => TwoFactor::RequiredMissing,
             (false, false) => TwoFactor::Off,
         },
+        roles,
     }
 }
 
@@ -114,8 +129,15 @@ pub async fn fresh_row(
         None => None,
     };
     let status = users::row_status(&state.db, user.user_id).await?;
-    let required = mfa::required(state.mfa.policy, &user);
-    Ok(Some(row_view(viewer, &user, manager, status, required)))
+    let roles = roles::names_of_user(&state.db, user.user_id).await?;
+    Ok(Some(row_view(
+        viewer,
+        state.mfa.policy,
+        &user,
+        manager,
+        status,
+        roles,
+    )))
 }
 
 pub async fn list_users(
@@ -129,7 +151,24 @@ pub async fn list_users(
         .as_deref()
         .and_then(|p| p.parse().ok())
         .unwrap_or(1);
-    let found = users::search_visible(&state.db, &viewer.caller, &query.q, page, PER_PAGE)
+    let status = match query.status.as_str() {
+        "" => None,
+        name => Some(UserStatus::parse(name).ok_or_else(|| {
+            viewer.refusal(
+                StatusCode::BAD_REQUEST,
+                &viewer
+                    .lang
+                    .t("overview.filterUnknown")
+                    .replace("{status}", &name.chars().take(40).collect::<String>()),
+            )
+        })?),
+    };
+    let filter = UserFilter {
+        search: query.q.clone(),
+        role: query.role.as_deref().and_then(|r| r.parse().ok()),
+        status: status.map(|s| s.at(clock::now(), state.mfa.policy)),
+    };
+    let found = users::search_visible(&state.db, &viewer.caller, &filter, page, PER_PAGE)
         .await
         .map_err(|e| viewer.fail(e))?;
     let manager_names = users::names_of(&state.db, found.users.iter().filter_map(|u| u.manager))
@@ -139,22 +178,41 @@ pub async fn list_users(
     let row_statuses = users::row_statuses(&state.db, &ids)
         .await
         .map_err(|e| viewer.fail(e))?;
+    let mut user_roles = roles::of_users(&state.db, &ids)
+        .await
+        .map_err(|e| viewer.fail(e))?;
+    let role_options = roles::filter_options(&state.db, &viewer.caller)
+        .await
+        .map_err(|e| viewer.fail(e))?;
     let rows = found
         .users
         .iter()
         .map(|u| {
             row_view(
                 &viewer,
+                state.mfa.policy,
                 u,
                 u.manager.and_then(|m| manager_names.get(&m).cloned()),
                 row_statuses.get(&u.user_id).copied().unwrap_or_default(),
-                mfa::required(state.mfa.policy, u),
+                user_roles
+                    .remove(&u.user_id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|r| r.role_name)
+                    .collect(),
             )
         })
         .collect();
     let view = UsersTableView {
         rows,
         search: query.q.clone(),
+        role: filter.role,
+        roles: role_options
+            .into_iter()
+            .map(|r| (r.role_id, r.role_name))
+            .collect(),
+        status: status.map(UserStatus::as_str),
+        statuses: UserStatus::ALL.map(UserStatus::as_str).to_vec(),
         page: found.page,
         pages: found.pages(),
         total: found.total,

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use crate::accounts;
 use crate::accounts::audit::Actor;
 use crate::accounts::grants::Grant;
-use crate::accounts::password::{self, GENERATED_DEFAULT_LENGTH};
-use crate::accounts::permissions::USER_CONFIG;
+use crate::accounts::password::{self, Policy};
+use crate::accounts::permissions::{ROLES_CONFIG, USER_CONFIG};
 use crate::accounts::secret::Secret;
 use crate::accounts::users::{self, NewUser};
 use crate::auth::client_ip::ClientIp;
@@ -19,7 +19,9 @@ use crate::error::Error;
 use crate::i18n::Lang;
 use crate::paths;
 use crate::state::AppState;
-use crate::views::user_form::{UserFormErrors, UserFormView, user_form_page};
+use crate::views::user_form::{
+    RoleChoice, RolesField, UserFormErrors, UserFormView, user_form_page,
+};
 use crate::web::change_password::policy_message;
 use crate::web::one_time::{self, CreatedShown, LinkShown, OneTime};
 use crate::web::{Hx, PageError, PageResult, Viewer};
@@ -46,10 +48,95 @@ pub struct UserFields {
     pub(super) user_config: Option<String>,
     #[serde(default)]
     pub(super) user_config_quota: String,
+    pub(super) roles_config: Option<String>,
+    #[serde(default)]
+    pub(super) roles_config_quota: String,
+    /// The checked role checkboxes (`role`), and every role the form offered (`role_shown`).
+    #[serde(default)]
+    pub(super) roles: Vec<i64>,
+    #[serde(default)]
+    pub(super) roles_shown: Vec<i64>,
     #[serde(default)]
     pub(super) manager: String,
     #[serde(default)]
     pub(super) intent: String,
+}
+
+impl UserFields {
+    /// The fields of a submitted user form: the repeated role checkboxes apart, the rest as
+    /// axum's `Form` reads it (a field given twice is refused). `None`: not a readable form.
+    pub(super) fn from_form(pairs: &[(String, String)]) -> Option<UserFields> {
+        let single: Vec<&(String, String)> = pairs
+            .iter()
+            .filter(|(key, _)| key != "role" && key != "role_shown")
+            .collect();
+        let encoded = serde_urlencoded::to_string(&single).ok()?;
+        let mut fields: UserFields = serde_urlencoded::from_str(&encoded).ok()?;
+        let ids = |name: &str| -> Vec<i64> {
+            pairs
+                .iter()
+                .filter(|(key, _)| key == name)
+                .filter_map(|(_, value)| value.parse().ok())
+                .collect()
+        };
+        fields.roles = ids("role");
+        fields.roles_shown = ids("role_shown");
+        Some(fields)
+    }
+
+    /// The roles after the form: of the roles it offered, those checked; the others as
+    /// `held` has them.
+    pub(super) fn roles_after(&self, held: &[i64]) -> Vec<i64> {
+        let mut after: Vec<i64> = held
+            .iter()
+            .copied()
+            .filter(|id| !self.roles_shown.contains(id))
+            .collect();
+        after.extend(
+            self.roles
+                .iter()
+                .copied()
+                .filter(|id| self.roles_shown.contains(id)),
+        );
+        after
+    }
+}
+
+/// A user form's fields, or the refusal of an unreadable form.
+pub(super) fn read_form(
+    viewer: &Viewer,
+    pairs: &[(String, String)],
+) -> Result<UserFields, PageError> {
+    UserFields::from_form(pairs)
+        .ok_or_else(|| viewer.refusal(StatusCode::BAD_REQUEST, viewer.lang.t("error.badRequest")))
+}
+
+/// The role checkboxes of a user form: the roles `viewer` may give and those `held` (which
+/// any editor may take away), checked as in `checked`.
+pub(super) async fn role_choices(
+    state: &AppState,
+    viewer: &Viewer,
+    held: &[i64],
+    checked: &[i64],
+) -> Result<Vec<RoleChoice>, Error> {
+    let mut offered = crate::accounts::roles::givable(&state.db, &viewer.caller).await?;
+    for role in crate::accounts::roles::list_all(&state.db).await? {
+        if held.contains(&i64::from(role.role_id))
+            && !offered.iter().any(|r| r.role_id == role.role_id)
+        {
+            offered.push(role);
+        }
+    }
+    offered.sort_by(|a, b| a.role_name.cmp(&b.role_name));
+    Ok(offered
+        .into_iter()
+        .map(|role| RoleChoice {
+            checked: checked.contains(&i64::from(role.role_id)),
+            role_id: role.role_id,
+            name: role.role_name,
+            mfa_required: role.mfa_required,
+        })
+        .collect())
 }
 
 #[derive(Deserialize)]
@@ -79,6 +166,8 @@ pub(super) fn place_error(
             "manager" => (&mut errors.manager, text("userConfig.managerUnknown")),
             _ => (&mut errors.general, None),
         },
+        D::UnknownRole(_) => (&mut errors.roles, text("roles.unknown")),
+        D::RolesNotAssignable { .. } => (&mut errors.roles, text("roles.refuseGive")),
         _ => (&mut errors.general, None),
     };
     let placed = message.is_some();
@@ -97,38 +186,21 @@ pub(super) fn place_error(
 }
 
 pub(super) fn grants_from(fields: &UserFields) -> Vec<Grant> {
-    if fields.user_config.is_none() {
-        return Vec::new();
+    let grant = |name: &str, quantity: &str| Grant {
+        name: name.into(),
+        quantity: quantity.trim().parse().unwrap_or(-1),
+    };
+    let mut grants = Vec::new();
+    if fields.user_config.is_some() {
+        grants.push(grant(USER_CONFIG, &fields.user_config_quota));
     }
-    let quantity = fields.user_config_quota.trim().parse().unwrap_or(-1);
-    vec![Grant {
-        name: USER_CONFIG.into(),
-        quantity,
-    }]
+    if fields.roles_config.is_some() {
+        grants.push(grant(ROLES_CONFIG, &fields.roles_config_quota));
+    }
+    grants
 }
 
-/// The usernames that may be chosen as a manager: the holders of `USER_CONFIG`, sorted.
-pub(super) async fn eligible_managers(state: &AppState) -> Result<Vec<String>, Error> {
-    let ids = crate::accounts::grants::holders(&state.db, USER_CONFIG).await?;
-    let names = users::names_of(&state.db, ids).await?;
-    let mut names: Vec<String> = names.into_values().collect();
-    names.sort();
-    Ok(names)
-}
-
-/// Looks a manager up by username; an empty field means no manager.
-pub(super) async fn manager_id(state: &AppState, name: &str) -> accounts::Result<Option<i32>> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Ok(None);
-    }
-    match users::find_by_username(&state.db, name).await? {
-        Some(user) => Ok(Some(user.user_id)),
-        None => Err(accounts::Error::invalid("manager", "manager: unknown user")),
-    }
-}
-
-pub(super) fn blank_new(viewer: &Viewer) -> UserFormView {
+pub(super) fn blank_new(viewer: &Viewer, policy: &Policy) -> UserFormView {
     UserFormView {
         user_id: None,
         username: String::new(),
@@ -138,10 +210,14 @@ pub(super) fn blank_new(viewer: &Viewer) -> UserFormView {
         superuser: false,
         user_config: false,
         user_config_quota: "-1".into(),
+        roles_config: false,
+        roles_config_quota: "-1".into(),
+        roles: None,
         manager: String::new(),
         managers: Vec::new(),
         password: String::new(),
-        length: GENERATED_DEFAULT_LENGTH,
+        length: policy.generated_length(),
+        min_length: policy.min_length,
         require_change: true,
         expires_hours: "-1".into(),
         admin_fields: viewer.caller.is_superuser(),
@@ -169,12 +245,19 @@ fn may_create(viewer: &Viewer) -> Result<(), PageError> {
     }
 }
 
-/// The new-user form, with the eligible managers for a superuser to choose from.
-async fn new_view(state: &AppState, viewer: &Viewer) -> Result<UserFormView, Error> {
-    let mut view = blank_new(viewer);
+/// The new-user form, with the eligible managers for a superuser to choose from and the
+/// roles the viewer may give (`checked` as submitted).
+async fn new_view(
+    state: &AppState,
+    viewer: &Viewer,
+    checked: &[i64],
+) -> Result<UserFormView, Error> {
+    let mut view = blank_new(viewer, &state.config.policy);
     if view.admin_fields {
-        view.managers = eligible_managers(state).await?;
+        view.managers = crate::accounts::grants::holder_names(&state.db, USER_CONFIG).await?;
     }
+    let choices = role_choices(state, viewer, &[], checked).await?;
+    view.roles = (!choices.is_empty()).then_some(RolesField::Choose(choices));
     Ok(view)
 }
 
@@ -187,9 +270,11 @@ fn view_from(fields: &UserFields, blank: UserFormView) -> UserFormView {
         superuser: fields.superuser.is_some(),
         user_config: fields.user_config.is_some(),
         user_config_quota: fields.user_config_quota.clone(),
+        roles_config: fields.roles_config.is_some(),
+        roles_config_quota: fields.roles_config_quota.clone(),
         manager: fields.manager.trim().to_string(),
         password: fields.password.trim().to_string(),
-        length: fields.length.parse().unwrap_or(GENERATED_DEFAULT_LENGTH),
+        length: fields.length.parse().unwrap_or(blank.length),
         require_change: fields.require_password_change.is_some(),
         expires_hours: fields.expires_hours.trim().to_string(),
         setup_link: fields.setup_link.is_some(),
@@ -208,15 +293,22 @@ pub async fn new_user_form(
     Query(query): Query<DraftQuery>,
 ) -> PageResult {
     may_create(&viewer)?;
-    let mut view = new_view(&state, &viewer)
-        .await
-        .map_err(|e| viewer.fail(e))?;
-    if let Some(draft) = &query.draft
-        && let Some(OneTime::UserDraft(fields)) = one_time::take(&viewer.session, draft)
+    let draft = match &query.draft {
+        Some(draft) => match one_time::take(&state, &viewer, draft)
             .await
             .map_err(|e| viewer.fail(e))?
-    {
-        view = view_from(&fields, view);
+        {
+            Some(OneTime::UserDraft(fields)) => Some(fields),
+            _ => None,
+        },
+        None => None,
+    };
+    let checked = draft.as_ref().map(|d| d.roles.clone()).unwrap_or_default();
+    let mut view = new_view(&state, &viewer, &checked)
+        .await
+        .map_err(|e| viewer.fail(e))?;
+    if let Some(fields) = &draft {
+        view = view_from(fields, view);
     }
     form_again(&viewer, StatusCode::OK, &view)
 }
@@ -226,11 +318,12 @@ pub async fn submit_new_user(
     viewer: Viewer,
     hx: Hx,
     ip: ClientIp,
-    Form(fields): Form<UserFields>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
     may_create(&viewer)?;
+    let fields = read_form(&viewer, &pairs)?;
     let lang = viewer.lang;
-    let blank = new_view(&state, &viewer)
+    let blank = new_view(&state, &viewer, &fields.roles)
         .await
         .map_err(|e| viewer.fail(e))?;
     let mut view = view_from(&fields, blank);
@@ -241,7 +334,7 @@ pub async fn submit_new_user(
                 let mut draft = fields.clone();
                 draft.password = generated.expose().to_string();
                 draft.intent = String::new();
-                let id = one_time::put(&viewer.session, OneTime::UserDraft(Box::new(draft)))
+                let id = one_time::put(&state, &viewer, OneTime::UserDraft(Box::new(draft)))
                     .await
                     .map_err(|e| viewer.fail(e))?;
                 return Ok(one_time::see_other(
@@ -259,7 +352,7 @@ pub async fn submit_new_user(
     }
     let admin = viewer.caller.is_superuser();
     let (superuser, permissions, manager) = if admin {
-        let manager = match manager_id(&state, &fields.manager).await {
+        let manager = match users::manager_named(&state.db, &fields.manager).await {
             Ok(m) => m,
             Err(err) => return form_with_error(&viewer, err, &mut view),
         };
@@ -296,6 +389,7 @@ pub async fn submit_new_user(
             setup_link: view
                 .setup_link
                 .then_some(crate::accounts::reset_links::DEFAULT_EXPIRES_HOURS),
+            roles: fields.roles_after(&[]),
         };
         let actor = Actor::user(&viewer.user, ip.to_string());
         users::create(
@@ -334,7 +428,7 @@ pub async fn submit_new_user(
                 link,
                 require_change: user.require_password_change,
             };
-            let id = one_time::put(&viewer.session, OneTime::Created(created))
+            let id = one_time::put(&state, &viewer, OneTime::Created(created))
                 .await
                 .map_err(|e| viewer.fail(e))?;
             Ok(one_time::redirect_to(hx, &id))

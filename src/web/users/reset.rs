@@ -12,7 +12,7 @@ use crate::accounts::clock;
 use crate::accounts::credentials::{
     InvalidReset, ResetOptions, ResetPassword, ResetRequest, reset_password,
 };
-use crate::accounts::password::{self, GENERATED_DEFAULT_LENGTH};
+use crate::accounts::password::{self, Policy};
 use crate::accounts::permissions;
 use crate::accounts::permissions::target_of;
 use crate::accounts::permissions::{Caller, Denied};
@@ -74,12 +74,13 @@ pub(super) async fn target(
     Ok(target)
 }
 
-fn blank(target: &user_entity::Model) -> ResetFormView {
+fn blank(target: &user_entity::Model, policy: &Policy) -> ResetFormView {
     ResetFormView {
         target_id: target.user_id,
         target_name: target.username.clone(),
         password: String::new(),
-        length: GENERATED_DEFAULT_LENGTH,
+        length: policy.generated_length(),
+        min_length: policy.min_length,
         expires_hours: "-1".into(),
         require_change: true,
         revoke_keys: false,
@@ -110,9 +111,9 @@ pub async fn reset_password_dialog(
     Query(query): Query<DraftQuery>,
 ) -> PageResult {
     let target = target(&state, &viewer, hx, &id).await?;
-    let mut view = blank(&target);
+    let mut view = blank(&target, &state.config.policy);
     if let Some(draft) = &query.draft
-        && let Some(OneTime::ResetDraft(draft)) = one_time::take(&viewer.session, draft)
+        && let Some(OneTime::ResetDraft(draft)) = one_time::take(&state, &viewer, draft)
             .await
             .map_err(|e| viewer.fail(e))?
         && draft.target_id == target.user_id
@@ -158,12 +159,12 @@ pub async fn submit_reset_password(
             .length
             .trim()
             .parse()
-            .unwrap_or(GENERATED_DEFAULT_LENGTH),
+            .unwrap_or(state.config.policy.generated_length()),
         expires_hours: fields.expires_hours.trim().to_string(),
         require_change: fields.require_password_change.is_some(),
         revoke_keys: fields.revoke_api_keys.is_some(),
         reset_mfa: fields.reset_mfa.is_some(),
-        ..blank(&target)
+        ..blank(&target, &state.config.policy)
     };
     let length = fields.length.trim().parse::<i64>().unwrap_or(-1);
     let expires = if view.expires_hours.is_empty() {
@@ -174,7 +175,7 @@ pub async fn submit_reset_password(
     let options = match expires
         .map_err(|_| InvalidReset::ExpiresHours)
         .and_then(|hours| {
-            ResetOptions::checked(length, hours, view.require_change, view.revoke_keys)
+            ResetOptions::checked(Some(length), hours, view.require_change, view.revoke_keys)
         }) {
         Ok(options) => ResetOptions {
             reset_mfa: view.reset_mfa,
@@ -191,10 +192,10 @@ pub async fn submit_reset_password(
     };
     let form_key = generated::reset_form(target.user_id);
     if fields.intent == "generate" {
-        match password::generate(options.length, &state.config.policy) {
+        match password::generate(view.length, &state.config.policy) {
             Ok(password) => {
                 view.password = password.expose().to_string();
-                generated::remember(&viewer.session, &form_key, &view.password)
+                generated::remember(&state, &viewer, &form_key, &view.password)
                     .await
                     .map_err(|e| viewer.fail(e))?;
             }
@@ -216,7 +217,7 @@ pub async fn submit_reset_password(
             revoke_keys: view.revoke_keys,
             reset_mfa: view.reset_mfa,
         };
-        let id = one_time::put(&viewer.session, OneTime::ResetDraft(draft))
+        let id = one_time::put(&state, &viewer, OneTime::ResetDraft(draft))
             .await
             .map_err(|e| viewer.fail(e))?;
         return Ok(one_time::see_other(
@@ -228,7 +229,7 @@ pub async fn submit_reset_password(
         ResetPassword::Generate
     } else {
         let password = Secret::new(view.password.clone());
-        let earlier = generated::was_generated(&viewer.session, &form_key, &view.password)
+        let earlier = generated::was_generated(&state, &viewer, &form_key, &view.password)
             .await
             .map_err(|e| viewer.fail(e))?;
         if earlier {
@@ -267,7 +268,7 @@ pub async fn submit_reset_password(
                     .map(|at| format!("{} UTC", clock::display(at))),
                 require_change: outcome.user.require_password_change,
             };
-            let id = one_time::put(&viewer.session, OneTime::Reset(shown))
+            let id = one_time::put(&state, &viewer, OneTime::Reset(shown))
                 .await
                 .map_err(|e| viewer.fail(e))?;
             Ok(one_time::redirect_to(hx, &id))

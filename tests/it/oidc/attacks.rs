@@ -284,8 +284,7 @@ async fn every_stamp_rotation_revokes_access_and_refresh_tokens() {
         ("invalidate_tokens", |app| {
             Box::pin(async move {
                 let alice = app.find("alice").await;
-                let caller =
-                    passgate::accounts::permissions::Caller::signed_in(&alice, None, false);
+                let caller = passgate::accounts::permissions::Caller::signed_in(&alice, &[], false);
                 passgate::accounts::credentials::invalidate_tokens(
                     &app.db,
                     &passgate::accounts::audit::Actor::user(&alice, "127.0.0.1"),

@@ -4,12 +4,13 @@
 //! issuer, audience, expiry and nonce, PKCE); the tests add what an attacker would try.
 
 mod attacks;
-mod authorize;
+pub mod authorize;
 mod clients;
 mod code_flow;
 mod discovery;
 mod library_attacks;
 mod logout;
+mod roles;
 mod walk;
 
 use std::sync::atomic::{AtomicI32, Ordering};

@@ -1,0 +1,81 @@
+//! The overview's numbers of users: one per [`UserStatus`] and the enabled users the
+//! second-factor coverage is a share of, in one statement of counting subqueries, each the
+//! users table's own filter (so a card and the table it links to agree by construction).
+
+use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Query, SimpleExpr, SubQueryStatement};
+use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, QuerySelect, QueryTrait};
+use time::PrimitiveDateTime;
+
+use super::filtered_query;
+use super::status::UserStatus;
+use crate::accounts::error::{Error, Result};
+use crate::accounts::permissions::Caller;
+use crate::config::MfaPolicy;
+use crate::entities::users;
+
+/// How many of the users a caller sees are in each state.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// In the order of [`UserStatus::ALL`].
+    pub by_status: Vec<(UserStatus, u64)>,
+    /// The enabled users (what the second-factor coverage is a share of).
+    pub enabled: u64,
+}
+
+impl Counts {
+    pub fn of(&self, status: UserStatus) -> u64 {
+        self.by_status
+            .iter()
+            .find(|(s, _)| *s == status)
+            .map_or(0, |(_, n)| *n)
+    }
+}
+
+/// `SELECT COUNT(*)` of a query of users, as a scalar subquery.
+fn count_of(query: sea_orm::Select<users::Entity>) -> SimpleExpr {
+    let mut select = query
+        .select_only()
+        .expr(Expr::col(Asterisk).count())
+        .into_query();
+    select.clear_order_by();
+    SimpleExpr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(select)))
+}
+
+const ENABLED: &str = "enabled_users";
+
+/// The counts of the users `caller` sees (the users table's rows) as of `now`.
+pub async fn counts(
+    conn: &impl ConnectionTrait,
+    caller: &Caller,
+    policy: MfaPolicy,
+    now: PrimitiveDateTime,
+) -> Result<Counts> {
+    let mut select = Query::select();
+    for status in UserStatus::ALL {
+        select.expr_as(
+            count_of(filtered_query(caller, Some(status.at(now, policy)))),
+            Alias::new(status.as_str()),
+        );
+    }
+    select.expr_as(
+        count_of(filtered_query(caller, None).filter(users::Column::Enabled.eq(true))),
+        Alias::new(ENABLED),
+    );
+    let statement = conn.get_database_backend().build(&select);
+    let row = conn
+        .query_one_raw(statement)
+        .await?
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("no row from the overview's counts")))?;
+    let read = |name: &str| -> Result<u64> {
+        let n: i64 = row.try_get("", name)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    };
+    let mut by_status = Vec::with_capacity(UserStatus::ALL.len());
+    for status in UserStatus::ALL {
+        by_status.push((status, read(status.as_str())?));
+    }
+    Ok(Counts {
+        by_status,
+        enabled: read(ENABLED)?,
+    })
+}
