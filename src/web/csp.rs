@@ -4,7 +4,8 @@
 //! application's URL, or an OpenID Connect request that answers with a redirect to the
 //! client) and the sign-out confirmation of an app (its registered post-logout URI) would
 //! otherwise be stopped at the last hop. Only origins passgate itself would redirect to are
-//! added: an `rd` that passes `web::walk::destination`, a client's registered redirect URI.
+//! added: the single sign-on domain (every `rd` to an application is inside it) and a
+//! client's registered redirect URI.
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, header};
@@ -88,8 +89,8 @@ async fn targets(state: &AppState, query: Option<&str>) -> Vec<String> {
         return Vec::new();
     };
     match crate::web::walk::destination(state, Some(rd)) {
-        Destination::Dashboard => Vec::new(),
-        Destination::App(to) => origin_of(to.as_str()).into_iter().collect(),
+        // An application's URL is inside the SSO domain, which [`policy`] already names.
+        Destination::Dashboard | Destination::App(_) => Vec::new(),
         Destination::Authorize(path) => crate::web::oidc::authorize::redirect_origin(state, &path)
             .await
             .into_iter()
