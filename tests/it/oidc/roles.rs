@@ -8,32 +8,8 @@ use serde_json::json;
 
 use super::authorize::{authorize_path, param, signed_in};
 use super::{REDIRECT, confidential, exchange, provider, refresh, register, userinfo};
-use crate::helpers::{STRONG, TestApp};
-
-async fn role(app: &TestApp, root: &str, name: &str) -> i64 {
-    app.api(
-        "POST",
-        "/api/v2/roles",
-        Some(root),
-        Some(json!({"name": name, "servers": [], "mfa_required": false})),
-    )
-    .await
-    .assert_ok()["role_id"]
-        .as_i64()
-        .unwrap()
-}
-
-async fn set_roles(app: &TestApp, root: &str, username: &str, roles: &[i64]) {
-    let user = app.find(username).await;
-    app.api(
-        "PATCH",
-        &format!("/api/v2/users/{}", user.user_id),
-        Some(root),
-        Some(json!({ "roles": roles })),
-    )
-    .await
-    .assert_ok();
-}
+use crate::forward_auth::{role, set_roles};
+use crate::helpers::STRONG;
 
 #[tokio::test]
 async fn only_the_apps_roles_get_codes_and_a_removed_member_cannot_refresh() {
@@ -42,8 +18,8 @@ async fn only_the_apps_roles_get_codes_and_a_removed_member_cannot_refresh() {
     app.user("alice", STRONG, false).await;
     app.user("bob", STRONG, false).await;
     let root = app.token("root", STRONG).await;
-    let staff = role(&app, &root, "Staff").await;
-    let wiki_users = role(&app, &root, "wiki-users").await;
+    let staff = role(&app, &root, "Staff", false).await;
+    let wiki_users = role(&app, &root, "wiki-users", false).await;
     let client = register(&app, confidential(Alg::Rs256)).await;
     app.api(
         "PATCH",
