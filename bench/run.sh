@@ -5,7 +5,8 @@
 #
 # Knobs (environment): BENCH_RUNS (runs per figure, default 3; medians are reported),
 # BENCH_SECONDS (length of one run, default 5), BENCH_PORT (default 18731),
-# BENCH_STARTUP_RUNS (default 7). The table also goes to target/bench/last-run.md.
+# BENCH_STARTUP_RUNS (default 7), BENCH_OIDC_CODES (codes minted per token-endpoint run,
+# default 3000 per second of a run). The table also goes to target/bench/last-run.md.
 # A second server on the same database, with Prometheus metrics on (BENCH_PORT+1, metrics on
 # BENCH_PORT+2), is measured beside the first (metrics off) for the A/B of SPEC §17.
 set -euo pipefail
@@ -17,6 +18,7 @@ RUNS=${BENCH_RUNS:-3}
 SECS=${BENCH_SECONDS:-5}
 PORT=${BENCH_PORT:-18731}
 STARTUP_RUNS=${BENCH_STARTUP_RUNS:-7}
+OIDC_CODES=${BENCH_OIDC_CODES:-$((SECS * 3000))}
 PASSWORD='Bench-Quartz-Lantern-7319'
 BASE="http://127.0.0.1:$PORT"
 export BENCH_DIR BENCH_PASSWORD="$PASSWORD"
@@ -146,6 +148,7 @@ start_server() {
   exit 1
 }
 say "starting the server on $BASE"
+# PASSGATE_PUBLIC_URL turns the OpenID Connect provider on (its token endpoint is measured).
 start_server server "$PORT" PASSGATE_PUBLIC_URL="http://localhost:$PORT"
 SERVER_PID=$STARTED_PID
 # The same binary and database with metrics on, for the A/B (idle while the other is measured).
@@ -238,6 +241,12 @@ for run in $(seq 1 "$RUNS"); do
     wrk_run "users_search_$conns" "$conns" "$SECS" -s "$REPORT" \
       -H "Cookie: passgate_session=$ADMIN_COOKIE" "$BASE/panel/panel_config?q=user012"
   done
+  # OpenID Connect: code exchanges at /oauth2/token (client_secret_basic, an RS256 ID token
+  # each), every request a fresh code minted just before the run (a code lives 60 s).
+  PASSGATE_LOG=warn "$BIN" --database-url "$URL" bench-oidc-codes user00003 "$OIDC_CODES" \
+    >"$WORK/oidc_codes.txt"
+  BENCH_OIDC_CODES="$WORK/oidc_codes.txt" wrk_run oidc_token 16 "$SECS" \
+    -s "$BENCH_DIR/oidc_token.lua" "$BASE"
   # Passkey sign-in options (every sign-in page with script asks for them): nothing typed,
   # and a typed name without passkeys (decoys).
   wrk_run passkey_options_none 16 "$SECS" -s "$BENCH_DIR/passkey_options.lua" \

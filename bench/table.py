@@ -72,6 +72,12 @@ def main():
         row("  p50", f"{med(data, 'p50_ms'):.2f} ms")
         row("  p99", f"{p99:.2f} ms", "< 5 ms", p99 < 5)
         row("  server CPU per request", f"{med(data, 'cpu_us'):.0f} µs")
+    token = runs(work, "oidc_token")
+    row("POST /oauth2/token, code exchanges (RS256 ID token), 16 conn.: req/s",
+        f"{med(token, 'rps'):,.0f}")
+    row("  ratio to /healthz (run by run)", f"{ratio(token):.3f}")
+    row("  p50 / p99", f"{med(token, 'p50_ms'):.2f} / {med(token, 'p99_ms'):.2f} ms")
+    row("  server CPU per request", f"{med(token, 'cpu_us'):.0f} µs")
     for name, label in (("none", "nothing typed"), ("name", "a typed name without passkeys (decoys)")):
         data = runs(work, f"passkey_options_{name}")
         row(f"POST /api/v2/auth/passkey/login/options, {label}, 16 conn.: req/s",

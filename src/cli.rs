@@ -1,7 +1,7 @@
 //! The command line: serve, user administration (the lock-out recovery path), keys, roles,
-//! applications, migrations, backup and restore. Administrative commands work only on a
-//! database whose schema is exactly this passgate's, and never migrate or create one by
-//! themselves.
+//! applications, the OpenID Connect keys, migrations, backup and restore. Administrative
+//! commands work only on a database whose schema is exactly this passgate's, and never migrate
+//! or create one by themselves.
 
 use clap::{Parser, Subcommand};
 
@@ -40,6 +40,9 @@ pub enum Command {
     /// Manage roles directly in the database (SPEC §14).
     #[command(subcommand)]
     Role(RoleCommand),
+    /// The OpenID Connect provider's signing keys.
+    #[command(subcommand)]
+    Oidc(OidcCommand),
     /// Apply or roll back migrations.
     #[command(subcommand)]
     Migrate(MigrateCommand),
@@ -76,6 +79,10 @@ pub enum Command {
     /// SECRET_HEX (used by `bench/run.sh` to measure sign-ins with a code).
     #[command(hide = true)]
     BenchSeedTotp { prefix: String, secret_hex: String },
+    /// Registers a fresh OpenID Connect client and issues COUNT codes to it for USERNAME
+    /// (used by `bench/run.sh` to measure the token endpoint).
+    #[command(hide = true)]
+    BenchOidcCodes { username: String, count: u32 },
 }
 
 #[derive(Subcommand, Debug)]
@@ -176,11 +183,42 @@ pub enum AppCommand {
         /// one_factor (a password is enough), two_factor, or deny.
         #[arg(long, default_value = "one_factor")]
         policy: String,
+        #[command(flatten)]
+        oidc: OidcClientArgs,
     },
     /// List the applications.
     List,
     /// Remove an application by name.
     Remove { name: String },
+    /// Print a new client secret for an application's OpenID Connect client (the old one
+    /// stops working at once).
+    NewSecret { name: String },
+}
+
+/// `passgate app add`'s OpenID Connect client settings (SPEC §16).
+#[derive(clap::Args, Debug, Default)]
+pub struct OidcClientArgs {
+    /// An OpenID Connect redirect URI (exact https URL, or http on localhost, 127.0.0.1 or
+    /// [::1] with any port): makes the app an OIDC client; repeatable.
+    #[arg(long = "redirect-uri")]
+    pub redirect_uris: Vec<String>,
+    /// Where the app may send the browser after signing out through passgate; repeatable.
+    #[arg(long = "post-logout-redirect-uri", requires = "redirect_uris")]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// A public client (no secret, PKCE required): a native or browser app.
+    #[arg(long, requires = "redirect_uris")]
+    pub public_client: bool,
+    /// The ID tokens' algorithm: RS256 (default) or ES256.
+    #[arg(long, requires = "redirect_uris")]
+    pub id_token_alg: Option<String>,
+}
+
+#[derive(Subcommand, Debug, Clone, Copy)]
+pub enum OidcCommand {
+    /// Make new signing keys (RS256 and ES256) and sign with them from now on, on every
+    /// instance; the old public keys stay in the key set for a day so tokens they signed
+    /// still verify. Run it with the server's PASSGATE_SECRET_KEY_FILE, if it has one.
+    RotateKeys,
 }
 
 #[derive(Subcommand, Debug)]
@@ -284,9 +322,19 @@ pub async fn run_admin(config: &Config, command: Command) -> anyhow::Result<Stri
             db.close().await.ok();
             result
         }
+        Command::Oidc(cmd) => {
+            let db = db::open_for_admin(&config.database_url, config.pool()).await?;
+            let result = oidc::run(&db, config, cmd).await;
+            db.close().await.ok();
+            result
+        }
         Command::BenchSeedTotp { prefix, secret_hex } => {
             let db = db::open_for_admin(&config.database_url, config.pool()).await?;
             bench::seed_totp(&db, config, &prefix, &secret_hex).await
+        }
+        Command::BenchOidcCodes { username, count } => {
+            let db = db::open_for_admin(&config.database_url, config.pool()).await?;
+            bench::oidc_codes(&db, config, &username, count).await
         }
     }
 }
@@ -296,6 +344,7 @@ mod backup;
 mod bench;
 mod key;
 mod migrate;
+mod oidc;
 mod ops;
 mod prompt;
 mod role;

@@ -12,6 +12,7 @@ mod forward_auth;
 pub mod i18n;
 pub mod malloc;
 pub mod metrics;
+mod oauth;
 pub mod paths;
 mod server;
 pub mod state;

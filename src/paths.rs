@@ -28,6 +28,8 @@ pub const SECURITY: &str = "/panel/security";
 pub const SESSIONS: &str = "/panel/sessions";
 pub const SESSIONS_END: &str = "/panel/sessions/end";
 pub const SESSIONS_END_OTHERS: &str = "/panel/sessions/end_others";
+/// Ends one of one's OpenID Connect app sign-ins (SPEC §16).
+pub const SESSIONS_END_APP: &str = "/panel/sessions/end_app";
 /// Authenticator apps (SPEC §9).
 pub const TOTP_SETUP: &str = "/panel/security/totp/setup";
 pub const TOTP_START: &str = "/panel/security/totp";
@@ -221,6 +223,21 @@ pub mod api {
     pub const ROLE: &str = "/api/v2/roles/{id}";
     pub const ROLE_USERS: &str = "/api/v2/roles/{id}/users";
     pub const ROLE_SERVERS: &str = "/api/v2/roles/{id}/servers";
+    pub const APP_SECRET: &str = "/api/v2/apps/{id}/secret";
+}
+
+/// The OpenID Connect provider (SPEC §16).
+pub mod oidc {
+    pub const DISCOVERY: &str = "/.well-known/openid-configuration";
+    pub const JWKS: &str = "/oauth2/jwks";
+    pub const AUTHORIZE: &str = "/oauth2/authorize";
+    pub const TOKEN: &str = "/oauth2/token";
+    pub const USERINFO: &str = "/oauth2/userinfo";
+    pub const REVOKE: &str = "/oauth2/revoke";
+    pub const INTROSPECT: &str = "/oauth2/introspect";
+    pub const LOGOUT: &str = "/oauth2/logout";
+    /// The sign-out confirmation's form (a page of passgate, CSRF-protected).
+    pub const LOGOUT_CONFIRM: &str = "/oauth2/logout/confirm";
 }
 
 #[cfg(test)]

@@ -22,25 +22,10 @@ use crate::config::{
     AuditSink, ClientTimeouts, Config, MAX_BODY_BYTES, SESSION_COOKIE, SESSION_IDLE,
 };
 use crate::state::AppState;
-use crate::{api, db, forward_auth, web};
+use crate::{api, db, forward_auth, oauth, web};
 
 mod background;
 mod observe;
-
-/// The pages' Content-Security-Policy. With single sign-on on, `form-action` also names the
-/// cookie domain: browsers apply it to the redirects a form submission follows, and the sign-in
-/// walk's last POST answers 303 to the app (`rd`, SPEC §15.4), which is inside that domain.
-fn csp(config: &Config) -> String {
-    let form_action = match &config.sso {
-        Some(sso) => format!("'self' {}", sso.form_action_sources(config.cookie_secure)),
-        None => "'self'".to_string(),
-    };
-    format!(
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-         connect-src 'self'; form-action {form_action}; frame-ancestors 'none'; \
-         base-uri 'none'; object-src 'none'"
-    )
-}
 
 /// The whole application, for `main` and for tests. One trailing slash is taken off the
 /// path before routing (Crafty registers every route as `…/?` and its clients call
@@ -92,6 +77,7 @@ fn routes(state: AppState) -> Router {
     let mut router = Router::new()
         .merge(web::router(state.clone()))
         .merge(api::router(state.clone()))
+        .merge(oauth::router())
         .merge(forward_auth::router())
         .route(crate::paths::HEALTHZ, get(health))
         .fallback(web::not_found)
@@ -106,7 +92,7 @@ fn routes(state: AppState) -> Router {
         .layer(sessions)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_str(&csp(&state.config))
+            HeaderValue::from_str(&web::csp::policy(&state.config))
                 .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'")),
         ))
         .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))

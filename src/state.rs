@@ -7,6 +7,7 @@ use sea_orm::DatabaseConnection;
 use crate::accounts::Result;
 use crate::accounts::apps::AppsCache;
 use crate::accounts::mfa::Mfa;
+use crate::accounts::oidc::Oidc;
 use crate::accounts::passkeys::Passkeys;
 use crate::accounts::password::Hasher;
 use crate::accounts::signing_key::SigningKey;
@@ -25,6 +26,8 @@ pub struct AppState {
     pub passkeys: Passkeys,
     /// The applications, cached at most 5 s for the forward-auth decision (SPEC §15).
     pub apps: AppsCache,
+    /// The OpenID Connect provider of `PASSGATE_PUBLIC_URL` (off without it).
+    pub oidc: Option<Oidc>,
 }
 
 impl AppState {
@@ -45,6 +48,7 @@ impl AppState {
         if let Some(why_off) = why_off {
             tracing::warn!("{why_off}");
         }
+        let oidc = Oidc::start(&db, config.public_url.as_deref(), &mfa.cipher).await?;
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(Self {
             db,
@@ -54,6 +58,7 @@ impl AppState {
             mfa,
             passkeys,
             apps: AppsCache::default(),
+            oidc,
         })
     }
 }

@@ -18,6 +18,7 @@ mod m20261203_000005_passkeys;
 mod m20261203_000006_session_details;
 mod m20261206_000001_roles;
 mod m20261206_000002_apps;
+mod m20261206_000003_oidc;
 mod m20261206_000004_passkey_handles;
 mod m20261206_000005_overview;
 mod m20261206_000006_one_time_results;
@@ -40,6 +41,7 @@ impl Migrator {
             Box::new(m20261203_000006_session_details::Migration),
             Box::new(m20261206_000001_roles::Migration),
             Box::new(m20261206_000002_apps::Migration),
+            Box::new(m20261206_000003_oidc::Migration),
             Box::new(m20261206_000004_passkey_handles::Migration),
             Box::new(m20261206_000005_overview::Migration),
             Box::new(m20261206_000006_one_time_results::Migration),
@@ -66,7 +68,7 @@ mod tests {
     };
 
     /// The tables of later migrations (the base has [`TABLES`]).
-    const LATER_TABLES: [&str; 16] = [
+    const LATER_TABLES: [&str; 21] = [
         "totp_devices",
         "totp_enrolments",
         "recovery_codes",
@@ -78,6 +80,11 @@ mod tests {
         "app_public_paths",
         "app_roles",
         "sso_sessions",
+        "oidc_keys",
+        "oidc_clients",
+        "oidc_subjects",
+        "oidc_grants",
+        "oidc_tokens",
         "activity_days",
         "app_sign_ins",
         "one_time_results",
@@ -345,6 +352,11 @@ mod tests {
                 "idx_apps_name",
                 "idx_audit_log_created",
                 "idx_audit_log_target_id",
+                "idx_oidc_grants_expires",
+                "idx_oidc_grants_sid",
+                "idx_oidc_grants_user_id",
+                "idx_oidc_tokens_expires",
+                "idx_oidc_tokens_grant_id",
                 "idx_one_time_results_expires",
                 "idx_one_time_results_user_id",
                 "idx_passkeys_credential_id",

@@ -39,6 +39,15 @@ impl Actor {
         }
     }
 
+    /// An OpenID Connect client at the token or revocation endpoint (`oidc:` its id).
+    pub fn client(client_id: &str, ip: impl Into<String>) -> Self {
+        Self {
+            user_id: None,
+            username: format!("oidc:{client_id}"),
+            ip: ip.into(),
+        }
+    }
+
     pub fn is(&self, user: &users::Model) -> bool {
         self.user_id == Some(user.user_id)
     }
@@ -78,12 +87,20 @@ pub mod action {
     pub const APP_CREATED: &str = "app_created";
     pub const APP_UPDATED: &str = "app_updated";
     pub const APP_DELETED: &str = "app_deleted";
+    pub const APP_SECRET_REGENERATED: &str = "app_client_secret_regenerated";
     /// A single sign-on session was issued (user, app, address).
     pub const SSO_ISSUED: &str = "sso_session_issued";
     /// A signed-in user arriving with `rd` was refused by the app's roles or policy.
     pub const SSO_REFUSED: &str = "sso_refused";
     /// An OpenID Connect provider issued tokens to an application for a user (SPEC §16).
     pub const OIDC_GRANTED: &str = "oidc_granted";
+    /// An application's OpenID Connect grant ended with its tokens: by its user, a sign-out,
+    /// a revocation request or a replayed code.
+    pub const OIDC_REVOKED: &str = "oidc_revoked";
+    /// A refresh refused: a reused refresh token, or the user no longer admitted by the app.
+    pub const OIDC_REFRESH_REFUSED: &str = "oidc_refresh_refused";
+    /// A signed-in user's authorization request refused (the app's policy or roles).
+    pub const OIDC_REFUSED: &str = "oidc_refused";
 }
 
 /// How a user signed in to an application (SPEC §15, §16).

@@ -16,6 +16,7 @@ pub mod lang;
 pub mod locks;
 pub mod login;
 pub mod mfa;
+pub mod oidc;
 pub mod overview;
 pub mod passkeys;
 pub mod password;

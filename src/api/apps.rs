@@ -1,4 +1,5 @@
-//! Applications (SPEC §15.1): `GET|POST /api/v2/apps`, `GET|PATCH|DELETE /api/v2/apps/{id}`.
+//! Applications (SPEC §15.1): `GET|POST /api/v2/apps`, `GET|PATCH|DELETE /api/v2/apps/{id}`,
+//! `POST /api/v2/apps/{id}/secret` (a new OpenID Connect client secret, §16).
 //! Superusers only (others 403 `ACCESS_DENIED`); the rules are `accounts::apps`'.
 
 use axum::extract::{Path, State};
@@ -8,8 +9,12 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::accounts::apps::{self, App, AppChanges, AppFields, Policy};
+use crate::accounts::oidc::Alg;
+use crate::accounts::oidc::clients::{ClientChanges, ClientInfo};
 use crate::api::caller::ApiCaller;
-use crate::api::openapi::{AppErrors, ChangeAppErrors, CreateAppErrors, ListAppsErrors};
+use crate::api::openapi::{
+    AppErrors, AppSecretErrors, ChangeAppErrors, CreateAppErrors, ListAppsErrors,
+};
 use crate::api::schemas::{Empty, Envelope};
 use crate::api::{ApiJson, created, ok};
 use crate::error::{Error, Result};
@@ -48,6 +53,90 @@ impl From<Policy> for PolicyName {
     }
 }
 
+/// The algorithm of a client's ID tokens.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, ToSchema)]
+pub enum AlgName {
+    /// The default: every client library accepts it.
+    RS256,
+    ES256,
+}
+
+impl From<AlgName> for Alg {
+    fn from(name: AlgName) -> Self {
+        match name {
+            AlgName::RS256 => Alg::Rs256,
+            AlgName::ES256 => Alg::Es256,
+        }
+    }
+}
+
+impl From<Alg> for AlgName {
+    fn from(alg: Alg) -> Self {
+        match alg {
+            Alg::Rs256 => AlgName::RS256,
+            Alg::Es256 => AlgName::ES256,
+        }
+    }
+}
+
+/// An application's OpenID Connect client (SPEC §16), never with its secret.
+#[derive(Serialize, ToSchema)]
+pub struct OidcRow {
+    pub client_id: String,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    /// A public client has no secret and must use PKCE.
+    pub public: bool,
+    pub id_token_signed_response_alg: AlgName,
+}
+
+impl From<&ClientInfo> for OidcRow {
+    fn from(client: &ClientInfo) -> Self {
+        OidcRow {
+            client_id: client.client_id.clone(),
+            redirect_uris: client.settings.redirect_uris.clone(),
+            post_logout_redirect_uris: client.settings.post_logout_redirect_uris.clone(),
+            public: client.settings.public,
+            id_token_signed_response_alg: client.settings.alg.into(),
+        }
+    }
+}
+
+/// OpenID Connect client settings: on creation `redirect_uris` is required and the rest
+/// default (confidential, RS256); on a change only the fields given change.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OidcBody {
+    /// Exact `https` URLs, or `http` on `localhost`, `127.0.0.1` or `[::1]` (any port).
+    redirect_uris: Option<Vec<String>>,
+    /// Where `/oauth2/logout` may send the browser afterwards (the same rules).
+    post_logout_redirect_uris: Option<Vec<String>>,
+    /// `true`: no secret, PKCE required. Default `false`.
+    public: Option<bool>,
+    /// Default `RS256`.
+    id_token_signed_response_alg: Option<AlgName>,
+}
+
+impl From<OidcBody> for ClientChanges {
+    fn from(body: OidcBody) -> Self {
+        ClientChanges {
+            redirect_uris: body.redirect_uris,
+            post_logout_redirect_uris: body.post_logout_redirect_uris,
+            public: body.public,
+            alg: body.id_token_signed_response_alg.map(Alg::from),
+        }
+    }
+}
+
+/// `null` and a missing field told apart: `Some(None)` is `null`.
+fn null_or<'de, D, T>(deserializer: D) -> std::result::Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
 /// An application as the API shows it.
 #[derive(Serialize, ToSchema)]
 pub struct AppRow {
@@ -61,6 +150,12 @@ pub struct AppRow {
     /// Role ids; empty: every enabled user.
     pub allowed_roles: Vec<i32>,
     pub policy: PolicyName,
+    /// Its OpenID Connect client (absent when it has none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oidc: Option<OidcRow>,
+    /// Only in the answer of a change that made the client confidential: its first secret.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
 }
 
 impl From<&App> for AppRow {
@@ -73,6 +168,8 @@ impl From<&App> for AppRow {
             public_paths: app.public_paths.iter().map(ToString::to_string).collect(),
             allowed_roles: app.allowed_roles.clone(),
             policy: app.policy.into(),
+            oidc: app.oidc.as_ref().map(OidcRow::from),
+            client_secret: None,
         }
     }
 }
@@ -99,6 +196,9 @@ pub struct AppBody {
     /// Default `one_factor`.
     #[serde(default)]
     policy: Option<PolicyName>,
+    /// Makes it an OpenID Connect client (SPEC §16).
+    #[serde(default)]
+    oidc: Option<OidcBody>,
 }
 
 /// A change: only the fields given change (lists are replaced whole).
@@ -113,12 +213,29 @@ pub struct AppPatch {
     public_paths: Option<Vec<String>>,
     allowed_roles: Option<Vec<i32>>,
     policy: Option<PolicyName>,
+    /// The client's settings (only those given change); `null` ends the application's
+    /// OpenID Connect client and every sign-in made through it.
+    #[serde(default, deserialize_with = "null_or")]
+    #[schema(value_type = Option<OidcBody>, nullable)]
+    oidc: Option<Option<OidcBody>>,
 }
 
-/// The id of an application answer (`{"app_id": N}`).
+/// A new application: its id and, for an OpenID Connect client, its `client_id` and — for a
+/// confidential client, only in this answer — its `client_secret`.
 #[derive(Serialize, ToSchema)]
 pub struct CreatedApp {
     pub app_id: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+}
+
+/// A client secret, shown only in this answer.
+#[derive(Serialize, ToSchema)]
+pub struct NewSecret {
+    pub client_id: String,
+    pub client_secret: String,
 }
 
 /// `{id}`: which application.
@@ -171,8 +288,9 @@ pub async fn create(
         public_paths: body.public_paths,
         allowed_roles: body.allowed_roles,
         policy: body.policy.map_or(Policy::OneFactor, Policy::from),
+        oidc: body.oidc.map(ClientChanges::from),
     };
-    let app = apps::create(
+    let saved = apps::create(
         &state.db,
         &state.apps,
         &caller.actor(),
@@ -180,7 +298,11 @@ pub async fn create(
         fields,
     )
     .await?;
-    Ok(created(CreatedApp { app_id: app.app_id }))
+    Ok(created(CreatedApp {
+        app_id: saved.app.app_id,
+        client_id: saved.app.oidc.map(|client| client.client_id),
+        client_secret: saved.client_secret.map(|s| s.expose().to_string()),
+    }))
 }
 
 /// One application.
@@ -226,8 +348,9 @@ pub async fn update(
         public_paths: body.public_paths,
         allowed_roles: body.allowed_roles,
         policy: body.policy.map(Policy::from),
+        oidc: body.oidc.map(|oidc| oidc.map(ClientChanges::from)),
     };
-    let app = apps::update(
+    let saved = apps::update(
         &state.db,
         &state.apps,
         &caller.actor(),
@@ -236,7 +359,36 @@ pub async fn update(
         changes,
     )
     .await?;
-    Ok(ok(AppRow::from(&app)))
+    let mut row = AppRow::from(&saved.app);
+    // Turning a public client confidential makes its first secret: shown here, once.
+    row.client_secret = saved.client_secret.map(|s| s.expose().to_string());
+    Ok(ok(row))
+}
+
+/// A new client secret for the application's confidential OpenID Connect client; the old one
+/// stops working at once.
+#[utoipa::path(
+    post,
+    path = paths::api::APP_SECRET,
+    tag = "apps",
+    operation_id = "new_app_secret",
+    params(AppId),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, description = "The new secret, shown only here", body = Envelope<NewSecret>), AppSecretErrors)
+)]
+pub async fn new_secret(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+) -> Result<Response> {
+    let app_id = app_id(&id)?;
+    let secret =
+        apps::new_client_secret(&state.db, &caller.actor(), &caller.rules(), app_id).await?;
+    let app = apps::get(&state.db, &caller.rules(), app_id).await?;
+    Ok(ok(NewSecret {
+        client_id: app.oidc.map(|c| c.client_id).unwrap_or_default(),
+        client_secret: secret.expose().to_string(),
+    }))
 }
 
 /// Deletes an application: its hosts answer 403 from then on.

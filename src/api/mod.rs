@@ -96,6 +96,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .routes(routes!(crafty::show_key, keys::delete))
         .routes(routes!(apps::list, apps::create))
         .routes(routes!(apps::show, apps::update, apps::delete))
+        .routes(routes!(apps::new_secret))
         .routes(routes!(roles::list, roles::create))
         .routes(routes!(roles::show, roles::update, roles::delete))
         .routes(routes!(roles::users))

@@ -11,6 +11,7 @@ pub mod passkey_login;
 pub mod pending;
 pub mod session;
 pub mod session_store;
+pub mod sign_in_id;
 pub mod sso;
 pub mod throttle;
 pub mod tokens;

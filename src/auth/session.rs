@@ -180,7 +180,14 @@ pub async fn proved_temporary(session: &Session) -> Result<bool> {
 /// CSRF token, and the key of its one-time results (kept when the same user's session is
 /// re-established). With single sign-on the browser's SSO session follows.
 pub async fn establish(session: &Session, user: &user_entity::Model, proof: Proof) -> Result<()> {
-    bind(session, user, user.require_password_change, proof).await
+    // As OpenID Connect's `amr` says it: a password, or a password and a code (a passkey
+    // registered in the session says so itself, see [`set_amr`]); a change keeps it.
+    let amr = match proof {
+        Proof::Password => Some(AMR_PASSWORD.to_string()),
+        Proof::SecondFactor => Some(AMR_PASSWORD_AND_CODE.to_string()),
+        Proof::Kept => None,
+    };
+    bind(session, user, user.require_password_change, proof, amr).await
 }
 
 /// Binds the session to the user of a sign-in, as [`establish`] does; it skips
@@ -199,21 +206,48 @@ pub async fn establish_sign_in(
         &signed_in.user,
         signed_in.proved_temporary(),
         proof,
+        Some(amr_of(signed_in)),
     )
     .await
 }
 
+/// How a sign-in proved itself, as OpenID Connect's `amr` words (SPEC §16): `pwd` for the
+/// password, `otp` for a TOTP or recovery code, `hwk` for a passkey.
+fn amr_of(signed_in: &crate::auth::login::SignIn) -> String {
+    use crate::accounts::mfa::FactorUsed;
+    let mut words = Vec::new();
+    if signed_in.password_proved {
+        words.push(AMR_PASSWORD);
+    }
+    match signed_in.factor {
+        FactorUsed::None => {}
+        FactorUsed::Totp | FactorUsed::RecoveryCode { .. } => words.push(AMR_CODE),
+        FactorUsed::Passkey => words.push(AMR_PASSKEY),
+    }
+    if words.is_empty() {
+        words.push(AMR_PASSWORD);
+    }
+    words.join(" ")
+}
+
+/// `amr`: the methods a sign-in used, or `None` to keep the session's (a change of password).
 async fn bind(
     session: &Session,
     user: &user_entity::Model,
     proved_temporary: bool,
     proof: Proof,
+    amr: Option<String>,
 ) -> Result<()> {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     crate::auth::one_time::start(session, user.user_id).await?;
     session.cycle_id().await.map_err(session_error)?;
     session
         .remove_value(SIGNED_IN_KEY)
+        .await
+        .map_err(session_error)?;
+    // A new sign-in: the apps' `sid` of a previous one in this browser does not carry over.
+    session
+        .remove_value(crate::auth::sign_in_id::KEY)
         .await
         .map_err(session_error)?;
     session
@@ -241,12 +275,37 @@ async fn bind(
         .insert(SECOND_FACTOR_KEY, second_factor)
         .await
         .map_err(session_error)?;
+    if let Some(amr) = amr {
+        set_amr(session, &amr).await?;
+    }
     session
         .insert(SSO_DUE_KEY, true)
         .await
         .map_err(session_error)?;
     csrf::rotate(session).await?;
     Ok(())
+}
+
+/// The session key of the sign-in's methods (`amr`, space-separated, SPEC §16).
+pub const AMR_KEY: &str = "amr";
+pub const AMR_PASSWORD: &str = "pwd";
+pub const AMR_PASSWORD_AND_CODE: &str = "pwd otp";
+const AMR_CODE: &str = "otp";
+const AMR_PASSKEY: &str = "hwk";
+
+/// The sign-in's methods (`amr` words, space-separated; a password when none was recorded).
+pub async fn amr(session: &Session) -> Result<String> {
+    Ok(session
+        .get::<String>(AMR_KEY)
+        .await
+        .map_err(session_error)?
+        .unwrap_or_else(|| AMR_PASSWORD.to_string()))
+}
+
+/// Records how the sign-in proved itself, after [`establish`] (a passkey registered in the
+/// session adds `hwk` to what it had).
+pub async fn set_amr(session: &Session, words: &str) -> Result<()> {
+    session.insert(AMR_KEY, words).await.map_err(session_error)
 }
 
 /// Whether this session's sign-in passed a second factor.

@@ -2,7 +2,8 @@
 //! `passgate bench-seed-totp` gives every user whose name starts
 //! with PREFIX a TOTP device with the secret SECRET_HEX, sealed with this database's cipher as
 //! an enrolment would seal it. The benchmark then signs them in with codes it computes from
-//! that secret (SPEC §9; BENCHMARKS.md).
+//! that secret (SPEC §9; BENCHMARKS.md); `passgate bench-oidc-codes` mints authorization codes
+//! for the token endpoint's row (SPEC §16).
 
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set};
 
@@ -51,6 +52,96 @@ pub async fn seed_totp(
             .await?;
     }
     Ok(format!("{} devices", ids.len()))
+}
+
+/// `passgate bench-oidc-codes USERNAME COUNT` (hidden, for `bench/run.sh`): registers a fresh
+/// confidential client (an application `bench-oidc-N`, redirect URI
+/// `https://bench.example/cb`) and issues COUNT authorization codes to it for USERNAME, as the
+/// end of a sign-in walk issues them (one transaction). Prints `client_id secret`, then one
+/// code a line: the token endpoint's benchmark redeems each once, within its minute.
+pub async fn oidc_codes(
+    db: &DatabaseConnection,
+    config: &Config,
+    username: &str,
+    count: u32,
+) -> anyhow::Result<String> {
+    use sea_orm::TransactionTrait;
+
+    use crate::accounts::apps::{self, AppFields, AppsCache, Policy};
+    use crate::accounts::audit::Actor;
+    use crate::accounts::oidc::clients::ClientChanges;
+    use crate::accounts::oidc::grants::{self, NewGrant};
+    use crate::accounts::oidc::request::{AuthorizationRequest, Prompt};
+    use crate::accounts::oidc::{Alg, Amr};
+    use crate::accounts::permissions::Caller;
+
+    let user = crate::accounts::users::find_by_username(db, username)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no user {username}"))?;
+    let n = apps::list(db, &Caller::operator()).await?.len() + 1;
+    let saved = apps::create(
+        db,
+        &AppsCache::default(),
+        &Actor::cli(),
+        &Caller::operator(),
+        AppFields {
+            name: format!("bench-oidc-{n}"),
+            description: String::new(),
+            hosts: Vec::new(),
+            public_paths: Vec::new(),
+            allowed_roles: Vec::new(),
+            policy: Policy::OneFactor,
+            oidc: Some(ClientChanges {
+                redirect_uris: Some(vec!["https://bench.example/cb".into()]),
+                post_logout_redirect_uris: Some(Vec::new()),
+                public: Some(false),
+                alg: Some(Alg::Rs256),
+            }),
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("registering the bench client: {e:?}"))?;
+    let client = saved
+        .app
+        .oidc
+        .ok_or_else(|| anyhow::anyhow!("the bench application has no client"))?;
+    let secret = saved
+        .client_secret
+        .ok_or_else(|| anyhow::anyhow!("the bench client has no secret"))?;
+    let request = AuthorizationRequest {
+        client_id: client.client_id.clone(),
+        app_id: saved.app.app_id,
+        redirect_uri: "https://bench.example/cb".into(),
+        scope: "openid profile".into(),
+        state: None,
+        nonce: Some("bench".into()),
+        code_challenge: None,
+        prompt: Prompt::Default,
+        max_age: None,
+        login_hint: None,
+        received_at: 0,
+    };
+    let mut out = format!("{} {}", client.client_id, secret.expose());
+    let txn = db.begin().await?;
+    for _ in 0..count {
+        let code = grants::issue_code(
+            &txn,
+            &Actor::cli(),
+            NewGrant {
+                request: &request,
+                user: &user,
+                auth_time: clock::now(),
+                amr: &Amr::of(&[Amr::PASSWORD]),
+                sid: "bench",
+                lifetime: config.session_max_lifetime,
+            },
+        )
+        .await?;
+        out.push('\n');
+        out.push_str(code.expose());
+    }
+    txn.commit().await?;
+    Ok(out)
 }
 
 /// `passgate bench-hash`: the median time of one production hash, with `parallel` hashes

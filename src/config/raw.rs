@@ -300,6 +300,14 @@ impl RawConfig {
             audit_retention_days: r.read(&AUDIT_RETENTION_DAYS, as_text)?,
         }
         .validate(bind)?;
+        if cookie_secure
+            && let Some(url) = public_url.as_deref().filter(|u| u.starts_with("http://"))
+        {
+            // It is the OpenID Connect issuer (SPEC §16): tokens name it, clients trust it.
+            return Err(format!(
+                "PASSGATE_PUBLIC_URL: '{url}' must be https while PASSGATE_COOKIE_SECURE is on"
+            ));
+        }
         Ok(Config {
             bind,
             database_url,

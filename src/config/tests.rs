@@ -357,3 +357,28 @@ fn trusted_proxies_accept_addresses_and_ranges() {
     assert!(config.is_trusted_proxy("::1".parse().unwrap()));
     assert!(!config.is_trusted_proxy("192.168.1.8".parse().unwrap()));
 }
+
+#[test]
+fn an_http_issuer_is_refused_while_cookies_are_secure() {
+    let refused = RawConfig {
+        public_url: Some("http://pass.example.org".into()),
+        cookie_secure: Some("true".into()),
+        ..Default::default()
+    }
+    .validate()
+    .unwrap_err();
+    assert!(refused.starts_with("PASSGATE_PUBLIC_URL"), "{refused}");
+    assert!(!refused.contains('\n'), "one line");
+    for (url, secure) in [
+        ("https://pass.example.org", "true"),
+        ("http://pass.example.org", "false"),
+    ] {
+        RawConfig {
+            public_url: Some(url.into()),
+            cookie_secure: Some(secure.into()),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap_or_else(|e| panic!("{url} secure={secure}: {e}"));
+    }
+}

@@ -10,8 +10,9 @@ use crate::accounts::audit::stream::AuditStream;
 use crate::auth::session_store::DbSessionStore;
 use crate::config::Config;
 
-/// Every ten minutes: expired sessions (the panel's and single sign-on's), throttle counters, two-factor enrolments and passkey
-/// ceremonies go.
+/// Every ten minutes: expired sessions (the panel's and single sign-on's), throttle counters,
+/// two-factor enrolments, passkey ceremonies, one-time results and ended OpenID Connect grants
+/// go.
 pub fn prune_expired(db: &DatabaseConnection, config: &Config) {
     let cleanup = DbSessionStore::new(db.clone());
     let db = db.clone();
@@ -38,6 +39,9 @@ pub fn prune_expired(db: &DatabaseConnection, config: &Config) {
             }
             if let Err(err) = crate::auth::one_time::prune(&db).await {
                 tracing::warn!(error = %err, "pruning expired one-time results failed");
+            }
+            if let Err(err) = crate::accounts::oidc::grants::prune(&db).await {
+                tracing::warn!(error = %err, "pruning ended OpenID Connect grants failed");
             }
         }
     });

@@ -13,6 +13,7 @@ pub mod error;
 pub mod layout;
 pub mod link_dialog;
 pub mod login;
+pub mod oidc;
 pub mod overview;
 pub mod passkeys;
 pub mod qr;

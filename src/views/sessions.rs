@@ -6,6 +6,7 @@ use crate::i18n::Lang;
 use crate::paths;
 use crate::views::components::csrf_field;
 use crate::views::layout::{PageContext, page};
+use crate::views::oidc::{AppSignInRow, app_sign_ins};
 
 pub struct SessionRow {
     pub handle: String,
@@ -22,6 +23,10 @@ pub struct SessionsView {
     pub rows: Vec<SessionRow>,
     /// What was just done: `one` or `others` (with how many), shown once as a status.
     pub notice: Option<String>,
+    /// The apps the user signed in to through OpenID Connect (SPEC §16).
+    pub apps: Vec<AppSignInRow>,
+    /// An app's sign-in was just ended.
+    pub apps_ended: bool,
 }
 
 fn end_form(lang: Lang, csrf: &str, row: &SessionRow) -> Markup {
@@ -98,6 +103,7 @@ pub fn sessions_page(ctx: &PageContext, view: &SessionsView) -> Markup {
                     p class="hint" { (lang.t("sessions.noOthers")) }
                 }
             }
+            (app_sign_ins(ctx, &view.apps, view.apps_ended))
         },
     )
 }

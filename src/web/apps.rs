@@ -139,6 +139,7 @@ impl Submitted {
             public_paths: Submitted::lines(&self.public_paths),
             allowed_roles: self.roles.clone(),
             policy,
+            oidc: None,
         })
     }
 }
@@ -323,6 +324,8 @@ pub async fn submit_edit_app(
                 public_paths: Some(fields.public_paths),
                 allowed_roles: Some(fields.allowed_roles),
                 policy: Some(fields.policy),
+                // The page has no OpenID Connect settings yet: they stay as they are.
+                oidc: None,
             };
             apps::update(&state.db, &state.apps, &actor, &viewer.caller, id, changes).await
         }

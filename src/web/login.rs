@@ -31,6 +31,9 @@ use crate::web::{Hx, PageError, PageResult, VisitorLang, redirect, second_factor
 pub struct LoginQuery {
     ended: Option<String>,
     rd: Option<String>,
+    /// `again=1`: sign in afresh even if signed in (OpenID Connect's `prompt=login` and
+    /// `max_age`, SPEC §16).
+    again: Option<String>,
 }
 
 pub async fn show(
@@ -43,11 +46,11 @@ pub async fn show(
 ) -> PageResult {
     let fail = |err| PageError::visitor(lang, err);
     let destination = walk::destination(&state, query.rd.as_deref());
-    if let Some(signed_in) =
-        session::current_user(&session, &state.db, state.config.session_max_lifetime)
-            .await
-            .map_err(fail)?
-    {
+    let signed_in = session::current_user(&session, &state.db, state.config.session_max_lifetime)
+        .await
+        .map_err(fail)?;
+    let again = query.again.as_deref() == Some("1");
+    if let Some(signed_in) = signed_in.as_ref().filter(|_| !again) {
         // Single sign-on: a signed-in user is not asked again, but sent on (through the
         // steps the walk still misses).
         let to = walk::next_url(
@@ -68,7 +71,13 @@ pub async fn show(
         .and_then(EndReason::from_code)
         .map(|reason| lang.t(reason.message_key()));
     let app = walk::app_name(&state, &destination).await;
+    // Who to sign in as: the one signed in (asked again), or the app's `login_hint`.
+    let hint = match &signed_in {
+        Some(signed_in) => Some(signed_in.user.username.clone()),
+        None => walk::login_hint(&destination),
+    };
     let form = LoginForm {
+        username: hint.as_deref().unwrap_or(""),
         notice,
         passkeys: state.passkeys.enabled(),
         rd: destination.rd(),
@@ -324,10 +333,16 @@ pub async fn logout(
     }
     let to = match walk::destination(&state, fields.rd.as_deref()) {
         Destination::App(to) => to.as_str().to_string(),
-        Destination::Dashboard => paths::LOGIN.to_string(),
+        Destination::Dashboard | Destination::Authorize(_) => paths::LOGIN.to_string(),
     };
-    // Signed out here: the next visitor of this browser is told nothing about this session.
     let mut response = redirect(hx, &to);
+    clear_sign_in_cookies(&state, &mut response);
+    response
+}
+
+/// Signed out: the next visitor of this browser is told nothing about the session (the
+/// hint, the pending sign-in and the SSO cookie cleared).
+pub fn clear_sign_in_cookies(state: &AppState, response: &mut Response) {
     let cookies = response.headers_mut();
     cookies.append(header::SET_COOKIE, crate::auth::ended::clear_hint());
     cookies.append(header::SET_COOKIE, pending::clear());
@@ -339,5 +354,4 @@ pub async fn logout(
     {
         cookies.append(header::SET_COOKIE, clear);
     }
-    response
 }

@@ -4,6 +4,7 @@ mod apps;
 mod assets;
 mod audit;
 mod change_password;
+pub mod csp;
 mod csrf;
 mod dashboard;
 mod denied;
@@ -11,6 +12,7 @@ mod form;
 mod gate;
 pub mod generated;
 mod login;
+mod oidc;
 pub mod one_time;
 mod page;
 mod passkey;
@@ -238,6 +240,10 @@ pub fn router(state: AppState) -> Router<AppState> {
             paths::SESSIONS_END_OTHERS,
             axum::routing::post(sessions::end_others),
         )
+        .route(
+            paths::SESSIONS_END_APP,
+            axum::routing::post(oidc::sign_ins::end),
+        )
         .route(paths::TOTP_SETUP, get(totp::setup))
         .route(paths::TOTP_START, axum::routing::post(totp::start))
         .route(paths::TOTP_RENEW, axum::routing::post(totp::renew))
@@ -288,10 +294,20 @@ pub fn router(state: AppState) -> Router<AppState> {
             paths::RESET_PAGE_ROUTE,
             get(reset_link::show).post(reset_link::submit),
         )
+        .route(paths::oidc::AUTHORIZE, get(oidc::authorize::authorize))
+        .route(paths::oidc::LOGOUT, get(oidc::logout::show))
+        .route(
+            paths::oidc::LOGOUT_CONFIRM,
+            axum::routing::post(oidc::logout::confirm),
+        )
         .merge(panel)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             session_details::record,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            csp::walk_targets,
         ))
         .layer(middleware::from_fn_with_state(state, csrf::guard))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(

@@ -174,12 +174,15 @@ pub async fn register(
             },
         )
         .await?;
+        // The sign-in's methods so far, and now a passkey proved in it.
+        let amr = format!("{} hwk", session::amr(&viewer.session).await?);
         session::establish(
             &viewer.session,
             &registered.user,
             session::Proof::SecondFactor,
         )
         .await?;
+        session::set_amr(&viewer.session, &amr).await?;
         Ok::<_, Error>(registered)
     }
     .await;

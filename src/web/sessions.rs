@@ -79,7 +79,16 @@ pub async fn show(
         Some("others") => Some(lang.t("sessions.endedOthers").to_string()),
         _ => None,
     };
-    Ok(sessions_page(&viewer.context(), &SessionsView { rows, notice }).into_response())
+    let apps = crate::web::oidc::sign_ins::rows(&state, &viewer)
+        .await
+        .map_err(|e| viewer.fail(e))?;
+    let view = SessionsView {
+        rows,
+        notice,
+        apps,
+        apps_ended: query.ended.as_deref() == Some("app"),
+    };
+    Ok(sessions_page(&viewer.context(), &view).into_response())
 }
 
 #[derive(Deserialize)]

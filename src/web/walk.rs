@@ -37,6 +37,9 @@ pub struct RdField {
 /// `rd` as a destination: an application's URL if it passes [`ReturnTo::parse`] (single
 /// sign-on on), the dashboard otherwise — never the raw value.
 pub fn destination(state: &AppState, rd: Option<&str>) -> Destination {
+    if let Some(path) = rd.and_then(|rd| authorize_request(state, rd)) {
+        return Destination::Authorize(path);
+    }
     let (Some(sso), Some(rd)) = (state.config.sso.as_ref(), rd.filter(|r| !r.is_empty())) else {
         return Destination::Dashboard;
     };
@@ -46,10 +49,46 @@ pub fn destination(state: &AppState, rd: Option<&str>) -> Destination {
     }
 }
 
+/// `rd` as passgate's own authorization request (OpenID Connect on): a path that is exactly
+/// `/oauth2/authorize?` and a query of printable ASCII (no `#`, no backslash), re-encoded
+/// pair by pair, so nothing but the authorization endpoint can be reached with it.
+fn authorize_request(state: &AppState, rd: &str) -> Option<String> {
+    state.oidc.as_ref()?;
+    let prefix = format!("{}?", paths::oidc::AUTHORIZE);
+    let query = rd.strip_prefix(&prefix)?;
+    let clean = rd.len() <= 4096
+        && query
+            .bytes()
+            .all(|b| b > b' ' && b < 0x7f && b != b'#' && b != b'\\');
+    if !clean {
+        return None;
+    }
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).ok()?;
+    let query = serde_urlencoded::to_string(pairs).ok()?;
+    Some(format!("{prefix}{query}"))
+}
+
+/// The username an authorization request suggests (`login_hint`), to pre-fill the sign-in.
+pub fn login_hint(destination: &Destination) -> Option<String> {
+    let Destination::Authorize(path) = destination else {
+        return None;
+    };
+    let query = path.split_once('?').map_or("", |(_, q)| q);
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).ok()?;
+    pairs
+        .into_iter()
+        .find(|(k, v)| k == "login_hint" && !v.is_empty() && v.len() <= 255)
+        .map(|(_, v)| v)
+}
+
 /// The name of the application a destination leads to ("Sign in to continue to *Wiki*").
 pub async fn app_name(state: &AppState, destination: &Destination) -> Option<String> {
-    let Destination::App(to) = destination else {
-        return None;
+    let to = match destination {
+        Destination::Dashboard => return None,
+        Destination::Authorize(path) => {
+            return crate::web::oidc::authorize::app_name(state, path).await;
+        }
+        Destination::App(to) => to,
     };
     let apps = state.apps.table(&state.db).await.ok()?;
     apps.find(to.host(), to.effective_port())
@@ -79,6 +118,9 @@ pub fn resume_url(destination: &Destination) -> String {
     match destination {
         Destination::Dashboard => paths::DASHBOARD.to_string(),
         Destination::App(_) => login_url(destination),
+        // The authorization endpoint asks the walk itself (and sends a signed-out browser
+        // to the sign-in).
+        Destination::Authorize(path) => path.clone(),
     }
 }
 
@@ -99,9 +141,12 @@ pub async fn next_url(
     user: &users::Model,
     destination: &Destination,
 ) -> Result<String> {
-    let Destination::App(to) = destination else {
+    let to = match destination {
         // The panel's gate walks the rest (the same machine, see `web::gate`).
-        return Ok(home(user).to_string());
+        Destination::Dashboard => return Ok(home(user).to_string()),
+        // So does the authorization endpoint (`web::oidc::authorize`).
+        Destination::Authorize(path) => return Ok(path.clone()),
+        Destination::App(to) => to,
     };
     let standing = Standing {
         require_password_change: user.require_password_change,
@@ -221,6 +266,8 @@ pub async fn signed_in(
         _ => {
             let next = match arrival.destination {
                 Destination::Dashboard => next_page(&signed_in),
+                // The authorization endpoint decides again, now signed in (`web::oidc`).
+                Destination::Authorize(path) => path.clone(),
                 Destination::App(_) => {
                     next_url(
                         state,

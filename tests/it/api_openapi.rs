@@ -11,7 +11,7 @@ use crate::helpers::*;
 const DOC: &str = "/api/v2/openapi.json";
 
 /// Every (method, path) the API serves.
-const ROUTES: [(&str, &str); 44] = [
+const ROUTES: [(&str, &str); 45] = [
     ("GET", "/api/v2"),
     ("POST", "/api/v2/auth/login"),
     ("POST", "/api/v2/auth/invalidate_tokens"),
@@ -56,6 +56,7 @@ const ROUTES: [(&str, &str); 44] = [
     ("GET", "/api/v2/apps/{id}"),
     ("PATCH", "/api/v2/apps/{id}"),
     ("DELETE", "/api/v2/apps/{id}"),
+    ("POST", "/api/v2/apps/{id}/secret"),
 ];
 
 const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
@@ -520,6 +521,34 @@ async fn application_answers_match_the_documented_schemas() {
             Some(json!({"description": "The wiki"})),
         ),
         ("PATCH", "/api/v2/apps/999".into(), Some(json!({}))),
+        (
+            "PATCH",
+            one.clone(),
+            Some(
+                json!({"oidc": {"redirect_uris": ["https://wiki.example.org/cb"], "public": true}}),
+            ),
+        ),
+        ("POST", format!("{one}/secret"), None),
+        (
+            "PATCH",
+            one.clone(),
+            Some(json!({"oidc": {"public": false}})),
+        ),
+        ("POST", format!("{one}/secret"), None),
+        ("GET", one.clone(), None),
+        (
+            "POST",
+            "/api/v2/apps".into(),
+            Some(
+                json!({"name": "Forge", "oidc": {"redirect_uris": ["https://forge.example.org/cb"]}}),
+            ),
+        ),
+        (
+            "POST",
+            "/api/v2/apps".into(),
+            Some(json!({"name": "Y", "oidc": {"redirect_uris": ["http://forge.example.org/cb"]}})),
+        ),
+        ("PATCH", one.clone(), Some(json!({"oidc": null}))),
         ("DELETE", one.clone(), None),
         ("DELETE", one, None),
     ];

@@ -274,6 +274,7 @@ async fn the_command_line_adds_lists_and_removes_applications() {
             public_paths: vec!["/public/".into()],
             roles: vec![],
             policy: "two_factor".into(),
+            oidc: Default::default(),
         }),
     )
     .await
@@ -295,6 +296,7 @@ async fn the_command_line_adds_lists_and_removes_applications() {
             public_paths: vec![],
             roles: vec![],
             policy: "one_factor".into(),
+            oidc: Default::default(),
         }),
     )
     .await
@@ -309,6 +311,7 @@ async fn the_command_line_adds_lists_and_removes_applications() {
             public_paths: vec![],
             roles: vec![],
             policy: "always".into(),
+            oidc: Default::default(),
         }),
     )
     .await

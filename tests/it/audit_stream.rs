@@ -605,6 +605,94 @@ async fn walk_through_every_kind(app: &TestApp) -> Vec<String> {
         }
     }
 
+    // OpenID Connect (PASSGATE_PUBLIC_URL is set): a client whose secret is made anew
+    // (app_client_secret_regenerated); a code from the browser's walk (oidc_granted),
+    // exchanged and refreshed, the old refresh token used again (oidc_refresh_refused); a
+    // code replayed (oidc_revoked); a user outside the app's roles (oidc_refused).
+    {
+        use crate::oidc::authorize::{authorize_path, param, signed_in};
+        let mut client = crate::oidc::register(
+            app,
+            crate::oidc::confidential(passgate::accounts::oidc::Alg::Rs256),
+        )
+        .await;
+        let renewed = app
+            .api(
+                "POST",
+                &format!("/api/v2/apps/{}/secret", client.app_id),
+                Some(&root),
+                None,
+            )
+            .await;
+        let secret = renewed.assert_ok()["client_secret"]
+            .as_str()
+            .expect("the new secret")
+            .to_string();
+        secrets.push(secret.clone());
+        client.secret = Some(secret);
+        app.user("oidcwalker", STRONG_3, false).await;
+        let scope = [("scope", "openid profile offline_access")];
+        let mut browser = signed_in(app, "oidcwalker", STRONG_3).await;
+        let code_for = |location: Option<&str>| {
+            let location = location.expect("a redirect");
+            param(location, "code").unwrap_or_else(|| panic!("a code: {location}"))
+        };
+        let answer = browser
+            .get(&authorize_path(&client.client_id, &scope))
+            .await;
+        let code = code_for(answer.location());
+        secrets.push(code.clone());
+        let (status, tokens) = crate::oidc::exchange(app, &client, &code, &[]).await;
+        assert_eq!(status.as_u16(), 200, "{tokens}");
+        let first_refresh = tokens["refresh_token"].as_str().unwrap().to_string();
+        secrets.push(tokens["access_token"].as_str().unwrap().to_string());
+        secrets.push(tokens["id_token"].as_str().unwrap().to_string());
+        secrets.push(first_refresh.clone());
+        let (status, refreshed) = crate::oidc::refresh(app, &client, &first_refresh).await;
+        assert_eq!(status.as_u16(), 200, "{refreshed}");
+        secrets.push(refreshed["refresh_token"].as_str().unwrap().to_string());
+        secrets.push(refreshed["access_token"].as_str().unwrap().to_string());
+        let (status, _) = crate::oidc::refresh(app, &client, &first_refresh).await;
+        assert_eq!(status.as_u16(), 400, "a reused refresh token");
+        let answer = browser
+            .get(&authorize_path(&client.client_id, &scope))
+            .await;
+        let code = code_for(answer.location());
+        secrets.push(code.clone());
+        let (status, tokens) = crate::oidc::exchange(app, &client, &code, &[]).await;
+        assert_eq!(status.as_u16(), 200, "{tokens}");
+        secrets.push(tokens["access_token"].as_str().unwrap().to_string());
+        let (status, _) = crate::oidc::exchange(app, &client, &code, &[]).await;
+        assert_eq!(status.as_u16(), 400, "a replayed code");
+        let made = app
+            .api(
+                "POST",
+                "/api/v2/roles",
+                Some(&root),
+                Some(json!({"name": "wiki-only", "servers": [], "mfa_required": false})),
+            )
+            .await;
+        let role = made.assert_ok()["role_id"].as_i64().unwrap();
+        app.api(
+            "PATCH",
+            &format!("/api/v2/apps/{}", client.app_id),
+            Some(&root),
+            Some(json!({"allowed_roles": [role]})),
+        )
+        .await
+        .assert_ok();
+        let answer = browser
+            .get(&authorize_path(&client.client_id, &scope))
+            .await;
+        let location = answer.location().expect("a redirect");
+        assert_eq!(param(location, "error").as_deref(), Some("access_denied"));
+        for (name, value) in &browser.cookies {
+            if name.starts_with("passgate") {
+                secrets.push(value.clone());
+            }
+        }
+    }
+
     // The command line: a required change (password_change_required); a user deleted.
     run_admin(
         &Config::for_database(&app.database_url),

@@ -602,7 +602,7 @@ async fn a_decision_costs_at_most_one_database_statement() {
 }
 
 /// A role made and a user's roles set through the API, as an administrator does.
-async fn role(app: &TestApp, root: &str, name: &str, mfa_required: bool) -> i64 {
+pub(crate) async fn role(app: &TestApp, root: &str, name: &str, mfa_required: bool) -> i64 {
     let made = app
         .api(
             "POST",
@@ -614,7 +614,7 @@ async fn role(app: &TestApp, root: &str, name: &str, mfa_required: bool) -> i64 
     made.assert_ok()["role_id"].as_i64().unwrap()
 }
 
-async fn set_roles(app: &TestApp, root: &str, username: &str, roles: &[i64]) {
+pub(crate) async fn set_roles(app: &TestApp, root: &str, username: &str, roles: &[i64]) {
     let user = app.find(username).await;
     app.api(
         "PATCH",

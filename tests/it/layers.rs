@@ -43,6 +43,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "accounts", "auth", "config", "entities", "error", "metrics", "paths", "state",
         ],
     ),
+    ("oauth", &["accounts", "auth", "config", "paths", "state"]),
     (
         "cli",
         &[
@@ -67,6 +68,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "forward_auth",
             "malloc",
             "metrics",
+            "oauth",
             "paths",
             "state",
             "web",

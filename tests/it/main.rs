@@ -25,6 +25,7 @@ mod login;
 mod metrics;
 mod mfa;
 mod migration_upgrade;
+mod oidc;
 mod operations;
 mod operator_backup;
 mod operator_config;

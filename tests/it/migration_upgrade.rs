@@ -101,6 +101,19 @@ async fn every_migration_rolls_back_and_forward() {
             .await
             .is_ok()
     );
+    Migrator::down(&conn, Some(1)).await.expect("oidc down");
+    for gone in [
+        "SELECT 1 FROM oidc_keys",
+        "SELECT 1 FROM oidc_clients",
+        "SELECT 1 FROM oidc_subjects",
+        "SELECT 1 FROM oidc_grants",
+        "SELECT 1 FROM oidc_tokens",
+    ] {
+        assert!(conn.execute_unprepared(gone).await.is_err(), "{gone}");
+    }
+    conn.execute_unprepared("SELECT 1 FROM apps")
+        .await
+        .expect("the apps stay");
     Migrator::down(&conn, Some(1)).await.expect("apps down");
     for gone in [
         "SELECT 1 FROM apps",

@@ -837,10 +837,12 @@ async fn applications_show_their_users_of_the_last_seven_days_and_only_when_ther
             public_paths: vec![],
             allowed_roles: vec![],
             policy: passgate::accounts::apps::Policy::OneFactor,
+            oidc: None,
         },
     )
     .await
-    .expect("app");
+    .expect("app")
+    .app;
     let now = clock::now();
     // Hana twice (one user), Ivan once; a sign-in eight days ago does not count.
     for (user, when) in [

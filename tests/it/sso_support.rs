@@ -44,6 +44,7 @@ pub async fn register(
         public_paths: public_paths.iter().map(|p| p.to_string()).collect(),
         allowed_roles: Vec::new(),
         policy,
+        oidc: None,
     };
     apps::create(
         &app.db,
@@ -54,6 +55,7 @@ pub async fn register(
     )
     .await
     .expect("register the app")
+    .app
     .app_id
 }
 

@@ -65,7 +65,7 @@ fn decode_base32(text: &str) -> Vec<u8> {
 
 /// The code of `base32` for the current step plus `offset` (the server accepts the current
 /// step and the one before, so a code made now is still good if the step turns meanwhile).
-fn code(base32: &str, offset: i64) -> String {
+pub(crate) fn code(base32: &str, offset: i64) -> String {
     use passgate::accounts::mfa::totp;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     totp::code_at_step(&decode_base32(base32), totp::step_at(now) + offset)
@@ -74,7 +74,7 @@ fn code(base32: &str, offset: i64) -> String {
 /// A TOTP device for `name`, set up through the API (verified with the previous step's
 /// code, so the current one stays free for a sign-in); returns its secret and the recovery
 /// codes.
-async fn enrol_totp(app: &TestApp, name: &str, password: &str) -> (String, Vec<String>) {
+pub(crate) async fn enrol_totp(app: &TestApp, name: &str, password: &str) -> (String, Vec<String>) {
     let token = app.token(name, password).await;
     let started = app
         .api("POST", "/api/v2/users/@me/totp", Some(&token), None)

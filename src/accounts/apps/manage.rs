@@ -1,13 +1,16 @@
-//! The use cases of applications (SPEC §15.1): list, read, create, change, delete. Superusers
-//! only (each checks its caller); every change is audited in its transaction and drops this
-//! instance's cached snapshot at once (other instances see it within 5 s).
+//! The use cases of applications (SPEC §15.1): list, read, create, change, delete, and a new
+//! client secret for an OpenID Connect client (§16). Superusers only (each checks its caller);
+//! every change is audited in its transaction and drops this instance's cached snapshot at
+//! once (other instances see it within 5 s).
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 
 use crate::accounts::apps::{App, AppsCache, HostPattern, Policy, PublicPath, store};
 use crate::accounts::audit::{self, Actor, action};
 use crate::accounts::error::{Error, Result};
+use crate::accounts::oidc::clients::{self, ClientChanges};
 use crate::accounts::permissions::{self, Caller};
+use crate::accounts::secret::Secret;
 
 /// The longest name, in characters.
 pub const MAX_NAME: usize = 64;
@@ -23,6 +26,8 @@ pub struct AppFields {
     pub public_paths: Vec<String>,
     pub allowed_roles: Vec<i32>,
     pub policy: Policy,
+    /// OpenID Connect client settings (SPEC §16); `None`: not an OIDC client.
+    pub oidc: Option<ClientChanges>,
 }
 
 /// A change: only the fields given are changed (lists are replaced whole).
@@ -34,6 +39,16 @@ pub struct AppChanges {
     pub public_paths: Option<Vec<String>>,
     pub allowed_roles: Option<Vec<i32>>,
     pub policy: Option<Policy>,
+    /// `Some(None)`: the application stops being an OpenID Connect client (its grants end);
+    /// `Some(Some(changes))`: it becomes one, or its settings change.
+    pub oidc: Option<Option<ClientChanges>>,
+}
+
+/// What creating or changing an application answers: the application as it is now, and the
+/// client secret if one was just made (shown this once, never again).
+pub struct Saved {
+    pub app: App,
+    pub client_secret: Option<Secret>,
 }
 
 impl AppChanges {
@@ -45,6 +60,7 @@ impl AppChanges {
             ("public_paths", self.public_paths.is_some()),
             ("allowed_roles", self.allowed_roles.is_some()),
             ("policy", self.policy.is_some()),
+            ("oidc", self.oidc.is_some()),
         ]
         .into_iter()
         .filter_map(|(name, given)| given.then_some(name))
@@ -141,13 +157,51 @@ async fn check_unique(conn: &impl ConnectionTrait, app: &App, except: Option<i32
 
 fn summary(app: &App) -> String {
     let hosts: Vec<String> = app.hosts.iter().map(ToString::to_string).collect();
+    let client = match &app.oidc {
+        Some(client) => format!(
+            " client_id={} public={}",
+            client.client_id, client.settings.public
+        ),
+        None => String::new(),
+    };
     format!(
-        "app={} policy={} hosts={} roles={}",
+        "app={} policy={} hosts={} roles={}{client}",
         audit::value(&app.name),
         app.policy.as_str(),
         hosts.join(","),
         app.allowed_roles.len()
     )
+}
+
+/// Makes, changes or ends the OpenID Connect client of `app` as `changes` say, inside the
+/// use case's transaction; `app.oidc` follows. Returns a secret that was just made.
+async fn save_client(
+    txn: &impl ConnectionTrait,
+    app: &mut App,
+    changes: Option<ClientChanges>,
+) -> Result<Option<Secret>> {
+    let current = app.oidc.as_ref().map(|c| c.settings.clone());
+    let secret = match (changes, &app.oidc) {
+        (None, None) => None,
+        (None, Some(_)) => {
+            clients::remove(txn, app.app_id).await?;
+            app.oidc = None;
+            return Ok(None);
+        }
+        (Some(changes), None) => {
+            let settings = changes.apply(None)?;
+            let (_, secret) = clients::create(txn, app.app_id, &settings).await?;
+            secret
+        }
+        (Some(changes), Some(_)) => {
+            let settings = changes.apply(current.as_ref())?;
+            clients::update(txn, app.app_id, &settings).await?
+        }
+    };
+    app.oidc = clients::find_by_app(txn, app.app_id)
+        .await?
+        .map(|client| client.info());
+    Ok(secret)
 }
 
 /// Registers an application.
@@ -157,7 +211,7 @@ pub async fn create(
     actor: &Actor,
     caller: &Caller,
     fields: AppFields,
-) -> Result<App> {
+) -> Result<Saved> {
     permissions::can_manage_apps(caller)?;
     let mut app = App {
         app_id: 0,
@@ -167,15 +221,17 @@ pub async fn create(
         hosts: each("hosts", &fields.hosts, HostPattern::parse)?,
         public_paths: each("public_paths", &fields.public_paths, PublicPath::parse)?,
         allowed_roles: roles(&fields.allowed_roles),
+        oidc: None,
     };
     let txn = db.begin().await?;
     check_unique(&txn, &app, None).await?;
     app.app_id = store::insert(&txn, &app.name, &app.description, app.policy).await?;
     store::replace_children(&txn, &app).await?;
+    let client_secret = save_client(&txn, &mut app, fields.oidc).await?;
     audit::record(&txn, actor, None, action::APP_CREATED, summary(&app)).await?;
     txn.commit().await?;
     cache.invalidate().await;
-    Ok(app)
+    Ok(Saved { app, client_secret })
 }
 
 /// Changes the fields given in `changes`.
@@ -186,7 +242,7 @@ pub async fn update(
     caller: &Caller,
     app_id: i32,
     changes: AppChanges,
-) -> Result<App> {
+) -> Result<Saved> {
     permissions::can_manage_apps(caller)?;
     let txn = db.begin().await?;
     let mut app = store::load(&txn, app_id).await?.ok_or(Error::AppNotFound)?;
@@ -211,11 +267,50 @@ pub async fn update(
     check_unique(&txn, &app, Some(app_id)).await?;
     store::update_row(&txn, &app).await?;
     store::replace_children(&txn, &app).await?;
-    let detail = format!("{} changed={}", summary(&app), changes.names().join(","));
+    let names = changes.names().join(",");
+    let client_secret = match changes.oidc {
+        Some(oidc) => save_client(&txn, &mut app, oidc).await?,
+        None => None,
+    };
+    let detail = format!("{} changed={names}", summary(&app));
     audit::record(&txn, actor, None, action::APP_UPDATED, detail).await?;
     txn.commit().await?;
     cache.invalidate().await;
-    Ok(app)
+    Ok(Saved { app, client_secret })
+}
+
+/// A new secret for the application's confidential client; the old one stops working at
+/// once, on every instance (secrets are never cached). Audited.
+pub async fn new_client_secret(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    caller: &Caller,
+    app_id: i32,
+) -> Result<Secret> {
+    permissions::can_manage_apps(caller)?;
+    let txn = db.begin().await?;
+    let app = store::load(&txn, app_id).await?.ok_or(Error::AppNotFound)?;
+    let Some(client) = &app.oidc else {
+        return Err(Error::invalid(
+            "oidc",
+            "oidc: the application is no OpenID Connect client",
+        ));
+    };
+    let secret = clients::regenerate_secret(&txn, app_id).await?;
+    audit::record(
+        &txn,
+        actor,
+        None,
+        action::APP_SECRET_REGENERATED,
+        format!(
+            "app={} client_id={}",
+            audit::value(&app.name),
+            client.client_id
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(secret)
 }
 
 /// Deletes an application (its hosts then answer 403: no application has them).

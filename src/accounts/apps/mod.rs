@@ -14,13 +14,24 @@ mod table;
 pub use cache::{AppsCache, MAX_AGE};
 pub use host::HostPattern;
 pub use manage::{
-    AppChanges, AppFields, MAX_DESCRIPTION, MAX_NAME, create, delete, get, get_by_name, list,
-    update,
+    AppChanges, AppFields, MAX_DESCRIPTION, MAX_NAME, Saved, create, delete, get, get_by_name,
+    list, new_client_secret, update,
 };
 pub use public_path::{PublicPath, is_public};
 pub use store::{role_choices, role_id_by_name};
+
+/// One application as a sign-in reads it: from the database, never from the cache (a `deny`
+/// or a deletion holds at once, SPEC §16). No caller check: it decides for the user signing
+/// in, and shows nothing.
+pub async fn for_sign_in(
+    conn: &impl sea_orm::ConnectionTrait,
+    app_id: i32,
+) -> crate::accounts::Result<Option<App>> {
+    store::load(conn, app_id).await
+}
 pub use table::AppTable;
 
+use crate::accounts::oidc::clients::ClientInfo;
 use crate::accounts::sso::Identity;
 
 /// What a session must have passed to open an application.
@@ -64,6 +75,8 @@ pub struct App {
     pub public_paths: Vec<PublicPath>,
     /// Role ids; empty: every enabled user.
     pub allowed_roles: Vec<i32>,
+    /// Its OpenID Connect client, if it signs users in that way (SPEC §16).
+    pub oidc: Option<ClientInfo>,
 }
 
 impl App {

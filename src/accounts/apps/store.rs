@@ -10,9 +10,10 @@ use sea_orm::{
 
 use crate::accounts::apps::{App, HostPattern, Policy, PublicPath};
 use crate::accounts::error::{Error, Result};
+use crate::accounts::oidc::clients::{self, ClientInfo};
 use crate::entities::{app_hosts, app_public_paths, app_roles, apps};
 
-/// Every application, by name (four statements, whatever their number).
+/// Every application, by name (five statements, whatever their number).
 pub async fn load_all(conn: &impl ConnectionTrait) -> Result<Vec<App>> {
     let rows = apps::Entity::find()
         .order_by_asc(apps::Column::Name)
@@ -60,6 +61,12 @@ async fn assemble(
     for row in role_query.all(conn).await? {
         roles.entry(row.app_id).or_default().push(row.role_id);
     }
+    let ids: Vec<i32> = rows.iter().map(|row| row.app_id).collect();
+    let mut clients: HashMap<i32, ClientInfo> = clients::find_by_apps(conn, &ids)
+        .await?
+        .into_iter()
+        .map(|client| (client.app_id, client.info()))
+        .collect();
     Ok(rows
         .into_iter()
         .map(|row| App {
@@ -69,6 +76,7 @@ async fn assemble(
             hosts: hosts.remove(&row.app_id).unwrap_or_default(),
             public_paths: paths.remove(&row.app_id).unwrap_or_default(),
             allowed_roles: roles.remove(&row.app_id).unwrap_or_default(),
+            oidc: clients.remove(&row.app_id),
             name: row.name,
             description: row.description,
         })

@@ -77,6 +77,7 @@ mod tests {
                 .collect(),
             public_paths: Vec::new(),
             allowed_roles: Vec::new(),
+            oidc: None,
         }
     }
 

@@ -1,8 +1,9 @@
-//! Encryption of secrets at rest — TOTP secrets, and the one-time results shown once
-//! (`auth::one_time`) — with XChaCha20-Poly1305 under a key from `PASSGATE_SECRET_KEY_FILE`
-//! (outside the database) or, without one, a key generated once and kept in `settings`. What
-//! a value belongs to is the associated data (for a TOTP secret its user id), so a value
-//! copied onto another row or used for another purpose does not decrypt.
+//! Encryption of secrets at rest — TOTP secrets, the OpenID Connect signing keys, and the
+//! one-time results shown once (`auth::one_time`) — with XChaCha20-Poly1305 under a key from
+//! `PASSGATE_SECRET_KEY_FILE` (outside the database) or, without one, a key generated once and
+//! kept in `settings`. What a value belongs to is the associated data (for a TOTP secret its
+//! user id, for a signing key its key id), so a value copied onto another row or used for
+//! another purpose does not decrypt.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;

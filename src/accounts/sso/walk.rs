@@ -16,6 +16,9 @@ pub enum Destination {
     Dashboard,
     /// An application's URL (`rd`, checked by [`ReturnTo::parse`]).
     App(ReturnTo),
+    /// passgate's own OpenID Connect authorization request (`/oauth2/authorize?…`, SPEC
+    /// §16), resumed once the walk is done: the endpoint itself decides what comes next.
+    Authorize(String),
 }
 
 impl Destination {
@@ -25,6 +28,7 @@ impl Destination {
         match self {
             Destination::Dashboard => None,
             Destination::App(to) => Some(to.as_str()),
+            Destination::Authorize(path) => Some(path.as_str()),
         }
     }
 }

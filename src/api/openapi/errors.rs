@@ -283,6 +283,13 @@ route_errors! {
         vec![AccessDenied, PasswordChangeRequired, MfaSetupRequired, AppNotFound],
         unsafe_method(),
     ];
+    /// POST /apps/{id}/secret
+    AppSecretErrors => [
+        authenticated(),
+        vec![InvalidJsonSchema("oidc: the application is no OpenID Connect client".into())],
+        vec![AccessDenied, PasswordChangeRequired, MfaSetupRequired, AppNotFound],
+        unsafe_method(),
+    ];
     /// PATCH /apps/{id}
     ChangeAppErrors => [
         authenticated(), body(),

@@ -18,6 +18,7 @@ fn app(id: i32, host: &str, policy: Policy, public: &[&str], roles: &[i32]) -> A
             .map(|p| PublicPath::parse(p).unwrap())
             .collect(),
         allowed_roles: roles.to_vec(),
+        oidc: None,
     }
 }
 
