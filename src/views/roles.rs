@@ -75,7 +75,7 @@ pub fn roles_page(ctx: &PageContext, view: &RolesView) -> Markup {
                                         th scope="row" { a href=(paths::role(row.role_id)) { (row.name) } }
                                         td data-label=(lang.t("roles.members")) {
                                             a href=(paths::users_in_role(row.role_id))
-                                                aria-label=(lang.t("roles.membersOf").replace("{role}", &row.name)) {
+                                                aria-label=(format!("{} {}", row.members, lang.t("roles.membersOf").replace("{role}", &row.name))) {
                                                 (row.members)
                                             }
                                         }
@@ -83,13 +83,15 @@ pub fn roles_page(ctx: &PageContext, view: &RolesView) -> Markup {
                                         td data-label=(lang.t("roles.mfaColumn")) { (mfa_badge(lang, row.mfa_required)) }
                                         td data-label=(lang.t("panelConfig.actions")) {
                                             div class="row-actions" {
+                                                @let open = if row.can_change { lang.t("panelConfig.edit") } else { lang.t("roles.open") };
+                                                // The visible word first: a voice user says what they see.
                                                 a href=(paths::role(row.role_id))
-                                                    aria-label=(lang.t("roles.editRole").replace("{role}", &row.name)) {
-                                                    (if row.can_change { lang.t("panelConfig.edit") } else { lang.t("roles.open") })
+                                                    aria-label=(format!("{open}: {}", row.name)) {
+                                                    (open)
                                                 }
                                                 @if row.can_change {
                                                     a href=(paths::role_delete(row.role_id))
-                                                        aria-label=(lang.t("roles.deleteRole").replace("{role}", &row.name)) {
+                                                        aria-label=(format!("{}: {}", lang.t("roles.delete"), row.name)) {
                                                         (lang.t("roles.delete"))
                                                     }
                                                 }

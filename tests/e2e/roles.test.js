@@ -149,7 +149,7 @@ for (const js of [true, false]) {
     await shots(page, `roles-list-${suffix}-en`);
     await Promise.all([
       page.waitForURL('**/delete'),
-      page.getByRole('link', { name: `Delete the role ${roleName}` }).click(),
+      page.getByRole('link', { name: `Delete role: ${roleName}` }).click(),
     ]);
     assert.match(await page.locator('main').innerText(), /Its 2 member\(s\) lose it/);
     await axe.check(page, 'delete a role', { js });
