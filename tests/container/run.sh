@@ -108,7 +108,8 @@ fi
 
 echo "== podman build (compiles passgate inside the container)"
 started=$(date +%s)
-podman build --network host -t "$IMAGE" -f Dockerfile . > "$work/build.log" 2>&1 \
+# Docker format: the OCI image format has no HEALTHCHECK (podman drops it with a warning).
+podman build --format docker --network host -t "$IMAGE" -f Dockerfile . > "$work/build.log" 2>&1 \
   || { tail -n 40 "$work/build.log"; exit 1; }
 echo "built $IMAGE in $(( $(date +%s) - started )) s ($(podman image inspect --format '{{.Size}}' "$IMAGE" | awk '{printf "%.0f MB", $1/1e6}'))"
 
