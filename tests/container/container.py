@@ -29,12 +29,15 @@ def main():
     args = ap.parse_args()
     c = args.container
 
-    config = json.loads(podman("image", "inspect", "localhost/passgate:test").stdout)[0]["Config"]
+    image = json.loads(podman("image", "inspect", "localhost/passgate:test").stdout)[0]
+    config = image["Config"]
     check(config.get("User", "") not in ("", "root", "0", "0:0"), "the image's user is not root",
           config.get("User"))
     check("/data" in (config.get("Volumes") or {}), "the image declares the /data volume")
-    check(config.get("Healthcheck", {}).get("Test") == ["CMD", "passgate", "healthcheck"],
-          "the image's HEALTHCHECK is passgate healthcheck", str(config.get("Healthcheck")))
+    # podman shows a Docker-format image's HEALTHCHECK beside its Config, not in it.
+    healthcheck = image.get("Healthcheck") or config.get("Healthcheck") or {}
+    check(healthcheck.get("Test") == ["CMD", "passgate", "healthcheck"],
+          "the image's HEALTHCHECK is passgate healthcheck", str(healthcheck))
 
     # The HEALTHCHECK, as the runtime runs it, until the server is up.
     deadline = time.monotonic() + 60
