@@ -1,6 +1,9 @@
 //! `/panel/apps` (SPEC §15.1, superusers): the applications passgate signs users in to — the
 //! list, the form that creates and edits one (hosts and public paths one per line, roles as
-//! checkboxes, the policy), the delete confirmation — and how their audit entries read.
+//! checkboxes, the policy, the OpenID Connect client: `client.rs`), the delete confirmation —
+//! and how their audit entries read.
+
+pub mod client;
 
 use maud::{Markup, html};
 
@@ -8,6 +11,7 @@ use crate::i18n::Lang;
 use crate::paths;
 use crate::views::components::{Field, alert, csrf_field, emphasised, field};
 use crate::views::layout::{PageContext, page};
+use client::{ClientCardView, ClientFormView, client_card, client_fieldset};
 
 /// The translation key of a policy's name (`one_factor`, `two_factor`, `deny`).
 pub fn policy_key(policy: &str) -> &'static str {
@@ -141,10 +145,22 @@ pub struct AppFormView<'a> {
     pub roles: Vec<RoleChoice>,
     pub policy: &'a str,
     pub errors: AppFormErrors,
+    /// The OpenID Connect fields.
+    pub client: ClientFormView<'a>,
+    /// The application's client as it is (on its page, when it has one).
+    pub card: Option<ClientCardView<'a>>,
+    /// What was just done, said once.
+    pub notice: Option<&'a str>,
 }
 
 /// A labelled text area with its hint and error tied to it.
-fn text_area(id: &str, label: &str, value: &str, hint: &str, error: Option<&str>) -> Markup {
+pub(crate) fn text_area(
+    id: &str,
+    label: &str,
+    value: &str,
+    hint: &str,
+    error: Option<&str>,
+) -> Markup {
     let described = match error {
         Some(_) => format!("{id}-hint {id}-error"),
         None => format!("{id}-hint"),
@@ -185,13 +201,17 @@ pub fn app_form_page(ctx: &PageContext, view: &AppFormView) -> Markup {
         || e.description.is_some()
         || e.hosts.is_some()
         || e.public_paths.is_some()
-        || e.roles.is_some();
+        || e.roles.is_some()
+        || view.client.errors.any();
     page(
         ctx,
         &title,
         html! {
             section class="card" aria-labelledby="app-form-title" {
                 h1 id="app-form-title" { (title) }
+                @if let Some(notice) = view.notice {
+                    div class="alert alert-ok" role="status" { (notice) }
+                }
                 @if any_error { (alert("error", "app-form-error", lang.t("error.badRequest"))) }
                 form method="post" action=(action) {
                     (csrf_field(ctx.csrf))
@@ -225,12 +245,14 @@ pub fn app_form_page(ctx: &PageContext, view: &AppFormView) -> Markup {
                             }
                         }
                     }
+                    (client_fieldset(lang, &view.client))
                     div class="actions" {
                         button type="submit" { (lang.t("apps.save")) }
                         a href=(paths::APPS) { (lang.t("apps.cancel")) }
                     }
                 }
             }
+            @if let Some(card) = &view.card { (client_card(lang, card)) }
         },
     )
 }
@@ -295,6 +317,7 @@ pub fn audit_sentence(
             .t("apps.auditChanged")
             .replace("{app}", &app)
             .replace("{fields}", &get("changed")?.replace(',', ", ")),
+        "app_client_secret_regenerated" => lang.t("oidcClient.auditSecret").replace("{app}", &app),
         "sso_session_issued" => lang
             .t("apps.auditIssuedFor")
             .replace("{app}", &app)
