@@ -92,8 +92,10 @@ pub fn client_fieldset(lang: Lang, view: &ClientFormView) -> Markup {
                     aria-describedby="oidc-on-hint";
                 label for="oidc-on" { (lang.t("oidcClient.on")) }
             }
-            p id="oidc-on-hint" class="hint" {
-                (lang.t(if view.existing { "oidcClient.offEnds" } else { "oidcClient.onHint" }))
+            div class="field" {
+                p id="oidc-on-hint" class="hint" {
+                    (lang.t(if view.existing { "oidcClient.offEnds" } else { "oidcClient.onHint" }))
+                }
             }
             (choices(lang, "client_type", lang.t("oidcClient.type"), &CLIENT_TYPES, view.client_type, e.client_type.as_deref()))
             (text_area("redirect_uris", lang.t("oidcClient.redirectUris"), view.redirect_uris,
@@ -134,10 +136,14 @@ fn provider_facts(lang: Lang, urls: Option<&ProviderUrls>) -> Markup {
     }
 }
 
-pub fn client_card(lang: Lang, view: &ClientCardView) -> Markup {
+/// The card, with `notice` (what was just done) under its title.
+pub fn client_card(lang: Lang, view: &ClientCardView, notice: Option<&str>) -> Markup {
     html! {
         section class="card" aria-labelledby="client-title" {
             h2 id="client-title" { (lang.t("oidcClient.cardTitle")) }
+            @if let Some(notice) = notice {
+                div class="alert alert-ok" role="status" { (notice) }
+            }
             (copy_field(lang, &CopyField {
                 id: "client-id",
                 label: lang.t("oidcClient.clientId"),

@@ -149,7 +149,8 @@ pub struct AppFormView<'a> {
     pub client: ClientFormView<'a>,
     /// The application's client as it is (on its page, when it has one).
     pub card: Option<ClientCardView<'a>>,
-    /// What was just done, said once.
+    /// What was just done, said once (in the client's card when there is one: the page is
+    /// opened at it).
     pub notice: Option<&'a str>,
 }
 
@@ -169,7 +170,7 @@ pub(crate) fn text_area(
         div class="field" {
             label for=(id) { (label) }
             textarea id=(id) name=(id) rows="3" spellcheck="false" autocapitalize="off"
-                aria-invalid=[error.map(|_| "true")] aria-describedby=(described) { (value) }
+                autofocus[error.is_some()] aria-invalid=[error.map(|_| "true")] aria-describedby=(described) { (value) }
             p id=(format!("{id}-hint")) class="hint" { (hint) }
             @if let Some(error) = error { p id=(format!("{id}-error")) class="field-error" { (error) } }
         }
@@ -192,24 +193,26 @@ pub fn app_form_page(ctx: &PageContext, view: &AppFormView) -> Markup {
     let mut name = Field::new("name", lang.t("apps.name"), "text");
     name.value = Some(view.name);
     name.error = e.name.as_deref();
-    name.autofocus = view.id.is_none() || e.name.is_some();
-    let mut description = Field::new("description", lang.t("apps.description"), "text");
-    description.value = Some(view.description);
-    description.error = e.description.as_deref();
-    description.required = false;
     let any_error = e.name.is_some()
         || e.description.is_some()
         || e.hosts.is_some()
         || e.public_paths.is_some()
         || e.roles.is_some()
         || view.client.errors.any();
+    // Focus lands on the name of a new application, or on the first field in error (the
+    // first text area in error has `autofocus` too; the browser takes the first).
+    name.autofocus = e.name.is_some() || (view.id.is_none() && !any_error);
+    let mut description = Field::new("description", lang.t("apps.description"), "text");
+    description.value = Some(view.description);
+    description.error = e.description.as_deref();
+    description.required = false;
     page(
         ctx,
         &title,
         html! {
             section class="card" aria-labelledby="app-form-title" {
                 h1 id="app-form-title" { (title) }
-                @if let Some(notice) = view.notice {
+                @if let (Some(notice), None) = (view.notice, &view.card) {
                     div class="alert alert-ok" role="status" { (notice) }
                 }
                 @if any_error { (alert("error", "app-form-error", lang.t("error.badRequest"))) }
@@ -252,7 +255,7 @@ pub fn app_form_page(ctx: &PageContext, view: &AppFormView) -> Markup {
                     }
                 }
             }
-            @if let Some(card) = &view.card { (client_card(lang, card)) }
+            @if let Some(card) = &view.card { (client_card(lang, card, view.notice)) }
         },
     )
 }

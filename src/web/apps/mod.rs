@@ -302,8 +302,9 @@ pub async fn submit_new_app(
             app,
             client_secret: Some(secret),
         }) => client::show_once(&state, &viewer, hx, &app, &secret, true).await,
+        // A public client: its page, opened at the card with its client id.
         Ok(Saved { app, .. }) if app.oidc.is_some() => Ok(Redirect::to(&format!(
-            "{}?done=created",
+            "{}?done=created#client-title",
             paths::edit_app(app.app_id)
         ))
         .into_response()),

@@ -246,7 +246,7 @@ async fn a_public_client_gets_no_secret_and_its_page_shows_the_client_id() {
         )
         .await;
     let id = app_id(&app, "Desktop").await;
-    created.assert_redirect(&format!("/panel/apps/{id}?done=created"));
+    created.assert_redirect(&format!("/panel/apps/{id}?done=created#client-title"));
     let page = browser.get(&format!("/panel/apps/{id}?done=created")).await;
     assert!(page.body.contains("The application was registered."));
     let client = apps::get(&app.db, &Caller::operator(), id)
