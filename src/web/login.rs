@@ -9,11 +9,11 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::accounts::audit::{self, Actor, action};
+use crate::accounts::oidc::grants;
 use crate::accounts::secret::Secret;
 use crate::accounts::sso::Destination;
 use crate::auth::client_ip::ClientIp;
 use crate::auth::ended::EndReason;
-use crate::accounts::oidc::grants;
 use crate::auth::{csrf, login, pending, session, sign_in_id, sso};
 use crate::error::Error;
 use crate::i18n::Lang;

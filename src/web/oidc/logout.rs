@@ -9,8 +9,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
-use crate::accounts::oidc::logout::{self, LogoutError, LogoutParams, LogoutRequest};
 use crate::accounts::oidc::Oidc;
+use crate::accounts::oidc::logout::{self, LogoutError, LogoutParams, LogoutRequest};
 use crate::auth::client_ip::ClientIp;
 use crate::auth::{csrf, session};
 use crate::i18n::Lang;
