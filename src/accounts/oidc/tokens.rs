@@ -120,6 +120,7 @@ pub async fn exchange_code<C: TransactionTrait + ConnectionTrait>(
     let scopes = Scopes::parse(&grant.scope);
     let issued = issue(&txn, provider, client, &grant, &user, &scopes).await?;
     txn.commit().await?;
+    issued.count();
     Ok(issued)
 }
 
@@ -254,7 +255,21 @@ pub async fn refresh<C: TransactionTrait + ConnectionTrait>(
         .await?;
     let issued = issue(&txn, provider, client, &grant, &user, &scopes).await?;
     txn.commit().await?;
+    crate::metrics::oidc_refreshed();
+    issued.count();
     Ok(issued)
+}
+
+impl Issued {
+    /// Counts what this answer issued (after its transaction committed).
+    fn count(&self) {
+        use crate::metrics::{Oidc, oidc_issued};
+        oidc_issued(Oidc::AccessToken);
+        if self.refresh_token.is_some() {
+            oidc_issued(Oidc::RefreshToken);
+        }
+        oidc_issued(Oidc::IdToken);
+    }
 }
 
 /// Issues an access token, a refresh token (with `offline_access`) and an ID token under
@@ -412,12 +427,17 @@ pub async fn revoke<C: TransactionTrait + ConnectionTrait>(
             "revocation_request",
         )
         .await?;
+        txn.commit().await?;
     } else {
+        let live = token.expires > clock::now();
         oidc_tokens::Entity::delete_by_id(token.token_hash)
             .exec(&txn)
             .await?;
+        txn.commit().await?;
+        if live {
+            crate::metrics::oidc_revoked(crate::metrics::Oidc::AccessToken, 1);
+        }
     }
-    txn.commit().await?;
     Ok(())
 }
 
