@@ -6,8 +6,8 @@ use maud::{Markup, html};
 
 use crate::i18n::Lang;
 use crate::paths;
-use crate::views::apps::text_area;
-use crate::views::components::{CopyField, close_link, copy_field, csrf_field, dialog, emphasised};
+use crate::views::apps::{Confirm, confirm_page, text_area};
+use crate::views::components::{CopyField, close_link, copy_field, dialog};
 use crate::views::layout::{PageContext, page};
 
 /// The client type a form offers, by its value.
@@ -166,23 +166,15 @@ pub fn client_card(lang: Lang, view: &ClientCardView, notice: Option<&str>) -> M
 
 /// The confirmation before a new secret (a plain form: works without JavaScript).
 pub fn regenerate_page(ctx: &PageContext, app_id: i32, name: &str) -> Markup {
-    let lang = ctx.lang;
-    let title = lang.t("oidcClient.regenerateTitle").replace("{app}", name);
-    page(
+    confirm_page(
         ctx,
-        &title,
-        html! {
-            section class="card narrow-wide" aria-labelledby="regenerate-title" {
-                h1 id="regenerate-title" { (emphasised(lang.t("oidcClient.regenerateTitle"), "{app}", name)) }
-                p { (lang.t("oidcClient.regenerateConfirm")) }
-                form method="post" action=(paths::app_secret(app_id)) {
-                    (csrf_field(ctx.csrf))
-                    div class="actions" {
-                        button type="submit" class="danger" { (lang.t("oidcClient.regenerateSubmit")) }
-                        a href=(paths::edit_app(app_id)) { (lang.t("apps.cancel")) }
-                    }
-                }
-            }
+        &Confirm {
+            name,
+            title: "oidcClient.regenerateTitle",
+            text: "oidcClient.regenerateConfirm",
+            submit: "oidcClient.regenerateSubmit",
+            action: paths::app_secret(app_id),
+            back: paths::edit_app(app_id),
         },
     )
 }

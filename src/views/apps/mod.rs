@@ -260,24 +260,50 @@ pub fn app_form_page(ctx: &PageContext, view: &AppFormView) -> Markup {
     )
 }
 
-pub fn delete_app_page(ctx: &PageContext, id: i32, name: &str) -> Markup {
+/// A confirmation before an action on application `name` that cannot be undone: `title`
+/// and `submit` are translation keys (`title` with `{app}`), `action` where the form posts.
+pub(crate) struct Confirm<'a> {
+    pub name: &'a str,
+    pub title: &'a str,
+    pub text: &'a str,
+    pub submit: &'a str,
+    pub action: String,
+    /// Where Cancel leads.
+    pub back: String,
+}
+
+pub(crate) fn confirm_page(ctx: &PageContext, view: &Confirm) -> Markup {
     let lang = ctx.lang;
-    let title = lang.t("apps.deleteTitle").replace("{app}", name);
+    let title = lang.t(view.title).replace("{app}", view.name);
     page(
         ctx,
         &title,
         html! {
-            section class="card narrow-wide" aria-labelledby="delete-title" {
-                h1 id="delete-title" { (emphasised(lang.t("apps.deleteTitle"), "{app}", name)) }
-                p { (lang.t("apps.deleteConfirm")) }
-                form method="post" action=(paths::delete_app(id)) {
+            section class="card narrow-wide" aria-labelledby="confirm-title" {
+                h1 id="confirm-title" { (emphasised(lang.t(view.title), "{app}", view.name)) }
+                p { (lang.t(view.text)) }
+                form method="post" action=(view.action) {
                     (csrf_field(ctx.csrf))
                     div class="actions" {
-                        button type="submit" class="danger" { (lang.t("apps.deleteSubmit")) }
-                        a href=(paths::APPS) { (lang.t("apps.cancel")) }
+                        button type="submit" class="danger" { (lang.t(view.submit)) }
+                        a href=(view.back) { (lang.t("apps.cancel")) }
                     }
                 }
             }
+        },
+    )
+}
+
+pub fn delete_app_page(ctx: &PageContext, id: i32, name: &str) -> Markup {
+    confirm_page(
+        ctx,
+        &Confirm {
+            name,
+            title: "apps.deleteTitle",
+            text: "apps.deleteConfirm",
+            submit: "apps.deleteSubmit",
+            action: paths::delete_app(id),
+            back: paths::APPS.to_string(),
         },
     )
 }

@@ -19,7 +19,7 @@ use crate::views::apps::client::{
     ClientCardView, ClientErrors, ClientFormView, ProviderUrls, SecretView, regenerate_page,
     secret_dialog, secret_page,
 };
-use crate::web::apps::app_id;
+use crate::web::apps::{app_id, load};
 use crate::web::one_time::{self, OneTime};
 use crate::web::{Hx, PageResult, Viewer};
 
@@ -228,13 +228,10 @@ pub async fn regenerate_form(
     viewer: Viewer,
     Path(id): Path<String>,
 ) -> PageResult {
-    let id = app_id(&viewer, &id)?;
-    let app = apps::get(&state.db, &viewer.caller, id)
-        .await
-        .map_err(|e| viewer.fail(e))?;
+    let app = load(&state, &viewer, &id).await?;
     match &app.oidc {
         Some(client) if !client.settings.public => {
-            Ok(regenerate_page(&viewer.context(), id, &app.name).into_response())
+            Ok(regenerate_page(&viewer.context(), app.app_id, &app.name).into_response())
         }
         _ => Err(viewer.fail(accounts::Error::invalid(
             "public",
@@ -257,8 +254,6 @@ pub async fn submit_regenerate(
     let secret = apps::new_client_secret(&state.db, &actor, &viewer.caller, id)
         .await
         .map_err(|e| viewer.fail(e))?;
-    let app = apps::get(&state.db, &viewer.caller, id)
-        .await
-        .map_err(|e| viewer.fail(e))?;
+    let app = load(&state, &viewer, &id.to_string()).await?;
     show_once(&state, &viewer, hx, &app, &secret, false).await
 }

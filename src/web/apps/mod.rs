@@ -318,6 +318,14 @@ pub(crate) fn app_id(viewer: &Viewer, raw: &str) -> Result<i32, PageError> {
         .map_err(|_| viewer.fail(accounts::Error::AppNotFound))
 }
 
+/// The application the path names, as the viewer may read it (superusers).
+pub(crate) async fn load(state: &AppState, viewer: &Viewer, raw: &str) -> Result<App, PageError> {
+    let id = app_id(viewer, raw)?;
+    apps::get(&state.db, &viewer.caller, id)
+        .await
+        .map_err(|e| viewer.fail(e))
+}
+
 /// `GET /panel/apps/{id}`: the application's page, its form and its client.
 pub async fn edit_app_form(
     State(state): State<AppState>,
@@ -325,10 +333,7 @@ pub async fn edit_app_form(
     Path(id): Path<String>,
     Query(query): Query<ListQuery>,
 ) -> PageResult {
-    let id = app_id(&viewer, &id)?;
-    let app = apps::get(&state.db, &viewer.caller, id)
-        .await
-        .map_err(|e| viewer.fail(e))?;
+    let app = load(&state, &viewer, &id).await?;
     let submitted = Submitted::of(&app);
     let notice = match query.done.as_deref() {
         Some("created") => Some(viewer.lang.t("apps.created")),
@@ -391,11 +396,8 @@ pub async fn delete_app_form(
     viewer: Viewer,
     Path(id): Path<String>,
 ) -> PageResult {
-    let id = app_id(&viewer, &id)?;
-    let app = apps::get(&state.db, &viewer.caller, id)
-        .await
-        .map_err(|e| viewer.fail(e))?;
-    Ok(delete_app_page(&viewer.context(), id, &app.name).into_response())
+    let app = load(&state, &viewer, &id).await?;
+    Ok(delete_app_page(&viewer.context(), app.app_id, &app.name).into_response())
 }
 
 /// `POST /panel/apps/{id}/delete`. A second submission finds nothing: 404.

@@ -48,6 +48,14 @@ fn client_form<'a>(
     ]
 }
 
+/// A superuser's browser on the new-application form.
+async fn root_at_new_app(app: &TestApp) -> Client<'_> {
+    app.user("root", STRONG, true).await;
+    let mut browser = signed_in_browser(app, "root", STRONG, "127.0.0.1:1").await;
+    browser.get("/panel/apps/new").await;
+    browser
+}
+
 /// Every audit entry's detail.
 async fn audit_details(app: &TestApp) -> Vec<(String, String)> {
     passgate::accounts::audit::page(&app.db, None, 1, 200)
@@ -72,9 +80,8 @@ async fn token_status(
 #[tokio::test]
 async fn a_confidential_client_made_in_the_panel_shows_its_secret_once_and_it_works() {
     let app = provider().await;
-    app.user("root", STRONG, true).await;
     let alice = app.user("alice", STRONG_2, false).await;
-    let mut browser = signed_in_browser(&app, "root", STRONG, "127.0.0.1:1").await;
+    let mut browser = root_at_new_app(&app).await;
     let form = browser.get("/panel/apps/new").await;
     assert!(form.body.contains("<legend>OpenID Connect</legend>"));
     assert!(
@@ -206,9 +213,7 @@ async fn a_confidential_client_made_in_the_panel_shows_its_secret_once_and_it_wo
 #[tokio::test]
 async fn with_htmx_a_new_secret_is_loaded_into_the_dialog_once() {
     let app = provider().await;
-    app.user("root", STRONG, true).await;
-    let mut browser = signed_in_browser(&app, "root", STRONG, "127.0.0.1:1").await;
-    browser.get("/panel/apps/new").await;
+    let mut browser = root_at_new_app(&app).await;
     let created = browser
         .post(
             "/panel/apps/new",
@@ -236,9 +241,7 @@ async fn with_htmx_a_new_secret_is_loaded_into_the_dialog_once() {
 #[tokio::test]
 async fn a_public_client_gets_no_secret_and_its_page_shows_the_client_id() {
     let app = provider().await;
-    app.user("root", STRONG, true).await;
-    let mut browser = signed_in_browser(&app, "root", STRONG, "127.0.0.1:1").await;
-    browser.get("/panel/apps/new").await;
+    let mut browser = root_at_new_app(&app).await;
     let created = browser
         .post(
             "/panel/apps/new",
@@ -301,9 +304,7 @@ async fn a_public_client_gets_no_secret_and_its_page_shows_the_client_id() {
 #[tokio::test]
 async fn bad_client_settings_are_said_beside_the_field_and_nothing_is_stored() {
     let app = provider().await;
-    app.user("root", STRONG, true).await;
-    let mut browser = signed_in_browser(&app, "root", STRONG, "127.0.0.1:1").await;
-    browser.get("/panel/apps/new").await;
+    let mut browser = root_at_new_app(&app).await;
     let typed = "https://wiki.example.org/cb\nhttp://wiki.example.org/cb";
     let refused = browser
         .post(
@@ -401,12 +402,10 @@ async fn bad_client_settings_are_said_beside_the_field_and_nothing_is_stored() {
 #[tokio::test]
 async fn only_a_superuser_with_the_csrf_token_manages_clients_in_the_panel() {
     let app = provider().await;
-    app.user("root", STRONG, true).await;
     let alice = app.user("alice", STRONG_2, false).await;
     app.user_with("manager", STRONG, false, None, Some(-1))
         .await;
-    let mut root = signed_in_browser(&app, "root", STRONG, "127.0.0.1:1").await;
-    root.get("/panel/apps/new").await;
+    let mut root = root_at_new_app(&app).await;
     let created = root
         .post(
             "/panel/apps/new",
@@ -424,34 +423,23 @@ async fn only_a_superuser_with_the_csrf_token_manages_clients_in_the_panel() {
 
     // A USER_CONFIG manager: refused on every route, nothing made or changed.
     let mut manager = signed_in_browser(&app, "manager", STRONG, "127.0.0.2:1").await;
-    for path in [
+    let paths = [
         "/panel/apps/new".to_string(),
         format!("/panel/apps/{id}"),
         format!("/panel/apps/{id}/secret"),
-    ] {
-        let page = manager.get(&path).await;
+    ];
+    for path in &paths {
+        let page = manager.get(path).await;
         assert_eq!(page.status, StatusCode::FORBIDDEN, "{path}");
         assert!(!page.body.contains(&client.client_id), "{path}");
-    }
-    for path in [
-        "/panel/apps/new".to_string(),
-        format!("/panel/apps/{id}"),
-        format!("/panel/apps/{id}/secret"),
-    ] {
         let posted = manager
-            .post(&path, &client_form("Mine", "confidential", REDIRECT))
+            .post(path, &client_form("Mine", "confidential", REDIRECT))
             .await;
         assert_eq!(posted.status, StatusCode::FORBIDDEN, "{path}");
         assert!(!posted.body.contains("pgs_"), "{path}");
-    }
-    // The superuser's own posts without the CSRF token change nothing either.
-    for path in [
-        "/panel/apps/new".to_string(),
-        format!("/panel/apps/{id}"),
-        format!("/panel/apps/{id}/secret"),
-    ] {
+        // The superuser's own posts without the CSRF token change nothing either.
         let forged = root
-            .post_without_csrf(&path, &client_form("Forged", "public", REDIRECT))
+            .post_without_csrf(path, &client_form("Forged", "public", REDIRECT))
             .await;
         assert_eq!(forged.status, StatusCode::FORBIDDEN, "{path}");
     }
