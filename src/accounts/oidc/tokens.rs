@@ -82,18 +82,7 @@ pub async fn exchange_code<C: TransactionTrait + ConnectionTrait>(
         return Err(invalid());
     }
     if grant.code_used.is_some() {
-        let user = user_entity::Entity::find_by_id(grant.user_id)
-            .one(&txn)
-            .await?;
-        grants::revoke(
-            &txn,
-            actor,
-            &grant,
-            user.as_ref(),
-            action::REVOKED,
-            "code_replayed",
-        )
-        .await?;
+        grants::revoke_reading_user(&txn, actor, &grant, action::REVOKED, "code_replayed").await?;
         txn.commit().await?;
         return Err(invalid());
     }

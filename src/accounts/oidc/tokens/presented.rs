@@ -62,18 +62,8 @@ pub async fn revoke<C: TransactionTrait + ConnectionTrait>(
         return Ok(());
     }
     if token.kind == REFRESH {
-        let user = user_entity::Entity::find_by_id(grant.user_id)
-            .one(&txn)
+        grants::revoke_reading_user(&txn, actor, &grant, action::REVOKED, "revocation_request")
             .await?;
-        grants::revoke(
-            &txn,
-            actor,
-            &grant,
-            user.as_ref(),
-            action::REVOKED,
-            "revocation_request",
-        )
-        .await?;
         txn.commit().await?;
     } else {
         let live = token.expires > clock::now();
