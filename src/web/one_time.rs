@@ -98,7 +98,7 @@ pub enum OneTime {
     Created(CreatedShown),
     ResetDraft(ResetDraft),
     /// The new-user form as the Generate button left it.
-    UserDraft(Box<crate::web::users::new::UserFields>),
+    UserDraft(Box<crate::web::users::form::UserFields>),
     /// A new authenticator's secret (SPEC §9).
     Enrolment(EnrolShown),
     /// What a bulk action did (SPEC §11).

@@ -75,21 +75,61 @@ async fn create_user(server: &Server, token: &str, name: &str) -> i32 {
     ok(&created)["user_id"].as_str().unwrap().parse().unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn after_a_scripted_walk_each_counter_moved_by_what_happened() {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, _pg) = process_database(dir.path()).await;
+/// A server with metrics on its own address, on a database of its own.
+struct Metered {
+    server: Server,
+    metrics: SocketAddr,
+    url: String,
+    _pg: Option<crate::helpers::PgDatabase>,
+}
+
+async fn metrics_server(name: &str, dir: &std::path::Path, public_url: &str) -> Metered {
+    let (url, pg) = process_database(dir).await;
     let metrics = free_port();
     let mut server = Server::start_with(
-        "metrics",
+        name,
         &url,
-        dir.path(),
+        dir,
         &[
             ("PASSGATE_METRICS_BIND", metrics.to_string()),
-            ("PASSGATE_PUBLIC_URL", ORIGIN.into()),
+            ("PASSGATE_PUBLIC_URL", public_url.into()),
         ],
     );
     server.wait_ready().await;
+    Metered {
+        server,
+        metrics,
+        url,
+        _pg: pg,
+    }
+}
+
+/// The first admin signed in with the printed password (a sign-in) and past the forced
+/// change (to `STRONG_2`): the printed password, the first token and the token after.
+async fn first_admin(server: &Server) -> (String, String, String) {
+    let printed = server.admin_password();
+    let token = api_token(server, "admin", &printed).await;
+    let changed = api(
+        server,
+        "PATCH",
+        "/api/v2/users/@me",
+        Some(&token),
+        Some(json!({"password": STRONG_2})),
+    )
+    .await;
+    let admin = ok(&changed)["token"].as_str().unwrap().to_string();
+    (printed, token, admin)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_scripted_walk_each_counter_moved_by_what_happened() {
+    let dir = tempfile::tempdir().unwrap();
+    let Metered {
+        server,
+        metrics,
+        url,
+        _pg,
+    } = metrics_server("metrics", dir.path(), ORIGIN).await;
     let (first, before) = scrape(metrics).await;
     // Every series is shown from the start, at 0, also those of features still to come.
     for series in [
@@ -109,19 +149,8 @@ async fn after_a_scripted_walk_each_counter_moved_by_what_happened() {
     let mut secrets: Vec<String> = vec![STRONG.into(), STRONG_2.into(), STRONG_3.into()];
 
     // The first admin: the printed password (a success), the forced change.
-    let printed = server.admin_password();
-    secrets.push(printed.clone());
-    let token = api_token(&server, "admin", &printed).await; // success 1
-    let changed = api(
-        &server,
-        "PATCH",
-        "/api/v2/users/@me",
-        Some(&token),
-        Some(json!({"password": STRONG_2})),
-    )
-    .await;
-    let admin = ok(&changed)["token"].as_str().unwrap().to_string(); // forced 1
-    secrets.extend([token, admin.clone()]);
+    let (printed, token, admin) = first_admin(&server).await; // success 1, forced 1
+    secrets.extend([printed, token, admin.clone()]);
 
     let bob = create_user(&server, &admin, "mx_bob").await;
     let carol = create_user(&server, &admin, "mx_carol").await;
@@ -735,29 +764,13 @@ fn tokens_of(answer: HttpResponse) -> Result<(String, String), u16> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openid_connect_codes_and_tokens_are_counted() {
     let dir = tempfile::tempdir().unwrap();
-    let (url, _pg) = process_database(dir.path()).await;
-    let metrics = free_port();
-    let mut server = Server::start_with(
-        "metrics-oidc",
-        &url,
-        dir.path(),
-        &[
-            ("PASSGATE_METRICS_BIND", metrics.to_string()),
-            ("PASSGATE_PUBLIC_URL", "http://passgate.test".into()),
-        ],
-    );
-    server.wait_ready().await;
-    let printed = server.admin_password();
-    let token = api_token(&server, "admin", &printed).await;
-    let changed = api(
-        &server,
-        "PATCH",
-        "/api/v2/users/@me",
-        Some(&token),
-        Some(json!({"password": STRONG_2})),
-    )
-    .await;
-    let admin = ok(&changed)["token"].as_str().unwrap().to_string();
+    let Metered {
+        mut server,
+        metrics,
+        _pg,
+        ..
+    } = metrics_server("metrics-oidc", dir.path(), "http://passgate.test").await;
+    let (_, _, admin) = first_admin(&server).await;
     create_user(&server, &admin, "mx_olga").await;
     let created = api(
         &server,

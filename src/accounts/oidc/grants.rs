@@ -183,6 +183,20 @@ pub(crate) async fn revoke(
     .await
 }
 
+/// [`revoke`], with the grant's user read for the audit entry.
+pub(crate) async fn revoke_reading_user(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    grant: &oidc_grants::Model,
+    action: &str,
+    why: &str,
+) -> Result<()> {
+    let user = user_entity::Entity::find_by_id(grant.user_id)
+        .one(conn)
+        .await?;
+    revoke(conn, actor, grant, user.as_ref(), action, why).await
+}
+
 /// Counts (when metrics are kept) the live tokens of the grants `which` selects, which are
 /// about to be deleted with them: one statement, grouped by kind.
 async fn count_revoked(conn: &impl ConnectionTrait, which: Condition) -> Result<()> {
