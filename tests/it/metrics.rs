@@ -18,7 +18,8 @@ use crate::helpers::*;
 use crate::mfa::stable_step;
 use crate::passkeys::{ORIGIN, authenticator};
 use crate::serving::{
-    Browser, HttpResponse, Server, api, api_login, api_token, free_port, process_database, try_http,
+    Browser, HttpResponse, Server, api, api_login, api_token, first_admin, free_port,
+    process_database, try_http,
 };
 
 /// Every sample of an exposition: `name{labels}` as rendered → value.
@@ -104,23 +105,6 @@ async fn metrics_server(name: &str, dir: &std::path::Path, public_url: &str) -> 
     }
 }
 
-/// The first admin signed in with the printed password (a sign-in) and past the forced
-/// change (to `STRONG_2`): the printed password, the first token and the token after.
-async fn first_admin(server: &Server) -> (String, String, String) {
-    let printed = server.admin_password();
-    let token = api_token(server, "admin", &printed).await;
-    let changed = api(
-        server,
-        "PATCH",
-        "/api/v2/users/@me",
-        Some(&token),
-        Some(json!({"password": STRONG_2})),
-    )
-    .await;
-    let admin = ok(&changed)["token"].as_str().unwrap().to_string();
-    (printed, token, admin)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_scripted_walk_each_counter_moved_by_what_happened() {
     let dir = tempfile::tempdir().unwrap();
@@ -149,8 +133,9 @@ async fn after_a_scripted_walk_each_counter_moved_by_what_happened() {
     let mut secrets: Vec<String> = vec![STRONG.into(), STRONG_2.into(), STRONG_3.into()];
 
     // The first admin: the printed password (a success), the forced change.
-    let (printed, token, admin) = first_admin(&server).await; // success 1, forced 1
-    secrets.extend([printed, token, admin.clone()]);
+    let first = first_admin(&server, server.admin_password(), STRONG_2).await; // success 1, forced 1
+    let admin = first.token.clone();
+    secrets.extend([first.printed, first.first_token, first.token]);
 
     let bob = create_user(&server, &admin, "mx_bob").await;
     let carol = create_user(&server, &admin, "mx_carol").await;
@@ -770,7 +755,9 @@ async fn openid_connect_codes_and_tokens_are_counted() {
         _pg,
         ..
     } = metrics_server("metrics-oidc", dir.path(), "http://passgate.test").await;
-    let (_, _, admin) = first_admin(&server).await;
+    let admin = first_admin(&server, server.admin_password(), STRONG_2)
+        .await
+        .token;
     create_user(&server, &admin, "mx_olga").await;
     let created = api(
         &server,
