@@ -104,6 +104,8 @@ pub enum OneTime {
     /// What a bulk action did (SPEC §11).
     Bulk(BulkShown),
     /// New recovery codes.
+    /// An OpenID Connect client's secret (SPEC §16).
+    ClientSecret(crate::web::apps::client::SecretShown),
     RecoveryCodes {
         codes: Vec<String>,
         /// Where the sign-in walk ends (`rd`): *I have stored them* goes on there.
