@@ -59,7 +59,7 @@ pub async fn issue_code<C: TransactionTrait + ConnectionTrait>(
 ) -> Result<Secret> {
     let code = Secret::new(new_secret(CODE_PREFIX));
     let now = clock::now();
-    let txn = db.begin().await?;
+    let txn = crate::accounts::transaction::begin(db).await?;
     subject_of(&txn, grant.user.user_id).await?;
     oidc_grants::Entity::insert(oidc_grants::ActiveModel {
         user_id: Set(grant.user.user_id),
@@ -289,7 +289,7 @@ pub async fn end_own<C: TransactionTrait + ConnectionTrait>(
     user: &user_entity::Model,
     grant_id: i32,
 ) -> Result<bool> {
-    let txn = db.begin().await?;
+    let txn = crate::accounts::transaction::begin(db).await?;
     let Some(grant) = oidc_grants::Entity::find_by_id(grant_id)
         .filter(oidc_grants::Column::UserId.eq(user.user_id))
         .one(&txn)

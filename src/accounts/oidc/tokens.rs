@@ -61,7 +61,7 @@ pub async fn exchange_code<C: TransactionTrait + ConnectionTrait>(
     verifier: Option<&str>,
 ) -> Result<Issued, OAuthError> {
     let invalid = || OAuthError::invalid_grant("the code is invalid, expired or already used");
-    let txn = db.begin().await?;
+    let txn = crate::accounts::transaction::begin(db).await?;
     let code_hash = hash_secret(code);
     write_first(
         &txn,
@@ -157,7 +157,7 @@ pub async fn refresh<C: TransactionTrait + ConnectionTrait>(
     scope: Option<&str>,
 ) -> Result<Issued, OAuthError> {
     let invalid = || OAuthError::invalid_grant("the refresh token is invalid, expired or revoked");
-    let txn = db.begin().await?;
+    let txn = crate::accounts::transaction::begin(db).await?;
     write_first(&txn, touch_token(refresh_token)).await?;
     let Some((token, Some(grant))) = oidc_tokens::Entity::find_by_id(hash_secret(refresh_token))
         .filter(oidc_tokens::Column::Kind.eq(REFRESH))
@@ -360,11 +360,10 @@ pub fn admits(app: &App, role_ids: &[i32], amr: &Amr) -> bool {
     }
 }
 
-/// Makes a transaction's first statement a write. On SQLite a transaction that reads first
-/// cannot take the write lock once another writer has committed meanwhile
-/// (`SQLITE_BUSY_SNAPSHOT`, which no busy timeout waits out: concurrent code exchanges failed
-/// with 500s); a write first waits for the lock instead. `update` changes nothing (a column set
-/// to itself); on PostgreSQL it locks the row, so two redemptions of one code queue.
+/// Makes a transaction's first statement a write that locks the row: on PostgreSQL two
+/// redemptions of one code (or uses of one refresh token) queue instead of both reading it
+/// unused. `update` changes nothing (a column set to itself). (On SQLite the transaction holds
+/// the write lock from its start already: `accounts::transaction::begin`.)
 async fn write_first<E: EntityTrait>(
     txn: &impl ConnectionTrait,
     update: sea_orm::UpdateMany<E>,

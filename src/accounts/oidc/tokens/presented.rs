@@ -49,7 +49,7 @@ pub async fn revoke<C: TransactionTrait + ConnectionTrait>(
     client: &Client,
     token: &str,
 ) -> Result<(), OAuthError> {
-    let txn = db.begin().await?;
+    let txn = crate::accounts::transaction::begin(db).await?;
     write_first(&txn, touch_token(token)).await?;
     let found = oidc_tokens::Entity::find_by_id(hash_secret(token))
         .find_also_related(oidc_grants::Entity)
