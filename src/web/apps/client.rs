@@ -44,7 +44,8 @@ impl Default for ClientForm {
     }
 }
 
-fn lines(text: &str) -> Vec<String> {
+/// A text area's non-blank lines, trimmed (hosts, paths, URIs: one per line).
+pub(super) fn lines(text: &str) -> Vec<String> {
     text.lines()
         .map(str::trim)
         .filter(|line| !line.is_empty())

@@ -127,14 +127,6 @@ impl Submitted {
         }
     }
 
-    fn lines(text: &str) -> Vec<String> {
-        text.lines()
-            .map(str::trim)
-            .filter(|line| !line.is_empty())
-            .map(str::to_string)
-            .collect()
-    }
-
     fn fields(&self) -> Result<AppFields, accounts::Error> {
         if self.bad_role {
             return Err(accounts::Error::invalid("allowed_roles", "allowed_roles"));
@@ -144,8 +136,8 @@ impl Submitted {
         Ok(AppFields {
             name: self.name.clone(),
             description: self.description.clone(),
-            hosts: Submitted::lines(&self.hosts),
-            public_paths: Submitted::lines(&self.public_paths),
+            hosts: client::lines(&self.hosts),
+            public_paths: client::lines(&self.public_paths),
             allowed_roles: self.roles.clone(),
             policy,
             oidc: self.client.changes()?,
