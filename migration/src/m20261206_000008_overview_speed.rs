@@ -317,3 +317,134 @@ enum Users {
     Table,
     UserId,
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::tests::{memory_db, strings};
+    use crate::{Migrator, MigratorTrait};
+    use sea_orm_migration::sea_orm::{ConnectionTrait, DatabaseConnection};
+
+    async fn exec(db: &DatabaseConnection, sql: &str) {
+        db.execute_unprepared(sql).await.expect(sql);
+    }
+
+    fn user(name: &str, manager: &str) -> String {
+        format!(
+            "INSERT INTO users (username, password, manager, created, last_update, security_stamp) \
+             VALUES ('{name}', 'h', {manager}, '2026-12-01 00:00:00', '2026-12-01 00:00:00', 's')"
+        )
+    }
+
+    fn audit(created: &str, action: &str, target: &str, detail: &str) -> String {
+        format!(
+            "INSERT INTO audit_log (created, target_id, action, detail) \
+             VALUES ('{created}', {target}, '{action}', '{detail}')"
+        )
+    }
+
+    const ROWS: &str = "SELECT viewer_id || ' ' || day || ' ' || series || ' ' || events \
+                        FROM viewer_activity_days ORDER BY viewer_id, day, series";
+
+    #[tokio::test]
+    async fn the_managers_rows_count_the_audit_log_as_it_was_and_as_it_grows() {
+        let db = memory_db().await;
+        exec(&db, "PRAGMA foreign_keys = ON").await;
+        let before = Migrator::migrations()
+            .iter()
+            .position(|m| m.name() == "m20261206_000008_overview_speed")
+            .expect("the migration is listed") as u32;
+        Migrator::up(&db, Some(before)).await.expect("up to before");
+        // 1 manages 2; 3 is nobody's.
+        exec(&db, &user("boss", "NULL")).await;
+        exec(&db, &user("anna", "1")).await;
+        exec(&db, &user("carl", "NULL")).await;
+        for (created, action, target, detail) in [
+            ("2026-12-01 08:00:00", "login", "2", ""),
+            ("2026-12-01 09:00:00", "login", "2", ""),
+            (
+                "2026-12-01 10:00:00",
+                "login_failed",
+                "3",
+                "incorrect credentials",
+            ),
+            (
+                "2026-12-02 10:00:00",
+                "reset_link_created",
+                "2",
+                "purpose=setup x",
+            ),
+            (
+                "2026-12-02 11:00:00",
+                "password_reset",
+                "1",
+                "expires=never",
+            ),
+            ("2026-12-02 12:00:00", "login", "42", ""),
+        ] {
+            exec(&db, &audit(created, action, target, detail)).await;
+        }
+        Migrator::up(&db, None).await.expect("up");
+        assert_eq!(
+            strings(&db, ROWS).await,
+            [
+                "1 2026-12-01 sign_in 2",
+                "1 2026-12-02 reset 1",
+                "2 2026-12-01 sign_in 2",
+                "3 2026-12-01 sign_in_failed 1",
+            ],
+            "counted in: each user's own, and anna's for her manager; no row for a user \
+             that does not exist"
+        );
+        // As it grows; then carl gets boss as manager and brings his days along.
+        exec(&db, &audit("2026-12-03 00:00:00", "login", "2", "")).await;
+        exec(&db, "UPDATE users SET manager = 1 WHERE user_id = 3").await;
+        assert_eq!(
+            strings(&db, ROWS).await,
+            [
+                "1 2026-12-01 sign_in 2",
+                "1 2026-12-01 sign_in_failed 1",
+                "1 2026-12-02 reset 1",
+                "1 2026-12-03 sign_in 1",
+                "2 2026-12-01 sign_in 2",
+                "2 2026-12-03 sign_in 1",
+                "3 2026-12-01 sign_in_failed 1",
+            ]
+        );
+        // Anna is deleted: her rows go, and so does her part of boss's.
+        exec(&db, "DELETE FROM users WHERE user_id = 2").await;
+        assert_eq!(
+            strings(&db, ROWS).await,
+            [
+                "1 2026-12-01 sign_in_failed 1",
+                "1 2026-12-02 reset 1",
+                "3 2026-12-01 sign_in_failed 1",
+            ]
+        );
+
+        // Down: the table and the triggers go, the replaced indexes come back; up again
+        // recounts.
+        Migrator::down(&db, Some(1)).await.expect("down");
+        assert!(
+            strings(
+                &db,
+                "SELECT name FROM sqlite_master WHERE name IN ('viewer_activity_days', \
+                 'audit_log_viewer_rollup', 'users_viewer_rollup_moved', \
+                 'users_viewer_rollup_deleted', 'idx_users_enabled_mfa')"
+            )
+            .await
+            .is_empty()
+        );
+        assert_eq!(
+            strings(
+                &db,
+                "SELECT name FROM sqlite_master WHERE name IN ('idx_users_enabled', \
+                 'idx_app_sign_ins_app_last') ORDER BY name"
+            )
+            .await,
+            ["idx_app_sign_ins_app_last", "idx_users_enabled"]
+        );
+        exec(&db, "DELETE FROM users WHERE user_id = 3").await;
+        Migrator::up(&db, None).await.expect("up again");
+        assert_eq!(strings(&db, ROWS).await, ["1 2026-12-02 reset 1"]);
+    }
+}
