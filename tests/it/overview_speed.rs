@@ -213,6 +213,17 @@ async fn a_managers_chart_is_the_audit_log_of_their_users_through_moves_and_dele
         !chart_of(&app, &boss).await.is_empty(),
         "ben's and boss's events"
     );
+
+    // The days before any chart go with the background pruning; the chart stays the same.
+    let before = chart_of(&app, &boss).await;
+    let pruned = overview::prune_viewer_days(&app.db, clock::now().date())
+        .await
+        .unwrap();
+    assert_eq!(
+        pruned, 2,
+        "ben's sign-in 30 days ago, in his own rows and in boss's"
+    );
+    assert_eq!(chart_of(&app, &boss).await, before);
 }
 
 #[tokio::test]

@@ -118,3 +118,15 @@ pub async fn last_days(
         })
         .collect())
 }
+
+/// Deletes the rows of `viewer_activity_days` before the first day a chart can show as of
+/// `today` (UTC): they are never read again (the chart moves forward), and without this the
+/// table would grow by a row per active user and day. Returns how many went.
+pub async fn prune_viewer_days(conn: &impl ConnectionTrait, today: Date) -> Result<u64> {
+    let first = today - time::Duration::days(CHART_DAYS - 1);
+    Ok(viewer_activity_days::Entity::delete_many()
+        .filter(viewer_activity_days::Column::Day.lt(first))
+        .exec(conn)
+        .await?
+        .rows_affected)
+}
