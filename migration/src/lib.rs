@@ -350,8 +350,8 @@ mod tests {
             sorted(&[
                 "idx_api_keys_user_id",
                 "idx_app_public_paths_app_path",
-                "idx_app_sign_ins_app_last_user",
-                "idx_app_sign_ins_user_id",
+                "idx_app_sign_ins_app_last",
+                "idx_app_sign_ins_user_last_app",
                 "idx_apps_name",
                 "idx_audit_log_created",
                 "idx_audit_log_target_id",

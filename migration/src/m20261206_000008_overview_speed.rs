@@ -10,9 +10,9 @@
 //!   migration runs.
 //! - Indexes where the counts' plans read the table: `users (enabled, require_mfa,
 //!   superuser)` replaces `users (enabled)` (the *second factor required* card decides on the
-//!   index alone); `app_sign_ins (app_id, last_sign_in, user_id)` replaces `(app_id,
-//!   last_sign_in)` (a manager's per-app numbers need the user); `login_throttle (user_id)`
-//!   (the users table's *locked* badge of a page of users).
+//!   index alone); `app_sign_ins (user_id, last_sign_in, app_id)` replaces `(user_id)` (a
+//!   manager's per-app numbers read their users' recent sign-ins on the index alone);
+//!   `login_throttle (user_id)` (the users table's *locked* badge of a page of users).
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
@@ -40,9 +40,9 @@ const ADDED: [(&str, &str, &[&str]); 3] = [
         &["enabled", "require_mfa", "superuser"],
     ),
     (
-        "idx_app_sign_ins_app_last_user",
+        "idx_app_sign_ins_user_last_app",
         "app_sign_ins",
-        &["app_id", "last_sign_in", "user_id"],
+        &["user_id", "last_sign_in", "app_id"],
     ),
     ("idx_login_throttle_user_id", "login_throttle", &["user_id"]),
 ];
@@ -51,11 +51,7 @@ const ADDED: [(&str, &str, &[&str]); 3] = [
 /// theirs): dropped by `up`, made again by `down`.
 const REPLACED: [(&str, &str, &[&str]); 2] = [
     ("idx_users_enabled", "users", &["enabled"]),
-    (
-        "idx_app_sign_ins_app_last",
-        "app_sign_ins",
-        &["app_id", "last_sign_in"],
-    ),
+    ("idx_app_sign_ins_user_id", "app_sign_ins", &["user_id"]),
 ];
 
 /// The chart's series of an audit entry over the row `NEW` (NULL: not charted), as
@@ -438,10 +434,10 @@ mod tests {
             strings(
                 &db,
                 "SELECT name FROM sqlite_master WHERE name IN ('idx_users_enabled', \
-                 'idx_app_sign_ins_app_last') ORDER BY name"
+                 'idx_app_sign_ins_user_id') ORDER BY name"
             )
             .await,
-            ["idx_app_sign_ins_app_last", "idx_users_enabled"]
+            ["idx_app_sign_ins_user_id", "idx_users_enabled"]
         );
         exec(&db, "DELETE FROM users WHERE user_id = 3").await;
         Migrator::up(&db, None).await.expect("up again");
