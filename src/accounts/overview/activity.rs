@@ -76,17 +76,15 @@ pub async fn last_days(
     today: Date,
 ) -> Result<Vec<Day>> {
     let first = today - time::Duration::days(CHART_DAYS - 1);
-    let counted: Vec<(Date, Series, u64)> = if caller.is_superuser() {
+    // (day, series, events) rows, at most one per day and series.
+    let rows: Vec<(Date, String, i64)> = if caller.is_superuser() {
         activity_days::Entity::find()
             .filter(activity_days::Column::Day.gte(first))
             .filter(activity_days::Column::Day.lte(today))
             .all(conn)
             .await?
             .into_iter()
-            .filter_map(|row| {
-                let series = Series::parse(&row.series)?;
-                Some((row.day, series, u64::try_from(row.events).unwrap_or(0)))
-            })
+            .map(|row| (row.day, row.series, row.events))
             .collect()
     } else {
         // The users a `USER_CONFIG` holder sees are themselves and those they manage
@@ -98,18 +96,18 @@ pub async fn last_days(
             .all(conn)
             .await?
             .into_iter()
-            .filter_map(|row| {
-                let series = Series::parse(&row.series)?;
-                Some((row.day, series, u64::try_from(row.events).unwrap_or(0)))
-            })
+            .map(|row| (row.day, row.series, row.events))
             .collect()
     };
     let mut by_day: HashMap<Date, Day> = HashMap::new();
-    for (date, series, events) in counted {
+    for (date, series, events) in rows {
+        let Some(series) = Series::parse(&series) else {
+            continue;
+        };
         by_day
             .entry(date)
             .or_insert(Day::empty(date))
-            .add(series, events);
+            .add(series, u64::try_from(events).unwrap_or(0));
     }
     Ok((0..CHART_DAYS)
         .map(|offset| {
