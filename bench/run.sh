@@ -337,14 +337,15 @@ db.execute("ROLLBACK")
 print(f"{elapsed * 1000:.1f}")
 PY
 }
+DROP_ROLLUP="DROP TRIGGER IF EXISTS audit_log_rollup; DROP TRIGGER IF EXISTS audit_log_viewer_rollup"
 # rollup_side on|off: the logins with the triggers (on) or without them (off).
 rollup_side() {
   if [ "$1" = on ]; then
-    sqlite3 "$DB" "PRAGMA busy_timeout = 10000; $ROLLUP_SQL;"
+    sqlite3 "$DB" "PRAGMA busy_timeout = 10000; $DROP_ROLLUP; $ROLLUP_SQL;"
     echo "$(audit_inserts_ms)" >>"$WORK/audit_inserts_rollup.txt"
     BENCH_LOGIN_USERS=7999 wrk_run logins_rollup 16 "$SECS" -s "$LOGIN" "$BASE"
   else
-    sqlite3 "$DB" "PRAGMA busy_timeout = 10000; DROP TRIGGER audit_log_rollup; DROP TRIGGER audit_log_viewer_rollup"
+    sqlite3 "$DB" "PRAGMA busy_timeout = 10000; $DROP_ROLLUP"
     echo "$(audit_inserts_ms)" >>"$WORK/audit_inserts_plain.txt"
     BENCH_LOGIN_USERS=7999 wrk_run logins_no_rollup 16 "$SECS" -s "$LOGIN" "$BASE"
   fi
@@ -357,7 +358,7 @@ for run in $(seq 1 "$RUNS"); do
     rollup_side "$side"
   done
   # The triggers stay in place after each run (the overview's seeding below is counted by them).
-  [ "$side" = on ] || sqlite3 "$DB" "PRAGMA busy_timeout = 10000; $ROLLUP_SQL;"
+  [ "$side" = on ] || sqlite3 "$DB" "PRAGMA busy_timeout = 10000; $DROP_ROLLUP; $ROLLUP_SQL;"
 done
 
 # --- the administrator's overview (SPEC §18) ----------------------------------------------
