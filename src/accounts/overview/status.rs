@@ -154,6 +154,14 @@ fn factor_required(policy: MfaPolicy) -> SimpleExpr {
         ))
 }
 
+/// `enabled`, for a condition whose other part names few users (those with a factor): the same
+/// truth as `enabled = TRUE` (the column is never NULL), written so that SQLite, which has no
+/// statistics, does not read the `enabled` index of every user to test the few (measured:
+/// 0.9 ms → 0.3 ms for 2,000 devices among 10,000 users), but the few and their rows.
+fn enabled_among_few() -> SimpleExpr {
+    Expr::cust("users.enabled IS TRUE")
+}
+
 impl StatusFilter {
     /// The condition on a query of `users`.
     pub fn condition(&self) -> SimpleExpr {
@@ -190,13 +198,13 @@ impl StatusFilter {
             UserStatus::NoMfa => enabled().and(has_factor().not()),
             UserStatus::Disabled => col(users::Column::Enabled).eq(false),
             UserStatus::Never => col(users::Column::LastLogin).is_null(),
-            UserStatus::Totp => enabled().and(user_in(
+            UserStatus::Totp => enabled_among_few().and(user_in(
                 Query::select()
                     .column(totp_devices::Column::UserId)
                     .from(totp_devices::Entity)
                     .to_owned(),
             )),
-            UserStatus::Passkey => enabled().and(user_in(
+            UserStatus::Passkey => enabled_among_few().and(user_in(
                 Query::select()
                     .column(passkeys::Column::UserId)
                     .from(passkeys::Entity)
