@@ -430,6 +430,42 @@ for run in $(seq 1 "$RUNS"); do
   wrk_run overview_filtered_1 1 "$SECS" -s "$REPORT" \
     -H "Cookie: passgate_session=$ADMIN_COOKIE" "$BASE/panel/panel_config?status=no_mfa"
 done
+# --- SQLite secure_delete (issue 22) --------------------------------------------------------
+# What the pragma costs where passgate deletes: a one-time result (a ~300-byte sealed payload
+# in the real table) written and deleted again, 5,000 times, each statement its own commit,
+# with WAL and synchronous=NORMAL as passgate opens SQLite; OFF and ON alternating run by run.
+every_row && say "one-time results with secure_delete off and on"
+one_time_us() {
+  python3 - "$DB" "$1" <<'PY'
+import base64, os, sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], timeout=10, isolation_level=None)
+db.execute("PRAGMA journal_mode = WAL")
+db.execute("PRAGMA synchronous = NORMAL")
+db.execute(f"PRAGMA secure_delete = {sys.argv[2]}")
+user = db.execute("SELECT MIN(user_id) FROM users").fetchone()[0]
+count = 5000
+start = time.perf_counter()
+for i in range(count):
+    owner = base64.b64encode(os.urandom(32)).decode()
+    sealed = base64.b64encode(os.urandom(220)).decode()
+    db.execute(
+        "INSERT INTO one_time_results (owner, id, user_id, sealed, created, expires) "
+        "VALUES (?, ?, ?, ?, datetime('now'), datetime('now', '+10 minutes'))",
+        (owner, f"bench{i}", user, sealed))
+    db.execute("DELETE FROM one_time_results WHERE owner = ? AND id = ?", (owner, f"bench{i}"))
+print(f"{(time.perf_counter() - start) * 1e6 / count:.2f}")
+PY
+}
+if every_row; then
+  for run in $(seq 1 "$RUNS"); do
+    order="OFF ON"
+    [ $((run % 2)) -eq 0 ] && order="ON OFF"
+    for side in $order; do
+      one_time_us "$side" >>"$WORK/secure_delete_$side.txt"
+    done
+  done
+fi
+
 # --- forward authentication (SPEC §15.2) ---------------------------------------------------
 if every_row; then
   # shellcheck source=bench/forward_auth.sh

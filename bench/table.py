@@ -206,6 +206,13 @@ def main():
             "within noise (0.9–1.1)", 0.9 <= rps_ratio <= 1.1)
         row("  on ÷ off, server CPU per request", f"{cpu_ratio:.2f} ({med(off, 'cpu_us'):.0f} / {med(on, 'cpu_us'):.0f} µs)")
     overview_rows(work, given, row)
+    if os.path.exists(os.path.join(work, "secure_delete_ON.txt")):
+        # SQLite's secure_delete (issue 22): a one-time result written and deleted, run by run.
+        sd_off = [float(x) for x in open(f"{work}/secure_delete_OFF.txt").read().split()]
+        sd_on = [float(x) for x in open(f"{work}/secure_delete_ON.txt").read().split()]
+        sd_ratio = statistics.median(on / off for on, off in zip(sd_on, sd_off))
+        row("a one-time result written and deleted (SQLite, autocommit): secure_delete on / off",
+            f"{statistics.median(sd_on):.1f} / {statistics.median(sd_off):.1f} µs = {sd_ratio:.2f}")
     idle = int(given["rss_idle_kib"]) / 1024
     row("RSS idle after start (VmRSS)", f"{idle:.1f} MiB", "≤ 15 MB", idle * 1024 * 1024 <= 15e6)
     row("  of which private (RssAnon) / mapped files: binary, libc (RssFile)",

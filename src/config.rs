@@ -291,10 +291,12 @@ impl Config {
 mod operations;
 mod raw;
 mod sso;
+mod values;
 
 pub use operations::{AuditSink, LogFormat, Operations, RawOperations};
-pub use raw::{Purpose, RawConfig, Scope, VARIABLES, Variable, redact_url};
+pub use raw::{Purpose, RawConfig, Scope, VARIABLES, Variable};
 pub use sso::{SsoConfig, is_host_name};
+pub use values::redact_url;
 
 #[cfg(test)]
 mod tests;

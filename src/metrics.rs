@@ -8,6 +8,15 @@
 
 use ::metrics::{Unit, counter, describe_counter, describe_gauge, describe_histogram, gauge};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Whether a recorder is installed: a count that costs a database statement is taken only then.
+static ENABLED: AtomicBool = AtomicBool::new(false);
+
+/// Whether metrics are kept (`PASSGATE_METRICS_BIND` is set and the recorder installed).
+pub fn enabled() -> bool {
+    ENABLED.load(Ordering::Relaxed)
+}
 
 /// The series, by name (the README's table lists them with their labels).
 pub mod name {
@@ -167,9 +176,10 @@ pub fn oidc_refreshed() {
     counter!(name::OIDC_REFRESHED).increment(1);
 }
 
-/// A token revoked (RFC 7009, or by a stamp rotation / sign-out ending it).
-pub fn oidc_revoked(kind: Oidc) {
-    counter!(name::OIDC_REVOKED, "kind" => kind.label()).increment(1);
+/// Live tokens revoked (RFC 7009, or a grant ended by a stamp rotation, a sign-out, the
+/// sessions page, a replayed code or a reused refresh token).
+pub fn oidc_revoked(kind: Oidc, tokens: u64) {
+    counter!(name::OIDC_REVOKED, "kind" => kind.label()).increment(tokens);
 }
 
 /// A password hash or verification waits for a hashing thread (+1) or got one (-1).
@@ -288,6 +298,7 @@ pub fn install() -> Result<Exporter, String> {
         counter!(series).absolute(0);
     }
     gauge!(name::ARGON2_QUEUE).set(0.0);
+    ENABLED.store(true, Ordering::Relaxed);
     Ok(Exporter { handle })
 }
 

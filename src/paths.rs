@@ -149,6 +149,8 @@ pub const APPS: &str = "/panel/apps";
 pub const NEW_APP: &str = "/panel/apps/new";
 pub const EDIT_APP_ROUTE: &str = "/panel/apps/{id}";
 pub const DELETE_APP_ROUTE: &str = "/panel/apps/{id}/delete";
+/// A new client secret for an application's OpenID Connect client (SPEC §16).
+pub const APP_SECRET_ROUTE: &str = "/panel/apps/{id}/secret";
 
 pub fn edit_app(app_id: i32) -> String {
     format!("/panel/apps/{app_id}")
@@ -156,6 +158,10 @@ pub fn edit_app(app_id: i32) -> String {
 
 pub fn delete_app(app_id: i32) -> String {
     format!("/panel/apps/{app_id}/delete")
+}
+
+pub fn app_secret(app_id: i32) -> String {
+    format!("/panel/apps/{app_id}/secret")
 }
 
 /// `path` with the walk's destination (`rd`) carried in its query, if there is one.
@@ -267,6 +273,7 @@ mod tests {
         assert_eq!(end_sessions(7), format!("{END_SESSIONS}?id=7"));
         assert_eq!(edit_app(7), id(EDIT_APP_ROUTE));
         assert_eq!(delete_app(7), id(DELETE_APP_ROUTE));
+        assert_eq!(app_secret(7), id(APP_SECRET_ROUTE));
         assert_eq!(users_in_status("no_mfa"), format!("{USERS}?status=no_mfa"));
     }
 

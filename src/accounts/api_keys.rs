@@ -89,7 +89,7 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
     }
     let bytes: [u8; 32] = rand::rng().random();
     let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-    let txn = db.begin().await?;
+    let txn = crate::accounts::transaction::begin(db).await?;
     let key = api_keys::ActiveModel {
         user_id: Set(owner.user_id),
         name: Set(name.to_string()),
@@ -147,7 +147,7 @@ pub async fn delete<C: TransactionTrait + ConnectionTrait>(
     key_id: i32,
 ) -> Result<()> {
     permissions::can_change_keys(caller, &target_of(owner))?;
-    let txn = db.begin().await?;
+    let txn = crate::accounts::transaction::begin(db).await?;
     let deleted = api_keys::Entity::delete_many()
         .filter(api_keys::Column::KeyId.eq(key_id))
         .filter(api_keys::Column::UserId.eq(owner.user_id))

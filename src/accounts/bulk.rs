@@ -80,7 +80,7 @@ pub async fn apply<C: TransactionTrait + ConnectionTrait>(
                 continue;
             }
         }
-        let txn = db.begin().await?;
+        let txn = crate::accounts::transaction::begin(db).await?;
         match what {
             BulkAction::RequireChange => require_change(&txn, actor, &user).await?,
             BulkAction::EndSessions => sessions::end_all_unchecked(&txn, actor, &user).await?,

@@ -107,7 +107,7 @@ pub async fn invalidate_tokens<C: TransactionTrait + ConnectionTrait>(
     user: &user_entity::Model,
 ) -> Result<()> {
     permissions::can_change_own(caller, OwnChange::InvalidateTokens)?;
-    let txn = db.begin().await?;
+    let txn = crate::accounts::transaction::begin(db).await?;
     rotate_stamp(&txn, user.user_id).await?;
     audit::record(
         &txn,
@@ -265,7 +265,7 @@ pub async fn reset_password<C: TransactionTrait + ConnectionTrait>(
         .hash(&password)
         .await
         .map_err(|e| Error::Internal(e.into()))?;
-    let txn = db.begin().await?;
+    let txn = crate::accounts::transaction::begin(db).await?;
     store_password(
         &txn,
         target,

@@ -17,7 +17,7 @@ pub async fn delete_user<C: TransactionTrait + ConnectionTrait>(
     target: &user_entity::Model,
 ) -> Result<()> {
     permissions::can_delete(caller, &target_of(target))?;
-    let txn = db.begin().await?;
+    let txn = crate::accounts::transaction::begin(db).await?;
     if target.superuser && target.enabled {
         users::keep_a_superuser(&txn).await?;
     }

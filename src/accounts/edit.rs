@@ -224,7 +224,7 @@ pub async fn update_user<C: TransactionTrait + ConnectionTrait>(
     }
 
     let mut changed = Changes::default();
-    let txn = db.begin().await?;
+    let txn = crate::accounts::transaction::begin(db).await?;
     if loses_superuser {
         users::keep_a_superuser(&txn).await?;
     }

@@ -28,6 +28,7 @@ pub mod secret;
 pub mod sessions;
 pub mod signing_key;
 pub mod sso;
+pub mod transaction;
 pub mod users;
 
 pub use error::{Error, PasskeyRefusal, Result};

@@ -169,7 +169,7 @@ pub(crate) async fn create_unchecked<C: TransactionTrait + ConnectionTrait>(
     let token = new_token();
     let now = clock::now();
     let expires = now + time::Duration::hours(options.expires_hours);
-    let txn = db.begin().await?;
+    let txn = crate::accounts::transaction::begin(db).await?;
     end_live_links(&txn, target.user_id, state::SUPERSEDED).await?;
     reset_links::ActiveModel {
         user_id: Set(target.user_id),
@@ -224,7 +224,7 @@ pub async fn revoke<C: TransactionTrait + ConnectionTrait>(
     target: &user_entity::Model,
 ) -> Result<bool> {
     permissions::can_reset(caller, &target_of(target))?;
-    let txn = db.begin().await?;
+    let txn = crate::accounts::transaction::begin(db).await?;
     let revoked = end_live_links(&txn, target.user_id, state::REVOKED).await?;
     if revoked {
         audit::record(
@@ -351,7 +351,7 @@ pub async fn consume<C: TransactionTrait + ConnectionTrait>(
         .hash(&new_password)
         .await
         .map_err(|e| Error::Internal(e.into()))?;
-    let txn = db.begin().await?;
+    let txn = crate::accounts::transaction::begin(db).await?;
     let consumed = reset_links::Entity::update_many()
         .col_expr(reset_links::Column::State, Expr::value(state::USED))
         .col_expr(reset_links::Column::Ended, Expr::value(Some(clock::now())))

@@ -132,7 +132,7 @@ pub async fn end_own<C: TransactionTrait + ConnectionTrait>(
     this: ThisBrowser<'_>,
 ) -> Result<bool> {
     let current_panel = stored_id(this.panel);
-    let txn = db.begin().await?;
+    let txn = crate::accounts::transaction::begin(db).await?;
     let panel = live_rows(&txn, user.user_id)
         .await?
         .into_iter()
@@ -172,7 +172,7 @@ pub async fn end_others<C: TransactionTrait + ConnectionTrait>(
     user: &user_entity::Model,
     this: ThisBrowser<'_>,
 ) -> Result<u64> {
-    let txn = db.begin().await?;
+    let txn = crate::accounts::transaction::begin(db).await?;
     let panel = sessions::Entity::delete_many()
         .filter(sessions::Column::UserId.eq(user.user_id))
         .filter(sessions::Column::Id.ne(stored_id(this.panel)))
@@ -209,7 +209,7 @@ pub async fn end_all<C: TransactionTrait + ConnectionTrait>(
     target: &user_entity::Model,
 ) -> Result<()> {
     permissions::can_end_sessions(caller, &target_of(target))?;
-    let txn = db.begin().await?;
+    let txn = crate::accounts::transaction::begin(db).await?;
     end_all_unchecked(&txn, actor, target).await?;
     txn.commit().await?;
     Ok(())

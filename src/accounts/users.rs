@@ -279,7 +279,7 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
             .map_err(|e| Error::Internal(e.into()))?
     };
     let now = clock::now();
-    let txn = db.begin().await?;
+    let txn = crate::accounts::transaction::begin(db).await?;
     if let (Some(quota), Some(manager)) = (quota.filter(|q| *q >= 0), new.manager) {
         crate::accounts::locks::exclusive(&txn, crate::accounts::locks::QUOTAS).await?;
         if count_managed(&txn, manager).await? >= quota as u64 {

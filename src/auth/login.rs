@@ -17,7 +17,6 @@ use crate::entities::users as user_entity;
 use crate::error::{Error, Result};
 use crate::metrics::{self, SignIn as Outcome};
 use crate::state::AppState;
-use sea_orm::TransactionTrait;
 
 /// A sign-in that went through.
 pub struct SignIn {
@@ -232,7 +231,7 @@ async fn signed_in(
     target: Option<(i32, &str)>,
     detail: &str,
 ) -> Result<Option<user_entity::Model>> {
-    let txn = state.db.begin().await?;
+    let txn = crate::accounts::transaction::begin(&state.db).await?;
     let Some(user) = users::record_login(&txn, user, ip).await? else {
         return Ok(None);
     };

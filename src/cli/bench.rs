@@ -65,8 +65,6 @@ pub async fn oidc_codes(
     username: &str,
     count: u32,
 ) -> anyhow::Result<String> {
-    use sea_orm::TransactionTrait;
-
     use crate::accounts::apps::{self, AppFields, AppsCache, Policy};
     use crate::accounts::audit::Actor;
     use crate::accounts::oidc::clients::ClientChanges;
@@ -122,7 +120,7 @@ pub async fn oidc_codes(
         received_at: 0,
     };
     let mut out = format!("{} {}", client.client_id, secret.expose());
-    let txn = db.begin().await?;
+    let txn = crate::accounts::transaction::begin(db).await?;
     for _ in 0..count {
         let code = grants::issue_code(
             &txn,

@@ -188,7 +188,12 @@ pub fn detail_sentence(lang: Lang, action: &str, detail: &str) -> String {
             "account disabled" => vec![lang.t("audit.failDisabled").to_string()],
             _ => return detail.to_string(),
         },
-        "app_created" | "app_updated" | "app_deleted" | "sso_session_issued" | "sso_refused" => {
+        "app_created"
+        | "app_updated"
+        | "app_deleted"
+        | "app_client_secret_regenerated"
+        | "sso_session_issued"
+        | "sso_refused" => {
             let decoded = |key: &str| {
                 get(key).map(|value| {
                     url::form_urlencoded::parse(format!("v={value}").as_bytes())

@@ -81,6 +81,33 @@ pub fn alert(kind: &str, id: &str, text: &str) -> Markup {
     html! { div id=(id) class=(format!("alert alert-{kind}")) role="alert" { (text) } }
 }
 
+/// A read-only value to pass on with its copy button (`copy.js`: hidden without JavaScript,
+/// where the field can still be selected and copied by hand) and its hint. The one way every
+/// page shows a secret or link once.
+pub struct CopyField<'a> {
+    pub id: &'a str,
+    pub label: &'a str,
+    pub value: &'a str,
+    pub hint: &'a str,
+    pub autofocus: bool,
+}
+
+pub fn copy_field(lang: crate::i18n::Lang, f: &CopyField) -> Markup {
+    let hint_id = format!("{}-hint", f.id);
+    html! {
+        div class="field" {
+            label for=(f.id) { (f.label) }
+            div class="copy-row" {
+                input id=(f.id) type="text" value=(f.value) readonly spellcheck="false"
+                    aria-describedby=(hint_id) autofocus[f.autofocus];
+                button type="button" class="secondary" data-copy=(f.id)
+                    data-copied=(lang.t("tempPassword.copied")) hidden { (lang.t("tempPassword.copy")) }
+            }
+            p id=(hint_id) class="hint" { (f.hint) }
+        }
+    }
+}
+
 /// A dialog shown in place: htmx swaps it into `#dialog-slot` and `dialog.js` opens it modal
 /// (`showModal()`: backdrop, Escape, focus kept inside and returned to the opener). Its
 /// content carries its own Close/Cancel beside the primary button ([`close_link`]); without

@@ -6,7 +6,7 @@ use maud::{Markup, html};
 
 use crate::i18n::Lang;
 use crate::paths;
-use crate::views::components::{close_link, csrf_field, dialog};
+use crate::views::components::{CopyField, close_link, copy_field, csrf_field, dialog};
 use crate::views::layout::{PageContext, page};
 use crate::views::qr::qr_svg;
 
@@ -111,16 +111,13 @@ pub struct LinkResultView<'a> {
 /// The link with a copy button (a read-only field without JavaScript) and its QR code.
 pub fn link_shown(lang: Lang, view: &LinkResultView) -> Markup {
     html! {
-        div class="field" {
-            label for="link-result" { (lang.t("resetLink.link")) }
-            div class="copy-row" {
-                input id="link-result" type="text" value=(view.url) readonly spellcheck="false"
-                    aria-describedby="link-result-hint" autofocus;
-                button type="button" class="secondary" data-copy="link-result"
-                    data-copied=(lang.t("tempPassword.copied")) hidden { (lang.t("tempPassword.copy")) }
-            }
-            p id="link-result-hint" class="hint" { (lang.t("resetLink.shownOnce")) }
-        }
+        (copy_field(lang, &CopyField {
+            id: "link-result",
+            label: lang.t("resetLink.link"),
+            value: view.url,
+            hint: lang.t("resetLink.shownOnce"),
+            autofocus: true,
+        }))
         @if let Some(qr) = qr_svg(view.url, lang.t("resetLink.qrLabel")) { (qr) }
         dl class="facts" {
             dt { (lang.t("resetLink.validUntil")) }

@@ -4,7 +4,7 @@ use maud::{Markup, html};
 
 use crate::i18n::Lang;
 use crate::paths;
-use crate::views::components::{close_link, csrf_field, dialog};
+use crate::views::components::{CopyField, close_link, copy_field, csrf_field, dialog};
 use crate::views::layout::{PageContext, page};
 use crate::views::link_dialog::{ResetKind, reset_tabs};
 
@@ -130,16 +130,13 @@ fn result(lang: Lang, view: &ResetResultView) -> Markup {
         h2 id="reset-title" { (lang.t("tempPassword.doneTitle").replace("{user}", &view.target_name)) }
         div class="alert alert-ok" role="status" { (lang.t("tempPassword.done")) }
         @if let Some(password) = &view.password {
-            div class="field" {
-                label for="reset-result" { (lang.t("tempPassword.newPassword")) }
-                div class="copy-row" {
-                    input id="reset-result" type="text" value=(password) readonly spellcheck="false"
-                        aria-describedby="reset-result-hint" autofocus;
-                    button type="button" class="secondary" data-copy="reset-result"
-                        data-copied=(lang.t("tempPassword.copied")) hidden { (lang.t("tempPassword.copy")) }
-                }
-                p id="reset-result-hint" class="hint" { (lang.t("tempPassword.shownOnce")) }
-            }
+            (copy_field(lang, &CopyField {
+                id: "reset-result",
+                label: lang.t("tempPassword.newPassword"),
+                value: password,
+                hint: lang.t("tempPassword.shownOnce"),
+                autofocus: true,
+            }))
         }
         dl class="facts" {
             dt { (lang.t("tempPassword.expires")) }

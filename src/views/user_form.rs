@@ -5,7 +5,7 @@ use maud::{Markup, html};
 use crate::i18n::Lang;
 use crate::i18n::SUPPORTED;
 use crate::paths;
-use crate::views::components::{Field, alert, csrf_field, field};
+use crate::views::components::{CopyField, Field, alert, copy_field, csrf_field, field};
 use crate::views::layout::{PageContext, page};
 use crate::views::reset::length_choices;
 
@@ -313,18 +313,13 @@ pub fn created_page(
                 h1 id="created-title" { (lang.t("userConfig.createdTitle")) }
                 div class="alert alert-ok" role="status" { (lang.t("userConfig.created").replace("{user}", username)) }
                 @if let Some(password) = password {
-                    div class="field" {
-                        label for="created-password" {
-                            (if require_change { lang.t("userConfig.temporaryPassword") } else { lang.t("userConfig.initialPassword") })
-                        }
-                        div class="copy-row" {
-                            input id="created-password" type="text" value=(password) readonly spellcheck="false"
-                                aria-describedby="created-password-hint";
-                            button type="button" class="secondary" data-copy="created-password"
-                                data-copied=(lang.t("tempPassword.copied")) hidden { (lang.t("tempPassword.copy")) }
-                        }
-                        p id="created-password-hint" class="hint" { (lang.t("tempPassword.shownOnce")) }
-                    }
+                    (copy_field(lang, &CopyField {
+                        id: "created-password",
+                        label: if require_change { lang.t("userConfig.temporaryPassword") } else { lang.t("userConfig.initialPassword") },
+                        value: password,
+                        hint: lang.t("tempPassword.shownOnce"),
+                        autofocus: false,
+                    }))
                 }
                 @if let Some(link) = link {
                     p { (lang.t("userConfig.setupLinkMade")) }

@@ -9,11 +9,12 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::accounts::audit::{self, Actor, action};
+use crate::accounts::oidc::grants;
 use crate::accounts::secret::Secret;
 use crate::accounts::sso::Destination;
 use crate::auth::client_ip::ClientIp;
 use crate::auth::ended::EndReason;
-use crate::auth::{csrf, login, pending, session, sso};
+use crate::auth::{csrf, login, pending, session, sign_in_id, sso};
 use crate::error::Error;
 use crate::i18n::Lang;
 use crate::paths;
@@ -294,8 +295,9 @@ pub async fn logout_page(
     .map_err(fail)
 }
 
-/// `POST /logout`: ends this browser's panel session and its SSO session, clears both
-/// cookies, and goes on to `rd` when it passes SPEC §15.4 (else the sign-in page).
+/// `POST /logout`: ends this browser's panel session, its SSO session and the app sign-ins
+/// made in it ([`sign_out`]), clears the cookies, and goes on to `rd` when it passes
+/// SPEC §15.4 (else the sign-in page).
 pub async fn logout(
     State(state): State<AppState>,
     hx: Hx,
@@ -304,30 +306,7 @@ pub async fn logout(
     session: Session,
     Form(fields): Form<walk::RdField>,
 ) -> Response {
-    if let Ok(Some(session::SignedIn { user, .. })) =
-        session::current_user(&session, &state.db, state.config.session_max_lifetime).await
-    {
-        let actor = Actor::user(&user, ip.to_string());
-        let target = Some((user.user_id, user.username.as_str()));
-        if let Err(err) =
-            audit::record(&state.db, &actor, target, action::LOGOUT, String::new()).await
-        {
-            let _ = crate::error::Error::from(err).public_message();
-        }
-    }
-    // What this session still had to show goes with it.
-    if let Err(err) = crate::auth::one_time::forget(&state.db, &session).await {
-        let _ = err.public_message();
-    }
-    if let Err(err) = session::end(&session).await {
-        let _ = err.public_message();
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-    }
-    let ended_sso = match sso::token_in(&headers) {
-        Some(token) => sso::end(&state.db, &token).await,
-        None => Ok(()),
-    };
-    if let Err(err) = ended_sso {
+    if let Err(err) = sign_out(&state, &session, &headers, ip).await {
         let _ = err.public_message();
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
@@ -338,6 +317,33 @@ pub async fn logout(
     let mut response = redirect(hx, &to);
     clear_sign_in_cookies(&state, &mut response);
     response
+}
+
+/// Signs this browser out (SPEC §15.3, §16): audited; what its session still had to show,
+/// the session, its SSO session, and the OpenID Connect grants made in this sign-in (its
+/// `sid`) end. Other devices stay signed in. The one path of `/logout` and `/oauth2/logout`.
+pub async fn sign_out(
+    state: &AppState,
+    session: &Session,
+    headers: &HeaderMap,
+    ip: ClientIp,
+) -> crate::error::Result<()> {
+    if let Some(session::SignedIn { user, .. }) =
+        session::current_user(session, &state.db, state.config.session_max_lifetime).await?
+    {
+        let actor = Actor::user(&user, ip.to_string());
+        let target = Some((user.user_id, user.username.as_str()));
+        audit::record(&state.db, &actor, target, action::LOGOUT, String::new()).await?;
+        if let Some(sid) = sign_in_id::get(session).await? {
+            grants::revoke_sign_in(&state.db, user.user_id, &sid).await?;
+        }
+    }
+    crate::auth::one_time::forget(&state.db, session).await?;
+    session::end(session).await?;
+    if let Some(token) = sso::token_in(headers) {
+        sso::end(&state.db, &token).await?;
+    }
+    Ok(())
 }
 
 /// Signed out: the next visitor of this browser is told nothing about the session (the

@@ -208,6 +208,10 @@ pub fn router(state: AppState) -> Router<AppState> {
             paths::DELETE_APP_ROUTE,
             get(apps::delete_app_form).post(apps::submit_delete_app),
         )
+        .route(
+            paths::APP_SECRET_ROUTE,
+            get(apps::client::regenerate_form).post(apps::client::submit_regenerate),
+        )
         .route(paths::ROLES, get(roles::list_roles))
         .route(
             paths::NEW_ROLE,

@@ -98,12 +98,14 @@ pub enum OneTime {
     Created(CreatedShown),
     ResetDraft(ResetDraft),
     /// The new-user form as the Generate button left it.
-    UserDraft(Box<crate::web::users::new::UserFields>),
+    UserDraft(Box<crate::web::users::form::UserFields>),
     /// A new authenticator's secret (SPEC §9).
     Enrolment(EnrolShown),
     /// What a bulk action did (SPEC §11).
     Bulk(BulkShown),
     /// New recovery codes.
+    /// An OpenID Connect client's secret (SPEC §16).
+    ClientSecret(crate::web::apps::client::SecretShown),
     RecoveryCodes {
         codes: Vec<String>,
         /// Where the sign-in walk ends (`rd`): *I have stored them* goes on there.

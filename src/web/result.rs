@@ -122,6 +122,9 @@ pub async fn show(
             },
         )
         .into_response(),
+        Some(OneTime::ClientSecret(shown)) => {
+            return crate::web::apps::client::show_secret(&state, &viewer, hx, &shown);
+        }
         Some(OneTime::RecoveryCodes { codes, rd }) => {
             let then = walk::resume_url(&walk::destination(&state, rd.as_deref()));
             crate::views::totp::codes_page(&viewer.context(), &codes, &then).into_response()

@@ -289,6 +289,14 @@ async function shotBothWidths(page, name) {
   assert.equal(wide, false, `${name}: no sideways scrolling at 375 px`);
 }
 
+/** Fails if the page scrolls sideways at 360 px (then goes back to 1280). */
+async function fits360(page, what) {
+  await page.setViewportSize({ width: 360, height: 740 });
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth + 1);
+  await page.setViewportSize({ width: 1280, height: 800 });
+  assert.equal(wide, false, `${what}: no sideways scrolling at 360 px`);
+}
+
 /** Marks the current document, to tell later whether the browser loaded a new one. */
 async function markDocument(page) {
   await page.evaluate(() => {
@@ -304,6 +312,7 @@ module.exports = {
   trace,
   newContext,
   shotBothWidths,
+  fits360,
   launchBrowser,
   server,
   cli,

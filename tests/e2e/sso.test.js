@@ -7,7 +7,7 @@
 
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { launchBrowser, newContext, shotBothWidths, server, cli, sql, Axe, trace } = require('./lib');
+const { launchBrowser, newContext, shotBothWidths, fits360, server, cli, sql, Axe, trace } = require('./lib');
 
 const PASSWORDS = {
   temporary: 'Hazel-Crater-Monsoon-47',
@@ -35,14 +35,6 @@ async function echoed(page) {
 
 function header(echo, name) {
   return echo.headers.filter(([k]) => k === name).map(([, v]) => v);
-}
-
-/** Fails if the page scrolls sideways at 360 px (then goes back to 1280). */
-async function fits360(page, what) {
-  await page.setViewportSize({ width: 360, height: 740 });
-  const wide = await page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth + 1);
-  await page.setViewportSize({ width: 1280, height: 800 });
-  assert.equal(wide, false, `${what}: no sideways scrolling at 360 px`);
 }
 
 /** Screenshots (1280, 375), the 360 px check and axe, for one page. */

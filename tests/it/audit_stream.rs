@@ -778,21 +778,9 @@ async fn only_committed_entries_reach_the_stream() {
 
 /// The first admin's walk on a fresh server: the printed password, the forced change, a token.
 async fn admin_token(server: &Server) -> String {
-    let printed = server.admin_password();
-    let token = api_token(server, "admin", &printed).await;
-    let changed = api(
-        server,
-        "PATCH",
-        "/api/v2/users/@me",
-        Some(&token),
-        Some(json!({"password": STRONG})),
-    )
-    .await;
-    assert_eq!(changed.status, 200, "{}", changed.body);
-    changed.json()["data"]["token"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    crate::serving::first_admin(server, server.admin_password(), STRONG)
+        .await
+        .token
 }
 
 /// One audit entry through the API (an API key made), checked to succeed.

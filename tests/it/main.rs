@@ -48,6 +48,7 @@ mod secrets_at_rest;
 mod security;
 mod serving;
 mod sessions;
+mod sqlite_writes;
 mod sso_support;
 mod sso_walk;
 mod throttle;

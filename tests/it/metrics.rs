@@ -18,7 +18,8 @@ use crate::helpers::*;
 use crate::mfa::stable_step;
 use crate::passkeys::{ORIGIN, authenticator};
 use crate::serving::{
-    Browser, HttpResponse, Server, api, api_login, api_token, free_port, process_database, try_http,
+    Browser, HttpResponse, Server, api, api_login, api_token, first_admin, free_port,
+    process_database, try_http,
 };
 
 /// Every sample of an exposition: `name{labels}` as rendered → value.
@@ -75,21 +76,44 @@ async fn create_user(server: &Server, token: &str, name: &str) -> i32 {
     ok(&created)["user_id"].as_str().unwrap().parse().unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn after_a_scripted_walk_each_counter_moved_by_what_happened() {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, _pg) = process_database(dir.path()).await;
+/// A server with metrics on its own address, on a database of its own.
+struct Metered {
+    server: Server,
+    metrics: SocketAddr,
+    url: String,
+    _pg: Option<crate::helpers::PgDatabase>,
+}
+
+async fn metrics_server(name: &str, dir: &std::path::Path, public_url: &str) -> Metered {
+    let (url, pg) = process_database(dir).await;
     let metrics = free_port();
     let mut server = Server::start_with(
-        "metrics",
+        name,
         &url,
-        dir.path(),
+        dir,
         &[
             ("PASSGATE_METRICS_BIND", metrics.to_string()),
-            ("PASSGATE_PUBLIC_URL", ORIGIN.into()),
+            ("PASSGATE_PUBLIC_URL", public_url.into()),
         ],
     );
     server.wait_ready().await;
+    Metered {
+        server,
+        metrics,
+        url,
+        _pg: pg,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_scripted_walk_each_counter_moved_by_what_happened() {
+    let dir = tempfile::tempdir().unwrap();
+    let Metered {
+        server,
+        metrics,
+        url,
+        _pg,
+    } = metrics_server("metrics", dir.path(), ORIGIN).await;
     let (first, before) = scrape(metrics).await;
     // Every series is shown from the start, at 0, also those of features still to come.
     for series in [
@@ -109,19 +133,9 @@ async fn after_a_scripted_walk_each_counter_moved_by_what_happened() {
     let mut secrets: Vec<String> = vec![STRONG.into(), STRONG_2.into(), STRONG_3.into()];
 
     // The first admin: the printed password (a success), the forced change.
-    let printed = server.admin_password();
-    secrets.push(printed.clone());
-    let token = api_token(&server, "admin", &printed).await; // success 1
-    let changed = api(
-        &server,
-        "PATCH",
-        "/api/v2/users/@me",
-        Some(&token),
-        Some(json!({"password": STRONG_2})),
-    )
-    .await;
-    let admin = ok(&changed)["token"].as_str().unwrap().to_string(); // forced 1
-    secrets.extend([token, admin.clone()]);
+    let first = first_admin(&server, server.admin_password(), STRONG_2).await; // success 1, forced 1
+    let admin = first.token.clone();
+    secrets.extend([first.printed, first.first_token, first.token]);
 
     let bob = create_user(&server, &admin, "mx_bob").await;
     let carol = create_user(&server, &admin, "mx_carol").await;
@@ -639,4 +653,191 @@ async fn metrics_are_off_by_default_and_never_on_the_public_listener() {
             "{path}"
         );
     }
+}
+
+/// The OpenID Connect relying party's side of [`openid_connect_codes_and_tokens_are_counted`].
+struct Rp<'a> {
+    server: &'a Server,
+    client_id: String,
+    secret: String,
+}
+
+const RP_REDIRECT: &str = "https://wiki.example.org/oauth2/callback";
+
+impl Rp<'_> {
+    /// A code for the user signed in to `browser`.
+    async fn code(&self, browser: &mut Browser) -> String {
+        let query = serde_urlencoded::to_string([
+            ("response_type", "code"),
+            ("client_id", self.client_id.as_str()),
+            ("redirect_uri", RP_REDIRECT),
+            ("scope", "openid offline_access"),
+            ("state", "s-1"),
+        ])
+        .unwrap();
+        let answer = browser
+            .request(
+                self.server,
+                "GET",
+                &format!("/oauth2/authorize?{query}"),
+                None,
+            )
+            .await;
+        let location = answer.header("location").unwrap_or_default();
+        let (_, query) = location
+            .split_once('?')
+            .unwrap_or_else(|| panic!("{}: {location}\n{}", answer.status, answer.body));
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap();
+        pairs
+            .into_iter()
+            .find(|(k, _)| k == "code")
+            .map(|(_, v)| v)
+            .expect("a code")
+    }
+
+    /// POSTs `fields` to `path` with the client's secret (`client_secret_basic`).
+    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> HttpResponse {
+        use base64::Engine as _;
+        let basic = base64::engine::general_purpose::STANDARD
+            .encode(format!("{}:{}", self.client_id, self.secret));
+        let authorization = format!("Basic {basic}");
+        try_http(
+            self.server.addr,
+            "POST",
+            path,
+            &[("Authorization", authorization.as_str())],
+            Some((
+                "application/x-www-form-urlencoded",
+                serde_urlencoded::to_string(fields).unwrap(),
+            )),
+        )
+        .await
+        .expect(path)
+    }
+
+    /// Exchanges `code`: the access and refresh tokens, or the refusal's status.
+    async fn exchange(&self, code: &str) -> Result<(String, String), u16> {
+        let fields = [
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", RP_REDIRECT),
+        ];
+        tokens_of(self.post("/oauth2/token", &fields).await)
+    }
+
+    async fn refresh(&self, refresh_token: &str) -> Result<(String, String), u16> {
+        let fields = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ];
+        tokens_of(self.post("/oauth2/token", &fields).await)
+    }
+}
+
+fn tokens_of(answer: HttpResponse) -> Result<(String, String), u16> {
+    if answer.status != 200 {
+        return Err(answer.status);
+    }
+    let json = answer.json();
+    assert!(json["id_token"].is_string(), "{json}");
+    Ok((
+        json["access_token"].as_str().unwrap().to_string(),
+        json["refresh_token"].as_str().unwrap().to_string(),
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openid_connect_codes_and_tokens_are_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let Metered {
+        mut server,
+        metrics,
+        _pg,
+        ..
+    } = metrics_server("metrics-oidc", dir.path(), "http://passgate.test").await;
+    let admin = first_admin(&server, server.admin_password(), STRONG_2)
+        .await
+        .token;
+    create_user(&server, &admin, "mx_olga").await;
+    let created = api(
+        &server,
+        "POST",
+        "/api/v2/apps",
+        Some(&admin),
+        Some(json!({"name": "Wiki", "oidc": {"redirect_uris": [RP_REDIRECT]}})),
+    )
+    .await;
+    let data = ok(&created);
+    let rp = Rp {
+        server: &server,
+        client_id: data["client_id"].as_str().unwrap().to_string(),
+        secret: data["client_secret"].as_str().unwrap().to_string(),
+    };
+    let (_, before) = scrape(metrics).await;
+
+    // The laptop: a code, its tokens, a refresh, the new access token revoked (RFC 7009),
+    // then the first refresh token reused: its family (the first access token and the
+    // second refresh token, both live) is revoked.
+    let mut laptop = Browser::default();
+    laptop.login(&server, "mx_olga", STRONG).await;
+    let code = rp.code(&mut laptop).await;
+    let (_access_1, refresh_1) = rp.exchange(&code).await.expect("tokens");
+    let (access_2, _refresh_2) = rp.refresh(&refresh_1).await.expect("refreshed");
+    let revoked = rp
+        .post("/oauth2/revoke", &[("token", access_2.as_str())])
+        .await;
+    assert_eq!(revoked.status, 200, "{}", revoked.body);
+    assert_eq!(rp.refresh(&refresh_1).await, Err(400), "a reuse");
+    // The phone: a code redeemed, then replayed (what it gave is revoked).
+    let mut phone = Browser::default();
+    phone.login(&server, "mx_olga", STRONG).await;
+    let code = rp.code(&mut phone).await;
+    rp.exchange(&code).await.expect("tokens");
+    assert_eq!(rp.exchange(&code).await, Err(400), "a replay");
+    // A tablet: a code whose exchange names another redirect URI (refused, nothing issued),
+    // then a second code redeemed, and the panel's sign-out ends that sign-in's grants.
+    let mut tablet = Browser::default();
+    tablet.login(&server, "mx_olga", STRONG).await;
+    let refused = rp
+        .post(
+            "/oauth2/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", rp.code(&mut tablet).await.as_str()),
+                ("redirect_uri", "https://wiki.example.org/elsewhere"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    let code = rp.code(&mut tablet).await;
+    rp.exchange(&code).await.expect("tokens");
+    tablet
+        .request(&server, "GET", "/panel/sessions", None)
+        .await;
+    let out = tablet.request(&server, "POST", "/logout", Some(&[])).await;
+    assert_eq!(out.status, 303, "{}", out.body);
+
+    let (text, after) = scrape(metrics).await;
+    let moved = |series: &str| value(&after, series) - value(&before, series);
+    let expected: &[(&str, f64)] = &[
+        ("passgate_oidc_issued_total{kind=\"code\"}", 4.0),
+        ("passgate_oidc_issued_total{kind=\"access_token\"}", 4.0),
+        ("passgate_oidc_issued_total{kind=\"refresh_token\"}", 4.0),
+        ("passgate_oidc_issued_total{kind=\"id_token\"}", 4.0),
+        ("passgate_oidc_refreshed_total", 1.0),
+        // RFC 7009 (1), the reused refresh token's family (1), the replayed code's (1), the
+        // sign-out's (1).
+        ("passgate_oidc_revoked_total{kind=\"access_token\"}", 4.0),
+        ("passgate_oidc_revoked_total{kind=\"refresh_token\"}", 3.0),
+    ];
+    let wrong: Vec<String> = expected
+        .iter()
+        .filter(|(series, want)| moved(series) != *want)
+        .map(|(series, want)| format!("{series}: moved by {}, expected {want}", moved(series)))
+        .collect();
+    assert!(wrong.is_empty(), "{}\n\n{text}", wrong.join("\n"));
+    for secret in [&rp.secret, &access_2, &refresh_1, &code] {
+        assert!(!text.contains(secret.as_str()), "a token in the exposition");
+    }
+    server.stop().await;
 }

@@ -554,6 +554,43 @@ async fn shown_secrets_are_never_in_the_database_before_or_after_display() {
         url.rsplit('/').next().unwrap(),
     );
     secrets.assert_none_stored(&app, "the API's secrets").await;
+
+    // 9. An OpenID Connect client's secret, made in the panel and shown once (SPEC §16), and
+    //    the one made anew after the confirmation.
+    admin.get("/panel/apps/new").await;
+    let client = [
+        ("name", "Wiki"),
+        ("policy", "one_factor"),
+        ("oidc", "on"),
+        ("client_type", "confidential"),
+        ("redirect_uris", "https://wiki.example.org/cb"),
+        ("alg", "RS256"),
+    ];
+    let made = admin.post("/panel/apps/new", &client).await;
+    assert_eq!(waiting(&app).await, 1, "the secret waits, sealed");
+    let shown = follow_result(&mut admin, made).await;
+    secrets.text(
+        "a client secret made in the panel",
+        &input_value(&shown.body, "client-secret").expect("the client secret"),
+    );
+    let id = passgate::accounts::apps::get_by_name(
+        &app.db,
+        &passgate::accounts::permissions::Caller::operator(),
+        "Wiki",
+    )
+    .await
+    .unwrap()
+    .app_id;
+    admin.get(&format!("/panel/apps/{id}/secret")).await;
+    let renewed = admin.post(&format!("/panel/apps/{id}/secret"), &[]).await;
+    let shown = follow_result(&mut admin, renewed).await;
+    secrets.text(
+        "a client secret made anew in the panel",
+        &input_value(&shown.body, "client-secret").expect("the new client secret"),
+    );
+    secrets
+        .assert_none_stored(&app, "client secrets were shown")
+        .await;
     assert_eq!(waiting(&app).await, 0, "every result was shown and is gone");
 }
 

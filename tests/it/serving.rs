@@ -391,3 +391,36 @@ pub async fn api_token(server: &impl Served, username: &str, password: &str) -> 
         .expect("token")
         .to_string()
 }
+
+/// The first admin on a fresh server, past the forced change.
+pub struct FirstAdmin {
+    /// The password the server printed.
+    pub printed: String,
+    /// The token of the sign-in with it (before the change).
+    pub first_token: String,
+    /// The token after the change.
+    pub token: String,
+}
+
+/// The first admin's walk: signs in with the printed password and changes it to `password`.
+pub async fn first_admin(server: &impl Served, printed: String, password: &str) -> FirstAdmin {
+    let first_token = api_token(server, "admin", &printed).await;
+    let changed = api(
+        server,
+        "PATCH",
+        "/api/v2/users/@me",
+        Some(&first_token),
+        Some(serde_json::json!({"password": password})),
+    )
+    .await;
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    let token = changed.json()["data"]["token"]
+        .as_str()
+        .expect("a new token after the change")
+        .to_string();
+    FirstAdmin {
+        printed,
+        first_token,
+        token,
+    }
+}

@@ -3,7 +3,7 @@
 //! every change is audited in its transaction and drops this instance's cached snapshot at
 //! once (other instances see it within 5 s).
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use crate::accounts::apps::{App, AppsCache, HostPattern, Policy, PublicPath, store};
 use crate::accounts::audit::{self, Actor, action};
@@ -223,7 +223,7 @@ pub async fn create(
         allowed_roles: roles(&fields.allowed_roles),
         oidc: None,
     };
-    let txn = db.begin().await?;
+    let txn = crate::accounts::transaction::begin(db).await?;
     check_unique(&txn, &app, None).await?;
     app.app_id = store::insert(&txn, &app.name, &app.description, app.policy).await?;
     store::replace_children(&txn, &app).await?;
@@ -244,7 +244,7 @@ pub async fn update(
     changes: AppChanges,
 ) -> Result<Saved> {
     permissions::can_manage_apps(caller)?;
-    let txn = db.begin().await?;
+    let txn = crate::accounts::transaction::begin(db).await?;
     let mut app = store::load(&txn, app_id).await?.ok_or(Error::AppNotFound)?;
     if let Some(raw) = &changes.name {
         app.name = name(raw)?;
@@ -288,7 +288,7 @@ pub async fn new_client_secret(
     app_id: i32,
 ) -> Result<Secret> {
     permissions::can_manage_apps(caller)?;
-    let txn = db.begin().await?;
+    let txn = crate::accounts::transaction::begin(db).await?;
     let app = store::load(&txn, app_id).await?.ok_or(Error::AppNotFound)?;
     let Some(client) = &app.oidc else {
         return Err(Error::invalid(
@@ -322,7 +322,7 @@ pub async fn delete(
     app_id: i32,
 ) -> Result<()> {
     permissions::can_manage_apps(caller)?;
-    let txn = db.begin().await?;
+    let txn = crate::accounts::transaction::begin(db).await?;
     let app = store::load(&txn, app_id).await?.ok_or(Error::AppNotFound)?;
     store::delete(&txn, app_id).await?;
     audit::record(&txn, actor, None, action::APP_DELETED, summary(&app)).await?;

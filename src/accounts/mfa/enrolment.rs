@@ -44,7 +44,7 @@ pub async fn start_enrolment<C: TransactionTrait + ConnectionTrait>(
     let secret = Zeroizing::new(rand::rng().random::<[u8; totp::SECRET_BYTES]>());
     let sealed = mfa.cipher.seal(user.user_id, secret.as_slice())?;
     let now = clock::now();
-    let txn = db.begin().await?;
+    let txn = crate::accounts::transaction::begin(db).await?;
     totp_enrolments::Entity::delete_many()
         .filter(totp_enrolments::Column::UserId.eq(user.user_id))
         .exec(&txn)
@@ -130,7 +130,7 @@ pub async fn verify_enrolment<C: TransactionTrait + ConnectionTrait>(
     let step = totp::parse_code(code)
         .and_then(|code| totp::matching_step(&secret, &code, now_step(), mfa.skew_steps))
         .ok_or(Error::WrongMfaCode)?;
-    let txn = db.begin().await?;
+    let txn = crate::accounts::transaction::begin(db).await?;
     // Only one instance finishes a given enrolment.
     let taken = totp_enrolments::Entity::delete_many()
         .filter(totp_enrolments::Column::Id.eq(pending.id))
@@ -245,7 +245,7 @@ pub async fn renew_recovery_codes<C: TransactionTrait + ConnectionTrait>(
     code: &str,
 ) -> Result<(Vec<Secret>, user_entity::Model)> {
     permissions::can_enrol(caller, &target_of(user))?;
-    let txn = db.begin().await?;
+    let txn = crate::accounts::transaction::begin(db).await?;
     if accept_totp(&txn, mfa, user.user_id, code).await?.is_none() {
         return Err(Error::WrongMfaCode);
     }

@@ -30,7 +30,7 @@ pub async fn remove_device<C: TransactionTrait + ConnectionTrait>(
 ) -> Result<user_entity::Model> {
     permissions::can_remove_factor(caller, &target_of(target))?;
     let own = caller.user_id == target.user_id;
-    let txn = db.begin().await?;
+    let txn = crate::accounts::transaction::begin(db).await?;
     // Two removals at once must not both pass the count below.
     locks::exclusive(&txn, locks::FACTORS).await?;
     let removed = totp_devices::Entity::delete_many()
@@ -105,7 +105,7 @@ pub async fn reset_mfa<C: TransactionTrait + ConnectionTrait>(
     actor: &Actor,
     target: &user_entity::Model,
 ) -> Result<u64> {
-    let txn = db.begin().await?;
+    let txn = crate::accounts::transaction::begin(db).await?;
     let removed = remove_all(&txn, target.user_id).await?;
     rotate_stamp(&txn, target.user_id).await?;
     audit::record(

@@ -7,8 +7,8 @@
 
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionSession,
-    TransactionTrait,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    RelationTrait, Set, TransactionSession, TransactionTrait,
 };
 use time::PrimitiveDateTime;
 
@@ -59,7 +59,7 @@ pub async fn issue_code<C: TransactionTrait + ConnectionTrait>(
 ) -> Result<Secret> {
     let code = Secret::new(new_secret(CODE_PREFIX));
     let now = clock::now();
-    let txn = db.begin().await?;
+    let txn = crate::accounts::transaction::begin(db).await?;
     subject_of(&txn, grant.user.user_id).await?;
     oidc_grants::Entity::insert(oidc_grants::ActiveModel {
         user_id: Set(grant.user.user_id),
@@ -97,6 +97,7 @@ pub async fn issue_code<C: TransactionTrait + ConnectionTrait>(
     )
     .await?;
     txn.commit().await?;
+    crate::metrics::oidc_issued(crate::metrics::Oidc::Code);
     Ok(code)
 }
 
@@ -126,6 +127,11 @@ fn new_subject() -> String {
 /// Revokes every grant of a user (and so every access and refresh token): part of every
 /// stamp rotation, in its transaction.
 pub async fn revoke_all_of_user(conn: &impl ConnectionTrait, user_id: i32) -> Result<u64> {
+    count_revoked(
+        conn,
+        Condition::all().add(oidc_grants::Column::UserId.eq(user_id)),
+    )
+    .await?;
     Ok(oidc_grants::Entity::delete_many()
         .filter(oidc_grants::Column::UserId.eq(user_id))
         .exec(conn)
@@ -135,6 +141,13 @@ pub async fn revoke_all_of_user(conn: &impl ConnectionTrait, user_id: i32) -> Re
 
 /// Revokes the grants made in one browser sign-in (`sid`) of a user: its sign-out.
 pub async fn revoke_sign_in(conn: &impl ConnectionTrait, user_id: i32, sid: &str) -> Result<u64> {
+    count_revoked(
+        conn,
+        Condition::all()
+            .add(oidc_grants::Column::UserId.eq(user_id))
+            .add(oidc_grants::Column::Sid.eq(sid)),
+    )
+    .await?;
     Ok(oidc_grants::Entity::delete_many()
         .filter(oidc_grants::Column::UserId.eq(user_id))
         .filter(oidc_grants::Column::Sid.eq(sid))
@@ -152,6 +165,11 @@ pub(crate) async fn revoke(
     action: &str,
     why: &str,
 ) -> Result<()> {
+    count_revoked(
+        conn,
+        Condition::all().add(oidc_grants::Column::GrantId.eq(grant.grant_id)),
+    )
+    .await?;
     oidc_grants::Entity::delete_by_id(grant.grant_id)
         .exec(conn)
         .await?;
@@ -163,6 +181,54 @@ pub(crate) async fn revoke(
         format!("app={} grant={} reason={why}", grant.app_id, grant.grant_id),
     )
     .await
+}
+
+/// [`revoke`], with the grant's user read for the audit entry.
+pub(crate) async fn revoke_reading_user(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    grant: &oidc_grants::Model,
+    action: &str,
+    why: &str,
+) -> Result<()> {
+    let user = user_entity::Entity::find_by_id(grant.user_id)
+        .one(conn)
+        .await?;
+    revoke(conn, actor, grant, user.as_ref(), action, why).await
+}
+
+/// Counts (when metrics are kept) the live tokens of the grants `which` selects, which are
+/// about to be deleted with them: one statement, grouped by kind.
+async fn count_revoked(conn: &impl ConnectionTrait, which: Condition) -> Result<()> {
+    use crate::accounts::oidc::tokens::{ACCESS, REFRESH};
+    use crate::metrics::Oidc;
+    if !crate::metrics::enabled() {
+        return Ok(());
+    }
+    let live: Vec<(String, i64)> = oidc_tokens::Entity::find()
+        .select_only()
+        .column(oidc_tokens::Column::Kind)
+        .column_as(oidc_tokens::Column::TokenHash.count(), "tokens")
+        .join(
+            sea_orm::JoinType::InnerJoin,
+            oidc_tokens::Relation::Grants.def(),
+        )
+        .filter(which)
+        .filter(oidc_tokens::Column::Expires.gt(clock::now()))
+        .filter(oidc_tokens::Column::Used.is_null())
+        .group_by(oidc_tokens::Column::Kind)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    for (kind, tokens) in live {
+        let kind = match kind.as_str() {
+            ACCESS => Oidc::AccessToken,
+            REFRESH => Oidc::RefreshToken,
+            _ => continue,
+        };
+        crate::metrics::oidc_revoked(kind, u64::try_from(tokens).unwrap_or(0));
+    }
+    Ok(())
 }
 
 /// One of a user's live grants, as the sessions page shows it.
@@ -223,7 +289,7 @@ pub async fn end_own<C: TransactionTrait + ConnectionTrait>(
     user: &user_entity::Model,
     grant_id: i32,
 ) -> Result<bool> {
-    let txn = db.begin().await?;
+    let txn = crate::accounts::transaction::begin(db).await?;
     let Some(grant) = oidc_grants::Entity::find_by_id(grant_id)
         .filter(oidc_grants::Column::UserId.eq(user.user_id))
         .one(&txn)

@@ -217,7 +217,7 @@ impl KeyRing {
             rows.push(self.new_row(alg).await?);
         }
         let now = clock::now();
-        let txn = db.begin().await?;
+        let txn = crate::accounts::transaction::begin(db).await?;
         oidc_keys::Entity::delete_many()
             .filter(oidc_keys::Column::Retired.lt(now - RETIRED_KEPT))
             .exec(&txn)

@@ -1,6 +1,6 @@
-//! Tokens (SPEC §16): the code exchange, refresh with rotation and reuse detection, and what
-//! an access token is worth at `userinfo`, revocation (RFC 7009) and introspection (RFC
-//! 7662). Access tokens (10 minutes) and refresh tokens (only with `offline_access`; they
+//! Tokens (SPEC §16): the code exchange, refresh with rotation and reuse detection (what a
+//! token is worth when presented back — `userinfo`, revocation, introspection — is in
+//! `tokens/presented.rs`). Access tokens (10 minutes) and refresh tokens (only with `offline_access`; they
 //! last as long as their grant) are opaque random strings kept as hashes. Every use checks
 //! that the grant still stands: the user enabled with the stamp the grant was made under, the
 //! application still open to them.
@@ -33,6 +33,10 @@ pub const REFRESH: &str = "refresh";
 pub const ACCESS_PREFIX: &str = "pga_";
 pub const REFRESH_PREFIX: &str = "pgr_";
 
+mod presented;
+
+pub use presented::{Bearer, Introspection, bearer, introspect, revoke};
+
 /// What the token endpoint answers.
 #[derive(Debug)]
 pub struct Issued {
@@ -57,7 +61,7 @@ pub async fn exchange_code<C: TransactionTrait + ConnectionTrait>(
     verifier: Option<&str>,
 ) -> Result<Issued, OAuthError> {
     let invalid = || OAuthError::invalid_grant("the code is invalid, expired or already used");
-    let txn = db.begin().await?;
+    let txn = crate::accounts::transaction::begin(db).await?;
     let code_hash = hash_secret(code);
     write_first(
         &txn,
@@ -78,18 +82,7 @@ pub async fn exchange_code<C: TransactionTrait + ConnectionTrait>(
         return Err(invalid());
     }
     if grant.code_used.is_some() {
-        let user = user_entity::Entity::find_by_id(grant.user_id)
-            .one(&txn)
-            .await?;
-        grants::revoke(
-            &txn,
-            actor,
-            &grant,
-            user.as_ref(),
-            action::REVOKED,
-            "code_replayed",
-        )
-        .await?;
+        grants::revoke_reading_user(&txn, actor, &grant, action::REVOKED, "code_replayed").await?;
         txn.commit().await?;
         return Err(invalid());
     }
@@ -120,6 +113,7 @@ pub async fn exchange_code<C: TransactionTrait + ConnectionTrait>(
     let scopes = Scopes::parse(&grant.scope);
     let issued = issue(&txn, provider, client, &grant, &user, &scopes).await?;
     txn.commit().await?;
+    issued.count();
     Ok(issued)
 }
 
@@ -163,7 +157,7 @@ pub async fn refresh<C: TransactionTrait + ConnectionTrait>(
     scope: Option<&str>,
 ) -> Result<Issued, OAuthError> {
     let invalid = || OAuthError::invalid_grant("the refresh token is invalid, expired or revoked");
-    let txn = db.begin().await?;
+    let txn = crate::accounts::transaction::begin(db).await?;
     write_first(&txn, touch_token(refresh_token)).await?;
     let Some((token, Some(grant))) = oidc_tokens::Entity::find_by_id(hash_secret(refresh_token))
         .filter(oidc_tokens::Column::Kind.eq(REFRESH))
@@ -254,7 +248,21 @@ pub async fn refresh<C: TransactionTrait + ConnectionTrait>(
         .await?;
     let issued = issue(&txn, provider, client, &grant, &user, &scopes).await?;
     txn.commit().await?;
+    crate::metrics::oidc_refreshed();
+    issued.count();
     Ok(issued)
+}
+
+impl Issued {
+    /// Counts what this answer issued (after its transaction committed).
+    fn count(&self) {
+        use crate::metrics::{Oidc, oidc_issued};
+        oidc_issued(Oidc::AccessToken);
+        if self.refresh_token.is_some() {
+            oidc_issued(Oidc::RefreshToken);
+        }
+        oidc_issued(Oidc::IdToken);
+    }
 }
 
 /// Issues an access token, a refresh token (with `offline_access`) and an ID token under
@@ -352,134 +360,10 @@ pub fn admits(app: &App, role_ids: &[i32], amr: &Amr) -> bool {
     }
 }
 
-/// A live access token with its grant and user (for `userinfo` and introspection).
-pub struct Bearer {
-    pub grant: oidc_grants::Model,
-    pub user: user_entity::Model,
-    pub token: oidc_tokens::Model,
-}
-
-/// The grant and user an access token stands for, if it is live and its grant still stands.
-pub async fn bearer(
-    conn: &impl ConnectionTrait,
-    access_token: &str,
-) -> Result<Option<Bearer>, OAuthError> {
-    let found = oidc_tokens::Entity::find_by_id(hash_secret(access_token))
-        .filter(oidc_tokens::Column::Kind.eq(ACCESS))
-        .filter(oidc_tokens::Column::Expires.gt(clock::now()))
-        .find_also_related(oidc_grants::Entity)
-        .one(conn)
-        .await?;
-    let Some((token, Some(grant))) = found else {
-        return Ok(None);
-    };
-    Ok(standing_user(conn, &grant)
-        .await?
-        .map(|user| Bearer { grant, user, token }))
-}
-
-/// RFC 7009: revokes `token` if it is this client's — an access token alone, a refresh
-/// token with its whole grant. Anything else (unknown, another client's) changes nothing and
-/// is not told apart.
-pub async fn revoke<C: TransactionTrait + ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
-    client: &Client,
-    token: &str,
-) -> Result<(), OAuthError> {
-    let txn = db.begin().await?;
-    write_first(&txn, touch_token(token)).await?;
-    let found = oidc_tokens::Entity::find_by_id(hash_secret(token))
-        .find_also_related(oidc_grants::Entity)
-        .one(&txn)
-        .await?;
-    let Some((token, Some(grant))) = found else {
-        return Ok(());
-    };
-    if grant.app_id != client.app_id {
-        return Ok(());
-    }
-    if token.kind == REFRESH {
-        let user = user_entity::Entity::find_by_id(grant.user_id)
-            .one(&txn)
-            .await?;
-        grants::revoke(
-            &txn,
-            actor,
-            &grant,
-            user.as_ref(),
-            action::REVOKED,
-            "revocation_request",
-        )
-        .await?;
-    } else {
-        oidc_tokens::Entity::delete_by_id(token.token_hash)
-            .exec(&txn)
-            .await?;
-    }
-    txn.commit().await?;
-    Ok(())
-}
-
-/// What introspection says of a token (RFC 7662 §2.2).
-#[derive(Debug, PartialEq, Eq)]
-pub enum Introspection {
-    Inactive,
-    Active {
-        scope: String,
-        client_id: String,
-        username: String,
-        sub: String,
-        token_type: &'static str,
-        exp: i64,
-        iat: i64,
-    },
-}
-
-/// Introspects `token` for a confidential `client`: active only if it is one of this
-/// client's, live, unused (a refresh token), and its grant still stands.
-pub async fn introspect(
-    conn: &impl ConnectionTrait,
-    client: &Client,
-    token: &str,
-) -> Result<Introspection, OAuthError> {
-    let found = oidc_tokens::Entity::find_by_id(hash_secret(token))
-        .filter(oidc_tokens::Column::Expires.gt(clock::now()))
-        .filter(oidc_tokens::Column::Used.is_null())
-        .find_also_related(oidc_grants::Entity)
-        .one(conn)
-        .await?;
-    let Some((token, Some(grant))) = found else {
-        return Ok(Introspection::Inactive);
-    };
-    if grant.app_id != client.app_id {
-        return Ok(Introspection::Inactive);
-    }
-    let Some(user) = standing_user(conn, &grant).await? else {
-        return Ok(Introspection::Inactive);
-    };
-    let sub = grants::subject_of(conn, user.user_id).await?;
-    let unix = |at: time::PrimitiveDateTime| at.assume_utc().unix_timestamp();
-    Ok(Introspection::Active {
-        scope: token.scope,
-        client_id: client.client_id.clone(),
-        username: user.username,
-        sub,
-        token_type: if token.kind == REFRESH {
-            "refresh_token"
-        } else {
-            "Bearer"
-        },
-        exp: unix(token.expires),
-        iat: unix(token.created),
-    })
-}
-
-/// Makes a transaction's first statement a write. On SQLite a transaction that reads first
-/// cannot take the write lock once another writer has committed meanwhile
-/// (`SQLITE_BUSY_SNAPSHOT`, which no busy timeout waits out: concurrent code exchanges failed
-/// with 500s); a write first waits for the lock instead. `update` changes nothing (a column set
-/// to itself); on PostgreSQL it locks the row, so two redemptions of one code queue.
+/// Makes a transaction's first statement a write that locks the row: on PostgreSQL two
+/// redemptions of one code (or uses of one refresh token) queue instead of both reading it
+/// unused. `update` changes nothing (a column set to itself). (On SQLite the transaction holds
+/// the write lock from its start already: `accounts::transaction::begin`.)
 async fn write_first<E: EntityTrait>(
     txn: &impl ConnectionTrait,
     update: sea_orm::UpdateMany<E>,

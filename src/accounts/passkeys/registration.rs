@@ -132,7 +132,7 @@ pub async fn finish_registration<C: TransactionTrait + ConnectionTrait>(
         .as_ref()
         .and_then(|props| props.rk)
         != Some(false);
-    let txn = db.begin().await?;
+    let txn = crate::accounts::transaction::begin(db).await?;
     // An authenticator already registered (here or by another user) is refused.
     if passkeys::Entity::find()
         .filter(passkeys::Column::CredentialId.eq(credential_id.as_str()))

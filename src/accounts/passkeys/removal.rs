@@ -36,7 +36,7 @@ pub async fn remove_passkey<C: TransactionTrait + ConnectionTrait>(
 ) -> Result<Removed> {
     permissions::can_remove_factor(caller, &target_of(target))?;
     let own = caller.user_id == target.user_id;
-    let txn = db.begin().await?;
+    let txn = crate::accounts::transaction::begin(db).await?;
     locks::exclusive(&txn, locks::FACTORS).await?;
     let row = own_row(&txn, target.user_id, passkey_id).await?;
     passkeys::Entity::delete_by_id(row.id).exec(&txn).await?;

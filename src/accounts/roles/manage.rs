@@ -117,7 +117,7 @@ pub async fn create<C: TransactionTrait + ConnectionTrait>(
         return Err(Error::RoleNameExists);
     }
     let now = clock::now();
-    let txn = db.begin().await?;
+    let txn = crate::accounts::transaction::begin(db).await?;
     if let (Some(quota), Some(manager)) = (quota, manager) {
         locks::exclusive(&txn, locks::QUOTAS).await?;
         if count_managed(&txn, manager).await? >= quota as u64 {
@@ -204,7 +204,7 @@ pub async fn update<C: TransactionTrait + ConnectionTrait>(
     if changed.is_empty() {
         return Ok(role);
     }
-    let txn = db.begin().await?;
+    let txn = crate::accounts::transaction::begin(db).await?;
     let updated = query.exec(&txn).await.map_err(|err| {
         if is_unique_violation(&err) {
             Error::RoleNameExists
@@ -247,7 +247,7 @@ pub async fn delete<C: TransactionTrait + ConnectionTrait>(
 ) -> Result<roles::Model> {
     let role = get_for(db, caller, role_id).await?;
     can_change_role(caller, &role_target(&role))?;
-    let txn = db.begin().await?;
+    let txn = crate::accounts::transaction::begin(db).await?;
     // An application open only to this role would open to everyone once the role is gone
     // (no allowed roles: every enabled user), so a role in use is not deleted.
     let used_by = apps_using(&txn, role.role_id).await?;

@@ -190,7 +190,7 @@ pub async fn change_members<C: TransactionTrait + ConnectionTrait>(
     if todo.is_empty() {
         return Ok(done);
     }
-    let txn = db.begin().await?;
+    let txn = crate::accounts::transaction::begin(db).await?;
     for (user, member) in todo {
         if member {
             join(&txn, actor, &user, &role).await?;

@@ -1,7 +1,7 @@
 //! `GET /oauth2/logout` (RP-initiated logout): the request is checked (a page at passgate
 //! when it is wrong, never a redirect), then a signed-in browser confirms with a plain form
 //! (`POST /oauth2/logout/confirm`, CSRF-protected). Signing out ends this browser's session
-//! and the app sign-ins made in it (their `sid`), then goes to the app's registered
+//! and the app sign-ins made in it (their `sid`; `web::login::sign_out`), then goes to the app's registered
 //! post-logout URI with `state`, or to a page saying so. Other devices stay signed in.
 
 use axum::extract::{Query, State};
@@ -9,10 +9,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
+use crate::accounts::oidc::Oidc;
 use crate::accounts::oidc::logout::{self, LogoutError, LogoutParams, LogoutRequest};
-use crate::accounts::oidc::{Oidc, grants};
 use crate::auth::client_ip::ClientIp;
-use crate::auth::{csrf, session, sign_in_id, sso};
+use crate::auth::{csrf, session};
 use crate::i18n::Lang;
 use crate::state::AppState;
 use crate::views::layout::PageContext;
@@ -135,41 +135,10 @@ pub async fn confirm(
 ) -> PageResult {
     let oidc = super::provider(&state, visitor)?;
     let request = checked(&state, oidc, visitor, &params_of(&pairs)).await?;
-    sign_out(&state, &session, &headers, ip)
+    crate::web::login::sign_out(&state, &session, &headers, ip)
         .await
         .map_err(|err| PageError::visitor(visitor, err))?;
     let mut response = afterwards(&request, visitor);
     crate::web::login::clear_sign_in_cookies(&state, &mut response);
     Ok(response)
-}
-
-/// Signs this browser out: its session, its SSO session, and the app sign-ins made in it
-/// (its `sid`). Audited.
-pub async fn sign_out(
-    state: &AppState,
-    session: &Session,
-    headers: &HeaderMap,
-    ip: ClientIp,
-) -> crate::error::Result<()> {
-    if let Some(session::SignedIn { user, .. }) =
-        session::current_user(session, &state.db, state.config.session_max_lifetime).await?
-    {
-        let actor = crate::accounts::audit::Actor::user(&user, ip.to_string());
-        crate::accounts::audit::record(
-            &state.db,
-            &actor,
-            Some((user.user_id, &user.username)),
-            crate::accounts::audit::action::LOGOUT,
-            String::new(),
-        )
-        .await?;
-        if let Some(sid) = sign_in_id::get(session).await? {
-            grants::revoke_sign_in(&state.db, user.user_id, &sid).await?;
-        }
-    }
-    session::end(session).await?;
-    if let Some(token) = sso::token_in(headers) {
-        sso::end(&state.db, &token).await?;
-    }
-    Ok(())
 }

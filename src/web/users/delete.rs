@@ -12,7 +12,7 @@ use crate::paths;
 use crate::state::AppState;
 use crate::views::user_form::delete_page;
 use crate::web::users::edit::edited;
-use crate::web::users::new::IdQuery;
+use crate::web::users::form::IdQuery;
 use crate::web::{Hx, PageResult, Viewer, redirect};
 
 pub async fn delete_user_form(

@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::paths;
 use crate::state::AppState;
 use crate::views::user_form::{RolesField, UserFormView, user_form_page};
-use crate::web::users::new::{
+use crate::web::users::form::{
     IdQuery, blank_new, form_with_error, grants_from, read_form, role_choices,
 };
 use crate::web::{Hx, PageError, PageResult, Viewer, redirect};

@@ -3,6 +3,7 @@
 pub(super) mod bulk;
 pub(super) mod delete;
 pub(super) mod edit;
+pub(super) mod form;
 pub(super) mod link;
 pub(super) mod new;
 pub(super) mod reset;

@@ -93,6 +93,36 @@ async fn logout_confirms_then_ends_this_browsers_sign_in_and_its_apps_only() {
 }
 
 #[tokio::test]
+async fn the_panels_own_sign_out_ends_the_apps_signed_in_to_from_this_browser_only() {
+    let app = provider().await;
+    app.user("alice", STRONG, false).await;
+    let client = register(&app, confidential(Alg::Rs256)).await;
+    let mut laptop = signed_in(&app, "alice", STRONG).await;
+    let mut phone = signed_in(&app, "alice", STRONG).await;
+    let here = tokens(&app, &mut laptop, &client).await;
+    let there = tokens(&app, &mut phone, &client).await;
+    // The panel's menu signs out with POST /logout (no app involved).
+    assert!(in_panel(&mut laptop).await);
+    let done = laptop.post("/logout", &[]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert!(!in_panel(&mut laptop).await, "signed out here");
+    let (status, json) = refresh(&app, &client, here["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(
+        (status, json["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant")),
+        "the app's refresh token from this browser's sign-in ended with it"
+    );
+    let (status, _) = userinfo(&app, here["access_token"].as_str().unwrap()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // The phone's sign-in and its app stay.
+    assert!(in_panel(&mut phone).await);
+    let (status, _) = userinfo(&app, there["access_token"].as_str().unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, json) = refresh(&app, &client, there["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+}
+
+#[tokio::test]
 async fn a_hint_of_another_client_or_an_unregistered_address_gets_a_page_and_changes_nothing() {
     let app = provider().await;
     app.user("alice", STRONG, false).await;

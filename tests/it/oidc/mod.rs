@@ -10,6 +10,7 @@ mod code_flow;
 mod discovery;
 mod library_attacks;
 mod logout;
+mod panel;
 mod roles;
 mod walk;
 

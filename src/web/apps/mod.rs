@@ -1,26 +1,30 @@
 //! `/panel/apps` (SPEC §15.1): the applications, for superusers — list, create, edit, delete
 //! with a confirmation. Plain forms and 303s (nothing needs JavaScript); every change goes
 //! through `accounts::apps`, which checks the caller and audits. A refusal is placed beside
-//! the field it is about.
+//! the field it is about. The OpenID Connect client's fields, card and secret: `client.rs`.
+
+pub mod client;
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
-use crate::accounts::apps::{self, App, AppChanges, AppFields, Policy};
+use crate::accounts::apps::{self, App, AppChanges, AppFields, Policy, Saved};
 use crate::accounts::{self, audit::Actor};
 use crate::auth::client_ip::ClientIp;
 use crate::error::Error;
 use crate::i18n::Lang;
 use crate::paths;
 use crate::state::AppState;
+use crate::views::apps::client::ClientErrors;
 use crate::views::apps::{
     AppFormErrors, AppFormView, AppRowView, AppsView, RoleChoice, app_form_page, apps_page,
     delete_app_page,
 };
 use crate::web::form::Form;
-use crate::web::{PageError, PageResult, Viewer};
+use crate::web::{Hx, PageError, PageResult, Viewer};
+use client::ClientForm;
 
 #[derive(Deserialize, Default)]
 pub struct ListQuery {
@@ -80,6 +84,7 @@ struct Submitted {
     /// A role value that was not a number (tampered with).
     bad_role: bool,
     policy: String,
+    client: ClientForm,
 }
 
 impl Submitted {
@@ -89,6 +94,9 @@ impl Submitted {
             ..Submitted::default()
         };
         for (key, value) in pairs {
+            if submitted.client.take(&key, &value) {
+                continue;
+            }
             match key.as_str() {
                 "name" => submitted.name = value,
                 "description" => submitted.description = value,
@@ -115,6 +123,7 @@ impl Submitted {
             roles: app.allowed_roles.clone(),
             bad_role: false,
             policy: app.policy.as_str().to_string(),
+            client: ClientForm::of(app.oidc.as_ref()),
         }
     }
 
@@ -139,18 +148,37 @@ impl Submitted {
             public_paths: Submitted::lines(&self.public_paths),
             allowed_roles: self.roles.clone(),
             policy,
-            oidc: None,
+            oidc: self.client.changes()?,
         })
+    }
+}
+
+/// The form as it is shown: `current` is the application being edited (`None`: a new one).
+struct Shown<'a> {
+    current: Option<&'a App>,
+    errors: AppFormErrors,
+    client_errors: ClientErrors,
+    notice: Option<&'a str>,
+    status: StatusCode,
+}
+
+impl<'a> Shown<'a> {
+    fn ok(current: Option<&'a App>) -> Self {
+        Shown {
+            current,
+            errors: AppFormErrors::default(),
+            client_errors: ClientErrors::default(),
+            notice: None,
+            status: StatusCode::OK,
+        }
     }
 }
 
 async fn render_form(
     state: &AppState,
     viewer: &Viewer,
-    id: Option<i32>,
     submitted: &Submitted,
-    errors: AppFormErrors,
-    status: StatusCode,
+    shown: Shown<'_>,
 ) -> PageResult {
     let roles = apps::role_choices(&state.db)
         .await
@@ -162,17 +190,21 @@ async fn render_form(
             checked: submitted.roles.contains(&role_id),
         })
         .collect();
+    let existing = shown.current.is_some_and(|app| app.oidc.is_some());
     let view = AppFormView {
-        id,
+        id: shown.current.map(|app| app.app_id),
         name: &submitted.name,
         description: &submitted.description,
         hosts: &submitted.hosts,
         public_paths: &submitted.public_paths,
         roles,
         policy: &submitted.policy,
-        errors,
+        errors: shown.errors,
+        client: submitted.client.view(state, existing, shown.client_errors),
+        card: shown.current.and_then(|app| client::card(state, app)),
+        notice: shown.notice,
     };
-    Ok((status, app_form_page(&viewer.context(), &view)).into_response())
+    Ok((shown.status, app_form_page(&viewer.context(), &view)).into_response())
 }
 
 /// The quoted value in a refusal's reason (`hosts: 'x': …` → `x`).
@@ -181,9 +213,10 @@ fn quoted(reason: &str) -> &str {
 }
 
 /// A refusal beside its field; anything else is the error page.
-fn place(lang: Lang, err: accounts::Error) -> Result<AppFormErrors, Error> {
+fn place(lang: Lang, err: accounts::Error) -> Result<(AppFormErrors, ClientErrors), Error> {
     use accounts::Error as D;
     let mut errors = AppFormErrors::default();
+    let mut client_errors = ClientErrors::default();
     let text = |key: &str| Some(lang.t(key).to_string());
     match &err {
         D::AppNameExists => errors.name = text("apps.nameTaken"),
@@ -206,11 +239,12 @@ fn place(lang: Lang, err: accounts::Error) -> Result<AppFormErrors, Error> {
                 );
             }
             "allowed_roles" => errors.roles = text("apps.rolesInvalid"),
+            field if client::place(lang, field, reason, &mut client_errors) => {}
             _ => return Err(err.into()),
         },
         _ => return Err(err.into()),
     }
-    Ok(errors)
+    Ok((errors, client_errors))
 }
 
 /// A save that was refused: the form again with the reason beside its field (400), or the
@@ -218,21 +252,19 @@ fn place(lang: Lang, err: accounts::Error) -> Result<AppFormErrors, Error> {
 async fn refused(
     state: &AppState,
     viewer: &Viewer,
-    id: Option<i32>,
+    current: Option<&App>,
     submitted: &Submitted,
     err: accounts::Error,
 ) -> PageResult {
     match place(viewer.lang, err) {
-        Ok(errors) => {
-            render_form(
-                state,
-                viewer,
-                id,
-                submitted,
+        Ok((errors, client_errors)) => {
+            let shown = Shown {
                 errors,
-                StatusCode::BAD_REQUEST,
-            )
-            .await
+                client_errors,
+                status: StatusCode::BAD_REQUEST,
+                ..Shown::ok(current)
+            };
+            render_form(state, viewer, submitted, shown).await
         }
         Err(err) => Err(viewer.fail(err)),
     }
@@ -247,21 +279,15 @@ fn superuser_only(viewer: &Viewer) -> Result<(), PageError> {
 pub async fn new_app_form(State(state): State<AppState>, viewer: Viewer) -> PageResult {
     superuser_only(&viewer)?;
     let submitted = Submitted::from_pairs(Vec::new());
-    render_form(
-        &state,
-        &viewer,
-        None,
-        &submitted,
-        AppFormErrors::default(),
-        StatusCode::OK,
-    )
-    .await
+    render_form(&state, &viewer, &submitted, Shown::ok(None)).await
 }
 
-/// `POST /panel/apps/new`.
+/// `POST /panel/apps/new`. A confidential client's secret is shown once (a one-time result);
+/// a public client's page shows its `client_id`.
 pub async fn submit_new_app(
     State(state): State<AppState>,
     viewer: Viewer,
+    hx: Hx,
     ip: ClientIp,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
@@ -272,42 +298,60 @@ pub async fn submit_new_app(
         Err(err) => Err(err),
     };
     match created {
+        Ok(Saved {
+            app,
+            client_secret: Some(secret),
+        }) => client::show_once(&state, &viewer, hx, &app, &secret, true).await,
+        // A public client: its page, opened at the card with its client id.
+        Ok(Saved { app, .. }) if app.oidc.is_some() => Ok(Redirect::to(&format!(
+            "{}?done=created#client-title",
+            paths::edit_app(app.app_id)
+        ))
+        .into_response()),
         Ok(_) => Ok(Redirect::to(&format!("{}?done=created", paths::APPS)).into_response()),
         Err(err) => refused(&state, &viewer, None, &submitted, err).await,
     }
 }
 
-fn app_id(viewer: &Viewer, raw: &str) -> Result<i32, PageError> {
+pub(crate) fn app_id(viewer: &Viewer, raw: &str) -> Result<i32, PageError> {
     raw.parse::<i32>()
         .map_err(|_| viewer.fail(accounts::Error::AppNotFound))
 }
 
-/// `GET /panel/apps/{id}`.
+/// The application the path names, as the viewer may read it (superusers).
+pub(crate) async fn load(state: &AppState, viewer: &Viewer, raw: &str) -> Result<App, PageError> {
+    let id = app_id(viewer, raw)?;
+    apps::get(&state.db, &viewer.caller, id)
+        .await
+        .map_err(|e| viewer.fail(e))
+}
+
+/// `GET /panel/apps/{id}`: the application's page, its form and its client.
 pub async fn edit_app_form(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<String>,
+    Query(query): Query<ListQuery>,
 ) -> PageResult {
-    let id = app_id(&viewer, &id)?;
-    let app = apps::get(&state.db, &viewer.caller, id)
-        .await
-        .map_err(|e| viewer.fail(e))?;
+    let app = load(&state, &viewer, &id).await?;
     let submitted = Submitted::of(&app);
-    render_form(
-        &state,
-        &viewer,
-        Some(id),
-        &submitted,
-        AppFormErrors::default(),
-        StatusCode::OK,
-    )
-    .await
+    let notice = match query.done.as_deref() {
+        Some("created") => Some(viewer.lang.t("apps.created")),
+        _ => None,
+    };
+    let shown = Shown {
+        notice,
+        ..Shown::ok(Some(&app))
+    };
+    render_form(&state, &viewer, &submitted, shown).await
 }
 
-/// `POST /panel/apps/{id}`: every field of the form replaces the application's.
+/// `POST /panel/apps/{id}`: every field of the form replaces the application's. Turning a
+/// public client confidential makes its first secret, shown once.
 pub async fn submit_edit_app(
     State(state): State<AppState>,
     viewer: Viewer,
+    hx: Hx,
     ip: ClientIp,
     Path(id): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
@@ -324,16 +368,25 @@ pub async fn submit_edit_app(
                 public_paths: Some(fields.public_paths),
                 allowed_roles: Some(fields.allowed_roles),
                 policy: Some(fields.policy),
-                // The page has no OpenID Connect settings yet: they stay as they are.
-                oidc: None,
+                oidc: Some(fields.oidc),
             };
             apps::update(&state.db, &state.apps, &actor, &viewer.caller, id, changes).await
         }
         Err(err) => Err(err),
     };
     match updated {
+        Ok(Saved {
+            app,
+            client_secret: Some(secret),
+        }) => client::show_once(&state, &viewer, hx, &app, &secret, false).await,
         Ok(_) => Ok(Redirect::to(&format!("{}?done=updated", paths::APPS)).into_response()),
-        Err(err) => refused(&state, &viewer, Some(id), &submitted, err).await,
+        Err(err) => {
+            // The page again, with the application's client as it still is.
+            let current = apps::get(&state.db, &viewer.caller, id)
+                .await
+                .map_err(|e| viewer.fail(e))?;
+            refused(&state, &viewer, Some(&current), &submitted, err).await
+        }
     }
 }
 
@@ -343,11 +396,8 @@ pub async fn delete_app_form(
     viewer: Viewer,
     Path(id): Path<String>,
 ) -> PageResult {
-    let id = app_id(&viewer, &id)?;
-    let app = apps::get(&state.db, &viewer.caller, id)
-        .await
-        .map_err(|e| viewer.fail(e))?;
-    Ok(delete_app_page(&viewer.context(), id, &app.name).into_response())
+    let app = load(&state, &viewer, &id).await?;
+    Ok(delete_app_page(&viewer.context(), app.app_id, &app.name).into_response())
 }
 
 /// `POST /panel/apps/{id}/delete`. A second submission finds nothing: 404.

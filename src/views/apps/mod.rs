@@ -1,6 +1,9 @@
 //! `/panel/apps` (SPEC §15.1, superusers): the applications passgate signs users in to — the
 //! list, the form that creates and edits one (hosts and public paths one per line, roles as
-//! checkboxes, the policy), the delete confirmation — and how their audit entries read.
+//! checkboxes, the policy, the OpenID Connect client: `client.rs`), the delete confirmation —
+//! and how their audit entries read.
+
+pub mod client;
 
 use maud::{Markup, html};
 
@@ -8,6 +11,7 @@ use crate::i18n::Lang;
 use crate::paths;
 use crate::views::components::{Field, alert, csrf_field, emphasised, field};
 use crate::views::layout::{PageContext, page};
+use client::{ClientCardView, ClientFormView, client_card, client_fieldset};
 
 /// The translation key of a policy's name (`one_factor`, `two_factor`, `deny`).
 pub fn policy_key(policy: &str) -> &'static str {
@@ -141,10 +145,23 @@ pub struct AppFormView<'a> {
     pub roles: Vec<RoleChoice>,
     pub policy: &'a str,
     pub errors: AppFormErrors,
+    /// The OpenID Connect fields.
+    pub client: ClientFormView<'a>,
+    /// The application's client as it is (on its page, when it has one).
+    pub card: Option<ClientCardView<'a>>,
+    /// What was just done, said once (in the client's card when there is one: the page is
+    /// opened at it).
+    pub notice: Option<&'a str>,
 }
 
 /// A labelled text area with its hint and error tied to it.
-fn text_area(id: &str, label: &str, value: &str, hint: &str, error: Option<&str>) -> Markup {
+pub(crate) fn text_area(
+    id: &str,
+    label: &str,
+    value: &str,
+    hint: &str,
+    error: Option<&str>,
+) -> Markup {
     let described = match error {
         Some(_) => format!("{id}-hint {id}-error"),
         None => format!("{id}-hint"),
@@ -153,7 +170,7 @@ fn text_area(id: &str, label: &str, value: &str, hint: &str, error: Option<&str>
         div class="field" {
             label for=(id) { (label) }
             textarea id=(id) name=(id) rows="3" spellcheck="false" autocapitalize="off"
-                aria-invalid=[error.map(|_| "true")] aria-describedby=(described) { (value) }
+                autofocus[error.is_some()] aria-invalid=[error.map(|_| "true")] aria-describedby=(described) { (value) }
             p id=(format!("{id}-hint")) class="hint" { (hint) }
             @if let Some(error) = error { p id=(format!("{id}-error")) class="field-error" { (error) } }
         }
@@ -176,22 +193,28 @@ pub fn app_form_page(ctx: &PageContext, view: &AppFormView) -> Markup {
     let mut name = Field::new("name", lang.t("apps.name"), "text");
     name.value = Some(view.name);
     name.error = e.name.as_deref();
-    name.autofocus = view.id.is_none() || e.name.is_some();
-    let mut description = Field::new("description", lang.t("apps.description"), "text");
-    description.value = Some(view.description);
-    description.error = e.description.as_deref();
-    description.required = false;
     let any_error = e.name.is_some()
         || e.description.is_some()
         || e.hosts.is_some()
         || e.public_paths.is_some()
-        || e.roles.is_some();
+        || e.roles.is_some()
+        || view.client.errors.any();
+    // Focus lands on the name of a new application, or on the first field in error (the
+    // first text area in error has `autofocus` too; the browser takes the first).
+    name.autofocus = e.name.is_some() || (view.id.is_none() && !any_error);
+    let mut description = Field::new("description", lang.t("apps.description"), "text");
+    description.value = Some(view.description);
+    description.error = e.description.as_deref();
+    description.required = false;
     page(
         ctx,
         &title,
         html! {
             section class="card" aria-labelledby="app-form-title" {
                 h1 id="app-form-title" { (title) }
+                @if let (Some(notice), None) = (view.notice, &view.card) {
+                    div class="alert alert-ok" role="status" { (notice) }
+                }
                 @if any_error { (alert("error", "app-form-error", lang.t("error.badRequest"))) }
                 form method="post" action=(action) {
                     (csrf_field(ctx.csrf))
@@ -225,9 +248,45 @@ pub fn app_form_page(ctx: &PageContext, view: &AppFormView) -> Markup {
                             }
                         }
                     }
+                    (client_fieldset(lang, &view.client))
                     div class="actions" {
                         button type="submit" { (lang.t("apps.save")) }
                         a href=(paths::APPS) { (lang.t("apps.cancel")) }
+                    }
+                }
+            }
+            @if let Some(card) = &view.card { (client_card(lang, card, view.notice)) }
+        },
+    )
+}
+
+/// A confirmation before an action on application `name` that cannot be undone: `title`
+/// and `submit` are translation keys (`title` with `{app}`), `action` where the form posts.
+pub(crate) struct Confirm<'a> {
+    pub name: &'a str,
+    pub title: &'a str,
+    pub text: &'a str,
+    pub submit: &'a str,
+    pub action: String,
+    /// Where Cancel leads.
+    pub back: String,
+}
+
+pub(crate) fn confirm_page(ctx: &PageContext, view: &Confirm) -> Markup {
+    let lang = ctx.lang;
+    let title = lang.t(view.title).replace("{app}", view.name);
+    page(
+        ctx,
+        &title,
+        html! {
+            section class="card narrow-wide" aria-labelledby="confirm-title" {
+                h1 id="confirm-title" { (emphasised(lang.t(view.title), "{app}", view.name)) }
+                p { (lang.t(view.text)) }
+                form method="post" action=(view.action) {
+                    (csrf_field(ctx.csrf))
+                    div class="actions" {
+                        button type="submit" class="danger" { (lang.t(view.submit)) }
+                        a href=(view.back) { (lang.t("apps.cancel")) }
                     }
                 }
             }
@@ -236,23 +295,15 @@ pub fn app_form_page(ctx: &PageContext, view: &AppFormView) -> Markup {
 }
 
 pub fn delete_app_page(ctx: &PageContext, id: i32, name: &str) -> Markup {
-    let lang = ctx.lang;
-    let title = lang.t("apps.deleteTitle").replace("{app}", name);
-    page(
+    confirm_page(
         ctx,
-        &title,
-        html! {
-            section class="card narrow-wide" aria-labelledby="delete-title" {
-                h1 id="delete-title" { (emphasised(lang.t("apps.deleteTitle"), "{app}", name)) }
-                p { (lang.t("apps.deleteConfirm")) }
-                form method="post" action=(paths::delete_app(id)) {
-                    (csrf_field(ctx.csrf))
-                    div class="actions" {
-                        button type="submit" class="danger" { (lang.t("apps.deleteSubmit")) }
-                        a href=(paths::APPS) { (lang.t("apps.cancel")) }
-                    }
-                }
-            }
+        &Confirm {
+            name,
+            title: "apps.deleteTitle",
+            text: "apps.deleteConfirm",
+            submit: "apps.deleteSubmit",
+            action: paths::delete_app(id),
+            back: paths::APPS.to_string(),
         },
     )
 }
@@ -295,6 +346,7 @@ pub fn audit_sentence(
             .t("apps.auditChanged")
             .replace("{app}", &app)
             .replace("{fields}", &get("changed")?.replace(',', ", ")),
+        "app_client_secret_regenerated" => lang.t("oidcClient.auditSecret").replace("{app}", &app),
         "sso_session_issued" => lang
             .t("apps.auditIssuedFor")
             .replace("{app}", &app)
