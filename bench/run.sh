@@ -9,6 +9,9 @@
 # default 3000 per second of a run). The table also goes to target/bench/last-run.md.
 # A second server on the same database, with Prometheus metrics on (BENCH_PORT+1, metrics on
 # BENCH_PORT+2), is measured beside the first (metrics off) for the A/B of SPEC §17.
+# BENCH_ONLY=overview measures only the overview's rows (the dashboard beside the users page,
+# a manager's dashboard, the sign-ins with and without the overview's audit triggers) on the
+# same seeded database, without the start-up, load, memory and forward-auth rows.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,6 +22,10 @@ SECS=${BENCH_SECONDS:-5}
 PORT=${BENCH_PORT:-18731}
 STARTUP_RUNS=${BENCH_STARTUP_RUNS:-7}
 OIDC_CODES=${BENCH_OIDC_CODES:-$((SECS * 3000))}
+ONLY=${BENCH_ONLY:-}
+case "$ONLY" in ""|overview) ;; *) echo "bench: BENCH_ONLY is empty or overview, not $ONLY" >&2; exit 1 ;; esac
+# every_row: whether this run measures the rows outside the overview.
+every_row() { [ -z "$ONLY" ]; }
 PASSWORD='Bench-Quartz-Lantern-7319'
 BASE="http://127.0.0.1:$PORT"
 export BENCH_DIR BENCH_PASSWORD="$PASSWORD"
@@ -124,12 +131,15 @@ print("}")
 PY
 
 # --- start-up time -------------------------------------------------------------------------
+START_EXISTING="" START_EXISTING_ALL="" START_EMPTY="" START_EMPTY_ALL=""
+if every_row; then
 say "start-up time, existing database ($STARTUP_RUNS runs)"
 read -r START_EXISTING START_EXISTING_ALL < <(python3 "$BENCH_DIR/startup.py" "$BIN" "$PORT" \
   "$STARTUP_RUNS" existing "$DB")
 say "start-up time, empty database ($STARTUP_RUNS runs)"
 read -r START_EMPTY START_EMPTY_ALL < <(python3 "$BENCH_DIR/startup.py" "$BIN" "$PORT" \
   "$STARTUP_RUNS" empty "$WORK")
+fi
 
 # --- the server ----------------------------------------------------------------------------
 # start_server NAME PORT [VAR=value…]: serves the database on 127.0.0.1:PORT and waits for
@@ -227,6 +237,8 @@ scrape_mid_run() {
 }
 REPORT="$BENCH_DIR/report.lua"
 LOGIN="$BENCH_DIR/login.lua"
+RSS_LOADED="" RSS_PEAK="" RSS_SETTLED=""
+if every_row; then
 for run in $(seq 1 "$RUNS"); do
   say "run $run of $RUNS"
   wrk_run healthz 16 "$SECS" -s "$REPORT" "$BASE/healthz"
@@ -294,37 +306,59 @@ RSS_PEAK=$(hwm_kib)
 # The hashing threads give their working memory back after 10 s without work.
 sleep 11
 RSS_SETTLED=$(rss_kib)
+fi
 
 # What the overview's counting costs the sign-in (before the overview's seeding puts some
-# users into states that refuse a sign-in): the same logins with the rollup trigger and without it,
-# alternating run by run (the trigger is dropped and put back from its own stored SQL), and
-# the trigger's cost per audit entry alone, 20,000 sign-in entries written in one transaction.
-say "sign-ins with and without the overview's trigger"
-ROLLUP_SQL=$(sqlite3 "$DB" "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'audit_log_rollup'")
-[ -n "$ROLLUP_SQL" ] || { echo "bench: no audit_log_rollup trigger" >&2; exit 1; }
+# users into states that refuse a sign-in): the same logins with the overview's triggers on
+# audit_log (the daily counts, and the managers' daily counts) and without them. The order
+# alternates run by run (without-with, then with-without, …) so that a change of the machine's
+# load biases neither side; the triggers are dropped and put back from their own stored SQL.
+# Then the triggers' cost per audit entry alone: 20,000 sign-in entries about a managed user
+# (so both triggers write) in one transaction.
+say "sign-ins with and without the overview's triggers"
+ROLLUP_TRIGGERS="'audit_log_rollup', 'audit_log_viewer_rollup'"
+ROLLUP_SQL=$(sqlite3 "$DB" "SELECT group_concat(sql, '; ') FROM sqlite_master WHERE type = 'trigger' AND name IN ($ROLLUP_TRIGGERS)")
+[ "$(sqlite3 "$DB" "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN ($ROLLUP_TRIGGERS)")" = 2 ] ||
+  { echo "bench: the overview's two audit_log triggers are not both there" >&2; exit 1; }
 audit_inserts_ms() {
   python3 - "$DB" <<'PY'
 import sqlite3, sys, time
 db = sqlite3.connect(sys.argv[1], timeout=10, isolation_level=None)
+# user00010: every tenth user is managed by benchadmin.
+target = db.execute("SELECT user_id FROM users WHERE username = 'user00010' AND manager IS NOT NULL").fetchone()[0]
 db.execute("BEGIN")
 start = time.perf_counter()
 db.executemany(
     "INSERT INTO audit_log (created, target_id, target_name, action, detail, source_ip) "
-    "VALUES (strftime('%Y-%m-%d %H:%M:%S', 'now', '-40 days'), 2, 'user00001', 'login', '', '10.0.0.1')",
-    [()] * 20000)
+    "VALUES (strftime('%Y-%m-%d %H:%M:%S', 'now', '-40 days'), ?, 'user00010', 'login', '', '10.0.0.1')",
+    [(target,)] * 20000)
 elapsed = time.perf_counter() - start
 db.execute("ROLLBACK")
 print(f"{elapsed * 1000:.1f}")
 PY
 }
+DROP_ROLLUP="DROP TRIGGER IF EXISTS audit_log_rollup; DROP TRIGGER IF EXISTS audit_log_viewer_rollup"
+# rollup_side on|off: the logins with the triggers (on) or without them (off).
+rollup_side() {
+  if [ "$1" = on ]; then
+    sqlite3 "$DB" "PRAGMA busy_timeout = 10000; $DROP_ROLLUP; $ROLLUP_SQL;"
+    echo "$(audit_inserts_ms)" >>"$WORK/audit_inserts_rollup.txt"
+    BENCH_LOGIN_USERS=7999 wrk_run logins_rollup 16 "$SECS" -s "$LOGIN" "$BASE"
+  else
+    sqlite3 "$DB" "PRAGMA busy_timeout = 10000; $DROP_ROLLUP"
+    echo "$(audit_inserts_ms)" >>"$WORK/audit_inserts_plain.txt"
+    BENCH_LOGIN_USERS=7999 wrk_run logins_no_rollup 16 "$SECS" -s "$LOGIN" "$BASE"
+  fi
+}
 for run in $(seq 1 "$RUNS"); do
   say "rollup run $run of $RUNS"
-  sqlite3 "$DB" "PRAGMA busy_timeout = 10000; DROP TRIGGER audit_log_rollup"
-  echo "$(audit_inserts_ms)" >>"$WORK/audit_inserts_plain.txt"
-  BENCH_LOGIN_USERS=7999 wrk_run logins_no_rollup 16 "$SECS" -s "$LOGIN" "$BASE"
-  sqlite3 "$DB" "PRAGMA busy_timeout = 10000; $ROLLUP_SQL;"
-  echo "$(audit_inserts_ms)" >>"$WORK/audit_inserts_rollup.txt"
-  BENCH_LOGIN_USERS=7999 wrk_run logins_rollup 16 "$SECS" -s "$LOGIN" "$BASE"
+  order="off on"
+  [ $((run % 2)) -eq 0 ] && order="on off"
+  for side in $order; do
+    rollup_side "$side"
+  done
+  # The triggers stay in place after each run (the overview's seeding below is counted by them).
+  [ "$side" = on ] || sqlite3 "$DB" "PRAGMA busy_timeout = 10000; $DROP_ROLLUP; $ROLLUP_SQL;"
 done
 
 # --- the administrator's overview (SPEC §18) ----------------------------------------------
@@ -391,6 +425,8 @@ for run in $(seq 1 "$RUNS"); do
     -H "Cookie: passgate_session=$ADMIN_COOKIE" "$BASE/panel/dashboard"
   wrk_run overview_manager_1 1 "$SECS" -s "$REPORT" \
     -H "Cookie: passgate_session=$MANAGER_COOKIE" "$BASE/panel/dashboard"
+  wrk_run overview_manager_users_1 1 "$SECS" -s "$REPORT" \
+    -H "Cookie: passgate_session=$MANAGER_COOKIE" "$BASE/panel/panel_config"
   wrk_run overview_filtered_1 1 "$SECS" -s "$REPORT" \
     -H "Cookie: passgate_session=$ADMIN_COOKIE" "$BASE/panel/panel_config?status=no_mfa"
 done
@@ -398,7 +434,7 @@ done
 # What the pragma costs where passgate deletes: a one-time result (a ~300-byte sealed payload
 # in the real table) written and deleted again, 5,000 times, each statement its own commit,
 # with WAL and synchronous=NORMAL as passgate opens SQLite; OFF and ON alternating run by run.
-say "one-time results with secure_delete off and on"
+every_row && say "one-time results with secure_delete off and on"
 one_time_us() {
   python3 - "$DB" "$1" <<'PY'
 import base64, os, sqlite3, sys, time
@@ -420,17 +456,21 @@ for i in range(count):
 print(f"{(time.perf_counter() - start) * 1e6 / count:.2f}")
 PY
 }
-for run in $(seq 1 "$RUNS"); do
-  order="OFF ON"
-  [ $((run % 2)) -eq 0 ] && order="ON OFF"
-  for side in $order; do
-    one_time_us "$side" >>"$WORK/secure_delete_$side.txt"
+if every_row; then
+  for run in $(seq 1 "$RUNS"); do
+    order="OFF ON"
+    [ $((run % 2)) -eq 0 ] && order="ON OFF"
+    for side in $order; do
+      one_time_us "$side" >>"$WORK/secure_delete_$side.txt"
+    done
   done
-done
+fi
 
 # --- forward authentication (SPEC §15.2) ---------------------------------------------------
-# shellcheck source=bench/forward_auth.sh
-. "$BENCH_DIR/forward_auth.sh"
+if every_row; then
+  # shellcheck source=bench/forward_auth.sh
+  . "$BENCH_DIR/forward_auth.sh"
+fi
 
 # --- the table -----------------------------------------------------------------------------
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -440,4 +480,4 @@ python3 "$BENCH_DIR/table.py" "$WORK" \
   "rss_peak_kib=$RSS_PEAK" "start_existing_ms=$START_EXISTING" "start_empty_ms=$START_EMPTY" \
   "start_existing_all=$START_EXISTING_ALL" "start_empty_all=$START_EMPTY_ALL" \
   "runs=$RUNS" "seconds=$SECS" "load_before=$LOAD_BEFORE" "load_after=$LOAD_AFTER" \
-  "audit_rows=$AUDIT_ROWS" | tee "$ROOT/target/bench/last-run.md"
+  "audit_rows=$AUDIT_ROWS" "only=$ONLY" | tee "$ROOT/target/bench/last-run.md"

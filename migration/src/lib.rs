@@ -23,6 +23,7 @@ mod m20261206_000004_passkey_handles;
 mod m20261206_000005_overview;
 mod m20261206_000006_one_time_results;
 mod m20261206_000007_session_id_hashes;
+mod m20261206_000008_overview_speed;
 
 /// All passgate migrations, oldest first.
 pub struct Migrator;
@@ -46,6 +47,7 @@ impl Migrator {
             Box::new(m20261206_000005_overview::Migration),
             Box::new(m20261206_000006_one_time_results::Migration),
             Box::new(m20261206_000007_session_id_hashes::Migration),
+            Box::new(m20261206_000008_overview_speed::Migration),
         ]
     }
 }
@@ -68,7 +70,7 @@ mod tests {
     };
 
     /// The tables of later migrations (the base has [`TABLES`]).
-    const LATER_TABLES: [&str; 21] = [
+    const LATER_TABLES: [&str; 22] = [
         "totp_devices",
         "totp_enrolments",
         "recovery_codes",
@@ -90,6 +92,7 @@ mod tests {
         "one_time_results",
         "roles",
         "user_roles",
+        "viewer_activity_days",
     ];
 
     /// Every table once all migrations ran.
@@ -348,10 +351,11 @@ mod tests {
                 "idx_api_keys_user_id",
                 "idx_app_public_paths_app_path",
                 "idx_app_sign_ins_app_last",
-                "idx_app_sign_ins_user_id",
+                "idx_app_sign_ins_user_last_app",
                 "idx_apps_name",
                 "idx_audit_log_created",
                 "idx_audit_log_target_id",
+                "idx_login_throttle_user_id",
                 "idx_oidc_grants_expires",
                 "idx_oidc_grants_sid",
                 "idx_oidc_grants_user_id",
@@ -372,7 +376,7 @@ mod tests {
                 "idx_totp_devices_user_id",
                 "idx_totp_enrolments_user_id",
                 "idx_user_permissions_user_permission",
-                "idx_users_enabled",
+                "idx_users_enabled_mfa",
                 "idx_users_last_login",
                 "idx_users_manager",
                 "idx_users_passkey_handle",

@@ -8,7 +8,9 @@ mod status;
 
 pub(crate) use listing::visible_to;
 pub use listing::{UserFilter, UserPage, list_visible, names_of, search_visible};
-pub use status::{RowStatus, row_status, row_status_sql, row_statuses, signed_in_user};
+pub use status::{
+    RowStatus, locked_until_of, row_status, row_status_sql, row_statuses, signed_in_user,
+};
 
 use rand::RngExt;
 use sea_orm::sea_query::Expr;

@@ -27,4 +27,5 @@ pub mod totp_enrolments;
 pub mod user_permissions;
 pub mod user_roles;
 pub mod users;
+pub mod viewer_activity_days;
 pub mod webauthn_ceremonies;

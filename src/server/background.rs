@@ -11,8 +11,8 @@ use crate::auth::session_store::DbSessionStore;
 use crate::config::Config;
 
 /// Every ten minutes: expired sessions (the panel's and single sign-on's), throttle counters,
-/// two-factor enrolments, passkey ceremonies, one-time results and ended OpenID Connect grants
-/// go.
+/// two-factor enrolments, passkey ceremonies, one-time results, ended OpenID Connect grants and
+/// the managers' chart days older than any chart shows go.
 pub fn prune_expired(db: &DatabaseConnection, config: &Config) {
     let cleanup = DbSessionStore::new(db.clone());
     let db = db.clone();
@@ -42,6 +42,10 @@ pub fn prune_expired(db: &DatabaseConnection, config: &Config) {
             }
             if let Err(err) = crate::accounts::oidc::grants::prune(&db).await {
                 tracing::warn!(error = %err, "pruning ended OpenID Connect grants failed");
+            }
+            let today = crate::accounts::clock::now().date();
+            if let Err(err) = crate::accounts::overview::prune_viewer_days(&db, today).await {
+                tracing::warn!(error = %err, "pruning the managers' chart days failed");
             }
         }
     });

@@ -8,9 +8,15 @@ use crate::views::components::pager;
 use crate::views::layout::{PageContext, page};
 use crate::views::overview::filter_label;
 
-/// Where a user's password stands.
+/// Where a user's password (and their sign-in) stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PasswordStatus {
+    /// Locked out by failed sign-ins (SPEC §3a): for how long yet and until when (both already
+    /// formatted; the time is UTC).
+    Locked {
+        left: String,
+        until: String,
+    },
     ChangePending,
     /// A temporary password that expires in the given (already formatted) time.
     ExpiresIn(String),
@@ -94,6 +100,14 @@ pub fn status_badge(lang: Lang, status: &PasswordStatus) -> Markup {
         PasswordStatus::Expired => {
             html! { span class="badge badge-danger" { (lang.t("tempPassword.statusExpired")) } }
         }
+        // The badge says *locked* and for how long; its name read aloud says why and until
+        // when (the visible words stay first, so the name starts with what is seen).
+        PasswordStatus::Locked { left, until } => html! {
+            span class="badge badge-danger" title=(lang.t("lockout.badgeTitle").replace("{until}", until)) {
+                (lang.t("lockout.badge").replace("{time}", left))
+                span class="visually-hidden" { " " (lang.t("lockout.badgeWhy").replace("{until}", until)) }
+            }
+        },
     }
 }
 

@@ -151,6 +151,15 @@ for (const js of [true, false]) {
         await Promise.all([page.waitForURL(`**/panel/panel_config?status=${status}`), page.locator(`ul.stats a[href$="?status=${status}"]`).click()]);
         assert.equal(await tableRows(page), expected, `the ${status} card and its table`);
         assert.equal(await page.locator('#status-filter').inputValue(), status, 'the filter shows what is applied');
+        if (status === 'locked') {
+          // The locked user's row says so beside the other badges, and read aloud says why.
+          const badge = page.locator('#users-table tbody .badge', { hasText: lang === 'de' ? 'Gesperrt' : 'Locked' });
+          assert.equal(await badge.count(), 1, 'a locked badge');
+          assert.ok(await badge.isVisible());
+          assert.match(await badge.textContent(), lang === 'de' ? /zu viele fehlgeschlagene Anmeldungen/ : /too many failed sign-ins/);
+          await axe.check(page, 'users table (locked)', { js });
+          await shotBothWidths(page, `${tag}-users-locked`);
+        }
       }
       await axe.check(page, 'users table (filtered)', { js });
       await shotBothWidths(page, `${tag}-users-filtered`);

@@ -33,6 +33,7 @@ mod operator_database;
 mod operator_keys;
 mod operator_users;
 mod overview;
+mod overview_speed;
 mod passkeys;
 mod passkeys_discoverable;
 mod passkeys_legacy;

@@ -69,6 +69,14 @@ async fn every_migration_rolls_back_and_forward() {
     Migrator::up(&conn, None).await.unwrap();
     Migrator::down(&conn, Some(1))
         .await
+        .expect("overview_speed down");
+    assert!(
+        conn.execute_unprepared("SELECT 1 FROM viewer_activity_days")
+            .await
+            .is_err()
+    );
+    Migrator::down(&conn, Some(1))
+        .await
         .expect("session_id_hashes down");
     Migrator::down(&conn, Some(1))
         .await

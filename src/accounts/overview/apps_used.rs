@@ -3,7 +3,7 @@
 //! database from the audit entries that name an app), one statement for every app.
 
 use sea_orm::sea_query::{
-    Alias, Asterisk, Expr, ExprTrait, Func, Order, Query, SimpleExpr, SubQueryStatement,
+    Alias, Asterisk, Expr, ExprTrait, Func, JoinType, Order, Query, SimpleExpr, SubQueryStatement,
 };
 use sea_orm::{ConnectionTrait, QuerySelect, QueryTrait};
 use time::PrimitiveDateTime;
@@ -26,21 +26,45 @@ pub struct AppUse {
 
 /// Every application by name, with its users of the last [`APP_WINDOW`] before `now` among
 /// those `caller` sees. Empty when there are no applications.
+///
+/// A superuser's number is a count of each application's recent rows (the index `(app_id,
+/// last_sign_in)`); a manager's, the recent rows of the users they see grouped by
+/// application (the index `(user_id, last_sign_in, app_id)`: a few rows per user, whatever
+/// the number of other users).
 pub async fn apps_used(
     conn: &impl ConnectionTrait,
     caller: &Caller,
     now: PrimitiveDateTime,
 ) -> Result<Vec<AppUse>> {
-    let mut signed_in = Query::select()
-        .expr(Expr::col(Asterisk).count())
-        .from(app_sign_ins::Entity)
-        .and_where(
-            Expr::col((app_sign_ins::Entity, app_sign_ins::Column::AppId))
-                .equals((apps::Entity, apps::Column::AppId)),
+    let since = now - APP_WINDOW;
+    let users_of_app: SimpleExpr = if caller.is_superuser() {
+        let signed_in = Query::select()
+            .expr(Expr::col(Asterisk).count())
+            .from(app_sign_ins::Entity)
+            .and_where(
+                Expr::col((app_sign_ins::Entity, app_sign_ins::Column::AppId))
+                    .equals((apps::Entity, apps::Column::AppId)),
+            )
+            .and_where(
+                Expr::col((app_sign_ins::Entity, app_sign_ins::Column::LastSignIn)).gte(since),
+            )
+            .to_owned();
+        SimpleExpr::SubQuery(
+            None,
+            Box::new(SubQueryStatement::SelectStatement(signed_in)),
         )
-        .and_where(
-            Expr::col((app_sign_ins::Entity, app_sign_ins::Column::LastSignIn))
-                .gte(now - APP_WINDOW),
+    } else {
+        // The grouped counts joined below; an application none of them used has no row.
+        Expr::cust("COALESCE(used.users, 0)")
+    };
+    let mut select = Query::select()
+        .column((apps::Entity, apps::Column::AppId))
+        .column((apps::Entity, apps::Column::Name))
+        .expr_as(users_of_app, Alias::new("users"))
+        .from(apps::Entity)
+        .order_by_expr(
+            Func::lower(Expr::col((apps::Entity, apps::Column::Name))).into(),
+            Order::Asc,
         )
         .to_owned();
     if !caller.is_superuser() {
@@ -49,26 +73,22 @@ pub async fn apps_used(
             .column(users::Column::UserId)
             .into_query();
         visible.clear_order_by();
-        signed_in.and_where(
-            Expr::col((app_sign_ins::Entity, app_sign_ins::Column::UserId)).in_subquery(visible),
+        let used = Query::select()
+            .column(app_sign_ins::Column::AppId)
+            .expr_as(Expr::col(Asterisk).count(), Alias::new("users"))
+            .from(app_sign_ins::Entity)
+            .and_where(Expr::col(app_sign_ins::Column::LastSignIn).gte(since))
+            .and_where(Expr::col(app_sign_ins::Column::UserId).in_subquery(visible))
+            .group_by_col(app_sign_ins::Column::AppId)
+            .to_owned();
+        select.join_subquery(
+            JoinType::LeftJoin,
+            used,
+            Alias::new("used"),
+            Expr::col((Alias::new("used"), app_sign_ins::Column::AppId))
+                .equals((apps::Entity, apps::Column::AppId)),
         );
     }
-    let select = Query::select()
-        .column((apps::Entity, apps::Column::AppId))
-        .column((apps::Entity, apps::Column::Name))
-        .expr_as(
-            SimpleExpr::SubQuery(
-                None,
-                Box::new(SubQueryStatement::SelectStatement(signed_in)),
-            ),
-            Alias::new("users"),
-        )
-        .from(apps::Entity)
-        .order_by_expr(
-            Func::lower(Expr::col((apps::Entity, apps::Column::Name))).into(),
-            Order::Asc,
-        )
-        .to_owned();
     let backend = conn.get_database_backend();
     let rows = conn.query_all_raw(backend.build(&select)).await?;
     let mut out = Vec::with_capacity(rows.len());

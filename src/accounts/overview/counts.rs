@@ -1,6 +1,13 @@
 //! The overview's numbers of users: one per [`UserStatus`] and the enabled users the
-//! second-factor coverage is a share of, in one statement of counting subqueries, each the
-//! users table's own filter (so a card and the table it links to agree by construction).
+//! second-factor coverage is a share of, in one statement, each counting the users table's
+//! own filter condition (so a card and the table it links to agree by construction).
+//!
+//! Two shapes of the same conditions, chosen by who asks (measured on SQLite with 10,000
+//! users): a superuser's are one counting subquery per card, each reading its index (~4 ms;
+//! one pass over every user evaluating every condition took ~9 ms); a manager's are one pass
+//! over the users they see, found by `user_id` or `manager`, with a `SUM(CASE …)` per card
+//! (~2 ms for 1,000 users, where eleven subqueries each scanned the `enabled` index of the
+//! whole table: ~9 ms).
 
 use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Query, SimpleExpr, SubQueryStatement};
 use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, QuerySelect, QueryTrait};
@@ -41,6 +48,12 @@ fn count_of(query: sea_orm::Select<users::Entity>) -> SimpleExpr {
     SimpleExpr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(select)))
 }
 
+/// `SUM(CASE WHEN condition THEN 1 ELSE 0 END)`: how many rows of a pass meet `condition`
+/// (`NULL` over no rows, read as 0).
+fn how_many(condition: SimpleExpr) -> SimpleExpr {
+    Expr::case(condition, 1).finally(0).sum()
+}
+
 const ENABLED: &str = "enabled_users";
 
 /// The counts of the users `caller` sees (the users table's rows) as of `now`.
@@ -50,25 +63,42 @@ pub async fn counts(
     policy: MfaPolicy,
     now: PrimitiveDateTime,
 ) -> Result<Counts> {
-    let mut select = Query::select();
-    for status in UserStatus::ALL {
+    let select = if caller.is_superuser() {
+        let mut select = Query::select();
+        for status in UserStatus::ALL {
+            select.expr_as(
+                count_of(filtered_query(caller, Some(status.at(now, policy)))),
+                Alias::new(status.as_str()),
+            );
+        }
         select.expr_as(
-            count_of(filtered_query(caller, Some(status.at(now, policy)))),
-            Alias::new(status.as_str()),
+            count_of(filtered_query(caller, None).filter(users::Column::Enabled.eq(true))),
+            Alias::new(ENABLED),
         );
-    }
-    select.expr_as(
-        count_of(filtered_query(caller, None).filter(users::Column::Enabled.eq(true))),
-        Alias::new(ENABLED),
-    );
+        select
+    } else {
+        let mut select = filtered_query(caller, None).select_only().into_query();
+        select.clear_order_by();
+        for status in UserStatus::ALL {
+            select.expr_as(
+                how_many(status.at(now, policy).condition()),
+                Alias::new(status.as_str()),
+            );
+        }
+        select.expr_as(
+            how_many(users::Column::Enabled.eq(true)),
+            Alias::new(ENABLED),
+        );
+        select
+    };
     let statement = conn.get_database_backend().build(&select);
     let row = conn
         .query_one_raw(statement)
         .await?
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("no row from the overview's counts")))?;
     let read = |name: &str| -> Result<u64> {
-        let n: i64 = row.try_get("", name)?;
-        Ok(u64::try_from(n).unwrap_or(0))
+        let n: Option<i64> = row.try_get("", name)?;
+        Ok(n.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
     };
     let mut by_status = Vec::with_capacity(UserStatus::ALL.len());
     for status in UserStatus::ALL {

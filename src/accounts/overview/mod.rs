@@ -7,7 +7,7 @@ mod apps_used;
 mod counts;
 pub mod status;
 
-pub use activity::{CHART_DAYS, Day, last_days};
+pub use activity::{CHART_DAYS, Day, last_days, prune_viewer_days};
 pub use apps_used::{APP_WINDOW, AppUse, apps_used};
 pub use counts::{Counts, counts};
 pub use status::{EXPIRING_WITHIN, StatusFilter, UserStatus};

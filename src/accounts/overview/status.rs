@@ -7,7 +7,9 @@ use time::PrimitiveDateTime;
 
 use crate::accounts::reset_links;
 use crate::config::MfaPolicy;
-use crate::entities::{login_throttle, passkeys, reset_links as link_entity, totp_devices, users};
+use crate::entities::{
+    login_throttle, passkeys, reset_links as link_entity, roles, totp_devices, user_roles, users,
+};
 
 /// How far ahead *expires within 24 h* looks.
 pub const EXPIRING_WITHIN: time::Duration = time::Duration::hours(24);
@@ -126,7 +128,9 @@ fn has_factor() -> SimpleExpr {
 }
 
 /// Whether a second factor is required of the user: their own flag, the server's policy (SPEC
-/// §9), or a role of theirs with `mfa_required` (§14) — `mfa::required` as SQL.
+/// §9), or a role of theirs with `mfa_required` (§14) — `mfa::required` as SQL. The flags are
+/// in the index `users (enabled, require_mfa, superuser)` and the role's members a list read
+/// once, so a count decides this without reading the table.
 fn factor_required(policy: MfaPolicy) -> SimpleExpr {
     let by_policy = match policy {
         MfaPolicy::None => Expr::val(false),
@@ -136,9 +140,26 @@ fn factor_required(policy: MfaPolicy) -> SimpleExpr {
     col(users::Column::RequireMfa)
         .eq(true)
         .or(by_policy)
-        .or(Expr::cust(crate::accounts::roles::mfa_required_sql(
-            "users.user_id",
-        )))
+        .or(user_in(
+            Query::select()
+                .column((user_roles::Entity, user_roles::Column::UserId))
+                .from(user_roles::Entity)
+                .inner_join(
+                    roles::Entity,
+                    Expr::col((roles::Entity, roles::Column::RoleId))
+                        .equals((user_roles::Entity, user_roles::Column::RoleId)),
+                )
+                .and_where(Expr::col((roles::Entity, roles::Column::MfaRequired)).eq(true))
+                .to_owned(),
+        ))
+}
+
+/// `enabled`, for a condition whose other part names few users (those with a factor): the same
+/// truth as `enabled = TRUE` (the column is never NULL), written so that SQLite, which has no
+/// statistics, does not read the `enabled` index of every user to test the few (measured:
+/// 0.9 ms → 0.3 ms for 2,000 devices among 10,000 users), but the few and their rows.
+fn enabled_among_few() -> SimpleExpr {
+    Expr::cust("users.enabled IS TRUE")
 }
 
 impl StatusFilter {
@@ -169,19 +190,21 @@ impl StatusFilter {
                     .and_where(Expr::col(link_entity::Column::Expires).gt(now))
                     .to_owned(),
             ),
+            // The requirement before the factors: most users are not required one, and
+            // that is decided on the index (see `factor_required`).
             UserStatus::MfaMissing => enabled()
-                .and(has_factor().not())
-                .and(factor_required(self.policy)),
+                .and(factor_required(self.policy))
+                .and(has_factor().not()),
             UserStatus::NoMfa => enabled().and(has_factor().not()),
             UserStatus::Disabled => col(users::Column::Enabled).eq(false),
             UserStatus::Never => col(users::Column::LastLogin).is_null(),
-            UserStatus::Totp => enabled().and(user_in(
+            UserStatus::Totp => enabled_among_few().and(user_in(
                 Query::select()
                     .column(totp_devices::Column::UserId)
                     .from(totp_devices::Entity)
                     .to_owned(),
             )),
-            UserStatus::Passkey => enabled().and(user_in(
+            UserStatus::Passkey => enabled_among_few().and(user_in(
                 Query::select()
                     .column(passkeys::Column::UserId)
                     .from(passkeys::Entity)

@@ -144,3 +144,30 @@ pub async fn row_statuses(
         })
         .collect())
 }
+
+/// Until when each of `user_ids` that is locked out now by failed sign-ins stays locked (SPEC
+/// §3a; the users table's *locked* badge, the same condition as the overview's *locked now*),
+/// in one statement. Users who are not locked are left out.
+pub async fn locked_until_of(
+    conn: &impl ConnectionTrait,
+    user_ids: &[i32],
+) -> Result<std::collections::HashMap<i32, time::PrimitiveDateTime>> {
+    use crate::entities::login_throttle;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    if user_ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let mut out = std::collections::HashMap::new();
+    for row in login_throttle::Entity::find()
+        .filter(login_throttle::Column::UserId.is_in(user_ids.iter().copied()))
+        .filter(login_throttle::Column::LockedUntil.gt(clock::now()))
+        .all(conn)
+        .await?
+    {
+        if let (Some(user_id), Some(until)) = (row.user_id, row.locked_until) {
+            let latest = out.entry(user_id).or_insert(until);
+            *latest = Ord::max(*latest, until);
+        }
+    }
+    Ok(out)
+}

@@ -40,12 +40,20 @@ pub struct ListQuery {
     status: String,
 }
 
-/// The badges of a user's password state (`link_expires`: their live reset link's expiry).
+/// The badges of a user's password state (`link_expires`: their live reset link's expiry;
+/// `locked_until`: the end of their lock-out by failed sign-ins, when locked now).
 pub fn statuses(
     user: &user_entity::Model,
     link_expires: Option<time::PrimitiveDateTime>,
+    locked_until: Option<time::PrimitiveDateTime>,
 ) -> Vec<PasswordStatus> {
     let mut out = Vec::new();
+    if let Some(until) = locked_until {
+        out.push(PasswordStatus::Locked {
+            left: remaining(until - clock::now()),
+            until: clock::display(until),
+        });
+    }
     if let Some(at) = link_expires {
         out.push(PasswordStatus::LinkPending(remaining(at - clock::now())));
     }
@@ -74,14 +82,15 @@ fn remaining(left: time::Duration) -> String {
 }
 
 /// What the table shows of `user` to `viewer`; `status` is the user's second factor, link
-/// and whether a role requires a factor, `roles` the names of their roles (SPEC §9, §10,
-/// §14).
+/// and whether a role requires a factor, `locked_until` the end of a lock-out in force,
+/// `roles` the names of their roles (SPEC §3a, §9, §10, §14).
 pub fn row_view(
     viewer: &Viewer,
     policy: crate::config::MfaPolicy,
     u: &user_entity::Model,
     manager: Option<String>,
     status: users::RowStatus,
+    locked_until: Option<time::PrimitiveDateTime>,
     roles: Vec<String>,
 ) -> UserRowView {
     let target = target_of(u);
@@ -94,7 +103,7 @@ pub fn row_view(
         superuser: u.superuser,
         manager,
         last_login: u.last_login.map(clock::display),
-        statuses: statuses(u, status.link_expires),
+        statuses: statuses(u, status.link_expires, locked_until),
         is_self,
         can_reset,
         can_edit: permissions::can_view(&viewer.caller, &target).is_ok(),
@@ -130,6 +139,9 @@ pub async fn fresh_row(
         None => None,
     };
     let status = users::row_status(&state.db, user.user_id).await?;
+    let locked_until = users::locked_until_of(&state.db, &[user.user_id])
+        .await?
+        .remove(&user.user_id);
     let roles = roles::names_of_user(&state.db, user.user_id).await?;
     Ok(Some(row_view(
         viewer,
@@ -137,6 +149,7 @@ pub async fn fresh_row(
         &user,
         manager,
         status,
+        locked_until,
         roles,
     )))
 }
@@ -179,6 +192,9 @@ pub async fn list_users(
     let row_statuses = users::row_statuses(&state.db, &ids)
         .await
         .map_err(|e| viewer.fail(e))?;
+    let locked = users::locked_until_of(&state.db, &ids)
+        .await
+        .map_err(|e| viewer.fail(e))?;
     let mut user_roles = roles::of_users(&state.db, &ids)
         .await
         .map_err(|e| viewer.fail(e))?;
@@ -195,6 +211,7 @@ pub async fn list_users(
                 u,
                 u.manager.and_then(|m| manager_names.get(&m).cloned()),
                 row_statuses.get(&u.user_id).copied().unwrap_or_default(),
+                locked.get(&u.user_id).copied(),
                 user_roles
                     .remove(&u.user_id)
                     .unwrap_or_default()
