@@ -1,9 +1,10 @@
 //! The overview's numbers of users: one per [`UserStatus`] and the enabled users the
 //! second-factor coverage is a share of, in one statement, each counting the users table's
-//! own filter condition (so a card and the table it links to agree by construction).
+//! own filter condition (so a card and the table it links to agree by construction; *no
+//! second factor* is counted as its equal, the enabled less the enabled with a factor).
 //!
 //! Two shapes of the same conditions, chosen by who asks (measured on SQLite with 10,000
-//! users): a superuser's are one counting subquery per card, each reading its index (~4 ms;
+//! users): a superuser's are one counting subquery per card, each reading its index (~3 ms;
 //! one pass over every user evaluating every condition took ~9 ms); a manager's are one pass
 //! over the users they see, found by `user_id` or `manager`, with a `SUM(CASE …)` per card
 //! (~2 ms for 1,000 users, where eleven subqueries each scanned the `enabled` index of the
@@ -14,7 +15,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, QuerySelect, QueryTrait
 use time::PrimitiveDateTime;
 
 use super::filtered_query;
-use super::status::UserStatus;
+use super::status::{UserStatus, enabled_with_factor};
 use crate::accounts::error::{Error, Result};
 use crate::accounts::permissions::Caller;
 use crate::config::MfaPolicy;
@@ -65,16 +66,21 @@ pub async fn counts(
 ) -> Result<Counts> {
     let select = if caller.is_superuser() {
         let mut select = Query::select();
+        let enabled =
+            || count_of(filtered_query(caller, None).filter(users::Column::Enabled.eq(true)));
         for status in UserStatus::ALL {
-            select.expr_as(
-                count_of(filtered_query(caller, Some(status.at(now, policy)))),
-                Alias::new(status.as_str()),
-            );
+            let count = match status {
+                // The enabled less those with a factor: the same users as the card's condition,
+                // counted from the few with a factor instead of probing every enabled user's
+                // devices and passkeys (1.6 ms for 10,000 users).
+                UserStatus::NoMfa => enabled().sub(count_of(
+                    filtered_query(caller, None).filter(enabled_with_factor()),
+                )),
+                _ => count_of(filtered_query(caller, Some(status.at(now, policy)))),
+            };
+            select.expr_as(count, Alias::new(status.as_str()));
         }
-        select.expr_as(
-            count_of(filtered_query(caller, None).filter(users::Column::Enabled.eq(true))),
-            Alias::new(ENABLED),
-        );
+        select.expr_as(enabled(), Alias::new(ENABLED));
         select
     } else {
         let mut select = filtered_query(caller, None).select_only().into_query();

@@ -162,6 +162,12 @@ fn enabled_among_few() -> SimpleExpr {
     Expr::cust("users.enabled IS TRUE")
 }
 
+/// The enabled users with a second factor (read from the few with one): the complement, among
+/// the enabled, of *no second factor*, which is counted as their difference.
+pub(super) fn enabled_with_factor() -> SimpleExpr {
+    enabled_among_few().and(has_factor())
+}
+
 impl StatusFilter {
     /// The condition on a query of `users`.
     pub fn condition(&self) -> SimpleExpr {
