@@ -296,6 +296,7 @@ mod tests {
             has_factor,
             link_expires: Option::None,
             in_mfa_role,
+            has_roles: Option::None,
         };
         assert!(factor_missing(
             MfaPolicy::None,

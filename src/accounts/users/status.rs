@@ -20,6 +20,10 @@ pub struct RowStatus {
     /// `mfa::required`).
     #[serde(default)]
     pub in_mfa_role: bool,
+    /// Whether the user holds any role, where it was read with the user (`None`: not read, as
+    /// for user lists): an `@me` of a user without roles needs no statement to list them.
+    #[serde(default)]
+    pub has_roles: Option<bool>,
 }
 
 /// The [`RowStatus`] columns of the user whose id is in column `user_column`, as SQL for a
@@ -32,7 +36,8 @@ pub fn row_status_sql(user_column: &str, now: &str) -> String {
          OR EXISTS (SELECT 1 FROM passkeys WHERE passkeys.user_id = {user_column})) AS has_factor, \
          (SELECT MAX(reset_links.expires) FROM reset_links WHERE reset_links.user_id = {user_column} \
          AND reset_links.state = '{live}' AND reset_links.expires > {now}) AS link_expires, \
-         {in_mfa_role} AS in_mfa_role",
+         {in_mfa_role} AS in_mfa_role, \
+         EXISTS (SELECT 1 FROM user_roles WHERE user_roles.user_id = {user_column}) AS has_roles",
         live = crate::accounts::reset_links::state::LIVE,
         in_mfa_role = crate::accounts::roles::mfa_required_sql(user_column)
     )
@@ -45,6 +50,7 @@ impl RowStatus {
             has_factor: row.try_get::<bool>("", "has_factor")?,
             link_expires: row.try_get::<Option<time::PrimitiveDateTime>>("", "link_expires")?,
             in_mfa_role: row.try_get::<bool>("", "in_mfa_role")?,
+            has_roles: Some(row.try_get::<bool>("", "has_roles")?),
         })
     }
 }
@@ -113,6 +119,16 @@ pub async fn row_status(conn: &impl ConnectionTrait, user_id: i32) -> Result<Row
             crate::accounts::roles::mfa_required_expr(user_id),
             Alias::new("in_mfa_role"),
         )
+        .expr_as(
+            Expr::exists(
+                Query::select()
+                    .expr(Expr::val(1))
+                    .from(Alias::new("user_roles"))
+                    .and_where(Expr::col(Alias::new("user_id")).eq(user_id))
+                    .to_owned(),
+            ),
+            Alias::new("has_roles"),
+        )
         .to_owned();
     let statement = conn.get_database_backend().build(&query);
     let row = conn
@@ -139,6 +155,7 @@ pub async fn row_statuses(
                     has_factor: with_factors.contains(&id),
                     link_expires: links.get(&id).copied(),
                     in_mfa_role: in_mfa_roles.contains(&id),
+                    has_roles: None,
                 },
             )
         })

@@ -108,11 +108,16 @@ pub async fn show(
         Some(status) if user.user_id == caller.user.user_id => status,
         _ => users::row_status(&state.db, user.user_id).await?,
     };
-    let roles: Vec<RoleRow> = roles::of_user(&state.db, user.user_id)
-        .await?
-        .iter()
-        .map(RoleRow::new)
-        .collect();
+    // A user read with the sign-in who holds no role: nothing more to read.
+    let roles: Vec<RoleRow> = if status.has_roles == Some(false) {
+        Vec::new()
+    } else {
+        roles::of_user(&state.db, user.user_id)
+            .await?
+            .iter()
+            .map(RoleRow::new)
+            .collect()
+    };
     let mut row = serde_json::to_value(UserFields::new(&user, status))
         .map_err(|e| Error::Internal(e.into()))?;
     row["roles"] = serde_json::to_value(roles).map_err(|e| Error::Internal(e.into()))?;
