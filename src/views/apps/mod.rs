@@ -215,7 +215,7 @@ pub fn app_form_page(ctx: &PageContext, view: &AppFormView) -> Markup {
                 @if let (Some(notice), None) = (view.notice, &view.card) {
                     div class="alert alert-ok" role="status" { (notice) }
                 }
-                @if any_error { (alert("error", "app-form-error", lang.t("error.badRequest"))) }
+                @if any_error { (alert("error", "app-form-error", lang.t("apps.fixFields"))) }
                 form method="post" action=(action) {
                     (csrf_field(ctx.csrf))
                     (field(&name))
