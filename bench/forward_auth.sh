@@ -7,6 +7,12 @@
 #   fa_plain    the same nginx proxying the same page without auth_request
 #   fa_direct   the decision alone: GET /api/authz/auth-request straight to passgate
 #   fa_healthz  /healthz of the same passgate, for the ratio
+#   fa_ceiling  the same nginx and app, auth_request answered by a do-nothing authoriser (a
+#               second nginx process answering `return 200`, over the same keep-alive hop):
+#               what the chain costs without any authorization server's work, the most any
+#               authoriser in a process of its own could reach on this machine
+#   fa_floor    the same, answered by passgate's cheapest answer (an embedded file: no
+#               database, no decision): what passgate's HTTP path costs before the decision
 #
 # The app is the fastest there is: a static file served by the same nginx on another port,
 # proxied as every app behind forward authentication is (keep-alive connections); a real
@@ -17,6 +23,9 @@ FA_PASSGATE_PORT=$((PORT + 11))
 FA_NGINX_PORT=$((PORT + 12))
 FA_PLAIN_PORT=$((PORT + 13))
 FA_APP_PORT=$((PORT + 14))
+FA_NOOP_PORT=$((PORT + 15))
+FA_CEILING_PORT=$((PORT + 16))
+FA_FLOOR_PORT=$((PORT + 17))
 FA_DIR="$WORK/forward_auth"
 mkdir -p "$FA_DIR/tmp"
 chmod 755 "$WORK" "$FA_DIR"
@@ -42,6 +51,34 @@ python3 "$ROOT/tests/forward_auth/forward_auth.py" --snippet nginx/passgate-loca
 python3 "$ROOT/tests/forward_auth/forward_auth.py" --snippet nginx/passgate-authrequest.conf \
   "$FA_PASSGATE_PORT" >"$FA_DIR/passgate-authrequest.conf"
 printf '<!doctype html><title>page</title><p>A page of the app.</p>\n' >"$FA_DIR/page.html"
+# passgate's smallest embedded file, as its sign-in page links it (versioned path).
+FA_ASSET=$(curl -sf "http://127.0.0.1:$FA_PASSGATE_PORT/login" | grep -o '/assets/[0-9a-f]*/lock.svg' | head -1)
+[ -n "$FA_ASSET" ] || { echo "bench: no lock.svg on the sign-in page" >&2; exit 1; }
+# The do-nothing authoriser: a second nginx process.
+mkdir -p "$FA_DIR/noop/tmp"
+cat >"$FA_DIR/noop/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $FA_DIR/noop/nginx.pid;
+error_log $FA_DIR/noop/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $FA_DIR/noop/tmp/body;
+    proxy_temp_path $FA_DIR/noop/tmp/proxy;
+    fastcgi_temp_path $FA_DIR/noop/tmp/fastcgi;
+    uwsgi_temp_path $FA_DIR/noop/tmp/uwsgi;
+    scgi_temp_path $FA_DIR/noop/tmp/scgi;
+    server {
+        listen 127.0.0.1:$FA_NOOP_PORT;
+        location / {
+            return 200;
+        }
+    }
+}
+CONF
+"$NGINX_BIN" -c "$FA_DIR/noop/nginx.conf" -p "$FA_DIR/noop/" -e "$FA_DIR/noop/error.log" &
+FA_NOOP_PID=$!
 cat >"$FA_DIR/nginx.conf" <<CONF
 worker_processes 1;
 daemon off;
@@ -58,6 +95,10 @@ http {
     include $FA_DIR/passgate-upstream.conf;
     upstream app {
         server 127.0.0.1:$FA_APP_PORT;
+        keepalive 16;
+    }
+    upstream noop {
+        server 127.0.0.1:$FA_NOOP_PORT;
         keepalive 16;
     }
     # The app.
@@ -79,6 +120,44 @@ http {
             proxy_set_header Connection "";
         }
     }
+    # The bounds: the same subrequest (keep-alive, no body) to a do-nothing authoriser, and to
+    # passgate's cheapest answer.
+    server {
+        listen 127.0.0.1:$FA_CEILING_PORT;
+        server_name bench.passgate.test;
+        location = /internal/noop {
+            internal;
+            proxy_pass http://noop/;
+            proxy_pass_request_body off;
+            proxy_set_header Content-Length "";
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }
+        location / {
+            auth_request /internal/noop;
+            proxy_pass http://app;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }
+    }
+    server {
+        listen 127.0.0.1:$FA_FLOOR_PORT;
+        server_name bench.passgate.test;
+        location = /internal/asset {
+            internal;
+            proxy_pass http://passgate$FA_ASSET;
+            proxy_pass_request_body off;
+            proxy_set_header Content-Length "";
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }
+        location / {
+            auth_request /internal/asset;
+            proxy_pass http://app;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }
+    }
     server {
         listen 127.0.0.1:$FA_PLAIN_PORT;
         server_name bench.passgate.test;
@@ -92,9 +171,11 @@ http {
 CONF
 "$NGINX_BIN" -c "$FA_DIR/nginx.conf" -p "$FA_DIR/" -e "$FA_DIR/error.log" &
 FA_NGINX_PID=$!
-for _ in $(seq 1 200); do
-  curl -s -o /dev/null "http://127.0.0.1:$FA_PLAIN_PORT/" && break
-  sleep 0.05
+for port in "$FA_PLAIN_PORT" "$FA_NOOP_PORT"; do
+  for _ in $(seq 1 200); do
+    curl -s -o /dev/null "http://127.0.0.1:$port/" && break
+    sleep 0.05
+  done
 done
 
 # A signed-in SSO cookie: the sign-in page through passgate, as a browser on the auth host.
@@ -116,6 +197,8 @@ FA_ASK=(-H "X-Original-URL: http://bench.passgate.test/" -H "X-Original-Method: 
   -H "Cookie: passgate_sso=$SSO_TOKEN")
 expect_200 "${FA_PAGE[@]}" "http://127.0.0.1:$FA_NGINX_PORT/"
 expect_200 -H "Host: bench.passgate.test" "http://127.0.0.1:$FA_PLAIN_PORT/"
+expect_200 -H "Host: bench.passgate.test" "http://127.0.0.1:$FA_CEILING_PORT/"
+expect_200 -H "Host: bench.passgate.test" "http://127.0.0.1:$FA_FLOOR_PORT/"
 expect_200 "${FA_ASK[@]}" "http://127.0.0.1:$FA_PASSGATE_PORT/api/authz/auth-request"
 # Without the cookie the protected page is refused (so the 200s above are the decision's).
 status=$(curl -s -o /dev/null -w '%{http_code}' -H "Host: bench.passgate.test" \
@@ -132,6 +215,10 @@ for run in $(seq 1 "$RUNS"); do
     "http://127.0.0.1:$FA_PASSGATE_PORT/api/authz/auth-request"
   MEASURED_PID=$FA_PID wrk_run fa_healthz 16 "$SECS" -s "$REPORT" \
     "http://127.0.0.1:$FA_PASSGATE_PORT/healthz"
+  MEASURED_PID=$FA_PID wrk_run fa_ceiling 16 "$SECS" -s "$REPORT" -H "Host: bench.passgate.test" \
+    "http://127.0.0.1:$FA_CEILING_PORT/"
+  MEASURED_PID=$FA_PID wrk_run fa_floor 16 "$SECS" -s "$REPORT" -H "Host: bench.passgate.test" \
+    "http://127.0.0.1:$FA_FLOOR_PORT/"
 done
-kill -TERM "$FA_NGINX_PID" "$FA_PID" 2>/dev/null || true
-wait "$FA_NGINX_PID" "$FA_PID" 2>/dev/null || true
+kill -TERM "$FA_NGINX_PID" "$FA_NOOP_PID" "$FA_PID" 2>/dev/null || true
+wait "$FA_NGINX_PID" "$FA_NOOP_PID" "$FA_PID" 2>/dev/null || true

@@ -11,7 +11,8 @@
 # BENCH_PORT+2), is measured beside the first (metrics off) for the A/B of SPEC §17.
 # BENCH_ONLY=overview measures only the overview's rows (the dashboard beside the users page,
 # a manager's dashboard, the sign-ins with and without the overview's audit triggers) on the
-# same seeded database, without the start-up, load, memory and forward-auth rows.
+# same seeded database, without the start-up, load, memory and forward-auth rows;
+# BENCH_ONLY=forward_auth only the forward-auth rows (bench/forward_auth.sh).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,9 +24,10 @@ PORT=${BENCH_PORT:-18731}
 STARTUP_RUNS=${BENCH_STARTUP_RUNS:-7}
 OIDC_CODES=${BENCH_OIDC_CODES:-$((SECS * 3000))}
 ONLY=${BENCH_ONLY:-}
-case "$ONLY" in ""|overview) ;; *) echo "bench: BENCH_ONLY is empty or overview, not $ONLY" >&2; exit 1 ;; esac
-# every_row: whether this run measures the rows outside the overview.
+case "$ONLY" in ""|overview|forward_auth) ;; *) echo "bench: BENCH_ONLY is empty, overview or forward_auth, not $ONLY" >&2; exit 1 ;; esac
+# every_row: whether this run measures every row; wants NAME: whether it measures NAME's.
 every_row() { [ -z "$ONLY" ]; }
+wants() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
 PASSWORD='Bench-Quartz-Lantern-7319'
 BASE="http://127.0.0.1:$PORT"
 export BENCH_DIR BENCH_PASSWORD="$PASSWORD"
@@ -63,8 +65,9 @@ SERVER_PID=""
 METRICS_PID=""
 FA_PID=""
 FA_NGINX_PID=""
+FA_NOOP_PID=""
 cleanup() {
-  for pid in "$SERVER_PID" "$METRICS_PID" "$FA_PID" "$FA_NGINX_PID"; do
+  for pid in "$SERVER_PID" "$METRICS_PID" "$FA_PID" "$FA_NGINX_PID" "$FA_NOOP_PID"; do
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
       kill -TERM "$pid" 2>/dev/null || true
       wait "$pid" 2>/dev/null || true
@@ -131,7 +134,7 @@ print("}")
 PY
 
 # --- start-up time -------------------------------------------------------------------------
-START_EXISTING="" START_EXISTING_ALL="" START_EMPTY="" START_EMPTY_ALL=""
+AUDIT_ROWS="" START_EXISTING="" START_EXISTING_ALL="" START_EMPTY="" START_EMPTY_ALL=""
 if every_row; then
 say "start-up time, existing database ($STARTUP_RUNS runs)"
 read -r START_EXISTING START_EXISTING_ALL < <(python3 "$BENCH_DIR/startup.py" "$BIN" "$PORT" \
@@ -308,6 +311,7 @@ sleep 11
 RSS_SETTLED=$(rss_kib)
 fi
 
+if wants overview; then
 # What the overview's counting costs the sign-in (before the overview's seeding puts some
 # users into states that refuse a sign-in): the same logins with the overview's triggers on
 # audit_log (the daily counts, and the managers' daily counts) and without them. The order
@@ -430,6 +434,8 @@ for run in $(seq 1 "$RUNS"); do
   wrk_run overview_filtered_1 1 "$SECS" -s "$REPORT" \
     -H "Cookie: passgate_session=$ADMIN_COOKIE" "$BASE/panel/panel_config?status=no_mfa"
 done
+fi
+
 # --- SQLite secure_delete (issue 22) --------------------------------------------------------
 # What the pragma costs where passgate deletes: a one-time result (a ~300-byte sealed payload
 # in the real table) written and deleted again, 5,000 times, each statement its own commit,
@@ -467,7 +473,7 @@ if every_row; then
 fi
 
 # --- forward authentication (SPEC §15.2) ---------------------------------------------------
-if every_row; then
+if wants forward_auth; then
   # shellcheck source=bench/forward_auth.sh
   . "$BENCH_DIR/forward_auth.sh"
 fi

@@ -850,14 +850,14 @@ impl Drop for RealServer {
 /// The app served over TCP by the production connection loop, with short limits so the test
 /// does not wait long (the defaults, 10 s and 30 s, are checked in `config`'s unit tests).
 async fn real_server(app: &TestApp, headers_secs: u64, body_secs: u64) -> RealServer {
-    let mut state = app.state.clone();
-    let mut config = (*state.config).clone();
+    let mut shared = (*app.state).clone();
+    let mut config = (*shared.config).clone();
     config.timeouts = passgate::config::ClientTimeouts {
         headers: std::time::Duration::from_secs(headers_secs),
         body: std::time::Duration::from_secs(body_secs),
     };
-    state.config = std::sync::Arc::new(config);
-    let router = passgate::app(state);
+    shared.config = std::sync::Arc::new(config);
+    let router = passgate::app(passgate::state::AppState::from(shared));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
