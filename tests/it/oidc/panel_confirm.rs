@@ -122,6 +122,20 @@ async fn audit_actions(app: &TestApp, action: &str) -> Vec<String> {
         .collect()
 }
 
+/// Someone else's change of the application (the CLI's, or another administrator's).
+async fn changed_by_operator(app: &TestApp, app_id: i32, changes: AppChanges) -> apps::Saved {
+    apps::update(
+        &app.db,
+        &app.state.apps,
+        &Actor::cli(),
+        &Caller::operator(),
+        app_id,
+        changes,
+    )
+    .await
+    .unwrap()
+}
+
 async fn root_browser(app: &TestApp) -> Client<'_> {
     app.user("root", STRONG, true).await;
     signed_in_browser(app, "root", STRONG, "127.0.0.1:1").await
@@ -134,15 +148,21 @@ async fn oidc_of(app: &TestApp, id: i32) -> Option<passgate::accounts::oidc::cli
         .oidc
 }
 
+/// A confidential client "Wiki", alice, and root's browser on its page (the page's path).
+async fn wiki_and_root(app: &TestApp) -> (User, Registered, Client<'_>, String) {
+    let alice = app.user("alice", STRONG_2, false).await;
+    let client = register_named(app, "Wiki", confidential(Alg::Rs256)).await;
+    let mut root = root_browser(app).await;
+    let page = format!("/panel/apps/{}", client.app_id);
+    root.get(&page).await;
+    (alice, client, root, page)
+}
+
 #[tokio::test]
 async fn turning_openid_connect_off_asks_first_and_the_confirmed_edit_ends_every_token() {
     let app = provider().await;
-    let alice = app.user("alice", STRONG_2, false).await;
-    let client = register_named(&app, "Wiki", confidential(Alg::Rs256)).await;
+    let (alice, client, mut root, page) = wiki_and_root(&app).await;
     let (access, refresh_token) = signed_in_tokens(&app, &client, &alice).await;
-    let mut root = root_browser(&app).await;
-    let page = format!("/panel/apps/{}", client.app_id);
-    root.get(&page).await;
 
     // Saved with OpenID Connect unchecked: a confirmation page, nothing changed yet.
     let edit = edit_fields("Wiki", "confidential", false);
@@ -200,11 +220,8 @@ async fn turning_openid_connect_off_asks_first_and_the_confirmed_edit_ends_every
     );
 
     // Turned on again, it is a new client: the old refresh token is no grant of it.
-    let again = apps::update(
-        &app.db,
-        &app.state.apps,
-        &Actor::cli(),
-        &Caller::operator(),
+    let again = changed_by_operator(
+        &app,
         client.app_id,
         AppChanges {
             oidc: Some(Some(ClientChanges {
@@ -214,8 +231,7 @@ async fn turning_openid_connect_off_asks_first_and_the_confirmed_edit_ends_every
             ..AppChanges::default()
         },
     )
-    .await
-    .unwrap();
+    .await;
     let renewed = Registered {
         app_id: client.app_id,
         client_id: again.app.oidc.unwrap().client_id,
@@ -231,12 +247,8 @@ async fn turning_openid_connect_off_asks_first_and_the_confirmed_edit_ends_every
 #[tokio::test]
 async fn making_a_confidential_client_public_asks_first_and_its_old_tokens_stop_working() {
     let app = provider().await;
-    let alice = app.user("alice", STRONG_2, false).await;
-    let client = register_named(&app, "Wiki", confidential(Alg::Rs256)).await;
+    let (alice, client, mut root, page) = wiki_and_root(&app).await;
     let (_, first_refresh) = signed_in_tokens(&app, &client, &alice).await;
-    let mut root = root_browser(&app).await;
-    let page = format!("/panel/apps/{}", client.app_id);
-    root.get(&page).await;
 
     let asked = root
         .post(&page, &refs(&edit_fields("Wiki", "public", true)))
@@ -283,12 +295,8 @@ async fn making_a_confidential_client_public_asks_first_and_its_old_tokens_stop_
 #[tokio::test]
 async fn an_edit_that_ends_nothing_saves_at_once_and_keeps_the_tokens() {
     let app = provider().await;
-    let alice = app.user("alice", STRONG_2, false).await;
-    let client = register_named(&app, "Wiki", confidential(Alg::Rs256)).await;
+    let (alice, client, mut root, page) = wiki_and_root(&app).await;
     let (access, _) = signed_in_tokens(&app, &client, &alice).await;
-    let mut root = root_browser(&app).await;
-    let page = format!("/panel/apps/{}", client.app_id);
-    root.get(&page).await;
     root.post(
         &page,
         &refs(&edit_fields("Team wiki", "confidential", true)),
@@ -312,12 +320,8 @@ async fn an_edit_that_ends_nothing_saves_at_once_and_keeps_the_tokens() {
 #[tokio::test]
 async fn a_stale_or_tampered_confirmation_applies_nothing_else() {
     let app = provider().await;
-    let alice = app.user("alice", STRONG_2, false).await;
-    let client = register_named(&app, "Wiki", confidential(Alg::Rs256)).await;
+    let (alice, client, mut root, page) = wiki_and_root(&app).await;
     let (access, _) = signed_in_tokens(&app, &client, &alice).await;
-    let mut root = root_browser(&app).await;
-    let page = format!("/panel/apps/{}", client.app_id);
-    root.get(&page).await;
     let asked = root
         .post(&page, &refs(&edit_fields("Wiki", "confidential", false)))
         .await;
@@ -348,19 +352,15 @@ async fn a_stale_or_tampered_confirmation_applies_nothing_else() {
 
     // Someone else changes the application meanwhile: the old confirmation applies nothing,
     // and the page says what the edit does now.
-    apps::update(
-        &app.db,
-        &app.state.apps,
-        &Actor::cli(),
-        &Caller::operator(),
+    changed_by_operator(
+        &app,
         client.app_id,
         AppChanges {
             description: Some("moved to the new wiki".into()),
             ..AppChanges::default()
         },
     )
-    .await
-    .unwrap();
+    .await;
     let stale = root.post(&page, &refs(&confirm)).await;
     assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.body);
     assert!(stale.body.contains("Someone changed this application"));
@@ -374,11 +374,8 @@ async fn a_stale_or_tampered_confirmation_applies_nothing_else() {
 
     // Someone else turned it off and renamed it: the edit now ends nothing, but it is not
     // what was reviewed — the form again with what was typed, nothing saved.
-    apps::update(
-        &app.db,
-        &app.state.apps,
-        &Actor::cli(),
-        &Caller::operator(),
+    changed_by_operator(
+        &app,
         client.app_id,
         AppChanges {
             name: Some("Old wiki".into()),
@@ -386,8 +383,7 @@ async fn a_stale_or_tampered_confirmation_applies_nothing_else() {
             ..AppChanges::default()
         },
     )
-    .await
-    .unwrap();
+    .await;
     let stale = root.post(&page, &refs(&confirm)).await;
     assert_eq!(stale.status, StatusCode::CONFLICT);
     assert!(
@@ -405,10 +401,7 @@ async fn a_stale_or_tampered_confirmation_applies_nothing_else() {
 #[tokio::test]
 async fn only_a_superuser_confirms_an_edit() {
     let app = provider().await;
-    let client = register_named(&app, "Wiki", confidential(Alg::Rs256)).await;
-    let mut root = root_browser(&app).await;
-    let page = format!("/panel/apps/{}", client.app_id);
-    root.get(&page).await;
+    let (_, client, mut root, page) = wiki_and_root(&app).await;
     let asked = root
         .post(&page, &refs(&edit_fields("Wiki", "confidential", false)))
         .await;
