@@ -100,15 +100,17 @@ pub fn edit_confirm_page(ctx: &PageContext, view: &EditConfirmView) -> Markup {
                 @if view.changed {
                     div class="alert alert-error" role="alert" { (lang.t("appsConfirm.changed")) }
                 }
-                @if view.ends_client {
-                    p { strong { (lang.t("appsConfirm.clientEnds")) } }
-                    p { (emphasised(lang.t("appsConfirm.clientEndsDetail"), "{client_id}", view.client_id)) }
+                div class="alert alert-warning consequences" {
+                    @if view.ends_client {
+                        p { strong { (lang.t("appsConfirm.clientEnds")) } }
+                        p { (emphasised(lang.t("appsConfirm.clientEndsDetail"), "{client_id}", view.client_id)) }
+                    }
+                    @if view.ends_secret {
+                        p { strong { (lang.t("appsConfirm.secretEnds")) } }
+                        p { (emphasised(lang.t("appsConfirm.secretEndsDetail"), "{client_id}", view.client_id)) }
+                    }
+                    p { (signed_in) }
                 }
-                @if view.ends_secret {
-                    p { strong { (lang.t("appsConfirm.secretEnds")) } }
-                    p { (emphasised(lang.t("appsConfirm.secretEndsDetail"), "{client_id}", view.client_id)) }
-                }
-                p { (signed_in) }
                 h2 id="after-title" { (lang.t("appsConfirm.after")) }
                 dl class="facts" {
                     @for (label, value) in &view.after {
