@@ -326,6 +326,10 @@ impl From<crate::accounts::Error> for Error {
                 format!("another application already has the host {host}")
             }),
             D::AppNotFound => Error::AppNotFound,
+            // Only the panel sends a review; an API change says exactly what it changes.
+            D::EditUnconfirmed(_) => Error::InvalidJsonSchema(
+                "the application changed since this edit was reviewed: nothing was saved".into(),
+            ),
             D::MfaUnavailable => Error::MfaUnavailable,
             D::Undecryptable => {
                 Error::Internal(anyhow::anyhow!("a stored secret does not decrypt"))

@@ -66,6 +66,13 @@ pub enum Error {
     HostTaken(String),
     #[error("no such application")]
     AppNotFound,
+    /// An edit reviewed in the panel that would end an application's OpenID Connect sign-ins
+    /// (or its client secret) was not confirmed for the application as it is now: nothing
+    /// changed. What it would end now, and the version to confirm against.
+    #[error(
+        "the edit ends OpenID Connect sign-ins and was not confirmed for the application as it is now"
+    )]
+    EditUnconfirmed(Box<crate::accounts::apps::Unconfirmed>),
     /// A stored secret does not open with the configured key (the key file changed).
     #[error("a stored secret does not decrypt with the configured key")]
     Undecryptable,

@@ -349,6 +349,7 @@ pub async fn update(
         allowed_roles: body.allowed_roles,
         policy: body.policy.map(Policy::from),
         oidc: body.oidc.map(|oidc| oidc.map(ClientChanges::from)),
+        review: None,
     };
     let saved = apps::update(
         &state.db,

@@ -148,27 +148,34 @@ fn result(lang: Lang, view: &ResetResultView) -> Markup {
     }
 }
 
-fn already_shown(lang: Lang) -> Markup {
+/// Where an *already shown* page leads back to: the page the result was made on.
+pub struct BackLink<'a> {
+    pub href: &'a str,
+    /// The translation key of its words.
+    pub label: &'a str,
+}
+
+fn already_shown(lang: Lang, back: &BackLink) -> Markup {
     html! {
         h2 id="reset-title" { (lang.t("base.alreadyShownTitle")) }
         div class="alert alert-info" role="status" { (lang.t("base.alreadyShown")) }
-        div class="actions" { (close_link(lang.t("panelConfig.backToUsers"), paths::USERS)) }
+        div class="actions" { (close_link(lang.t(back.label), back.href)) }
     }
 }
 
 /// A one-time result opened a second time (reload, back button): nothing is repeated.
-pub fn already_shown_dialog(lang: Lang) -> Markup {
-    dialog("reset-dialog", "reset-title", already_shown(lang))
+pub fn already_shown_dialog(lang: Lang, back: &BackLink) -> Markup {
+    dialog("reset-dialog", "reset-title", already_shown(lang, back))
 }
 
-pub fn already_shown_page(ctx: &PageContext) -> Markup {
+pub fn already_shown_page(ctx: &PageContext, back: &BackLink) -> Markup {
     page(
         ctx,
         ctx.lang.t("base.alreadyShownTitle"),
         html! {
             section class="card narrow-wide" aria-labelledby="reset-title" {
                 h1 class="visually-hidden" { (ctx.lang.t("base.alreadyShownTitle")) }
-                (already_shown(ctx.lang))
+                (already_shown(ctx.lang, back))
             }
         },
     )

@@ -153,8 +153,78 @@ pub fn see_other(hx: Hx, url: &str) -> Response {
     }
 }
 
+/// Where a result's page leads back to — also when it is opened again and says *already
+/// shown*, when the result itself is gone: its URL carries it (`?back=`), one of these only,
+/// each a link built from `paths` (nothing a URL could point elsewhere with).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Back {
+    /// The users table (a password, a link, a created user, a bulk report).
+    Users,
+    /// An application's page (its client secret).
+    App(i32),
+    /// The viewer's security page (a new authenticator, recovery codes).
+    Security,
+}
+
+impl Back {
+    fn query(self) -> String {
+        match self {
+            Back::Users => "users".into(),
+            Back::App(id) => format!("app-{id}"),
+            Back::Security => "security".into(),
+        }
+    }
+
+    /// The `back` a result's URL gave; anything else is the users table.
+    pub fn parse(raw: Option<&str>) -> Back {
+        match raw {
+            Some("security") => Back::Security,
+            Some(raw) => raw
+                .strip_prefix("app-")
+                .and_then(|id| id.parse::<i32>().ok())
+                .filter(|id| *id > 0)
+                .map_or(Back::Users, Back::App),
+            None => Back::Users,
+        }
+    }
+
+    /// The link and the translation key of its words.
+    pub fn link(self) -> (String, &'static str) {
+        match self {
+            Back::Users => (paths::USERS.to_string(), "panelConfig.backToUsers"),
+            Back::App(id) => (paths::edit_app(id), "oneTime.backToApp"),
+            Back::Security => (paths::SECURITY.to_string(), "oneTime.backToSecurity"),
+        }
+    }
+}
+
 /// The answer to the POST that produced result `id`: 303 to its page, or for htmx an
-/// `HX-Location` that loads it into the dialog slot without touching the address bar.
-pub fn redirect_to(hx: Hx, id: &str) -> Response {
-    see_other(hx, &paths::result(id))
+/// `HX-Location` that loads it into the dialog slot without touching the address bar. `back`:
+/// where the page leads back to, even once shown.
+pub fn redirect_to(hx: Hx, id: &str, back: Back) -> Response {
+    see_other(hx, &format!("{}?back={}", paths::result(id), back.query()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Back;
+
+    #[test]
+    fn a_result_leads_back_only_to_a_page_of_its_own() {
+        for back in [Back::Users, Back::App(12), Back::Security] {
+            assert_eq!(Back::parse(Some(&back.query())), back);
+        }
+        for other in [
+            "",
+            "app-",
+            "app-x",
+            "app--3",
+            "app-0",
+            "//evil.example",
+            "/panel/users",
+        ] {
+            assert_eq!(Back::parse(Some(other)), Back::Users, "{other}");
+        }
+        assert_eq!(Back::parse(None), Back::Users);
+    }
 }

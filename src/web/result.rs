@@ -1,7 +1,7 @@
 //! GET /panel/result/{id}: a one-time result (see `web::one_time`), shown once; a second
 //! visit says it was already shown.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use maud::html;
@@ -10,7 +10,7 @@ use crate::paths;
 use crate::state::AppState;
 use crate::views::link_dialog::{LinkResultView, link_result_dialog, link_result_page};
 use crate::views::reset::{
-    ResetResultView, already_shown_dialog, already_shown_page, reset_result_dialog,
+    BackLink, ResetResultView, already_shown_dialog, already_shown_page, reset_result_dialog,
     reset_result_page,
 };
 use crate::views::user_form::created_page;
@@ -51,14 +51,26 @@ pub(super) async fn dialog_with_row(
     .into_response()
 }
 
+/// The result page's query: where it leads back to (`one_time::Back`).
+#[derive(serde::Deserialize)]
+pub struct ResultQuery {
+    back: Option<String>,
+}
+
 pub async fn show(
     State(state): State<AppState>,
     viewer: Viewer,
     hx: Hx,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Query(query): Query<ResultQuery>,
 ) -> PageResult {
     let lang = viewer.lang;
+    let (back_href, back_label) = one_time::Back::parse(query.back.as_deref()).link();
+    let back = BackLink {
+        href: &back_href,
+        label: back_label,
+    };
     let taken = one_time::take(&state, &viewer, &id)
         .await
         .map_err(|e| viewer.fail(e))?;
@@ -131,10 +143,10 @@ pub async fn show(
         }
         // Drafts are taken by their own forms; here they count as already shown.
         None | Some(OneTime::ResetDraft(_) | OneTime::UserDraft(_)) if hx.0 => {
-            already_shown_dialog(lang).into_response()
+            already_shown_dialog(lang, &back).into_response()
         }
         None | Some(OneTime::ResetDraft(_) | OneTime::UserDraft(_)) => {
-            already_shown_page(&viewer.context()).into_response()
+            already_shown_page(&viewer.context(), &back).into_response()
         }
     })
 }

@@ -107,7 +107,11 @@ pub async fn start(
     let id = one_time::put(&state, &viewer, OneTime::Enrolment(shown))
         .await
         .map_err(|e| viewer.fail(e))?;
-    Ok(one_time::redirect_to(Hx(false), &id))
+    Ok(one_time::redirect_to(
+        Hx(false),
+        &id,
+        one_time::Back::Security,
+    ))
 }
 
 /// The enrolment page of a result (first display only).
@@ -265,7 +269,11 @@ async fn keep_signed_in(
     }
     let rd = destination.rd().map(str::to_string);
     let id = one_time::put(state, viewer, OneTime::RecoveryCodes { codes, rd }).await?;
-    Ok(one_time::redirect_to(Hx(false), &id))
+    Ok(one_time::redirect_to(
+        Hx(false),
+        &id,
+        one_time::Back::Security,
+    ))
 }
 
 #[derive(Deserialize)]

@@ -2,7 +2,8 @@
 // application form's OpenID Connect fieldset for the relying party of rp.js (a bad redirect
 // URI first: refused beside the field), reads the client secret once with its copy button,
 // and the relying party signs in with that secret. Then a new secret after the confirmation
-// page. Once with JavaScript and once without; axe on every page; screenshots en and de,
+// page, and the edits that end sign-ins (OpenID Connect off, a client made public), each shown
+// on a confirmation page before it applies. Once with JavaScript and once without; axe on every page; screenshots en and de,
 // 1280 and 375 px, and no sideways scrolling at 360 px.
 'use strict';
 
@@ -141,8 +142,37 @@ for (const js of [true, false]) {
       assert.match(await page.locator('main').innerText(), /the old one no longer works/);
       await page.reload();
       assert.equal(await page.locator('#client-secret').count(), 0, 'shown once');
+      // Already shown: it leads back to the application, not to the users.
+      const appId = sql(srv, `SELECT app_id FROM apps WHERE name = '${appName}'`);
+      const back = page.locator('main .actions a');
+      assert.equal(await back.getAttribute('href'), `/panel/apps/${appId}`);
+      assert.match(await back.innerText(), /Back to the application/);
+      await look(page, axe, `oidc-panel-already-shown-${suffix}-en`, js);
       assert.match(sql(srv, "SELECT count(*) FROM audit_log WHERE action = 'app_client_secret_regenerated'"), /^[1-9]/);
       assert.equal(sql(srv, `SELECT count(*) FROM audit_log WHERE detail LIKE '%${renewed}%' OR detail LIKE '%${firstSecret}%'`), '0');
+
+      // Turning OpenID Connect off: a confirmation page first; Cancel changes nothing.
+      await page.goto(`${issuerOf(srv)}/panel/apps/${appId}`);
+      await page.locator('#oidc-on').uncheck();
+      await submit(page, page.locator('main form button[type=submit]'));
+      const confirmText = await page.locator('main').innerText();
+      assert.match(confirmText, /OpenID Connect will be turned off/);
+      assert.match(confirmText, /1 user signed in to it through passgate loses their tokens/);
+      assert.equal(sql(srv, `SELECT count(*) FROM oidc_clients WHERE app_id = ${appId}`), '1', 'nothing applied yet');
+      await look(page, axe, `oidc-panel-confirm-off-${suffix}-en`, js);
+      await submit(page, page.getByRole('link', { name: 'Cancel' }));
+      assert.equal(new URL(page.url()).pathname, `/panel/apps/${appId}`);
+      assert.ok(await page.locator('#oidc-on').isChecked(), 'still a client');
+      // Confirmed: saved once (303), the relying party's sign-in ended.
+      await page.locator('#oidc-on').uncheck();
+      await submit(page, page.locator('main form button[type=submit]'));
+      await submit(page, page.locator('main form button.danger'));
+      assert.equal(new URL(page.url()).pathname, '/panel/apps');
+      assert.match(await page.locator('main [role=status]').first().innerText(), /The application was saved/);
+      assert.equal(sql(srv, `SELECT count(*) FROM oidc_clients WHERE app_id = ${appId}`), '0');
+      assert.equal(sql(srv, `SELECT count(*) FROM oidc_grants WHERE app_id = ${appId}`), '0', 'its sign-ins ended');
+      await page.reload();
+      assert.equal(sql(srv, "SELECT count(*) FROM audit_log WHERE action = 'app_updated' AND detail LIKE '%ended=client%'"), '1', 'a reload repeats nothing');
       await ctx.close();
 
       // German: a public client (no secret: its page shows the client id) and a confidential one.
@@ -167,6 +197,16 @@ for (const js of [true, false]) {
       await submit(dePage, dePage.getByRole('link', { name: `Dateien ${suffix} bearbeiten` }));
       await submit(dePage, dePage.getByRole('link', { name: 'Neues Client-Geheimnis' }));
       await look(dePage, axe, `oidc-panel-regenerate-${suffix}-de`, js);
+      // Made public: the confirmation says the secret stops working.
+      const filesId = sql(srv, `SELECT app_id FROM apps WHERE name = 'Dateien ${suffix}'`);
+      await dePage.goto(`${issuerOf(srv)}/panel/apps/${filesId}`);
+      await dePage.locator('#client_type-public').check();
+      await submit(dePage, dePage.locator('main form button[type=submit]'));
+      assert.match(await dePage.locator('main').innerText(), /Client-Geheimnis funktioniert sofort nicht mehr/);
+      await look(dePage, axe, `oidc-panel-confirm-public-${suffix}-de`, js);
+      await submit(dePage, dePage.locator('main form button.danger'));
+      assert.equal(new URL(dePage.url()).pathname, '/panel/apps');
+      assert.equal(sql(srv, `SELECT count(*) FROM oidc_clients c JOIN apps a ON a.app_id = c.app_id WHERE a.name = 'Dateien ${suffix}' AND c.secret_hash IS NULL`), '1');
       await de.close();
     } finally {
       await rp?.close();

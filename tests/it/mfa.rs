@@ -1339,6 +1339,13 @@ async fn the_seeds_walk_with_two_factor_password_change_then_enrolment_without_j
     assert_eq!(secret.len(), 20);
     let again = browser.get(&result).await;
     assert!(secret_on_page(&again.body).is_none(), "shown once");
+    assert!(
+        again.body.contains(
+            "href=\"/panel/security\" data-close-dialog>Back to the security settings</a>"
+        ),
+        "a user's own result leads back to their security page, not to the users: {}",
+        again.body
+    );
     let action = page
         .body
         .split("action=\"")

@@ -315,6 +315,12 @@ async fn reloading_a_reset_result_shows_already_shown_and_resets_nothing_twice()
     assert!(reload.body.contains("Already shown"), "{}", reload.body);
     assert!(!reload.body.contains(&password));
     assert!(
+        reload
+            .body
+            .contains("href=\"/panel/panel_config\" data-close-dialog>Back to the users</a>"),
+        "a password reset leads back to the users"
+    );
+    assert!(
         reload.body.contains("Signed in as"),
         "inside the normal layout"
     );

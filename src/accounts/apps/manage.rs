@@ -5,114 +5,21 @@
 
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
-use crate::accounts::apps::{App, AppsCache, HostPattern, Policy, PublicPath, store};
+use crate::accounts::apps::fields::{AppChanges, AppFields, description, each, name, plan, roles};
+use crate::accounts::apps::review::{self, Ends, Verdict};
+use crate::accounts::apps::{App, AppsCache, HostPattern, PublicPath, store};
 use crate::accounts::audit::{self, Actor, action};
 use crate::accounts::error::{Error, Result};
 use crate::accounts::oidc::clients::{self, ClientChanges};
+use crate::accounts::oidc::grants;
 use crate::accounts::permissions::{self, Caller};
 use crate::accounts::secret::Secret;
-
-/// The longest name, in characters.
-pub const MAX_NAME: usize = 64;
-/// The longest description, in characters.
-pub const MAX_DESCRIPTION: usize = 500;
-
-/// An application as the API, the panel and the CLI give it (checked here).
-#[derive(Clone, Debug)]
-pub struct AppFields {
-    pub name: String,
-    pub description: String,
-    pub hosts: Vec<String>,
-    pub public_paths: Vec<String>,
-    pub allowed_roles: Vec<i32>,
-    pub policy: Policy,
-    /// OpenID Connect client settings (SPEC §16); `None`: not an OIDC client.
-    pub oidc: Option<ClientChanges>,
-}
-
-/// A change: only the fields given are changed (lists are replaced whole).
-#[derive(Clone, Debug, Default)]
-pub struct AppChanges {
-    pub name: Option<String>,
-    pub description: Option<String>,
-    pub hosts: Option<Vec<String>>,
-    pub public_paths: Option<Vec<String>>,
-    pub allowed_roles: Option<Vec<i32>>,
-    pub policy: Option<Policy>,
-    /// `Some(None)`: the application stops being an OpenID Connect client (its grants end);
-    /// `Some(Some(changes))`: it becomes one, or its settings change.
-    pub oidc: Option<Option<ClientChanges>>,
-}
 
 /// What creating or changing an application answers: the application as it is now, and the
 /// client secret if one was just made (shown this once, never again).
 pub struct Saved {
     pub app: App,
     pub client_secret: Option<Secret>,
-}
-
-impl AppChanges {
-    fn names(&self) -> Vec<&'static str> {
-        [
-            ("name", self.name.is_some()),
-            ("description", self.description.is_some()),
-            ("hosts", self.hosts.is_some()),
-            ("public_paths", self.public_paths.is_some()),
-            ("allowed_roles", self.allowed_roles.is_some()),
-            ("policy", self.policy.is_some()),
-            ("oidc", self.oidc.is_some()),
-        ]
-        .into_iter()
-        .filter_map(|(name, given)| given.then_some(name))
-        .collect()
-    }
-}
-
-fn name(raw: &str) -> Result<String> {
-    let name = raw.trim();
-    let length = name.chars().count();
-    if length == 0 || length > MAX_NAME || name.chars().any(char::is_control) {
-        return Err(Error::invalid(
-            "name",
-            format!("name: 1 to {MAX_NAME} characters, no control characters"),
-        ));
-    }
-    Ok(name.to_string())
-}
-
-fn description(raw: &str) -> Result<String> {
-    let text = raw.trim();
-    if text.chars().count() > MAX_DESCRIPTION || text.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(Error::invalid(
-            "description",
-            format!("description: at most {MAX_DESCRIPTION} characters"),
-        ));
-    }
-    Ok(text.to_string())
-}
-
-/// Each item parsed, duplicates dropped (first one kept), order kept.
-fn each<T: PartialEq>(
-    field: &'static str,
-    items: &[String],
-    parse: impl Fn(&str) -> std::result::Result<T, String>,
-) -> Result<Vec<T>> {
-    let mut parsed: Vec<T> = Vec::with_capacity(items.len());
-    for item in items {
-        let value =
-            parse(item).map_err(|reason| Error::invalid(field, format!("{field}: {reason}")))?;
-        if !parsed.contains(&value) {
-            parsed.push(value);
-        }
-    }
-    Ok(parsed)
-}
-
-fn roles(ids: &[i32]) -> Vec<i32> {
-    let mut roles = ids.to_vec();
-    roles.sort_unstable();
-    roles.dedup();
-    roles
 }
 
 /// Every application (superusers).
@@ -234,7 +141,11 @@ pub async fn create(
     Ok(Saved { app, client_secret })
 }
 
-/// Changes the fields given in `changes`.
+/// Changes the fields given in `changes`. Ending the application's OpenID Connect, or making
+/// its confidential client public, ends every grant made to it (its access and refresh tokens
+/// stop working at once); reviewed in the panel (`changes.review`), such an edit applies only
+/// as confirmed against the application as it still is (`review.rs`), else
+/// `Error::EditUnconfirmed` and nothing changes.
 pub async fn update(
     db: &DatabaseConnection,
     cache: &AppsCache,
@@ -245,34 +156,40 @@ pub async fn update(
 ) -> Result<Saved> {
     permissions::can_manage_apps(caller)?;
     let txn = crate::accounts::transaction::begin(db).await?;
-    let mut app = store::load(&txn, app_id).await?.ok_or(Error::AppNotFound)?;
-    if let Some(raw) = &changes.name {
-        app.name = name(raw)?;
+    let current = store::load(&txn, app_id).await?.ok_or(Error::AppNotFound)?;
+    let mut app = plan(&current, &changes)?;
+    if let Some(review) = &changes.review {
+        match review::check(&current, &app, review) {
+            Ok(Verdict::Apply) => {}
+            Ok(Verdict::AlreadyDone) => {
+                return Ok(Saved {
+                    app: current,
+                    client_secret: None,
+                });
+            }
+            Err(mut why) => {
+                why.signed_in = grants::users_signed_in_to(&txn, app_id).await?;
+                return Err(Error::EditUnconfirmed(why));
+            }
+        }
     }
-    if let Some(raw) = &changes.description {
-        app.description = description(raw)?;
-    }
-    if let Some(policy) = changes.policy {
-        app.policy = policy;
-    }
-    if let Some(raw) = &changes.hosts {
-        app.hosts = each("hosts", raw, HostPattern::parse)?;
-    }
-    if let Some(raw) = &changes.public_paths {
-        app.public_paths = each("public_paths", raw, PublicPath::parse)?;
-    }
-    if let Some(ids) = &changes.allowed_roles {
-        app.allowed_roles = roles(ids);
-    }
+    let ends = Ends::between(&current, &app);
     check_unique(&txn, &app, Some(app_id)).await?;
     store::update_row(&txn, &app).await?;
     store::replace_children(&txn, &app).await?;
     let names = changes.names().join(",");
+    app.oidc = current.oidc.clone();
     let client_secret = match changes.oidc {
         Some(oidc) => save_client(&txn, &mut app, oidc).await?,
         None => None,
     };
-    let detail = format!("{} changed={names}", summary(&app));
+    let ended: Vec<&str> = ends.to_words();
+    let ended = if ended.is_empty() {
+        String::new()
+    } else {
+        format!(" ended={}", ended.join(","))
+    };
+    let detail = format!("{} changed={names}{ended}", summary(&app));
     audit::record(&txn, actor, None, action::APP_UPDATED, detail).await?;
     txn.commit().await?;
     cache.invalidate().await;
@@ -313,7 +230,8 @@ pub async fn new_client_secret(
     Ok(secret)
 }
 
-/// Deletes an application (its hosts then answer 403: no application has them).
+/// Deletes an application (its hosts then answer 403: no application has them; every token
+/// issued to its client stops working).
 pub async fn delete(
     db: &DatabaseConnection,
     cache: &AppsCache,
@@ -324,6 +242,8 @@ pub async fn delete(
     permissions::can_manage_apps(caller)?;
     let txn = crate::accounts::transaction::begin(db).await?;
     let app = store::load(&txn, app_id).await?.ok_or(Error::AppNotFound)?;
+    // Its grants would go with it (cascade); ended here so their tokens are counted.
+    grants::revoke_all_of_app(&txn, app_id).await?;
     store::delete(&txn, app_id).await?;
     audit::record(&txn, actor, None, action::APP_DELETED, summary(&app)).await?;
     txn.commit().await?;

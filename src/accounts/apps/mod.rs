@@ -1,23 +1,25 @@
 //! Applications (SPEC §15.1): the intranet's other apps that passgate signs users in to — a
 //! name, the roles they are open to, a policy, and for forward authentication their hosts
-//! and public paths. Managed by superusers (`manage.rs`), stored in `apps` and its three
+//! and public paths. Managed by superusers (`manage.rs`; the fields checked in `fields.rs`,
+//! an edit that ends OpenID Connect sign-ins reviewed in `review.rs`), stored in `apps` and its three
 //! child tables (`store.rs`), read by the forward-auth decision through a short-lived cache
 //! (`cache.rs`).
 
 mod cache;
+mod fields;
 mod host;
 mod manage;
 mod public_path;
+pub mod review;
 mod store;
 mod table;
 
 pub use cache::{AppsCache, MAX_AGE};
+pub use fields::{AppChanges, AppFields, MAX_DESCRIPTION, MAX_NAME};
 pub use host::HostPattern;
-pub use manage::{
-    AppChanges, AppFields, MAX_DESCRIPTION, MAX_NAME, Saved, create, delete, get, get_by_name,
-    list, new_client_secret, update,
-};
+pub use manage::{Saved, create, delete, get, get_by_name, list, new_client_secret, update};
 pub use public_path::{PublicPath, is_public};
+pub use review::{Ends, Review, Unconfirmed};
 pub use store::{role_choices, role_id_by_name};
 
 /// One application as a sign-in reads it: from the database, never from the cache (a `deny`

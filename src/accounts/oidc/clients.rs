@@ -10,9 +10,9 @@ use subtle::ConstantTimeEq;
 
 use crate::accounts::clock;
 use crate::accounts::error::{Error, Result};
-use crate::accounts::oidc::{Alg, OAuthError, hash_secret, new_secret};
+use crate::accounts::oidc::{Alg, OAuthError, grants, hash_secret, new_secret};
 use crate::accounts::secret::Secret;
-use crate::entities::{oidc_clients, oidc_grants};
+use crate::entities::oidc_clients;
 
 /// The prefix of every client secret (recognisable in a leaked file).
 pub const SECRET_PREFIX: &str = "pgs_";
@@ -280,7 +280,9 @@ pub async fn create(
 }
 
 /// Changes a client's settings. Turning a public client confidential makes its first secret
-/// (returned, to show once); turning a confidential one public drops its secret.
+/// (returned, to show once); turning a confidential one public drops its secret and ends every
+/// grant made to it (its tokens were issued to a client that proved a secret: a stolen
+/// refresh token must not be redeemable with the client id alone).
 pub async fn update(
     conn: &impl ConnectionTrait,
     app_id: i32,
@@ -304,6 +306,7 @@ pub async fn update(
         .filter(oidc_clients::Column::AppId.eq(app_id));
     let mut secret = None;
     if settings.public && current.is_confidential() {
+        grants::revoke_all_of_app(conn, app_id).await?;
         update = update
             .col_expr(
                 oidc_clients::Column::SecretHash,
@@ -355,10 +358,7 @@ pub async fn regenerate_secret(conn: &impl ConnectionTrait, app_id: i32) -> Resu
 
 /// Ends an application's OpenID Connect: its client settings and every grant made to it.
 pub async fn remove(conn: &impl ConnectionTrait, app_id: i32) -> Result<()> {
-    oidc_grants::Entity::delete_many()
-        .filter(oidc_grants::Column::AppId.eq(app_id))
-        .exec(conn)
-        .await?;
+    grants::revoke_all_of_app(conn, app_id).await?;
     oidc_clients::Entity::delete_by_id(app_id)
         .exec(conn)
         .await?;

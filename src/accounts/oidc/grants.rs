@@ -2,8 +2,9 @@
 //! ends and a code is issued; it holds the code (hashed, 60 s, single use), what the code is
 //! bound to (client, redirect URI, PKCE challenge, nonce) and what every token issued under
 //! it says (scope, `auth_time`, `amr`, `sid`). Deleting a grant revokes its tokens: that is
-//! how a replayed code, a reused refresh token, a stamp rotation, a sign-out and the
-//! sessions page end an app's access.
+//! how a replayed code, a reused refresh token, a stamp rotation, a sign-out, the sessions
+//! page and an administrator's change of the application (OpenID Connect off, the client made
+//! public, the application deleted) end an app's access.
 
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
@@ -139,6 +140,23 @@ pub async fn revoke_all_of_user(conn: &impl ConnectionTrait, user_id: i32) -> Re
         .rows_affected)
 }
 
+/// Revokes every grant made to an application (and so every access and refresh token issued
+/// to its client), in the caller's transaction: its OpenID Connect turned off, its client made
+/// public (a stolen refresh token would need no secret any more), or the application deleted.
+/// Returns how many grants ended.
+pub async fn revoke_all_of_app(conn: &impl ConnectionTrait, app_id: i32) -> Result<u64> {
+    count_revoked(
+        conn,
+        Condition::all().add(oidc_grants::Column::AppId.eq(app_id)),
+    )
+    .await?;
+    Ok(oidc_grants::Entity::delete_many()
+        .filter(oidc_grants::Column::AppId.eq(app_id))
+        .exec(conn)
+        .await?
+        .rows_affected)
+}
+
 /// Revokes the grants made in one browser sign-in (`sid`) of a user: its sign-out.
 pub async fn revoke_sign_in(conn: &impl ConnectionTrait, user_id: i32, sid: &str) -> Result<u64> {
     count_revoked(
@@ -242,14 +260,9 @@ pub struct GrantInfo {
     pub this_browser: bool,
 }
 
-/// The user's grants that can still act for them (a code redeemed, a token not yet expired),
-/// most recently used first. `sid`: the viewing browser's sign-in.
-pub async fn list_live(
-    conn: &impl ConnectionTrait,
-    user_id: i32,
-    sid: Option<&str>,
-) -> Result<Vec<GrantInfo>> {
-    let now = clock::now();
+/// The grants that can still act (a code redeemed, the grant not ended, a token not yet
+/// expired or used).
+fn live(now: PrimitiveDateTime) -> Condition {
     let live_token = Query::select()
         .expr(Expr::val(1))
         .from(oidc_tokens::Entity)
@@ -260,11 +273,37 @@ pub async fn list_live(
         .and_where(Expr::col((oidc_tokens::Entity, oidc_tokens::Column::Expires)).gt(now))
         .and_where(Expr::col((oidc_tokens::Entity, oidc_tokens::Column::Used)).is_null())
         .to_owned();
+    Condition::all()
+        .add(oidc_grants::Column::CodeUsed.is_not_null())
+        .add(oidc_grants::Column::Expires.gt(now))
+        .add(Expr::exists(live_token))
+}
+
+/// How many users an application's client can still act for (what ending its grants would
+/// sign out): the panel says it before an administrator ends them.
+pub async fn users_signed_in_to(conn: &impl ConnectionTrait, app_id: i32) -> Result<u64> {
+    let users: Vec<i32> = oidc_grants::Entity::find()
+        .select_only()
+        .column(oidc_grants::Column::UserId)
+        .distinct()
+        .filter(oidc_grants::Column::AppId.eq(app_id))
+        .filter(live(clock::now()))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(u64::try_from(users.len()).unwrap_or(u64::MAX))
+}
+
+/// The user's grants that can still act for them (a code redeemed, a token not yet expired),
+/// most recently used first. `sid`: the viewing browser's sign-in.
+pub async fn list_live(
+    conn: &impl ConnectionTrait,
+    user_id: i32,
+    sid: Option<&str>,
+) -> Result<Vec<GrantInfo>> {
     let rows = oidc_grants::Entity::find()
         .filter(oidc_grants::Column::UserId.eq(user_id))
-        .filter(oidc_grants::Column::CodeUsed.is_not_null())
-        .filter(oidc_grants::Column::Expires.gt(now))
-        .filter(Expr::exists(live_token))
+        .filter(live(clock::now()))
         .order_by_desc(oidc_grants::Column::LastUsed)
         .order_by_desc(oidc_grants::Column::GrantId)
         .all(conn)

@@ -203,7 +203,11 @@ pub(super) async fn show_once(
     let id = one_time::put(state, viewer, OneTime::ClientSecret(shown))
         .await
         .map_err(|e| viewer.fail(e))?;
-    Ok(one_time::redirect_to(hx, &id))
+    Ok(one_time::redirect_to(
+        hx,
+        &id,
+        one_time::Back::App(app.app_id),
+    ))
 }
 
 /// The result page's part: the secret with its copy button (a dialog for htmx).

@@ -71,5 +71,5 @@ pub async fn submit_bulk_action(
     let id = one_time::put(&state, &viewer, OneTime::Bulk(shown))
         .await
         .map_err(|e| viewer.fail(e))?;
-    Ok(one_time::redirect_to(hx, &id))
+    Ok(one_time::redirect_to(hx, &id, one_time::Back::Users))
 }

@@ -128,7 +128,7 @@ pub async fn submit_reset_link(
     let id = one_time::put(&state, &viewer, OneTime::Link(shown))
         .await
         .map_err(|e| viewer.fail(e))?;
-    Ok(one_time::redirect_to(hx, &id))
+    Ok(one_time::redirect_to(hx, &id, one_time::Back::Users))
 }
 
 /// Revokes the pending link; a second submission finds none and changes nothing.

@@ -219,7 +219,7 @@ pub async fn submit_new_user(
             let id = one_time::put(&state, &viewer, OneTime::Created(created))
                 .await
                 .map_err(|e| viewer.fail(e))?;
-            Ok(one_time::redirect_to(hx, &id))
+            Ok(one_time::redirect_to(hx, &id, one_time::Back::Users))
         }
         Err(err) => form_with_error(&viewer, err, &mut view),
     }

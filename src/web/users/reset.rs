@@ -271,7 +271,7 @@ pub async fn submit_reset_password(
             let id = one_time::put(&state, &viewer, OneTime::Reset(shown))
                 .await
                 .map_err(|e| viewer.fail(e))?;
-            Ok(one_time::redirect_to(hx, &id))
+            Ok(one_time::redirect_to(hx, &id, one_time::Back::Users))
         }
         Err(crate::accounts::Error::Policy(violation)) => {
             view.errors.password = Some(policy_message(lang, violation));

@@ -11,6 +11,7 @@ mod discovery;
 mod library_attacks;
 mod logout;
 mod panel;
+mod panel_confirm;
 mod roles;
 mod walk;
 

@@ -119,8 +119,17 @@ async fn a_confidential_client_made_in_the_panel_shows_its_secret_once_and_it_wo
     assert!(input_value(&again.body, "client-secret").is_none());
     assert!(!again.body.contains(&secret));
     assert!(again.body.contains("Already shown"), "{}", again.body);
-
+    // It leads back to the application, not to the users.
     let id = app_id(&app, "Wiki").await;
+    assert!(
+        again.body.contains(&format!(
+            "href=\"/panel/apps/{id}\" data-close-dialog>Back to the application</a>"
+        )),
+        "{}",
+        again.body
+    );
+    assert!(!again.body.contains("Back to the users"));
+
     let saved = apps::get(&app.db, &Caller::operator(), id).await.unwrap();
     let settings = saved.oidc.expect("a client").settings;
     assert_eq!(settings.redirect_uris, [REDIRECT]);
@@ -236,6 +245,25 @@ async fn with_htmx_a_new_secret_is_loaded_into_the_dialog_once() {
     assert!(input_value(&dialog.body, "client-secret").is_some());
     let again = browser.hx_get(&path).await;
     assert!(input_value(&again.body, "client-secret").is_none());
+    assert!(
+        again.body.contains(&format!(
+            "href=\"/panel/apps/{id}\" data-close-dialog>Back to the application</a>"
+        )),
+        "{}",
+        again.body
+    );
+    // The link's target comes from a fixed set: a forged `back` leads to the users table.
+    let forged = path.replace(&format!("back=app-{id}"), "back=//evil.example");
+    assert_ne!(forged, path);
+    let page = browser.get(&forged).await;
+    assert!(
+        page.body
+            .contains("href=\"/panel/panel_config\" data-close-dialog>Back to the users</a>"),
+        "{} {}",
+        page.status,
+        page.body
+    );
+    assert!(!page.body.contains("evil.example"));
 }
 
 #[tokio::test]
@@ -293,8 +321,17 @@ async fn a_public_client_gets_no_secret_and_its_page_shows_the_client_id() {
     // Unchecked: it is no client any more.
     let mut off = client_form("Desktop", "confidential", "http://127.0.0.1/callback");
     off.retain(|(k, _)| *k != "oidc");
+    // That ends its sign-ins: asked first (`panel_confirm.rs`), applied when confirmed.
+    let asked = browser.post(&format!("/panel/apps/{id}"), &off).await;
+    assert_eq!(asked.status, StatusCode::OK);
+    assert!(asked.body.contains("OpenID Connect will be turned off"));
+    let confirm = super::panel_confirm::hidden_fields(&asked.body);
+    let confirm: Vec<(&str, &str)> = confirm
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     browser
-        .post(&format!("/panel/apps/{id}"), &off)
+        .post(&format!("/panel/apps/{id}"), &confirm)
         .await
         .assert_redirect("/panel/apps?done=updated");
     let saved = apps::get(&app.db, &Caller::operator(), id).await.unwrap();
